@@ -1,0 +1,44 @@
+// swift-tools-version:6.0
+// Gradus — data-efficient language-model pretraining toolkit.
+// Module graph and dependency rules: docs/architecture.md (DESIGN.md §2).
+import PackageDescription
+
+let package = Package(
+    name: "Gradus",
+    products: [
+        .executable(name: "gradus", targets: ["gradus"]),
+        .library(name: "Storage", targets: ["Storage"]),
+        .library(name: "Linalg", targets: ["Linalg"]),
+        .library(name: "Corpus", targets: ["Corpus"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C libraries from Debian's -dev packages, reached through pkg-config.
+        .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+
+        // Safe wrappers: the only Swift modules that import the C modules.
+        .target(name: "Storage", dependencies: ["CLMDB", "CZstd"]),
+        .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+
+        // Readers and tokenizers.
+        .target(name: "Corpus", dependencies: ["Storage"]),
+
+        // The command-line tool: one file per subcommand, no logic beyond argument handling.
+        .executableTarget(
+            name: "gradus",
+            dependencies: [
+                "Storage", "Linalg", "Corpus",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CLITests", dependencies: ["gradus"]),
+    ]
+)

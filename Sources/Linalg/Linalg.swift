@@ -1,0 +1,2 @@
+// placeholder replaced by the Linalg work
+import COpenBLAS

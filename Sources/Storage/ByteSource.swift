@@ -1,0 +1,158 @@
+// ByteSource.swift — sequential byte input from plain files and zstd files, detected by magic
+// bytes (issue 2). Readers in `Corpus` stream through this in constant memory.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+public enum FileError: Error, CustomStringConvertible, Equatable {
+    case cannotOpen(path: String, reason: String)
+    case readFailed(path: String, reason: String)
+    case writeFailed(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
+        case let .readFailed(path, reason): return "\(path): read failed: \(reason)"
+        case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        }
+    }
+}
+
+func errnoMessage(_ code: Int32 = errno) -> String { String(cString: strerror(code)) }
+
+/// Sequential reader of bytes. `read` returns 0 only at the end of the stream.
+public protocol ByteSource: AnyObject {
+    /// The file this source reads, for messages.
+    var path: String { get }
+    /// Fills up to `buffer.count` bytes; returns how many, 0 at the end.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
+}
+
+/// An unbuffered plain file (callers read in large chunks). `-` reads standard input.
+public final class FileSource: ByteSource {
+    public let path: String
+    private let fd: Int32
+    private let owned: Bool
+
+    public init(path: String) throws {
+        self.path = path
+        if path == "-" {
+            fd = 0; owned = false
+        } else {
+            let f = open(path, O_RDONLY | O_CLOEXEC)
+            guard f >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
+            var st = stat()
+            if fstat(f, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+                close(f)
+                throw FileError.cannotOpen(path: path, reason: "is a directory")
+            }
+            fd = f; owned = true
+        }
+    }
+
+    deinit { if owned { close(fd) } }
+
+    /// Size in bytes, if the file is a regular file.
+    public var size: Int? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int(st.st_size)
+    }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno == EINTR { continue }
+            throw FileError.readFailed(path: path, reason: errnoMessage())
+        }
+    }
+}
+
+/// A plain file written sequentially.
+public final class FileSink {
+    public let path: String
+    private var fd: Int32
+
+    public init(path: String) throws {
+        self.path = path
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
+    }
+
+    deinit { if fd >= 0 { Glibc.close(fd) } }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw FileError.writeFailed(path: path, reason: errnoMessage())
+            }
+            offset += n
+        }
+    }
+
+    public func close() throws {
+        guard fd >= 0 else { return }
+        let rc = Glibc.close(fd)
+        fd = -1
+        if rc != 0 { throw FileError.writeFailed(path: path, reason: errnoMessage()) }
+    }
+}
+
+/// A source that first replays some already-read bytes (the sniffed magic), then the rest.
+final class PrefixedSource: ByteSource {
+    let path: String
+    private var prefix: [UInt8]
+    private var prefixPosition = 0
+    private let rest: ByteSource
+
+    init(prefix: [UInt8], rest: ByteSource) {
+        self.path = rest.path; self.prefix = prefix; self.rest = rest
+    }
+
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        if prefixPosition < prefix.count {
+            let n = min(buffer.count, prefix.count - prefixPosition)
+            prefix.withUnsafeBytes { src in
+                buffer.baseAddress!.copyMemory(from: src.baseAddress! + prefixPosition, byteCount: n)
+            }
+            prefixPosition += n
+            return n
+        }
+        return try rest.read(into: buffer)
+    }
+}
+
+/// Whether the input is compressed, as detected from its first bytes.
+public enum Compression: String, Sendable {
+    case none, zstd
+}
+
+/// Opens `path` (or `-` for standard input) and returns a source of its decompressed bytes,
+/// detecting zstd by its magic number rather than by the file name.
+public func openInput(path: String) throws -> (source: ByteSource, compression: Compression, size: Int?) {
+    let file = try FileSource(path: path)
+    let size = file.size
+    var head = [UInt8](repeating: 0, count: 4)
+    var got = 0
+    while got < 4 {
+        let n = try head.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+        if n == 0 { break }
+        got += n
+    }
+    head.removeLast(4 - got)
+    let replay = PrefixedSource(prefix: head, rest: file)
+    if head == zstdMagic {
+        let z = try ZstdDecompressingSource(source: replay, path: path)
+        return (z, .zstd, size)
+    }
+    return (replay, .none, size)
+}

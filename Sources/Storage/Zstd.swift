@@ -1,0 +1,170 @@
+// Zstd.swift — streaming zstd decompression and compression over libzstd (issue 2, DESIGN.md §2
+// `Storage`). Decompression handles multi-frame files of unknown content size in bounded memory
+// (one input and one output buffer of libzstd's recommended sizes, ~128 KiB each); a corrupt or
+// truncated stream is an error naming the file and the compressed byte offset.
+
+import CZstd
+
+/// The four magic bytes that start every zstd frame (RFC 8878 §3.1.1), little-endian 0xFD2FB528.
+public let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
+
+public enum ZstdError: Error, CustomStringConvertible, Equatable {
+    /// libzstd rejected the data at compressed byte `offset` of `path`.
+    case corrupt(path: String, offset: Int, message: String)
+    /// The stream ended inside a frame.
+    case truncated(path: String, offset: Int)
+    case compressionFailed(message: String)
+
+    public var description: String {
+        switch self {
+        case let .corrupt(path, offset, message):
+            return "\(path): corrupt zstd data near compressed byte \(offset): \(message)"
+        case let .truncated(path, offset):
+            return "\(path): zstd stream is truncated (ends inside a frame at compressed byte \(offset)); the file is incomplete — re-download or re-compress it"
+        case let .compressionFailed(message):
+            return "zstd compression failed: \(message)"
+        }
+    }
+}
+
+/// Streams the decompressed bytes of a zstd file (any number of concatenated frames).
+///
+/// One Swift owner for the `ZSTD_DCtx`, freed in `deinit`.
+public final class ZstdDecompressingSource: ByteSource {
+    public let path: String
+    private let file: ByteSource
+    private let dctx: OpaquePointer
+    private var input: UnsafeMutableRawBufferPointer
+    private var inputFilled = 0
+    private var inputPosition = 0
+    /// Compressed bytes consumed before the current input buffer.
+    private var consumedBefore = 0
+    /// True while libzstd is inside a frame (it returned a non-zero hint).
+    private var insideFrame = false
+    /// The last call filled the caller's buffer: libzstd may hold more output without new input.
+    private var outputPending = false
+
+    /// Decompresses everything `source` yields; `path` names it in errors.
+    public init(source: ByteSource, path: String) throws {
+        self.path = path
+        self.file = source
+        guard let ctx = ZSTD_createDCtx() else {
+            throw ZstdError.corrupt(path: path, offset: 0, message: "cannot allocate a decompression context")
+        }
+        dctx = ctx
+        input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+    }
+
+    public convenience init(path: String) throws {
+        try self.init(source: FileSource(path: path), path: path)
+    }
+
+    deinit {
+        ZSTD_freeDCtx(dctx)
+        input.deallocate()
+    }
+
+    public var compressedBytesRead: Int { consumedBefore + inputPosition }
+
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
+        while true {
+            if inputPosition == inputFilled && !outputPending {
+                consumedBefore += inputFilled
+                inputFilled = try file.read(into: input)
+                inputPosition = 0
+                if inputFilled == 0 {
+                    if insideFrame { throw ZstdError.truncated(path: path, offset: consumedBefore) }
+                    return 0
+                }
+            }
+            var inBuf = ZSTD_inBuffer(src: input.baseAddress, size: inputFilled, pos: inputPosition)
+            var outBuf = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
+            let hint = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
+            let offsetBefore = consumedBefore + inputPosition
+            inputPosition = inBuf.pos
+            if ZSTD_isError(hint) != 0 {
+                let message = String(cString: ZSTD_getErrorName(hint))
+                throw ZstdError.corrupt(path: path, offset: offsetBefore, message: message)
+            }
+            insideFrame = hint != 0
+            outputPending = outBuf.pos == outBuf.size
+            if outBuf.pos > 0 { return outBuf.pos }
+        }
+    }
+}
+
+/// Streaming zstd compression to a file.
+public final class ZstdCompressingSink {
+    private let cctx: OpaquePointer
+    private let file: FileSink
+    private var output: UnsafeMutableRawBufferPointer
+
+    /// - Parameter level: zstd level (1 fast ... 19 small); 3 is zstd's default.
+    public init(path: String, level: Int32 = 3) throws {
+        file = try FileSink(path: path)
+        guard let ctx = ZSTD_createCCtx() else { throw ZstdError.compressionFailed(message: "cannot allocate a context") }
+        cctx = ctx
+        output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
+        let rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
+        if ZSTD_isError(rc) != 0 {
+            ZSTD_freeCCtx(cctx); output.deallocate()
+            throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(rc)))
+        }
+    }
+
+    deinit {
+        ZSTD_freeCCtx(cctx)
+        output.deallocate()
+    }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws {
+        var inBuf = ZSTD_inBuffer(src: bytes.baseAddress, size: bytes.count, pos: 0)
+        while inBuf.pos < inBuf.size {
+            try step(&inBuf, ZSTD_e_continue)
+        }
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Ends the current frame (a later `write` starts a new one, giving a multi-frame file).
+    public func endFrame() throws {
+        var inBuf = ZSTD_inBuffer(src: nil, size: 0, pos: 0)
+        while try step(&inBuf, ZSTD_e_end) != 0 {}
+    }
+
+    /// Ends the frame and closes the file.
+    public func close() throws {
+        try endFrame()
+        try file.close()
+    }
+
+    @discardableResult
+    private func step(_ inBuf: inout ZSTD_inBuffer, _ mode: ZSTD_EndDirective) throws -> Int {
+        var outBuf = ZSTD_outBuffer(dst: output.baseAddress, size: output.count, pos: 0)
+        let remaining = ZSTD_compressStream2(cctx, &outBuf, &inBuf, mode)
+        if ZSTD_isError(remaining) != 0 {
+            throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(remaining)))
+        }
+        try file.write(UnsafeRawBufferPointer(rebasing: output[0..<outBuf.pos]))
+        return remaining
+    }
+}
+
+/// One-shot helpers for small buffers (tests, fixtures).
+public enum Zstd {
+    public static func compress(_ bytes: [UInt8], level: Int32 = 3) throws -> [UInt8] {
+        let bound = ZSTD_compressBound(bytes.count)
+        var out = [UInt8](repeating: 0, count: bound)
+        let n = out.withUnsafeMutableBytes { dst in
+            bytes.withUnsafeBytes { src in
+                ZSTD_compress(dst.baseAddress, bound, src.baseAddress, src.count, level)
+            }
+        }
+        if ZSTD_isError(n) != 0 { throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(n))) }
+        out.removeLast(bound - n)
+        return out
+    }
+}
