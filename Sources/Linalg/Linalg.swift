@@ -1,2 +1,0 @@
-// placeholder replaced by the Linalg work
-import COpenBLAS
