@@ -119,6 +119,7 @@ final class PrefixedSource: ByteSource {
     }
 
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        guard buffer.count > 0 else { return 0 }
         if prefixPosition < prefix.count {
             let n = min(buffer.count, prefix.count - prefixPosition)
             prefix.withUnsafeBytes { src in
@@ -137,7 +138,8 @@ public enum Compression: String, Sendable {
 }
 
 /// Opens `path` (or `-` for standard input) and returns a source of its decompressed bytes,
-/// detecting zstd by its magic number rather than by the file name.
+/// detecting zstd by its magic number rather than by the file name. A file that starts with a
+/// zstd skippable frame (as `pzstd` writes) is zstd too.
 public func openInput(path: String) throws -> (source: ByteSource, compression: Compression, size: Int?) {
     let file = try FileSource(path: path)
     let size = file.size
@@ -150,9 +152,15 @@ public func openInput(path: String) throws -> (source: ByteSource, compression: 
     }
     head.removeLast(4 - got)
     let replay = PrefixedSource(prefix: head, rest: file)
-    if head == zstdMagic {
+    if isZstdFrameStart(head) {
         let z = try ZstdDecompressingSource(source: replay, path: path)
         return (z, .zstd, size)
     }
     return (replay, .none, size)
+}
+
+/// Whether `path` names an existing file or directory.
+public func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
 }

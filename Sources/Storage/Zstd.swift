@@ -8,6 +8,15 @@ import CZstd
 /// The four magic bytes that start every zstd frame (RFC 8878 §3.1.1), little-endian 0xFD2FB528.
 public let zstdMagic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
+/// Whether `head` (the first four bytes of a file) starts a zstd frame or a skippable frame
+/// (RFC 8878 §3.1.2: magic 0x184D2A50...0x184D2A5F, little-endian; `pzstd` starts its output
+/// with one, and libzstd's streaming decoder skips such frames).
+public func isZstdFrameStart(_ head: [UInt8]) -> Bool {
+    guard head.count >= 4 else { return false }
+    if Array(head.prefix(4)) == zstdMagic { return true }
+    return head[0] & 0xF0 == 0x50 && head[1] == 0x2A && head[2] == 0x4D && head[3] == 0x18
+}
+
 public enum ZstdError: Error, CustomStringConvertible, Equatable {
     /// libzstd rejected the data at compressed byte `offset` of `path`.
     case corrupt(path: String, offset: Int, message: String)
@@ -106,10 +115,11 @@ public final class ZstdCompressingSink {
         guard let ctx = ZSTD_createCCtx() else { throw ZstdError.compressionFailed(message: "cannot allocate a context") }
         cctx = ctx
         output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)
-        let rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level)
-        if ZSTD_isError(rc) != 0 {
+        do {
+            try configure(cctx, level: level)
+        } catch {
             ZSTD_freeCCtx(cctx); output.deallocate()
-            throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(rc)))
+            throw error
         }
     }
 
@@ -153,14 +163,30 @@ public final class ZstdCompressingSink {
     }
 }
 
+/// Sets the level and turns on the 32-bit content checksum (off by default in libzstd, on in the
+/// `zstd` CLI): without it most bit flips in compressed data decode silently to wrong bytes; with
+/// it the decoder reports them as corrupt at the end of the frame.
+private func configure(_ cctx: OpaquePointer, level: Int32) throws {
+    for (parameter, value) in [(ZSTD_c_compressionLevel, level), (ZSTD_c_checksumFlag, 1)] {
+        let rc = ZSTD_CCtx_setParameter(cctx, parameter, value)
+        if ZSTD_isError(rc) != 0 {
+            throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(rc)))
+        }
+    }
+}
+
 /// One-shot helpers for small buffers (tests, fixtures).
 public enum Zstd {
+    /// One frame holding `bytes`, with a content checksum.
     public static func compress(_ bytes: [UInt8], level: Int32 = 3) throws -> [UInt8] {
+        guard let cctx = ZSTD_createCCtx() else { throw ZstdError.compressionFailed(message: "cannot allocate a context") }
+        defer { ZSTD_freeCCtx(cctx) }
+        try configure(cctx, level: level)
         let bound = ZSTD_compressBound(bytes.count)
         var out = [UInt8](repeating: 0, count: bound)
         let n = out.withUnsafeMutableBytes { dst in
             bytes.withUnsafeBytes { src in
-                ZSTD_compress(dst.baseAddress, bound, src.baseAddress, src.count, level)
+                ZSTD_compress2(cctx, dst.baseAddress, bound, src.baseAddress, src.count)
             }
         }
         if ZSTD_isError(n) != 0 { throw ZstdError.compressionFailed(message: String(cString: ZSTD_getErrorName(n))) }

@@ -1,0 +1,76 @@
+// ByteTokenizer.swift — the `bytes` tokenizer (issue 2 item 4, DESIGN.md §2 `Corpus`): one token
+// per UTF-8 byte, so it covers every input and needs no vocabulary file.
+//
+// Ids: 0...255 are the byte values, 256 is `<|endoftext|>` (end of document, used when packing)
+// and 257 is `<|pad|>`; the vocabulary size is 258.
+
+/// One token per byte, plus end-of-document and padding.
+public struct ByteTokenizer: Tokenizer {
+    /// `<|endoftext|>`.
+    public static let endOfTextID: TokenID = 256
+    /// `<|pad|>`.
+    public static let padID: TokenID = 257
+
+    public init() {}
+
+    public var name: String { "bytes" }
+    public var vocabularySize: Int { 258 }
+    public var specialTokens: [String: TokenID] {
+        ["<|endoftext|>": ByteTokenizer.endOfTextID, "<|pad|>": ByteTokenizer.padID]
+    }
+    public var endOfDocumentID: TokenID? { ByteTokenizer.endOfTextID }
+    public var paddingID: TokenID? { ByteTokenizer.padID }
+
+    /// FNV-1a/64 of a canonical description of the id assignment (`bytes-v1; ...`); it changes
+    /// only if the ids ever change.
+    public var fingerprint: String {
+        TokenizerDigest.fnv1a64Hex("bytes-v1; 0-255=byte; 256=<|endoftext|>; 257=<|pad|>")
+    }
+
+    public func makeEncoder() -> any TokenEncoder { ByteEncoder() }
+
+    /// The bytes of `ids` as UTF-8 (ill-formed sequences become U+FFFD); the special tokens decode
+    /// to their text, `<|endoftext|>` and `<|pad|>`.
+    public func decode(_ ids: [TokenID]) throws -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count)
+        for id in ids {
+            switch id {
+            case 0...255: bytes.append(UInt8(id))
+            case ByteTokenizer.endOfTextID: bytes.append(contentsOf: "<|endoftext|>".utf8)
+            case ByteTokenizer.padID: bytes.append(contentsOf: "<|pad|>".utf8)
+            default: throw TokenizerError.unknownID(id, vocabularySize: vocabularySize)
+            }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Widens bytes to ids; never fails.
+final class ByteEncoder: TokenEncoder {
+    /// - Complexity: O(n), one growth of `output` at most, vectorisable.
+    func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) throws {
+        let old = output.count
+        let n = text.count
+        guard n > 0, let source = text.baseAddress else { return }
+        output.append(contentsOf: repeatElement(0, count: n))
+        output.withUnsafeMutableBufferPointer { ids in
+            let target = ids.baseAddress! + old
+            for k in 0..<n { target[k] = TokenID(source[k]) }
+        }
+    }
+}
+
+/// Stable fingerprints for the built-in tokenizers.
+enum TokenizerDigest {
+    /// 64-bit FNV-1a of the UTF-8 of `text`, as 16 lowercase hex digits.
+    static func fnv1a64Hex(_ text: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in text.utf8 {
+            hash ^= UInt64(byte)
+            hash = hash &* 0x0000_0100_0000_01B3
+        }
+        let digits = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - digits.count) + digits
+    }
+}

@@ -1,0 +1,195 @@
+// CorpusReader.swift — streaming reader of one corpus file, one document at a time (issue 2
+// item 3, DESIGN.md §2 `Corpus`): JSONL, FASTA or plain text, zstd-compressed or not (detected
+// by magic bytes in `Storage.openInput`), in constant memory apart from the current record.
+//
+// Bad records: without `skipBad` the first one throws a `CorpusError`; with `skipBad` it is
+// counted in `skipped` by reason and reading goes on. Damaged input below the record level — a
+// corrupt or truncated zstd stream (`ZstdError`) or an I/O error (`FileError`) — always throws,
+// since nothing after it can be trusted.
+
+import Storage
+
+/// The record syntax of a corpus file.
+public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
+    /// One JSON object per line.
+    case jsonl
+    /// `>header` lines each followed by sequence lines.
+    case fasta
+    /// One document per line, or per blank-line-separated paragraph.
+    case text
+
+    /// The format named by a file's extension, after removing `.zst`/`.zstd`:
+    /// `.jsonl` `.json` `.ndjson` → jsonl; `.fasta` `.fa` `.faa` `.fas` → fasta; `.txt` → text;
+    /// nil when the name says nothing (the reader then looks at the first non-blank byte).
+    public static func fromFileName(_ path: String) -> CorpusFormat? {
+        var name = Substring(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+        name = Substring(name.lowercased())
+        for suffix in [".zst", ".zstd"] where name.hasSuffix(suffix) {
+            name = name.dropLast(suffix.count)
+        }
+        guard let dot = name.lastIndex(of: ".") else { return nil }
+        switch name[name.index(after: dot)...] {
+        case "jsonl", "json", "ndjson": return .jsonl
+        case "fasta", "fa", "faa", "fas": return .fasta
+        case "txt": return .text
+        default: return nil
+        }
+    }
+
+    /// The format suggested by the first non-blank byte: `{` → jsonl, `>` → fasta, else text.
+    public static func sniff(firstNonBlankByte byte: UInt8?) -> CorpusFormat {
+        switch byte {
+        case UInt8(ascii: "{"): return .jsonl
+        case UInt8(ascii: ">"): return .fasta
+        default: return .text
+        }
+    }
+}
+
+/// How to read a corpus file.
+public struct ReaderOptions: Sendable, Equatable {
+    /// JSONL: the field holding the document text.
+    public var textField: String
+    /// Plain text: one document per blank-line-separated paragraph instead of per line.
+    public var paragraphs: Bool
+    /// Skip and count bad records instead of throwing at the first one.
+    public var skipBad: Bool
+    /// Overrides detection from the file name and content.
+    public var format: CorpusFormat?
+
+    public init(textField: String = "text", paragraphs: Bool = false, skipBad: Bool = false,
+                format: CorpusFormat? = nil) {
+        self.textField = textField; self.paragraphs = paragraphs
+        self.skipBad = skipBad; self.format = format
+    }
+}
+
+/// What a format parser produces for one record.
+enum ParseOutcome {
+    case document(Document)
+    case bad(CorpusError)
+}
+
+/// A format's record parser over a `LineReader`.
+protocol RecordParser: AnyObject {
+    /// The next record, or nil at the end of the input.
+    func next(_ lines: LineReader) throws -> ParseOutcome?
+    /// Pre-tokenized ids of the record last returned (JSONL `tokens`), if any.
+    var lastTokens: [UInt32]? { get }
+}
+
+extension RecordParser {
+    var lastTokens: [UInt32]? { nil }
+}
+
+/// Streams the documents of one corpus file.
+///
+/// ```swift
+/// let reader = try CorpusReader(path: "corpora/udhr.sample.jsonl.zst")
+/// while let doc = try reader.next() { use(doc.text) }
+/// ```
+public final class CorpusReader {
+    /// The file, as given.
+    public let path: String
+    public let options: ReaderOptions
+    /// The format in use (from `options.format`, the file name, or the content).
+    public let format: CorpusFormat
+    /// Whether the file is zstd-compressed (by its magic bytes).
+    public let compression: Compression
+    /// The file's size on disk (compressed), when it is a regular file; nil for standard input.
+    public let inputSize: Int?
+    /// Records skipped so far (always empty unless `options.skipBad`).
+    public private(set) var skipped = SkipReport()
+
+    private let source: ByteSource
+    private let lines: LineReader
+    private let parser: RecordParser
+
+    /// Opens `path` (`-` for standard input) and decides its format.
+    /// - Throws: `FileError` when the file cannot be opened or read, `ZstdError` for a damaged
+    ///   zstd header.
+    public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
+        self.path = path
+        self.options = options
+        let input = try openInput(path: path)
+        source = input.source
+        compression = input.compression
+        inputSize = input.size
+        lines = LineReader(source: input.source)
+        if let chosen = options.format ?? CorpusFormat.fromFileName(path) {
+            format = chosen
+        } else {
+            format = CorpusFormat.sniff(firstNonBlankByte: try lines.peekFirstNonBlankByte())
+        }
+        switch format {
+        case .jsonl: parser = JSONLRecordParser(path: path, textField: options.textField)
+        case .fasta: parser = FASTAParser(path: path)
+        case .text: parser = PlainTextParser(path: path, paragraphs: options.paragraphs)
+        }
+    }
+
+    /// The next document, or nil at the end of the file.
+    /// - Throws: `CorpusError` for a bad record (unless `skipBad`), `ZstdError` for a corrupt or
+    ///   truncated zstd stream, `FileError` for an I/O error.
+    /// - Complexity: O(size of the record), amortised.
+    public func next() throws -> Document? {
+        while let outcome = try parser.next(lines) {
+            switch outcome {
+            case let .document(document):
+                return document
+            case let .bad(error):
+                guard options.skipBad else { throw error }
+                skipped.record(error)
+            }
+        }
+        return nil
+    }
+
+    /// JSONL only: the `tokens` array of the document last returned by `next()` (pre-tokenized
+    /// input), nil when that record had none.
+    public var tokens: [UInt32]? { parser.lastTokens }
+
+    /// Bytes of the file consumed so far (compressed bytes for a zstd file), for progress and ETA
+    /// against `inputSize`.
+    public var compressedBytesRead: Int {
+        (source as? ZstdDecompressingSource)?.compressedBytesRead ?? lines.bytesRead
+    }
+
+    /// Decompressed bytes read from the file so far.
+    public var bytesRead: Int { lines.bytesRead }
+}
+
+/// JSONL: one `JSONLineParser` call per non-blank line. Blank (whitespace-only) lines are not
+/// records: they are skipped silently and get no record number.
+final class JSONLRecordParser: RecordParser {
+    private let path: String
+    private var parser: JSONLineParser
+    private var ordinal = 0
+    private(set) var lastTokens: [UInt32]?
+
+    init(path: String, textField: String) {
+        self.path = path
+        parser = JSONLineParser(textField: textField)
+    }
+
+    func next(_ lines: LineReader) throws -> ParseOutcome? {
+        while let line = try lines.next() {
+            if PlainTextParser.isBlank(line.bytes) { continue }
+            let record = ordinal
+            ordinal += 1
+            do {
+                let fields = try parser.parse(line.bytes)
+                lastTokens = fields.tokens
+                return .document(Document(id: fields.id, text: fields.text ?? "", lang: fields.lang,
+                                          source: fields.source, line: line.number, record: record,
+                                          byteOffset: line.byteOffset))
+            } catch {
+                lastTokens = nil
+                return .bad(CorpusError(path: path, line: line.number, record: record, column: error.column,
+                                        reason: error.reason, problem: error.message))
+            }
+        }
+        lastTokens = nil
+        return nil
+    }
+}
