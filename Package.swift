@@ -39,6 +39,6 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["gradus"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
     ]
 )

@@ -1,0 +1,27 @@
+# Gradus — the two commands of the README, and their parts.
+#   make demo   set up, build (release), run the main job on the shipped corpora
+#   make test   set up, build, run the whole test suite (what CI runs)
+
+SWIFT ?= swift
+GRADUS := .build/release/gradus
+TEXT := corpora/gnomehelp.sample.jsonl.zst corpora/appstream.sample.jsonl.zst corpora/udhr.sample.jsonl.zst
+PROTEIN := corpora/protein.sample.fasta.zst
+
+.PHONY: demo test setup release bench
+
+setup:
+	@tools/setup.sh
+
+release: setup
+	$(SWIFT) build -c release
+
+demo: release
+	$(GRADUS) scan $(TEXT) --tokenizer corpora/tokenizer.json
+	$(GRADUS) scan $(PROTEIN) --tokenizer residues
+
+test: setup
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+bench: release
+	$(GRADUS) bench tokenize

@@ -1,0 +1,19 @@
+// Gradus.swift — the `gradus` command: subcommands only, one file each (DESIGN.md §1–2).
+
+import ArgumentParser
+
+@main
+struct Gradus: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gradus",
+        abstract: "Data-efficient language-model pretraining: index corpora, pace curricula, train with random-LTD.",
+        discussion: """
+        Examples:
+          gradus scan corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json
+          echo "Hello, world" | gradus tokenize --tokenizer corpora/tokenizer.json
+          gradus bench tokenize
+        """,
+        version: gradusVersion,
+        subcommands: [Scan.self, Tokenize.self, Bench.self]
+    )
+}

@@ -1,0 +1,59 @@
+// Progress.swift — progress lines on stderr for long jobs: rate and ETA, redrawn in place on a
+// TTY at most five times a second; silent when stderr is not a terminal (logs stay clean).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import Corpus
+
+final class ProgressLine {
+    private let enabled: Bool
+    private let start = monotonicSeconds()
+    private var lastDraw = 0.0
+    private var drawn = false
+
+    init(force: Bool = false) {
+        enabled = force || isatty(2) != 0
+    }
+
+    /// Redraws `text + rate + ETA`; `done`/`total` are in the unit whose rate is shown.
+    func update(_ text: String, done: Int, total: Int?, unit: String = "MB", scale: Double = 1e6) {
+        guard enabled else { return }
+        let now = monotonicSeconds()
+        guard now - lastDraw >= 0.2 else { return }
+        lastDraw = now
+        let elapsed = max(now - start, 1e-9)
+        let rate = Double(done) / scale / elapsed
+        var line = "\(text)  \(format(rate)) \(unit)/s"
+        if let total, total > 0, done > 0 {
+            let remaining = Double(total - done) / (Double(done) / elapsed)
+            line += "  \(Int(Double(done) * 100 / Double(total)))%  ETA \(clock(remaining))"
+        }
+        writeStderr("\r\u{1B}[K" + line)
+        drawn = true
+    }
+
+    /// Clears the line so the next message starts clean.
+    func finish() {
+        if enabled && drawn { writeStderr("\r\u{1B}[K") }
+        drawn = false
+    }
+
+    var elapsed: Double { monotonicSeconds() - start }
+
+    private func format(_ x: Double) -> String {
+        x >= 100 ? String(Int(x)) : String(Double(Int(x * 10)) / 10)
+    }
+
+    private func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        return s >= 3600 ? "\(s / 3600)h\(String(format2(s / 60 % 60)))m" : "\(s / 60):\(format2(s % 60))"
+    }
+
+    private func format2(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }
+}
+
+func writeStderr(_ text: String) {
+    var text = text
+    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+}

@@ -1,0 +1,25 @@
+// StandardOutput.swift — buffered stdout for commands that print many lines.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+final class StandardOutput {
+    private var buffer: [UInt8] = []
+
+    init() { buffer.reserveCapacity(1 << 16) }
+
+    deinit { flush() }
+
+    func write(_ text: String) {
+        buffer.append(contentsOf: text.utf8)
+        if buffer.count >= 1 << 16 { flush() }
+    }
+
+    func flush() {
+        guard !buffer.isEmpty else { return }
+        buffer.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
+        fflush(stdout)
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

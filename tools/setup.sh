@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what Gradus needs on a fresh Debian machine, only where it is missing:
+# the C libraries' -dev packages (LMDB, zstd, OpenBLAS) with pkg-config, and the zstd CLI.
+# Called by `make demo` and `make test`; safe to run again (it then does nothing).
+set -euo pipefail
+
+packages=(liblmdb-dev libzstd-dev libopenblas-dev pkg-config zstd)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  echo "setup: no Swift toolchain on PATH (Gradus needs Swift 6; see https://www.swift.org/install/linux/)" >&2
+  exit 1
+fi
