@@ -55,5 +55,17 @@ final class ProgressLine {
 
 func writeStderr(_ text: String) {
     var text = text
-    text.withUTF8 { _ = fwrite($0.baseAddress, 1, $0.count, stderr) }
+    text.withUTF8 { writeAll(fd: 2, UnsafeRawBufferPointer($0)) }
+}
+
+/// Writes all of `bytes` to file descriptor `fd`, retrying short writes; errors (a closed pipe)
+/// end the write silently, as printing does.
+func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
+    var offset = 0
+    while offset < bytes.count {
+        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
+        if n < 0 && errno == EINTR { continue }
+        if n <= 0 { return }
+        offset += n
+    }
 }

@@ -18,8 +18,7 @@ final class StandardOutput {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { _ = fwrite($0.baseAddress, 1, $0.count, stdout) }
-        fflush(stdout)
+        buffer.withUnsafeBytes { writeAll(fd: 1, $0) }
         buffer.removeAll(keepingCapacity: true)
     }
 }
