@@ -10,6 +10,7 @@ let package = Package(
         .library(name: "Storage", targets: ["Storage"]),
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "Corpus", targets: ["Corpus"]),
+        .library(name: "CorpusIndex", targets: ["CorpusIndex"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -27,11 +28,14 @@ let package = Package(
         // Readers and tokenizers.
         .target(name: "Corpus", dependencies: ["Storage"]),
 
+        // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
+        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage"]),
+
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus",
+                "Storage", "Linalg", "Corpus", "CorpusIndex",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -39,6 +43,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
     ]
 )
