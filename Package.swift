@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex"]),
+        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
     ]
 )

@@ -1,0 +1,118 @@
+// BatchReader.swift — the reading side of pass 1: pulls records of one input in order, keeps
+// those of this shard, and tokenizes text records over `threads` encoders (one per worker,
+// no per-token allocation), producing `RecordBatch`es in corpus order.
+
+import Corpus
+
+final class BatchReader {
+    let source: any RecordSource
+    private let input: Int
+    private let shard: ShardSpec?
+    private let batchRecords: Int
+    private let batchTokens: Int
+    private let skipBad: Bool
+    private let tokenizerName: String
+    private let encoders: [any TokenEncoder]
+    private var record = SourceRecord()
+    private var consumed = 0
+    private var texts: [String] = []
+
+    init(source: any RecordSource, input: Int, options: IndexBuildOptions, tokenizer: (any Tokenizer)?) {
+        self.source = source
+        self.input = input
+        shard = options.shard
+        batchRecords = max(1, options.batchRecords)
+        batchTokens = max(1, options.batchTokens)
+        skipBad = options.skipBad
+        tokenizerName = tokenizer?.name ?? "pretokenized"
+        encoders = source.isPretokenized ? [] : (0..<max(1, options.threads)).compactMap { _ in tokenizer?.makeEncoder() }
+    }
+
+    /// Skips the first `count` records (resume): they are read again, but not tokenized.
+    func skip(_ count: Int) throws {
+        while consumed < count {
+            guard try source.next(into: &record) else {
+                throw IndexError.cannotResume(path: "input \(input)", reason: "the input has fewer records than when the index was started; was it changed?")
+            }
+            consumed += 1
+        }
+    }
+
+    /// The next batch; `endOfInput` is set on the last one (which may be empty).
+    func read() throws -> RecordBatch {
+        var batch = RecordBatch()
+        batch.ends.reserveCapacity(batchRecords)
+        texts.removeAll(keepingCapacity: true)
+        var budget = 0
+        while batch.docs.count < batchRecords && budget < batchTokens {
+            guard try source.next(into: &record) else { batch.endOfInput = true; break }
+            consumed += 1
+            if let shard, !shard.owns(input: input, record: record.ordinal) { continue }
+            batch.docs.append(DocRecord(input: input, record: record.ordinal, byteOffset: record.byteOffset,
+                                        docID: record.docID, lang: record.lang, source: record.source))
+            if source.isPretokenized {
+                batch.tokens.append(contentsOf: record.tokens)
+                batch.ends.append(batch.tokens.count)
+                budget += record.tokens.count
+            } else {
+                texts.append(record.text)
+                budget += record.text.utf8.count
+            }
+        }
+        batch.recordsConsumed = consumed
+        if !source.isPretokenized { try tokenize(&batch) }
+        return batch
+    }
+
+    /// Tokenizes `texts` into `batch` (worker w takes a contiguous slice), dropping documents the
+    /// tokenizer rejects under `--skip-bad`; otherwise the first rejection throws.
+    private func tokenize(_ batch: inout RecordBatch) throws {
+        let slices = splitRange(texts.count, parts: min(encoders.count, max(1, texts.count)))
+        var outputs = [[TokenID]](repeating: [], count: slices.count)
+        var ends = [[Int]](repeating: [], count: slices.count)
+        var failures = [(Int, Error)?](repeating: nil, count: slices.count)
+        let texts = self.texts, encoders = self.encoders
+        outputs.withUnsafeMutableBufferPointer { outBuffer in
+            ends.withUnsafeMutableBufferPointer { endBuffer in
+                failures.withUnsafeMutableBufferPointer { failBuffer in
+                    // Each worker writes only slot w of the three buffers.
+                    let slots = UncheckedSendable((outBuffer, endBuffer, failBuffer))
+                    runWorkers(slices.count) { w in
+                        var ids: [TokenID] = []
+                        var slotEnds: [Int] = []
+                        slotEnds.reserveCapacity(slices[w].count)
+                        for i in slices[w] {
+                            var text = texts[i]
+                            do {
+                                try text.withUTF8 { try encoders[w].encode($0, into: &ids) }
+                                slotEnds.append(ids.count)
+                            } catch {
+                                if slots.value.2[w] == nil { slots.value.2[w] = (i, error) }
+                                slotEnds.append(-1 - ids.count)  // marks a rejected document
+                            }
+                        }
+                        slots.value.0[w] = ids
+                        slots.value.1[w] = slotEnds
+                    }
+                }
+            }
+        }
+        if !skipBad, let (i, error) = failures.compactMap({ $0 }).first {
+            throw IndexError.badInput(path: "input \(input)", problem: "record \(batch.docs[i].record): \(tokenizerName) tokenizer: \(error)")
+        }
+        var kept: [DocRecord] = []
+        kept.reserveCapacity(batch.docs.count)
+        for w in slices.indices {
+            var start = 0
+            for (k, end) in ends[w].enumerated() {
+                let doc = batch.docs[slices[w].lowerBound + k]
+                if end < 0 { batch.tokenizerSkipped += 1; start = -1 - end; continue }
+                batch.tokens.append(contentsOf: outputs[w][start..<end])
+                batch.ends.append(batch.tokens.count)
+                kept.append(doc)
+                start = end
+            }
+        }
+        batch.docs = kept
+    }
+}

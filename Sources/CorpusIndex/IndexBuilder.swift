@@ -1,0 +1,142 @@
+// IndexBuilder.swift — `gradus index` (issue 3 items 1–3, 5, 6): pass 1 reads the inputs in
+// batches, tokenizes each batch over `threads` encoders, and stores it in one LMDB transaction
+// together with a resume cursor; pass 2 (IndexFinisher) computes corpus metrics and order tables.
+// With more than one thread, reading/tokenizing the next batch overlaps writing the current one.
+
+import Corpus
+import Foundation
+import Storage
+
+/// `--shard I/N`: this process indexes the records whose (input index + record ordinal) mod N is I.
+public struct ShardSpec: Equatable, Sendable {
+    public var index: Int
+    public var count: Int
+    /// Parses `I/N` with 0 ≤ I < N.
+    public init(parsing text: String) throws {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let i = Int(parts[0]), let n = Int(parts[1]), n >= 1, i >= 0, i < n else {
+            throw IndexError.invalidArgument("--shard must be I/N with 0 <= I < N, e.g. 0/4 (got '\(text)')")
+        }
+        index = i; count = n
+    }
+    public init(index: Int, count: Int) { self.index = index; self.count = count }
+
+    @inline(__always) func owns(input: Int, record: Int) -> Bool { (input + record) % count == index }
+}
+
+/// Everything `gradus index` needs.
+public struct IndexBuildOptions {
+    public var inputs: [String]
+    public var output: String
+    /// The tokenizer for text inputs; nil for pre-tokenized inputs (then `vocabularySize` is required).
+    public var tokenizer: (any Tokenizer)?
+    public var vocabularySize: Int?
+    /// nil: the defaults for the tokenizer.
+    public var metrics: [MetricSpec]?
+    public var pack: Int?
+    public var threads = 1
+    public var shard: ShardSpec?
+    public var skipBad = false
+    public var mode = IndexStore.WriteMode.create
+    public var commandLine: [String] = []
+    /// Reader options that change content (text field, paragraphs, format), compared on resume.
+    public var readerOptions: [String: String] = [:]
+    /// Records per batch (one transaction each) and the token budget of a batch.
+    public var batchRecords = 8192
+    public var batchTokens = 16 << 20
+
+    public init(inputs: [String], output: String) { self.inputs = inputs; self.output = output }
+}
+
+/// Progress after each committed batch.
+public struct IndexProgress: Sendable {
+    public var documents: Int
+    public var samples: Int
+    public var bytesRead: Int
+    public var totalBytes: Int?
+    public var phase: String
+}
+
+/// Opens input `index` (path `path`) as a record source.
+public typealias RecordSourceOpener = (_ path: String, _ index: Int) throws -> any RecordSource
+
+public enum IndexBuilder {
+    /// Builds (or resumes) the index described by `options`; returns its manifest.
+    /// - Parameters:
+    ///   - openSource: opens each input (see `InputSources.open`).
+    ///   - onCommit: called after each committed batch with the number of batches so far; a
+    ///     throw stops the build there (tests use it to simulate an interruption).
+    /// - Throws: `IndexError` for refusals and bad input, reader/tokenizer/LMDB errors.
+    public static func build(_ options: IndexBuildOptions, openSource: RecordSourceOpener,
+                             progress: (IndexProgress) -> Void = { _ in },
+                             onCommit: (Int) throws -> Void = { _ in }) throws -> IndexManifest {
+        guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
+        let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
+        var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
+        let specs = options.metrics ?? MetricSpec.defaults(tokenizer: manifest.tokenizer.name)
+        let store = try IndexStore.openForWriting(options.output, mode: options.mode)
+        let run = try PassOne(store: store, manifest: &manifest, options: options)
+        if run.cursor.phase == "pass1" {
+            try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)
+        }
+        manifest.counts = run.writer.state.counts
+        guard manifest.counts.samples > 0 else {
+            throw IndexError.noSamples(reason: "the inputs hold no usable record" + (manifest.counts.skipped.isEmpty ? "" :
+                " (skipped: " + manifest.counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+        }
+        progress(IndexProgress(documents: manifest.counts.documents, samples: manifest.counts.samples,
+                               bytesRead: inputs.compactMap(\.size).reduce(0, +), totalBytes: nil, phase: "pass2"))
+        if manifest.kind == IndexKind.shard {
+            try IndexFinisher.finish(store: store, manifest: manifest, specs: [], tokenCounts: run.writer.tokenCounts, threads: options.threads)
+        } else {
+            try IndexFinisher.finish(store: store, manifest: manifest, specs: specs, tokenCounts: run.writer.tokenCounts, threads: options.threads)
+        }
+        return manifest
+    }
+
+    /// Opens every input once to learn its format, size and kind (text or token ids).
+    private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws -> ([InputInfo], Bool) {
+        var infos: [InputInfo] = []
+        var kinds = Set<Bool>()
+        for (i, path) in options.inputs.enumerated() {
+            let source = try openSource(path, i)
+            infos.append(InputInfo(path: path, size: source.size, format: source.formatName))
+            kinds.insert(source.isPretokenized)
+        }
+        guard kinds.count == 1 else {
+            throw IndexError.invalidArgument("inputs mix text and pre-tokenized files; index them separately")
+        }
+        return (infos, kinds.first!)
+    }
+
+    /// The manifest of a fresh build (compared with the stored one on resume).
+    private static func makeManifest(_ options: IndexBuildOptions, inputs: [InputInfo], pretokenized: Bool) throws -> IndexManifest {
+        let tokenizer: TokenizerInfo
+        if pretokenized {
+            guard let v = options.vocabularySize, v > 0 else {
+                throw IndexError.invalidArgument("the inputs are pre-tokenized: pass --vocab-size N (the number of token ids) instead of --tokenizer")
+            }
+            tokenizer = TokenizerInfo(name: "pretokenized", vocabularySize: v, fingerprint: "vocab-\(v)", endOfDocumentID: nil)
+        } else {
+            guard let t = options.tokenizer else { throw IndexError.invalidArgument("text inputs need --tokenizer") }
+            if options.vocabularySize != nil {
+                throw IndexError.invalidArgument("--vocab-size is only for pre-tokenized inputs; the tokenizer sets the vocabulary of text inputs")
+            }
+            tokenizer = TokenizerInfo(name: t.name, vocabularySize: t.vocabularySize, fingerprint: t.fingerprint,
+                                      endOfDocumentID: t.endOfDocumentID)
+        }
+        if let pack = options.pack, pack < 1 { throw IndexError.invalidArgument("--pack must be at least 1") }
+        let specs = options.metrics ?? MetricSpec.defaults(tokenizer: tokenizer.name)
+        if options.pack != nil, specs.contains(where: { if case .file = $0 { return true } else { return false } }) {
+            throw IndexError.invalidArgument("file: metrics score documents; they cannot be used with --pack")
+        }
+        var contentOptions = options.readerOptions
+        contentOptions["skip_bad"] = String(options.skipBad)
+        contentOptions["metric_specs"] = specs.map(\.argument).joined(separator: ",")
+        return IndexManifest(
+            kind: options.shard == nil ? IndexKind.index : IndexKind.shard, tokenizer: tokenizer, inputs: inputs,
+            metrics: specs.map { MetricInfo(name: $0.name, definition: $0.definition) }, pack: options.pack,
+            shard: options.shard?.index, shardCount: options.shard?.count, commandLine: options.commandLine,
+            created: ISO8601DateFormatter().string(from: Date()), options: contentOptions)
+    }
+}

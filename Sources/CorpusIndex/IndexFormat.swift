@@ -1,0 +1,164 @@
+// IndexFormat.swift — the byte layout of a Gradus index (issue 3 item 4, DESIGN.md §3): database
+// names, key and value encodings. The prose version, for readers without Gradus, is
+// docs/index-format.md; keep the two in step (tools/python/test_index_format.py checks it).
+
+import Corpus
+import Storage
+
+/// Names, magic and the binary encodings of the index's LMDB databases.
+public enum IndexFormat {
+    /// The value of `meta["format"].magic`.
+    public static let magic = "gradus-index"
+    /// The value of `meta["format"].version`; readers refuse other versions.
+    public static let version = 1
+
+    /// Named databases.
+    public static let metaDB = "meta"
+    public static let samplesDB = "samples"
+    public static let docsDB = "docs"
+    public static let countsDB = "counts"
+    public static func metricDB(_ name: String) -> String { "metric/\(name)" }
+    public static func orderDB(_ name: String) -> String { "order/\(name)" }
+
+    /// Keys of `meta`.
+    public static let formatKey = "format"
+    public static let stateKey = "state"
+    public static let manifestKey = "manifest"
+    public static let resumeKey = "resume"
+    public static let carryKey = "resume_carry"
+
+    /// The largest vocabulary stored with 2-byte tokens.
+    public static let narrowVocabularyLimit = 65_536
+
+    /// Bytes per stored token for a vocabulary of `size` ids.
+    public static func tokenWidth(vocabularySize size: Int) -> Int {
+        size <= narrowVocabularyLimit ? 2 : 4
+    }
+
+    /// A UInt64 big-endian key (sample ids, ranks).
+    @inline(__always)
+    public static func idKey(_ id: Int) -> KeyBuilder { KeyBuilder().appending(UInt64(id)) }
+
+    /// Appends `tokens` to `out` as little-endian integers of `width` bytes (2 or 4).
+    /// - Precondition: with `width == 2`, every token is `< 65 536` (checked by the caller
+    ///   against the vocabulary size at API entry).
+    public static func encodeTokens(_ tokens: UnsafeBufferPointer<TokenID>, width: Int, into out: inout [UInt8]) {
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: tokens.count * width))
+        out.withUnsafeMutableBytes { raw in
+            let base = raw.baseAddress! + start
+            if width == 2 {
+                let dst = base.assumingMemoryBound(to: UInt16.self)
+                for i in 0..<tokens.count { dst[i] = UInt16(truncatingIfNeeded: tokens[i]).littleEndian }
+            } else {
+                let dst = base.assumingMemoryBound(to: UInt32.self)
+                for i in 0..<tokens.count { dst[i] = tokens[i].littleEndian }
+            }
+        }
+    }
+
+    /// Appends the tokens of a stored `samples` value to `out`.
+    public static func decodeTokens(_ raw: UnsafeRawBufferPointer, width: Int, into out: inout [TokenID]) {
+        let n = raw.count / width
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: n))
+        out.withUnsafeMutableBufferPointer { dst in
+            if width == 2 {
+                for i in 0..<n { dst[start + i] = TokenID(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self))) }
+            } else {
+                for i in 0..<n { dst[start + i] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
+            }
+        }
+    }
+
+    /// A Float64 little-endian value (`metric/<name>`).
+    @inline(__always)
+    public static func encodeValue(_ value: Double) -> UInt64 { value.bitPattern.littleEndian }
+
+    /// Reads a Float64 little-endian value at `offset`.
+    public static func decodeValue(_ raw: UnsafeRawBufferPointer, at offset: Int = 0) throws -> Double {
+        guard raw.count >= offset + 8 else { throw IndexError.corrupt("value of \(raw.count) bytes, expected ≥ \(offset + 8)") }
+        return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
+    }
+
+    /// An `order/<name>` value: sample id (UInt64 BE) then the metric value (Float64 LE).
+    public static func orderValue(id: Int, value: Double) -> KeyBuilder {
+        var v = KeyBuilder()
+        v.append(UInt64(id))
+        v.append(value.bitPattern.byteSwapped)  // KeyBuilder writes big-endian: swapped, the bytes are LE
+        return v
+    }
+
+    /// Decodes an `order/<name>` value.
+    public static func decodeOrderValue(_ raw: UnsafeRawBufferPointer) throws -> (id: Int, value: Double) {
+        guard raw.count == 16 else { throw IndexError.corrupt("order entry of \(raw.count) bytes, expected 16") }
+        let id = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
+        return (Int(id), try decodeValue(raw, at: 8))
+    }
+
+    /// A `counts` value: UInt64 little-endian.
+    public static func countValue(_ count: UInt64) -> KeyBuilder {
+        var v = KeyBuilder()
+        v.append(count.byteSwapped)  // KeyBuilder writes big-endian: swapped, the bytes are LE
+        return v
+    }
+}
+
+/// Where a sample came from: the `docs` value (docs/index-format.md "docs").
+///
+/// Layout (little-endian): u8 flags (bit 0 `id`, bit 1 `lang`, bit 2 `source` present),
+/// u32 input index, u64 record ordinal in that input, u64 byte offset, then for each present
+/// string in the order id, lang, source: u32 byte length and the UTF-8 bytes.
+public struct DocRecord: Equatable, Sendable, Codable {
+    public var input: Int
+    public var record: Int
+    public var byteOffset: Int
+    public var docID: String?
+    public var lang: String?
+    public var source: String?
+
+    public init(input: Int, record: Int, byteOffset: Int, docID: String? = nil, lang: String? = nil, source: String? = nil) {
+        self.input = input; self.record = record; self.byteOffset = byteOffset
+        self.docID = docID; self.lang = lang; self.source = source
+    }
+
+    /// Appends the encoding to `out`.
+    public func encode(into out: inout [UInt8]) {
+        let flags: UInt8 = (docID != nil ? 1 : 0) | (lang != nil ? 2 : 0) | (source != nil ? 4 : 0)
+        out.append(flags)
+        appendLE(UInt32(input), &out)
+        appendLE(UInt64(record), &out)
+        appendLE(UInt64(byteOffset), &out)
+        for s in [docID, lang, source] {
+            guard let s else { continue }
+            appendLE(UInt32(s.utf8.count), &out)
+            out.append(contentsOf: s.utf8)
+        }
+    }
+
+    /// Decodes a `docs` value.
+    public static func decode(_ raw: UnsafeRawBufferPointer) throws -> DocRecord {
+        guard raw.count >= 21 else { throw IndexError.corrupt("docs entry of \(raw.count) bytes") }
+        let flags = raw[0]
+        var r = DocRecord(input: Int(raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self).littleEndian),
+                          record: Int(raw.loadUnaligned(fromByteOffset: 5, as: UInt64.self).littleEndian),
+                          byteOffset: Int(raw.loadUnaligned(fromByteOffset: 13, as: UInt64.self).littleEndian))
+        var at = 21
+        func string() throws -> String {
+            guard at + 4 <= raw.count else { throw IndexError.corrupt("truncated docs entry") }
+            let n = Int(raw.loadUnaligned(fromByteOffset: at, as: UInt32.self).littleEndian)
+            guard at + 4 + n <= raw.count else { throw IndexError.corrupt("truncated docs entry") }
+            defer { at += 4 + n }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: raw[(at + 4)..<(at + 4 + n)]), as: UTF8.self)
+        }
+        if flags & 1 != 0 { r.docID = try string() }
+        if flags & 2 != 0 { r.lang = try string() }
+        if flags & 4 != 0 { r.source = try string() }
+        return r
+    }
+}
+
+@inline(__always)
+func appendLE<T: FixedWidthInteger>(_ value: T, _ out: inout [UInt8]) {
+    withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }
+}

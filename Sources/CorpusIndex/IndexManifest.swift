@@ -1,0 +1,142 @@
+// IndexManifest.swift — the JSON documents kept in the `meta` database: format, manifest (what
+// was indexed and how) and the resume cursor of an unfinished build (issue 3 items 4 and 6).
+
+import Corpus
+
+/// `meta["format"]`: checked on every open.
+public struct IndexFormatTag: Codable, Equatable, Sendable {
+    public var magic: String
+    public var version: Int
+    public init(magic: String = IndexFormat.magic, version: Int = IndexFormat.version) {
+        self.magic = magic; self.version = version
+    }
+}
+
+/// `meta["state"]`.
+public enum IndexState: String, Codable, Sendable {
+    /// Being written; not readable (resume it).
+    case building
+    /// Finished and synced.
+    case complete
+}
+
+/// Values of `IndexManifest.kind`.
+public enum IndexKind {
+    public static let index = "index"
+    public static let shard = "shard"
+}
+
+/// One input file of the index.
+public struct InputInfo: Codable, Equatable, Sendable {
+    public var path: String
+    /// Size in bytes on disk (nil for standard input).
+    public var size: Int?
+    /// `jsonl`, `fasta`, `text`, `jsonl-tokens` or `megatron`.
+    public var format: String
+    public init(path: String, size: Int?, format: String) {
+        self.path = path; self.size = size; self.format = format
+    }
+}
+
+/// The tokenizer that produced the stored ids.
+public struct TokenizerInfo: Codable, Equatable, Sendable {
+    /// `bytes`, `residues`, `bpe`, or `pretokenized` for `--vocab-size`.
+    public var name: String
+    public var vocabularySize: Int
+    public var fingerprint: String
+    public var endOfDocumentID: UInt32?
+    public init(name: String, vocabularySize: Int, fingerprint: String, endOfDocumentID: UInt32?) {
+        self.name = name; self.vocabularySize = vocabularySize
+        self.fingerprint = fingerprint; self.endOfDocumentID = endOfDocumentID
+    }
+}
+
+/// A metric stored in the index.
+public struct MetricInfo: Codable, Equatable, Sendable {
+    public var name: String
+    public var definition: String
+    public init(name: String, definition: String) { self.name = name; self.definition = definition }
+}
+
+/// Counts of an index.
+public struct IndexCounts: Codable, Equatable, Sendable {
+    /// Samples stored (`samples` entries).
+    public var samples = 0
+    /// Tokens stored over all samples.
+    public var tokens = 0
+    /// Documents read and kept (before packing).
+    public var documents = 0
+    /// Records skipped, by reason (`--skip-bad`).
+    public var skipped: [String: Int] = [:]
+    /// With `--pack`: tokens of the last, incomplete sample that were dropped.
+    public var droppedTokens = 0
+    /// Length of the longest sample, in tokens.
+    public var maxSampleLength = 0
+    public init() {}
+}
+
+/// `meta["manifest"]`: everything needed to interpret, reproduce or resume the index.
+public struct IndexManifest: Codable, Equatable, Sendable {
+    /// `index`, or `shard` for the output of `--shard I/N` (merge it with `gradus merge`).
+    public var kind: String
+    public var tokenizer: TokenizerInfo
+    /// Bytes per stored token: 2 (vocabulary ≤ 65 536) or 4.
+    public var tokenWidth: Int
+    public var inputs: [InputInfo]
+    public var metrics: [MetricInfo]
+    /// `--pack L` (samples of L+1 tokens), or nil when a sample is a document.
+    public var pack: Int?
+    /// For shards: index and count of `--shard I/N`.
+    public var shard: Int?
+    public var shardCount: Int?
+    public var counts: IndexCounts
+    public var commandLine: [String]
+    /// ISO-8601 UTC time the build started.
+    public var created: String
+    /// Options that change content, compared on resume and merge.
+    public var options: [String: String]
+
+    public init(kind: String, tokenizer: TokenizerInfo, inputs: [InputInfo], metrics: [MetricInfo],
+                pack: Int?, shard: Int?, shardCount: Int?, commandLine: [String], created: String,
+                options: [String: String]) {
+        self.kind = kind; self.tokenizer = tokenizer
+        self.tokenWidth = IndexFormat.tokenWidth(vocabularySize: tokenizer.vocabularySize)
+        self.inputs = inputs; self.metrics = metrics; self.pack = pack
+        self.shard = shard; self.shardCount = shardCount; self.counts = IndexCounts()
+        self.commandLine = commandLine; self.created = created; self.options = options
+    }
+
+    /// The parts that must agree between a build and its resume, or between merged shards.
+    func sameContent(as other: IndexManifest) -> Bool {
+        tokenizer == other.tokenizer && inputs == other.inputs && metrics == other.metrics
+            && pack == other.pack && options == other.options
+    }
+}
+
+/// `meta["resume"]`: where pass 1 stands after the last committed batch.
+public struct ResumeCursor: Codable, Equatable, Sendable {
+    /// `pass1` while reading inputs, `pass2` once every sample is stored.
+    public var phase: String
+    /// The input being read and how many records (`next()` results) of it are consumed.
+    public var input: Int
+    public var recordsConsumed: Int
+    /// The id the next sample gets.
+    public var nextSample: Int
+    /// Counts as of the last commit (skipped reasons of finished inputs and the tokenizer).
+    public var counts: IndexCounts
+    /// With `--pack`: the tokens read but not yet cut into samples, and where each document in
+    /// them starts (offset into `carry`).
+    public var carry: [UInt32]
+    public var carryDocs: [CarryDoc]
+    public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,
+                carry: [UInt32], carryDocs: [CarryDoc]) {
+        self.phase = phase; self.input = input; self.recordsConsumed = recordsConsumed
+        self.nextSample = nextSample; self.counts = counts; self.carry = carry; self.carryDocs = carryDocs
+    }
+}
+
+/// A document starting at `offset` of the pack carry-over.
+public struct CarryDoc: Codable, Equatable, Sendable {
+    public var offset: Int
+    public var doc: DocRecord
+}

@@ -1,0 +1,122 @@
+// IndexReader.swift — read access to a complete index (issue 3 item 7): samples' tokens, doc
+// records, metric values, order tables by rank, and the summary `gradus info` prints
+// (percentiles read exactly from the order table by rank, and a histogram).
+
+import Corpus
+import Foundation
+import Storage
+
+/// A complete index opened read-only.
+public final class IndexReader {
+    public let store: IndexStore
+    public let manifest: IndexManifest
+    private let samplesDB: LMDBDatabase
+    private let docsDB: LMDBDatabase
+
+    /// Opens the index at `path`.
+    /// - Throws: `IndexError.notComplete` (saying how to finish it), `.notAnIndex`.
+    public init(path: String) throws {
+        store = try IndexStore.openForReading(path)
+        manifest = try store.manifest()
+        samplesDB = try store.database(IndexFormat.samplesDB)
+        docsDB = try store.database(IndexFormat.docsDB)
+    }
+
+    public var sampleCount: Int { manifest.counts.samples }
+    /// Metrics stored in the index (none in a shard: they are computed by `gradus merge`).
+    public var metricNames: [String] { manifest.kind == IndexKind.shard ? [] : manifest.metrics.map(\.name) }
+
+    /// Calls `body` for each sample id in `range` with its tokens, doc record and metric values
+    /// (in `metricNames` order), in one read transaction.
+    public func forEach(in range: Range<Int>, tokens wantTokens: Bool,
+                        _ body: (Int, [TokenID], DocRecord, [Double]) throws -> Void) throws {
+        let metricDBs = try metricNames.map { try store.database(IndexFormat.metricDB($0)) }
+        var tokens = [TokenID]()
+        try store.env.read { txn in
+            for id in range {
+                let key = IndexFormat.idKey(id)
+                tokens.removeAll(keepingCapacity: true)
+                if wantTokens {
+                    _ = try txn.withValue(key: key, in: samplesDB) { IndexFormat.decodeTokens($0, width: manifest.tokenWidth, into: &tokens) }
+                }
+                guard let doc = try txn.withValue(key: key, in: docsDB, { try DocRecord.decode($0) }) else {
+                    throw IndexError.corrupt("sample \(id) has no docs entry")
+                }
+                let values = try metricDBs.map { db in
+                    try txn.withValue(key: key, in: db) { try IndexFormat.decodeValue($0) } ?? .nan
+                }
+                try body(id, tokens, doc, values)
+            }
+        }
+    }
+
+    /// The tokens of sample `id`, or nil if there is no such sample.
+    public func tokens(of id: Int) throws -> [TokenID]? {
+        try store.env.read { txn in
+            try txn.withValue(key: IndexFormat.idKey(id), in: samplesDB) { raw -> [TokenID] in
+                var out = [TokenID](); IndexFormat.decodeTokens(raw, width: manifest.tokenWidth, into: &out); return out
+            }
+        }
+    }
+
+    /// The value of `metric` for sample `id`.
+    public func value(_ metric: String, of id: Int) throws -> Double? {
+        let db = try store.database(IndexFormat.metricDB(metric))
+        return try store.env.read { txn in try txn.withValue(key: IndexFormat.idKey(id), in: db) { try IndexFormat.decodeValue($0) } }
+    }
+
+    /// The entry of `order/<metric>` at `rank` (0 = smallest value).
+    public func ordered(_ metric: String, rank: Int) throws -> (id: Int, value: Double)? {
+        let db = try store.database(IndexFormat.orderDB(metric))
+        return try store.env.read { txn in try txn.withValue(key: IndexFormat.idKey(rank), in: db) { try IndexFormat.decodeOrderValue($0) } }
+    }
+
+    /// Token counts from the `counts` table, indexed by token id.
+    public func tokenCounts() throws -> [UInt64] {
+        try IndexFinisher.readCounts(store: store, vocabularySize: manifest.tokenizer.vocabularySize)
+    }
+
+    /// Summary statistics of `metric` (see `MetricSummary`).
+    public func summary(of metric: String, bins: Int = 20) throws -> MetricSummary {
+        let n = sampleCount
+        let db = try store.database(IndexFormat.orderDB(metric))
+        var values = [Double]()
+        values.reserveCapacity(n)
+        try store.env.read { txn in
+            try txn.forEach(in: db) { _, raw in values.append(try IndexFormat.decodeOrderValue(raw).value); return true }
+        }
+        guard values.count == n, n > 0 else { throw IndexError.corrupt("order/\(metric) holds \(values.count) of \(n) samples") }
+        return MetricSummary(name: metric, sorted: values, bins: bins)
+    }
+}
+
+/// Min, max, mean, percentiles and a histogram of one metric.
+public struct MetricSummary: Sendable {
+    public static let percentileLevels = [1, 5, 25, 50, 75, 95, 99]
+    public var name: String
+    public var min: Double
+    public var max: Double
+    public var mean: Double
+    /// Values at `percentileLevels`: the value at rank ⌊p/100 · (n − 1)⌋ of the order table
+    /// (the "lower" percentile: always a value that occurs).
+    public var percentiles: [Double]
+    /// Counts in `bins` equal-width bins over [min, max] (the last bin includes max).
+    public var histogram: [Int]
+
+    /// Summarises values sorted ascending (NaN values, if any, last and ignored).
+    public init(name: String, sorted: [Double], bins: Int) {
+        let values = sorted.filter { !$0.isNaN }
+        self.name = name
+        min = values.first ?? .nan
+        max = values.last ?? .nan
+        mean = values.isEmpty ? .nan : values.reduce(0, +) / Double(values.count)
+        percentiles = Self.percentileLevels.map { p in values.isEmpty ? .nan : values[p * (values.count - 1) / 100] }
+        var hist = [Int](repeating: 0, count: Swift.max(1, bins))
+        let width = (max - min) / Double(hist.count)
+        for v in values {
+            let b = width > 0 ? Int((v - min) / width) : 0
+            hist[Swift.min(hist.count - 1, Swift.max(0, b))] += 1
+        }
+        histogram = hist
+    }
+}

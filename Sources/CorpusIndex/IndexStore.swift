@@ -1,0 +1,144 @@
+// IndexStore.swift — opening an index directory: for writing (lock, refusal of a complete or
+// unfinished index unless --force/--resume, fresh databases) and for reading (format and state
+// checks). The only place that decides whether a directory may be touched (issue 3 items 4, 6).
+
+import Foundation
+import Storage
+
+/// An open index environment with its databases.
+public final class IndexStore {
+    public let path: String
+    public let env: LMDBEnvironment
+    public let meta: LMDBDatabase
+    /// Held for the lifetime of a writable store; nil when reading.
+    private let lock: IndexLock?
+
+    /// Initial LMDB map (address space only; grows on demand).
+    static let initialMapSize = 1 << 36
+
+    private init(path: String, env: LMDBEnvironment, lock: IndexLock?) throws {
+        self.path = path; self.env = env; self.lock = lock
+        meta = try env.database(IndexFormat.metaDB, create: !env.readOnly)
+    }
+
+    /// How `openForWriting` treats an existing index.
+    public enum WriteMode: Sendable { case create, force, resume }
+
+    /// Opens `path` for building: takes the directory lock, then
+    /// - `create`: refuses a directory that holds an index (complete or not);
+    /// - `force`: deletes any index there and starts fresh;
+    /// - `resume`: requires an unfinished index.
+    /// - Throws: `IndexError.alreadyComplete`, `.unfinishedOutput`, `.cannotResume`, `.locked`,
+    ///   `.notWritable`.
+    public static func openForWriting(_ path: String, mode: WriteMode) throws -> IndexStore {
+        let lock = try IndexLock(directory: path)
+        let dataFile = path + "/data.mdb"
+        let exists = FileManager.default.fileExists(atPath: dataFile)
+        if exists && mode != .force {
+            let state = try existingState(path)
+            if mode == .create {
+                throw state == .complete ? IndexError.alreadyComplete(path: path) : IndexError.unfinishedOutput(path: path)
+            }
+            if state == .complete { throw IndexError.cannotResume(path: path, reason: "the index is already complete") }
+        } else if mode == .resume {
+            throw IndexError.cannotResume(path: path, reason: "no unfinished index there")
+        }
+        if exists && mode == .force {
+            for name in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: path + "/" + name) }
+        }
+        let env: LMDBEnvironment
+        do {
+            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, noSync: true)
+        } catch let error as LMDBError {
+            throw IndexError.notWritable(path: path, reason: error.description)
+        }
+        return try IndexStore(path: path, env: env, lock: lock)
+    }
+
+    /// Opens a complete index (or, with `allowShard`, a complete shard) read-only.
+    /// - Throws: `IndexError.notAnIndex`, `.notComplete` (with how to finish it).
+    public static func openForReading(_ path: String) throws -> IndexStore {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
+        }
+        let env: LMDBEnvironment
+        do {
+            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true)
+        } catch let error as LMDBError {
+            throw IndexError.notAnIndex(path: path, reason: error.description)
+        }
+        let store = try IndexStore(path: path, env: env, lock: nil)
+        let state = try store.state()
+        guard state == .complete else { throw IndexError.notComplete(path: path, state: state.rawValue) }
+        return store
+    }
+
+    /// The state of the index at `path`, opened briefly read-only.
+    static func existingState(_ path: String) throws -> IndexState {
+        let env: LMDBEnvironment
+        do {
+            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true)
+        } catch let error as LMDBError {
+            throw IndexError.notAnIndex(path: path, reason: error.description)
+        }
+        return try IndexStore(path: path, env: env, lock: nil).state()
+    }
+
+    /// Checks the format tag and returns the state.
+    public func state() throws -> IndexState {
+        try env.read { txn in
+            guard let tag = try txn.get(key: Array(IndexFormat.formatKey.utf8), in: meta),
+                  let format = try? JSONDecoder().decode(IndexFormatTag.self, from: Data(tag)),
+                  format.magic == IndexFormat.magic else {
+                throw IndexError.notAnIndex(path: path, reason: "no Gradus format tag in meta")
+            }
+            guard format.version == IndexFormat.version else {
+                throw IndexError.notAnIndex(path: path, reason: "format version \(format.version), this gradus reads \(IndexFormat.version)")
+            }
+            guard let raw = try txn.get(key: Array(IndexFormat.stateKey.utf8), in: meta),
+                  let state = IndexState(rawValue: String(decoding: raw, as: UTF8.self)) else {
+                throw IndexError.notAnIndex(path: path, reason: "no state in meta")
+            }
+            return state
+        }
+    }
+
+    /// Opens (creating when writable) the database `name`.
+    public func database(_ name: String) throws -> LMDBDatabase {
+        do { return try env.database(name, create: !env.readOnly) } catch let error as LMDBError {
+            throw IndexError.corrupt("\(path): \(name): \(error.description)")
+        }
+    }
+
+    /// Reads and decodes the JSON document `meta[key]`, or nil when absent.
+    public func readJSON<T: Decodable>(_ type: T.Type, key: String) throws -> T? {
+        try env.read { txn in try Self.readJSON(type, key: key, txn: txn, meta: meta) }
+    }
+
+    static func readJSON<T: Decodable>(_ type: T.Type, key: String, txn: LMDBReadTransaction, meta: LMDBDatabase) throws -> T? {
+        guard let raw = try txn.get(key: Array(key.utf8), in: meta) else { return nil }
+        do { return try JSONDecoder().decode(type, from: Data(raw)) } catch {
+            throw IndexError.corrupt("meta[\(key)]: \(error)")
+        }
+    }
+
+    /// Stores `value` as JSON under `meta[key]` inside `txn`.
+    func writeJSON<T: Encodable>(_ value: T, key: String, txn: LMDBWriteTransaction) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try txn.put(key: Array(key.utf8), value: Array(try encoder.encode(value)), in: meta)
+    }
+
+    /// Sets `meta["state"]`.
+    func writeState(_ state: IndexState, txn: LMDBWriteTransaction) throws {
+        try txn.put(key: Array(IndexFormat.stateKey.utf8), value: Array(state.rawValue.utf8), in: meta)
+    }
+
+    /// The manifest of the index.
+    public func manifest() throws -> IndexManifest {
+        guard let m = try readJSON(IndexManifest.self, key: IndexFormat.manifestKey) else {
+            throw IndexError.notAnIndex(path: path, reason: "no manifest in meta")
+        }
+        return m
+    }
+}

@@ -1,0 +1,173 @@
+// PassOne.swift — pass 1 of `gradus index` (issue 3 items 3 and 6): start or resume a build,
+// read each input in batches (tokenizing text over worker threads), and commit every batch with
+// the resume cursor: input index, records consumed, next sample id and the pack carry-over.
+
+import Corpus
+import Foundation
+import Storage
+
+/// One batch of records ready to be written, in corpus order.
+struct RecordBatch {
+    /// All tokens of the batch, document after document; `ends[i]` is where document i ends.
+    var tokens: [TokenID] = []
+    var ends: [Int] = []
+    var docs: [DocRecord] = []
+    /// Records of the input consumed once this batch is written.
+    var recordsConsumed = 0
+    /// Documents the tokenizer rejected under `--skip-bad`.
+    var tokenizerSkipped = 0
+    var endOfInput = false
+}
+
+final class PassOne {
+    let store: IndexStore
+    let manifest: IndexManifest
+    let options: IndexBuildOptions
+    let writer: SampleWriter
+    private(set) var cursor: ResumeCursor
+    private var batches = 0
+
+    /// Starts a fresh build (writing format, state, manifest and cursor) or, with `--resume`,
+    /// checks the stored manifest against `manifest` and restores the cursor and token counts.
+    init(store: IndexStore, manifest: inout IndexManifest, options: IndexBuildOptions) throws {
+        self.store = store
+        self.options = options
+        let vocabulary = manifest.tokenizer.vocabularySize
+        if options.mode == .resume {
+            guard let stored = try store.readJSON(IndexManifest.self, key: IndexFormat.manifestKey),
+                  let saved = try store.readJSON(ResumeCursor.self, key: IndexFormat.resumeKey) else {
+                throw IndexError.cannotResume(path: store.path, reason: "no resume point was committed; start over with --force")
+            }
+            guard stored.sameContent(as: manifest), stored.kind == manifest.kind, stored.shard == manifest.shard,
+                  stored.shardCount == manifest.shardCount else {
+                throw IndexError.cannotResume(path: store.path, reason: "the inputs, tokenizer, metrics or options differ from the interrupted run (\(stored.commandLine.joined(separator: " ")))")
+            }
+            manifest = stored
+            cursor = saved
+        } else {
+            cursor = ResumeCursor(phase: "pass1", input: 0, recordsConsumed: 0, nextSample: 0, counts: IndexCounts(),
+                                  carry: [], carryDocs: [])
+        }
+        self.manifest = manifest
+        let counts: [UInt64]
+        if cursor.phase == "pass2" {
+            counts = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
+        } else {
+            counts = try Self.recount(store: store, manifest: manifest, samples: cursor.nextSample)
+        }
+        var state = SampleWriter.State()
+        state.nextSample = cursor.nextSample
+        state.counts = cursor.counts
+        state.carry = cursor.carry
+        state.carryDocs = cursor.carryDocs
+        writer = try SampleWriter(store: store, manifest: manifest, state: state, tokenCounts: counts)
+        _ = try store.database(IndexFormat.countsDB)
+        if options.mode != .resume { try start() }
+    }
+
+    /// Writes the header of a fresh build.
+    private func start() throws {
+        let (m, c) = (manifest, cursor)
+        try store.env.write { txn in
+            try store.writeJSON(IndexFormatTag(), key: IndexFormat.formatKey, txn: txn)
+            try store.writeState(.building, txn: txn)
+            try store.writeJSON(m, key: IndexFormat.manifestKey, txn: txn)
+            try store.writeJSON(c, key: IndexFormat.resumeKey, txn: txn)
+        }
+    }
+
+    /// Token counts of the samples already stored (resume): recomputed from `samples`.
+    private static func recount(store: IndexStore, manifest: IndexManifest, samples: Int) throws -> [UInt64] {
+        var counts = [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize)
+        guard samples > 0 else { return counts }
+        let width = manifest.tokenWidth
+        try IndexFinisher.scan(store: store, db: try store.database(IndexFormat.samplesDB), range: 0..<samples) { _, raw in
+            for i in 0..<(raw.count / width) {
+                let t = width == 2 ? Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                                   : Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
+                guard t < counts.count else { throw IndexError.corrupt("stored token \(t) outside the vocabulary") }
+                counts[t] &+= 1
+            }
+        }
+        return counts
+    }
+
+    /// Reads every input from the cursor on, then stores the counts and moves to pass 2.
+    func readAll(openSource: RecordSourceOpener, progress: (IndexProgress) -> Void, onCommit: (Int) throws -> Void) throws {
+        var finishedBytes = manifest.inputs[..<min(cursor.input, manifest.inputs.count)].compactMap(\.size).reduce(0, +)
+        let total = manifest.inputs.allSatisfy { $0.size != nil } ? manifest.inputs.compactMap(\.size).reduce(0, +) : nil
+        let tokenizer = manifest.tokenizer.name == "pretokenized" ? nil : options.tokenizer
+        while cursor.input < manifest.inputs.count {
+            let input = cursor.input
+            let source = try openSource(manifest.inputs[input].path, input)
+            let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer)
+            try reader.skip(cursor.recordsConsumed)
+            try pipeline(reader) { batch in
+                try commit(batch, input: input, reader: reader)
+                progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
+                                       bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
+                batches += 1
+                try onCommit(batches)
+            }
+            finishedBytes += manifest.inputs[input].size ?? 0
+        }
+        writer.finishPacking()
+        let counts = writer.tokenCounts
+        let countsDB = try store.database(IndexFormat.countsDB)
+        cursor.phase = "pass2"
+        try writer.transaction(store: store) { txn in
+            cursor.counts = writer.state.counts
+            cursor.carry = []
+            cursor.carryDocs = []
+            try IndexFinisher.writeCounts(counts, db: countsDB, txn: txn)
+            try store.writeJSON(cursor, key: IndexFormat.resumeKey, txn: txn)
+        }
+    }
+
+    /// Writes batch after batch; with more than one thread the next batch is read while the
+    /// current one is written.
+    private func pipeline(_ reader: BatchReader, _ write: (RecordBatch) throws -> Void) throws {
+        var batch = try reader.read()
+        while true {
+            var next: Result<RecordBatch, Error> = .success(RecordBatch())
+            if options.threads > 1 && !batch.endOfInput {
+                var written: Result<Void, Error> = .success(())
+                runWorkers(2) { w in
+                    if w == 0 { written = Result { try write(batch) } } else { next = Result { try reader.read() } }
+                }
+                try written.get()
+            } else {
+                try write(batch)
+                if !batch.endOfInput { next = Result { try reader.read() } }
+            }
+            if batch.endOfInput { return }
+            batch = try next.get()
+        }
+    }
+
+    /// Stores `batch` and the cursor after it in one transaction.
+    private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader) throws {
+        let ownsSkips = options.shard.map { $0.index == 0 } ?? true
+        try writer.transaction(store: store) { txn in
+            try batch.tokens.withUnsafeBufferPointer { all in
+                var start = 0
+                for (i, end) in batch.ends.enumerated() {
+                    try writer.add(document: UnsafeBufferPointer(rebasing: all[start..<end]), doc: batch.docs[i], txn: txn)
+                    start = end
+                }
+            }
+            if batch.tokenizerSkipped > 0 { writer.state.counts.skipped["tokenizer", default: 0] += batch.tokenizerSkipped }
+            var next = ResumeCursor(phase: "pass1", input: input, recordsConsumed: batch.recordsConsumed,
+                                    nextSample: writer.state.nextSample, counts: writer.state.counts,
+                                    carry: writer.state.carry, carryDocs: writer.state.carryDocs)
+            if batch.endOfInput {
+                if ownsSkips { writer.state.counts.skipped.merge(reader.source.skipped, uniquingKeysWith: +) }
+                next.counts = writer.state.counts
+                next.input = input + 1
+                next.recordsConsumed = 0
+            }
+            try store.writeJSON(next, key: IndexFormat.resumeKey, txn: txn)
+            cursor = next
+        }
+    }
+}

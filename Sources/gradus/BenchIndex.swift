@@ -1,0 +1,89 @@
+// BenchIndex.swift — `gradus bench index`: the whole `gradus index` (read, both passes, default
+// metrics, order tables, LMDB commit and sync) on a generated pre-tokenized corpus and on the
+// shipped corpora, at one thread and all threads; one JSON line each.
+
+import ArgumentParser
+import Corpus
+import CorpusIndex
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchIndex: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "index",
+        abstract: "Indexing speed: generated Zipf corpus (Megatron .bin/.idx) and the shipped corpora.",
+        discussion: """
+        Example:
+          swift build -c release && .build/release/gradus bench index
+          .build/release/gradus bench index --documents 2000000 --skip-shipped
+        """
+    )
+
+    @Option(help: "Documents in the generated corpus.")
+    var documents = 200_000
+
+    @Option(help: "Folder holding the shipped corpora.")
+    var corpora = "corpora"
+
+    @Option(help: "Threads for the parallel measurement (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Scratch directory (default: a fresh one under /tmp).")
+    var scratch: String?
+
+    @Flag(help: "Only the generated corpus.")
+    var skipShipped = false
+
+    func run() throws {
+        warnIfDebugBuild()
+        let dir = scratch ?? NSTemporaryDirectory() + "gradus-bench-index-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if scratch == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let prefix = dir + "/zipf"
+        let tokens = try SyntheticCorpus.writeMegatron(prefix: prefix, documents: documents)
+        writeStderr("generated \(documents) documents, \(tokens) tokens\n")
+        let all = threads ?? availableCores
+        for t in Set([1, all]).sorted() {
+            var options = IndexBuildOptions(inputs: [prefix + ".idx"], output: dir + "/zipf-\(t).idx")
+            options.vocabularySize = 50_000
+            options.threads = t
+            print(try measure(options, corpus: "zipf-\(documents)", reader: ReaderOptions()))
+        }
+        guard !skipShipped else { return }
+        let shipped: [(String, [String], String)] = [
+            ("text", ["gnomehelp.sample.jsonl.zst", "appstream.sample.jsonl.zst", "udhr.sample.jsonl.zst"], "bytes"),
+            ("protein", ["protein.sample.fasta.zst"], "residues"),
+        ]
+        for (name, files, tokenizer) in shipped {
+            for t in Set([1, all]).sorted() {
+                var options = IndexBuildOptions(inputs: files.map { "\(corpora)/\($0)" }, output: dir + "/\(name)-\(t).idx")
+                options.tokenizer = try TokenizerLoader.load(tokenizer)
+                options.threads = t
+                print(try measure(options, corpus: name, reader: ReaderOptions()))
+            }
+        }
+    }
+
+    private func measure(_ options: IndexBuildOptions, corpus: String, reader: ReaderOptions) throws -> String {
+        let start = ProgressLine()
+        let m = try IndexBuilder.build(options, openSource: { path, _ in try InputSources.open(path: path, options: reader) })
+        let seconds = start.elapsed
+        let bytes = m.inputs.compactMap(\.size).reduce(0, +)
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        var json = JSONLine()
+        json.add("bench", "index")
+        json.add("corpus", corpus)
+        json.add("threads", options.threads)
+        json.add("samples", m.counts.samples)
+        json.add("tokens", m.counts.tokens)
+        json.add("seconds", seconds)
+        json.add("samples_per_s", Double(m.counts.samples) / seconds)
+        json.add("tokens_per_s", Double(m.counts.tokens) / seconds)
+        json.add("input_mb_per_s", Double(bytes) / 1e6 / seconds)
+        json.add("peak_rss_mib", Double(usage.ru_maxrss) / 1024)
+        return json.text
+    }
+}

@@ -1,0 +1,57 @@
+// Dump.swift — `gradus dump`: one JSON line per sample
+// `{"id", "doc_id", "metrics": {...}, "tokens": [...]}` (issue 3 item 7).
+
+import ArgumentParser
+import Foundation
+import CorpusIndex
+
+struct Dump: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print samples of an index as JSON lines.",
+        discussion: """
+        Examples:
+          gradus dump runs/text.idx --metrics --range 0..10
+          gradus dump runs/text.idx --tokens --range 5..6
+        """
+    )
+
+    @Argument(help: "Index directory.")
+    var index: String
+
+    @Flag(help: "Include metric values.")
+    var metrics = false
+
+    @Flag(help: "Include token ids.")
+    var tokens = false
+
+    @Option(help: "Sample ids A..B (B exclusive); default: all.")
+    var range: String?
+
+    func run() throws {
+        let reader = try IndexReader(path: index)
+        let ids = try parseRange(reader.sampleCount)
+        let names = reader.metricNames
+        let out = StandardOutput()
+        try reader.forEach(in: ids, tokens: tokens) { id, toks, doc, values in
+            var line = JSONLine()
+            line.add("id", id)
+            line.addRaw("doc_id", doc.docID.map(quote) ?? "null")
+            if metrics {
+                line.addRaw("metrics", "{" + zip(names, values).map { "\(quote($0)):\(jsonNumber($1))" }.joined(separator: ",") + "}")
+            }
+            if tokens { line.addRaw("tokens", "[" + toks.map { String($0) }.joined(separator: ",") + "]") }
+            out.write(line.text + "\n")
+        }
+        out.flush()
+    }
+
+    private func parseRange(_ count: Int) throws -> Range<Int> {
+        guard let range else { return 0..<count }
+        let parts = range.components(separatedBy: "..")
+        guard parts.count == 2, let a = Int(parts[0].isEmpty ? "0" : parts[0]), let b = Int(parts[1].isEmpty ? "\(count)" : parts[1]),
+              a >= 0, a <= b else {
+            throw ValidationError("--range must be A..B with 0 <= A <= B (got '\(range)')")
+        }
+        return a..<min(b, count)
+    }
+}

@@ -1,0 +1,102 @@
+// Index.swift — `gradus index`: build the LMDB difficulty index of a corpus (issue 3).
+
+import ArgumentParser
+import Corpus
+import CorpusIndex
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Index: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Index a corpus: tokens and per-sample difficulty metrics in an LMDB index.",
+        discussion: """
+        Inputs: JSONL/FASTA/text files (zstd or not), JSONL whose records carry a `tokens` array,
+        or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
+        inputs pass --vocab-size instead of --tokenizer. Format: docs/index-format.md.
+
+        Examples:
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
+          gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
+          gradus index data/pile_text_document.idx --vocab-size 50257 --out runs/pile.idx --threads 8
+          gradus index big.jsonl.zst --tokenizer bytes --out runs/s1.idx --shard 1/4   # then gradus merge
+        """
+    )
+
+    @Argument(help: "Input files.")
+    var inputs: [String]
+
+    @Option(help: "Output index directory.")
+    var out: String
+
+    @Option(help: "`bytes`, `residues` or the path of a Hugging Face tokenizer.json.")
+    var tokenizer = "bytes"
+
+    @Option(help: "Vocabulary size of pre-tokenized inputs (replaces --tokenizer).")
+    var vocabSize: Int?
+
+    @Option(help: "Comma-separated metrics: seqlen, vocabularyrarity, seqlen_vocabularyrarity, entropy, file:NAME=PATH (default: seqlen,vocabularyrarity; plus entropy for residues).")
+    var metrics: String?
+
+    @Option(help: "Pack documents, separated by the end-of-document token, into samples of L+1 tokens.")
+    var pack: Int?
+
+    @Option(help: "Worker threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Index only slice I of N (0-based), to be combined with `gradus merge`.")
+    var shard: String?
+
+    @Flag(help: "Continue an interrupted build from its last committed batch.")
+    var resume = false
+
+    @Flag(help: "Replace an index that already exists in --out.")
+    var force = false
+
+    @OptionGroup var reader: ReaderArguments
+
+    func validate() throws {
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if resume && force { throw ValidationError("--resume and --force exclude each other") }
+    }
+
+    func run() throws {
+        var options = IndexBuildOptions(inputs: inputs, output: out)
+        if vocabSize == nil { options.tokenizer = try TokenizerLoader.load(tokenizer) }
+        options.vocabularySize = vocabSize
+        options.metrics = try metrics.map { try MetricSpec.parseList($0) }
+        options.pack = pack
+        options.threads = threads ?? availableCores
+        options.shard = try shard.map { try ShardSpec(parsing: $0) }
+        options.skipBad = reader.skipBad
+        options.mode = resume ? .resume : force ? .force : .create
+        options.commandLine = CommandLine.arguments
+        options.readerOptions = ["text_field": reader.textField, "paragraphs": String(reader.paragraphs),
+                                 "format": reader.format?.rawValue ?? "auto"]
+        let abortAfter = testHook("GRADUS_TEST_ABORT_AFTER_BATCHES")
+        if let records = testHook("GRADUS_TEST_BATCH_RECORDS") { options.batchRecords = records }
+        let progress = ProgressLine()
+        let readerOptions = reader.readerOptions
+        let manifest = try IndexBuilder.build(
+            options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
+            progress: { p in
+                progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples", done: p.bytesRead, total: p.totalBytes)
+            },
+            onCommit: { batches in
+                // Hidden test hook: die like `kill -9` after K committed batches.
+                if let abortAfter, batches >= abortAfter { raise(SIGKILL) }
+            })
+        progress.finish()
+        let c = manifest.counts
+        let seconds = progress.elapsed
+        let skipped = c.skipped.values.reduce(0, +)
+        writeStderr("indexed \(c.documents) documents into \(c.samples) samples (\(c.tokens) tokens), skipped \(skipped), in \(format1(seconds)) s (\(Int(Double(c.samples) / max(seconds, 1e-9))) samples/s) -> \(out)\n")
+    }
+
+    /// Test hooks (CLI tests only): `GRADUS_TEST_ABORT_AFTER_BATCHES=K` kills the process after K
+    /// committed batches; `GRADUS_TEST_BATCH_RECORDS=B` makes batches of B records.
+    private func testHook(_ name: String) -> Int? {
+        guard let raw = getenv(name) else { return nil }
+        return Int(String(cString: raw))
+    }
+}

@@ -1,0 +1,59 @@
+// IndexCLITests.swift — `gradus index/info/dump` run as a user would: a build killed with
+// SIGKILL mid-run and resumed equals an uninterrupted build; refusals exit non-zero with a
+// message saying what to do.
+
+import Foundation
+import XCTest
+
+final class IndexCLITests: XCTestCase {
+    private var binary: URL {
+        URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+            .deletingLastPathComponent().appendingPathComponent("gradus")
+    }
+
+    private func run(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
+        let p = Process()
+        p.executableURL = binary
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+
+    func testKilledBuildResumesToTheSameIndex() throws {
+        let dir = NSTemporaryDirectory() + "gradus-cli-index-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lines = (0..<120).map { "{\"id\":\"d\($0)\",\"text\":\"" + String(repeating: "w\($0 % 13) ", count: 1 + $0 % 9) + "\"}" }
+        try lines.joined(separator: "\n").write(toFile: dir + "/c.jsonl", atomically: true, encoding: .utf8)
+        let small = ["GRADUS_TEST_BATCH_RECORDS": "10"]
+        XCTAssertEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/full", "--threads", "1"], env: small).0, 0)
+        let killed = try run(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--threads", "2"],
+                             env: small.merging(["GRADUS_TEST_ABORT_AFTER_BATCHES": "4"]) { $1 })
+        XCTAssertNotEqual(killed.0, 0)
+        let refused = try run(["info", dir + "/cut"])
+        XCTAssertNotEqual(refused.0, 0)
+        XCTAssertTrue(refused.2.contains("--resume"), refused.2)
+        XCTAssertNotEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/cut"]).0, 0)  // neither --resume nor --force
+        XCTAssertEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--resume"], env: small).0, 0)
+        let a = try run(["dump", dir + "/full", "--metrics", "--tokens"]), b = try run(["dump", dir + "/cut", "--metrics", "--tokens"])
+        XCTAssertEqual(a.1.split(separator: "\n").count, 120)
+        XCTAssertEqual(a.1, b.1)
+        XCTAssertTrue(a.1.hasPrefix("{\"id\":0,\"doc_id\":\"d0\",\"metrics\":{\"seqlen\":3.0,"), String(a.1.prefix(80)))
+        let again = try run(["index", dir + "/c.jsonl", "--out", dir + "/full"])
+        XCTAssertNotEqual(again.0, 0)
+        XCTAssertTrue(again.2.contains("--force"), again.2)
+        try "".write(toFile: dir + "/empty.jsonl", atomically: true, encoding: .utf8)
+        let empty = try run(["index", dir + "/empty.jsonl", "--out", dir + "/e"])
+        XCTAssertNotEqual(empty.0, 0)
+        XCTAssertTrue(empty.2.contains("no samples"), empty.2)
+        let readOnly = getuid() == 0 ? "/proc/gradus-test-index" : "/gradus-test-index"
+        let ro = try run(["index", dir + "/c.jsonl", "--out", readOnly])
+        XCTAssertNotEqual(ro.0, 0)
+        XCTAssertTrue(ro.2.contains("cannot write the index"), ro.2)
+    }
+}

@@ -1,0 +1,70 @@
+#!/usr/bin/env python3
+"""Reads a Gradus index with the PyPI `lmdb` package using only docs/index-format.md, and checks
+counts, a sample's tokens and its metric values against an independent numpy computation.
+
+Usage: test_index_format.py INDEX_DIR   (exit status non-zero on any failure)
+Build INDEX_DIR first, e.g. `gradus index corpora/udhr.sample.jsonl.zst --out /tmp/u.idx`.
+"""
+import json
+import math
+import struct
+import sys
+
+import lmdb
+import numpy as np
+
+
+def main(path):
+    env = lmdb.open(path, readonly=True, lock=False, max_dbs=64)
+    with env.begin() as txn:
+        db = lambda name: env.open_db(name.encode(), txn=txn, create=False)
+        meta = db("meta")
+        fmt = json.loads(txn.get(b"format", db=meta))
+        assert fmt == {"magic": "gradus-index", "version": 1}, fmt
+        assert txn.get(b"state", db=meta) == b"complete"
+        manifest = json.loads(txn.get(b"manifest", db=meta))
+        n = manifest["counts"]["samples"]
+        width = manifest["tokenWidth"]
+        vocab = manifest["tokenizer"]["vocabularySize"]
+        dtype = "<u2" if width == 2 else "<u4"
+        assert width == (2 if vocab <= 65536 else 4)
+        samples = db("samples")
+        assert txn.stat(samples)["entries"] == n
+        tokens = []
+        for i, (key, value) in enumerate(txn.cursor(db=samples)):
+            assert struct.unpack(">Q", key)[0] == i
+            tokens.append(np.frombuffer(value, dtype=dtype).astype(np.int64))
+        assert sum(len(t) for t in tokens) == manifest["counts"]["tokens"]
+        counts = np.zeros(vocab, dtype=np.int64)
+        for key, value in txn.cursor(db=db("counts")):
+            counts[struct.unpack(">I", key)[0]] = struct.unpack("<Q", value)[0]
+        expected = np.bincount(np.concatenate(tokens), minlength=vocab)
+        assert (counts == expected).all(), "counts table differs from the stored tokens"
+        names = [m["name"] for m in manifest["metrics"]]
+        fixed = np.where(counts == 0, 1, counts).astype(np.float64)
+        w = -np.log(fixed / fixed.sum())
+        for name in names:
+            metric = db("metric/" + name)
+            values = [struct.unpack("<d", v)[0] for _, v in txn.cursor(db=metric)]
+            assert len(values) == n
+            order = [(struct.unpack(">Q", v[:8])[0], struct.unpack("<d", v[8:])[0]) for _, v in txn.cursor(db=db("order/" + name))]
+            assert order == sorted(((i, x) for i, x in enumerate(values)), key=lambda p: (p[1], p[0]))
+            for i in (0, n // 2, n - 1):
+                if name == "seqlen":
+                    assert values[i] == len(tokens[i])
+                if name == "vocabularyrarity":
+                    ref = float(w[tokens[i]].sum())
+                    assert abs(values[i] - ref) <= 1e-9 * max(1.0, abs(ref)), (i, values[i], ref)
+        docs = db("docs")
+        rec = txn.get(struct.pack(">Q", 0), db=docs)
+        flags, inp, record, offset = struct.unpack("<BIQQ", rec[:21])
+        assert inp < len(manifest["inputs"])
+    print(f"ok: {n} samples, metrics {names}")
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1])
+    except AssertionError as e:
+        print(f"FAIL: {e!r}", file=sys.stderr)
+        sys.exit(1)
