@@ -21,7 +21,7 @@ demo: release
 
 test: setup
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release
 	$(GRADUS) bench tokenize

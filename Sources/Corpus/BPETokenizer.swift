@@ -1,0 +1,98 @@
+// BPETokenizer.swift — a Hugging Face `tokenizer.json` byte-level BPE tokenizer (GPT-2 style) that
+// gives exactly the ids of the Python `tokenizers` library (issue 2, item 4; DESIGN.md §2 `Corpus`).
+//
+// Encoding a text = what `Tokenizer.encode(text, add_special_tokens=False).ids` gives in
+// tokenizers 0.23.3 (for a ByteLevel or absent post-processor — the trained Gradus file — that is
+// also what plain `encode(text)` gives). The pipeline, one file each:
+//   AddedTokenSplitter (added/special tokens in the text become their ids) →
+//   GPT2PreTokenizer (the GPT-2 regex, hand-written) →
+//   byte ids (ByteLevel: each byte is one base token) →
+//   BPEMerger (merges by rank, HF's tie rule) with a per-encoder ByteKeyedTable word cache.
+// Loading and validation of the file: BPETokenizer+Definition.swift. Checked against
+// Tests/CorpusTests/Fixtures/bpe-fixtures.jsonl.zst, made by tools/gen_bpe_fixtures.py.
+//
+// Deliberate differences from HF, all outside what a Gradus corpus needs: the post-processor,
+// `truncation` and `padding` of the file are ignored (Gradus packs and pads itself); decoding an id
+// outside the vocabulary throws instead of being skipped; special tokens are decoded to their
+// content (HF's `decode(ids, skip_special_tokens=False)`).
+
+import Storage
+
+/// A byte-level BPE tokenizer read from a Hugging Face `tokenizer.json`.
+///
+/// ```swift
+/// let tokenizer = try BPETokenizer(contentsOf: "corpora/tokenizer.json")
+/// let encoder = tokenizer.makeEncoder()          // one per thread
+/// let ids = try encoder.encode("Hello world")
+/// let text = try tokenizer.decode(ids)           // "Hello world"
+/// ```
+public struct BPETokenizer: Tokenizer {
+    /// `bpe`.
+    public let name = "bpe"
+    public let vocabularySize: Int
+    /// Added tokens marked `"special": true`, by content.
+    public let specialTokens: [String: TokenID]
+    /// `<|endoftext|>`, else `</s>`, else `<eos>` — the first of these the vocabulary has.
+    public let endOfDocumentID: TokenID?
+    /// `<|pad|>`, else `<pad>`.
+    public let paddingID: TokenID?
+    /// SHA-256 (lower-case hex) of the `tokenizer.json` file's bytes; `sha256sum` prints the same.
+    public let fingerprint: String
+    /// The file this tokenizer was read from.
+    public let path: String
+
+    let model: BPEModel
+
+    /// Reads and validates a `tokenizer.json`.
+    ///
+    /// Accepted: model `BPE` (merges as `"a b"` strings or `["a", "b"]` pairs, `ignore_merges`,
+    /// `unk_token`/`fuse_unk`, no `dropout`, no `byte_fallback`, no subword prefix/suffix); a
+    /// `ByteLevel` pre-tokenizer, alone or as the only member of a `Sequence` (`add_prefix_space`
+    /// and `use_regex` honoured); no normalizer; a `ByteLevel` decoder; any post-processor (ignored).
+    /// - Throws: `TokenizerError.invalidDefinition` naming `path` and the problem (malformed JSON,
+    ///   another model type such as WordPiece or Unigram, an unsupported normalizer or
+    ///   pre-tokenizer, a merge of unknown tokens, ...); `FileError` if the file cannot be read.
+    public init(contentsOf path: String) throws {
+        let bytes = try BPETokenizer.readFile(path)
+        let definition = try BPEDefinition(json: bytes, path: path)
+        self.path = path
+        model = try definition.makeModel()
+        vocabularySize = definition.vocabularySize
+        specialTokens = definition.specialTokens
+        endOfDocumentID = ["<|endoftext|>", "</s>", "<eos>"].lazy.compactMap { definition.id(of: $0) }.first
+        paddingID = ["<|pad|>", "<pad>"].lazy.compactMap { definition.id(of: $0) }.first
+        fingerprint = SHA256.hexDigest(bytes)
+    }
+
+    /// A fresh encoder with its own word cache and scratch buffers; use one per thread.
+    public func makeEncoder() -> any TokenEncoder { BPEEncoder(model: model) }
+
+    /// The text of `ids`: each token's bytes (special tokens: their content), then UTF-8 with
+    /// invalid sequences replaced by U+FFFD, as HF's ByteLevel decoder does.
+    /// - Throws: `TokenizerError.unknownID` for an id that no token has.
+    /// - Complexity: O(total bytes).
+    public func decode(_ ids: [TokenID]) throws -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count * 4)
+        for id in ids {
+            guard let range = model.decodeRange(id) else {
+                throw TokenizerError.unknownID(id, vocabularySize: vocabularySize)
+            }
+            bytes.append(contentsOf: model.decodeBytes[range])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The whole file, through `Storage` (so the error names the path).
+    private static func readFile(_ path: String) throws -> [UInt8] {
+        let file = try FileSource(path: path)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
+            if n == 0 { break }
+            bytes.append(contentsOf: chunk[0..<n])
+        }
+        return bytes
+    }
+}

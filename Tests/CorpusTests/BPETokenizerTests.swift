@@ -1,0 +1,355 @@
+// BPETokenizerTests.swift — the Swift byte-level BPE tokenizer against the Python `tokenizers`
+// reference (Fixtures/bpe-fixtures.jsonl.zst, made by tools/gen_bpe_fixtures.py; no Python needed
+// here): ids for every record, decoding, round trips, the GPT-2 regex character classes of every
+// code point, the two merge algorithms against each other, and the loader's rejections.
+
+import Foundation
+import XCTest
+import Storage
+@testable import Corpus
+
+final class BPETokenizerTests: XCTestCase {
+    /// One fixture line after the header.
+    struct Record: Decodable {
+        var text: String
+        var ids: [TokenID]
+        var decoded: String
+        var origin: String
+        var variant: String?
+    }
+
+    struct Fixture {
+        var header: [String: Any]
+        var records: [Record]
+    }
+
+    static let repoRoot: String = {
+        var url = URL(fileURLWithPath: #filePath)
+        for _ in 0..<3 { url.deleteLastPathComponent() }  // BPETokenizerTests.swift, CorpusTests, Tests
+        return url.path
+    }()
+    static let tokenizerPath = repoRoot + "/corpora/tokenizer.json"
+    static let fixturePath = repoRoot + "/Tests/CorpusTests/Fixtures/bpe-fixtures.jsonl.zst"
+    static let regenerate = "regenerate fixtures with tools/gen_bpe_fixtures.py"
+
+    /// Loaded once for all tests (4.6 MB of JSON).
+    nonisolated(unsafe) static var cachedFixture: Fixture?
+
+    func fixture() throws -> Fixture {
+        if let cached = BPETokenizerTests.cachedFixture { return cached }
+        let (source, _, _) = try openInput(path: BPETokenizerTests.fixturePath)
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
+            if n == 0 { break }
+            bytes += chunk[0..<n]
+        }
+        let lines = bytes.split(separator: UInt8(ascii: "\n"))
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0])) as? [String: Any])
+        // JSONDecoder, not JSONSerialization: the latter drops a leading U+FEFF from strings on Linux.
+        let decoder = JSONDecoder()
+        let records = try lines.dropFirst().map { try decoder.decode(Record.self, from: Data($0)) }
+        let loaded = Fixture(header: header, records: records)
+        BPETokenizerTests.cachedFixture = loaded
+        return loaded
+    }
+
+    func baseTokenizer() throws -> BPETokenizer { try BPETokenizer(contentsOf: BPETokenizerTests.tokenizerPath) }
+
+    // MARK: - Fixture identity
+
+    func testFixtureMatchesTokenizerFile() throws {
+        let header = try fixture().header
+        XCTAssertEqual(header["format"] as? String, "gradus-bpe-fixtures")
+        XCTAssertEqual(header["version"] as? Int, 1)
+        let bytes = try XCTUnwrap(FileManager.default.contents(atPath: BPETokenizerTests.tokenizerPath))
+        let actual = SHA256.hexDigest(Array(bytes))
+        let recorded = header["tokenizer_sha256"] as? String
+        XCTAssertEqual(actual, recorded, "corpora/tokenizer.json changed since the fixture was made: \(BPETokenizerTests.regenerate)")
+        XCTAssertEqual(try baseTokenizer().fingerprint, recorded, "fingerprint is the SHA-256 of the file")
+    }
+
+    func testFixtureCoversEnoughDocuments() throws {
+        let records = try fixture().records
+        XCTAssertGreaterThanOrEqual(records.filter { $0.variant == nil && $0.origin != "edge" && $0.origin != "random" }.count, 2000)
+        XCTAssertGreaterThan(records.filter { $0.origin == "edge" }.count, 100)
+    }
+
+    // MARK: - Encoding and decoding against the reference
+
+    func testEncodeMatchesReferenceForEveryRecord() throws {
+        let fixture = try fixture()
+        let base = fixture.records.filter { $0.variant == nil }
+        let tokenizer = try baseTokenizer()
+        let encoder = tokenizer.makeEncoder()
+        // Twice with one encoder: the second pass is served from the word cache.
+        for pass in 1...2 {
+            try assertIDsMatch(base, encoder: encoder, label: "pass \(pass)")
+        }
+        // A 64-word cache, cleared (entry limit or arena full) every few words.
+        try assertIDsMatch(base, encoder: BPEEncoder(model: tokenizer.model, cacheEntries: 64), label: "tiny cache")
+        // And a fresh encoder per record (cold cache).
+        try assertIDsMatch(Array(base.prefix(300)), encoderFactory: { tokenizer.makeEncoder() }, label: "fresh encoders")
+    }
+
+    func testVariantsMatchReference() throws {
+        let fixture = try fixture()
+        let variants = try XCTUnwrap(fixture.header["variants"] as? [String: Any])
+        XCTAssertEqual(Set(variants.keys), ["flags", "prefix", "noregex", "ignore_merges", "unknown_dropped", "unknown", "unknown_fused"])
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        for (name, edits) in variants.sorted(by: { $0.key < $1.key }) {
+            let path = try writeVariant(name: name, edits: try XCTUnwrap(edits as? [[String: Any]]), in: directory)
+            let tokenizer = try BPETokenizer(contentsOf: path)
+            let records = fixture.records.filter { $0.variant == name }
+            XCTAssertGreaterThan(records.count, 10, name)
+            try assertIDsMatch(records, encoder: tokenizer.makeEncoder(), label: "variant \(name)")
+            for record in records {
+                XCTAssertEqual(try tokenizer.decode(record.ids), record.decoded, "variant \(name): decode of \(record.text.debugDescription)")
+            }
+        }
+    }
+
+    func testDecodeOfReferenceIDsMatchesReference() throws {
+        let tokenizer = try baseTokenizer()
+        for record in try fixture().records where record.variant == nil {
+            let decoded = try tokenizer.decode(record.ids)
+            guard decoded == record.decoded else {
+                return XCTFail("decode(\(record.ids)) = \(decoded.debugDescription), reference \(record.decoded.debugDescription)")
+            }
+        }
+    }
+
+    func testDecodeOfEncodeIsIdentity() throws {
+        let tokenizer = try baseTokenizer()
+        let encoder = tokenizer.makeEncoder()
+        for record in try fixture().records where record.variant == nil {
+            let back = try tokenizer.decode(try encoder.encode(record.text))
+            guard back.utf8.elementsEqual(record.text.utf8) else {
+                return XCTFail("round trip changed \(record.text.debugDescription) into \(back.debugDescription)")
+            }
+        }
+    }
+
+    func testMetadataMatchesReference() throws {
+        let tokenizer = try baseTokenizer()
+        let records = try fixture().records.filter { $0.variant == nil }
+        func referenceID(_ text: String) throws -> TokenID {
+            let ids = try XCTUnwrap(records.first { $0.text == text }?.ids, "no fixture record for \(text)")
+            XCTAssertEqual(ids.count, 1)
+            return ids[0]
+        }
+        XCTAssertEqual(tokenizer.name, "bpe")
+        XCTAssertEqual(tokenizer.vocabularySize, 8192)
+        XCTAssertEqual(tokenizer.endOfDocumentID, try referenceID("<|endoftext|>"))
+        XCTAssertEqual(tokenizer.paddingID, try referenceID("<|pad|>"))
+        XCTAssertEqual(tokenizer.specialTokens, ["<|endoftext|>": try referenceID("<|endoftext|>"), "<|pad|>": try referenceID("<|pad|>")])
+    }
+
+    // MARK: - Components
+
+    /// Every code point's GPT-2 regex class, against the reference's (probed by the generator).
+    func testScalarClassesMatchReference() throws {
+        let runs = try XCTUnwrap(try fixture().header["scalar_classes"] as? [[Any]])
+        let codes: [String: UInt8] = ["L": GPT2CharacterClass.letter, "N": GPT2CharacterClass.number,
+                                      "W": GPT2CharacterClass.whitespace, "O": GPT2CharacterClass.other]
+        var mismatches: [String] = []
+        for (index, run) in runs.enumerated() {
+            let first = try XCTUnwrap(run[0] as? Int)
+            let expected = try XCTUnwrap(codes[try XCTUnwrap(run[1] as? String)])
+            let end = index + 1 < runs.count ? try XCTUnwrap(runs[index + 1][0] as? Int) : 0x110000
+            for v in first..<end where !(0xD800...0xDFFF).contains(v) {
+                if GPT2ScalarClassifier.classify(UInt32(v)) != expected, mismatches.count < 10 {
+                    mismatches.append(String(format: "U+%04X", v))
+                }
+            }
+        }
+        XCTAssertEqual(mismatches, [], "scalars classed differently from tokenizers")
+    }
+
+    /// The scan and the priority-queue merge algorithms agree on every word of the fixture texts.
+    func testMergeAlgorithmsAgree() throws {
+        let tokenizer = try baseTokenizer()
+        let model = tokenizer.model
+        let preTokenizer = GPT2PreTokenizer(classifier: GPT2ScalarClassifier())
+        var merger = BPEMerger()
+        var checked = 0
+        for record in try fixture().records.prefix(400) {
+            let bytes = Array(record.text.utf8)
+            try bytes.withUnsafeBufferPointer { buffer in
+                guard let p = buffer.baseAddress else { return }
+                var i = 0
+                while i < buffer.count {
+                    let end = preTokenizer.tokenEnd(p, from: i, count: buffer.count)
+                    var scan = bytes[i..<end].map { model.byteIDs[Int($0)] }
+                    var queue = scan
+                    merger.mergeByScan(&scan, table: model.merges)
+                    merger.mergeByQueue(&queue, table: model.merges)
+                    XCTAssertEqual(scan, queue, "word \(String(decoding: bytes[i..<end], as: UTF8.self).debugDescription)")
+                    if scan != queue { throw XCTSkip("stopping after the first disagreement") }
+                    checked += 1
+                    i = end
+                }
+            }
+        }
+        XCTAssertGreaterThan(checked, 10_000)
+    }
+
+    func testMergesWrittenAsStringsGiveTheSameIDs() throws {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: BPETokenizerTests.tokenizerPath))
+        var root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        var model = try XCTUnwrap(root["model"] as? [String: Any])
+        let pairs = try XCTUnwrap(model["merges"] as? [[String]])
+        model["merges"] = pairs.map { "\($0[0]) \($0[1])" }
+        root["model"] = model
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/legacy.json"
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: path))
+        let records = try fixture().records.filter { $0.variant == nil }.prefix(200)
+        try assertIDsMatch(Array(records), encoder: try BPETokenizer(contentsOf: path).makeEncoder(), label: "string merges")
+    }
+
+    /// Bytes that are not UTF-8 (HF never sees them: Python passes `str`) still encode, byte for byte.
+    func testInvalidUTF8IsEncodedByteForByte() throws {
+        let tokenizer = try baseTokenizer()
+        let bytes: [UInt8] = [0x41, 0xFF, 0xC3, 0x28, 0x20, 0xE2, 0x82, 0x20, 0xF0, 0x9F, 0x98, 0xED, 0xA0, 0x80, 0x27, 0x73, 0xC0]
+        var ids: [TokenID] = []
+        try bytes.withUnsafeBufferPointer { try tokenizer.makeEncoder().encode($0, into: &ids) }
+        let back = try ids.flatMap { id in tokenizer.model.decodeBytes[try XCTUnwrap(tokenizer.model.decodeRange(id))] }
+        XCTAssertEqual(back, bytes)
+        XCTAssertEqual(try tokenizer.decode(ids), String(decoding: bytes, as: UTF8.self))
+    }
+
+    // MARK: - Errors
+
+    func testWordPieceDefinitionIsRejected() throws {
+        let json = """
+        {"version": "1.0", "added_tokens": [], "normalizer": null,
+         "pre_tokenizer": {"type": "BertPreTokenizer"}, "decoder": {"type": "WordPiece", "prefix": "##"},
+         "model": {"type": "WordPiece", "unk_token": "[UNK]", "continuing_subword_prefix": "##",
+                   "max_input_chars_per_word": 100, "vocab": {"[UNK]": 0, "a": 1, "##b": 2}}}
+        """
+        try assertInvalidDefinition(json, mentioning: "pre_tokenizer")
+        let byteLevelWordPiece = json.replacingOccurrences(of: "{\"type\": \"BertPreTokenizer\"}", with: "{\"type\": \"ByteLevel\"}")
+            .replacingOccurrences(of: "{\"type\": \"WordPiece\", \"prefix\": \"##\"}", with: "{\"type\": \"ByteLevel\"}")
+        try assertInvalidDefinition(byteLevelWordPiece, mentioning: "WordPiece")
+    }
+
+    func testUnsupportedPartsAreRejected() throws {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: BPETokenizerTests.tokenizerPath))
+        let root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        func edited(_ edit: (inout [String: Any]) -> Void) throws -> String {
+            var copy = root
+            edit(&copy)
+            return String(decoding: try JSONSerialization.data(withJSONObject: copy), as: UTF8.self)
+        }
+        try assertInvalidDefinition(try edited { $0["normalizer"] = ["type": "NFC"] }, mentioning: "NFC")
+        try assertInvalidDefinition(try edited { $0["pre_tokenizer"] = ["type": "Whitespace"] }, mentioning: "Whitespace")
+        try assertInvalidDefinition(try edited {
+            var model = $0["model"] as! [String: Any]
+            model["byte_fallback"] = true
+            $0["model"] = model
+        }, mentioning: "byte_fallback")
+        try assertInvalidDefinition(try edited {
+            var model = $0["model"] as! [String: Any]
+            model["merges"] = [["Ġ", "nonexistent-token"]]
+            $0["model"] = model
+        }, mentioning: "merges[0]")
+        try assertInvalidDefinition(try edited {
+            var model = $0["model"] as! [String: Any]
+            model["type"] = "Unigram"
+            $0["model"] = model
+        }, mentioning: "Unigram")
+    }
+
+    func testMalformedJSONThrowsWithPath() throws {
+        try assertInvalidDefinition("{\"model\": {\"type\": \"BPE\", ", mentioning: "JSON")
+    }
+
+    func testMissingFileThrowsWithPath() {
+        let path = "/nonexistent/gradus/tokenizer.json"
+        XCTAssertThrowsError(try BPETokenizer(contentsOf: path)) { error in
+            XCTAssertTrue("\(error)".contains(path), "\(error)")
+        }
+    }
+
+    func testUnknownIDDecodeThrows() throws {
+        let tokenizer = try baseTokenizer()
+        XCTAssertThrowsError(try tokenizer.decode([5, TokenID(tokenizer.vocabularySize)])) { error in
+            XCTAssertEqual(error as? TokenizerError, .unknownID(TokenID(tokenizer.vocabularySize), vocabularySize: tokenizer.vocabularySize))
+        }
+    }
+
+    // MARK: - Helpers
+
+    func assertIDsMatch(_ records: [Record], encoder: any TokenEncoder, label: String) throws {
+        try assertIDsMatch(records, encoderFactory: { encoder }, label: label)
+    }
+
+    /// Fails with the first record whose ids differ, showing the text and both id lists.
+    func assertIDsMatch(_ records: [Record], encoderFactory: () -> any TokenEncoder, label: String) throws {
+        var mismatches = 0
+        var first: String?
+        for record in records {
+            let ids = try encoderFactory().encode(record.text)
+            if ids != record.ids {
+                mismatches += 1
+                if first == nil {
+                    first = "\(record.origin) text \(record.text.debugDescription)\n  swift:     \(ids)\n  reference: \(record.ids)"
+                }
+            }
+        }
+        if let first {
+            XCTFail("\(label): \(mismatches) of \(records.count) records differ; first: \(first)")
+        }
+    }
+
+    func assertInvalidDefinition(_ json: String, mentioning word: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/tokenizer.json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try BPETokenizer(contentsOf: path), file: file, line: line) { error in
+            guard case let .invalidDefinition(errorPath, problem)? = error as? TokenizerError else {
+                return XCTFail("expected invalidDefinition, got \(error)", file: file, line: line)
+            }
+            XCTAssertEqual(errorPath, path, file: file, line: line)
+            XCTAssertTrue(problem.contains(word), "problem \(problem.debugDescription) does not mention \(word)", file: file, line: line)
+        }
+    }
+
+    /// Applies a variant's edits (`{"path", "value"}` sets, `{"path", "delete": true}` removes) to
+    /// corpora/tokenizer.json and writes the result.
+    func writeVariant(name: String, edits: [[String: Any]], in directory: String) throws -> String {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: BPETokenizerTests.tokenizerPath))
+        var root = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+        for edit in edits {
+            let keys = try XCTUnwrap(edit["path"] as? [String])
+            let delete = edit["delete"] as? Bool ?? false
+            root = try setting(root, keys[...], to: delete ? nil : try XCTUnwrap(edit["value"]))
+        }
+        let path = directory + "/\(name).json"
+        try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    /// `object` with the value at `keys` replaced by `value` (removed when nil).
+    func setting(_ object: [String: Any], _ keys: ArraySlice<String>, to value: Any?) throws -> [String: Any] {
+        var copy = object
+        let key = try XCTUnwrap(keys.first)
+        if keys.count == 1 {
+            copy[key] = value
+        } else {
+            copy[key] = try setting(try XCTUnwrap(object[key] as? [String: Any]), keys.dropFirst(), to: value)
+        }
+        return copy
+    }
+
+    func temporaryDirectory() throws -> String {
+        let path = NSTemporaryDirectory() + "gradus-bpe-tests-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+}
