@@ -18,9 +18,14 @@ release: setup
 demo: release
 	$(GRADUS) scan $(TEXT) --tokenizer corpora/tokenizer.json
 	$(GRADUS) scan $(PROTEIN) --tokenizer residues
+	$(GRADUS) index $(TEXT) --tokenizer corpora/tokenizer.json --out runs/roots.idx --force
+	$(GRADUS) info runs/roots.idx
+	$(GRADUS) index $(PROTEIN) --tokenizer residues --out runs/protein.idx --force
+	$(GRADUS) info runs/protein.idx
 
 test: setup
 	$(SWIFT) build --build-tests
+	tools/test_python.sh .build/debug/gradus
 	$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release

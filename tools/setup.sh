@@ -21,3 +21,9 @@ if ! command -v swift >/dev/null 2>&1; then
   echo "setup: no Swift toolchain on PATH (Gradus needs Swift 6; see https://www.swift.org/install/linux/)" >&2
   exit 1
 fi
+
+# Python packages for the client tests (tools/python): lmdb and numpy from PyPI.
+if ! python3 -c "import lmdb, numpy" >/dev/null 2>&1; then
+  echo "setup: installing Python packages lmdb numpy" >&2
+  python3 -m pip install -q lmdb numpy
+fi

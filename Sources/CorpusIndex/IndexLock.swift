@@ -11,12 +11,14 @@ public final class IndexLock {
     public static let fileName = "gradus.lock"
     private let fd: Int32
 
-    /// Creates `directory` if needed and takes the lock without waiting.
+    /// Creates `directory` (and missing parents) if needed and takes the lock without waiting.
     /// - Throws: `IndexError.locked` naming the holder's pid when another process has it,
     ///   `.notWritable` when the directory or the lock file cannot be created.
     public init(directory: String) throws {
-        if mkdir(directory, 0o755) != 0 && errno != EEXIST {
-            throw IndexError.notWritable(path: directory, reason: String(cString: strerror(errno)))
+        do {
+            try makeDirectories(directory)
+        } catch let IndexedDatasetError.io(_, _, reason) {
+            throw IndexError.notWritable(path: directory, reason: reason)
         }
         let path = directory + "/" + Self.fileName
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)

@@ -50,7 +50,10 @@ public final class ZstdDecompressingSource: ByteSource {
     private var consumedBefore = 0
     /// True while libzstd is inside a frame (it returned a non-zero hint).
     private var insideFrame = false
-    /// The last call filled the caller's buffer: libzstd may hold more output without new input.
+    /// The last call filled the caller's buffer inside a frame: libzstd may hold more output
+    /// without new input. Never set at a frame end (hint 0 means fully flushed): calling libzstd
+    /// there with no input would start a new frame and report a non-zero hint, and a stream that
+    /// then ends would be called truncated although it is complete.
     private var outputPending = false
 
     /// Decompresses everything `source` yields; `path` names it in errors.
@@ -97,7 +100,7 @@ public final class ZstdDecompressingSource: ByteSource {
                 throw ZstdError.corrupt(path: path, offset: offsetBefore, message: message)
             }
             insideFrame = hint != 0
-            outputPending = outBuf.pos == outBuf.size
+            outputPending = insideFrame && outBuf.pos == outBuf.size
             if outBuf.pos > 0 { return outBuf.pos }
         }
     }

@@ -1,0 +1,2 @@
+// CFuzzer.c — empty: the module only declares libFuzzer's driver (see include/CFuzzer.h).
+#include "CFuzzer.h"

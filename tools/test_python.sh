@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Python client tests (run by `make test` before the Swift suite): build a small index with the
+# given gradus binary, then read it with tools/python/test_index_format.py (PyPI lmdb + numpy,
+# using only docs/index-format.md).
+set -euo pipefail
+gradus=${1:-.build/debug/gradus}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+"$gradus" index corpora/udhr.sample.jsonl.zst --tokenizer corpora/tokenizer.json --out "$work/udhr.idx" 2>/dev/null
+python3 tools/python/test_index_format.py "$work/udhr.idx"
+"$gradus" index corpora/protein.sample.fasta.zst --tokenizer residues --out "$work/protein.idx" 2>/dev/null
+python3 tools/python/test_index_format.py "$work/protein.idx"
+echo "python client tests passed"
