@@ -34,7 +34,7 @@ struct Tokenize: ParsableCommand {
                 try out.write(tok.decode(parseIDs(line, line: number)))
             } else {
                 guard let text = String(validating: line, as: UTF8.self) else {
-                    throw ValidationError("stdin:\(number): the line is not valid UTF-8")
+                    throw InputError("stdin:\(number): the line is not valid UTF-8")
                 }
                 ids.removeAll(keepingCapacity: true)
                 var copy = text
@@ -56,13 +56,13 @@ struct Tokenize: ParsableCommand {
                 value = value * 10 + UInt64(byte - UInt8(ascii: "0"))
                 inNumber = true
                 if value > UInt64(TokenID.max) {
-                    throw ValidationError("stdin:\(number):\(column + 1): token id too large")
+                    throw InputError("stdin:\(number):\(column + 1): token id too large")
                 }
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: ","):
                 if inNumber { ids.append(TokenID(value)) }
                 value = 0; inNumber = false
             default:
-                throw ValidationError("stdin:\(number):\(column + 1): expected token ids separated by spaces, found \(String(decoding: [byte], as: UTF8.self).debugDescription)")
+                throw InputError("stdin:\(number):\(column + 1): expected token ids separated by spaces, found \(String(decoding: [byte], as: UTF8.self).debugDescription)")
             }
         }
         if inNumber { ids.append(TokenID(value)) }
