@@ -11,6 +11,7 @@ let package = Package(
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "Corpus", targets: ["Corpus"]),
         .library(name: "CorpusIndex", targets: ["CorpusIndex"]),
+        .library(name: "Curriculum", targets: ["Curriculum"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -29,13 +30,16 @@ let package = Package(
         .target(name: "Corpus", dependencies: ["Storage"]),
 
         // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
-        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage"]),
+        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum"]),
+
+        // Pacing functions, the data_efficiency config, the curriculum sampler (pure; DESIGN.md §4).
+        .target(name: "Curriculum"),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,6 +48,7 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
+        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],

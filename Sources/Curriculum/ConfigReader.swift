@@ -1,0 +1,148 @@
+// ConfigReader.swift — a tiny key-path-tracking reader over `JSONValue` objects (STYLE.md §8):
+// every key read is marked known, wrong types and missing required keys are recorded with their
+// path instead of thrown, and `finish()` records each unread key as unknown. The config parser
+// (CurriculumConfig+Parsing.swift) uses it so that one `validate()` reports every problem at once.
+
+/// One configuration problem: the key path (`data_efficiency.seed`) and what is wrong.
+public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+    public var path: String
+    public var message: String
+    public init(path: String, message: String) { self.path = path; self.message = message }
+    public var description: String { "\(path.isEmpty ? "(top level)" : path): \(message)" }
+}
+
+/// Every problem found in a config file, in document order.
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var issues: [ConfigIssue]
+    public init(issues: [ConfigIssue]) { self.issues = issues }
+    public var description: String {
+        "invalid config (\(issues.count) problem\(issues.count == 1 ? "" : "s")):\n"
+            + issues.map { "  - \($0)" }.joined(separator: "\n")
+    }
+}
+
+/// Collects issues across all readers of one document.
+final class IssueLog {
+    var issues: [ConfigIssue] = []
+    func add(_ path: String, _ message: String) { issues.append(ConfigIssue(path: path, message: message)) }
+}
+
+/// Reads the members of one JSON object, tracking which keys were consumed.
+struct ObjectReader {
+    let path: String
+    let members: [(key: String, value: JSONValue)]
+    let log: IssueLog
+    private var seen: Set<String> = []
+
+    /// A reader for `value` at `path`; records an issue (and reads nothing) if it is not an object.
+    init(_ value: JSONValue?, path: String, log: IssueLog) {
+        self.path = path
+        self.log = log
+        switch value {
+        case .object(let m)?: members = m
+        case nil: members = []
+        case let other?:
+            members = []
+            log.add(path, "expected an object, found \(other.typeName)")
+        }
+    }
+
+    var isPresent: Bool { !members.isEmpty }
+
+    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    /// The raw value of `key` (marks it known).
+    mutating func raw(_ key: String) -> JSONValue? {
+        seen.insert(key)
+        return members.first { $0.key == key }?.value
+    }
+
+    /// Marks keys as known without reading them (accepted and ignored).
+    mutating func accept(_ keys: [String]) { seen.formUnion(keys) }
+
+    /// Keys of the object in document order.
+    var keys: [String] { members.map(\.key) }
+
+    mutating func bool(_ key: String, default value: Bool) -> Bool {
+        switch raw(key) {
+        case nil: return value
+        case .bool(let b)?: return b
+        case let other?: log.add(keyPath(key), "expected a boolean, found \(other.typeName)"); return value
+        }
+    }
+
+    /// An integer; `required` records a missing key.
+    mutating func int(_ key: String, required: Bool = false) -> Int? {
+        switch raw(key) {
+        case nil:
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
+        case .int(let i)?: return Int(i)
+        case let other?: log.add(keyPath(key), "expected an integer, found \(other.typeName)"); return nil
+        }
+    }
+
+    /// A number (integer or not) and whether it was written as an integer.
+    mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
+        switch raw(key) {
+        case nil:
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
+        case .int(let i)?: return (Double(i), true)
+        case .double(let d)?: return (d, false)
+        case let other?: log.add(keyPath(key), "expected a number, found \(other.typeName)"); return nil
+        }
+    }
+
+    mutating func string(_ key: String, required: Bool = false) -> String? {
+        switch raw(key) {
+        case nil:
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
+        case .string(let s)?: return s
+        case let other?: log.add(keyPath(key), "expected a string, found \(other.typeName)"); return nil
+        }
+    }
+
+    /// A string restricted to `allowed` values.
+    mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
+        guard let s = string(key, required: required) else { return nil }
+        guard allowed.contains(s) else {
+            log.add(keyPath(key), "\"\(s)\" is not one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
+            return nil
+        }
+        return s
+    }
+
+    /// An array of numbers.
+    mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
+        switch raw(key) {
+        case nil:
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
+        case .array(let items)?:
+            var out: [Double] = []
+            for (i, item) in items.enumerated() {
+                guard let n = item.number else {
+                    log.add("\(keyPath(key))[\(i)]", "expected a number, found \(item.typeName)")
+                    return nil
+                }
+                out.append(n)
+            }
+            return out
+        case let other?: log.add(keyPath(key), "expected an array, found \(other.typeName)"); return nil
+        }
+    }
+
+    /// A nested object reader (empty when the key is absent; `required` records that).
+    mutating func object(_ key: String, required: Bool = false) -> ObjectReader {
+        let v = raw(key)
+        if v == nil, required { log.add(keyPath(key), "required key is missing") }
+        return ObjectReader(v, path: keyPath(key), log: log)
+    }
+
+    /// Records every key that no accessor read as unknown.
+    func finish() {
+        for m in members where !seen.contains(m.key) { log.add(keyPath(m.key), "unknown key") }
+    }
+}

@@ -1,0 +1,256 @@
+// CurriculumSampler.swift — the curriculum data sampler (spec §6.2–6.6, DESIGN.md §4).
+//
+// Per global batch: advance the curriculum step, update every metric's scheduler (with the freeze
+// rule), create a cluster of newly admitted samples when a difficulty changed (ClusterPlanner,
+// same admitted set as DeepSpeed), choose for each of the `train_batch_size` slots a cluster with
+// probability proportional to its size, take that many samples from each cluster's current pass
+// (a keyed permutation; a new pass with a new key when exhausted), and shuffle the batch.
+// Divergences from DeepSpeed (docs/curriculum.md): draw order is not numpy's; batches are always
+// full (a cluster smaller than its share is passed over again instead of giving a short batch);
+// the saved state is the one used, so resuming equals not stopping; no cluster files.
+
+/// Draws curriculum global batches from a `DifficultyIndex`.
+public struct CurriculumSampler<Index: DifficultyIndex> {
+    public let index: Index
+    public let metrics: [CurriculumMetricConfig]
+    public let seed: UInt64
+    public let globalBatchSize: Int
+    /// N · num_epochs: `isFinished` after this many samples.
+    public let totalSamples: Int
+    public let configFingerprint: String
+    let planner: ClusterPlanner<Index>
+    private var schedulers: [CurriculumScheduler]
+    private var current: [Double?]
+    private var rng: SplitMix64
+    public private(set) var step = 0
+    public private(set) var consumedSamples = 0
+    public private(set) var clusters: [ClusterSpec] = []
+    private var cursors: [ClusterCursor] = []
+    private var runtime: [ClusterRuntime] = []
+    /// Running sum of cluster sizes, for the proportional cluster choice.
+    private var cumulativeSizes: [Int] = []
+    private var scratch: [Double] = []
+
+    /// - Parameters:
+    ///   - metrics: the enabled curriculum metrics, in config order; every `schedule_based`
+    ///     metric must exist in `index`.
+    ///   - globalBatchSize: `train_batch_size` (mbs · gas · world).
+    public init(index: Index, metrics: [CurriculumMetricConfig], seed: UInt64, globalBatchSize: Int,
+                numEpochs: Int = 1000) throws {
+        guard !metrics.isEmpty else { throw CurriculumError.invalidArgument("curriculum learning needs at least one metric") }
+        guard globalBatchSize > 0, numEpochs > 0 else {
+            throw CurriculumError.invalidArgument("global batch size and num_epochs must be > 0")
+        }
+        var planned: [PlannedMetric] = []
+        for m in metrics {
+            var indexMetric: Int?
+            if m.clusteringType == .scheduleBased {
+                guard let im = index.metricIndex(named: m.name) else {
+                    throw CurriculumError.unknownMetric(m.name, available: index.metricNames)
+                }
+                indexMetric = im
+            }
+            planned.append(PlannedMetric(name: m.name, difficultyType: m.difficultyType, indexMetric: indexMetric,
+                                         maxDifficulty: m.pacing.maxDifficulty))
+        }
+        self.index = index
+        self.metrics = metrics
+        self.seed = seed
+        self.globalBatchSize = globalBatchSize
+        totalSamples = index.sampleCount * numEpochs
+        configFingerprint = try Curriculum.configFingerprint(metrics: metrics, seed: seed, numEpochs: numEpochs,
+                                                             globalBatchSize: globalBatchSize)
+        planner = ClusterPlanner(index: index, metrics: planned)
+        schedulers = metrics.map { CurriculumScheduler(pacing: $0.pacing) }
+        current = Array(repeating: nil, count: metrics.count)
+        rng = SplitMix64(seed: mix64(seed ^ 0x6772_6164_7573_2d73))
+    }
+
+    /// A sampler for the enabled curriculum of `config`.
+    public init(index: Index, config: GradusConfig, globalBatchSize: Int) throws {
+        let de = config.dataEfficiency
+        try self.init(index: index, metrics: config.curriculumMetrics, seed: UInt64(max(0, de.seed)),
+                      globalBatchSize: globalBatchSize, numEpochs: de.dataSampling.numEpochs)
+    }
+
+    /// True once `totalSamples` samples were served (DeepSpeed serves one micro-batch more).
+    public var isFinished: Bool { consumedSamples >= totalSamples }
+
+    /// The number of admitted samples: Σ cluster sizes.
+    public var admittedCount: Int { cumulativeSizes.last ?? 0 }
+
+    /// Each metric's current difficulty (nil before the first batch), config order.
+    public var currentDifficulties: [Double?] { current }
+
+    /// Draws the next global batch. `consumedTokens` (tokens served before this batch) is the
+    /// pacing argument of metrics whose `stepUnit` is `.tokens`; other metrics use the step.
+    /// After a thrown error the sampler must not be used further.
+    /// - Complexity: O(globalBatchSize · (log clusters + permutation cost)) index reads.
+    public mutating func nextGlobalBatch(consumedTokens: Double = 0) throws -> GlobalBatch {
+        step += 1
+        let previous = current
+        var changed = false
+        for i in metrics.indices {
+            let argument = metrics[i].pacing.stepUnit == .tokens ? consumedTokens : Double(step)
+            let d = schedulers[i].update(step: argument)
+            if current[i] != d { changed = true }
+            current[i] = d
+        }
+        let difficulties = current.map { $0! }
+        if changed, let spec = try planner.newCluster(current: difficulties, previous: previous, existing: clusters) {
+            try append(spec, cursor: ClusterCursor())
+        }
+        guard admittedCount > 0 else { throw CurriculumError.noAdmittedSamples(step: step) }
+        var counts = [Int](repeating: 0, count: clusters.count)
+        let total = UInt64(admittedCount)
+        for _ in 0..<globalBatchSize { counts[clusterContaining(Int(rng.nextInt(below: total)))] += 1 }
+        var ids: [UInt64] = []
+        ids.reserveCapacity(globalBatchSize)
+        for c in clusters.indices where counts[c] > 0 { try take(c, counts[c], into: &ids) }
+        rng.shuffle(&ids)
+        consumedSamples += globalBatchSize
+        return GlobalBatch(step: step, difficulties: difficulties, sampleIDs: ids)
+    }
+
+    /// The cluster whose cumulative size range holds `r`.
+    private func clusterContaining(_ r: Int) -> Int {
+        var lo = 0, hi = cumulativeSizes.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cumulativeSizes[mid] > r { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+
+    private mutating func append(_ spec: ClusterSpec, cursor: ClusterCursor) throws {
+        let c = clusters.count
+        let rt = try ClusterRuntime(spec, key: permutationKey(cluster: c, pass: cursor.pass), index: index)
+        clusters.append(spec)
+        cursors.append(cursor)
+        runtime.append(rt)
+        cumulativeSizes.append((cumulativeSizes.last ?? 0) + spec.size)
+        scratch = [Double](repeating: 0, count: max(scratch.count, spec.filterMetrics.count))
+    }
+
+    /// The permutation key of pass `pass` of cluster `cluster`.
+    func permutationKey(cluster: Int, pass: UInt64) -> UInt64 {
+        mix64(mix64(seed ^ 0x636c_7573_7465_7273) &+ mix64(UInt64(cluster) &+ 1) ^ mix64(pass &* 0x9e37_79b9_7f4a_7c15 &+ 7))
+    }
+
+    /// Appends `n` members of cluster `c` from its current pass, starting new passes as needed.
+    private mutating func take(_ c: Int, _ n: Int, into out: inout [UInt64]) throws {
+        var cursor = cursors[c]
+        var need = n
+        let domain = runtime[c].domain
+        while need > 0 {
+            if cursor.position == domain {
+                cursor.position = 0
+                cursor.pass += 1
+                runtime[c].permutation = KeyedPermutation(count: UInt64(domain), key: permutationKey(cluster: c, pass: cursor.pass))
+            }
+            let p = Int(runtime[c].permutation.apply(UInt64(cursor.position)))
+            cursor.position += 1
+            if let id = try runtime[c].member(at: p, index: index, scratch: &scratch) {
+                out.append(id)
+                need -= 1
+            }
+        }
+        cursors[c] = cursor
+    }
+
+    /// All members of cluster `c` in domain order (for tests and inspection).
+    /// - Complexity: O(cluster domain) reads.
+    public func members(ofCluster c: Int) throws -> [UInt64] {
+        var out: [UInt64] = []
+        var values = [Double](repeating: 0, count: clusters[c].filterMetrics.count)
+        for p in 0..<runtime[c].domain {
+            if let id = try runtime[c].member(at: p, index: index, scratch: &values) { out.append(id) }
+        }
+        return out
+    }
+
+    /// The members of cluster `c` in the order its pass `pass` serves them.
+    /// - Complexity: O(cluster domain) reads.
+    public func passOrder(ofCluster c: Int, pass: UInt64) throws -> [UInt64] {
+        let permutation = KeyedPermutation(count: UInt64(runtime[c].domain), key: permutationKey(cluster: c, pass: pass))
+        var out: [UInt64] = []
+        var values = [Double](repeating: 0, count: clusters[c].filterMetrics.count)
+        for i in 0..<runtime[c].domain {
+            let p = Int(permutation.apply(UInt64(i)))
+            if let id = try runtime[c].member(at: p, index: index, scratch: &values) { out.append(id) }
+        }
+        return out
+    }
+
+    /// The resumable state (O(clusters · metrics)).
+    public func state() -> SamplerState {
+        SamplerState(indexFingerprint: hex(index.fingerprint), configFingerprint: configFingerprint,
+                     globalBatchSize: globalBatchSize, step: step, consumedSamples: consumedSamples, rng: rng,
+                     currentDifficulties: current, schedulerDifficulties: schedulers.map(\.currentDifficulty),
+                     clusters: clusters, cursors: cursors)
+    }
+
+    /// Continues from `state`. Refuses a state of another index or config unless `force`.
+    public mutating func restore(_ state: SamplerState, force: Bool = false) throws {
+        if !force {
+            if state.indexFingerprint != hex(index.fingerprint) {
+                throw CurriculumError.fingerprintMismatch("the state was saved with another index (fingerprint \(state.indexFingerprint), this index \(hex(index.fingerprint)))")
+            }
+            if state.configFingerprint != configFingerprint {
+                throw CurriculumError.fingerprintMismatch("the state was saved with another curriculum config, seed or global batch size")
+            }
+        }
+        guard state.currentDifficulties.count == metrics.count, state.schedulerDifficulties.count == metrics.count,
+              state.clusters.count == state.cursors.count else {
+            throw CurriculumError.invalidState("metric or cluster counts do not match the config")
+        }
+        schedulers = zip(metrics, state.schedulerDifficulties).map { CurriculumScheduler(pacing: $0.pacing, currentDifficulty: $1) }
+        current = state.currentDifficulties
+        rng = state.rng
+        step = state.step
+        consumedSamples = state.consumedSamples
+        clusters = []; cursors = []; runtime = []; cumulativeSizes = []
+        for (spec, cursor) in zip(state.clusters, state.cursors) {
+            guard cursor.position >= 0, cursor.position <= spec.domainSize, spec.size > 0 else {
+                throw CurriculumError.invalidState("cluster cursor out of range")
+            }
+            try append(spec, cursor: cursor)
+        }
+    }
+}
+
+/// What a cluster needs at draw time, rebuilt from its spec and cursor.
+struct ClusterRuntime {
+    let segments: [ClusterSegment]
+    let domain: Int
+    let filter: ClusterFilter?
+    var permutation: KeyedPermutation
+
+    init<Index: DifficultyIndex>(_ spec: ClusterSpec, key: UInt64, index: Index) throws {
+        segments = spec.segments
+        domain = spec.domainSize
+        guard domain > 0 else { throw CurriculumError.invalidState("empty cluster") }
+        for s in segments where s.lower < 0 || s.upper > index.sampleCount || s.lower > s.upper {
+            throw CurriculumError.invalidState("cluster segment \(s.lower)..<\(s.upper) outside the index")
+        }
+        filter = spec.box == nil ? nil : try ClusterFilter(spec, index: index)
+        permutation = KeyedPermutation(count: UInt64(domain), key: key)
+    }
+
+    /// The sample at domain position `p`, or nil when the filter rejects it.
+    @inline(__always)
+    func member<Index: DifficultyIndex>(at p: Int, index: Index, scratch: inout [Double]) throws -> UInt64? {
+        var k = 0, offset = p
+        while offset >= segments[k].count { offset -= segments[k].count; k += 1 }
+        let segment = segments[k]
+        guard let m = segment.metric else { return UInt64(segment.lower + offset) }
+        let e = try index.entry(metric: m, rank: segment.lower + offset)
+        guard let filter else { return e.sampleID }
+        let slot = filter.segmentSlot[k]
+        for i in filter.metrics.indices {
+            scratch[i] = i == slot ? e.value : try index.value(metric: filter.metrics[i], sampleID: e.sampleID)
+        }
+        let ok = scratch.withUnsafeBufferPointer { filter.accepts(id: e.sampleID, segment: k, values: $0) }
+        return ok ? e.sampleID : nil
+    }
+}
