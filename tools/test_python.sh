@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Python client tests (run by `make test` before the Swift suite): build a small index with the
 # given gradus binary, then read it with tools/python/test_index_format.py (PyPI lmdb + numpy,
-# using only docs/index-format.md).
+# using only docs/index-format.md); then tools/python/test_gradus_stream.py checks the binary batch
+# stream (docs/stream-format.md) read by tools/python/gradus_stream.py against the JSONL stream.
 set -euo pipefail
 gradus=${1:-.build/debug/gradus}
 work=$(mktemp -d)
@@ -10,4 +11,5 @@ trap 'rm -rf "$work"' EXIT
 python3 tools/python/test_index_format.py "$work/udhr.idx"
 "$gradus" index corpora/protein.sample.fasta.zst --tokenizer residues --out "$work/protein.idx" 2>/dev/null
 python3 tools/python/test_index_format.py "$work/protein.idx"
+python3 tools/python/test_gradus_stream.py "$gradus"
 echo "python client tests passed"

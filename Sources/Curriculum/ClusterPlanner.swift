@@ -14,6 +14,21 @@ struct PlannedMetric: Sendable {
     var maxDifficulty: Double
 }
 
+/// Resolves configured metrics against `index`; every `schedule_based` metric must exist in it.
+func planMetrics<Index: DifficultyIndex>(_ metrics: [CurriculumMetricConfig], index: Index) throws -> [PlannedMetric] {
+    try metrics.map { m in
+        var indexMetric: Int?
+        if m.clusteringType == .scheduleBased {
+            guard let im = index.metricIndex(named: m.name) else {
+                throw CurriculumError.unknownMetric(m.name, available: index.metricNames)
+            }
+            indexMetric = im
+        }
+        return PlannedMetric(name: m.name, difficultyType: m.difficultyType, indexMetric: indexMetric,
+                             maxDifficulty: m.pacing.maxDifficulty)
+    }
+}
+
 /// Computes new clusters from difficulties.
 struct ClusterPlanner<Index: DifficultyIndex> {
     let index: Index
@@ -103,20 +118,18 @@ struct ClusterPlanner<Index: DifficultyIndex> {
         return kept
     }
 
-    /// Counts the members of a filtered cluster by walking its segments with cursors.
+    /// Counts the members of a filtered cluster: its domain in ascending chunks through
+    /// `ClusterReader` (rank-contiguous reads, sorted id lookups).
     /// - Complexity: O(domain · metrics) reads, once per cluster creation.
     func countMembers(_ spec: ClusterSpec) throws -> Int {
-        let filter = try ClusterFilter(spec, index: index)
-        var values = [Double](repeating: 0, count: filter.metrics.count)
-        var count = 0
-        for (k, segment) in spec.segments.enumerated() {
-            let slot = filter.segmentSlot[k]
-            try index.forEachEntry(metric: segment.metric!, ranks: segment.lower..<segment.upper) { _, e in
-                for i in filter.metrics.indices {
-                    values[i] = i == slot ? e.value : try index.value(metric: filter.metrics[i], sampleID: e.sampleID)
-                }
-                if values.withUnsafeBufferPointer({ filter.accepts(id: e.sampleID, segment: k, values: $0) }) { count += 1 }
-            }
+        let runtime = try ClusterRuntime(spec, key: 0, index: index)
+        var reader = ClusterReader()
+        var count = 0, start = 0
+        while start < runtime.domain {
+            let end = min(runtime.domain, start + ClusterReader.maxChunk)
+            try reader.resolve(Array(start..<end), of: runtime, index: index)
+            count += reader.members.reduce(0) { $0 + ($1 == ClusterReader.rejected ? 0 : 1) }
+            start = end
         }
         return count
     }

@@ -8,6 +8,8 @@
 // Divergences from DeepSpeed (docs/curriculum.md): draw order is not numpy's; batches are always
 // full (a cluster smaller than its share is passed over again instead of giving a short batch);
 // the saved state is the one used, so resuming equals not stopping; no cluster files.
+// Speed: a cluster's next candidates are resolved a chunk at a time by `ClusterReader` (sorted,
+// batched index reads), which serves exactly the members a one-by-one walk would.
 
 /// Draws curriculum global batches from a `DifficultyIndex`.
 public struct CurriculumSampler<Index: DifficultyIndex> {
@@ -26,10 +28,14 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
     public private(set) var consumedSamples = 0
     public private(set) var clusters: [ClusterSpec] = []
     private var cursors: [ClusterCursor] = []
+    /// Per cluster: members resolved ahead of the cursor (a cache, see `ClusterLookahead`).
+    private var lookahead: [ClusterLookahead] = []
     private var runtime: [ClusterRuntime] = []
     /// Running sum of cluster sizes, for the proportional cluster choice.
     private var cumulativeSizes: [Int] = []
-    private var scratch: [Double] = []
+    /// Chunk buffers of the draw (not state).
+    private var reader = ClusterReader()
+    private var positions: [Int] = []
 
     /// - Parameters:
     ///   - metrics: the enabled curriculum metrics, in config order; every `schedule_based`
@@ -38,21 +44,11 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
     public init(index: Index, metrics: [CurriculumMetricConfig], seed: UInt64, globalBatchSize: Int,
                 numEpochs: Int = 1000) throws {
         guard !metrics.isEmpty else { throw CurriculumError.invalidArgument("curriculum learning needs at least one metric") }
+        guard index.sampleCount < 1 << 40 else { throw CurriculumError.invalidIndex("more than 2^40 samples") }
         guard globalBatchSize > 0, numEpochs > 0 else {
             throw CurriculumError.invalidArgument("global batch size and num_epochs must be > 0")
         }
-        var planned: [PlannedMetric] = []
-        for m in metrics {
-            var indexMetric: Int?
-            if m.clusteringType == .scheduleBased {
-                guard let im = index.metricIndex(named: m.name) else {
-                    throw CurriculumError.unknownMetric(m.name, available: index.metricNames)
-                }
-                indexMetric = im
-            }
-            planned.append(PlannedMetric(name: m.name, difficultyType: m.difficultyType, indexMetric: indexMetric,
-                                         maxDifficulty: m.pacing.maxDifficulty))
-        }
+        let planned = try planMetrics(metrics, index: index)
         self.index = index
         self.metrics = metrics
         self.seed = seed
@@ -101,9 +97,7 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
             try append(spec, cursor: ClusterCursor())
         }
         guard admittedCount > 0 else { throw CurriculumError.noAdmittedSamples(step: step) }
-        var counts = [Int](repeating: 0, count: clusters.count)
-        let total = UInt64(admittedCount)
-        for _ in 0..<globalBatchSize { counts[clusterContaining(Int(rng.nextInt(below: total)))] += 1 }
+        let counts = drawClusterCounts()
         var ids: [UInt64] = []
         ids.reserveCapacity(globalBatchSize)
         for c in clusters.indices where counts[c] > 0 { try take(c, counts[c], into: &ids) }
@@ -112,14 +106,25 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         return GlobalBatch(step: step, difficulties: difficulties, sampleIDs: ids)
     }
 
-    /// The cluster whose cumulative size range holds `r`.
-    private func clusterContaining(_ r: Int) -> Int {
-        var lo = 0, hi = cumulativeSizes.count - 1
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if cumulativeSizes[mid] > r { hi = mid } else { lo = mid + 1 }
+    /// For each cluster, how many of the batch's slots chose it (probability ∝ size). Works on
+    /// locals: calling a method of the generic `self` per slot would copy the whole sampler.
+    private mutating func drawClusterCounts() -> [Int] {
+        var counts = [Int](repeating: 0, count: clusters.count)
+        var generator = rng
+        let total = UInt64(admittedCount)
+        cumulativeSizes.withUnsafeBufferPointer { sizes in
+            for _ in 0..<globalBatchSize {
+                let r = Int(generator.nextInt(below: total))
+                var lo = 0, hi = sizes.count - 1
+                while lo < hi {
+                    let mid = (lo + hi) / 2
+                    if sizes[mid] > r { hi = mid } else { lo = mid + 1 }
+                }
+                counts[lo] += 1
+            }
         }
-        return lo
+        rng = generator
+        return counts
     }
 
     private mutating func append(_ spec: ClusterSpec, cursor: ClusterCursor) throws {
@@ -128,8 +133,8 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         clusters.append(spec)
         cursors.append(cursor)
         runtime.append(rt)
+        lookahead.append(ClusterLookahead(resolvedEnd: cursor.position))
         cumulativeSizes.append((cumulativeSizes.last ?? 0) + spec.size)
-        scratch = [Double](repeating: 0, count: max(scratch.count, spec.filterMetrics.count))
     }
 
     /// The permutation key of pass `pass` of cluster `cluster`.
@@ -138,48 +143,83 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
     }
 
     /// Appends `n` members of cluster `c` from its current pass, starting new passes as needed.
+    /// Members come from the cluster's lookahead, refilled a chunk of candidates at a time
+    /// (sized from the member density, at least `minimumChunk`); the cursor advances to just
+    /// past each served member's position, so the served sequence and the saved state equal
+    /// those of a one-by-one walk.
     private mutating func take(_ c: Int, _ n: Int, into out: inout [UInt64]) throws {
         var cursor = cursors[c]
-        var need = n
+        if !isKnownUniquelyReferenced(&lookahead[c]) { lookahead[c] = lookahead[c].copy() }  // a copied sampler
+        let ahead = lookahead[c]
         let domain = runtime[c].domain
+        var need = n
         while need > 0 {
-            if cursor.position == domain {
+            if !ahead.isEmpty {
+                let k = min(need, ahead.ids.count - ahead.next)
+                out.append(contentsOf: ahead.ids[ahead.next..<(ahead.next + k)])
+                ahead.next += k
+                need -= k
+                cursor.position = ahead.positions[ahead.next - 1] + 1
+                continue
+            }
+            if ahead.resolvedEnd == domain {
                 cursor.position = 0
                 cursor.pass += 1
                 runtime[c].permutation = KeyedPermutation(count: UInt64(domain), key: permutationKey(cluster: c, pass: cursor.pass))
+                ahead.restart(at: 0)
             }
-            let p = Int(runtime[c].permutation.apply(UInt64(cursor.position)))
-            cursor.position += 1
-            if let id = try runtime[c].member(at: p, index: index, scratch: &scratch) {
-                out.append(id)
-                need -= 1
-            }
+            try refill(c, ahead, need: need)
         }
         cursors[c] = cursor
+    }
+
+    /// Smallest refill of a lookahead, to amortise the batched reads over several batches.
+    static var minimumChunk: Int { 256 }
+
+    /// Resolves the next chunk of cluster `c`'s pass into `ahead`.
+    private mutating func refill(_ c: Int, _ ahead: ClusterLookahead, need: Int) throws {
+        let rt = runtime[c]
+        let density = Double(clusters[c].size) / Double(rt.domain)
+        let estimate = rt.filter == nil ? need : Int(Double(need) / density * 1.1) + 1
+        let chunk = min(rt.domain - ahead.resolvedEnd, ClusterReader.maxChunk, max(estimate, Self.minimumChunk))
+        positions.removeAll(keepingCapacity: true)
+        for i in 0..<chunk { positions.append(Int(rt.permutation.apply(UInt64(ahead.resolvedEnd + i)))) }
+        try reader.resolve(positions, of: rt, index: index)
+        ahead.ids.removeAll(keepingCapacity: true)
+        ahead.positions.removeAll(keepingCapacity: true)
+        ahead.next = 0
+        for (i, id) in reader.members.enumerated() where id != ClusterReader.rejected {
+            ahead.ids.append(id)
+            ahead.positions.append(ahead.resolvedEnd + i)
+        }
+        ahead.resolvedEnd += chunk
+    }
+
+    /// The members of cluster `c` whose domain positions come from `position(i)`, i in domain order.
+    private func resolveAll(_ c: Int, _ position: (Int) -> Int) throws -> [UInt64] {
+        var reader = ClusterReader()
+        var out: [UInt64] = []
+        var start = 0
+        while start < runtime[c].domain {
+            let end = min(runtime[c].domain, start + ClusterReader.maxChunk)
+            try reader.resolve((start..<end).map(position), of: runtime[c], index: index)
+            out.append(contentsOf: reader.members.lazy.filter { $0 != ClusterReader.rejected })
+            start = end
+        }
+        return out
     }
 
     /// All members of cluster `c` in domain order (for tests and inspection).
     /// - Complexity: O(cluster domain) reads.
     public func members(ofCluster c: Int) throws -> [UInt64] {
-        var out: [UInt64] = []
-        var values = [Double](repeating: 0, count: clusters[c].filterMetrics.count)
-        for p in 0..<runtime[c].domain {
-            if let id = try runtime[c].member(at: p, index: index, scratch: &values) { out.append(id) }
-        }
-        return out
+        try resolveAll(c) { $0 }
     }
 
     /// The members of cluster `c` in the order its pass `pass` serves them.
     /// - Complexity: O(cluster domain) reads.
     public func passOrder(ofCluster c: Int, pass: UInt64) throws -> [UInt64] {
         let permutation = KeyedPermutation(count: UInt64(runtime[c].domain), key: permutationKey(cluster: c, pass: pass))
-        var out: [UInt64] = []
-        var values = [Double](repeating: 0, count: clusters[c].filterMetrics.count)
-        for i in 0..<runtime[c].domain {
-            let p = Int(permutation.apply(UInt64(i)))
-            if let id = try runtime[c].member(at: p, index: index, scratch: &values) { out.append(id) }
-        }
-        return out
+        return try resolveAll(c) { Int(permutation.apply(UInt64($0))) }
     }
 
     /// The resumable state (O(clusters · metrics)).
@@ -209,7 +249,7 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         rng = state.rng
         step = state.step
         consumedSamples = state.consumedSamples
-        clusters = []; cursors = []; runtime = []; cumulativeSizes = []
+        clusters = []; cursors = []; runtime = []; lookahead = []; cumulativeSizes = []
         for (spec, cursor) in zip(state.clusters, state.cursors) {
             guard cursor.position >= 0, cursor.position <= spec.domainSize, spec.size > 0 else {
                 throw CurriculumError.invalidState("cluster cursor out of range")
@@ -230,27 +270,11 @@ struct ClusterRuntime {
         segments = spec.segments
         domain = spec.domainSize
         guard domain > 0 else { throw CurriculumError.invalidState("empty cluster") }
+        guard segments.count < 256 else { throw CurriculumError.invalidState("too many cluster segments") }
         for s in segments where s.lower < 0 || s.upper > index.sampleCount || s.lower > s.upper {
             throw CurriculumError.invalidState("cluster segment \(s.lower)..<\(s.upper) outside the index")
         }
         filter = spec.box == nil ? nil : try ClusterFilter(spec, index: index)
         permutation = KeyedPermutation(count: UInt64(domain), key: key)
-    }
-
-    /// The sample at domain position `p`, or nil when the filter rejects it.
-    @inline(__always)
-    func member<Index: DifficultyIndex>(at p: Int, index: Index, scratch: inout [Double]) throws -> UInt64? {
-        var k = 0, offset = p
-        while offset >= segments[k].count { offset -= segments[k].count; k += 1 }
-        let segment = segments[k]
-        guard let m = segment.metric else { return UInt64(segment.lower + offset) }
-        let e = try index.entry(metric: m, rank: segment.lower + offset)
-        guard let filter else { return e.sampleID }
-        let slot = filter.segmentSlot[k]
-        for i in filter.metrics.indices {
-            scratch[i] = i == slot ? e.value : try index.value(metric: filter.metrics[i], sampleID: e.sampleID)
-        }
-        let ok = scratch.withUnsafeBufferPointer { filter.accepts(id: e.sampleID, segment: k, values: $0) }
-        return ok ? e.sampleID : nil
     }
 }

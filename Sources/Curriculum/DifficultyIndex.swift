@@ -32,6 +32,13 @@ public protocol DifficultyIndex {
     /// The number of samples whose value is ≤ `v` — the rank prefix of a value threshold.
     /// - Complexity: O(log N) point reads (default implementation: binary search over `entry`).
     func rankCount(metric: Int, atMost v: Double) throws -> Int
+    /// Replaces `out` with the rows at `sortedRanks` (ascending, possibly with gaps), in order:
+    /// the batched read of the sampler's hot path (one call per chunk of candidates).
+    /// - Complexity: default: one `entry` per rank; an LMDB index walks one cursor.
+    func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws
+    /// Replaces `out` with the values of `sortedSampleIDs` (ascending) in `metric`, in order.
+    /// - Complexity: default: one `value` per id.
+    func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws
 }
 
 extension DifficultyIndex {
@@ -42,6 +49,16 @@ extension DifficultyIndex {
             if try entry(metric: metric, rank: mid).value <= v { lo = mid + 1 } else { hi = mid }
         }
         return lo
+    }
+
+    public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
+        out.removeAll(keepingCapacity: true)
+        for r in sortedRanks { out.append(try entry(metric: metric, rank: r)) }
+    }
+
+    public func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws {
+        out.removeAll(keepingCapacity: true)
+        for id in sortedSampleIDs { out.append(try value(metric: metric, sampleID: id)) }
     }
 
     /// The position of `name` in `metricNames`.
@@ -110,6 +127,20 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
     }
 
     public func value(metric: Int, sampleID: UInt64) throws -> Double { values[metric][Int(sampleID)] }
+
+    public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
+        out.removeAll(keepingCapacity: true)
+        order[metric].withUnsafeBufferPointer { table in
+            for r in sortedRanks { out.append(table[r]) }
+        }
+    }
+
+    public func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws {
+        out.removeAll(keepingCapacity: true)
+        values[metric].withUnsafeBufferPointer { table in
+            for id in sortedSampleIDs { out.append(table[Int(id)]) }
+        }
+    }
 
     public func rankCount(metric: Int, atMost v: Double) throws -> Int {
         let table = order[metric]

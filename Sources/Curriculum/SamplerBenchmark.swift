@@ -1,8 +1,8 @@
 // SamplerBenchmark.swift — the measurement behind `gradus bench sampler` (issue 4 item 7): a
 // synthetic index of N samples with two correlated metrics (a sequence length and a
-// rarity-like score), and timed runs of the curriculum sampler in percentile and value modes,
-// with one and two clustering metrics, over a schedule that completes midway (so cluster
-// creation is included in the time).
+// rarity-like score), and timed runs of the curriculum sampler on any `DifficultyIndex` (that one,
+// or a real LMDB index) in percentile and value modes, with one and two clustering metrics, over
+// a schedule that completes midway (so cluster creation is included in the time).
 
 /// One timed run.
 public struct SamplerBenchmarkResult: Sendable {
@@ -32,22 +32,32 @@ public enum SamplerBenchmark {
         return try InMemoryDifficultyIndex(metrics: [("seqlen", seqlen), ("rarity", rarity)])
     }
 
-    /// The metric configs of a benchmark mode: `percentile`, `value` (both two metrics) or
-    /// `percentile-1` (seqlen only).
-    public static func metrics(mode: String, steps: Int) throws -> [CurriculumMetricConfig] {
+    /// The metric configs of a benchmark mode over the first two metrics of `index`:
+    /// `percentile` and `value` (both two metrics) or `percentile-1` (the first only). Value
+    /// schedules run linearly from each metric's 1st-percentile value to its maximum in 256
+    /// difficulty steps (whole steps for integral metrics), so they suit any index.
+    public static func metrics<Index: DifficultyIndex>(mode: String, steps: Int, index: Index) throws -> [CurriculumMetricConfig] {
+        guard index.metricNames.count >= 2, index.sampleCount >= 100 else {
+            throw CurriculumError.invalidArgument("the benchmark needs an index with two metrics and ≥ 100 samples")
+        }
+        let names = Array(index.metricNames.prefix(2))
         let t = Double(max(1, steps / 2))
         let pct = PacingFunction.root(min: 1, max: 100, totalSteps: t, difficultyStep: 1, rootDegree: 2)
+        func percentile(_ name: String) -> CurriculumMetricConfig {
+            CurriculumMetricConfig(name: name, difficultyType: .percentile, clusteringType: .scheduleBased, pacing: pct)
+        }
+        func value(_ m: Int) throws -> CurriculumMetricConfig {
+            let lo = try index.entry(metric: m, rank: index.sampleCount / 100).value
+            let hi = try index.entry(metric: m, rank: index.sampleCount - 1).value
+            let integral = lo.rounded() == lo && hi.rounded() == hi
+            let step = integral ? max(1, ((hi - lo) / 256).rounded(.down)) : max((hi - lo) / 256, .leastNormalMagnitude)
+            return CurriculumMetricConfig(name: names[m], difficultyType: .value, clusteringType: .scheduleBased,
+                                          pacing: .linear(min: lo, max: hi, totalSteps: t, difficultyStep: step))
+        }
         switch mode {
-        case "percentile":
-            return [CurriculumMetricConfig(name: "seqlen", difficultyType: .percentile, clusteringType: .scheduleBased, pacing: pct),
-                    CurriculumMetricConfig(name: "rarity", difficultyType: .percentile, clusteringType: .scheduleBased, pacing: pct)]
-        case "value":
-            return [CurriculumMetricConfig(name: "seqlen", difficultyType: .value, clusteringType: .scheduleBased,
-                                           pacing: .linear(min: 64, max: 2048, totalSteps: t, difficultyStep: 8)),
-                    CurriculumMetricConfig(name: "rarity", difficultyType: .value, clusteringType: .scheduleBased,
-                                           pacing: .linear(min: 512, max: 12288, totalSteps: t, difficultyStep: 64))]
-        case "percentile-1":
-            return [CurriculumMetricConfig(name: "seqlen", difficultyType: .percentile, clusteringType: .scheduleBased, pacing: pct)]
+        case "percentile": return names.map(percentile)
+        case "value": return [try value(0), try value(1)]
+        case "percentile-1": return [percentile(names[0])]
         default:
             throw CurriculumError.invalidArgument("unknown benchmark mode \(mode) (percentile, value, percentile-1)")
         }
@@ -56,7 +66,7 @@ public enum SamplerBenchmark {
     /// Draws `steps` global batches of `globalBatchSize` and times them on this thread.
     public static func run<Index: DifficultyIndex>(index: Index, mode: String, steps: Int,
                                                    globalBatchSize: Int) throws -> SamplerBenchmarkResult {
-        var sampler = try CurriculumSampler(index: index, metrics: try metrics(mode: mode, steps: steps), seed: 1234,
+        var sampler = try CurriculumSampler(index: index, metrics: try metrics(mode: mode, steps: steps, index: index), seed: 1234,
                                             globalBatchSize: globalBatchSize)
         var checksum: UInt64 = 0
         let clock = ContinuousClock()

@@ -45,7 +45,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let maxDatabases: Int
 
     let env: OpaquePointer
-    private let resizeLock: ResizeLock
+    /// Shared by every live transaction (and active `LMDBReadSnapshot`); exclusive for map growth.
+    let resizeLock: ResizeLock
     private let state = Mutex(State())
     /// Serialises `mdb_dbi_open`, which LMDB forbids in concurrent transactions.
     private let openLock = Mutex(())
@@ -272,7 +273,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
 
     /// Calls `mdb_env_set_mapsize` with no transaction of this process active (`0`: adopt the
     /// size another process set).
-    private func setMapSize(_ size: Int) throws {
+    func setMapSize(_ size: Int) throws {
         guard resizeLock.lockExclusive(timeoutSeconds: 30) else { throw LMDBError.resizeBlocked(path: path) }
         defer { resizeLock.unlock() }
         let rc = mdb_env_set_mapsize(env, size)

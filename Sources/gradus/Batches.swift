@@ -1,5 +1,7 @@
 // Batches.swift — `gradus batches DIR --config C --steps N`: stream curriculum batches from an
-// LMDB index as JSON lines, one per micro-batch of this rank (issue 4 item 6, spec §6.6).
+// LMDB index, one record per micro-batch of this rank (issue 4 item 6, spec §6.6): JSON lines, or
+// the length-prefixed binary framing of docs/stream-format.md (`--format binary`, read by
+// tools/python/gradus_stream.py).
 
 import ArgumentParser
 import CorpusIndex
@@ -13,12 +15,15 @@ struct Batches: ParsableCommand {
         One JSON line per micro-batch of this rank:
           {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"sample_ids":[...],"tokens":[[...]]}
         Every rank computes the same global batches; --world only changes the slicing.
+        --format binary writes the framing of docs/stream-format.md instead (header frame,
+        one frame per micro-batch, end frame); tools/python/gradus_stream.py reads it.
 
         Examples:
           gradus batches runs/text.idx --config configs/cl.json --steps 100
           gradus batches runs/text.idx --config configs/cl.json --steps 50 --rank 1 --world 4 --tokens
           gradus batches runs/text.idx --config configs/cl.json --steps 50 --save-state s.json
           gradus batches runs/text.idx --config configs/cl.json --steps 50 --resume s.json
+          gradus batches runs/text.idx --config configs/cl.json --steps 50 --tokens --format binary | python3 train.py
         """
     )
 
@@ -52,6 +57,9 @@ struct Batches: ParsableCommand {
     @Flag(help: "Include each sample's token ids.")
     var tokens = false
 
+    @Option(help: "Output format: jsonl or binary (docs/stream-format.md).")
+    var format: StreamFormat = .jsonl
+
     func validate() throws {
         if steps < 0 { throw ValidationError("--steps must be ≥ 0") }
         if world < 1 || rank < 0 || rank >= world { throw ValidationError("need 0 ≤ --rank < --world") }
@@ -74,14 +82,23 @@ struct Batches: ParsableCommand {
             if pacedByTokens { consumedTokens += try tokenCount(b.sampleIDs, idx.reader) }
         }
         let out = StandardOutput()
+        var encoder = BatchStreamEncoder(metricNames: sampler.metrics.map(\.name), includesTokens: tokens)
+        if format == .binary { out.write(bytes: try encoder.header(rank: rank, geometry: geometry)) }
         for _ in 0..<steps {
             let batch = try sampler.nextGlobalBatch(consumedTokens: consumedTokens)
             if pacedByTokens { consumedTokens += try tokenCount(batch.sampleIDs, idx.reader) }
             for j in 0..<geometry.gradientAccumulationSteps {
                 let ids = Array(batch.microBatch(j, rank: rank, geometry: geometry))
-                out.write(try line(batch, j, ids, sampler.metrics, idx.reader) + "\n")
+                switch format {
+                case .jsonl: out.write(try line(batch, j, ids, sampler.metrics, idx.reader) + "\n")
+                case .binary:
+                    let rows = tokens ? try ids.map { try idx.reader.tokens(of: Int($0)) ?? [] } : nil
+                    out.write(bytes: try encoder.batch(step: batch.step, rank: rank, microBatch: j, difficulties: batch.difficulties,
+                                                       sampleIDs: ids, tokens: rows))
+                }
             }
         }
+        if format == .binary { out.write(bytes: try encoder.end()) }
         out.flush()
         if let saveState { try sampler.state().encoded().write(to: URL(fileURLWithPath: saveState)) }
     }
@@ -108,4 +125,10 @@ struct Batches: ParsableCommand {
         }
         return json.text
     }
+}
+
+/// `gradus batches --format`.
+enum StreamFormat: String, ExpressibleByArgument, CaseIterable {
+    case jsonl
+    case binary
 }

@@ -1,9 +1,13 @@
 // BenchSampler.swift — `gradus bench sampler`: curriculum sampler throughput (global batches/s,
-// sample ids/s) on a synthetic in-memory two-metric index, one thread, and peak RSS (issue 4
-// item 7; target ≥ 1 000 000 ids/s).
+// sample ids/s, one thread) and peak RSS (issue 4 item 7; target ≥ 1 000 000 ids/s) on a real
+// LMDB index of N samples with two metrics (built once and cached under /tmp), or on the
+// synthetic in-memory index (`--index memory`), in percentile and value modes.
 
 import ArgumentParser
+import Corpus
+import CorpusIndex
 import Curriculum
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -11,16 +15,20 @@ import Glibc
 struct BenchSampler: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sampler",
-        abstract: "Curriculum sampler speed on a synthetic in-memory index (two metrics; percentile and value modes).",
+        abstract: "Curriculum sampler speed on an LMDB (or in-memory) index with two metrics, percentile and value modes.",
         discussion: """
-        The index is InMemoryDifficultyIndex (arrays), not LMDB: this measures the sampler itself.
+        --index lmdb (default) builds a synthetic corpus of --samples documents into an LMDB index
+        (metrics seqlen and vocabularyrarity) at --cache, reused by later runs of the same size;
+        --index memory uses InMemoryDifficultyIndex (arrays), measuring the sampler alone.
+        peak_rss_mib is the process's peak so far (it includes building or opening the index).
 
-        Example:
+        Examples:
           swift build -c release && .build/release/gradus bench sampler
+          .build/release/gradus bench sampler --index memory --modes percentile,value
         """
     )
 
-    @Option(help: "Samples in the synthetic index.")
+    @Option(help: "Samples in the index.")
     var samples = 2_000_000
 
     @Option(help: "Global batches drawn per mode (the schedules complete at half of them).")
@@ -32,20 +40,40 @@ struct BenchSampler: ParsableCommand {
     @Option(help: "Modes to run: percentile, value, percentile-1 (comma-separated).")
     var modes = "percentile,value,percentile-1"
 
+    @Option(help: "Index kind: lmdb or memory.")
+    var index = "lmdb"
+
+    @Option(help: "Where the LMDB benchmark index is cached (default: /tmp/gradus-bench-sampler-<samples>.idx).")
+    var cache: String?
+
     func validate() throws {
-        if samples < 1 || steps < 1 || batch < 1 { throw ValidationError("--samples, --steps and --batch must be ≥ 1") }
+        if samples < 100 || steps < 1 || batch < 1 { throw ValidationError("need --samples ≥ 100, --steps and --batch ≥ 1") }
+        if !["lmdb", "memory"].contains(index) { throw ValidationError("--index is lmdb or memory") }
     }
 
     func run() throws {
         warnIfDebugBuild()
-        let index = try SamplerBenchmark.syntheticIndex(samples: samples)
-        for mode in modes.split(separator: ",").map(String.init) {
-            let r = try SamplerBenchmark.run(index: index, mode: mode, steps: steps, globalBatchSize: batch)
+        let modeList = modes.split(separator: ",").map(String.init)
+        if index == "memory" {
+            try measure(try SamplerBenchmark.syntheticIndex(samples: samples), kind: "in-memory", modes: modeList)
+            return
+        }
+        let path = cache ?? NSTemporaryDirectory() + "gradus-bench-sampler-\(samples).idx"
+        let clock = ContinuousClock(), start = clock.now
+        let (lmdb, built) = try LMDBDifficultyIndex.openOrBuildSynthetic(at: path, samples: samples, threads: availableCores)
+        writeStderr("\(built ? "built" : "reused") \(path) (\(lmdb.sampleCount) samples, metrics \(lmdb.metricNames.joined(separator: ", "))) in \(clock.now - start)\n")
+        try measure(lmdb, kind: "lmdb", modes: modeList)
+    }
+
+    /// Runs every mode on `idx` and prints one JSON line each.
+    private func measure<Index: DifficultyIndex>(_ idx: Index, kind: String, modes: [String]) throws {
+        for mode in modes {
+            let r = try SamplerBenchmark.run(index: idx, mode: mode, steps: steps, globalBatchSize: batch)
             var usage = rusage()
             getrusage(RUSAGE_SELF.rawValue, &usage)
             var json = JSONLine()
             json.add("bench", "sampler")
-            json.add("index", "in-memory")
+            json.add("index", kind)
             json.add("mode", r.mode)
             json.add("samples", r.samples)
             json.add("global_batch", r.globalBatchSize)

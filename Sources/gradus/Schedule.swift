@@ -1,7 +1,10 @@
 // Schedule.swift — `gradus schedule CONFIG --steps N`: preview every pacing function of a
 // DeepSpeed/Gradus config per step before committing compute (issue 4 item 5, spec §2, §9.1).
+// With --index, also the admitted pool per metric and in total, the coverage, and a warning when
+// the pool is smaller than one global batch (Curriculum.PoolPreview).
 
 import ArgumentParser
+import CorpusIndex
 import Curriculum
 import Foundation
 
@@ -12,10 +15,15 @@ struct Schedule: ParsableCommand {
         Step s counts global batches as DeepSpeed's sampler does (1 for the first batch); each
         difficulty is exactly DeepSpeed 0.19.8's get_difficulty(s). random_ltd is the reserved
         length while training on batch s (engine.global_steps = s - 1).
+        With --index DIR, each step s ≥ 1 also shows the pool: per metric the samples its
+        difficulty admits (pool:<metric>), the samples all metrics admit together (pool, what the
+        sampler draws from), and coverage, the expected passes over the pool so far. A warning
+        goes to stderr when the pool is smaller than train_batch_size (DeepSpeed starvation).
 
         Examples:
           gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100
           gradus schedule configs/gpt-cl-ltd.json --steps 10 --json
+          gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100 --index runs/text.idx
         """
     )
 
@@ -31,6 +39,9 @@ struct Schedule: ParsableCommand {
     @Option(help: "Tokens per global batch, for curricula paced by tokens (gradus.curriculum.step_unit).")
     var tokensPerStep: Double?
 
+    @Option(help: "Index directory: also print the admitted pool per step.")
+    var index: String?
+
     @Flag(help: "JSON lines: {\"step\": s, \"difficulty\": {...}, \"random_ltd\": r}.")
     var json = false
 
@@ -43,29 +54,57 @@ struct Schedule: ParsableCommand {
         let text = try String(contentsOfFile: config, encoding: .utf8)
         let parsed = try GradusConfig.parse(text)
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
+        var pools = try index.map { path in
+            try PoolPreview(index: try LMDBDifficultyIndex(path: path), metrics: parsed.curriculumMetrics,
+                            globalBatchSize: try parsed.batchGeometry(world: 1).globalBatchSize, tokensPerStep: tokensPerStep)
+        }
         let out = StandardOutput()
         let first = preview.row(step: 0)
         if !json {
-            out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"]))
+            let poolColumns = pools == nil ? [] : first.difficulties.prefix(parsed.curriculumMetrics.count).map { "pool:\($0.name)" } + ["pool", "coverage"]
+            out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"]) + poolColumns)
                 .joined(separator: "\t") + "\n")
         }
-        for s in stride(from: 0, through: steps, by: every).map({ $0 }) + (steps % every == 0 ? [] : [steps]) {
+        let printed = Set(stride(from: 0, through: steps, by: every).map { $0 } + [steps])
+        var starved: [Int] = []
+        for s in 0...steps {
+            let pool = s == 0 ? nil : try pools?.next()
+            if let pool, pool.starved { starved.append(s) }
+            guard printed.contains(s) else { continue }
             let row = preview.row(step: s)
-            out.write((json ? jsonLine(row) : textLine(row)) + "\n")
+            out.write((json ? jsonLine(row, pool) : textLine(row, pool, placeholders: pools == nil ? 0 : parsed.curriculumMetrics.count + 2)) + "\n")
         }
         out.flush()
+        if let s = starved.first, let pools {
+            writeStderr("warning: the admitted pool is smaller than the global batch (\(pools.globalBatchSize)) at \(starved.count) "
+                + "step(s), from step \(s) to \(starved.last!): DeepSpeed repeats samples inside those batches (issue #8520); "
+                + "Gradus serves full batches by passing over the pool again\n")
+        }
     }
 
-    private func jsonLine(_ row: PreviewRow) -> String {
+    private func jsonLine(_ row: PreviewRow, _ pool: PoolRow?) -> String {
         var line = JSONLine()
         line.add("step", row.step)
         line.addRaw("difficulty", "{" + row.difficulties.map { "\(quote($0.name)):\($0.text)" }.joined(separator: ",") + "}")
         if let r = row.reservedLength { line.add("random_ltd", r) }
+        if let pool {
+            let names = row.difficulties.prefix(pool.perMetric.count).map(\.name)
+            line.addRaw("pool", "{" + zip(names, pool.perMetric).map { "\(quote($0)):\($1)" }.joined(separator: ",") + "}")
+            line.add("pool_total", pool.total)
+            line.add("coverage", (pool.coverage * 1e4).rounded() / 1e4)
+            line.add("starved", pool.starved)
+        }
         return line.text
     }
 
-    private func textLine(_ row: PreviewRow) -> String {
-        ([String(row.step)] + row.difficulties.map(\.text) + (row.reservedLength.map { [String($0)] } ?? []))
-            .joined(separator: "\t")
+    private func textLine(_ row: PreviewRow, _ pool: PoolRow?, placeholders: Int) -> String {
+        var cells = [String(row.step)] + row.difficulties.map(\.text) + (row.reservedLength.map { [String($0)] } ?? [])
+        if let pool {
+            cells += pool.perMetric.map(String.init) + [String(pool.total) + (pool.starved ? "!" : ""),
+                                                         String(format: "%.3f", pool.coverage)]
+        } else {
+            cells += Array(repeating: "-", count: placeholders)
+        }
+        return cells.joined(separator: "\t")
     }
 }

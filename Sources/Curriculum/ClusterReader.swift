@@ -1,0 +1,154 @@
+// ClusterReader.swift — resolves a chunk of cluster domain positions to members in a few batched
+// index reads (issue 4 item 3). A cluster pass visits positions in keyed-permutation order, which
+// is random in rank; reading them one by one costs a protocol call, a B-tree descent (LMDB) or a
+// cache miss per candidate and, for intersection clusters, one more per other metric. Here a
+// chunk of positions is sorted by (segment, rank), read with one `entries` call per segment,
+// then the candidates' values in the other filter metrics are read sorted by sample id with one
+// `values` call per metric, and the filter runs on the gathered values. The result is in the
+// chunk's original (permutation) order, so which members a pass serves, and in which order, is
+// exactly that of a one-by-one walk.
+
+/// Reusable buffers and the batched read of one chunk of a cluster's domain.
+struct ClusterReader {
+    /// Largest chunk: the packed sort keys keep the chunk slot in 16 bits.
+    static let maxChunk = 1 << 16
+    /// The marker of a rejected candidate in `members`.
+    static let rejected = UInt64.max
+
+    /// After `resolve`: the member at each chunk slot, or `rejected`.
+    private(set) var members: [UInt64] = []
+    private var keys: [UInt64] = []
+    private var ranks: [Int] = []
+    private var ids: [UInt64] = []
+    private var entries: [OrderEntry] = []
+    private var values: [Double] = []
+    /// Per slot: the segment of the candidate.
+    private var segmentOf: [Int] = []
+    /// Flat slot-major matrix of filter-metric values (slot · metrics + i).
+    private var filterValues: [Double] = []
+
+    /// Resolves `positions` (domain positions of `runtime`'s cluster, any order, count ≤
+    /// `maxChunk`) into `members`.
+    /// - Complexity: O(k log k) for k positions, plus one batched read per segment and per other
+    ///   filter metric.
+    mutating func resolve<Index: DifficultyIndex>(_ positions: [Int], of runtime: ClusterRuntime, index: Index) throws {
+        let n = positions.count
+        precondition(n <= ClusterReader.maxChunk, "ClusterReader: chunk too large")
+        members.removeAll(keepingCapacity: true)
+        let segments = runtime.segments
+        if segments.count == 1, segments[0].metric == nil {
+            let lower = UInt64(segments[0].lower)
+            for p in positions { members.append(lower + UInt64(p)) }
+            return
+        }
+        members.append(contentsOf: repeatElement(0, count: n))
+        segmentOf.removeAll(keepingCapacity: true)
+        segmentOf.append(contentsOf: repeatElement(0, count: n))
+        sortBySegmentAndRank(positions, segments)
+        try readEntries(segments, index: index)
+        guard let filter = runtime.filter else { return }
+        try readFilterValues(filter, index: index)
+        filterValues.withUnsafeBufferPointer { all in
+            let m = filter.metrics.count
+            for slot in 0..<n {
+                let row = UnsafeBufferPointer(rebasing: all[(slot * m)..<(slot * m + m)])
+                if !filter.accepts(id: members[slot], segment: segmentOf[slot], values: row) { members[slot] = ClusterReader.rejected }
+            }
+        }
+    }
+
+    /// Fills `keys` with (segment << 56 | rank << 16 | slot), sorted.
+    private mutating func sortBySegmentAndRank(_ positions: [Int], _ segments: [ClusterSegment]) {
+        keys.removeAll(keepingCapacity: true)
+        for (slot, p) in positions.enumerated() {
+            var k = 0, offset = p
+            while offset >= segments[k].count { offset -= segments[k].count; k += 1 }
+            segmentOf[slot] = k
+            keys.append(UInt64(k) << 56 | UInt64(segments[k].lower + offset) << 16 | UInt64(slot))
+        }
+        keys.sort()
+    }
+
+    /// Reads the order-table rows of the sorted keys, one `entries` call per segment; sets each
+    /// slot's sample id in `members` and its own-metric value in `values` (slot order).
+    private mutating func readEntries<Index: DifficultyIndex>(_ segments: [ClusterSegment], index: Index) throws {
+        values.removeAll(keepingCapacity: true)
+        values.append(contentsOf: repeatElement(0, count: keys.count))
+        var start = 0
+        while start < keys.count {
+            let k = Int(keys[start] >> 56)
+            var end = start
+            ranks.removeAll(keepingCapacity: true)
+            while end < keys.count, Int(keys[end] >> 56) == k {
+                ranks.append(Int((keys[end] >> 16) & 0xFF_FFFF_FFFF))
+                end += 1
+            }
+            try index.entries(metric: segments[k].metric!, sortedRanks: ranks, into: &entries)
+            for j in start..<end {
+                let slot = Int(keys[j] & 0xFFFF)
+                members[slot] = entries[j - start].sampleID
+                values[slot] = entries[j - start].value
+            }
+            start = end
+        }
+    }
+
+    /// Gathers every candidate's value in every filter metric into `filterValues`: its own
+    /// segment's metric from the entry just read, the others by sorted sample-id reads.
+    private mutating func readFilterValues<Index: DifficultyIndex>(_ filter: ClusterFilter, index: Index) throws {
+        let n = members.count, m = filter.metrics.count
+        filterValues.removeAll(keepingCapacity: true)
+        filterValues.append(contentsOf: repeatElement(0, count: n * m))
+        for i in 0..<m {
+            keys.removeAll(keepingCapacity: true)
+            for slot in 0..<n {
+                if filter.segmentSlot[segmentOf[slot]] == i {
+                    filterValues[slot * m + i] = values[slot]
+                } else {
+                    keys.append(members[slot] << 16 | UInt64(slot))
+                }
+            }
+            guard !keys.isEmpty else { continue }
+            keys.sort()
+            ids.removeAll(keepingCapacity: true)
+            for key in keys { ids.append(key >> 16) }
+            try index.values(metric: filter.metrics[i], sortedSampleIDs: ids, into: &entriesValues)
+            for (j, key) in keys.enumerated() { filterValues[Int(key & 0xFFFF) * m + i] = entriesValues[j] }
+        }
+    }
+
+    private var entriesValues: [Double] = []
+}
+
+/// Members of one cluster already resolved ahead of its cursor: (id, domain position) pairs of
+/// the current pass, in pass order. A cache, not state: it is a pure function of (cluster, pass,
+/// cursor), so a restored sampler starts with it empty and serves the same sequence.
+final class ClusterLookahead {
+    var ids: [UInt64] = []
+    var positions: [Int] = []
+    /// Index of the next pair to serve.
+    var next = 0
+    /// The first domain position not yet resolved in this pass.
+    var resolvedEnd: Int
+
+    init(resolvedEnd: Int) { self.resolvedEnd = resolvedEnd }
+
+    var isEmpty: Bool { next == ids.count }
+
+    /// An independent copy (copy-on-write for a copied sampler).
+    func copy() -> ClusterLookahead {
+        let c = ClusterLookahead(resolvedEnd: resolvedEnd)
+        c.ids = ids
+        c.positions = positions
+        c.next = next
+        return c
+    }
+
+    /// Drops the pairs and restarts resolution at `position` (a new pass).
+    func restart(at position: Int) {
+        ids.removeAll(keepingCapacity: true)
+        positions.removeAll(keepingCapacity: true)
+        next = 0
+        resolvedEnd = position
+    }
+}

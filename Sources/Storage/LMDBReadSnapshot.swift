@@ -1,0 +1,103 @@
+// LMDBReadSnapshot.swift — a long-lived read-only transaction (issue 4 item 2). Closure-scoped
+// `LMDBEnvironment.read` begins and ends an `MDB_txn` per call, which dominates point reads on a
+// hot path (the curriculum sampler reads millions of order-table rows). A snapshot owns one
+// `MDB_RDONLY` transaction for its lifetime instead: reads see the database as of `open`/`renew`,
+// `reset()` releases the snapshot (LMDB's `mdb_txn_reset`, so writers can reclaim pages and the
+// map can grow) and `renew()` starts a fresh one on the same handle. The transaction is aborted
+// in `deinit`.
+//
+// Safety rules are those of the closure API: buffers that point into the memory map are only lent
+// to closures (`withValue`, `withTransaction`, cursors inside `withCursor`) and must not escape
+// them; a snapshot must not be used from two threads at once (it is not `Sendable`). While a
+// snapshot is active it holds the environment's shared resize lock, so a `write` of this process
+// that needs to grow the map waits for `reset()` (or deinit) — up to 30 s, then throws
+// `LMDBError.resizeBlocked`. The environment is opened with `MDB_NOTLS`, so one thread may hold
+// several snapshots and closure transactions at once.
+
+import CLMDB
+
+/// A read-only view of an environment that stays open between calls.
+public final class LMDBReadSnapshot {
+    public let environment: LMDBEnvironment
+    /// The transaction object lent to closures; its handle stays valid while `isActive`.
+    private let transaction: LMDBReadTransaction
+    /// False between `reset()` and `renew()`.
+    public private(set) var isActive = true
+
+    init(environment: LMDBEnvironment) throws {
+        self.environment = environment
+        let handle = try environment.beginSnapshotTransaction()
+        transaction = LMDBReadTransaction(environment: environment, handle: handle)
+    }
+
+    deinit {
+        transaction.abort()
+        if isActive { environment.resizeLock.unlock() }
+    }
+
+    /// Releases the snapshot's view of the data (pages may then be reused by writers, and map
+    /// growth is no longer blocked). Reads throw `LMDBError.transactionClosed` until `renew()`.
+    public func reset() {
+        guard isActive, let handle = transaction.handle else { return }
+        mdb_txn_reset(handle)
+        isActive = false
+        environment.resizeLock.unlock()
+    }
+
+    /// Starts a new snapshot of the current data after `reset()` (no-op when active).
+    public func renew() throws {
+        guard !isActive, let handle = transaction.handle else { return }
+        environment.resizeLock.lockShared()
+        let rc = mdb_txn_renew(handle)
+        guard rc == 0 else {
+            environment.resizeLock.unlock()
+            throw environment.error(rc, "mdb_txn_renew")
+        }
+        isActive = true
+    }
+
+    /// Lends the snapshot's transaction to `body` (all read operations, cursors). It must not
+    /// escape `body`.
+    public func withTransaction<R>(_ body: (LMDBReadTransaction) throws -> R) throws -> R {
+        guard isActive else { throw LMDBError.transactionClosed }
+        return try body(transaction)
+    }
+
+    /// Lends the value stored under `key` to `body`; nil if absent. The buffer must not escape.
+    /// - Complexity: O(log n) B-tree lookup, no transaction setup.
+    public func withValue<R>(key: some BorrowableBytes, in db: LMDBDatabase,
+                             _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        guard isActive else { throw LMDBError.transactionClosed }
+        return try transaction.withValue(key: key, in: db, body)
+    }
+
+    /// Runs `body` with a cursor on `db`, closed when `body` returns; it must not escape.
+    public func withCursor<R>(in db: LMDBDatabase, _ body: (LMDBCursor) throws -> R) throws -> R {
+        guard isActive else { throw LMDBError.transactionClosed }
+        return try transaction.withCursor(in: db, body)
+    }
+}
+
+extension LMDBEnvironment {
+    /// Opens a long-lived read-only snapshot (see `LMDBReadSnapshot`). Open the databases it will
+    /// read first (`database(_:)`).
+    public func openReadSnapshot() throws -> LMDBReadSnapshot {
+        try LMDBReadSnapshot(environment: self)
+    }
+
+    /// Begins an `MDB_RDONLY` transaction and returns with the shared resize lock held; adopts a
+    /// map size grown by another process once, like the closure transactions.
+    func beginSnapshotTransaction() throws -> OpaquePointer {
+        var adopted = false
+        while true {
+            resizeLock.lockShared()
+            var created: OpaquePointer?
+            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &created)
+            if rc == 0, let handle = created { return handle }
+            resizeLock.unlock()
+            guard rc == MDB_MAP_RESIZED, !adopted else { throw error(rc, "mdb_txn_begin (snapshot)") }
+            adopted = true
+            try setMapSize(0)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+"""gradus_stream.py — read the binary batch stream of `gradus batches --format binary`.
+
+The byte layout is docs/stream-format.md (version 1). Needs only numpy. Sources: a binary file
+object (a pipe such as ``sys.stdin.buffer`` or a subprocess's stdout), a file path, or a command
+run as a subprocess. ``GradusIterableDataset`` is a ``torch.utils.data.IterableDataset`` when
+torch is importable (torch is imported lazily, on first use of the class) and a plain iterable
+otherwise.
+"""
+
+import struct
+import subprocess
+
+import numpy as np
+
+MAGIC = b"GRADUSBS"
+VERSION = 1
+FLAG_TOKENS = 1
+FRAME_HEADER, FRAME_BATCH, FRAME_END = 1, 2, 3
+
+
+class StreamError(Exception):
+    """A malformed or truncated stream."""
+
+
+class MicroBatch:
+    """One micro-batch of one rank: the fields of a JSONL line, as numpy arrays."""
+
+    __slots__ = ("step", "rank", "micro_batch", "difficulty", "sample_ids", "tokens")
+
+    def __init__(self, step, rank, micro_batch, difficulty, sample_ids, tokens):
+        self.step = step
+        self.rank = rank
+        self.micro_batch = micro_batch
+        self.difficulty = difficulty
+        self.sample_ids = sample_ids
+        self.tokens = tokens
+
+    def padded(self, pad_id=0, dtype=np.int64):
+        """The tokens as an (n, longest) matrix padded with ``pad_id`` on the right."""
+        if self.tokens is None:
+            raise StreamError("the stream carries no tokens (run gradus batches with --tokens)")
+        width = max((len(t) for t in self.tokens), default=0)
+        out = np.full((len(self.tokens), width), pad_id, dtype=dtype)
+        for i, row in enumerate(self.tokens):
+            out[i, : len(row)] = row
+        return out
+
+
+class Header:
+    """The header frame: format version, geometry and metric names."""
+
+    def __init__(self, version, has_tokens, rank, world, micro_batch_size, accumulation_steps, metrics):
+        self.version = version
+        self.has_tokens = has_tokens
+        self.rank = rank
+        self.world = world
+        self.micro_batch_size = micro_batch_size
+        self.accumulation_steps = accumulation_steps
+        self.metrics = metrics
+
+
+def _read_exact(stream, n):
+    """Exactly n bytes, or None at a clean end of file before the first byte."""
+    chunks, got = [], 0
+    while got < n:
+        chunk = stream.read(n - got)
+        if not chunk:
+            if got == 0:
+                return None
+            raise StreamError("truncated frame: wanted %d bytes, got %d" % (n, got))
+        chunks.append(chunk)
+        got += len(chunk)
+    return b"".join(chunks)
+
+
+def _frames(stream):
+    """Yields (frame type, payload bytes) until end of file."""
+    while True:
+        prefix = _read_exact(stream, 4)
+        if prefix is None:
+            return
+        (length,) = struct.unpack("<I", prefix)
+        if length < 1:
+            raise StreamError("frame of length 0")
+        body = _read_exact(stream, length)
+        if body is None:
+            raise StreamError("truncated frame: no body after the length prefix")
+        yield body[0], memoryview(body)[1:]
+
+
+def _parse_header(payload):
+    if bytes(payload[:8]) != MAGIC:
+        raise StreamError("not a gradus batch stream (bad magic)")
+    version, flags, rank, world, mbs, gas, count = struct.unpack_from("<HHIIIIH", payload, 8)
+    if version != VERSION:
+        raise StreamError("unsupported stream version %d (this reader knows %d)" % (version, VERSION))
+    offset, metrics = 8 + struct.calcsize("<HHIIIIH"), []
+    for _ in range(count):
+        (n,) = struct.unpack_from("<H", payload, offset)
+        metrics.append(bytes(payload[offset + 2 : offset + 2 + n]).decode("utf-8"))
+        offset += 2 + n
+    if offset != len(payload):
+        raise StreamError("header frame has %d trailing bytes" % (len(payload) - offset))
+    return Header(version, bool(flags & FLAG_TOKENS), rank, world, mbs, gas, metrics)
+
+
+def _parse_batch(payload, header):
+    step, rank, micro = struct.unpack_from("<QII", payload, 0)
+    offset = 16
+    m = len(header.metrics)
+    values = np.frombuffer(payload, dtype="<f8", count=m, offset=offset)
+    offset += 8 * m
+    (n,) = struct.unpack_from("<I", payload, offset)
+    offset += 4
+    ids = np.frombuffer(payload, dtype="<u8", count=n, offset=offset).astype(np.uint64)
+    offset += 8 * n
+    tokens = None
+    if header.has_tokens:
+        lengths = np.frombuffer(payload, dtype="<u4", count=n, offset=offset).astype(np.int64)
+        offset += 4 * n
+        total = int(lengths.sum())
+        flat = np.frombuffer(payload, dtype="<u4", count=total, offset=offset).astype(np.uint32)
+        offset += 4 * total
+        tokens = np.split(flat, np.cumsum(lengths)[:-1]) if n else []
+    if offset != len(payload):
+        raise StreamError("batch frame of step %d has %d trailing bytes" % (step, len(payload) - offset))
+    difficulty = {name: float(v) for name, v in zip(header.metrics, values)}
+    return MicroBatch(step, rank, micro, difficulty, ids, tokens)
+
+
+def iter_stream(stream):
+    """Yields the header, then each MicroBatch of a binary file object; raises StreamError on a
+    malformed stream or one that ends without its end frame."""
+    frames = _frames(stream)
+    first = next(frames, None)
+    if first is None:
+        raise StreamError("empty stream")
+    if first[0] != FRAME_HEADER:
+        raise StreamError("the stream does not start with a header frame")
+    header = _parse_header(first[1])
+    yield header
+    count = 0
+    for kind, payload in frames:
+        if kind == FRAME_BATCH:
+            count += 1
+            yield _parse_batch(payload, header)
+        elif kind == FRAME_END:
+            (expected, _last) = struct.unpack_from("<QQ", payload, 0)
+            if expected != count:
+                raise StreamError("end frame announces %d batches, read %d" % (expected, count))
+            if next(frames, None) is not None:
+                raise StreamError("data after the end frame")
+            return
+        else:
+            raise StreamError("unknown frame type %d" % kind)
+    raise StreamError("truncated stream: no end frame after %d batches" % count)
+
+
+class GradusStream:
+    """An iterable of MicroBatch from a binary stream; ``header`` is set once iteration starts."""
+
+    def __init__(self, opener):
+        self._opener = opener
+        self.header = None
+
+    @classmethod
+    def from_fileobj(cls, fileobj):
+        """Reads an open binary file object (a pipe, sys.stdin.buffer); iterable once."""
+        return cls(lambda: (fileobj, None))
+
+    @classmethod
+    def from_file(cls, path):
+        """Reads a file written by ``gradus batches --format binary > path``."""
+        return cls(lambda: (open(path, "rb"), None))
+
+    @classmethod
+    def from_command(cls, argv):
+        """Runs ``argv`` (a gradus batches command with --format binary) and reads its stdout;
+        raises StreamError if the command fails."""
+        def opener():
+            process = subprocess.Popen(argv, stdout=subprocess.PIPE)
+            return process.stdout, process
+        return cls(opener)
+
+    def __iter__(self):
+        stream, process = self._opener()
+        try:
+            items = iter_stream(stream)
+            self.header = next(items)
+            for batch in items:
+                yield batch
+        finally:
+            if process is not None:
+                process.stdout.close()
+                status = process.wait()
+                if status != 0 and self.header is not None:
+                    raise StreamError("%s exited with status %d" % (process.args[0], status))
+            elif hasattr(stream, "name") and isinstance(getattr(stream, "name"), str):
+                stream.close()
+
+
+def _source(source):
+    """A GradusStream for a command (list), a path (str) or a binary file object."""
+    if isinstance(source, GradusStream):
+        return source
+    if isinstance(source, (list, tuple)):
+        return GradusStream.from_command(list(source))
+    if isinstance(source, str):
+        return GradusStream.from_file(source)
+    return GradusStream.from_fileobj(source)
+
+
+def _make_dataset_class():
+    """Builds GradusIterableDataset on torch's IterableDataset if torch imports, else on object."""
+    try:
+        from torch.utils.data import IterableDataset as base  # noqa: optional dependency
+    except ImportError:
+        base = object
+
+    class GradusIterableDataset(base):
+        """Yields one micro-batch per item as a dict of numpy arrays (``sample_ids``, ``tokens``
+        padded with ``pad_id`` when the stream has tokens, ``step``, ``difficulty``). With torch,
+        use ``DataLoader(dataset, batch_size=None)``; without torch it is a plain iterable."""
+
+        def __init__(self, source, pad_id=0):
+            self.source = source
+            self.pad_id = pad_id
+
+        def __iter__(self):
+            for batch in _source(self.source):
+                item = {"step": batch.step, "rank": batch.rank, "micro_batch": batch.micro_batch,
+                        "difficulty": batch.difficulty, "sample_ids": batch.sample_ids}
+                if batch.tokens is not None:
+                    item["tokens"] = batch.padded(self.pad_id)
+                    item["lengths"] = np.array([len(t) for t in batch.tokens], dtype=np.int64)
+                yield item
+
+    return GradusIterableDataset
+
+
+_dataset_class = None
+
+
+def __getattr__(name):
+    """Module attribute hook: builds GradusIterableDataset (and imports torch) on first access."""
+    global _dataset_class
+    if name == "GradusIterableDataset":
+        if _dataset_class is None:
+            _dataset_class = _make_dataset_class()
+        return _dataset_class
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

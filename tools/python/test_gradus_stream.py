@@ -1,0 +1,120 @@
+"""test_gradus_stream.py — checks tools/python/gradus_stream.py against the real gradus binary.
+
+Usage: python3 tools/python/test_gradus_stream.py GRADUS_BINARY
+
+Builds a small index of corpora/udhr.sample.jsonl.zst, writes a two-metric curriculum config,
+and for several rank/world/format choices checks that `gradus batches --format binary` read by
+gradus_stream (from a pipe, from a file, and through GradusIterableDataset) carries exactly the
+records of the JSONL stream of the same command. Also checks that a truncated stream and a bad
+magic are rejected. Exits non-zero on the first failure.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gradus_stream  # noqa: E402
+
+CONFIG = {
+    "train_batch_size": 16,
+    "train_micro_batch_size_per_gpu": 2,
+    "data_efficiency": {
+        "seed": 11,
+        "data_sampling": {"curriculum_learning": {"enabled": True, "curriculum_metrics": {
+            "seqlen": {"difficulty_type": "percentile", "clustering_type": "schedule_based",
+                       "min_difficulty": 30, "max_difficulty": 100, "schedule_type": "fixed_linear",
+                       "schedule_config": {"total_curriculum_step": 6, "difficulty_step": 1}},
+            "vocabularyrarity": {"difficulty_type": "percentile", "clustering_type": "schedule_based",
+                                 "min_difficulty": 50, "max_difficulty": 100, "schedule_type": "fixed_root",
+                                 "schedule_config": {"total_curriculum_step": 6, "difficulty_step": 1,
+                                                     "root_degree": 2}},
+        }}},
+    },
+}
+
+
+def fail(message):
+    print("FAIL: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def run(argv):
+    result = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    if result.returncode != 0:
+        fail("%s exited with %d: %s" % (" ".join(argv), result.returncode, result.stderr.decode(errors="replace")))
+    return result.stdout
+
+
+def compare(jsonl_bytes, batches, header, rank, world, tokens):
+    lines = [json.loads(line) for line in jsonl_bytes.decode().splitlines()]
+    check(len(lines) == len(batches), "JSONL has %d records, binary %d" % (len(lines), len(batches)))
+    check(len(lines) > 0, "no records at all")
+    check(header.rank == rank and header.world == world, "header rank/world %d/%d" % (header.rank, header.world))
+    check(header.metrics == ["seqlen", "vocabularyrarity"], "header metrics %r" % header.metrics)
+    check(header.has_tokens == tokens, "header tokens flag")
+    for line, batch in zip(lines, batches):
+        where = "step %d micro-batch %d" % (line["step"], line["micro_batch"])
+        check((batch.step, batch.rank, batch.micro_batch) == (line["step"], line["rank"], line["micro_batch"]), where)
+        check(batch.difficulty == {k: float(v) for k, v in line["difficulty"].items()}, where + ": difficulty")
+        check(batch.sample_ids.dtype == np.uint64, where + ": id dtype")
+        check(batch.sample_ids.tolist() == line["sample_ids"], where + ": sample ids")
+        if tokens:
+            check([t.tolist() for t in batch.tokens] == line["tokens"], where + ": tokens")
+            check(batch.padded().shape[0] == len(line["sample_ids"]), where + ": padded rows")
+        else:
+            check(batch.tokens is None, where + ": unexpected tokens")
+
+
+def check_rejects(data, what):
+    import io
+    try:
+        list(gradus_stream.GradusStream.from_fileobj(io.BytesIO(data)))
+    except gradus_stream.StreamError:
+        return
+    fail("a %s stream was accepted" % what)
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail("usage: test_gradus_stream.py GRADUS_BINARY")
+    gradus = os.path.abspath(sys.argv[1])
+    with tempfile.TemporaryDirectory() as work:
+        index = os.path.join(work, "udhr.idx")
+        run([gradus, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json", "--out", index])
+        config = os.path.join(work, "cl.json")
+        with open(config, "w") as f:
+            json.dump(CONFIG, f)
+        for rank, world, tokens in [(0, 1, True), (1, 2, True), (3, 4, False)]:
+            base = [gradus, "batches", index, "--config", config, "--steps", "9", "--rank", str(rank), "--world", str(world)]
+            base += ["--tokens"] if tokens else []
+            jsonl = run(base + ["--format", "jsonl"])
+            stream = gradus_stream.GradusStream.from_command(base + ["--format", "binary"])
+            compare(jsonl, list(stream), stream.header, rank, world, tokens)
+            path = os.path.join(work, "b.bin")
+            data = run(base + ["--format", "binary"])
+            with open(path, "wb") as f:
+                f.write(data)
+            from_file = gradus_stream.GradusStream.from_file(path)
+            compare(jsonl, list(from_file), from_file.header, rank, world, tokens)
+            items = list(gradus_stream.GradusIterableDataset(path))
+            check(len(items) == len(list(from_file)), "dataset item count")
+            if tokens:
+                check(items[0]["tokens"].ndim == 2 and items[0]["lengths"].sum() > 0, "dataset token matrix")
+        check_rejects(data[:-3], "truncated")
+        check_rejects(data[: len(data) - 21], "end-frame-less")
+        check_rejects(b"\x09\x00\x00\x00\x01NOTGRADUS", "bad-magic")
+    print("gradus_stream: binary stream equals the JSONL stream")
+
+
+if __name__ == "__main__":
+    main()
