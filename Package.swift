@@ -11,6 +11,8 @@ let package = Package(
         .library(name: "Linalg", targets: ["Linalg"]),
         .library(name: "Corpus", targets: ["Corpus"]),
         .library(name: "CorpusIndex", targets: ["CorpusIndex"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -31,11 +33,15 @@ let package = Package(
         // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
         .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage"]),
 
+        // The GPT (one layer a file, forward and backward side by side) and its trainer.
+        .target(name: "Model", dependencies: ["Linalg"]),
+        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex"]),
+
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Model", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -44,6 +50,8 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
