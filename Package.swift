@@ -12,6 +12,8 @@ let package = Package(
         .library(name: "Corpus", targets: ["Corpus"]),
         .library(name: "CorpusIndex", targets: ["CorpusIndex"]),
         .library(name: "Curriculum", targets: ["Curriculum"]),
+        .library(name: "Model", targets: ["Model"]),
+        .library(name: "Training", targets: ["Training"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -35,11 +37,15 @@ let package = Package(
         // Pacing functions, the data_efficiency config, the curriculum sampler (pure; DESIGN.md §4).
         .target(name: "Curriculum"),
 
+        // The GPT (one layer a file, forward and backward side by side) and its trainer.
+        .target(name: "Model", dependencies: ["Linalg"]),
+        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex"]),
+
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -49,6 +55,8 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],

@@ -12,8 +12,9 @@ struct Gradus: ParsableCommand {
           gradus scan corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json
           echo "Hello, world" | gradus tokenize --tokenizer corpora/tokenizer.json
           gradus bench tokenize
+          gradus train configs/small-text.json --index runs/text.idx --out runs/base
         """,
         version: gradusVersion,
-        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Schedule.self, Batches.self, Bench.self]
+        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Schedule.self, Batches.self, Train.self, Bench.self]
     )
 }

@@ -1,0 +1,66 @@
+// GPT+Backward.swift — the backward pass: the forward list of layer calls in reverse order
+// (STYLE.md §10.3.5). Parameter gradients accumulate into `gradients` (call `zeroGradients()`
+// between steps); activation gradients live in their own arena, cleared here before each pass.
+// Legend: B batch, T length, N = B·T, C channels, H = 4C, V vocabulary, NH heads.
+
+extension GPTModel {
+    /// Backpropagates the loss of the last `forward` into `gradients` (accumulating, `+=`).
+    /// - Parameter dLoss: scale of the objective (1 for the mean loss; 1/k to average k batches).
+    /// - Precondition: `forward` has run since the model was built.
+    @_specialize(where F == Float)
+    public func backward(dLoss: F = 1) {
+        guard let a = current else { preconditionFailure("backward called before forward") }
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        let base = acts.baseAddress!, dBase = dActs.baseAddress!
+        UnsafeMutableBufferPointer(start: dBase, count: a.count).update(repeating: 0)
+        let o = a.outer(in: base), d = a.outer(in: dBase)
+        let N = a.B * a.T, C = a.C, L = config.layers
+        CrossEntropy.backward(dLogits: d.logits, probs: o.probs, targets: targets.baseAddress!,
+                              mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V)
+        Linear.backward(dInp: d.lnf, dWeight: g + wte, dBias: nil, dOut: d.logits, inp: o.lnf,
+                        weight: p + wte, N: N, IC: C, OC: a.V)
+        let last = L > 0 ? a.block(L - 1, in: base).res3 : o.embLn
+        let dLast = L > 0 ? a.block(L - 1, in: dBase).res3 : d.embLn
+        LayerNorm.backward(dInp: dLast, dWeight: g + lnfW, dBias: g + lnfB, dOut: d.lnf, inp: last,
+                           weight: p + lnfW, mean: o.lnfMean, rstd: o.lnfRstd, N: N, C: C)
+        for l in (0..<L).reversed() {
+            let input = l > 0 ? a.block(l - 1, in: base).res3 : o.embLn
+            let dInput = l > 0 ? a.block(l - 1, in: dBase).res3 : d.embLn
+            blockBackward(l, a.block(l, in: base), a.block(l, in: dBase), input: input, dInput: dInput,
+                          B: a.B, T: a.T)
+        }
+        LayerNorm.backward(dInp: d.encoded, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
+                           inp: o.encoded, weight: p + embLnW, mean: o.embLnMean, rstd: o.embLnRstd, N: N, C: C)
+        Embedding.backward(dWte: g + wte, dOut: d.encoded, tokens: tokens.baseAddress!, N: N, C: C)
+    }
+
+    /// Backward of `blockForward`, its calls in reverse order. Accumulates into `gradients` and
+    /// `dInput`; `dx` must hold zeros except `dx.res3`, the gradient of the block's output.
+    /// - Parameters:
+    ///   - x: the block's activations from forward; dx: their gradients (same layout).
+    ///   - input, dInput: (B, T, C) the residual stream entering the block and its gradient.
+    func blockBackward(
+        _ l: Int, _ x: BlockActivations<F>, _ dx: BlockActivations<F>,
+        input: UnsafePointer<F>, dInput: UnsafeMutablePointer<F>, B: Int, T: Int
+    ) {
+        let p = parameters.baseAddress!, g = gradients.baseAddress!, w = blocks[l]
+        let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
+        Residual.backward(dA: dx.res2, dB: dx.fcProj, dOut: dx.res3, count: N * C)
+        Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.fcProj,
+                        inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C)
+        GELU.backward(dInp: dx.fc, dOut: dx.gelu, inp: x.fc, count: N * H)
+        Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: g + w.fcB, dOut: dx.fc,
+                        inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H)
+        LayerNorm.backward(dInp: dx.res2, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2, inp: x.res2,
+                           weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C)
+        Residual.backward(dA: dInput, dB: dx.proj, dOut: dx.res2, count: N * C)
+        Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.proj,
+                        inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C)
+        Attention.backward(dQKV: dx.qkv, dPre: dx.att, dOut: dx.attY, att: x.att, qkv: x.qkv,
+                           B: B, T: T, C: C, NH: NH)
+        Linear.backward(dInp: dx.ln1, dWeight: g + w.qkvW, dBias: g + w.qkvB, dOut: dx.qkv,
+                        inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C)
+        LayerNorm.backward(dInp: dInput, dWeight: g + w.ln1W, dBias: g + w.ln1B, dOut: dx.ln1, inp: input,
+                           weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C)
+    }
+}

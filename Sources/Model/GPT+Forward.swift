@@ -1,0 +1,62 @@
+// GPT+Forward.swift — the forward pass as a short list of layer calls (STYLE.md §10.3.5):
+// embedding → embedding LayerNorm → L pre-LN blocks → final LayerNorm → tied output projection →
+// masked cross-entropy. Every intermediate is written to the activation arena for backward.
+// Legend: B batch, T length, N = B·T, C channels, H = 4C, V vocabulary, NH heads.
+
+extension GPTModel {
+    /// Runs the model on `batch` and returns the masked mean next-token loss. Logits stay readable
+    /// through `logits` and the caches feed `backward()`.
+    /// - Throws: `ModelError.invalidBatch` if the batch exceeds the capacity or holds ids outside
+    ///   the vocabulary.
+    /// - Complexity: about 2·N·(12·L·C² + V·C) + 4·L·B·T²·C flops.
+    @_specialize(where F == Float)
+    public func forward(_ batch: TokenBatch) throws -> F {
+        try load(batch)
+        let a = ActivationLayout(config: config, batch: batch.batchSize, length: batch.length)
+        current = a
+        let p = parameters.baseAddress!, o = a.outer(in: acts.baseAddress!)
+        let N = a.B * a.T, C = a.C
+        let eps = F(config.layerNormEpsilon)
+        Embedding.forward(out: o.encoded, tokens: tokens.baseAddress!, wte: p + wte, N: N, C: C)
+        LayerNorm.forward(out: o.embLn, mean: o.embLnMean, rstd: o.embLnRstd, inp: o.encoded,
+                          weight: p + embLnW, bias: p + embLnB, N: N, C: C, epsilon: eps)
+        var residual = o.embLn
+        for l in 0..<config.layers {
+            let x = a.block(l, in: acts.baseAddress!)
+            blockForward(l, x, input: residual, positions: positions.baseAddress!, B: a.B, T: a.T)
+            residual = x.res3
+        }
+        LayerNorm.forward(out: o.lnf, mean: o.lnfMean, rstd: o.lnfRstd, inp: residual,
+                          weight: p + lnfW, bias: p + lnfB, N: N, C: C, epsilon: eps)
+        Linear.forward(out: o.logits, inp: o.lnf, weight: p + wte, bias: nil, N: N, IC: C, OC: a.V)
+        return CrossEntropy.forward(losses: o.losses, probs: o.probs, logits: o.logits,
+                                    targets: targets.baseAddress!, mask: mask.baseAddress!, N: N, V: a.V)
+    }
+
+    /// One pre-LN block on a (B, T, C) residual stream: x + attn(ln1(x)), then + mlp(ln2(·)).
+    /// Rows may be a gathered subset of a longer sequence (random-LTD): `positions` (B, T) holds
+    /// each row's original position, which is all attention needs to stay exact.
+    /// - Parameters:
+    ///   - x: the block's activations for this (B, T), written; `x.res3` is the block's output.
+    ///   - input: (B, T, C) the residual stream entering the block.
+    func blockForward(
+        _ l: Int, _ x: BlockActivations<F>, input: UnsafePointer<F>, positions: UnsafePointer<Int32>, B: Int, T: Int
+    ) {
+        let p = parameters.baseAddress!, w = blocks[l]
+        let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
+        let eps = F(config.layerNormEpsilon)
+        LayerNorm.forward(out: x.ln1, mean: x.ln1Mean, rstd: x.ln1Rstd, inp: input,
+                          weight: p + w.ln1W, bias: p + w.ln1B, N: N, C: C, epsilon: eps)
+        Linear.forward(out: x.qkv, inp: x.ln1, weight: p + w.qkvW, bias: p + w.qkvB, N: N, IC: C, OC: 3 * C)
+        Attention.forward(out: x.attY, att: x.att, qkv: x.qkv, positions: positions,
+                          slopes: slopes.baseAddress!, B: B, T: T, C: C, NH: NH)
+        Linear.forward(out: x.proj, inp: x.attY, weight: p + w.projW, bias: p + w.projB, N: N, IC: C, OC: C)
+        Residual.forward(out: x.res2, a: input, b: x.proj, count: N * C)
+        LayerNorm.forward(out: x.ln2, mean: x.ln2Mean, rstd: x.ln2Rstd, inp: x.res2,
+                          weight: p + w.ln2W, bias: p + w.ln2B, N: N, C: C, epsilon: eps)
+        Linear.forward(out: x.fc, inp: x.ln2, weight: p + w.fcW, bias: p + w.fcB, N: N, IC: C, OC: H)
+        GELU.forward(out: x.gelu, inp: x.fc, count: N * H)
+        Linear.forward(out: x.fcProj, inp: x.gelu, weight: p + w.fcProjW, bias: p + w.fcProjB, N: N, IC: H, OC: C)
+        Residual.forward(out: x.res3, a: x.res2, b: x.fcProj, count: N * C)
+    }
+}

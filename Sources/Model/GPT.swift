@@ -1,0 +1,146 @@
+// GPT.swift — the BLOOM-style decoder's storage and life cycle (DESIGN.md §5, issue 5): one
+// contiguous parameter buffer and one gradient buffer described by `ParameterLayout`, activation
+// and activation-gradient arenas sized once for (B_max, T_max), initialisation, and batch checks.
+// The passes are in GPT+Forward.swift and GPT+Backward.swift. Generic over the scalar so the
+// finite-difference check runs the very same code in Double; production uses `GPT` (Float).
+
+/// The production model: Float parameters, sgemm matmuls.
+public typealias GPT = GPTModel<Float>
+
+/// A BLOOM-style decoder-only transformer with hand-written forward and backward passes.
+///
+/// Memory: parameters, gradients (P each) and two arenas of `ActivationLayout(B_max, T_max).count`
+/// elements (activations, and their gradients). Not thread-safe: one model, one caller.
+public final class GPTModel<F: ModelScalar> {
+    /// The sizes this model was built from.
+    public let config: ModelConfig
+    /// Where each tensor lives in `parameters` and `gradients`.
+    public let layout: ParameterLayout
+    /// Largest batch and sequence length the arenas hold.
+    public let maxBatch: Int, maxLength: Int
+    /// All parameters, laid out by `layout`. Valid for the model's lifetime.
+    public let parameters: UnsafeMutableBufferPointer<F>
+    /// All parameter gradients, laid out by `layout`; backward accumulates into them.
+    public let gradients: UnsafeMutableBufferPointer<F>
+
+    let acts: UnsafeMutableBufferPointer<F>
+    let dActs: UnsafeMutableBufferPointer<F>
+    /// (B_max·T_max) inputs, targets, positions of the current batch; mask as F.
+    let tokens: UnsafeMutableBufferPointer<Int32>
+    let targets: UnsafeMutableBufferPointer<Int32>
+    let positions: UnsafeMutableBufferPointer<Int32>
+    let mask: UnsafeMutableBufferPointer<F>
+    /// (NH) ALiBi slopes.
+    let slopes: UnsafeMutableBufferPointer<F>
+    /// Layout of the last forward pass, needed by backward; nil before the first forward.
+    var current: ActivationLayout?
+    /// Parameter offsets of each block, computed once from `layout`.
+    let blocks: [BlockParameters]
+    /// Offsets of the tensors outside the blocks.
+    let wte: Int, embLnW: Int, embLnB: Int, lnfW: Int, lnfB: Int
+
+    /// Builds a model with zeroed parameters (call `initializeParameters(seed:)` or load them).
+    /// - Parameters:
+    ///   - maxBatch: largest B any call will use.
+    ///   - maxLength: largest T (default: `config.context`).
+    /// - Throws: `ModelError.invalidConfig` listing every problem of the config or the sizes.
+    @_specialize(where F == Float)
+    public init(config: ModelConfig, maxBatch: Int, maxLength: Int? = nil) throws {
+        var problems = config.problems()
+        let T = maxLength ?? config.context
+        if maxBatch < 1 { problems.append("batch size must be >= 1 (got \(maxBatch))") }
+        if T < 1 || T > config.context {
+            problems.append("sequence length must be in 1...context (\(config.context)); got \(T)")
+        }
+        if !problems.isEmpty { throw ModelError.invalidConfig(problems) }
+        self.config = config
+        let layout = ParameterLayout(config: config)
+        self.layout = layout
+        blocks = (0..<config.layers).map { layout.block($0) }
+        wte = layout.tensor("wte").offset
+        (embLnW, embLnB) = (layout.tensor("embLnW").offset, layout.tensor("embLnB").offset)
+        (lnfW, lnfB) = (layout.tensor("lnfW").offset, layout.tensor("lnfB").offset)
+        (self.maxBatch, self.maxLength) = (maxBatch, T)
+        func zeros<E: Numeric>(_ n: Int, _: E.Type) -> UnsafeMutableBufferPointer<E> {
+            let p = UnsafeMutableBufferPointer<E>.allocate(capacity: n)
+            p.initialize(repeating: 0)
+            return p
+        }
+        let arena = ActivationLayout(config: config, batch: maxBatch, length: T).count
+        parameters = zeros(layout.count, F.self)
+        gradients = zeros(layout.count, F.self)
+        acts = zeros(arena, F.self)
+        dActs = zeros(arena, F.self)
+        tokens = zeros(maxBatch * T, Int32.self)
+        targets = zeros(maxBatch * T, Int32.self)
+        positions = zeros(maxBatch * T, Int32.self)
+        mask = zeros(maxBatch * T, F.self)
+        slopes = zeros(config.heads, F.self)
+        for (h, s) in ALiBi.slopes(heads: config.heads).enumerated() { slopes[h] = F(s) }
+    }
+
+    deinit {
+        for p in [parameters, gradients, acts, dActs, mask, slopes] { p.deallocate() }
+        for p in [tokens, targets, positions] { p.deallocate() }
+    }
+
+    /// Number of parameters (P).
+    public var parameterCount: Int { layout.count }
+
+    /// BLOOM's initialisation from a seed: matrices (and the embedding) normal(0, init_std),
+    /// biases 0, LayerNorm weights 1 and biases 0.
+    @_specialize(where F == Float)
+    public func initializeParameters(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        for t in layout.tensors {
+            let isNormWeight = t.name.hasPrefix("ln") || t.name.hasPrefix("embLn")
+            for i in t.range {
+                if t.isMatrix {
+                    parameters[i] = F(rng.nextNormal() * config.initStd)
+                } else {
+                    parameters[i] = isNormWeight && t.name.hasSuffix("W") ? 1 : 0
+                }
+            }
+        }
+    }
+
+    /// Sets every gradient to zero — the only place gradients are cleared (backward accumulates).
+    @_specialize(where F == Float)
+    public func zeroGradients() {
+        gradients.update(repeating: 0)
+    }
+
+    /// Checks `batch` against the model and copies it into the input buffers.
+    /// - Throws: `ModelError.invalidBatch` naming the first offending value.
+    func load(_ batch: TokenBatch) throws {
+        let B = batch.batchSize, T = batch.length
+        guard B <= maxBatch, T <= maxLength else {
+            throw ModelError.invalidBatch("(B \(B), T \(T)) exceeds the model's capacity (B \(maxBatch), T \(maxLength))")
+        }
+        let V = Int32(config.vocab)
+        for n in 0..<(B * T) {
+            let x = batch.inputs[n], y = batch.targets[n], m = batch.lossMask[n]
+            guard x >= 0 && x < V else {
+                throw ModelError.invalidBatch("input token \(x) at (\(n / T), \(n % T)) is outside 0..<\(V)")
+            }
+            guard m.isFinite && m >= 0 else {
+                throw ModelError.invalidBatch("loss mask \(m) at (\(n / T), \(n % T)) must be finite and >= 0")
+            }
+            guard m == 0 || (y >= 0 && y < V) else {
+                throw ModelError.invalidBatch("target \(y) at (\(n / T), \(n % T)) is outside 0..<\(V)")
+            }
+            tokens[n] = x
+            targets[n] = m == 0 ? 0 : y
+            mask[n] = F(m)
+            positions[n] = Int32(n % T)
+        }
+    }
+
+    /// Logits of the last forward pass: (B, T, V) row-major.
+    /// - Precondition: `forward` has run.
+    public var logits: UnsafeBufferPointer<F> {
+        guard let a = current else { preconditionFailure("logits read before any forward pass") }
+        let n = a.B * a.T * a.V
+        return UnsafeBufferPointer(start: a.outer(in: acts.baseAddress!).logits, count: n)
+    }
+}

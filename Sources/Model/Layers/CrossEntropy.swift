@@ -1,0 +1,64 @@
+// CrossEntropy.swift — softmax + next-token cross-entropy with a loss mask (llm.c
+// `crossentropy_forward` / `crossentropy_softmax_backward`). The batch loss is the masked mean
+// Σₙ maskₙ·lossₙ / Σₙ maskₙ, so padding and document boundaries (mask 0) contribute nothing.
+// Legend: N rows (B·T), V vocabulary.
+
+/// Softmax over the vocabulary and the negative log-likelihood of each target.
+enum CrossEntropy {
+    /// - Parameters:
+    ///   - losses: (N) written: −log softmax(logits)[target] (0 where mask is 0).
+    ///   - probs: (N, V) written: softmax of each row, for backward.
+    ///   - logits: (N, V).
+    ///   - targets: (N) ids in 0..<V wherever mask ≠ 0 (checked at the model's API entry).
+    ///   - mask: (N) weights, 1 to count a position and 0 to ignore it.
+    /// - Returns: the masked mean loss (0 when the mask is all zero).
+    static func forward<F: ModelScalar>(
+        losses: UnsafeMutablePointer<F>, probs: UnsafeMutablePointer<F>,
+        logits: UnsafePointer<F>, targets: UnsafePointer<Int32>, mask: UnsafePointer<F>, N: Int, V: Int
+    ) -> F {
+        parallelRows(N, costPerRow: 20 * V) { rows in
+            for n in rows {
+                let x = logits + n * V, p = probs + n * V
+                var maxValue = -F.greatestFiniteMagnitude
+                for v in 0..<V where x[v] > maxValue { maxValue = x[v] }
+                var sum: F = 0
+                for v in 0..<V {
+                    let e = F.exponential(x[v] - maxValue)
+                    p[v] = e
+                    sum += e
+                }
+                let inv = 1 / sum
+                for v in 0..<V { p[v] *= inv }
+                losses[n] = mask[n] == 0 ? 0 : F.logarithm(sum) + maxValue - x[Int(targets[n])]
+            }
+        }
+        var total: F = 0, weight: F = 0
+        for n in 0..<N {
+            total += mask[n] * losses[n]
+            weight += mask[n]
+        }
+        return weight == 0 ? 0 : total / weight
+    }
+
+    /// Accumulates (`+=`) dLogits += dLoss · maskₙ/Σmask · (probs − onehot(target));
+    /// only `zeroGradients()` clears.
+    /// - Parameters:
+    ///   - dLogits: (N, V) accumulated.
+    ///   - probs: (N, V) from forward; targets, mask: (N).
+    ///   - dLoss: gradient of the objective with respect to the mean loss (1 for plain training).
+    static func backward<F: ModelScalar>(
+        dLogits: UnsafeMutablePointer<F>, probs: UnsafePointer<F>, targets: UnsafePointer<Int32>,
+        mask: UnsafePointer<F>, dLoss: F, N: Int, V: Int
+    ) {
+        var weight: F = 0
+        for n in 0..<N { weight += mask[n] }
+        if weight == 0 { return }
+        parallelRows(N, costPerRow: 2 * V) { rows in
+            for n in rows where mask[n] != 0 {
+                let w = dLoss * mask[n] / weight, p = probs + n * V, d = dLogits + n * V
+                for v in 0..<V { d[v] += w * p[v] }
+                d[Int(targets[n])] -= w
+            }
+        }
+    }
+}

@@ -1,0 +1,49 @@
+// Linear.swift — fully connected layer y = x·Wᵀ + b through `ModelScalar.gemm` (OpenBLAS sgemm
+// for Float). llm.c `matmul_forward/backward`, weight stored (OC, IC): row-major NoTrans × Trans
+// with M = N rows, N = OC, K = IC (STYLE.md §10.3.6).
+// Legend: N rows (B·T), IC input channels, OC output channels.
+
+/// out = inp · weightᵀ + bias.
+enum Linear {
+    /// - Parameters:
+    ///   - out: (N, OC) written.
+    ///   - inp: (N, IC).
+    ///   - weight: (OC, IC).
+    ///   - bias: (OC), or nil for none (the tied output projection).
+    static func forward<F: ModelScalar>(
+        out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
+        bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int
+    ) {
+        if let bias {
+            parallelRows(N, costPerRow: OC) { rows in
+                for n in rows { (out + n * OC).update(from: bias, count: OC) }
+            }
+        }
+        F.gemm(transA: false, transB: true, m: N, n: OC, k: IC, alpha: 1, a: inp, lda: IC,
+               b: weight, ldb: IC, beta: bias == nil ? 0 : 1, c: out, ldc: OC)
+    }
+
+    /// Accumulates (`+=`): dInp += dOut·W, dWeight += dOutᵀ·inp, dBias += Σₙ dOut.
+    /// Only `zeroGradients()` clears.
+    /// - Parameters:
+    ///   - dInp: (N, IC), or nil when the input needs no gradient.
+    ///   - dWeight: (OC, IC); dBias: (OC) or nil.
+    ///   - dOut: (N, OC); inp: (N, IC); weight: (OC, IC).
+    static func backward<F: ModelScalar>(
+        dInp: UnsafeMutablePointer<F>?, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>?,
+        dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>, N: Int, IC: Int, OC: Int
+    ) {
+        if let dInp {
+            F.gemm(transA: false, transB: false, m: N, n: IC, k: OC, alpha: 1, a: dOut, lda: OC,
+                   b: weight, ldb: IC, beta: 1, c: dInp, ldc: IC)
+        }
+        F.gemm(transA: true, transB: false, m: OC, n: IC, k: N, alpha: 1, a: dOut, lda: OC,
+               b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)
+        if let dBias {
+            for n in 0..<N {
+                let d = dOut + n * OC
+                for o in 0..<OC { dBias[o] += d[o] }
+            }
+        }
+    }
+}

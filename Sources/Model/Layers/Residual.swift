@@ -1,0 +1,26 @@
+// Residual.swift — the residual connection out = a + b (llm.c `residual_forward/backward`).
+// Legend: count = B·T·C elements.
+
+/// Element-wise sum of two streams.
+enum Residual {
+    /// - Parameters: out, a, b: (count); out may alias neither input.
+    static func forward<F: ModelScalar>(
+        out: UnsafeMutablePointer<F>, a: UnsafePointer<F>, b: UnsafePointer<F>, count: Int
+    ) {
+        parallelRows(count, costPerRow: 1) { range in
+            for i in range { out[i] = a[i] + b[i] }
+        }
+    }
+
+    /// Accumulates (`+=`) dA += dOut, dB += dOut; only `zeroGradients()` clears.
+    static func backward<F: ModelScalar>(
+        dA: UnsafeMutablePointer<F>, dB: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, count: Int
+    ) {
+        parallelRows(count, costPerRow: 2) { range in
+            for i in range {
+                dA[i] += dOut[i]
+                dB[i] += dOut[i]
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+// AdamW.swift — Adam with decoupled weight decay (Loshchilov & Hutter 2019, arXiv 1711.05101;
+// https://pytorch.org/docs/stable/generated/torch.optim.AdamW.html), one flat loop over the
+// parameter buffer (llm.c `gpt2_update`). The moments m and v are each one contiguous buffer
+// indexed by the model's `ParameterLayout`; decay applies to 2-D tensors only (nanoGPT's groups).
+
+import Dispatch
+import Model
+
+/// AdamW hyper-parameters (the learning rate comes from the schedule each step).
+public struct AdamWHyperparameters: Codable, Equatable, Sendable {
+    /// Decay of the first-moment average (β₁).
+    public var beta1: Double
+    /// Decay of the second-moment average (β₂).
+    public var beta2: Double
+    /// Added to √v̂ in the denominator (ε).
+    public var epsilon: Double
+    /// Decoupled weight decay λ: p ← p − lr·λ·p on matrices, before the Adam step.
+    public var weightDecay: Double
+
+    /// nanoGPT's defaults for small GPTs.
+    public init(beta1: Double = 0.9, beta2: Double = 0.95, epsilon: Double = 1e-8, weightDecay: Double = 0.1) {
+        (self.beta1, self.beta2, self.epsilon, self.weightDecay) = (beta1, beta2, epsilon, weightDecay)
+    }
+
+    /// Every out-of-range value, as sentences; empty when valid.
+    public func problems() -> [String] {
+        var out: [String] = []
+        if !(beta1 >= 0 && beta1 < 1) { out.append("beta1 must be in [0, 1) (got \(beta1))") }
+        if !(beta2 >= 0 && beta2 < 1) { out.append("beta2 must be in [0, 1) (got \(beta2))") }
+        if !(epsilon > 0) { out.append("epsilon must be > 0 (got \(epsilon))") }
+        if !(weightDecay >= 0) { out.append("weight_decay must be >= 0 (got \(weightDecay))") }
+        return out
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case beta1, beta2, epsilon, weightDecay = "weight_decay"
+    }
+
+    /// Decodes, rejecting unknown keys; missing keys take the defaults of `init`.
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AdamWHyperparameters()
+        self.init(beta1: try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1,
+                  beta2: try c.decodeIfPresent(Double.self, forKey: .beta2) ?? d.beta2,
+                  epsilon: try c.decodeIfPresent(Double.self, forKey: .epsilon) ?? d.epsilon,
+                  weightDecay: try c.decodeIfPresent(Double.self, forKey: .weightDecay) ?? d.weightDecay)
+    }
+}
+
+/// The optimiser state: first and second moments and the step count.
+public final class AdamW {
+    /// Hyper-parameters in use.
+    public let hyper: AdamWHyperparameters
+    /// First moments (P), laid out as the parameters.
+    public let m: UnsafeMutableBufferPointer<Float>
+    /// Second moments (P), laid out as the parameters.
+    public let v: UnsafeMutableBufferPointer<Float>
+    /// Updates applied so far (t in the bias corrections).
+    public internal(set) var step: Int = 0
+    /// 1 where weight decay applies (matrices), from `ParameterLayout.decayMask()`.
+    let decay: [UInt8]
+
+    /// Zero moments for the parameters described by `layout`.
+    public init(layout: ParameterLayout, hyper: AdamWHyperparameters) {
+        self.hyper = hyper
+        decay = layout.decayMask()
+        m = .allocate(capacity: layout.count)
+        v = .allocate(capacity: layout.count)
+        m.initialize(repeating: 0)
+        v.initialize(repeating: 0)
+    }
+
+    deinit {
+        m.deallocate()
+        v.deallocate()
+    }
+
+    /// One AdamW update of `parameters` from `gradients` at learning rate `lr`:
+    /// p ← p − lr·λ·p (matrices only); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
+    /// p ← p − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
+    /// - Precondition: both buffers have the layout's count.
+    /// - Complexity: O(P), split over `ModelThreads.count` threads; deterministic (element-wise).
+    public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
+                       learningRate lr: Double) {
+        precondition(parameters.count == m.count && gradients.count == m.count,
+                     "AdamW: buffers hold \(parameters.count)/\(gradients.count) values, state has \(m.count)")
+        step += 1
+        let b1 = Float(hyper.beta1), b2 = Float(hyper.beta2), eps = Float(hyper.epsilon)
+        let c1 = Float(1 / (1 - pow(hyper.beta1, Double(step))))
+        let c2 = Float(1 / (1 - pow(hyper.beta2, Double(step))))
+        let rate = Float(lr), shrink = Float(1 - lr * hyper.weightDecay)
+        let p = parameters.baseAddress!, g = UnsafePointer(gradients.baseAddress!)
+        let mm = m.baseAddress!, vv = v.baseAddress!
+        decay.withUnsafeBufferPointer { dm in
+            let d = dm.baseAddress!, n = m.count
+            let chunks = max(1, min(ModelThreads.count * 4, n / 65_536))
+            let body = UncheckedSendableBox { (c: Int) in
+                for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
+                    let gi = g[i]
+                    let mi = b1 * mm[i] + (1 - b1) * gi
+                    let vi = b2 * vv[i] + (1 - b2) * gi * gi
+                    mm[i] = mi
+                    vv[i] = vi
+                    let decayed = d[i] != 0 ? p[i] * shrink : p[i]
+                    p[i] = decayed - rate * (mi * c1) / ((vi * c2).squareRoot() + eps)
+                }
+            }
+            if chunks == 1 { body.value(0) } else {
+                DispatchQueue.concurrentPerform(iterations: chunks) { body.value($0) }
+            }
+        }
+    }
+}
+
+/// Carries a closure over raw buffers into `concurrentPerform`; writers touch disjoint ranges.
+struct UncheckedSendableBox<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+#if canImport(Glibc)
+import Glibc
+#endif

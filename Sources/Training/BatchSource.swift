@@ -1,0 +1,72 @@
+// BatchSource.swift — where the trainer's batches come from, as a protocol so the loop does not
+// depend on the index or the curriculum (issue 5; the curriculum sampler conforms later). A source
+// owns its position and randomness and round-trips them through an opaque state blob that the
+// checkpoint stores, so a resumed run sees exactly the batches the uninterrupted one would.
+// Two sources live here: synthetic random tokens (benchmarks, tests) and a fixed cycle of batches.
+
+import Foundation
+import Model
+
+/// A stream of training or evaluation batches with a savable position.
+public protocol BatchSource: AnyObject {
+    /// The next batch.
+    /// - Throws: when the underlying data cannot be read.
+    func nextBatch() throws -> TokenBatch
+    /// Everything needed to continue the stream exactly (position, RNG state), opaque to the trainer.
+    func saveState() throws -> Data
+    /// Continues from a blob `saveState()` produced.
+    /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
+    func restoreState(_ state: Data) throws
+}
+
+/// Uniformly random token rows from a seeded generator: inputs row[0..<T], targets row[1...T].
+public final class SyntheticBatchSource: BatchSource {
+    public let batchSize: Int, length: Int, vocab: Int
+    private var rng: SplitMix64
+
+    /// - Precondition: all sizes ≥ 1.
+    public init(batchSize: Int, length: Int, vocab: Int, seed: UInt64) {
+        precondition(batchSize >= 1 && length >= 1 && vocab >= 1, "synthetic batches need positive sizes")
+        (self.batchSize, self.length, self.vocab) = (batchSize, length, vocab)
+        rng = SplitMix64(seed: seed)
+    }
+
+    public func nextBatch() throws -> TokenBatch {
+        let rows = (0..<batchSize).map { _ in (0...length).map { _ in Int32(rng.next() % UInt64(vocab)) } }
+        return try TokenBatch(sequences: rows)
+    }
+
+    public func saveState() throws -> Data { try JSONEncoder().encode(rng) }
+
+    public func restoreState(_ state: Data) throws {
+        do { rng = try JSONDecoder().decode(SplitMix64.self, from: state) } catch {
+            throw TrainingError.invalidSourceState("synthetic source: \(error)")
+        }
+    }
+}
+
+/// Cycles through a fixed list of batches (overfitting checks, small held-out sets).
+public final class FixedBatchSource: BatchSource {
+    public let batches: [TokenBatch]
+    private var position = 0
+
+    /// - Precondition: `batches` is not empty.
+    public init(_ batches: [TokenBatch]) {
+        precondition(!batches.isEmpty, "a fixed source needs at least one batch")
+        self.batches = batches
+    }
+
+    public func nextBatch() throws -> TokenBatch {
+        defer { position = (position + 1) % batches.count }
+        return batches[position]
+    }
+
+    public func saveState() throws -> Data { try JSONEncoder().encode(position) }
+
+    public func restoreState(_ state: Data) throws {
+        guard let p = try? JSONDecoder().decode(Int.self, from: state), p >= 0, p < batches.count else {
+            throw TrainingError.invalidSourceState("fixed source: position blob is not valid for \(batches.count) batches")
+        }
+        position = p
+    }
+}

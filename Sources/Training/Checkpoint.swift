@@ -1,0 +1,149 @@
+// Checkpoint.swift — the training state on disk (issue 5 §5, STYLE.md §10): everything a resumed
+// run needs to continue bit-identically.
+//
+// Layout (little-endian):
+//   "GRADUSCK" (8 bytes) · version UInt32 = 1 · header length UInt64 · header JSON
+//   · parameters P×Float32 · AdamW m P×Float32 · AdamW v P×Float32 · FNV-1a 64 of all prior bytes
+// The header holds the resolved config, the counters, the AdamW step, the trainer's RNG state and
+// the batch source's opaque state blob. Writes go to a temporary file in the same directory, are
+// flushed to disk, then renamed over the target, so a crash mid-write leaves the previous good
+// checkpoint intact. Loading checks magic, version, sizes and checksum before anything is used.
+
+import Foundation
+import Model
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The JSON header of a checkpoint.
+public struct CheckpointHeader: Codable, Equatable, Sendable {
+    /// The resolved config of the run.
+    public var config: GradusConfig
+    /// Counters at the end of the last completed step.
+    public var progress: TrainingProgress
+    /// AdamW's bias-correction step.
+    public var adamStep: Int
+    /// The trainer's own generator (random-LTD plans draw from it).
+    public var trainerRNG: SplitMix64
+    /// The training batch source's state blob.
+    public var sourceState: Data
+    /// Number of parameters (P), a cross-check of the config.
+    public var parameterCount: Int
+}
+
+/// A checkpoint in memory: header plus the three Float buffers.
+public struct Checkpoint: Sendable {
+    public static let magic = Array("GRADUSCK".utf8)
+    public static let version: UInt32 = 1
+
+    public var header: CheckpointHeader
+    public var parameters: [Float]
+    public var m: [Float]
+    public var v: [Float]
+
+    public init(header: CheckpointHeader, parameters: [Float], m: [Float], v: [Float]) {
+        (self.header, self.parameters, self.m, self.v) = (header, parameters, m, v)
+    }
+
+    /// Writes atomically: a temporary sibling file, fsync, then rename over `path`.
+    /// - Throws: `TrainingError.io` naming the path.
+    public func write(to path: String) throws {
+        var bytes = Data(Self.magic)
+        append(&bytes, Self.version)
+        let json: Data
+        do { json = try JSONEncoder().encode(header) } catch { throw TrainingError.io(path: path, reason: "\(error)") }
+        append(&bytes, UInt64(json.count))
+        bytes.append(json)
+        for buffer in [parameters, m, v] {
+            buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }  // Float32 LE on every Swift Linux target
+        }
+        append(&bytes, fnv1a(bytes))
+        let temporary = path + ".tmp-\(getpid())"
+        guard FileManager.default.createFile(atPath: temporary, contents: nil),
+              let handle = FileHandle(forWritingAtPath: temporary) else {
+            throw TrainingError.io(path: temporary, reason: "cannot create the file")
+        }
+        do {
+            try handle.write(contentsOf: bytes)
+            try handle.synchronize()
+            try handle.close()
+        } catch {
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw TrainingError.io(path: temporary, reason: "\(error)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw TrainingError.io(path: path, reason: "rename failed: \(reason)")
+        }
+        syncDirectory(of: path)
+    }
+
+    /// Reads and validates a checkpoint.
+    /// - Throws: `TrainingError.corruptCheckpoint` for a missing, truncated, foreign or damaged
+    ///   file (each with the reason).
+    public static func read(from path: String) throws -> Checkpoint {
+        func corrupt(_ why: String) -> TrainingError { .corruptCheckpoint(path: path, reason: why) }
+        guard let data = FileManager.default.contents(atPath: path) else { throw corrupt("cannot read the file") }
+        let bytes = [UInt8](data)
+        guard bytes.count >= 28, Array(bytes[0..<8]) == magic else { throw corrupt("not a Gradus checkpoint (bad magic)") }
+        let version = UInt32(littleEndianBytes: bytes[8..<12])
+        guard version == Self.version else { throw corrupt("format version \(version), this build reads \(Self.version)") }
+        let headerLength = UInt64(littleEndianBytes: bytes[12..<20])
+        guard headerLength <= UInt64(bytes.count - 28) else { throw corrupt("truncated header") }
+        let headerEnd = 20 + Int(headerLength)
+        let stored = UInt64(littleEndianBytes: bytes[(bytes.count - 8)...])
+        guard fnv1a(data.prefix(bytes.count - 8)) == stored else { throw corrupt("checksum mismatch (damaged or truncated)") }
+        let header: CheckpointHeader
+        do { header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[20..<headerEnd])) } catch {
+            throw corrupt("unreadable header: \(describe(error))")
+        }
+        let P = header.parameterCount
+        guard P == ParameterLayout(config: header.config.model).count else {
+            throw corrupt("parameter count \(P) does not match its own model config")
+        }
+        guard bytes.count == headerEnd + 3 * 4 * P + 8 else { throw corrupt("file size does not match \(P) parameters") }
+        func floats(_ k: Int) -> [Float] {
+            bytes.withUnsafeBytes { raw in
+                let start = raw.baseAddress! + headerEnd + k * 4 * P
+                return Array(UnsafeBufferPointer(start: UnsafeRawPointer(start).bindMemory(to: Float.self, capacity: P), count: P))
+            }
+        }
+        return Checkpoint(header: header, parameters: floats(0), m: floats(1), v: floats(2))
+    }
+}
+
+/// Flushes the directory entry of `path` so the rename itself survives a power loss (best effort:
+/// the data is already on disk, and the old checkpoint stays valid until the rename is durable).
+private func syncDirectory(of path: String) {
+    let directory = (path as NSString).deletingLastPathComponent
+    let fd = open(directory.isEmpty ? "." : directory, O_RDONLY)
+    if fd >= 0 {
+        _ = fsync(fd)
+        _ = close(fd)
+    }
+}
+
+private func append<I: FixedWidthInteger>(_ data: inout Data, _ value: I) {
+    withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
+}
+
+extension FixedWidthInteger {
+    /// Decodes a little-endian integer from exactly `MemoryLayout<Self>.size` bytes.
+    init<C: Collection>(littleEndianBytes bytes: C) where C.Element == UInt8 {
+        var value: Self = 0
+        for (i, b) in bytes.enumerated() { value |= Self(b) << (8 * i) }
+        self = value
+    }
+}
+
+/// FNV-1a, 64-bit (Fowler, Noll, Vo): a fast checksum for detecting damaged files.
+func fnv1a(_ data: Data) -> UInt64 {
+    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+    data.withUnsafeBytes { raw in
+        for byte in raw.bindMemory(to: UInt8.self) {
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+        }
+    }
+    return hash
+}

@@ -1,0 +1,119 @@
+// LearningRateSchedule.swift — learning-rate warmup then cosine or linear decay as a pure value
+// (STYLE.md §7; nanoGPT `get_lr`, Megatron's token-based decay). The schedule reads one counter of
+// `TrainingProgress` — steps, tokens, or (issue 6) layer-tokens — so the same formula serves all
+// three. The counter is the amount consumed at the *end* of the step being taken, so step 0 of a
+// 10-step warmup trains at peak/10, not at 0.
+//
+//   x ≤ warmup:            lr = peak · x / warmup
+//   warmup < x < total:    r = (x − warmup)/(total − warmup)
+//                          cosine: min + (peak − min)·½(1 + cos πr);  linear: peak − (peak − min)·r
+//   x ≥ total:             lr = min           (constant decay: peak after warmup, forever)
+
+import Foundation
+
+/// What the schedule's warmup and total are measured in.
+public enum ScheduleUnit: String, Codable, Sendable {
+    /// Optimiser steps.
+    case steps
+    /// Training tokens (B·T summed over steps, mask ignored).
+    case tokens
+    /// Σ over layers of tokens each layer processed (random-LTD's LayerToken schedule, issue 6).
+    case layerTokens = "layer_tokens"
+}
+
+/// The shape of the decay after warmup.
+public enum DecayStyle: String, Codable, Sendable {
+    case cosine, linear, constant
+}
+
+/// Counters a schedule can be driven by, at the end of the current step.
+public struct TrainingProgress: Codable, Equatable, Sendable {
+    /// Optimiser steps completed.
+    public var steps: Int
+    /// Tokens consumed (B·T per step).
+    public var tokens: Int
+    /// Σ over layers of tokens each processed (dense: layers · tokens).
+    public var layerTokens: Int
+
+    public init(steps: Int = 0, tokens: Int = 0, layerTokens: Int = 0) {
+        (self.steps, self.tokens, self.layerTokens) = (steps, tokens, layerTokens)
+    }
+
+    /// The counter `unit` names.
+    public func value(_ unit: ScheduleUnit) -> Int {
+        switch unit {
+        case .steps: return steps
+        case .tokens: return tokens
+        case .layerTokens: return layerTokens
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case steps, tokens, layerTokens = "layer_tokens"
+    }
+}
+
+/// Warmup + decay learning-rate schedule. JSON example:
+///
+///     {"peak": 6e-4, "min": 6e-5, "warmup": 100, "total": 2000, "unit": "steps", "decay": "cosine"}
+public struct LearningRateSchedule: Codable, Equatable, Sendable {
+    /// Learning rate at the end of warmup.
+    public var peak: Double
+    /// Floor reached at `total` and kept after it.
+    public var min: Double
+    /// Length of the linear warmup, in `unit`.
+    public var warmup: Int
+    /// End of the decay, in `unit` (ignored by constant decay).
+    public var total: Int
+    /// The counter warmup and total are measured in.
+    public var unit: ScheduleUnit
+    /// Shape of the decay.
+    public var decay: DecayStyle
+
+    public init(peak: Double, min: Double = 0, warmup: Int, total: Int, unit: ScheduleUnit = .steps,
+                decay: DecayStyle = .cosine) {
+        (self.peak, self.min, self.warmup, self.total, self.unit, self.decay) = (peak, min, warmup, total, unit, decay)
+    }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case peak, min, warmup, total, unit, decay
+    }
+
+    /// Decodes, rejecting unknown keys; `min` defaults to 0, `unit` to steps, `decay` to cosine.
+    public init(from decoder: any Decoder) throws {
+        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.init(peak: try c.decode(Double.self, forKey: .peak),
+                  min: try c.decodeIfPresent(Double.self, forKey: .min) ?? 0,
+                  warmup: try c.decode(Int.self, forKey: .warmup),
+                  total: try c.decodeIfPresent(Int.self, forKey: .total) ?? 0,
+                  unit: try c.decodeIfPresent(ScheduleUnit.self, forKey: .unit) ?? .steps,
+                  decay: try c.decodeIfPresent(DecayStyle.self, forKey: .decay) ?? .cosine)
+    }
+
+    /// Every inconsistency, as sentences; empty when valid.
+    public func problems() -> [String] {
+        var out: [String] = []
+        if !(peak > 0 && peak.isFinite) { out.append("schedule peak must be > 0 (got \(peak))") }
+        if !(min >= 0 && min <= peak) { out.append("schedule min must be in [0, peak] (got \(min))") }
+        if warmup < 0 { out.append("schedule warmup must be >= 0 (got \(warmup))") }
+        if decay != .constant && total <= warmup {
+            out.append("schedule total (\(total)) must exceed warmup (\(warmup)) for \(decay.rawValue) decay")
+        }
+        return out
+    }
+
+    /// The learning rate once `progress` has been consumed (see the file header for the formula).
+    public func rate(at progress: TrainingProgress) -> Double {
+        let x = Double(progress.value(unit))
+        if warmup > 0 && x <= Double(warmup) { return peak * x / Double(warmup) }
+        if decay == .constant { return peak }
+        if x >= Double(total) { return min }
+        let r = (x - Double(warmup)) / Double(total - warmup)
+        switch decay {
+        case .cosine: return min + (peak - min) * 0.5 * (1 + cos(Double.pi * r))
+        case .linear: return peak - (peak - min) * r
+        case .constant: return peak
+        }
+    }
+}

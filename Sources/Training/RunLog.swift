@@ -1,0 +1,76 @@
+// RunLog.swift — the run's `log.jsonl` (issue 5 §4): one JSON object per training step and per
+// evaluation, appended and flushed as they happen so a crashed run keeps its history.
+
+import Foundation
+
+/// What one optimiser step did.
+public struct StepRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    /// Tokens consumed so far (B·T summed), including this step.
+    public var tokens: Int
+    /// Σ over layers of tokens processed so far (dense: layers · tokens).
+    public var layerTokens: Int
+    public var loss: Double
+    public var lr: Double
+    /// Global gradient norm before clipping.
+    public var gradNorm: Double
+    public var seqLength: Int
+    public var tokensPerSecond: Double
+    /// Wall-clock seconds since the trainer started (this process).
+    public var elapsed: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
+        case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
+    }
+}
+
+/// A held-out evaluation.
+public struct EvalRecord: Codable, Equatable, Sendable {
+    public var step: Int
+    public var tokens: Int
+    public var valLoss: Double
+    public var elapsed: Double
+
+    enum CodingKeys: String, CodingKey {
+        case step, tokens, valLoss = "val_loss", elapsed
+    }
+}
+
+/// Appends JSON lines to a file.
+public final class RunLog {
+    private let handle: FileHandle
+    public let path: String
+
+    /// Opens `path` for appending, creating it when missing.
+    /// - Throws: `TrainingError.io` when the file cannot be opened.
+    public init(path: String) throws {
+        self.path = path
+        if !FileManager.default.fileExists(atPath: path) {
+            guard FileManager.default.createFile(atPath: path, contents: nil) else {
+                throw TrainingError.io(path: path, reason: "cannot create the log")
+            }
+        }
+        guard let handle = FileHandle(forWritingAtPath: path) else {
+            throw TrainingError.io(path: path, reason: "cannot open the log for writing")
+        }
+        self.handle = handle
+        do { try handle.seekToEnd() } catch { throw TrainingError.io(path: path, reason: "\(error)") }
+    }
+
+    deinit { try? handle.close() }
+
+    /// Appends `record` as one line.
+    /// - Throws: `TrainingError.io` on a write failure.
+    public func append<R: Encodable>(_ record: R) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        do {
+            var line = try encoder.encode(record)
+            line.append(0x0A)
+            try handle.write(contentsOf: line)
+        } catch {
+            throw TrainingError.io(path: path, reason: "\(error)")
+        }
+    }
+}

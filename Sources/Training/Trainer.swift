@@ -1,0 +1,173 @@
+// Trainer.swift — the training loop (issue 5 §4): batches from a `BatchSource`, forward,
+// backward, global-norm clipping, a scheduled learning rate, AdamW; held-out evaluation every
+// `eval_interval` steps; checkpoints every `checkpoint_interval`; one JSON line per step in the
+// run log. Knows nothing of the index or curriculum: they arrive as a `BatchSource`.
+
+import Foundation
+import Model
+
+/// Trains a `GPT` from a batch source.
+public final class Trainer {
+    /// The resolved config of the run.
+    public let config: GradusConfig
+    /// The model being trained.
+    public let model: GPT
+    /// The optimiser state.
+    public let optimizer: AdamW
+    /// Counters at the end of the last completed step.
+    public private(set) var progress = TrainingProgress()
+    /// The trainer's own generator, saved in checkpoints; random-LTD plans (issue 6) draw from it.
+    public private(set) var rng: SplitMix64
+    private let source: any BatchSource
+    private let heldOut: (any BatchSource)?
+    private let heldOutStart: Data?
+    private let log: RunLog?
+    private let clock = ContinuousClock()
+    private let started: ContinuousClock.Instant
+
+    /// A fresh run: parameters initialised from `config.train.seed`.
+    /// - Parameters:
+    ///   - source: training batches; each must be (B, T) of the config (T may be shorter).
+    ///   - heldOut: evaluation batches; rewound to its initial state before every evaluation so
+    ///     every evaluation sees the same data.
+    ///   - log: where step and evaluation records go, or nil.
+    /// - Throws: `TrainingError.invalidConfig` listing every problem.
+    public init(config: GradusConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
+                log: RunLog? = nil) throws {
+        try config.validate()
+        self.config = config
+        model = try GPT(config: config.model, maxBatch: config.train.batchSize, maxLength: config.sequenceLength)
+        model.initializeParameters(seed: config.train.seed)
+        optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer)
+        rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
+        (self.source, self.heldOut, self.log) = (source, heldOut, log)
+        heldOutStart = try heldOut?.saveState()
+        started = clock.now
+    }
+
+    /// Continues the run saved at `path`.
+    /// - Parameter config: the run's config now; refused unless model, batch, seed, optimiser and
+    ///   schedule equal the checkpoint's (the budget and intervals may change).
+    /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, or the source's error.
+    public convenience init(resumingFrom path: String, config: GradusConfig, source: any BatchSource,
+                            heldOut: (any BatchSource)? = nil, log: RunLog? = nil) throws {
+        let checkpoint = try Checkpoint.read(from: path)
+        let saved = checkpoint.header.config
+        var mismatches: [String] = []
+        if saved.model != config.model { mismatches.append("model differs") }
+        if saved.train.batchSize != config.train.batchSize || saved.sequenceLength != config.sequenceLength {
+            mismatches.append("batch shape differs")
+        }
+        if saved.train.seed != config.train.seed { mismatches.append("seed differs") }
+        if saved.train.optimizer != config.train.optimizer || saved.train.lr != config.train.lr
+            || saved.train.gradClip != config.train.gradClip {
+            mismatches.append("optimiser or schedule differs")
+        }
+        if !mismatches.isEmpty {
+            throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
+        }
+        try self.init(config: config, source: source, heldOut: heldOut, log: log)
+        _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
+        _ = optimizer.m.update(fromContentsOf: checkpoint.m)
+        _ = optimizer.v.update(fromContentsOf: checkpoint.v)
+        optimizer.step = checkpoint.header.adamStep
+        progress = checkpoint.header.progress
+        rng = checkpoint.header.trainerRNG
+        try source.restoreState(checkpoint.header.sourceState)
+    }
+
+    /// One optimiser step on the source's next batch.
+    /// - Throws: the source's errors, `ModelError.invalidBatch`, or `TrainingError.nonFinite`.
+    @discardableResult
+    public func step() throws -> StepRecord {
+        let t0 = clock.now
+        let batch = try source.nextBatch()
+        let loss = try model.forward(batch)
+        model.zeroGradients()
+        model.backward()
+        let norm = GradientClipping.clip(model.gradients, maxNorm: config.train.gradClip)
+        guard loss.isFinite, norm.isFinite else {
+            throw TrainingError.nonFinite(step: progress.steps, what: loss.isFinite ? "gradient norm" : "loss")
+        }
+        let tokens = batch.batchSize * batch.length
+        var next = progress
+        next.steps += 1
+        next.tokens += tokens
+        next.layerTokens += tokens * config.model.layers
+        let lr = config.train.lr.rate(at: next)
+        optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
+        progress = next
+        let seconds = (clock.now - t0) / .seconds(1)
+        let record = StepRecord(step: next.steps, tokens: next.tokens, layerTokens: next.layerTokens,
+                                loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
+                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds)
+        try log?.append(record)
+        return record
+    }
+
+    /// Mean loss over `eval_batches` held-out batches (weighted by their counted positions), the
+    /// same batches every time; nil without a held-out source. Also appended to the run log.
+    public func evaluate() throws -> EvalRecord? {
+        guard let heldOut, let heldOutStart else { return nil }
+        try heldOut.restoreState(heldOutStart)
+        var total = 0.0, weight = 0.0
+        for _ in 0..<config.train.evalBatches {
+            let batch = try heldOut.nextBatch()
+            let counted = Double(batch.lossMask.reduce(0, +))
+            total += Double(try model.forward(batch)) * counted
+            weight += counted
+        }
+        let record = EvalRecord(step: progress.steps, tokens: progress.tokens,
+                                valLoss: weight > 0 ? total / weight : 0, elapsed: elapsedSeconds)
+        try log?.append(record)
+        return record
+    }
+
+    /// What `train` reports as it goes.
+    public enum Event {
+        case step(StepRecord)
+        case evaluation(EvalRecord)
+        case checkpoint(path: String)
+    }
+
+    /// Trains until `config.train.steps` (or `until`) steps are done, evaluating and writing
+    /// checkpoints at their intervals, and a final checkpoint when `checkpointPath` is given.
+    /// - Parameter observe: called after every step, evaluation and checkpoint (progress display).
+    /// - Returns: the records of the steps taken by this call.
+    public func train(until: Int? = nil, checkpointPath: String? = nil,
+                      observe: ((Event) -> Void)? = nil) throws -> [StepRecord] {
+        let target = until ?? config.train.steps
+        var records: [StepRecord] = []
+        while progress.steps < target {
+            let record = try step()
+            records.append(record)
+            observe?(.step(record))
+            let s = progress.steps, t = config.train
+            if t.evalInterval > 0 && s % t.evalInterval == 0, let e = try evaluate() { observe?(.evaluation(e)) }
+            if let checkpointPath, t.checkpointInterval > 0 && s % t.checkpointInterval == 0 {
+                try saveCheckpoint(to: checkpointPath)
+                observe?(.checkpoint(path: checkpointPath))
+            }
+        }
+        if let checkpointPath {
+            try saveCheckpoint(to: checkpointPath)
+            observe?(.checkpoint(path: checkpointPath))
+        }
+        return records
+    }
+
+    /// The complete state as a checkpoint value.
+    public func checkpoint() throws -> Checkpoint {
+        let header = CheckpointHeader(config: config, progress: progress, adamStep: optimizer.step, trainerRNG: rng,
+                                      sourceState: try source.saveState(), parameterCount: model.parameterCount)
+        return Checkpoint(header: header, parameters: Array(model.parameters), m: Array(optimizer.m),
+                          v: Array(optimizer.v))
+    }
+
+    /// Writes the state atomically to `path`.
+    public func saveCheckpoint(to path: String) throws {
+        try checkpoint().write(to: path)
+    }
+
+    private var elapsedSeconds: Double { (clock.now - started) / .seconds(1) }
+}

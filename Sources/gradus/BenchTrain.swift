@@ -1,0 +1,124 @@
+// BenchTrain.swift — `gradus bench train`: training-step throughput of a config's model on
+// synthetic token batches (the index is not needed to measure speed), with the machine's sgemm
+// rate measured in the same run so the model-FLOPs utilisation can be read off (issue 5 §7).
+// FLOPs counted: matmuls only, forward + backward = 3 × forward, with forward =
+// 2·B·T·(12·L·C² + V·C) for the linears and tied output, plus 4·L·B·T²·C for the score and value
+// products (full T×T, as computed). Reference: ../shared/reference/peer-figures.md.
+
+import ArgumentParser
+import Dispatch
+import Corpus
+import Linalg
+import Model
+import Training
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct BenchTrain: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Training steps per second of a config's model on synthetic batches, next to sgemm GFLOP/s.",
+        discussion: """
+        One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per second,
+        forward + backward), sgemm_gflops (1024³ sgemm at the same threads) and their ratio.
+
+        Example:
+          swift build -c release && .build/release/gradus bench train --config configs/small-text.json
+        """
+    )
+
+    @Option(help: "Run config with a gradus.model / gradus.train block.")
+    var config = "configs/small-text.json"
+
+    @Option(help: "Threads (BLAS and the model's loops); default: 1 and all cores.")
+    var threads: Int?
+
+    @Option(help: "Timed training steps per measurement.")
+    var steps = 5
+
+    func validate() throws {
+        if steps < 1 { throw ValidationError("--steps must be >= 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func run() throws {
+        warnIfDebugBuild()
+        let run = try GradusConfig.load(path: config)
+        let counts = threads.map { [$0] } ?? Array(Set([1, availableCores])).sorted()
+        for n in counts {
+            BLAS.setThreads(n)
+            ModelThreads.count = n
+            let sgemm = measureSGEMM()
+            let (seconds, cpu) = try timeSteps(run)
+            let m = run.model, B = run.train.batchSize, T = run.sequenceLength
+            let tokens = Double(B * T * steps)
+            let flops = Double(steps) * modelFLOPs(m, batch: B, length: T)
+            var json = JSONLine()
+            json.add("bench", "train")
+            json.add("config", config)
+            json.add("layers", m.layers)
+            json.add("d_model", m.dModel)
+            json.add("heads", m.heads)
+            json.add("vocab", m.vocab)
+            json.add("context", T)
+            json.add("batch", B)
+            json.add("threads", n)
+            json.add("tokens_per_s", (tokens / seconds).rounded())
+            json.add("gflops", (flops / seconds / 1e7).rounded() / 100)
+            json.add("sgemm_gflops", (sgemm * 100).rounded() / 100)
+            json.add("mfu", (flops / seconds / 1e9 / sgemm * 1000).rounded() / 1000)
+            json.add("step_s", (seconds / Double(steps) * 1e4).rounded() / 1e4)
+            json.add("step_cpu_s", (cpu / Double(steps) * 1e4).rounded() / 1e4)
+            print(json.text)
+        }
+    }
+
+    /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up
+    /// step (CPU time shows what the steps cost when the machine is shared and busy).
+    private func timeSteps(_ run: GradusConfig) throws -> (Double, Double) {
+        let source = SyntheticBatchSource(batchSize: run.train.batchSize, length: run.sequenceLength,
+                                          vocab: run.model.vocab, seed: 1)
+        let trainer = try Trainer(config: run, source: source)
+        try trainer.step()
+        let clock = ContinuousClock(), start = clock.now, cpuStart = processCPUSeconds()
+        for _ in 0..<steps { try trainer.step() }
+        return ((clock.now - start) / .seconds(1), processCPUSeconds() - cpuStart)
+    }
+
+    /// CPU time of the whole process (all threads), in seconds.
+    private func processCPUSeconds() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// Matmul FLOPs of one training step (see the file header).
+    private func modelFLOPs(_ m: ModelConfig, batch B: Int, length T: Int) -> Double {
+        let L = Double(m.layers), C = Double(m.dModel), V = Double(m.vocab), N = Double(B * T)
+        let forward = 2 * N * (12 * L * C * C + V * C) + 4 * L * Double(B) * Double(T) * Double(T) * C
+        return 3 * forward
+    }
+
+    /// Best GFLOP/s of a 1024³ sgemm over a few repetitions at the current BLAS thread count.
+    private func measureSGEMM() -> Double {
+        let n = 1024
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        let clock = ContinuousClock()
+        var best = Double.infinity
+        for _ in 0..<12 {
+            let start = clock.now
+            a.withUnsafeBufferPointer { pa in
+                b.withUnsafeBufferPointer { pb in
+                    c.withUnsafeMutableBufferPointer { pc in
+                        BLAS.sgemm(transA: false, transB: false, m: n, n: n, k: n, alpha: 1, a: pa, lda: n,
+                                   b: pb, ldb: n, beta: 0, c: pc, ldc: n)
+                    }
+                }
+            }
+            best = min(best, (clock.now - start) / .seconds(1))
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+}

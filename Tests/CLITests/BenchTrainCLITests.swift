@@ -1,0 +1,46 @@
+// BenchTrainCLITests.swift — `gradus bench train` run as a user would: one JSON line with the
+// contract's keys for the shipped tiny config, and a clear message plus a non-zero exit for a
+// config with an unknown key or inconsistent sizes (issue 5 acceptance, "bad input").
+
+import Foundation
+import XCTest
+
+final class BenchTrainCLITests: XCTestCase {
+    func test_benchTrain_printsOneJSONLinePerThreadCount() throws {
+        let config = repoRoot.appendingPathComponent("configs/tiny.json").path
+        let r = try gradus(["bench", "train", "--config", config, "--threads", "1", "--steps", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let lines = r.stdout.split(separator: "\n")
+        XCTAssertEqual(lines.count, 1, r.stdout)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0].utf8)) as? [String: Any])
+        for key in ["bench", "config", "layers", "d_model", "heads", "vocab", "context", "batch", "threads",
+                    "tokens_per_s", "gflops", "sgemm_gflops"] {
+            XCTAssertNotNil(object[key], "missing \(key) in \(lines[0])")
+        }
+        XCTAssertEqual(object["bench"] as? String, "train")
+        XCTAssertEqual(object["layers"] as? Int, 2)
+        XCTAssertEqual(object["threads"] as? Int, 1)
+    }
+
+    func test_benchTrain_badConfigsFailWithTheirProblems() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gradus-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let bad = dir.appendingPathComponent("bad.json")
+        try #"{"gradus": {"model": {"layers": 1, "d_model": 10, "heads": 3, "context": 8, "vocab": 16},"#
+            .appending(#" "train": {"batch_size": 0, "steps": 1, "lr": {"peak": 0.01, "warmup": 0, "total": 1}}}}"#)
+            .write(to: bad, atomically: true, encoding: .utf8)
+        let r = try gradus(["bench", "train", "--config", bad.path, "--threads", "1", "--steps", "1"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("divisible by heads"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("batch_size"), r.stderr)
+
+        let typo = dir.appendingPathComponent("typo.json")
+        try #"{"gradus": {"model": {"layers": 1, "d_model": 8, "heads": 2, "context": 8, "vocab": 16, "dropout": 0.1},"#
+            .appending(#" "train": {"batch_size": 1, "steps": 1, "lr": {"peak": 0.01, "warmup": 0, "total": 1}}}}"#)
+            .write(to: typo, atomically: true, encoding: .utf8)
+        let t = try gradus(["bench", "train", "--config", typo.path, "--threads", "1", "--steps", "1"])
+        XCTAssertNotEqual(t.status, 0)
+        XCTAssertTrue(t.stderr.contains("dropout"), t.stderr)
+    }
+}

@@ -1,0 +1,153 @@
+// LayerGradientTests.swift — every layer's backward against central finite differences in
+// Double (STYLE.md §2, §10.3.7): L = Σ out·dOut with a seeded random dOut; shapes are small and
+// odd (3 heads, rows not multiples of 8) so indexing mistakes show.
+
+import XCTest
+@testable import Model
+
+final class LayerGradientTests: XCTestCase {
+    func test_embedding_backwardMatchesFiniteDifferences() {
+        let N = 5, C = 3, V = 4
+        let tokens: [Int32] = [2, 0, 2, 3, 2]  // repeats: gradients of one row must add up
+        var rng = SplitMix64(seed: 1)
+        checkGradients("embedding", inputs: [randomArray(V * C, &rng)], forward: { x in
+            withPointers([x[0], [Double](repeating: 0, count: N * C)]) { p in
+                Embedding.forward(out: p[1], tokens: tokens, wte: p[0], N: N, C: C)
+            }[1]
+        }, backward: { _, dOut, grads in
+            grads = withPointers([grads[0], dOut]) { p in
+                Embedding.backward(dWte: p[0], dOut: p[1], tokens: tokens, N: N, C: C)
+            }.prefix(1).map { $0 }
+        })
+    }
+
+    func test_layerNorm_backwardMatchesFiniteDifferences() {
+        let N = 4, C = 7
+        var rng = SplitMix64(seed: 2)
+        let inputs = [randomArray(N * C, &rng, scale: 2), randomArray(C, &rng), randomArray(C, &rng)]
+        func run(_ x: [[Double]]) -> [[Double]] {
+            withPointers([x[0], x[1], x[2], [Double](repeating: 0, count: N * C), [0, 0, 0, 0], [0, 0, 0, 0]]) { p in
+                LayerNorm.forward(out: p[3], mean: p[4], rstd: p[5], inp: p[0], weight: p[1], bias: p[2],
+                                  N: N, C: C, epsilon: 1e-5)
+            }
+        }
+        checkGradients("layernorm", inputs: inputs, forward: { run($0)[3] }, backward: { x, dOut, grads in
+            let f = run(x)
+            grads = Array(withPointers([grads[0], grads[1], grads[2], dOut, f[4], f[5]]) { p in
+                LayerNorm.backward(dInp: p[0], dWeight: p[1], dBias: p[2], dOut: p[3], inp: x[0], weight: x[1],
+                                   mean: p[4], rstd: p[5], N: N, C: C)
+            }.prefix(3))
+        })
+    }
+
+    func test_linear_backwardMatchesFiniteDifferences() {
+        let N = 5, IC = 3, OC = 4
+        var rng = SplitMix64(seed: 3)
+        let inputs = [randomArray(N * IC, &rng), randomArray(OC * IC, &rng), randomArray(OC, &rng)]
+        checkGradients("linear", inputs: inputs, forward: { x in
+            withPointers([[Double](repeating: .nan, count: N * OC)]) { p in
+                Linear.forward(out: p[0], inp: x[0], weight: x[1], bias: x[2], N: N, IC: IC, OC: OC)
+            }[0]
+        }, backward: { x, dOut, grads in
+            grads = withPointers(grads) { p in
+                Linear.backward(dInp: p[0], dWeight: p[1], dBias: p[2], dOut: dOut, inp: x[0], weight: x[1],
+                                N: N, IC: IC, OC: OC)
+            }
+        })
+    }
+
+    func test_gelu_backwardMatchesFiniteDifferences() {
+        var rng = SplitMix64(seed: 4)
+        let n = 23
+        checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], forward: { x in
+            withPointers([[Double](repeating: 0, count: n)]) { p in GELU.forward(out: p[0], inp: x[0], count: n) }[0]
+        }, backward: { x, dOut, grads in
+            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, inp: x[0], count: n) }
+        })
+    }
+
+    func test_gelu_forwardMatchesHandValues() {
+        // ½x(1 + tanh(√(2/π)(x + 0.044715x³))), worked in Python's math module: at x = 1,
+        // tanh(0.8335620) = 0.6823840 → 0.8411920; at x = −2, tanh(−1.8811884) = −0.9545977 → −0.0454023.
+        let out = withPointers([[0.0, 0.0, 0.0]]) { p in GELU.forward(out: p[0], inp: [1.0, -2.0, 0.0], count: 3) }[0]
+        assertClose(out, [0.8411920, -0.0454023, 0.0], abs: 1e-6, rel: 0, "gelu values")
+    }
+
+    func test_residual_backwardMatchesFiniteDifferences() {
+        var rng = SplitMix64(seed: 5)
+        let n = 9
+        checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], forward: { x in
+            withPointers([[Double](repeating: 0, count: n)]) { p in Residual.forward(out: p[0], a: x[0], b: x[1], count: n) }[0]
+        }, backward: { _, dOut, grads in
+            grads = withPointers(grads) { p in Residual.backward(dA: p[0], dB: p[1], dOut: dOut, count: n) }
+        })
+    }
+
+    /// Attention with 3 heads (non-power-of-two ALiBi slopes) over positions with gaps, as
+    /// random-LTD passes them; whole (one block) and split into query-row blocks of 2.
+    func test_attention_backwardMatchesFiniteDifferences() {
+        let B = 2, T = 5, C = 6, NH = 3
+        let positions: [Int32] = [0, 1, 2, 3, 4, 0, 2, 3, 7, 9]
+        let slopes = ALiBi.slopes(heads: NH)
+        for rowBlock in [64, 2] {
+            var rng = SplitMix64(seed: 6)
+            func run(_ qkv: [Double]) -> [[Double]] {
+                withPointers([[Double](repeating: 0, count: B * T * C), [Double](repeating: .nan, count: B * NH * T * T)]) { p in
+                    Attention.forward(out: p[0], att: p[1], qkv: qkv, positions: positions, slopes: slopes,
+                                      B: B, T: T, C: C, NH: NH, rowBlock: rowBlock)
+                }
+            }
+            checkGradients("attention, row block \(rowBlock)", inputs: [randomArray(B * T * 3 * C, &rng, scale: 1.5)],
+                           forward: { run($0[0])[0] }, backward: { x, dOut, grads in
+                let att = run(x[0])[1]
+                grads = Array(withPointers([grads[0], [Double](repeating: .nan, count: att.count)]) { p in
+                    Attention.backward(dQKV: p[0], dPre: p[1], dOut: dOut, att: att, qkv: x[0], B: B, T: T, C: C, NH: NH,
+                                       rowBlock: rowBlock)
+                }.prefix(1))
+            })
+        }
+    }
+
+    /// Attention weights worked by hand: one head, HS = 1, q = k = 0 everywhere, so scores are the
+    /// ALiBi bias alone. Row 1 (positions 0, 2; slope 1/256 for one head): weights ∝ e^(−2/256), 1.
+    func test_attention_alibiWeightsMatchHandValues() {
+        let positions: [Int32] = [0, 2]
+        let att = withPointers([[0.0, 0.0], [Double](repeating: .nan, count: 4)]) { p in
+            Attention.forward(out: p[0], att: p[1], qkv: [0, 0, 1, 0, 0, 3], positions: positions,
+                              slopes: [1.0 / 256], B: 1, T: 2, C: 1, NH: 1)
+        }[1]
+        let w0 = exp(-2.0 / 256) / (exp(-2.0 / 256) + 1)
+        assertClose(att, [1, 0, w0, 1 - w0], abs: 1e-15, rel: 0, "attention weights")
+    }
+
+    func test_crossEntropy_backwardMatchesFiniteDifferences() {
+        let N = 4, V = 5
+        let targets: [Int32] = [1, 4, -1, 0]
+        let mask: [Double] = [1, 1, 0, 1]  // row 2 is padding: its target is never read
+        var rng = SplitMix64(seed: 8)
+        func run(_ logits: [Double]) -> ([Double], Double) {
+            var loss = 0.0
+            let probs = withPointers([[Double](repeating: 0, count: N), [Double](repeating: 0, count: N * V)]) { p in
+                loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: logits, targets: targets, mask: mask, N: N, V: V)
+            }[1]
+            return (probs, loss)
+        }
+        checkGradients("cross-entropy", inputs: [randomArray(N * V, &rng, scale: 2)], forward: { [run($0[0]).1] },
+                       backward: { x, dOut, grads in
+            let probs = run(x[0]).0
+            grads = withPointers(grads) { p in
+                CrossEntropy.backward(dLogits: p[0], probs: probs, targets: targets, mask: mask, dLoss: dOut[0], N: N, V: V)
+            }
+        })
+    }
+
+    func test_crossEntropy_forwardMatchesHandValue() {
+        // Uniform logits over V = 4: every counted position costs ln 4; the masked one is ignored.
+        let losses = withPointers([[0.0, 0.0], [Double](repeating: 0, count: 8)]) { p in
+            let loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: [Double](repeating: 0.3, count: 8),
+                                            targets: [2, 9], mask: [1, 0], N: 2, V: 4)
+            XCTAssertEqual(loss, log(4.0), accuracy: 1e-12)
+        }[0]
+        XCTAssertEqual(losses[1], 0)
+    }
+}

@@ -1,0 +1,120 @@
+// ModelTestSupport.swift — helpers for the model's checks (STYLE.md §2): a seeded generator,
+// combined absolute/relative closeness that reports the worst element and fails, the "fake loss"
+// finite-difference gradient check (L = Σ out·dOut with a seeded random dOut) in Double, and the
+// fixture loader (magic + version checked).
+
+import Foundation
+import XCTest
+@testable import Model
+
+/// Uniform values in [-scale, scale) from a seeded generator.
+func randomArray(_ n: Int, _ rng: inout SplitMix64, scale: Double = 1) -> [Double] {
+    (0..<n).map { _ in (rng.nextUnit() * 2 - 1) * scale }
+}
+
+/// Fails unless |x − ref| ≤ abs + rel·|ref| everywhere; reports the count and the worst element.
+func assertClose<A: BinaryFloatingPoint, R: BinaryFloatingPoint>(
+    _ x: [A], _ ref: [R], abs: Double, rel: Double, _ what: String,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    guard x.count == ref.count else {
+        return XCTFail("\(what): \(x.count) values, reference has \(ref.count)", file: file, line: line)
+    }
+    var bad = 0, worst = -1, worstExcess = 0.0
+    for i in 0..<x.count {
+        let a = Double(x[i]), b = Double(ref[i])
+        let excess = Swift.abs(a - b) - (abs + rel * Swift.abs(b))
+        if !(excess <= 0) {
+            bad += 1
+            if worst < 0 || !(excess <= worstExcess) { worst = i; worstExcess = excess }
+        }
+    }
+    if bad > 0 {
+        XCTFail("\(what): \(bad)/\(x.count) values out of tolerance; worst [\(worst)] = \(x[worst]), "
+                + "reference \(ref[worst])", file: file, line: line)
+    }
+}
+
+/// The fake-loss gradient check. `forward(inputs)` returns the layer output; `backward(inputs,
+/// dOut, grads)` must *accumulate* each input's gradient into `grads` (prefilled with 0.25 here,
+/// so a backward that overwrites instead of adding fails). Every element is checked by central
+/// differences unless `sample` limits it to a seeded subset per input.
+func checkGradients(
+    _ what: String, inputs: [[Double]], seed: UInt64 = 7, h: Double = 1e-6, abs: Double = 1e-7, rel: Double = 1e-5,
+    sample: Int? = nil, skip: Set<Int> = [],
+    forward: ([[Double]]) -> [Double],
+    backward: ([[Double]], [Double], inout [[Double]]) -> Void,
+    file: StaticString = #filePath, line: UInt = #line
+) {
+    var rng = SplitMix64(seed: seed)
+    let out = forward(inputs)
+    let dOut = randomArray(out.count, &rng)
+    func loss(_ x: [[Double]]) -> Double { zip(forward(x), dOut).reduce(0) { $0 + $1.0 * $1.1 } }
+    var grads = inputs.map { [Double](repeating: 0.25, count: $0.count) }
+    backward(inputs, dOut, &grads)
+    for k in inputs.indices where !skip.contains(k) {
+        var indices = Array(inputs[k].indices)
+        if let sample, sample < indices.count {
+            indices.shuffle(using: &rng)
+            indices = Array(indices.prefix(sample))
+        }
+        var fd: [Double] = [], analytic: [Double] = []
+        for i in indices {
+            var x = inputs
+            x[k][i] += h
+            let lp = loss(x)
+            x[k][i] -= 2 * h
+            let lm = loss(x)
+            fd.append((lp - lm) / (2 * h))
+            analytic.append(grads[k][i] - 0.25)
+        }
+        assertClose(analytic, fd, abs: abs, rel: rel, "\(what): gradient of input \(k)", file: file, line: line)
+    }
+}
+
+/// Calls `body` with mutable pointers to copies of `arrays`, returning the copies afterwards.
+func withPointers<F>(_ arrays: [[F]], _ body: ([UnsafeMutablePointer<F>]) -> Void) -> [[F]] {
+    let buffers = arrays.map { a -> UnsafeMutableBufferPointer<F> in
+        let p = UnsafeMutableBufferPointer<F>.allocate(capacity: max(1, a.count))
+        _ = p.initialize(from: a)
+        return p
+    }
+    defer { buffers.forEach { $0.deallocate() } }
+    body(buffers.map { $0.baseAddress! })
+    return zip(buffers, arrays).map { Array($0.0.prefix($0.1.count)) }
+}
+
+/// The numpy float64 reference written by tools/gen_model_fixture.py.
+struct ModelFixture: Decodable {
+    struct Batch: Decodable {
+        let B: Int, T: Int
+        let inputs: [Int32], targets: [Int32]
+        let loss_mask: [Float]
+    }
+    let magic: String
+    let version: Int
+    let config: ModelConfig
+    let batch: Batch
+    let alibi_slopes: [Double]
+    let params: [Double], logits: [Double], grads: [Double]
+    let loss: Double
+
+    /// Loads and checks the header.
+    static func load() throws -> ModelFixture {
+        guard let url = Bundle.module.url(forResource: "tiny_model", withExtension: "json", subdirectory: "Fixtures") else {
+            throw ModelError.invalidBatch("fixture tiny_model.json missing from the test bundle")
+        }
+        let fixture = try JSONDecoder().decode(ModelFixture.self, from: Data(contentsOf: url))
+        guard fixture.magic == "gradus-model-fixture", fixture.version == 1 else {
+            throw ModelError.invalidBatch("fixture header \(fixture.magic) v\(fixture.version) is not gradus-model-fixture v1")
+        }
+        return fixture
+    }
+
+    var tokenBatch: TokenBatch {
+        get throws {
+            try TokenBatch(batchSize: batch.B, length: batch.T, inputs: batch.inputs, targets: batch.targets,
+                           lossMask: batch.loss_mask)
+        }
+    }
+}
