@@ -49,7 +49,7 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
-        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
                     exclude: ["BadInputs"]),

@@ -14,6 +14,6 @@ struct Gradus: ParsableCommand {
           gradus bench tokenize
         """,
         version: gradusVersion,
-        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Schedule.self, Batches.self, Bench.self]
+        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Export.self, Schedule.self, Batches.self, Bench.self]
     )
 }
