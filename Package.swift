@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
                     exclude: ["BadInputs"]),

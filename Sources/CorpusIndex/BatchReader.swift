@@ -14,6 +14,8 @@ final class BatchReader {
     private let tokenizerName: String
     private let encoders: [any TokenEncoder]
     private var record = SourceRecord()
+    /// Tokens of skipped records (resume) are read into this and dropped.
+    private var discarded: [TokenID] = []
     private var consumed = 0
     private var texts: [String] = []
 
@@ -31,29 +33,34 @@ final class BatchReader {
     /// Skips the first `count` records (resume): they are read again, but not tokenized.
     func skip(_ count: Int) throws {
         while consumed < count {
-            guard try source.next(into: &record) else {
+            discarded.removeAll(keepingCapacity: true)
+            guard try source.next(into: &record, appendingTokensTo: &discarded) else {
                 throw IndexError.cannotResume(path: "input \(input)", reason: "the input has fewer records than when the index was started; was it changed?")
             }
             consumed += 1
         }
     }
 
-    /// The next batch; `endOfInput` is set on the last one (which may be empty).
-    func read() throws -> RecordBatch {
-        var batch = RecordBatch()
+    /// Reads the next batch into `batch` (cleared first, keeping its buffers); `endOfInput` is set
+    /// on the last one (which may be empty).
+    func read(into batch: inout RecordBatch) throws {
+        batch.clear()
         batch.ends.reserveCapacity(batchRecords)
         texts.removeAll(keepingCapacity: true)
         var budget = 0
         while batch.docs.count < batchRecords && budget < batchTokens {
-            guard try source.next(into: &record) else { batch.endOfInput = true; break }
+            let start = batch.tokens.count
+            guard try source.next(into: &record, appendingTokensTo: &batch.tokens) else { batch.endOfInput = true; break }
             consumed += 1
-            if let shard, !shard.owns(input: input, record: record.ordinal) { continue }
+            if let shard, !shard.owns(input: input, record: record.ordinal) {
+                batch.tokens.removeSubrange(start...)
+                continue
+            }
             batch.docs.append(DocRecord(input: input, record: record.ordinal, byteOffset: record.byteOffset,
                                         docID: record.docID, lang: record.lang, source: record.source))
             if source.isPretokenized {
-                batch.tokens.append(contentsOf: record.tokens)
                 batch.ends.append(batch.tokens.count)
-                budget += record.tokens.count
+                budget += batch.tokens.count - start
             } else {
                 texts.append(record.text)
                 budget += record.text.utf8.count
@@ -61,7 +68,6 @@ final class BatchReader {
         }
         batch.recordsConsumed = consumed
         if !source.isPretokenized { try tokenize(&batch) }
-        return batch
     }
 
     /// Tokenizes `texts` into `batch` (worker w takes a contiguous slice), dropping documents the

@@ -32,7 +32,7 @@ public struct IndexBuildOptions {
     public var tokenizer: (any Tokenizer)?
     public var vocabularySize: Int?
     /// nil: the defaults for the tokenizer.
-    public var metrics: [MetricSpec]?
+    public var metrics: [any DifficultyMetric]?
     public var pack: Int?
     public var threads = 1
     public var shard: ShardSpec?
@@ -43,12 +43,14 @@ public struct IndexBuildOptions {
     public var readerOptions: [String: String] = [:]
     /// Records per batch (one transaction each) and the token budget of a batch.
     public var batchRecords = 8192
-    public var batchTokens = 16 << 20
+    public var batchTokens = 4 << 20
 
     public init(inputs: [String], output: String) { self.inputs = inputs; self.output = output }
 }
 
-/// Progress after each committed batch.
+/// Progress after each committed batch of pass 1 (`phase` "pass1"), and once at the start of each
+/// later phase: "pass2" (corpus metrics), "order" (order tables), "sync" (final sync and the
+/// complete marker) and "complete".
 public struct IndexProgress: Sendable {
     public var documents: Int
     public var samples: Int
@@ -73,9 +75,9 @@ public enum IndexBuilder {
         guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
         let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
-        let specs = options.metrics ?? MetricSpec.defaults(tokenizer: manifest.tokenizer.name)
+        let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
         let store = try IndexStore.openForWriting(options.output, mode: options.mode)
-        let run = try PassOne(store: store, manifest: &manifest, options: options)
+        let run = try PassOne(store: store, manifest: &manifest, metrics: metrics, options: options)
         if run.cursor.phase == "pass1" {
             try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)
         }
@@ -84,13 +86,15 @@ public enum IndexBuilder {
             throw IndexError.noSamples(reason: "the inputs hold no usable record" + (manifest.counts.skipped.isEmpty ? "" :
                 " (skipped: " + manifest.counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         }
-        progress(IndexProgress(documents: manifest.counts.documents, samples: manifest.counts.samples,
-                               bytesRead: inputs.compactMap(\.size).reduce(0, +), totalBytes: nil, phase: "pass2"))
-        if manifest.kind == IndexKind.shard {
-            try IndexFinisher.finish(store: store, manifest: manifest, specs: [], tokenCounts: run.writer.tokenCounts, threads: options.threads)
-        } else {
-            try IndexFinisher.finish(store: store, manifest: manifest, specs: specs, tokenCounts: run.writer.tokenCounts, threads: options.threads)
+        let counts = manifest.counts, bytes = inputs.compactMap(\.size).reduce(0, +)
+        func phase(_ name: String) {
+            progress(IndexProgress(documents: counts.documents, samples: counts.samples, bytesRead: bytes, totalBytes: nil, phase: name))
         }
+        phase("pass2")
+        // A shard stores documents only: metrics are computed when the shards are merged.
+        try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
+                                 tokenCounts: run.writer.tokenCounts, threads: options.threads, onPhase: phase)
+        phase("complete")
         return manifest
     }
 
@@ -126,8 +130,8 @@ public enum IndexBuilder {
                                       endOfDocumentID: t.endOfDocumentID)
         }
         if let pack = options.pack, pack < 1 { throw IndexError.invalidArgument("--pack must be at least 1") }
-        let specs = options.metrics ?? MetricSpec.defaults(tokenizer: tokenizer.name)
-        if options.pack != nil, specs.contains(where: { if case .file = $0 { return true } else { return false } }) {
+        let specs = options.metrics ?? MetricRegistry.defaults(tokenizer: tokenizer.name)
+        if options.pack != nil, specs.contains(where: { $0 is FileScoreMetric }) {
             throw IndexError.invalidArgument("file: metrics score documents; they cannot be used with --pack")
         }
         var contentOptions = options.readerOptions

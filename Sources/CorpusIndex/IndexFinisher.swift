@@ -8,87 +8,64 @@ import Foundation
 import Storage
 
 enum IndexFinisher {
-    /// Finishes an index whose samples are all stored. Re-runnable: a resumed pass 2 redoes it.
-    static func finish(store: IndexStore, manifest: IndexManifest, specs: [MetricSpec], tokenCounts: [UInt64],
-                       threads: Int) throws {
-        let samples = manifest.counts.samples
-        let weights = rarityWeights(tokenCounts)
-        var corpusValues: [String: [Double]] = [:]
-        if specs.contains(where: { $0 == .vocabularyRarity || $0 == .seqlenVocabularyRarity }) {
-            let (rarity, lengths) = try rarityAndLengths(store: store, manifest: manifest, weights: weights, threads: threads)
-            if specs.contains(.vocabularyRarity) { corpusValues[MetricName.vocabularyRarity] = rarity }
-            if specs.contains(.seqlenVocabularyRarity) {
-                let c = seqlenCoefficient(longest: manifest.counts.maxSampleLength, weights: weights)
-                corpusValues[MetricName.seqlenVocabularyRarity] = (0..<samples).map { Double(lengths[$0]) * c + rarity[$0] }
-            }
+    /// Finishes an index whose samples are all stored: computes the metrics that need token
+    /// counts, writes every metric's order table and marks the index complete. Re-runnable: a
+    /// resumed pass 2 redoes it.
+    /// - Parameter onPhase: called with `order` before the order tables and `sync` before the
+    ///   final sync (for progress and per-phase timings).
+    static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
+                       tokenCounts: [UInt64], threads: Int, onPhase: (String) -> Void = { _ in }) throws {
+        let corpusMetrics = metrics.filter(\.needsTokenCounts)
+        var computed: [String: [Double]] = [:]
+        if !corpusMetrics.isEmpty {
+            let context = MetricContext(sequenceLength: max(manifest.counts.maxSampleLength, 1),
+                                        rarity: try RarityWeights(tokenCounts: tokenCounts),
+                                        skipBad: manifest.options["skip_bad"] == "true")
+            let values = try corpusValues(corpusMetrics, context: context, store: store, manifest: manifest, threads: threads)
+            for (metric, v) in zip(corpusMetrics, values) { computed[metric.name] = v }
         }
-        for case let .file(name, path) in specs {
-            corpusValues[name] = try FileScores.join(path: path, store: store, samples: samples, skipBad: manifest.options["skip_bad"] == "true")
+        onPhase("order")
+        for metric in metrics {
+            let db = try store.database(IndexFormat.metricDB(metric.name))
+            if let values = computed[metric.name] { try writeValues(values, db: db, store: store) }
+            let stored = try computed.removeValue(forKey: metric.name) ?? readValues(db: db, store: store, count: manifest.counts.samples)
+            try writeOrder(stored, db: try store.database(IndexFormat.orderDB(metric.name)), store: store)
         }
-        for spec in specs {
-            let db = try store.database(IndexFormat.metricDB(spec.name))
-            if let values = corpusValues[spec.name] { try writeValues(values, db: db, store: store) }
-            let stored = try corpusValues[spec.name] ?? readValues(db: db, store: store, count: samples)
-            try writeOrder(stored, db: try store.database(IndexFormat.orderDB(spec.name)), store: store)
-        }
+        onPhase("sync")
         try markComplete(store: store, manifest: manifest)
     }
 
-    /// w_k = −ln(f'_k / Σ f'), f' = f with zeros replaced by 1 (spec §5.2), float64.
-    static func rarityWeights(_ counts: [UInt64]) -> [Double] {
-        let fixed = counts.map { $0 == 0 ? 1.0 : Double($0) }
-        let total = fixed.reduce(0, +)
-        return fixed.map { -log($0 / total) }
-    }
-
-    /// C = 10^(⌈log10(S · max w)⌉ + 1) with S the longest sample (spec §5.2 `seqlen_vocab_rarity`).
-    static func seqlenCoefficient(longest: Int, weights: [Double]) -> Double {
-        let top = Double(max(longest, 1)) * (weights.max() ?? 1)
-        return pow(10, (log(top) / log(10)).rounded(.up) + 1)
-    }
-
-    /// Σ w[t] over each sample's stored tokens, and each sample's length; samples split over threads.
-    private static func rarityAndLengths(store: IndexStore, manifest: IndexManifest, weights: [Double],
-                                         threads: Int) throws -> ([Double], [Int]) {
+    /// The values of `metrics` (all needing token counts) for every stored sample, one array per
+    /// metric; samples are split over `threads` workers, each with its own token and metric scratch.
+    private static func corpusValues(_ metrics: [any DifficultyMetric], context: MetricContext, store: IndexStore,
+                                     manifest: IndexManifest, threads: Int) throws -> [[Double]] {
         let n = manifest.counts.samples
         let width = manifest.tokenWidth
+        let vocabulary = manifest.tokenizer.vocabularySize
         let samplesDB = try store.database(IndexFormat.samplesDB)
-        var rarity = [Double](repeating: 0, count: n)
-        var lengths = [Int](repeating: 0, count: n)
+        var flat = [Double](repeating: 0, count: n * metrics.count)
         let parts = splitRange(n, parts: max(1, min(threads, n)))
         var failures = [Error?](repeating: nil, count: parts.count)
-        rarity.withUnsafeMutableBufferPointer { r in
-            lengths.withUnsafeMutableBufferPointer { l in
-                weights.withUnsafeBufferPointer { w in
-                    let out = UncheckedSendable((r, l, w))
-                    let fail = UncheckedSendable(failures.withUnsafeMutableBufferPointer { $0 })
-                    runWorkers(parts.count) { p in
-                        do {
-                            try scan(store: store, db: samplesDB, range: parts[p]) { id, raw in
-                                out.value.1[id] = raw.count / width
-                                out.value.0[id] = width == 2 ? sumWeights(raw, UInt16.self, out.value.2)
-                                                             : sumWeights(raw, UInt32.self, out.value.2)
+        flat.withUnsafeMutableBufferPointer { out in
+            failures.withUnsafeMutableBufferPointer { fail in
+                let shared = UncheckedSendable((out, fail))
+                runWorkers(parts.count) { p in
+                    let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: manifest.counts.maxSampleLength)
+                    defer { tokens.deallocate() }
+                    var scratch = MetricScratch(vocabularySize: vocabulary)
+                    do {
+                        try scan(store: store, db: samplesDB, range: parts[p]) { id, raw in
+                            let sample = MetricSample(tokens: IndexFormat.decodeTokens(raw, width: width, into: tokens))
+                            for (m, metric) in metrics.enumerated() {
+                                shared.value.0[m * n + id] = try metric.value(of: sample, context: context, scratch: &scratch)
                             }
-                        } catch { fail.value[p] = error }
-                    }
+                        }
+                    } catch { shared.value.1[p] = error }
                 }
             }
         }
         if let error = failures.compactMap({ $0 }).first { throw error }
-        return (rarity, lengths)
-    }
-
-    /// Sum of `w[t]` over the little-endian tokens of `raw`, in token order.
-    @inline(__always)
-    private static func sumWeights<T: FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, _: T.Type,
-                                                         _ w: UnsafeBufferPointer<Double>) -> Double {
-        let n = raw.count / MemoryLayout<T>.size
-        var sum = 0.0
-        for i in 0..<n {
-            let t = T(littleEndian: raw.loadUnaligned(fromByteOffset: i * MemoryLayout<T>.size, as: T.self))
-            sum += w[Int(t)]
-        }
-        return sum
+        return (0..<metrics.count).map { m in Array(flat[(m * n)..<((m + 1) * n)]) }
     }
 
     /// Calls `body(id, value)` for each sample id in `range`, in a read transaction of its own.
@@ -134,22 +111,14 @@ enum IndexFinisher {
         return values
     }
 
-    /// Writes `order/<name>`: rank → (id, value), sorted by (value, id).
-    /// - Complexity: O(n log n) time, 16 bytes per sample of memory.
+    /// Writes `order/<name>`: rank → (id, value), sorted by (value, id), NaN last.
+    /// - Complexity: O(n) radix sort; 16 bytes per sample besides `values` (keys, ids, scratch).
     private static func writeOrder(_ values: [Double], db: LMDBDatabase, store: IndexStore) throws {
-        var ranked = Array(0..<values.count)
-        values.withUnsafeBufferPointer { v in
-            // NaN (a missing external score under --skip-bad) ranks after every number.
-            ranked.sort { a, b in
-                let x = v[a], y = v[b]
-                if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? a < b : y.isNaN }
-                return x < y || (x == y && a < b)
-            }
-        }
+        let ranked = values.withUnsafeBufferPointer { sampleIDsSortedByValue($0) }
         try store.env.write { txn in
             try txn.clear(db)
             for (rank, id) in ranked.enumerated() {
-                try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: id, value: values[id]),
+                try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: Int(id), value: values[Int(id)]),
                             in: db, append: true)
             }
         }

@@ -39,24 +39,6 @@ public enum IndexFormat {
     @inline(__always)
     public static func idKey(_ id: Int) -> KeyBuilder { KeyBuilder().appending(UInt64(id)) }
 
-    /// Appends `tokens` to `out` as little-endian integers of `width` bytes (2 or 4).
-    /// - Precondition: with `width == 2`, every token is `< 65 536` (checked by the caller
-    ///   against the vocabulary size at API entry).
-    public static func encodeTokens(_ tokens: UnsafeBufferPointer<TokenID>, width: Int, into out: inout [UInt8]) {
-        let start = out.count
-        out.append(contentsOf: repeatElement(0, count: tokens.count * width))
-        out.withUnsafeMutableBytes { raw in
-            let base = raw.baseAddress! + start
-            if width == 2 {
-                let dst = base.assumingMemoryBound(to: UInt16.self)
-                for i in 0..<tokens.count { dst[i] = UInt16(truncatingIfNeeded: tokens[i]).littleEndian }
-            } else {
-                let dst = base.assumingMemoryBound(to: UInt32.self)
-                for i in 0..<tokens.count { dst[i] = tokens[i].littleEndian }
-            }
-        }
-    }
-
     /// Appends the tokens of a stored `samples` value to `out`.
     public static func decodeTokens(_ raw: UnsafeRawBufferPointer, width: Int, into out: inout [TokenID]) {
         let n = raw.count / width
@@ -69,6 +51,30 @@ public enum IndexFormat {
                 for i in 0..<n { dst[start + i] = UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)) }
             }
         }
+    }
+
+    /// Decodes the tokens of a stored `samples` value into the front of `out`; returns them.
+    /// - Precondition: `out` holds at least `raw.count / width` ids (the longest sample).
+    /// - Complexity: O(tokens); one vectorisable loop when `raw` is aligned (LMDB values are at
+    ///   least 2-byte aligned; long ones start on their own page).
+    static func decodeTokens(_ raw: UnsafeRawBufferPointer, width: Int,
+                             into out: UnsafeMutableBufferPointer<TokenID>) -> UnsafeBufferPointer<TokenID> {
+        let n = raw.count / width
+        precondition(n <= out.count, "sample of \(n) tokens longer than the longest sample")
+        guard n > 0, let base = raw.baseAddress else { return UnsafeBufferPointer(start: out.baseAddress, count: 0) }
+        if width == 2 && Int(bitPattern: base) % 2 == 0 {
+            let src = base.assumingMemoryBound(to: UInt16.self)
+            for i in 0..<n { out[i] = TokenID(UInt16(littleEndian: src[i])) }
+        } else if width == 4 && Int(bitPattern: base) % 4 == 0 {
+            let src = base.assumingMemoryBound(to: UInt32.self)
+            for i in 0..<n { out[i] = UInt32(littleEndian: src[i]) }
+        } else {
+            for i in 0..<n {
+                out[i] = width == 2 ? TokenID(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                                    : UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+            }
+        }
+        return UnsafeBufferPointer(rebasing: out[0..<n])
     }
 
     /// A Float64 little-endian value (`metric/<name>`).

@@ -19,10 +19,10 @@ public enum IndexMerge {
         var manifest = try combinedManifest(shards, paths: paths)
         manifest.commandLine = commandLine
         manifest.created = ISO8601DateFormatter().string(from: Date())
-        let specs = try (manifest.options["metric_specs"] ?? "").split(separator: ",").map { try MetricSpec(parsing: String($0)) }
+        let metrics = try MetricRegistry.parseList(manifest.options["metric_specs"] ?? "")
         let store = try IndexStore.openForWriting(output, mode: mode == .resume ? .force : mode)
         try start(store: store, manifest: manifest)
-        let writer = try SampleWriter(store: store, manifest: manifest, state: SampleWriter.State(),
+        let writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: SampleWriter.State(),
                                       tokenCounts: [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize))
         let cursors = shards.map { ShardCursor(reader: $0) }
         var batch: [(DocRecord, [TokenID])] = []
@@ -43,7 +43,7 @@ public enum IndexMerge {
         let countsDB = try store.database(IndexFormat.countsDB)
         try store.env.write { txn in try IndexFinisher.writeCounts(writer.tokenCounts, db: countsDB, txn: txn) }
         guard manifest.counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
-        try IndexFinisher.finish(store: store, manifest: manifest, specs: specs, tokenCounts: writer.tokenCounts, threads: threads)
+        try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts, threads: threads)
         return manifest
     }
 

@@ -23,10 +23,32 @@ extension IndexedDatasetReader {
     /// - Complexity: O(size of the item).
     public func appendTokens(ofItem i: Int, to tokens: inout [UInt32]) throws {
         try withItemBytes(i) { raw, dtype in
+            // Unsigned types up to 32 bits always fit: widen in one tight loop, no per-token check.
+            switch dtype {
+            case .uint8: return Self.widen(raw, UInt8.self, into: &tokens)
+            case .uint16: return Self.widen(raw, UInt16.self, into: &tokens)
+            case .uint32: return Self.widen(raw, UInt32.self, into: &tokens)
+            default: break
+            }
             var appender = TokenAppender(path: dataPath, item: i, bytes: raw, tokens: tokens)
             tokens = []  // hand the storage to the appender without a copy-on-write copy
             defer { tokens = appender.tokens }
             try dtype.dispatch(&appender)
+        }
+    }
+
+    /// Appends the little-endian elements of `raw` (mapped, so naturally aligned) widened to UInt32.
+    @inline(__always)
+    private static func widen<T: UnsignedInteger & FixedWidthInteger>(_ raw: UnsafeRawBufferPointer, _: T.Type,
+                                                                      into tokens: inout [UInt32]) {
+        let n = raw.count / MemoryLayout<T>.size
+        guard n > 0 else { return }
+        let start = tokens.count
+        tokens.append(contentsOf: repeatElement(0, count: n))
+        tokens.withUnsafeMutableBufferPointer { dst in
+            raw.withMemoryRebound(to: T.self) { src in
+                for j in 0..<n { dst[start + j] = UInt32(truncatingIfNeeded: T(littleEndian: src[j])) }
+            }
         }
     }
 

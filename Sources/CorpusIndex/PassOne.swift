@@ -17,6 +17,16 @@ struct RecordBatch {
     /// Documents the tokenizer rejected under `--skip-bad`.
     var tokenizerSkipped = 0
     var endOfInput = false
+
+    /// Empties the batch, keeping the capacity of its buffers.
+    mutating func clear() {
+        tokens.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+        docs.removeAll(keepingCapacity: true)
+        recordsConsumed = 0
+        tokenizerSkipped = 0
+        endOfInput = false
+    }
 }
 
 final class PassOne {
@@ -29,7 +39,7 @@ final class PassOne {
 
     /// Starts a fresh build (writing format, state, manifest and cursor) or, with `--resume`,
     /// checks the stored manifest against `manifest` and restores the cursor and token counts.
-    init(store: IndexStore, manifest: inout IndexManifest, options: IndexBuildOptions) throws {
+    init(store: IndexStore, manifest: inout IndexManifest, metrics: [any DifficultyMetric], options: IndexBuildOptions) throws {
         self.store = store
         self.options = options
         let vocabulary = manifest.tokenizer.vocabularySize
@@ -60,7 +70,7 @@ final class PassOne {
         state.counts = cursor.counts
         state.carry = cursor.carry
         state.carryDocs = cursor.carryDocs
-        writer = try SampleWriter(store: store, manifest: manifest, state: state, tokenCounts: counts)
+        writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts)
         _ = try store.database(IndexFormat.countsDB)
         if options.mode != .resume { try start() }
     }
@@ -127,21 +137,27 @@ final class PassOne {
     /// Writes batch after batch; with more than one thread the next batch is read while the
     /// current one is written.
     private func pipeline(_ reader: BatchReader, _ write: (RecordBatch) throws -> Void) throws {
-        var batch = try reader.read()
+        var batch = RecordBatch(), next = RecordBatch()
+        try reader.read(into: &batch)
         while true {
-            var next: Result<RecordBatch, Error> = .success(RecordBatch())
             if options.threads > 1 && !batch.endOfInput {
                 var written: Result<Void, Error> = .success(())
-                runWorkers(2) { w in
-                    if w == 0 { written = Result { try write(batch) } } else { next = Result { try reader.read() } }
+                var read: Result<Void, Error> = .success(())
+                let current = batch
+                withUnsafeMutablePointer(to: &next) { nextPointer in
+                    let target = UncheckedSendable(nextPointer)
+                    runWorkers(2) { w in
+                        if w == 0 { written = Result { try write(current) } } else { read = Result { try reader.read(into: &target.value.pointee) } }
+                    }
                 }
                 try written.get()
+                try read.get()
             } else {
                 try write(batch)
-                if !batch.endOfInput { next = Result { try reader.read() } }
+                if !batch.endOfInput { try reader.read(into: &next) }
             }
             if batch.endOfInput { return }
-            batch = try next.get()
+            swap(&batch, &next)
         }
     }
 

@@ -14,8 +14,6 @@ public struct SourceRecord: Sendable {
     public var source: String?
     /// The text to tokenize (text sources).
     public var text = ""
-    /// The ids (pre-tokenized sources); cleared by the source before filling.
-    public var tokens: [TokenID] = []
     public init() {}
 }
 
@@ -30,13 +28,15 @@ public protocol RecordSource: AnyObject {
     var size: Int? { get }
     /// Records skipped so far (`--skip-bad`), by reason.
     var skipped: [String: Int] { get }
-    /// Reads the next record into `record`; false at the end.
-    func next(into record: inout SourceRecord) throws -> Bool
+    /// Reads the next record into `record` and, for a pre-tokenized source, appends its token ids
+    /// to `tokens` (so they are copied once, straight into the batch); false at the end.
+    func next(into record: inout SourceRecord, appendingTokensTo tokens: inout [TokenID]) throws -> Bool
 }
 
 /// Records held in memory (tests, and inputs built by other tools).
 public final class ArrayRecordSource: RecordSource {
     private let records: [SourceRecord]
+    private let tokens: [[TokenID]]
     private var position = 0
     public let isPretokenized: Bool
     public let formatName: String
@@ -49,28 +49,27 @@ public final class ArrayRecordSource: RecordSource {
         records = texts.enumerated().map { i, t in
             var r = SourceRecord(); r.ordinal = i; r.text = t; r.docID = ids?[i]; return r
         }
+        tokens = []
         isPretokenized = false
         formatName = "memory"
     }
 
     /// `documents` become pre-tokenized records with ordinals 0, 1, ...
     public init(tokens documents: [[TokenID]]) {
-        records = documents.enumerated().map { i, t in
-            var r = SourceRecord(); r.ordinal = i; r.tokens = t; return r
-        }
+        records = documents.indices.map { i in var r = SourceRecord(); r.ordinal = i; return r }
+        tokens = documents
         isPretokenized = true
         formatName = "memory-tokens"
     }
 
-    public func next(into record: inout SourceRecord) throws -> Bool {
+    public func next(into record: inout SourceRecord, appendingTokensTo tokens: inout [TokenID]) throws -> Bool {
         guard position < records.count else { return false }
         let r = records[position]
-        position += 1
         record.ordinal = r.ordinal; record.byteOffset = r.byteOffset
         record.docID = r.docID; record.lang = r.lang; record.source = r.source
         record.text = r.text
-        record.tokens.removeAll(keepingCapacity: true)
-        record.tokens.append(contentsOf: r.tokens)
+        if isPretokenized { tokens.append(contentsOf: self.tokens[position]) }
+        position += 1
         return true
     }
 }

@@ -1,12 +1,10 @@
 // SampleWriter.swift — the single-threaded, in-order end of pass 1 (issue 3 item 3): turns
 // documents, in corpus order, into samples with dense ids (one per document, or packed to L+1
-// tokens), stores `samples`, `docs` and the pass-1 metrics with MDB_APPEND, and counts tokens.
+// tokens), stores `samples`, `docs` and the pass-1 metrics (those that need no token counts,
+// computed through `DifficultyMetric`) with MDB_APPEND, and counts tokens.
 // Shared by `gradus index` and `gradus merge`, so both give identical indexes.
 
 import Corpus
-#if canImport(Glibc)
-import Glibc
-#endif
 import Storage
 
 /// Writes samples into an index being built.
@@ -28,16 +26,21 @@ final class SampleWriter {
     private let endOfDocument: TokenID?
     private let samplesDB: LMDBDatabase
     private let docsDB: LMDBDatabase
-    private let seqlenDB: LMDBDatabase?
-    private let entropyDB: LMDBDatabase?
+    /// The pass-1 metrics and their `metric/<name>` databases.
+    private let sampleMetrics: [(metric: any DifficultyMetric, db: LMDBDatabase)]
+    private let context: MetricContext
     /// Counts of the batch being written; added to `tokenCounts` after its commit.
-    private var batchCounts: [UInt64]
-    /// Per-sample histogram scratch for entropy (always left all-zero).
-    private var entropyScratch: [UInt32]
-    private var encoded = [UInt8]()
+    /// UInt32 (half the cache footprint of the hot histogram): a transaction holds fewer than
+    /// 2^32 tokens (checked in `emit`).
+    private var batchCounts: [UInt32]
+    private var batchTokens = 0
+    /// Metric scratch (always left all-zero between samples).
+    private var scratch: MetricScratch
     private var docBytes = [UInt8]()
 
-    init(store: IndexStore, manifest: IndexManifest, state: State, tokenCounts: [UInt64]) throws {
+    /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
+    init(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric], state: State,
+         tokenCounts: [UInt64]) throws {
         self.state = state
         vocabularySize = manifest.tokenizer.vocabularySize
         width = manifest.tokenWidth
@@ -46,13 +49,14 @@ final class SampleWriter {
         pack = isShard ? nil : manifest.pack
         endOfDocument = manifest.tokenizer.endOfDocumentID
         self.tokenCounts = tokenCounts
-        batchCounts = [UInt64](repeating: 0, count: vocabularySize)
-        let names = isShard ? [] : Set(manifest.metrics.map(\.name))
+        batchCounts = [UInt32](repeating: 0, count: vocabularySize)
         samplesDB = try store.database(IndexFormat.samplesDB)
         docsDB = try store.database(IndexFormat.docsDB)
-        seqlenDB = names.contains(MetricName.seqlen) ? try store.database(IndexFormat.metricDB(MetricName.seqlen)) : nil
-        entropyDB = names.contains(MetricName.entropy) ? try store.database(IndexFormat.metricDB(MetricName.entropy)) : nil
-        entropyScratch = entropyDB == nil ? [] : [UInt32](repeating: 0, count: vocabularySize)
+        sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
+            ($0, try store.database(IndexFormat.metricDB($0.name)))
+        }
+        context = MetricContext(sequenceLength: 0, skipBad: manifest.options["skip_bad"] == "true")
+        scratch = MetricScratch(vocabularySize: sampleMetrics.isEmpty ? 0 : vocabularySize)
         if manifest.pack != nil && endOfDocument == nil {
             throw IndexError.invalidArgument("--pack needs an end-of-document token, and tokenizer '\(manifest.tokenizer.name)' has none")
         }
@@ -66,9 +70,10 @@ final class SampleWriter {
         try store.env.write { txn in
             state = saved
             batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            batchTokens = 0
             try body(txn)
         }
-        for t in 0..<vocabularySize { tokenCounts[t] &+= batchCounts[t] }
+        for t in 0..<vocabularySize { tokenCounts[t] &+= UInt64(batchCounts[t]) }
     }
 
     /// Adds one document (already in corpus order).
@@ -112,16 +117,38 @@ final class SampleWriter {
     /// Stores one sample and its pass-1 metrics.
     private func emit(_ tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction) throws {
         let id = state.nextSample
-        try countAndCheck(tokens, doc: doc)
         let key = IndexFormat.idKey(id)
-        encoded.removeAll(keepingCapacity: true)
-        IndexFormat.encodeTokens(tokens, width: width, into: &encoded)
-        try txn.put(key: key, value: encoded, in: samplesDB, append: true)
+        // Encoded straight into the LMDB page and counted in the same loop; a bad id throws after
+        // the put, which aborts the whole transaction (counts are reset on every attempt).
+        batchTokens += tokens.count
+        guard batchTokens <= Int(UInt32.max) else {
+            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
+        }
+        var bad: TokenID?
+        let limit = TokenID(truncatingIfNeeded: vocabularySize)
+        try batchCounts.withUnsafeMutableBufferPointer { counts in
+            try txn.putReserved(key: key, count: tokens.count * width, in: samplesDB, append: true) { raw in
+                bad = width == 2 ? Self.encodeAndCount(tokens, as: UInt16.self, into: raw, counts: counts, limit: limit)
+                                 : Self.encodeAndCount(tokens, as: UInt32.self, into: raw, counts: counts, limit: limit)
+            }
+        }
+        if let bad {
+            throw IndexError.badInput(path: "input \(doc.input)",
+                                      problem: "record \(doc.record): token id \(bad) is outside the vocabulary of \(vocabularySize) (check --vocab-size)")
+        }
         docBytes.removeAll(keepingCapacity: true)
         doc.encode(into: &docBytes)
         try txn.put(key: key, value: docBytes, in: docsDB, append: true)
-        if let seqlenDB { try putValue(Double(tokens.count), key: key, db: seqlenDB, txn: txn) }
-        if let entropyDB { try putValue(entropyBits(tokens), key: key, db: entropyDB, txn: txn) }
+        for (metric, db) in sampleMetrics {
+            let value: Double
+            do {
+                value = try metric.value(of: MetricSample(tokens: tokens, documentID: doc.docID), context: context,
+                                         scratch: &scratch)
+            } catch let error as MetricError {
+                throw IndexError.badInput(path: "input \(doc.input)", problem: "record \(doc.record): \(error)")
+            }
+            try putValue(value, key: key, db: db, txn: txn)
+        }
         state.nextSample += 1
         state.counts.samples += 1
         state.counts.tokens += tokens.count
@@ -132,35 +159,19 @@ final class SampleWriter {
         try withUnsafeBytes(of: IndexFormat.encodeValue(value)) { try txn.put(key: key, value: $0, in: db, append: true) }
     }
 
-    /// Adds the tokens to the batch counts, checking each id against the vocabulary.
-    private func countAndCheck(_ tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord) throws {
-        let limit = TokenID(truncatingIfNeeded: vocabularySize)
-        let bad: TokenID? = batchCounts.withUnsafeMutableBufferPointer { counts in
-            for t in tokens {
-                guard t < limit else { return t }
-                counts[Int(t)] &+= 1
-            }
-            return nil
+    /// Writes `tokens` as little-endian `T` into `raw` and counts them; returns the first id at or
+    /// above `limit` (not counted), if any.
+    @inline(__always)
+    private static func encodeAndCount<T: FixedWidthInteger & UnsignedInteger>(
+        _ tokens: UnsafeBufferPointer<TokenID>, as _: T.Type, into raw: UnsafeMutableRawBufferPointer,
+        counts: UnsafeMutableBufferPointer<UInt32>, limit: TokenID
+    ) -> TokenID? {
+        var bad: TokenID?
+        for i in 0..<tokens.count {
+            let t = tokens[i]
+            raw.storeBytes(of: T(truncatingIfNeeded: t).littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
+            if t < limit { counts[Int(t)] &+= 1 } else if bad == nil { bad = t }
         }
-        if let bad {
-            throw IndexError.badInput(path: "input \(doc.input)",
-                                      problem: "record \(doc.record): token id \(bad) is outside the vocabulary of \(vocabularySize) (check --vocab-size)")
-        }
-    }
-
-    /// Shannon entropy of the sample's token distribution, in bits (0 for an empty sample).
-    private func entropyBits(_ tokens: UnsafeBufferPointer<TokenID>) -> Double {
-        guard !tokens.isEmpty else { return 0 }
-        return entropyScratch.withUnsafeMutableBufferPointer { scratch in
-            for t in tokens { scratch[Int(t)] &+= 1 }
-            let n = Double(tokens.count)
-            var h = 0.0
-            for t in tokens where scratch[Int(t)] != 0 {
-                let p = Double(scratch[Int(t)]) / n
-                h -= p * log2(p)
-                scratch[Int(t)] = 0
-            }
-            return h
-        }
+        return bad
     }
 }

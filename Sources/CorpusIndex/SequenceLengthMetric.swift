@@ -5,12 +5,16 @@
 public struct SequenceLengthMetric: DifficultyMetric {
     public let name: String
     public var needsTokenCounts: Bool { false }
+    public var definition: String { "number of tokens in the sample" }
 
     public init(name: String = "seqlen") { self.name = name }
 
+    public static func parse(_ argument: String) -> SequenceLengthMetric? {
+        argument == "seqlen" ? SequenceLengthMetric() : nil
+    }
+
     /// - Complexity: O(1).
-    public func value(of tokens: UnsafeBufferPointer<UInt32>, context: MetricContext,
-                      scratch: inout MetricScratch) throws -> Double {
-        Double(tokens.count)
+    public func value(of sample: MetricSample, context: MetricContext, scratch: inout MetricScratch) throws -> Double {
+        Double(sample.tokens.count)
     }
 }

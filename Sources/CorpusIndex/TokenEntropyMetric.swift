@@ -13,14 +13,22 @@ public struct TokenEntropyMetric: DifficultyMetric {
     public let name: String
     public var needsTokenCounts: Bool { false }
 
-    public init(name: String = "token_entropy") { self.name = name }
+    public var definition: String {
+        "Shannon entropy of the sample's token distribution, bits: -sum_k (c_k/n) log2(c_k/n)"
+    }
+
+    public init(name: String = "entropy") { self.name = name }
+
+    public static func parse(_ argument: String) -> TokenEntropyMetric? {
+        argument == "entropy" ? TokenEntropyMetric() : nil
+    }
 
     /// - Throws: `MetricError.tokenOutsideVocabulary` for an id beyond `scratch.counts` (the
     ///   scratch is restored first).
     /// - Complexity: O(tokens.count); no allocation.
-    public func value(of tokens: UnsafeBufferPointer<UInt32>, context: MetricContext,
-                      scratch: inout MetricScratch) throws -> Double {
-        try scratch.counts.withUnsafeMutableBufferPointer { counts in
+    public func value(of sample: MetricSample, context: MetricContext, scratch: inout MetricScratch) throws -> Double {
+        let tokens = sample.tokens
+        return try scratch.counts.withUnsafeMutableBufferPointer { counts in
             for (j, t) in tokens.enumerated() {
                 guard Int(t) < counts.count else {
                     for u in tokens[0..<j] { counts[Int(u)] = 0 }

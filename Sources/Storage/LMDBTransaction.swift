@@ -135,6 +135,26 @@ public final class LMDBWriteTransaction: LMDBReadTransaction {
         try check(rc, append ? "mdb_put (append) in \(db)" : "mdb_put in \(db)")
     }
 
+    /// Stores a value of `count` bytes under `key`, written in place by `fill` (`MDB_RESERVE`:
+    /// no intermediate buffer). `fill` must write all `count` bytes and must not keep the pointer.
+    ///
+    /// - Parameter append: as in `put`.
+    /// - Throws: as `put`.
+    /// - Complexity: as `put`, plus `fill`.
+    public func putReserved(key: some BorrowableBytes, count: Int, in db: LMDBDatabase, append: Bool = false,
+                            fill: (UnsafeMutableRawBufferPointer) -> Void) throws {
+        let txn = try live()
+        let dbi = try dbi(db)
+        let flags = UInt32(MDB_RESERVE) | (append ? UInt32(MDB_APPEND) : 0)
+        var v = MDB_val(mv_size: count, mv_data: nil)
+        let rc = key.withBorrowedBytes { rawKey -> Int32 in
+            var k = MDB_val(rawKey)
+            return mdb_put(txn, dbi, &k, &v, flags)
+        }
+        try check(rc, append ? "mdb_put (reserve, append) in \(db)" : "mdb_put (reserve) in \(db)")
+        fill(UnsafeMutableRawBufferPointer(start: v.mv_data, count: count))
+    }
+
     /// Deletes `key`; returns whether it was present.
     /// - Complexity: O(log n).
     @discardableResult

@@ -1,6 +1,8 @@
 // BenchIndex.swift — `gradus bench index`: the whole `gradus index` (read, both passes, default
 // metrics, order tables, LMDB commit and sync) on a generated pre-tokenized corpus and on the
-// shipped corpora, at one thread and all threads; one JSON line each.
+// shipped corpora, at one thread and all threads; one JSON line each, with per-phase seconds,
+// peak RSS (`ru_maxrss`, process lifetime, including mapped file pages) and the peak anonymous
+// RSS during the run (excluding the page cache of the input and the LMDB map).
 
 import ArgumentParser
 import Corpus
@@ -42,12 +44,12 @@ struct BenchIndex: ParsableCommand {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if scratch == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let prefix = dir + "/zipf"
-        let tokens = try SyntheticCorpus.writeMegatron(prefix: prefix, documents: documents)
-        writeStderr("generated \(documents) documents, \(tokens) tokens\n")
+        _ = try generatedCorpus(prefix: prefix)
         let all = threads ?? availableCores
         for t in Set([1, all]).sorted() {
             var options = IndexBuildOptions(inputs: [prefix + ".idx"], output: dir + "/zipf-\(t).idx")
             options.vocabularySize = 50_000
+            options.mode = .force  // a kept --scratch directory holds the previous run
             options.threads = t
             print(try measure(options, corpus: "zipf-\(documents)", reader: ReaderOptions()))
         }
@@ -66,10 +68,29 @@ struct BenchIndex: ParsableCommand {
         }
     }
 
+    /// Generates the Zipf corpus at `prefix`, or reuses one of the same size that a kept
+    /// `--scratch` directory already holds (generation takes minutes at 2 000 000 documents).
+    private func generatedCorpus(prefix: String) throws -> Int {
+        if scratch != nil, let kept = try? IndexedDatasetReader(prefix: prefix, codeTable: .megatron),
+           kept.documentCount == documents {
+            writeStderr("reusing \(documents) generated documents, \(kept.elementCount) tokens\n")
+            return kept.elementCount
+        }
+        let tokens = try SyntheticCorpus.writeMegatron(prefix: prefix, documents: documents)
+        writeStderr("generated \(documents) documents, \(tokens) tokens\n")
+        return tokens
+    }
+
     private func measure(_ options: IndexBuildOptions, corpus: String, reader: ReaderOptions) throws -> String {
+        let sampler = MemorySampler()
         let start = ProgressLine()
-        let m = try IndexBuilder.build(options, openSource: { path, _ in try InputSources.open(path: path, options: reader) })
+        var phaseStarts: [(String, Double)] = [("pass1", 0)]
+        let m = try IndexBuilder.build(options, openSource: { path, _ in try InputSources.open(path: path, options: reader) },
+                                       progress: { p in
+                                           if p.phase != phaseStarts.last!.0 { phaseStarts.append((p.phase, start.elapsed)) }
+                                       })
         let seconds = start.elapsed
+        let anonymousPeak = sampler.stop()
         let bytes = m.inputs.compactMap(\.size).reduce(0, +)
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
@@ -84,6 +105,10 @@ struct BenchIndex: ParsableCommand {
         json.add("tokens_per_s", Double(m.counts.tokens) / seconds)
         json.add("input_mb_per_s", Double(bytes) / 1e6 / seconds)
         json.add("peak_rss_mib", Double(usage.ru_maxrss) / 1024)
+        json.add("peak_anon_rss_mib", anonymousPeak)
+        for (i, (phase, began)) in phaseStarts.enumerated() where phase != "complete" {
+            json.add(phase + "_s", (i + 1 < phaseStarts.count ? phaseStarts[i + 1].1 : seconds) - began)
+        }
         return json.text
     }
 }

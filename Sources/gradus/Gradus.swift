@@ -15,6 +15,6 @@ struct Gradus: ParsableCommand {
           gradus train configs/small-text.json --index runs/text.idx --out runs/base
         """,
         version: gradusVersion,
-        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Schedule.self, Batches.self, Train.self, Bench.self]
+        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Export.self, Schedule.self, Batches.self, Train.self, Bench.self]
     )
 }

@@ -64,7 +64,7 @@ struct Index: ParsableCommand {
         var options = IndexBuildOptions(inputs: inputs, output: out)
         if vocabSize == nil { options.tokenizer = try TokenizerLoader.load(tokenizer) }
         options.vocabularySize = vocabSize
-        options.metrics = try metrics.map { try MetricSpec.parseList($0) }
+        options.metrics = try metrics.map { try MetricRegistry.parseList($0) }
         options.pack = pack
         options.threads = threads ?? availableCores
         options.shard = try shard.map { try ShardSpec(parsing: $0) }

@@ -1,7 +1,8 @@
 // IndexCLITests.swift — `gradus index/info/dump` run as a user would: a build killed with
 // SIGKILL mid-run and resumed equals an uninterrupted build; refusals exit non-zero with a
-// message saying what to do.
+// message saying what to do; `gradus export` output read back with `IndexedDatasetReader`.
 
+import CorpusIndex
 import Foundation
 import XCTest
 
@@ -55,5 +56,46 @@ final class IndexCLITests: XCTestCase {
         let ro = try run(["index", dir + "/c.jsonl", "--out", readOnly])
         XCTAssertNotEqual(ro.0, 0)
         XCTAssertTrue(ro.2.contains("cannot write the index"), ro.2)
+    }
+
+    /// Four pre-tokenized documents over a vocabulary of 4: A [0,3,3,1], B [0,0,3,3], C [2,2,2,2],
+    /// D [3,0]. Counts f = [4, 1, 4, 5], Σ = 14, w = [ln 3.5, ln 14, ln 3.5, ln 2.8]:
+    /// A = ln 3.5 + 2 ln 2.8 + ln 14 = 5.951 → 5, B = 2 ln 3.5 + 2 ln 2.8 = 4.565 → 4,
+    /// C = 4 ln 3.5 = 5.011 → 5, D = ln 2.8 + ln 3.5 = 2.282 → 2; seqlen [4, 4, 4, 2].
+    func testExportDeepSpeedMatchesTheIndex() throws {
+        let dir = NSTemporaryDirectory() + "gradus-cli-export-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let docs = [[0, 3, 3, 1], [0, 0, 3, 3], [2, 2, 2, 2], [3, 0]]
+        try docs.map { "{\"text\":\"\",\"tokens\":\($0)}" }.joined(separator: "\n").write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        let built = try run(["index", dir + "/t.jsonl", "--vocab-size", "4", "--metrics", "seqlen,vocabularyrarity",
+                             "--out", dir + "/i", "--threads", "1"])
+        XCTAssertEqual(built.0, 0, built.2)
+        let exported = try run(["export", dir + "/i", "--format", "deepspeed", "--out", dir + "/ds"])
+        XCTAssertEqual(exported.0, 0, exported.2)
+        func items(_ file: DeepSpeedExport.File, _ metric: String) throws -> [[Int64]] {
+            try IndexedDatasetReader(prefix: DeepSpeedExport.prefix(file, metric: metric, outputDirectory: dir + "/ds")).allItems()
+        }
+        XCTAssertEqual(try items(.sampleToMetric, "vocabularyrarity"), [[5], [4], [5], [2]])
+        XCTAssertEqual(try items(.indexToMetric, "vocabularyrarity"), [[2], [4], [5]])
+        XCTAssertEqual(try items(.indexToSample, "vocabularyrarity"), [[3], [1], [0, 2]])
+        XCTAssertEqual(try items(.indexToSamplePercentileMerged, "vocabularyrarity"), [[3], [1], [0, 2]])  // step max(1, 3/100) = 1
+        XCTAssertEqual(try items(.sampleToMetric, "seqlen"), [[4], [4], [4], [2]])
+        XCTAssertEqual(try items(.indexToMetric, "seqlen"), [[2], [4]])
+        XCTAssertEqual(try items(.indexToSample, "seqlen"), [[3], [0, 1, 2]])
+        XCTAssertEqual(try items(.metricValue, "total_vocab_freq"), [[4, 1, 4, 5]])
+        let tokens = try IndexedDatasetReader(prefix: dir + "/ds/tokens_text_document", codeTable: .megatron)
+        XCTAssertEqual(tokens.dtype, .uint16)
+        XCTAssertEqual(try tokens.allItems(), docs.map { $0.map(Int64.init) })
+        XCTAssertEqual(tokens.documentIndex, [0, 1, 2, 3, 4])
+
+        // A build killed after its first batch is `building`: export refuses it.
+        let killed = try run(["index", dir + "/t.jsonl", "--vocab-size", "4", "--out", dir + "/cut", "--threads", "1"],
+                             env: ["GRADUS_TEST_BATCH_RECORDS": "1", "GRADUS_TEST_ABORT_AFTER_BATCHES": "1"])
+        XCTAssertNotEqual(killed.0, 0)
+        let refused = try run(["export", dir + "/cut", "--format", "deepspeed", "--out", dir + "/ds2"])
+        XCTAssertNotEqual(refused.0, 0)
+        XCTAssertTrue(refused.2.contains("--resume"), refused.2)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ds2/seqlen"))
     }
 }

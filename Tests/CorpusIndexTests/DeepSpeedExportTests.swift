@@ -132,4 +132,20 @@ final class DeepSpeedExportTests: TemporaryDirectoryTestCase {
             XCTAssertEqual(fast, naive, "\(range)")
         }
     }
+
+    /// The Float64 radix sort (order tables) against a naive sort by (value, id): negatives,
+    /// −0.0 equal to +0.0, infinities, ties, and NaN after every number.
+    func testFloatSortMatchesNaiveSort() {
+        var rng = SplitMix64(seed: 11)
+        var values = (0..<3000).map { _ in Double(Int64.random(in: -50...50, using: &rng)) / 4 }
+        values += [-0.0, 0.0, .infinity, -.infinity, .nan, 1e300, -1e-300, .nan, 0.0, -0.0]
+        let fast = values.withUnsafeBufferPointer { sampleIDsSortedByValue($0) }.map { Int($0) }
+        let naive = values.indices.sorted { a, b in
+            let x = values[a], y = values[b]
+            if x.isNaN || y.isNaN { return x.isNaN == y.isNaN ? a < b : y.isNaN }
+            return x < y || (x == y && a < b)
+        }
+        XCTAssertEqual(fast, naive)
+        XCTAssertEqual(Array(fast.suffix(2)), [3004, 3007])  // the two NaNs, by id
+    }
 }

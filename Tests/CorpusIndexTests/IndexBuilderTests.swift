@@ -15,7 +15,7 @@ final class IndexBuilderTests: XCTestCase {
         let dir = TempDir()
         var options = IndexBuildOptions(inputs: ["a"], output: dir.path + "/i")
         options.vocabularySize = 4
-        options.metrics = [.seqlen, .vocabularyRarity, .entropy, .seqlenVocabularyRarity]
+        options.metrics = [SequenceLengthMetric(), VocabularyRarityMetric(), TokenEntropyMetric(), SeqlenVocabularyRarityMetric()]
         try buildIndex(options, tokens: [[[0, 3, 3, 1], [0, 0, 3, 3]]])
         let r = try IndexReader(path: dir.path + "/i")
         let a = log(3.0) + 2 * log(9.0 / 4) + log(9.0), b = 2 * log(3.0) + 2 * log(9.0 / 4)
@@ -61,7 +61,7 @@ final class IndexBuilderTests: XCTestCase {
             options.tokenizer = ByteTokenizer()
             options.batchRecords = 7
             options.pack = pack
-            options.metrics = [.seqlen, .vocabularyRarity, .entropy]
+            options.metrics = [SequenceLengthMetric(), VocabularyRarityMetric(), TokenEntropyMetric()]
             try buildIndex(options, texts: [docs, docs.reversed()])
             options.output = dir.path + "/cut\(pack ?? 0)"
             struct Interrupted: Error {}
@@ -126,6 +126,37 @@ final class IndexBuilderTests: XCTestCase {
         options.mode = .create
         XCTAssertThrowsError(try buildIndex(options, texts: [["x"]])) { XCTAssertTrue("\($0)".contains("pid \(getpid())"), "\($0)") }
         _ = lock
+    }
+
+    /// `file:NAME=PATH` joins scores by document id; `--metrics` names resolve through the registry.
+    func testFileScoresAndMetricNames() throws {
+        let dir = TempDir()
+        let scores = dir.path + "/s.jsonl"
+        try "{\"id\": \"b\", \"score\": -1.5}\n{\"id\": \"a\", \"score\": 2}\n".write(toFile: scores, atomically: true, encoding: .utf8)
+        let metrics = try MetricRegistry.parseList("seqlen,vocab_rarity,file:ppl=\(scores)")
+        XCTAssertEqual(metrics.map(\.name), ["seqlen", "vocabularyrarity", "ppl"])
+        XCTAssertEqual(metrics.map(\.needsTokenCounts), [false, true, false])
+        XCTAssertThrowsError(try MetricRegistry.parseList("seqlen,seqlen"))
+        XCTAssertThrowsError(try MetricRegistry.parse("rarity"))
+        var options = IndexBuildOptions(inputs: ["a"], output: dir.path + "/i")
+        options.tokenizer = ByteTokenizer()
+        options.metrics = metrics
+        let build = { (ids: [String?], output: String, skipBad: Bool) in
+            var o = options
+            o.output = output
+            o.skipBad = skipBad
+            return try IndexBuilder.build(o, openSource: { _, _ in ArrayRecordSource(texts: ["xy", "z", "w"], ids: ids) })
+        }
+        _ = try build(["a", "b", "a2"], dir.path + "/skip", true)
+        let r = try IndexReader(path: dir.path + "/skip")
+        XCTAssertEqual(try r.value("ppl", of: 0), 2)
+        XCTAssertEqual(try r.value("ppl", of: 1), -1.5)
+        XCTAssertTrue(try r.value("ppl", of: 2)!.isNaN)   // no score for "a2" under --skip-bad
+        XCTAssertEqual(try r.ordered("ppl", rank: 0)?.id, 1)
+        XCTAssertEqual(try r.ordered("ppl", rank: 2)?.id, 2)  // NaN ranks last
+        XCTAssertThrowsError(try build(["a", "b", "a2"], dir.path + "/strict", false)) {
+            XCTAssertTrue("\($0)".contains("no score for document id a2"), "\($0)")
+        }
     }
 
     func testDocRecordRoundTrip() throws {

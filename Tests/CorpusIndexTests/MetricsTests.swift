@@ -67,11 +67,11 @@ final class MetricsTests: TemporaryDirectoryTestCase {
 
     func testMissingCountsAndUnknownToken() throws {
         XCTAssertThrowsError(try evaluate(VocabularyRarityMetric(), [0])) { error in
-            XCTAssertEqual(error as? MetricError, .missingTokenCounts(metric: "vocab_rarity"))
+            XCTAssertEqual(error as? MetricError, .missingTokenCounts(metric: "vocabularyrarity"))
         }
         let w = try RarityWeights(counts: counts)
         XCTAssertThrowsError(try evaluate(VocabularyRarityMetric(), [4], rarity: w)) { error in
-            XCTAssertEqual(error as? MetricError, .tokenOutsideVocabulary(metric: "vocab_rarity", id: 4, vocabularySize: 4))
+            XCTAssertEqual(error as? MetricError, .tokenOutsideVocabulary(metric: "vocabularyrarity", id: 4, vocabularySize: 4))
         }
     }
 

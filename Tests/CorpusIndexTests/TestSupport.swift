@@ -1,5 +1,6 @@
-// TestSupport.swift — shared helpers for the CorpusIndex tests: a per-test temporary directory,
-// a seeded generator (SplitMix64), hex/byte helpers for spelling out expected file bytes.
+// TestSupport.swift — shared helpers for the CorpusIndex tests: a per-test temporary directory and
+// hex/byte helpers for spelling out expected file bytes (the seeded generator is CorpusIndex's
+// `SplitMix64`).
 
 import Foundation
 import XCTest
@@ -56,17 +57,4 @@ func le64(_ value: Int64) -> [UInt8] {
 /// Little-endian bytes of a 4-byte integer.
 func le32(_ value: Int32) -> [UInt8] {
     (0..<4).map { UInt8(truncatingIfNeeded: UInt32(bitPattern: value) >> (8 * UInt32($0))) }
-}
-
-/// SplitMix64: a small seeded generator so random tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }

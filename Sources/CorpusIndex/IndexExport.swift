@@ -1,0 +1,74 @@
+// IndexExport.swift — `gradus export DIR --format deepspeed` (issue 3 item 8): a complete index
+// written as the files DeepSpeed's curriculum sampler and Megatron's trainer read:
+//
+//   <out>/<m>/<m>_{sample_to_metric, index_to_sample, index_to_metric,
+//                  index_to_sample_percentile_merged}.{bin,idx}   per metric, via DeepSpeedExport
+//   <out>/total_vocab_freq/total_vocab_freq_metric_value.{bin,idx}  the `counts` table, V entries
+//   <out>/tokens_text_document.{bin,idx}                          sample i = item i = document i
+//
+// Metric values are the index's exact Float64 values truncated toward zero (Python `int()`, as
+// DeepSpeed's metric functions do). Sample ids are the index's ids, so row ids in the metric files
+// name items of the token dataset.
+
+import Foundation
+
+/// Exporting a complete index to DeepSpeed/Megatron files.
+public enum IndexExport {
+    /// The token dataset's path prefix under the output directory.
+    public static let tokensPrefix = "tokens_text_document"
+    /// The accumulate metric holding the corpus token counts.
+    public static let vocabularyFrequencyMetric = "total_vocab_freq"
+
+    /// What `deepSpeed` wrote.
+    public struct Summary: Sendable {
+        /// One per metric of the index, in manifest order.
+        public var metrics: [DeepSpeedExport.Summary]
+        /// Samples written to the token dataset.
+        public var samples: Int
+        /// `<out>/tokens_text_document`.
+        public var tokensPrefix: String
+    }
+
+    /// Writes the DeepSpeed/Megatron files of the index at `indexPath` under `outputDirectory`.
+    /// - Throws: `IndexError.notComplete` for a `building` index (from `IndexReader`),
+    ///   `IndexError.invalidArgument` for a shard, `IndexedDatasetError.metricValueNotExportable`
+    ///   for a NaN or out-of-range value, and I/O errors.
+    /// - Complexity: O(samples + tokens); memory 24 bytes per sample for one metric at a time
+    ///   (values, truncated values and the sort), tokens streamed.
+    public static func deepSpeed(indexPath: String, outputDirectory: String) throws -> Summary {
+        let reader = try IndexReader(path: indexPath)
+        guard reader.manifest.kind != IndexKind.shard else {
+            throw IndexError.invalidArgument("\(indexPath) is a shard; merge the shards with `gradus merge` first, then export")
+        }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        var summaries: [DeepSpeedExport.Summary] = []
+        for metric in reader.metricNames {
+            let exact = try IndexFinisher.readValues(db: try reader.store.database(IndexFormat.metricDB(metric)),
+                                                     store: reader.store, count: reader.sampleCount)
+            let values = try DeepSpeedExport.truncatedForExport(metric: metric, values: exact)
+            summaries.append(try DeepSpeedExport.writeSingleValueMetric(name: metric, values: values,
+                                                                        outputDirectory: outputDirectory))
+        }
+        let counts = try reader.tokenCounts().enumerated().map { k, c in
+            guard let v = Int64(exactly: c) else { throw IndexError.corrupt("token \(k) has count \(c) above Int64.max") }
+            return v
+        }
+        try DeepSpeedExport.writeAccumulatedMetric(name: vocabularyFrequencyMetric, values: counts,
+                                                   outputDirectory: outputDirectory)
+        let prefix = outputDirectory + "/" + tokensPrefix
+        try writeTokens(reader, prefix: prefix)
+        return Summary(metrics: summaries, samples: reader.sampleCount, tokensPrefix: prefix)
+    }
+
+    /// Every sample as one item and one document of a Megatron token dataset, in id order.
+    private static func writeTokens(_ reader: IndexReader, prefix: String) throws {
+        let writer = try MegatronTokenDatasetWriter(prefix: prefix, vocabularySize: reader.manifest.tokenizer.vocabularySize)
+        let chunk = 4096
+        for start in stride(from: 0, to: reader.sampleCount, by: chunk) {
+            try reader.forEach(in: start..<min(reader.sampleCount, start + chunk), tokens: true) { _, tokens, _, _ in
+                try writer.addDocument(tokens)
+            }
+        }
+        try writer.finalize()
+    }
+}

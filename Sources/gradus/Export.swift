@@ -1,0 +1,41 @@
+// Export.swift — `gradus export`: write a complete index as DeepSpeed DataAnalyzer files and a
+// Megatron token dataset (issue 3 item 8; layout in docs/index-format.md, "Export").
+
+import ArgumentParser
+import CorpusIndex
+
+struct Export: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Export an index for DeepSpeed's curriculum sampler (metric index files) and Megatron (tokens).",
+        discussion: """
+        Writes, under --out: <m>/<m>_sample_to_metric, _index_to_sample, _index_to_metric and
+        _index_to_sample_percentile_merged (.bin/.idx) for each metric, with values truncated
+        toward zero as DeepSpeed's int(); total_vocab_freq/total_vocab_freq_metric_value; and
+        tokens_text_document.bin/.idx (sample i is item i).
+
+        Example:
+          gradus export runs/pile.idx --format deepspeed --out runs/pile-deepspeed
+        """
+    )
+
+    /// The export formats.
+    enum Format: String, ExpressibleByArgument, CaseIterable { case deepspeed }
+
+    @Argument(help: "A complete index directory.")
+    var index: String
+
+    @Option(help: "Output format: deepspeed.")
+    var format: Format
+
+    @Option(help: "Output directory.")
+    var out: String
+
+    func run() throws {
+        let start = ProgressLine()
+        let summary = try IndexExport.deepSpeed(indexPath: index, outputDirectory: out)
+        for m in summary.metrics {
+            writeStderr("\(m.metric): \(m.sampleCount) samples, \(m.distinctValueCount) distinct values (\(m.valueDType))\n")
+        }
+        writeStderr("exported \(summary.samples) samples in \(format1(start.elapsed)) s -> \(out)\n")
+    }
+}
