@@ -2,6 +2,8 @@
 // every key read is marked known, wrong types and missing required keys are recorded with their
 // path instead of thrown, and `finish()` records each unread key as unknown. The config parser
 // (CurriculumConfig+Parsing.swift) uses it so that one `validate()` reports every problem at once.
+// It is public so that other modules read their own parts of the same file (the trainer's
+// `gradus.model` / `gradus.train`, through `GradusBlockExtension`) with the same log and rules.
 
 /// One configuration problem: the key path (`data_efficiency.seed`) and what is wrong.
 public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
@@ -22,20 +24,24 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// Collects issues across all readers of one document.
-final class IssueLog {
-    var issues: [ConfigIssue] = []
-    func add(_ path: String, _ message: String) { issues.append(ConfigIssue(path: path, message: message)) }
+public final class IssueLog {
+    public private(set) var issues: [ConfigIssue] = []
+    public init() {}
+    /// Records `message` at the key path `path` (empty: the top level).
+    public func add(_ path: String, _ message: String) { issues.append(ConfigIssue(path: path, message: message)) }
 }
 
 /// Reads the members of one JSON object, tracking which keys were consumed.
-struct ObjectReader {
-    let path: String
+public struct ObjectReader {
+    /// The key path of this object (`gradus.train`).
+    public let path: String
     let members: [(key: String, value: JSONValue)]
-    let log: IssueLog
+    /// Where problems go.
+    public let log: IssueLog
     private var seen: Set<String> = []
 
     /// A reader for `value` at `path`; records an issue (and reads nothing) if it is not an object.
-    init(_ value: JSONValue?, path: String, log: IssueLog) {
+    public init(_ value: JSONValue?, path: String, log: IssueLog) {
         self.path = path
         self.log = log
         switch value {
@@ -47,23 +53,23 @@ struct ObjectReader {
         }
     }
 
-    var isPresent: Bool { !members.isEmpty }
+    public var isPresent: Bool { !members.isEmpty }
 
-    func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw value of `key` (marks it known).
-    mutating func raw(_ key: String) -> JSONValue? {
+    public mutating func raw(_ key: String) -> JSONValue? {
         seen.insert(key)
         return members.first { $0.key == key }?.value
     }
 
     /// Marks keys as known without reading them (accepted and ignored).
-    mutating func accept(_ keys: [String]) { seen.formUnion(keys) }
+    public mutating func accept(_ keys: [String]) { seen.formUnion(keys) }
 
     /// Keys of the object in document order.
-    var keys: [String] { members.map(\.key) }
+    public var keys: [String] { members.map(\.key) }
 
-    mutating func bool(_ key: String, default value: Bool) -> Bool {
+    public mutating func bool(_ key: String, default value: Bool) -> Bool {
         switch raw(key) {
         case nil: return value
         case .bool(let b)?: return b
@@ -72,7 +78,7 @@ struct ObjectReader {
     }
 
     /// An integer; `required` records a missing key.
-    mutating func int(_ key: String, required: Bool = false) -> Int? {
+    public mutating func int(_ key: String, required: Bool = false) -> Int? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -83,7 +89,7 @@ struct ObjectReader {
     }
 
     /// A number (integer or not) and whether it was written as an integer.
-    mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
+    public mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -94,7 +100,7 @@ struct ObjectReader {
         }
     }
 
-    mutating func string(_ key: String, required: Bool = false) -> String? {
+    public mutating func string(_ key: String, required: Bool = false) -> String? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -105,7 +111,7 @@ struct ObjectReader {
     }
 
     /// A string restricted to `allowed` values.
-    mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
+    public mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
         guard let s = string(key, required: required) else { return nil }
         guard allowed.contains(s) else {
             log.add(keyPath(key), "\"\(s)\" is not one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
@@ -115,7 +121,7 @@ struct ObjectReader {
     }
 
     /// An array of numbers.
-    mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
+    public mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -135,14 +141,38 @@ struct ObjectReader {
     }
 
     /// A nested object reader (empty when the key is absent; `required` records that).
-    mutating func object(_ key: String, required: Bool = false) -> ObjectReader {
+    public mutating func object(_ key: String, required: Bool = false) -> ObjectReader {
         let v = raw(key)
         if v == nil, required { log.add(keyPath(key), "required key is missing") }
         return ObjectReader(v, path: keyPath(key), log: log)
     }
 
+    /// Whether `key` is present in the object (does not mark it read).
+    public func has(_ key: String) -> Bool { members.contains { $0.key == key } }
+
+    /// Records `message` at `key` of this object (or at the object itself when `key` is nil).
+    public func issue(_ key: String?, _ message: String) { log.add(key.map(keyPath) ?? path, message) }
+
+    /// A non-negative integer that fits `UInt64` (seeds).
+    public mutating func uint64(_ key: String) -> UInt64? {
+        guard let i = int(key) else { return nil }
+        guard i >= 0 else { issue(key, "must be ≥ 0 (got \(i))"); return nil }
+        return UInt64(i)
+    }
+
+    /// A nested object read by `read` (e.g. another module's typed section), then checked for
+    /// unknown keys; nil when absent (recorded if `required`) or when `read` returns nil.
+    public mutating func section<T>(_ key: String, required: Bool = false, _ read: (inout ObjectReader) -> T?) -> T? {
+        let present = has(key)
+        var nested = object(key, required: required)
+        guard present else { return nil }
+        let value = read(&nested)
+        nested.finish()
+        return value
+    }
+
     /// Records every key that no accessor read as unknown.
-    func finish() {
+    public func finish() {
         for m in members where !seen.contains(m.key) { log.add(keyPath(m.key), "unknown key") }
     }
 }

@@ -3,6 +3,8 @@
 // unknown keys are errors naming their key path, types are checked, and every problem in the file
 // is reported at once (`ConfigError.issues`). DeepSpeed top-level keys outside Gradus's scope
 // (fp16, optimizer, zero_optimization, …) are accepted and listed in `ignoredDeepSpeedKeys`.
+// Keys of the `gradus` block owned by other modules (the trainer's `model` / `train`) are read by
+// a `GradusBlockExtension` inside the same pass.
 
 extension GradusConfig {
     /// DeepSpeed top-level keys that Gradus accepts and does not use.
@@ -16,8 +18,16 @@ extension GradusConfig {
     ]
 
     /// Parses and validates JSON text; throws `JSONSyntaxError` or a `ConfigError` listing every
-    /// problem.
+    /// problem. `gradus.model` / `gradus.train` are accepted unread (see `TrainerBlocksSkipped`).
     public static func parse(_ text: String) throws -> GradusConfig {
+        var skipped = TrainerBlocksSkipped()
+        return try parse(text, extension: &skipped)
+    }
+
+    /// Parses and validates the whole file, letting `ext` read its keys of the `gradus` block in
+    /// the same pass; throws `JSONSyntaxError` or one `ConfigError` listing every problem of the
+    /// file, the extension's included.
+    public static func parse(_ text: String, extension ext: inout some GradusBlockExtension) throws -> GradusConfig {
         let json = try JSONValue.parse(text)
         let log = IssueLog()
         var config = GradusConfig()
@@ -28,7 +38,7 @@ extension GradusConfig {
         config.dataEfficiency = parseDataEfficiency(top.object("data_efficiency"))
         let legacy = top.object("curriculum_learning")
         if legacy.isPresent { config.legacyCurriculum = parseLegacy(legacy) }
-        config.gradus = parseGradus(top.object("gradus"))
+        config.gradus = parseGradus(top.object("gradus"), extension: &ext)
         for i in config.dataEfficiency.dataSampling.curriculumLearning.metrics.indices {
             config.dataEfficiency.dataSampling.curriculumLearning.metrics[i].pacing.stepUnit = config.gradus.stepUnit
         }
@@ -36,6 +46,7 @@ extension GradusConfig {
         top.accept(ignoredTopLevelKeys)
         top.finish()
         config.collectProblems(into: log)
+        ext.crossCheck(config, log: log)
         if !log.issues.isEmpty { throw ConfigError(issues: log.issues) }
         return config
     }
@@ -177,15 +188,14 @@ extension GradusConfig {
         return LegacyCurriculumConfig(enabled: enabled, curriculumType: type, pacing: pacing)
     }
 
-    static func parseGradus(_ r: ObjectReader) -> GradusBlock {
+    static func parseGradus(_ r: ObjectReader, extension ext: inout some GradusBlockExtension) -> GradusBlock {
         var r = r
         var g = GradusBlock()
         g.index = r.string("index")
         var cur = r.object("curriculum")
         if let unit = cur.choice("step_unit", ["steps", "tokens"]) { g.stepUnit = PacingFunction.StepUnit(rawValue: unit)! }
         cur.finish()
-        g.model = r.raw("model")
-        g.train = r.raw("train")
+        ext.read(gradus: &r)
         r.finish()
         return g
     }

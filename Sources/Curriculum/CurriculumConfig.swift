@@ -124,9 +124,29 @@ public struct GradusBlock: Codable, Sendable, Equatable {
     public var stepUnit: PacingFunction.StepUnit = .steps
     /// `gradus.index`: default index directory (the command line's `--index` wins).
     public var index: String?
-    /// `gradus.model`, `gradus.train`: owned by the trainer; kept verbatim until it defines them.
-    public var model: JSONValue?
-    public var train: JSONValue?
+}
+
+/// Another module's keys inside the `gradus` block — the trainer's typed `model` and `train`
+/// sections — read in the same pass, with the same `IssueLog`, as the rest of the file, so that
+/// one parse reports every problem of the whole file at once (STYLE.md §8). `Curriculum` cannot
+/// import the trainer's types (DESIGN.md §2); the trainer passes an extension to
+/// `GradusConfig.parse(_:extension:)` instead.
+public protocol GradusBlockExtension {
+    /// Reads the keys of `gradus` this extension owns (`gradus.finish()` runs afterwards and
+    /// reports any key nobody read as unknown).
+    mutating func read(gradus: inout ObjectReader)
+    /// Records problems that involve the extension's keys and the rest of the file (e.g.
+    /// `train_batch_size` against `gradus.train.batch_size`); runs after everything was read.
+    func crossCheck(_ config: GradusConfig, log: IssueLog)
+}
+
+/// The extension `GradusConfig.parse(_:)` uses: `gradus.model` and `gradus.train` belong to the
+/// trainer and are accepted unread (commands that train parse through `Training.RunConfig`, which
+/// types and validates them).
+public struct TrainerBlocksSkipped: GradusBlockExtension {
+    public init() {}
+    public mutating func read(gradus: inout ObjectReader) { gradus.accept(["model", "train"]) }
+    public func crossCheck(_ config: GradusConfig, log: IssueLog) {}
 }
 
 /// A whole config file as Gradus reads it.

@@ -1,5 +1,5 @@
 // BatchSource.swift — where the trainer's batches come from, as a protocol so the loop does not
-// depend on the index or the curriculum (issue 5; the curriculum sampler conforms later). A source
+// depend on the index or the curriculum (issue 5; CurriculumBatchSource.swift wraps the sampler). A source
 // owns its position and randomness and round-trips them through an opaque state blob that the
 // checkpoint stores, so a resumed run sees exactly the batches the uninterrupted one would.
 // Two sources live here: synthetic random tokens (benchmarks, tests) and a fixed cycle of batches.
@@ -17,6 +17,25 @@ public protocol BatchSource: AnyObject {
     /// Continues from a blob `saveState()` produced.
     /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
     func restoreState(_ state: Data) throws
+    /// What the last `nextBatch()` was drawn under (curriculum step, difficulties), for the run
+    /// log; nil for sources without a curriculum.
+    var lastBatchInfo: BatchInfo? { get }
+}
+
+extension BatchSource {
+    public var lastBatchInfo: BatchInfo? { nil }
+}
+
+/// The curriculum context of one served batch.
+public struct BatchInfo: Codable, Equatable, Sendable {
+    /// The sampler's step (global batches drawn, 1 for the first; spec §2.4).
+    public var curriculumStep: Int
+    /// Each curriculum metric's difficulty by name.
+    public var difficulties: [String: Double]
+
+    public init(curriculumStep: Int, difficulties: [String: Double]) {
+        (self.curriculumStep, self.difficulties) = (curriculumStep, difficulties)
+    }
 }
 
 /// Uniformly random token rows from a seeded generator: inputs row[0..<T], targets row[1...T].

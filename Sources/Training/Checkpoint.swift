@@ -2,7 +2,7 @@
 // run needs to continue bit-identically.
 //
 // Layout (little-endian):
-//   "GRADUSCK" (8 bytes) · version UInt32 = 1 · header length UInt64 · header JSON
+//   "GRADUSCK" (8 bytes) · version UInt32 = 2 · header length UInt64 · header JSON
 //   · parameters P×Float32 · AdamW m P×Float32 · AdamW v P×Float32 · FNV-1a 64 of all prior bytes
 // The header holds the resolved config, the counters, the AdamW step, the trainer's RNG state and
 // the batch source's opaque state blob. Writes go to a temporary file in the same directory, are
@@ -18,7 +18,7 @@ import Glibc
 /// The JSON header of a checkpoint.
 public struct CheckpointHeader: Codable, Equatable, Sendable {
     /// The resolved config of the run.
-    public var config: GradusConfig
+    public var config: RunConfig
     /// Counters at the end of the last completed step.
     public var progress: TrainingProgress
     /// AdamW's bias-correction step.
@@ -34,7 +34,8 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
 /// A checkpoint in memory: header plus the three Float buffers.
 public struct Checkpoint: Sendable {
     public static let magic = Array("GRADUSCK".utf8)
-    public static let version: UInt32 = 1
+    /// 2: the header's config is the whole run config (`RunConfig`, curriculum included).
+    public static let version: UInt32 = 2
 
     public var header: CheckpointHeader
     public var parameters: [Float]

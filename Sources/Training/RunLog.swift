@@ -18,10 +18,22 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var tokensPerSecond: Double
     /// Wall-clock seconds since the trainer started (this process).
     public var elapsed: Double
+    /// Tokens of this step's batch (rows · T; shorter under a sequence curriculum).
+    public var stepTokens: Int? = nil
+    /// Rows of this step's batch (more than B under `seqlen_reshape`).
+    public var rows: Int? = nil
+    /// The curriculum sampler's step (ahead of `step` by the held-out skips); nil without curriculum.
+    public var curriculumStep: Int? = nil
+    /// Each curriculum metric's difficulty by name; nil without curriculum.
+    public var difficulty: [String: Double]? = nil
+    /// random-LTD reserved length r of this step, when random-LTD runs (written by the trainer
+    /// that applies it; absent otherwise).
+    public var randomLTD: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case step, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
         case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
+        case stepTokens = "step_tokens", rows, curriculumStep = "curriculum_step", difficulty, randomLTD = "random_ltd"
     }
 }
 

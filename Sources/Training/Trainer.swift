@@ -9,7 +9,7 @@ import Model
 /// Trains a `GPT` from a batch source.
 public final class Trainer {
     /// The resolved config of the run.
-    public let config: GradusConfig
+    public let config: RunConfig
     /// The model being trained.
     public let model: GPT
     /// The optimiser state.
@@ -32,11 +32,11 @@ public final class Trainer {
     ///     every evaluation sees the same data.
     ///   - log: where step and evaluation records go, or nil.
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
-    public init(config: GradusConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
+    public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
                 log: RunLog? = nil) throws {
         try config.validate()
         self.config = config
-        model = try GPT(config: config.model, maxBatch: config.train.batchSize, maxLength: config.sequenceLength)
+        model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength)
         model.initializeParameters(seed: config.train.seed)
         optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer)
         rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
@@ -49,7 +49,7 @@ public final class Trainer {
     /// - Parameter config: the run's config now; refused unless model, batch, seed, optimiser and
     ///   schedule equal the checkpoint's (the budget and intervals may change).
     /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, or the source's error.
-    public convenience init(resumingFrom path: String, config: GradusConfig, source: any BatchSource,
+    public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil) throws {
         let checkpoint = try Checkpoint.read(from: path)
         let saved = checkpoint.header.config
@@ -62,6 +62,9 @@ public final class Trainer {
         if saved.train.optimizer != config.train.optimizer || saved.train.lr != config.train.lr
             || saved.train.gradClip != config.train.gradClip {
             mismatches.append("optimiser or schedule differs")
+        }
+        if saved.file.dataEfficiency != config.file.dataEfficiency || saved.file.gradus != config.file.gradus {
+            mismatches.append("data_efficiency (curriculum or data routing) differs")
         }
         if !mismatches.isEmpty {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
@@ -82,6 +85,7 @@ public final class Trainer {
     public func step() throws -> StepRecord {
         let t0 = clock.now
         let batch = try source.nextBatch()
+        let info = source.lastBatchInfo
         let loss = try model.forward(batch)
         model.zeroGradients()
         model.backward()
@@ -100,7 +104,9 @@ public final class Trainer {
         let seconds = (clock.now - t0) / .seconds(1)
         let record = StepRecord(step: next.steps, tokens: next.tokens, layerTokens: next.layerTokens,
                                 loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
-                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds)
+                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
+                                stepTokens: tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,
+                                difficulty: info?.difficulties)
         try log?.append(record)
         return record
     }

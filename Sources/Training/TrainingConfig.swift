@@ -1,9 +1,13 @@
-// TrainingConfig.swift — the `gradus` block of a run config (issue 5 §4): `gradus.model` (the
-// `ModelConfig`) and `gradus.train` (batch, budget, optimiser, schedule, intervals, seed). Typed
-// `Codable`, unknown keys rejected with their path, one `problems()` listing everything wrong
-// (STYLE.md §8). Other top-level keys of the file are DeepSpeed's `data_efficiency` blocks, read by
-// the curriculum module, and are left alone here.
+// TrainingConfig.swift — the trainer's part of a run config (issue 5 §4): `gradus.train`
+// (`TrainingConfig`: batch, budget, optimiser, schedule, intervals, seed) and `RunConfig`, the
+// whole file as one run sees it — the curriculum module's `GradusConfig` (DeepSpeed keys,
+// `data_efficiency`, the `gradus` block) plus the typed `gradus.model` / `gradus.train`. Files are
+// read by one parser (`GradusConfig.parse` with the trainer's `GradusBlockExtension`,
+// RunConfig+Reading.swift): unknown keys rejected with their path, every problem at once
+// (STYLE.md §8). The `Codable` conformances here serve checkpoint headers and the saved resolved
+// config, not config files.
 
+import Curriculum
 import Foundation
 import Model
 
@@ -72,73 +76,92 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     }
 }
 
-/// The whole `gradus` block: model and training.
-public struct GradusConfig: Codable, Equatable, Sendable {
+/// One run's resolved configuration: the whole config file.
+public struct RunConfig: Codable, Equatable, Sendable {
+    /// `gradus.model`.
     public var model: ModelConfig
+    /// `gradus.train`.
     public var train: TrainingConfig
+    /// The rest of the file as the curriculum module reads it: batch keys, `data_efficiency`
+    /// (curriculum metrics, random-LTD), the legacy block, `gradus.curriculum` / `gradus.index`.
+    public var file: GradusConfig
 
-    public init(model: ModelConfig, train: TrainingConfig) {
-        (self.model, self.train) = (model, train)
+    /// A run without curriculum or data routing (`file` all defaults) unless `file` is given.
+    public init(model: ModelConfig, train: TrainingConfig, file: GradusConfig = GradusConfig()) {
+        (self.model, self.train, self.file) = (model, train, file)
     }
 
-    /// The sequence length batches will have.
+    /// The sequence length batches have before any sequence curriculum (T of the held-out split).
     public var sequenceLength: Int { train.sequenceLength ?? model.context }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case model, train }
+    /// The enabled curriculum metrics (empty: uniform shuffling).
+    public var curriculumMetrics: [CurriculumMetricConfig] { file.curriculumMetrics }
 
-    public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        self.init(model: try c.decode(ModelConfig.self, forKey: .model),
-                  train: try c.decode(TrainingConfig.self, forKey: .train))
+    /// The largest number of rows a training batch can have: B, or more under `seqlen_reshape`,
+    /// which cuts each row into several shorter ones (at its smallest difficulty).
+    public var maxBatchRows: Int {
+        guard SequenceCurriculum.kind(of: curriculumMetrics) == .reshape,
+              let m = curriculumMetrics.first(where: { $0.name == SequenceCurriculumKind.reshape.rawValue }) else {
+            return train.batchSize
+        }
+        let smallest = max(1, Int(m.pacing.minDifficulty.rounded(.down)))
+        return SequenceCurriculum.servedShape(batch: train.batchSize, sequenceLength: sequenceLength,
+                                              kind: .reshape, difficulty: smallest).rows
     }
 
-    /// Every problem of the model, schedule, optimiser and loop settings, all at once.
-    public func problems() -> [String] {
-        var out = model.problems().map { "model: " + $0 }
+    /// Every problem of the model, the loop settings and their agreement with the rest of the
+    /// file, each with its key path; empty when valid.
+    public func problems() -> [ConfigIssue] {
+        var out = model.problems().map { ConfigIssue(path: "gradus.model", message: $0) }
+        func add(_ key: String, _ message: String) { out.append(ConfigIssue(path: "gradus.train." + key, message: message)) }
         let t = train
-        if t.batchSize < 1 { out.append("train: batch_size must be >= 1 (got \(t.batchSize))") }
+        if t.batchSize < 1 { add("batch_size", "must be >= 1 (got \(t.batchSize))") }
         if let T = t.sequenceLength, T < 1 || T > model.context {
-            out.append("train: seq_length must be in 1...context (\(model.context)); got \(T)")
+            add("seq_length", "must be in 1...context (\(model.context)); got \(T)")
         }
-        if t.steps < 0 { out.append("train: steps must be >= 0 (got \(t.steps))") }
-        out += t.lr.problems().map { "train.lr: " + $0 }
-        out += t.optimizer.problems().map { "train.optimizer: " + $0 }
-        if !(t.gradClip >= 0) { out.append("train: grad_clip must be >= 0 (got \(t.gradClip))") }
-        if t.evalInterval < 0 { out.append("train: eval_interval must be >= 0") }
-        if t.evalBatches < 1 { out.append("train: eval_batches must be >= 1") }
-        if t.checkpointInterval < 0 { out.append("train: checkpoint_interval must be >= 0") }
+        if t.steps < 0 { add("steps", "must be >= 0 (got \(t.steps))") }
+        out += t.lr.problems().map { ConfigIssue(path: "gradus.train.lr", message: $0) }
+        out += t.optimizer.problems().map { ConfigIssue(path: "gradus.train.optimizer", message: $0) }
+        if !(t.gradClip >= 0) { add("grad_clip", "must be >= 0 (got \(t.gradClip))") }
+        if t.evalInterval < 0 { add("eval_interval", "must be >= 0") }
+        if t.evalBatches < 1 { add("eval_batches", "must be >= 1") }
+        if t.checkpointInterval < 0 { add("checkpoint_interval", "must be >= 0") }
         if !(t.validationFraction >= 0 && t.validationFraction < 1) {
-            out.append("train: validation_fraction must be in [0, 1) (got \(t.validationFraction))")
+            add("validation_fraction", "must be in [0, 1) (got \(t.validationFraction))")
+        }
+        return out + fileProblems()
+    }
+
+    /// Agreement of the DeepSpeed keys with the trainer: one process, no gradient accumulation,
+    /// so `train_batch_size` and the micro batch must equal `gradus.train.batch_size`; the legacy
+    /// curriculum block is preview-only; a sequence curriculum needs a difficulty of at least 1.
+    private func fileProblems() -> [ConfigIssue] {
+        var out: [ConfigIssue] = []
+        let b = train.batchSize
+        for (key, value) in [("train_batch_size", file.trainBatchSize), ("train_micro_batch_size_per_gpu", file.trainMicroBatchSizePerGPU)] {
+            if let value, value != b {
+                out.append(ConfigIssue(path: key, message: "is \(value) but gradus.train.batch_size is \(b); the trainer runs "
+                    + "one process without accumulation, so they must be equal"))
+            }
+        }
+        if let g = file.gradientAccumulationSteps, g != 1 {
+            out.append(ConfigIssue(path: "gradient_accumulation_steps", message: "must be 1 for gradus train (got \(g))"))
+        }
+        if file.legacyCurriculum?.enabled == true {
+            out.append(ConfigIssue(path: "curriculum_learning", message: "the legacy block is not trained on; use "
+                + "data_efficiency.data_sampling.curriculum_learning.curriculum_metrics.seqlen_truncate"))
+        }
+        for m in curriculumMetrics where SequenceCurriculumKind(rawValue: m.name) != nil && m.pacing.minDifficulty < 1 {
+            out.append(ConfigIssue(path: "data_efficiency.data_sampling.curriculum_learning.curriculum_metrics.\(m.name).min_difficulty",
+                                   message: "must be >= 1 (a sequence of \(m.pacing.minDifficulty) tokens has no target)"))
         }
         return out
     }
 
-    /// Throws `TrainingError.invalidConfig` listing every problem.
+    /// Throws a `ConfigError` listing every problem.
     public func validate() throws {
         let found = problems()
-        if !found.isEmpty { throw TrainingError.invalidConfig(found) }
-    }
-
-    /// Reads the `gradus` block of a run-config file (other top-level keys are ignored here).
-    /// - Throws: `TrainingError.invalidConfig` for unreadable JSON, a missing block, unknown keys
-    ///   or inconsistent values (all listed).
-    public static func load(path: String) throws -> GradusConfig {
-        let data: Data
-        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TrainingError.invalidConfig(["cannot read \(path): \(error.localizedDescription)"])
-        }
-        struct File: Decodable { let gradus: GradusConfig }
-        let config: GradusConfig
-        do { config = try JSONDecoder().decode(File.self, from: data).gradus } catch let error as ModelError {
-            throw TrainingError.invalidConfig(["\(path): \(error)"])
-        } catch let error as TrainingError {
-            throw error
-        } catch {
-            throw TrainingError.invalidConfig(["\(path): \(describe(error))"])
-        }
-        try config.validate()
-        return config
+        if !found.isEmpty { throw ConfigError(issues: found) }
     }
 }
 

@@ -7,6 +7,7 @@ import ArgumentParser
 import CorpusIndex
 import Curriculum
 import Foundation
+import Training
 
 struct Batches: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -68,7 +69,7 @@ struct Batches: ParsableCommand {
     }
 
     func run() throws {
-        let cfg = try GradusConfig.parse(try String(contentsOfFile: config, encoding: .utf8))
+        let cfg = try RunConfig.loadFile(path: config).file
         let geometry = try cfg.batchGeometry(world: world)
         let idx = try LMDBDifficultyIndex(path: index)
         var sampler = try CurriculumSampler(index: idx, config: cfg, globalBatchSize: geometry.globalBatchSize)

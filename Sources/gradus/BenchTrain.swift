@@ -44,7 +44,7 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild()
-        let run = try GradusConfig.load(path: config)
+        let run = try RunConfig.load(path: config)
         let counts = threads.map { [$0] } ?? Array(Set([1, availableCores])).sorted()
         for n in counts {
             BLAS.setThreads(n)
@@ -76,7 +76,7 @@ struct BenchTrain: ParsableCommand {
 
     /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up
     /// step (CPU time shows what the steps cost when the machine is shared and busy).
-    private func timeSteps(_ run: GradusConfig) throws -> (Double, Double) {
+    private func timeSteps(_ run: RunConfig) throws -> (Double, Double) {
         let source = SyntheticBatchSource(batchSize: run.train.batchSize, length: run.sequenceLength,
                                           vocab: run.model.vocab, seed: 1)
         let trainer = try Trainer(config: run, source: source)

@@ -1,12 +1,14 @@
 // Schedule.swift — `gradus schedule CONFIG --steps N`: preview every pacing function of a
 // DeepSpeed/Gradus config per step before committing compute (issue 4 item 5, spec §2, §9.1).
 // With --index, also the admitted pool per metric and in total, the coverage, and a warning when
-// the pool is smaller than one global batch (Curriculum.PoolPreview).
+// the pool is smaller than one global batch (Curriculum.PoolPreview). When the config has a
+// gradus.train block, also the learning rate of each step (Training.LearningRatePreview).
 
 import ArgumentParser
 import CorpusIndex
 import Curriculum
 import Foundation
+import Training
 
 struct Schedule: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -19,6 +21,8 @@ struct Schedule: ParsableCommand {
         difficulty admits (pool:<metric>), the samples all metrics admit together (pool, what the
         sampler draws from), and coverage, the expected passes over the pool so far. A warning
         goes to stderr when the pool is smaller than train_batch_size (DeepSpeed starvation).
+        When the config has gradus.model / gradus.train, lr is the learning rate gradus train uses
+        on batch s (its warmup/decay counters after s steps, tokens shortened by seqlen_truncate).
 
         Examples:
           gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100
@@ -51,8 +55,8 @@ struct Schedule: ParsableCommand {
     }
 
     func run() throws {
-        let text = try String(contentsOfFile: config, encoding: .utf8)
-        let parsed = try GradusConfig.parse(text)
+        let (parsed, run) = try RunConfig.loadFile(path: config)
+        var rates = run.map(LearningRatePreview.init)
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
         var pools = try index.map { path in
             try PoolPreview(index: try LMDBDifficultyIndex(path: path), metrics: parsed.curriculumMetrics,
@@ -62,7 +66,8 @@ struct Schedule: ParsableCommand {
         let first = preview.row(step: 0)
         if !json {
             let poolColumns = pools == nil ? [] : first.difficulties.prefix(parsed.curriculumMetrics.count).map { "pool:\($0.name)" } + ["pool", "coverage"]
-            out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"]) + poolColumns)
+            out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"])
+                + (rates == nil ? [] : ["lr"]) + poolColumns)
                 .joined(separator: "\t") + "\n")
         }
         let printed = Set(stride(from: 0, through: steps, by: every).map { $0 } + [steps])
@@ -70,9 +75,11 @@ struct Schedule: ParsableCommand {
         for s in 0...steps {
             let pool = s == 0 ? nil : try pools?.next()
             if let pool, pool.starved { starved.append(s) }
-            guard printed.contains(s) else { continue }
             let row = preview.row(step: s)
-            out.write((json ? jsonLine(row, pool) : textLine(row, pool, placeholders: pools == nil ? 0 : parsed.curriculumMetrics.count + 2)) + "\n")
+            let lr = s == 0 ? nil : rates?.next(difficulties: Dictionary(row.difficulties.map { ($0.name, $0.value) }) { a, _ in a })
+            guard printed.contains(s) else { continue }
+            out.write((json ? jsonLine(row, pool, lr: lr) : textLine(row, pool, lr: rates == nil ? nil : .some(lr),
+                                                                      placeholders: pools == nil ? 0 : parsed.curriculumMetrics.count + 2)) + "\n")
         }
         out.flush()
         if let s = starved.first, let pools {
@@ -82,11 +89,12 @@ struct Schedule: ParsableCommand {
         }
     }
 
-    private func jsonLine(_ row: PreviewRow, _ pool: PoolRow?) -> String {
+    private func jsonLine(_ row: PreviewRow, _ pool: PoolRow?, lr: Double?) -> String {
         var line = JSONLine()
         line.add("step", row.step)
         line.addRaw("difficulty", "{" + row.difficulties.map { "\(quote($0.name)):\($0.text)" }.joined(separator: ",") + "}")
         if let r = row.reservedLength { line.add("random_ltd", r) }
+        if let lr { line.add("lr", lr) }
         if let pool {
             let names = row.difficulties.prefix(pool.perMetric.count).map(\.name)
             line.addRaw("pool", "{" + zip(names, pool.perMetric).map { "\(quote($0)):\($1)" }.joined(separator: ",") + "}")
@@ -97,8 +105,10 @@ struct Schedule: ParsableCommand {
         return line.text
     }
 
-    private func textLine(_ row: PreviewRow, _ pool: PoolRow?, placeholders: Int) -> String {
+    /// `lr` is nil without a train block, .some(nil) at step 0 (no batch yet).
+    private func textLine(_ row: PreviewRow, _ pool: PoolRow?, lr: Double??, placeholders: Int) -> String {
         var cells = [String(row.step)] + row.difficulties.map(\.text) + (row.reservedLength.map { [String($0)] } ?? [])
+        if let lr { cells.append(lr.map { String(format: "%.6g", $0) } ?? "-") }
         if let pool {
             cells += pool.perMetric.map(String.init) + [String(pool.total) + (pool.starved ? "!" : ""),
                                                          String(format: "%.3f", pool.coverage)]

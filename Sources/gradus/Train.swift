@@ -1,7 +1,8 @@
 // Train.swift — `gradus train CONFIG --index DIR --out RUN`: trains the config's model on a
-// complete index with uniform shuffling and a held-out split chosen by sample-id hash (issue 5
-// §4). Curriculum batches replace the uniform source once the curriculum sampler lands; the
-// loop itself lives in `Training.Trainer`.
+// complete index (issue 5 §4): curriculum batches when the config enables curriculum metrics,
+// uniform shuffling otherwise; a held-out split chosen by sample-id hash. The config is read by
+// the one parser (`RunConfig.load`), the sources are built by `Training.TrainingData`, the loop
+// lives in `Training.Trainer`.
 
 import ArgumentParser
 import Corpus
@@ -13,20 +14,24 @@ import Training
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Train the config's model on an index (uniform shuffling; held-out split by sample id).",
+        abstract: "Train the config's model on an index (curriculum or uniform batches; held-out split by sample id).",
         discussion: """
-        Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step and per
-        evaluation) and RUN/checkpoint.bin (atomically replaced). --resume continues from the
-        checkpoint bit-identically (same config, same index, same thread count).
+        Batches come from the curriculum sampler when data_efficiency enables curriculum metrics
+        (seqlen_truncate / seqlen_reshape shorten the served rows), else from uniform shuffling.
+        Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
+        lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
+        RUN/checkpoint.bin (atomically replaced). --resume continues from the checkpoint
+        bit-identically (same config, same index, same thread count).
 
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --pack 256 --out runs/text.idx
           gradus train configs/small-text.json --index runs/text.idx --out runs/base
           gradus train configs/small-text.json --index runs/text.idx --out runs/base --resume --steps 4000
+          gradus train configs/gpt-cl.json --index runs/text.idx --out runs/cl
         """
     )
 
-    @Argument(help: "Run config (JSON with a gradus.model / gradus.train block).")
+    @Argument(help: "Run config (DeepSpeed-style JSON with a gradus.model / gradus.train block).")
     var config: String
 
     @Option(help: "Complete index directory (from gradus index).")
@@ -50,32 +55,28 @@ struct Train: ParsableCommand {
     }
 
     func run() throws {
-        var run = try GradusConfig.load(path: config)
+        var run = try RunConfig.load(path: config)
         if let steps { run.train.steps = steps }
         let n = threads ?? availableCores
         BLAS.setThreads(n)
         ModelThreads.count = n
-        let reader = try IndexReader(path: index)
-        try check(run, reader)
-        let (training, heldOut) = HeldOutSplit.split(count: reader.sampleCount, fraction: run.train.validationFraction)
-        let T = run.sequenceLength, B = run.train.batchSize, V = run.model.vocab
-        let source = try IndexBatchSource(reader: reader, ids: training, batchSize: B, length: T, vocab: V,
-                                          seed: run.train.seed, shuffle: true)
-        let validation = heldOut.isEmpty ? nil : try IndexBatchSource(
-            reader: reader, ids: heldOut, batchSize: B, length: T, vocab: V, seed: 0, shuffle: false)
+        let data = try TrainingData(index: index, config: run)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpoint = out + "/checkpoint.bin"
         if !resume && FileManager.default.fileExists(atPath: checkpoint) {
             throw TrainingError.invalidConfig(["\(out) already holds a checkpoint; pass --resume to continue it or choose another --out"])
         }
-        try writeResolved(run)
+        try run.resolvedJSON().write(to: URL(fileURLWithPath: out + "/config.json"))
         let log = try RunLog(path: out + "/log.jsonl")
         let trainer = resume
-            ? try Trainer(resumingFrom: checkpoint, config: run, source: source, heldOut: validation, log: log)
-            : try Trainer(config: run, source: source, heldOut: validation, log: log)
-        let entropy = try reader.unigramEntropy()
-        writeStderr("model: \(trainer.model.parameterCount) parameters; \(B)×\(T) tokens a step; "
-            + "\(training.count) training / \(heldOut.count) held-out samples; unigram entropy \(rounded(entropy)) nats\n")
+            ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log)
+            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log)
+        let entropy = try data.reader.unigramEntropy()
+        let (B, T) = (run.train.batchSize, run.sequenceLength)
+        let batches = data.usesCurriculum ? "curriculum batches (" + run.curriculumMetrics.map(\.name).joined(separator: ", ") + ")" : "uniform batches"
+        writeStderr("model: \(trainer.model.parameterCount) parameters; \(B)×\(T) tokens a step, \(batches); "
+            + "\(data.trainingCount) training / \(data.heldOutCount) held-out samples; unigram entropy \(rounded(entropy)) nats; "
+            + "resolved config in \(out)/config.json\n")
         try loop(trainer, checkpoint: checkpoint, entropy: entropy)
     }
 
@@ -106,28 +107,6 @@ struct Train: ParsableCommand {
         json.add("unigram_entropy", rounded(entropy))
         json.add("checkpoint", checkpoint)
         print(json.text)
-    }
-
-    /// Refuses an index the config cannot train on, saying why.
-    private func check(_ run: GradusConfig, _ reader: IndexReader) throws {
-        let m = reader.manifest
-        var problems: [String] = []
-        if m.tokenizer.vocabularySize > run.model.vocab {
-            problems.append("the index's vocabulary (\(m.tokenizer.vocabularySize), \(m.tokenizer.name)) exceeds the model's vocab (\(run.model.vocab))")
-        }
-        if let pack = m.pack, pack < run.sequenceLength {
-            problems.append("sequence length \(run.sequenceLength) exceeds the index's packed samples (\(pack + 1) tokens give \(pack) positions); "
-                + "lower seq_length/context or re-index with --pack \(run.sequenceLength)")
-        }
-        if reader.sampleCount == 0 { problems.append("the index holds no samples") }
-        if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
-    }
-
-    private func writeResolved(_ run: GradusConfig) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        struct File: Encodable { let gradus: GradusConfig }
-        try encoder.encode(File(gradus: run)).write(to: URL(fileURLWithPath: out + "/config.json"))
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1e4).rounded() / 1e4 }

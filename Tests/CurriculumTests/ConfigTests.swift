@@ -105,7 +105,6 @@ final class ConfigTests: XCTestCase {
         XCTAssertEqual(c.legacyCurriculum?.curriculumType, "seqlen")
         XCTAssertEqual(c.legacyCurriculum?.pacing?.value(at: 20000), 512)  // 0.5·1016 + 8 = 516 → 512
         XCTAssertEqual(c.gradus.stepUnit, .tokens)
-        XCTAssertEqual(c.gradus.model?["layers"], .int(6))
         XCTAssertEqual(try c.batchGeometry(world: 4).globalBatchSize, 24)
     }
 

@@ -40,7 +40,7 @@ final class OptimizerTests: XCTestCase {
     func test_trainer_adamWLossesMatchNumpyReference() throws {
         let f = try TrainingFixture.load()
         let a = f.adamw
-        let config = GradusConfig(model: f.config, train: TrainingConfig(
+        let config = RunConfig(model: f.config, train: TrainingConfig(
             batchSize: f.batch.B, sequenceLength: f.batch.T, steps: a.steps,
             lr: LearningRateSchedule(peak: a.lr, warmup: 0, total: 0, decay: .constant),
             optimizer: AdamWHyperparameters(beta1: a.beta1, beta2: a.beta2, epsilon: a.epsilon, weightDecay: a.weight_decay),
@@ -58,7 +58,7 @@ final class OptimizerTests: XCTestCase {
 
     /// The tiny model memorises one fixed batch: loss below 0.1 within a few hundred steps.
     func test_overfit_oneBatchLossBelowPointOne() throws {
-        let config = GradusConfig(
+        let config = RunConfig(
             model: ModelConfig(layers: 2, dModel: 32, heads: 4, context: 16, vocab: 32),
             train: TrainingConfig(batchSize: 4, seed: 3, steps: 300,
                                   lr: LearningRateSchedule(peak: 1e-2, warmup: 10, total: 0, decay: .constant),

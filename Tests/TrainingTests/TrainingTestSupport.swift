@@ -15,8 +15,8 @@ func temporaryDirectory(_ test: XCTestCase) throws -> String {
 }
 
 /// A small model and loop: 2 blocks, d_model 16, 4 heads, context 12, vocab 24, batch 3.
-func tinyConfig(steps: Int = 8, lr: LearningRateSchedule? = nil) -> GradusConfig {
-    GradusConfig(
+func tinyConfig(steps: Int = 8, lr: LearningRateSchedule? = nil) -> RunConfig {
+    RunConfig(
         model: ModelConfig(layers: 2, dModel: 16, heads: 4, context: 12, vocab: 24),
         train: TrainingConfig(batchSize: 3, seed: 42, steps: steps,
                               lr: lr ?? LearningRateSchedule(peak: 1e-2, min: 1e-3, warmup: 2, total: steps)))

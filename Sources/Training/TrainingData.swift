@@ -1,0 +1,68 @@
+// TrainingData.swift — the batch sources of one run on a complete index (issue 5 §4): the
+// held-out split by sample-id hash (`HeldOutSplit`), evaluated at the full sequence length in
+// id order; training batches from the curriculum sampler when the config enables curriculum
+// metrics (`CurriculumBatchSource`, the held-out ids skipped), otherwise uniform shuffling of the
+// training ids (`IndexBatchSource`). Refuses, with every reason at once, an index the config
+// cannot train on.
+
+import CorpusIndex
+import Curriculum
+import Foundation
+
+/// The training and held-out sources of a run.
+public struct TrainingData {
+    /// The opened index.
+    public let reader: IndexReader
+    /// Training batches (curriculum or uniform).
+    public let training: any BatchSource
+    /// Held-out batches at full length, or nil when the split is empty.
+    public let heldOut: (any BatchSource)?
+    /// Samples in the training split and in the held-out split.
+    public let trainingCount: Int, heldOutCount: Int
+    /// Whether training batches come from the curriculum sampler.
+    public let usesCurriculum: Bool
+
+    /// Opens the index at `path` and builds both sources.
+    /// - Throws: `IndexError` for a missing or incomplete index, `TrainingError.invalidConfig`
+    ///   listing every way config and index disagree, `CurriculumError` when the curriculum's
+    ///   metrics are not in the index.
+    public init(index path: String, config: RunConfig) throws {
+        usesCurriculum = !config.curriculumMetrics.isEmpty
+        let curriculumIndex = usesCurriculum ? try LMDBDifficultyIndex(path: path) : nil
+        let reader = try curriculumIndex?.reader ?? IndexReader(path: path)
+        let problems = Self.problems(config, reader)
+        if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
+        self.reader = reader
+        let (B, T, V) = (config.train.batchSize, config.sequenceLength, config.model.vocab)
+        let (trainingIDs, heldOutIDs) = HeldOutSplit.split(count: reader.sampleCount, fraction: config.train.validationFraction)
+        (trainingCount, heldOutCount) = (trainingIDs.count, heldOutIDs.count)
+        if let curriculumIndex {
+            training = try CurriculumBatchSource(index: curriculumIndex, config: config)
+        } else {
+            training = try IndexBatchSource(reader: reader, ids: trainingIDs, batchSize: B, length: T, vocab: V,
+                                            seed: config.train.seed, shuffle: true)
+        }
+        heldOut = heldOutIDs.isEmpty ? nil : try IndexBatchSource(
+            reader: reader, ids: heldOutIDs, batchSize: B, length: T, vocab: V, seed: 0, shuffle: false)
+    }
+
+    /// Every reason `config` cannot train on the index of `reader`.
+    public static func problems(_ config: RunConfig, _ reader: IndexReader) -> [String] {
+        let m = reader.manifest
+        let T = config.sequenceLength
+        var out: [String] = []
+        if m.tokenizer.vocabularySize > config.model.vocab {
+            out.append("the index's vocabulary (\(m.tokenizer.vocabularySize), \(m.tokenizer.name)) exceeds the model's vocab (\(config.model.vocab))")
+        }
+        if let pack = m.pack, pack < T {
+            out.append("sequence length \(T) exceeds the index's packed samples (\(pack + 1) tokens give \(pack) positions); "
+                + "lower seq_length/context or re-index with --pack \(T)")
+        }
+        if reader.sampleCount == 0 { out.append("the index holds no samples") }
+        let missing = config.curriculumMetrics.filter { $0.clusteringType == .scheduleBased && !reader.metricNames.contains($0.name) }
+        for metric in missing {
+            out.append("curriculum metric \(metric.name) is not in the index (it has: \(reader.metricNames.joined(separator: ", ")))")
+        }
+        return out
+    }
+}
