@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Curriculum", targets: ["Curriculum"]),
         .library(name: "Model", targets: ["Model"]),
         .library(name: "Training", targets: ["Training"]),
+        .library(name: "Experiments", targets: ["Experiments"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -41,11 +42,14 @@ let package = Package(
         .target(name: "Model", dependencies: ["Linalg"]),
         .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum"]),
 
+        // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg"]),
+
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -57,6 +61,7 @@ let package = Package(
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],

@@ -1,0 +1,24 @@
+// ExperimentError.swift — errors of the `Experiments` module (issue 7): a bad matrix file, a run
+// directory that does not belong to this matrix, unreadable results. Each message says what to do
+// (STYLE.md §6: library code throws, never exits).
+
+/// Why an experiment, a matrix file or a report was refused.
+public enum ExperimentError: Error, Equatable, CustomStringConvertible {
+    /// The matrix file is inconsistent; every problem is listed with its key path.
+    case invalidMatrix([String])
+    /// The output directory holds another matrix's runs, or runs without `--resume`.
+    case outputInUse(path: String, reason: String)
+    /// `results.jsonl` (or a run's `result.json`) cannot be read.
+    case invalidResults(path: String, reason: String)
+    /// A file could not be read or written.
+    case io(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .invalidMatrix(let p): return "invalid experiment matrix: " + p.joined(separator: "; ")
+        case .outputInUse(let path, let reason): return "\(path): \(reason)"
+        case .invalidResults(let path, let reason): return "cannot read results \(path): \(reason)"
+        case .io(let path, let reason): return "cannot access \(path): \(reason)"
+        }
+    }
+}

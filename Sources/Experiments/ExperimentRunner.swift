@@ -1,0 +1,124 @@
+// ExperimentRunner.swift — `gradus experiment` (issue 7 §1–2): every (variant, seed) of the
+// matrix in OUT/runs/VARIANT-seedSEED, N at a time, then OUT/results.jsonl in matrix order and
+// the report. OUT/matrix.json records the matrix; `--resume` refuses an OUT made by another
+// matrix, skips finished runs and resumes interrupted ones from their checkpoints.
+
+import Foundation
+import Linalg
+import Model
+
+/// Runs a matrix into an output directory. (`@unchecked Sendable`: immutable after init; the
+/// matrix holds Foundation JSON values, which are read-only here.)
+public struct ExperimentRunner: @unchecked Sendable {
+    public let matrix: ExperimentMatrix
+    public let indexPath: String
+    public let outputPath: String
+    /// Runs trained at the same time; each gets `threads / jobs` threads.
+    public let jobs: Int
+    public let threads: Int
+    public let resume: Bool
+
+    /// - Precondition: jobs ≥ 1, threads ≥ 1.
+    public init(matrix: ExperimentMatrix, indexPath: String, outputPath: String, jobs: Int = 1, threads: Int, resume: Bool) {
+        precondition(jobs >= 1 && threads >= 1, "jobs and threads must be >= 1")
+        (self.matrix, self.indexPath, self.outputPath) = (matrix, indexPath, outputPath)
+        (self.jobs, self.threads, self.resume) = (jobs, threads, resume)
+    }
+
+    /// The run directory of (variant, seed).
+    public func runDirectory(_ variant: ExperimentVariant, _ seed: UInt64) -> String {
+        "\(outputPath)/runs/\(variant.name)-seed\(seed)"
+    }
+
+    /// Trains every run (skipping finished ones), writes results.jsonl and returns the results in
+    /// matrix order.
+    /// - Parameter log: progress lines (called from worker threads, serialised by a lock).
+    /// - Throws: `ExperimentError.outputInUse` for a foreign or un-resumed OUT; the first run's error.
+    public func run(log: @escaping @Sendable (String) -> Void = { _ in }) throws -> [RunResult] {
+        try prepareOutput()
+        let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
+        let perRun = max(1, threads / jobs)
+        BLAS.setThreads(perRun)
+        ModelThreads.count = perRun
+        let box = ResultBox(count: tasks.count)
+        DispatchQueue.concurrentPerform(iterations: min(jobs, tasks.count)) { _ in
+            while let i = box.claim() {
+                let (variant, seed) = tasks[i]
+                let executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
+                                           directory: runDirectory(variant, seed), indexPath: indexPath)
+                do {
+                    let result = try executor.run(log: { line in box.locked { log(line) } })
+                    box.store(i, .success(result))
+                } catch {
+                    box.store(i, .failure(error))
+                }
+            }
+        }
+        let results = try box.results()
+        var lines = Data()
+        for r in results { lines.append(try r.jsonLine()); lines.append(0x0A) }
+        try writeAtomically(lines, to: outputPath + "/results.jsonl")
+        return results
+    }
+
+    /// Creates OUT and records the matrix, or checks that OUT belongs to this matrix (`--resume`).
+    private func prepareOutput() throws {
+        let fm = FileManager.default
+        let recordedPath = outputPath + "/matrix.json"
+        let text = try JSONMerge.text(matrix.recorded())
+        if fm.fileExists(atPath: recordedPath) {
+            guard resume else {
+                throw ExperimentError.outputInUse(path: outputPath, reason: "already holds an experiment; pass --resume to continue it or choose another --out")
+            }
+            let old = try JSONMerge.parse(try readFile(recordedPath), path: recordedPath)
+            guard try JSONMerge.text(old) == text else {
+                throw ExperimentError.outputInUse(path: outputPath, reason: "holds runs of a different matrix (base, variants, seeds, budget or validation changed); choose another --out")
+            }
+            return
+        }
+        if fm.fileExists(atPath: outputPath + "/runs") {
+            throw ExperimentError.outputInUse(path: outputPath, reason: "holds runs but no matrix.json; choose another --out")
+        }
+        do { try fm.createDirectory(atPath: outputPath + "/runs", withIntermediateDirectories: true) } catch {
+            throw ExperimentError.io(path: outputPath, reason: error.localizedDescription)
+        }
+        try writeAtomically(text, to: recordedPath)
+    }
+}
+
+/// The shared work queue and results of the worker threads.
+private final class ResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next = 0
+    private var slots: [Result<RunResult, any Error>?]
+
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+
+    /// The next task index, or nil when all are claimed or one has failed (stop early).
+    func claim() -> Int? {
+        locked {
+            guard next < slots.count, !slots.contains(where: { if case .failure = $0 { return true }; return false }) else { return nil }
+            defer { next += 1 }
+            return next
+        }
+    }
+
+    func store(_ i: Int, _ r: Result<RunResult, any Error>) { locked { slots[i] = r } }
+
+    func locked<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
+
+    /// All results in order, or the first error.
+    func results() throws -> [RunResult] {
+        try locked {
+            for case .failure(let error)? in slots { throw error }
+            return try slots.map { slot in
+                guard let slot else { throw ExperimentError.io(path: "runs", reason: "a run did not finish") }
+                return try slot.get()
+            }
+        }
+    }
+}

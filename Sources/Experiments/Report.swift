@@ -1,0 +1,109 @@
+// Report.swift — report.md and its plots (issue 7 §2–3) from results.jsonl alone, so
+// `gradus report DIR` regenerates everything without retraining: the table and verdicts
+// (`ReportTable`), validation loss vs tokens and vs wall-clock (mean curve, seed range as a
+// band), and the schedules vs tokens (LR, sequence length, difficulty per metric, random-LTD r),
+// each as SVG and PNG under DIR/plots.
+
+import Foundation
+
+/// Writes the report of an experiment directory.
+public enum Report {
+    /// Reads DIR/results.jsonl (and DIR/matrix.json for the baseline and budget, when present),
+    /// writes DIR/report.md and DIR/plots/*, and returns the report's path.
+    /// - Throws: `ExperimentError.invalidResults` / `.io`.
+    @discardableResult
+    public static func generate(directory: String) throws -> String {
+        let results = try RunResult.readLines(path: directory + "/results.jsonl")
+        guard let first = results.first else {
+            throw ExperimentError.invalidResults(path: directory + "/results.jsonl", reason: "no runs")
+        }
+        var baseline = first.variant, budget = "not recorded"
+        let matrixPath = directory + "/matrix.json"
+        if FileManager.default.fileExists(atPath: matrixPath),
+           let m = try JSONMerge.parse(try readFile(matrixPath), path: matrixPath) as? [String: Any] {
+            baseline = m["baseline"] as? String ?? baseline
+            let b = m["budget"] as? [String: Any]
+            if let t = b?["tokens"] as? NSNumber { budget = ExperimentBudget.tokens(t.intValue).text }
+            if let s = b?["seconds"] as? NSNumber { budget = ExperimentBudget.seconds(s.doubleValue).text }
+        }
+        let table = try ReportTable(results: results, baseline: baseline)
+        let plots = try writePlots(results: results, table: table, directory: directory + "/plots")
+        let text = markdown(table: table, results: results, budget: budget, plots: plots)
+        let path = directory + "/report.md"
+        try writeAtomically(Data(text.utf8), to: path)
+        return path
+    }
+
+    /// The report's markdown.
+    static func markdown(table: ReportTable, results: [RunResult], budget: String, plots: [(String, String)]) -> String {
+        let seeds = Set(results.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
+        var s = "# Data-efficiency experiment\n\n"
+        s += "Budget per run: \(budget). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
+        s += "Target (tokens-to-target): the baseline's mean final validation loss, \(String(format: "%.4f", table.rows.first { $0.name == table.baseline }?.comparison.target ?? .nan)).\n\n"
+        s += table.markdown() + "\n"
+        s += "Final loss: mean ± sample standard deviation over seeds, and the seed range. Tokens- and wall-to-target: "
+        s += "where the variant's mean validation curve (seeds averaged at equal tokens) first reaches the target, "
+        s += "linearly interpolated between evaluations; savings = baseline / variant. Wall-clock is training time only "
+        s += "(evaluations excluded). FLOPs: matmuls, forward + backward.\n\n## Verdicts\n\n"
+        for row in table.rows { s += "- **\(row.name)**: \(table.verdict(row))\n" }
+        s += "\n## Plots\n\n"
+        for (title, name) in plots { s += "### \(title)\n\n![\(title)](plots/\(name).svg)\n\n[PNG](plots/\(name).png)\n\n" }
+        s += "Colours follow the legend order: " + table.rows.enumerated().map { i, r in
+            let c = Plot.color(i)
+            return "\(r.name) = rgb(\(c.r), \(c.g), \(c.b))"
+        }.joined(separator: ", ") + ". Bands: the lowest and highest seed.\n\n"
+        s += "Regenerate with `gradus report DIR`; protocol and limits: docs/evaluation.md.\n"
+        return s
+    }
+
+    /// Writes every plot as SVG and PNG; returns (title, file stem) pairs.
+    static func writePlots(results: [RunResult], table: ReportTable, directory: String) throws -> [(String, String)] {
+        do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
+            throw ExperimentError.io(path: directory, reason: error.localizedDescription)
+        }
+        var plots: [(String, String, Plot)] = []
+        let byTokens = table.rows.map { r in
+            PlotSeries(name: r.name, x: r.meanCurve.points.map(\.tokens), y: r.meanCurve.points.map(\.loss),
+                       band: (r.meanCurve.lower, r.meanCurve.upper))
+        }
+        plots.append(("Validation loss vs tokens", "val-loss-vs-tokens",
+                      Plot(title: "Validation loss vs tokens", xLabel: "training tokens", yLabel: "validation loss", series: byTokens)))
+        let byWall = table.rows.map { r in
+            PlotSeries(name: r.name, x: r.meanCurve.points.map(\.wall), y: r.meanCurve.points.map(\.loss),
+                       band: (r.meanCurve.lower, r.meanCurve.upper))
+        }
+        plots.append(("Validation loss vs wall-clock", "val-loss-vs-wall",
+                      Plot(title: "Validation loss vs wall-clock", xLabel: "training wall-clock (s)", yLabel: "validation loss", series: byWall)))
+        plots += schedulePlots(results: results, order: table.rows.map(\.name))
+        for (_, name, plot) in plots {
+            try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")
+            try writeAtomically(PNGWriter.render(plot), to: "\(directory)/\(name).png")
+        }
+        return plots.map { ($0.0, $0.1) }
+    }
+
+    /// LR, sequence length, each metric's difficulty and r vs tokens, from each variant's first run.
+    static func schedulePlots(results: [RunResult], order: [String]) -> [(String, String, Plot)] {
+        let firsts = order.compactMap { v in results.first { $0.variant == v } }
+        func plot(_ title: String, _ stem: String, _ y: String, _ pick: (SchedulePoint) -> Double?) -> (String, String, Plot)? {
+            let series: [PlotSeries] = firsts.compactMap { r in
+                let pts = r.schedule.compactMap { p in pick(p).map { (p.tokens, $0) } }
+                return pts.isEmpty ? nil : PlotSeries(name: r.variant, x: pts.map(\.0), y: pts.map(\.1))
+            }
+            return series.isEmpty ? nil : (title, stem, Plot(title: title, xLabel: "training tokens", yLabel: y, series: series))
+        }
+        var out: [(String, String, Plot)?] = [
+            plot("Schedule: learning rate", "schedule-lr", "learning rate") { $0.lr },
+            plot("Schedule: sequence length of the batch", "schedule-seqlen", "tokens per row") { Double($0.seqLength) },
+        ]
+        let metrics = Set(firsts.flatMap { $0.schedule.flatMap { $0.difficulties.keys } }).sorted()
+        for m in metrics {
+            let stem = "schedule-difficulty-" + String(m.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            out.append(plot("Schedule: difficulty of \(m) (prescribed by the config)", stem, "difficulty") { $0.difficulties[m] })
+        }
+        out.append(plot("Schedule: random-LTD reserved length r (prescribed by the config)", "schedule-r", "r (tokens kept)") {
+            $0.reservedLength.map(Double.init)
+        })
+        return out.compactMap { $0 }
+    }
+}

@@ -1,0 +1,120 @@
+// RunResult.swift — one line of `results.jsonl` (issue 7 §2): what a finished (variant, seed) run
+// spent and reached — final validation loss, tokens, layer-tokens, FLOPs, training wall-clock, the
+// validation curve as [tokens, wall, loss] points and the schedules actually in force (LR,
+// sequence length) next to the ones the config prescribes (difficulty per metric, random-LTD r).
+
+import Foundation
+
+/// A point of a validation curve.
+public struct CurvePoint: Codable, Equatable, Sendable {
+    /// Training tokens consumed when the evaluation ran.
+    public var tokens: Double
+    /// Training wall-clock seconds (evaluations excluded) when the evaluation ran.
+    public var wall: Double
+    /// Mean held-out loss.
+    public var loss: Double
+
+    public init(tokens: Double, wall: Double, loss: Double) {
+        (self.tokens, self.wall, self.loss) = (tokens, wall, loss)
+    }
+
+    /// Encoded as `[tokens, wall, loss]`.
+    public init(from decoder: any Decoder) throws {
+        var c = try decoder.unkeyedContainer()
+        (tokens, wall, loss) = (try c.decode(Double.self), try c.decode(Double.self), try c.decode(Double.self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.unkeyedContainer()
+        try c.encode(tokens)
+        try c.encode(wall)
+        try c.encode(loss)
+    }
+}
+
+/// One sample of the schedules at a training step.
+public struct SchedulePoint: Codable, Equatable, Sendable {
+    public var tokens: Double
+    /// Learning rate used by the step.
+    public var lr: Double
+    /// Sequence length of the step's batch (the seqlen curriculum's effect, once applied).
+    public var seqLength: Int
+    /// Difficulty per curriculum metric prescribed by the config at this step.
+    public var difficulties: [String: Double]
+    /// Random-LTD reserved length r prescribed by the config, when random-LTD is enabled.
+    public var reservedLength: Int?
+    /// True when r came from the trainer (random-LTD applied at this step), not the config.
+    public var appliedRandomLTD = false
+
+    enum CodingKeys: String, CodingKey {
+        case tokens, lr, seqLength = "seq_length", difficulties, reservedLength = "r", appliedRandomLTD = "r_applied"
+    }
+}
+
+/// A finished run, as written to `RUN/result.json` and one line of `results.jsonl`.
+public struct RunResult: Codable, Equatable, Sendable {
+    public var variant: String
+    public var seed: UInt64
+    public var finalValidationLoss: Double
+    public var steps: Int
+    public var tokens: Int
+    /// Σ over layers of tokens processed (DeepSpeed's `consumed_layer_tokens`).
+    public var layerTokens: Int
+    /// Matmul FLOPs of training, forward + backward (`FLOPCount`).
+    public var flops: Double
+    /// Training wall-clock seconds, evaluations excluded, summed over resumed segments.
+    public var wallSeconds: Double
+    public var curve: [CurvePoint]
+    public var schedule: [SchedulePoint]
+    /// What the trainer actually applied: "uniform" or "curriculum" sampling; random-LTD on/off.
+    public var sampler: String
+    public var randomLTDApplied: Bool
+    /// What the config asked for (so the report can flag a config the trainer did not apply).
+    public var curriculumRequested: Bool
+    public var randomLTDRequested: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case variant, seed, finalValidationLoss = "final_val_loss", steps, tokens, layerTokens = "layer_tokens"
+        case flops, wallSeconds = "wall_seconds", curve, schedule, sampler, randomLTDApplied = "random_ltd_applied"
+        case curriculumRequested = "curriculum_requested", randomLTDRequested = "random_ltd_requested"
+    }
+
+    /// One compact JSON line (no newline).
+    public func jsonLine() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return try encoder.encode(self)
+    }
+
+    /// Reads `results.jsonl`.
+    /// - Throws: `ExperimentError.invalidResults` naming the line that does not parse.
+    public static func readLines(path: String) throws -> [RunResult] {
+        let data = try readFile(path)
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        return try lines.enumerated().map { i, line in
+            do { return try JSONDecoder().decode(RunResult.self, from: Data(line)) } catch {
+                throw ExperimentError.invalidResults(path: path, reason: "line \(i + 1): \(error)")
+            }
+        }
+    }
+}
+
+/// Training FLOPs (matmuls only, forward + backward = 3 × forward), the formula of
+/// `gradus bench train` (docs/training.md) extended to layers that see fewer tokens.
+public enum FLOPCount {
+    /// FLOPs of one training step.
+    /// - Parameters:
+    ///   - rows: B; `length`: T of the batch; `layerTokens`: Σ over layers of the tokens each
+    ///     layer processed in this step (dense: L·B·T; with random-LTD fewer).
+    ///   - dModel: C; `vocab`: V.
+    /// Each layer at effective length t = layerTokens / (L·B) costs 2·B·t·12·C² for its linear
+    /// maps and 4·B·t²·C for attention; the LM head costs 2·B·T·V·C. Exact for dense steps; with
+    /// random-LTD the attention term uses the layer-average length (an estimate).
+    public static func step(rows: Int, length: Int, layers: Int, dModel: Int, vocab: Int, layerTokens: Int) -> Double {
+        let (B, T, L, C, V) = (Double(rows), Double(length), Double(layers), Double(dModel), Double(vocab))
+        let lt = Double(layerTokens)
+        let t = L > 0 && B > 0 ? lt / (L * B) : 0
+        let forward = 2 * lt * 12 * C * C + 4 * L * B * t * t * C + 2 * B * T * V * C
+        return 3 * forward
+    }
+}

@@ -1,0 +1,65 @@
+// Experiment.swift — `gradus experiment MATRIX --index DIR --out DIR [--jobs N] [--resume]`
+// (issue 7): runs every (variant, seed) of a matrix file at its equal budget on one index with a
+// fixed held-out split, writes OUT/results.jsonl and OUT/report.md with its plots. The work is
+// `Experiments.ExperimentRunner` and `Experiments.Report`; this file only handles arguments.
+
+import ArgumentParser
+import Corpus
+import Experiments
+import Foundation
+
+struct Experiment: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a variants × seeds matrix at an equal budget and write results.jsonl, report.md and plots.",
+        discussion: """
+        Each run trains in OUT/runs/VARIANT-seedSEED (config.json, log.jsonl, checkpoint.bin at
+        every evaluation, result.json when finished). --resume skips finished runs and resumes
+        interrupted ones from their checkpoints; it refuses an OUT made by a different matrix.
+        Matrix format and the statistics: docs/evaluation.md.
+
+        Examples:
+          gradus experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
+          gradus experiment configs/ablation.json --index runs/text.idx --out runs/ablation --jobs 2
+          gradus experiment configs/ablation.json --index runs/text.idx --out runs/ablation --resume
+        """
+    )
+
+    @Argument(help: "Matrix file (JSON): base config, variants, seeds, budget, evaluation, validation.")
+    var matrix: String
+
+    @Option(help: "Complete index directory (from gradus index).")
+    var index: String
+
+    @Option(help: "Output directory (created if missing).")
+    var out: String
+
+    @Option(help: "Runs trained at the same time (threads are divided between them).")
+    var jobs = 1
+
+    @Option(help: "Threads in total for BLAS and the model's loops (default: all cores).")
+    var threads: Int?
+
+    @Flag(help: "Continue an interrupted experiment in OUT.")
+    var resume = false
+
+    func validate() throws {
+        if jobs < 1 { throw ValidationError("--jobs must be >= 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
+    }
+
+    func run() throws {
+        let parsed = try ExperimentMatrix.load(path: matrix)
+        let runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
+                                      threads: threads ?? availableCores, resume: resume)
+        let runs = parsed.variants.count * parsed.seeds.count
+        writeStderr("experiment: \(parsed.variants.count) variants × \(parsed.seeds.count) seeds = \(runs) runs, "
+            + "budget \(parsed.budget.text) each, \(jobs) at a time\n")
+        _ = try runner.run(log: { writeStderr($0 + "\n") })
+        let report = try Report.generate(directory: out)
+        var json = JSONLine()
+        json.add("runs", runs)
+        json.add("results", out + "/results.jsonl")
+        json.add("report", report)
+        print(json.text)
+    }
+}

@@ -1,0 +1,52 @@
+// ImageTests.swift — the hand-written image writers: CRC-32 and Adler-32 against published
+// values, a PNG decoded back (signature, IHDR, every chunk's CRC, the stored deflate blocks, the
+// Adler-32 and the pixels), multi-block zlib streams, SVG well-formedness, and round ticks.
+
+import Foundation
+import XCTest
+@testable import Experiments
+
+final class ImageTests: XCTestCase {
+    func test_checksums_matchPublishedValues() {
+        XCTAssertEqual(PNGWriter.crc32(Array("IEND".utf8)), 0xAE42_6082)              // every PNG's IEND CRC
+        XCTAssertEqual(PNGWriter.crc32(Array("123456789".utf8)), 0xCBF4_3926)         // the CRC-32 check value
+        XCTAssertEqual(PNGWriter.adler32(Array("Wikipedia".utf8)), 0x11E6_0398)       // RFC 1950 example in common use
+        XCTAssertEqual(PNGWriter.adler32([]), 1)
+    }
+
+    /// A 3×2 image with known pixels decodes back to exactly those pixels.
+    func test_png_decodesBackToThePixels() throws {
+        var image = PixelBuffer(width: 3, height: 2)
+        image.blend(1, 0, (10, 20, 30))
+        image.blend(2, 1, (200, 0, 0), alpha: 0.5)   // 255·0.5 + 200·0.5 = 227.5 → 228; 127.5 → 128
+        let decoded = try decodePNG(PNGWriter.encode(image))
+        XCTAssertEqual(decoded.width, 3)
+        XCTAssertEqual(decoded.height, 2)
+        XCTAssertEqual(decoded.raw, [0, 255, 255, 255, 10, 20, 30, 255, 255, 255,
+                                     0, 255, 255, 255, 255, 255, 255, 228, 128, 128])
+    }
+
+    /// 70 000 bytes need two stored blocks (65 535 + 4 465); the decoder sees both.
+    func test_zlibStored_splitsIntoBlocks() throws {
+        let data = Data((0..<70_000).map { UInt8($0 % 251) })
+        XCTAssertEqual(try inflateStored(PNGWriter.zlibStored(data)), [UInt8](data))
+    }
+
+    func test_plot_rendersValidSVGAndPNG() throws {
+        let plot = Plot(title: "a <b> & c", xLabel: "tokens", yLabel: "loss", series: [
+            PlotSeries(name: "x", x: [0, 1e6, 2e6], y: [5, 4, 3.5], band: ([4.9, 3.9, 3.4], [5.1, 4.1, 3.6])),
+            PlotSeries(name: "y", x: [0, 2e6], y: [5, 3]),
+        ])
+        try assertValidSVG(Data(SVGWriter.render(plot).utf8))
+        let png = try decodePNG(PNGWriter.render(plot))
+        XCTAssertEqual(png.width, 720)
+        XCTAssertEqual(png.height, 440)
+    }
+
+    func test_ticks_areRoundAndCoverTheRange() {
+        XCTAssertEqual(Plot.ticks(0, 10), [0, 2, 4, 6, 8, 10])
+        XCTAssertEqual(Plot.ticks(3.1, 4.9), [3.5, 4, 4.5])
+        XCTAssertEqual(Plot.label(2_500_000), "2.5M")
+        XCTAssertEqual(Plot.label(20_000), "20k")
+    }
+}
