@@ -39,7 +39,7 @@ let package = Package(
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
         .target(name: "Model", dependencies: ["Linalg"]),
-        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex"]),
+        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],

@@ -18,10 +18,15 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var tokensPerSecond: Double
     /// Wall-clock seconds since the trainer started (this process).
     public var elapsed: Double
+    /// random-LTD's reserved length r this step (issue 6); nil (omitted) when random-LTD is off.
+    /// Tokens were dropped only if r < `seqLength`.
+    public var reserved: Int? = nil
+    /// Matmul FLOPs actually spent by this step's forward + backward (`StepCost.flops`).
+    public var flops: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case step, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
-        case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
+        case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed, reserved, flops
     }
 }
 
