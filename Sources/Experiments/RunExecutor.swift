@@ -88,14 +88,16 @@ public struct RunExecutor {
         var state = RunProgress()
         let trainer: Trainer
         if FileManager.default.fileExists(atPath: checkpointPath) {
-            trainer = try Trainer(resumingFrom: checkpointPath, config: config, source: source, heldOut: validation, log: runLog)
+            trainer = try Trainer(resumingFrom: checkpointPath, config: config, source: source, heldOut: validation,
+                                  log: runLog, randomLTD: config.randomLTDRouting())
             let saved = try JSONDecoder().decode(RunProgress.self, from: try readFile(progressPath))
             guard let rewound = saved.rewound(to: trainer.progress.tokens) else {
                 throw ExperimentError.outputInUse(path: directory, reason: "progress.json does not describe checkpoint.bin; remove the run directory to rerun it")
             }
             state = rewound
         } else {
-            trainer = try Trainer(config: config, source: source, heldOut: validation, log: runLog)
+            trainer = try Trainer(config: config, source: source, heldOut: validation, log: runLog,
+                                  randomLTD: config.randomLTDRouting())
         }
         try train(trainer, plan: plan, state: &state, log: log)
         let result = makeResult(trainer, plan: plan, state: state, sampler: data.usesCurriculum ? "curriculum" : "uniform")
@@ -188,8 +190,8 @@ struct CurriculumPlan {
         // What the step actually used wins over the config's prescription when the trainer reports it.
         if let applied = record.difficulty { difficulties = applied }
         var point = SchedulePoint(tokens: Double(record.tokens), lr: record.lr, seqLength: record.seqLength,
-                                  difficulties: difficulties, reservedLength: record.randomLTD ?? (randomLTDRequested ? row.reservedLength : nil))
-        point.appliedRandomLTD = record.randomLTD != nil
+                                  difficulties: difficulties, reservedLength: record.reserved ?? (randomLTDRequested ? row.reservedLength : nil))
+        point.appliedRandomLTD = record.reserved != nil
         return point
     }
 }

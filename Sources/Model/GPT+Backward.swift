@@ -1,6 +1,7 @@
 // GPT+Backward.swift — the backward pass: the forward list of layer calls in reverse order
-// (STYLE.md §10.3.5). Parameter gradients accumulate into `gradients` (call `zeroGradients()`
-// between steps); activation gradients live in their own arena, cleared here before each pass.
+// (STYLE.md §10.3.5); random-LTD layers run `routedBackward` (GPT+Routing.swift). Parameter
+// gradients accumulate into `gradients` (call `zeroGradients()` between steps); activation
+// gradients live in their own arena, cleared here before each pass.
 // Legend: B batch, T length, N = B·T, C channels, H = 4C, V vocabulary, NH heads.
 
 extension GPTModel {
@@ -26,8 +27,12 @@ extension GPTModel {
         for l in (0..<L).reversed() {
             let input = l > 0 ? a.block(l - 1, in: base).res3 : o.embLn
             let dInput = l > 0 ? a.block(l - 1, in: dBase).res3 : d.embLn
-            blockBackward(l, a.block(l, in: base), a.block(l, in: dBase), input: input, dInput: dInput,
-                          B: a.B, T: a.T)
+            if let plan = currentPlan, let slot = plan.slot(of: l) {
+                routedBackward(l, slot: slot, plan: plan, dOutput: a.block(l, in: dBase).res3, dInput: dInput)
+            } else {
+                blockBackward(l, a.block(l, in: base), a.block(l, in: dBase), input: input, dInput: dInput,
+                              B: a.B, T: a.T)
+            }
         }
         LayerNorm.backward(dInp: d.encoded, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
                            inp: o.encoded, weight: p + embLnW, mean: o.embLnMean, rstd: o.embLnRstd, N: N, C: C)

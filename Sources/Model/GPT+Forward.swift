@@ -6,14 +6,18 @@
 extension GPTModel {
     /// Runs the model on `batch` and returns the masked mean next-token loss. Logits stay readable
     /// through `logits` and the caches feed `backward()`.
+    /// - Parameter plan: random-LTD kept tokens for this batch (its layers run gather → block →
+    ///   scatter, GPT+Routing.swift); nil runs every layer dense (evaluation always does).
     /// - Throws: `ModelError.invalidBatch` if the batch exceeds the capacity or holds ids outside
-    ///   the vocabulary.
-    /// - Complexity: about 2·N·(12·L·C² + V·C) + 4·L·B·T²·C flops.
+    ///   the vocabulary, or the plan does not fit the batch and model.
+    /// - Complexity: about 2·N·(12·L·C² + V·C) + 4·L·B·T²·C flops dense; a dropping layer costs
+    ///   r/T of a dense one in its matmuls and (r/T)² in attention.
     @_specialize(where F == Float)
-    public func forward(_ batch: TokenBatch) throws -> F {
+    public func forward(_ batch: TokenBatch, plan: RandomLTDPlan? = nil) throws -> F {
         try load(batch)
+        if let plan { try prepare(plan, for: batch) }
         let a = ActivationLayout(config: config, batch: batch.batchSize, length: batch.length)
-        current = a
+        (current, currentPlan) = (a, plan)
         let p = parameters.baseAddress!, o = a.outer(in: acts.baseAddress!)
         let N = a.B * a.T, C = a.C
         let eps = F(config.layerNormEpsilon)
@@ -23,7 +27,11 @@ extension GPTModel {
         var residual = o.embLn
         for l in 0..<config.layers {
             let x = a.block(l, in: acts.baseAddress!)
-            blockForward(l, x, input: residual, positions: positions.baseAddress!, B: a.B, T: a.T)
+            if let plan, let slot = plan.slot(of: l) {
+                routedForward(l, slot: slot, plan: plan, output: x.res3, input: residual, positions: positions.baseAddress!)
+            } else {
+                blockForward(l, x, input: residual, positions: positions.baseAddress!, B: a.B, T: a.T)
+            }
             residual = x.res3
         }
         LayerNorm.forward(out: o.lnf, mean: o.lnfMean, rstd: o.lnfRstd, inp: residual,

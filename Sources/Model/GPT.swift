@@ -34,6 +34,11 @@ public final class GPTModel<F: ModelScalar> {
     let slopes: UnsafeMutableBufferPointer<F>
     /// Layout of the last forward pass, needed by backward; nil before the first forward.
     var current: ActivationLayout?
+    /// The random-LTD plan the last forward pass ran (nil: dense), needed by backward. A record
+    /// of that pass like `current`, not an input: every forward sets it from its argument.
+    var currentPlan: RandomLTDPlan?
+    /// Scratch space of the dropping layers (random-LTD); empty until a plan drops tokens.
+    let routing = RoutingArena<F>()
     /// Parameter offsets of each block, computed once from `layout`.
     let blocks: [BlockParameters]
     /// Offsets of the tensors outside the blocks.
@@ -108,6 +113,21 @@ public final class GPTModel<F: ModelScalar> {
     @_specialize(where F == Float)
     public func zeroGradients() {
         gradients.update(repeating: 0)
+    }
+
+    /// Checks a random-LTD plan against the batch and the model, and makes room for it.
+    /// - Throws: `ModelError.invalidBatch` when the plan is for another shape or names a layer
+    ///   the model does not have.
+    func prepare(_ plan: RandomLTDPlan, for batch: TokenBatch) throws {
+        guard plan.batchSize == batch.batchSize, plan.length == batch.length else {
+            throw ModelError.invalidBatch("random-LTD plan is for (B \(plan.batchSize), T \(plan.length)), "
+                + "the batch is (B \(batch.batchSize), T \(batch.length))")
+        }
+        guard let last = plan.layers.last, last < config.layers else {
+            throw ModelError.invalidBatch("random-LTD plan layers \(plan.layers) must be non-empty and < \(config.layers)")
+        }
+        routing.reserve(slots: plan.layers.count, perSlot: routingSlotCount(B: plan.batchSize, r: plan.reserved),
+                        positionCount: plan.layers.count * plan.batchSize * plan.reserved)
     }
 
     /// Checks `batch` against the model and copies it into the input buffers.

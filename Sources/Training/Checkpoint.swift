@@ -4,10 +4,11 @@
 // Layout (little-endian):
 //   "GRADUSCK" (8 bytes) · version UInt32 = 2 · header length UInt64 · header JSON
 //   · parameters P×Float32 · AdamW m P×Float32 · AdamW v P×Float32 · FNV-1a 64 of all prior bytes
-// The header holds the resolved config, the counters, the AdamW step, the trainer's RNG state and
-// the batch source's opaque state blob. Writes go to a temporary file in the same directory, are
-// flushed to disk, then renamed over the target, so a crash mid-write leaves the previous good
-// checkpoint intact. Loading checks magic, version, sizes and checksum before anything is used.
+// The header holds the resolved config, the counters, the AdamW step, the trainer's RNG state,
+// the batch source's opaque state blob and (optional, issue 6) the random-LTD settings. Writes go
+// to a temporary file in the same directory, are flushed to disk, then renamed over the target, so
+// a crash mid-write leaves the previous good checkpoint intact. Loading checks magic, version,
+// sizes and checksum before anything is used.
 
 import Foundation
 import Model
@@ -29,6 +30,9 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     public var sourceState: Data
     /// Number of parameters (P), a cross-check of the config.
     public var parameterCount: Int
+    /// The run's random-LTD settings (issue 6); absent for a dense run and in older checkpoints.
+    /// Plans are drawn from `trainerRNG`, so these two are all a resume needs to redraw them.
+    public var randomLTD: RandomLTDRouting? = nil
 }
 
 /// A checkpoint in memory: header plus the three Float buffers.

@@ -8,6 +8,13 @@
 //   warmup < x < total:    r = (x − warmup)/(total − warmup)
 //                          cosine: min + (peak − min)·½(1 + cos πr);  linear: peak − (peak − min)·r
 //   x ≥ total:             lr = min           (constant decay: peak after warmup, forever)
+//
+// LayerToken schedule (random-LTD, spec §10, issue 6): x = consumed layer-tokens
+//   X(k) = Σ_{steps s ≤ k} Σ_{layers i} B_s · n_i(s),  n_i(s) = min(r(s), T_s) for a dropping layer,
+//   T_s for a dense one — the tokens each layer actually processed, so the LR decays by the compute
+//   actually spent. Megatron-DeepSpeed's approximation (unit `layer_averaged_tokens`) instead
+//   counts tokens at the layer-averaged length, B_s·⌊(T_s·(L − l) + r·l)/L⌋ when r < T_s (B_s·T_s
+//   otherwise), i.e. ⌊X/L⌋ up to the per-step floor; warmup and total are then in tokens.
 
 import Foundation
 
@@ -19,6 +26,9 @@ public enum ScheduleUnit: String, Codable, Sendable {
     case tokens
     /// Σ over layers of tokens each layer processed (random-LTD's LayerToken schedule, issue 6).
     case layerTokens = "layer_tokens"
+    /// Megatron-DeepSpeed's token counter under random-LTD: tokens at the layer-averaged length
+    /// ⌊(T·(L − l) + r·l)/L⌋ per row (spec §8.4, §10.1).
+    case layerAveragedTokens = "layer_averaged_tokens"
 }
 
 /// The shape of the decay after warmup.
@@ -34,9 +44,22 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var tokens: Int
     /// Σ over layers of tokens each processed (dense: layers · tokens).
     public var layerTokens: Int
+    /// Tokens at the layer-averaged length (Megatron's random-LTD accounting; dense: tokens).
+    public var layerAveragedTokens: Int
 
-    public init(steps: Int = 0, tokens: Int = 0, layerTokens: Int = 0) {
+    /// `layerAveragedTokens` defaults to `tokens` (a dense run's value).
+    public init(steps: Int = 0, tokens: Int = 0, layerTokens: Int = 0, layerAveragedTokens: Int? = nil) {
         (self.steps, self.tokens, self.layerTokens) = (steps, tokens, layerTokens)
+        self.layerAveragedTokens = layerAveragedTokens ?? tokens
+    }
+
+    /// Decodes; a checkpoint written before `layer_averaged_tokens` existed gets `tokens`.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let tokens = try c.decode(Int.self, forKey: .tokens)
+        self.init(steps: try c.decode(Int.self, forKey: .steps), tokens: tokens,
+                  layerTokens: try c.decode(Int.self, forKey: .layerTokens),
+                  layerAveragedTokens: try c.decodeIfPresent(Int.self, forKey: .layerAveragedTokens) ?? tokens)
     }
 
     /// The counter `unit` names.
@@ -45,11 +68,12 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
         case .steps: return steps
         case .tokens: return tokens
         case .layerTokens: return layerTokens
+        case .layerAveragedTokens: return layerAveragedTokens
         }
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, tokens, layerTokens = "layer_tokens"
+        case steps, tokens, layerTokens = "layer_tokens", layerAveragedTokens = "layer_averaged_tokens"
     }
 }
 

@@ -26,14 +26,16 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var curriculumStep: Int? = nil
     /// Each curriculum metric's difficulty by name; nil without curriculum.
     public var difficulty: [String: Double]? = nil
-    /// random-LTD reserved length r of this step, when random-LTD runs (written by the trainer
-    /// that applies it; absent otherwise).
-    public var randomLTD: Int? = nil
+    /// random-LTD's reserved length r this step (issue 6); nil (omitted) when random-LTD is off.
+    /// Tokens were dropped only if r < `seqLength`.
+    public var reserved: Int? = nil
+    /// Matmul FLOPs actually spent by this step's forward + backward (`StepCost.flops`).
+    public var flops: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case step, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
         case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
-        case stepTokens = "step_tokens", rows, curriculumStep = "curriculum_step", difficulty, randomLTD = "random_ltd"
+        case stepTokens = "step_tokens", rows, curriculumStep = "curriculum_step", difficulty, reserved, flops
     }
 }
 

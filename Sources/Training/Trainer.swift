@@ -1,7 +1,9 @@
 // Trainer.swift — the training loop (issue 5 §4): batches from a `BatchSource`, forward,
 // backward, global-norm clipping, a scheduled learning rate, AdamW; held-out evaluation every
 // `eval_interval` steps; checkpoints every `checkpoint_interval`; one JSON line per step in the
-// run log. Knows nothing of the index or curriculum: they arrive as a `BatchSource`.
+// run log. Knows nothing of the index or curriculum: they arrive as a `BatchSource`. With
+// random-LTD (issue 6) each step draws a kept-token plan from the trainer's generator, runs the
+// model on it, and counts the layer-tokens and FLOPs actually spent; evaluation stays dense.
 
 import Foundation
 import Model
@@ -18,6 +20,8 @@ public final class Trainer {
     public private(set) var progress = TrainingProgress()
     /// The trainer's own generator, saved in checkpoints; random-LTD plans (issue 6) draw from it.
     public private(set) var rng: SplitMix64
+    /// Random-LTD settings, or nil for a dense run (issue 6).
+    public let randomLTD: RandomLTDRouting?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
     private let heldOutStart: Data?
@@ -31,11 +35,15 @@ public final class Trainer {
     ///   - heldOut: evaluation batches; rewound to its initial state before every evaluation so
     ///     every evaluation sees the same data.
     ///   - log: where step and evaluation records go, or nil.
+    ///   - randomLTD: token dropping in the middle layers (issue 6), or nil to run every layer dense.
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
     public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
-                log: RunLog? = nil) throws {
+                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil) throws {
+        let ltdProblems = randomLTD?.problems(model: config.model, sequenceLength: config.sequenceLength) ?? []
+        if !ltdProblems.isEmpty { throw TrainingError.invalidConfig(config.problems().map(\.description) + ltdProblems) }
         try config.validate()
         self.config = config
+        self.randomLTD = randomLTD
         model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength)
         model.initializeParameters(seed: config.train.seed)
         optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer)
@@ -50,7 +58,8 @@ public final class Trainer {
     ///   schedule equal the checkpoint's (the budget and intervals may change).
     /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, or the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
-                            heldOut: (any BatchSource)? = nil, log: RunLog? = nil) throws {
+                            heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
+                            randomLTD: RandomLTDRouting? = nil) throws {
         let checkpoint = try Checkpoint.read(from: path)
         let saved = checkpoint.header.config
         var mismatches: [String] = []
@@ -59,6 +68,7 @@ public final class Trainer {
             mismatches.append("batch shape differs")
         }
         if saved.train.seed != config.train.seed { mismatches.append("seed differs") }
+        if checkpoint.header.randomLTD != randomLTD { mismatches.append("random-LTD settings differ") }
         if saved.train.optimizer != config.train.optimizer || saved.train.lr != config.train.lr
             || saved.train.gradClip != config.train.gradClip {
             mismatches.append("optimiser or schedule differs")
@@ -69,7 +79,7 @@ public final class Trainer {
         if !mismatches.isEmpty {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
         }
-        try self.init(config: config, source: source, heldOut: heldOut, log: log)
+        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD)
         _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
         _ = optimizer.m.update(fromContentsOf: checkpoint.m)
         _ = optimizer.v.update(fromContentsOf: checkpoint.v)
@@ -86,7 +96,8 @@ public final class Trainer {
         let t0 = clock.now
         let batch = try source.nextBatch()
         let info = source.lastBatchInfo
-        let loss = try model.forward(batch)
+        let (plan, reserved) = try drawPlan(for: batch)
+        let loss = try model.forward(batch, plan: plan)
         model.zeroGradients()
         model.backward()
         let norm = GradientClipping.clip(model.gradients, maxNorm: config.train.gradClip)
@@ -94,10 +105,13 @@ public final class Trainer {
             throw TrainingError.nonFinite(step: progress.steps, what: loss.isFinite ? "gradient norm" : "loss")
         }
         let tokens = batch.batchSize * batch.length
+        let cost = StepCost(model: config.model, batchSize: batch.batchSize, length: batch.length,
+                            reserved: reserved, dropping: randomLTD?.layers.count ?? 0)
         var next = progress
         next.steps += 1
         next.tokens += tokens
-        next.layerTokens += tokens * config.model.layers
+        next.layerTokens += cost.layerTokens
+        next.layerAveragedTokens += cost.layerAveragedTokens
         let lr = config.train.lr.rate(at: next)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         progress = next
@@ -106,9 +120,19 @@ public final class Trainer {
                                 loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
                                 tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
                                 stepTokens: tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,
-                                difficulty: info?.difficulties)
+                                difficulty: info?.difficulties, reserved: reserved, flops: cost.flops)
         try log?.append(record)
         return record
+    }
+
+    /// random-LTD for this step: r(steps completed) and, when r < T, a plan drawn from `rng`
+    /// (which is then advanced, and saved by the next checkpoint). (nil, nil) for a dense run.
+    private func drawPlan(for batch: TokenBatch) throws -> (RandomLTDPlan?, Int?) {
+        guard let randomLTD else { return (nil, nil) }
+        let r = randomLTD.reserved(atStep: progress.steps)
+        let plan = try RandomLTDPlan.draw(layers: randomLTD.layers, batchSize: batch.batchSize, length: batch.length,
+                                          reserved: r, using: &rng)
+        return (plan, r)
     }
 
     /// Mean loss over `eval_batches` held-out batches (weighted by their counted positions), the
@@ -165,7 +189,8 @@ public final class Trainer {
     /// The complete state as a checkpoint value.
     public func checkpoint() throws -> Checkpoint {
         let header = CheckpointHeader(config: config, progress: progress, adamStep: optimizer.step, trainerRNG: rng,
-                                      sourceState: try source.saveState(), parameterCount: model.parameterCount)
+                                      sourceState: try source.saveState(), parameterCount: model.parameterCount,
+                                      randomLTD: randomLTD)
         return Checkpoint(header: header, parameters: Array(model.parameters), m: Array(optimizer.m),
                           v: Array(optimizer.v))
     }

@@ -7,7 +7,7 @@ import Corpus
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure throughput (run a release build: swift build -c release).",
-        subcommands: [BenchTokenize.self, BenchIndex.self, BenchSampler.self, BenchTrain.self]
+        subcommands: [BenchTokenize.self, BenchIndex.self, BenchSampler.self, BenchTrain.self, BenchLTD.self]
     )
 }
 

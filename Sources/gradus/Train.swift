@@ -60,6 +60,7 @@ struct Train: ParsableCommand {
         let n = threads ?? availableCores
         BLAS.setThreads(n)
         ModelThreads.count = n
+        let routing = try run.randomLTDRouting()
         let data = try TrainingData(index: index, config: run)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpoint = out + "/checkpoint.bin"
@@ -69,11 +70,13 @@ struct Train: ParsableCommand {
         try run.resolvedJSON().write(to: URL(fileURLWithPath: out + "/config.json"))
         let log = try RunLog(path: out + "/log.jsonl")
         let trainer = resume
-            ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log)
-            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log)
+            ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
+                          randomLTD: routing)
+            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing)
         let entropy = try data.reader.unigramEntropy()
         let (B, T) = (run.train.batchSize, run.sequenceLength)
-        let batches = data.usesCurriculum ? "curriculum batches (" + run.curriculumMetrics.map(\.name).joined(separator: ", ") + ")" : "uniform batches"
+        var batches = data.usesCurriculum ? "curriculum batches (" + run.curriculumMetrics.map(\.name).joined(separator: ", ") + ")" : "uniform batches"
+        if let routing { batches += ", random-LTD in layers \(routing.layers) (r \(routing.minValue)→\(routing.maxValue))" }
         writeStderr("model: \(trainer.model.parameterCount) parameters; \(B)×\(T) tokens a step, \(batches); "
             + "\(data.trainingCount) training / \(data.heldOutCount) held-out samples; unigram entropy \(rounded(entropy)) nats; "
             + "resolved config in \(out)/config.json\n")
