@@ -29,7 +29,9 @@ enum IndexFinisher {
             let db = try store.database(IndexFormat.metricDB(metric.name))
             if let values = computed[metric.name] { try writeValues(values, db: db, store: store) }
             let stored = try computed.removeValue(forKey: metric.name) ?? readValues(db: db, store: store, count: manifest.counts.samples)
-            try writeOrder(stored, db: try store.database(IndexFormat.orderDB(metric.name)), store: store)
+            try writeOrder(stored, db: try store.database(IndexFormat.orderDB(metric.name)),
+                           values: try store.database(IndexFormat.valuesDB(metric.name)),
+                           ranks: try store.database(IndexFormat.ranksDB(metric.name)), store: store)
         }
         onPhase("sync")
         try markComplete(store: store, manifest: manifest)
@@ -111,15 +113,39 @@ enum IndexFinisher {
         return values
     }
 
-    /// Writes `order/<name>`: rank → (id, value), sorted by (value, id), NaN last.
+    /// Writes `order/<name>`: rank → (id, value), sorted by (value, id), NaN last; and the dense
+    /// `values/<name>` (by id) and `ranks/<name>` (ids by rank) chunk tables.
     /// - Complexity: O(n) radix sort; 16 bytes per sample besides `values` (keys, ids, scratch).
-    private static func writeOrder(_ values: [Double], db: LMDBDatabase, store: IndexStore) throws {
+    private static func writeOrder(_ values: [Double], db: LMDBDatabase, values valuesDB: LMDBDatabase,
+                                   ranks ranksDB: LMDBDatabase, store: IndexStore) throws {
         let ranked = values.withUnsafeBufferPointer { sampleIDsSortedByValue($0) }
         try store.env.write { txn in
             try txn.clear(db)
-            for (rank, id) in ranked.enumerated() {
-                try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: Int(id), value: values[Int(id)]),
-                            in: db, append: true)
+            try txn.clear(valuesDB)
+            try txn.clear(ranksDB)
+            try values.withUnsafeBufferPointer { v in
+                try ranked.withUnsafeBufferPointer { r in
+                    for rank in 0..<r.count {
+                        let id = Int(r[rank])
+                        try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: id, value: v[id]),
+                                    in: db, append: true)
+                    }
+                    var start = 0, chunk = 0
+                    while start < v.count {
+                        let end = min(v.count, start + IndexFormat.denseChunk)
+                        try txn.putReserved(key: IndexFormat.idKey(chunk), count: (end - start) * 8, in: valuesDB, append: true) { raw in
+                            for i in start..<end { raw.storeBytes(of: IndexFormat.encodeValue(v[i]), toByteOffset: (i - start) * 8, as: UInt64.self) }
+                        }
+                        try txn.putReserved(key: IndexFormat.idKey(chunk), count: (end - start) * 16, in: ranksDB, append: true) { raw in
+                            for i in start..<end {
+                                raw.storeBytes(of: UInt64(r[i]).littleEndian, toByteOffset: (i - start) * 16, as: UInt64.self)
+                                raw.storeBytes(of: IndexFormat.encodeValue(v[Int(r[i])]), toByteOffset: (i - start) * 16 + 8, as: UInt64.self)
+                            }
+                        }
+                        start = end
+                        chunk += 1
+                    }
+                }
             }
         }
     }

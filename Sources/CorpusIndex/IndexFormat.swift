@@ -19,6 +19,15 @@ public enum IndexFormat {
     public static let countsDB = "counts"
     public static func metricDB(_ name: String) -> String { "metric/\(name)" }
     public static func orderDB(_ name: String) -> String { "order/\(name)" }
+    /// `metric/<name>` as a dense array: chunk c → the Float64 LE values of samples
+    /// [c·denseChunk, (c+1)·denseChunk) (64 KiB; the last chunk shorter).
+    public static func valuesDB(_ name: String) -> String { "values/\(name)" }
+    /// `order/<name>` as a dense array: chunk c → for ranks [c·denseChunk, (c+1)·denseChunk), the
+    /// sample id UInt64 LE then the value Float64 LE (128 KiB; the last chunk shorter).
+    public static func ranksDB(_ name: String) -> String { "ranks/\(name)" }
+    /// Entries per chunk of `values/<name>` and `ranks/<name>`: 2^denseChunkShift.
+    public static let denseChunkShift = 13
+    public static let denseChunk = 1 << denseChunkShift
 
     /// Keys of `meta`.
     public static let formatKey = "format"

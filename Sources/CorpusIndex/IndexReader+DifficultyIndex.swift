@@ -3,7 +3,10 @@
 // Float64 LE value, sorted by (value, id)) and `metric/<m>` values by sample id. All reads go
 // through one long-lived `LMDBReadSnapshot` (no transaction per read); rank ranges and the
 // sampler's sorted batched reads walk a cursor, stepping with `next` over consecutive keys and
-// seeking otherwise. Not thread-safe: use one instance per thread.
+// seeking otherwise. When the index has the dense chunk tables (`values/<m>`, `ranks/<m>`), their
+// chunks are pinned once in the snapshot and every read is pointer arithmetic instead: a value by
+// id is one load, an order row one 16-byte row of `ranks`.
+// Not thread-safe: use one instance per thread.
 
 import Corpus
 import Curriculum
@@ -21,9 +24,16 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     private let metricDBs: [LMDBDatabase]
     /// The read view every lookup uses (a fixed snapshot of the complete index).
     private let snapshot: LMDBReadSnapshot
+    /// Per metric: the pinned dense tables, or nil when the index lacks them (older builds).
+    private let dense: [DenseMetricTables?]
+    /// Whether every metric has the dense `values/<m>` and `ranks/<m>` tables (O(1) reads).
+    public var hasDenseTables: Bool { dense.allSatisfy { $0 != nil } }
+    /// With the dense tables a read costs the same in any order (no cursor to walk).
+    public var readsInAnyOrder: Bool { hasDenseTables }
 
-    /// Opens the index at `path` (it must be complete and hold metrics).
-    public init(path: String) throws {
+    /// Opens the index at `path` (it must be complete and hold metrics). With `denseTables`
+    /// false the dense tables are ignored and every read is a B-tree lookup (for comparisons).
+    public init(path: String, denseTables: Bool = true) throws {
         let r = try IndexReader(path: path)
         let names = r.metricNames
         reader = r
@@ -31,7 +41,19 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         metricNames = names
         orderDBs = try names.map { try r.store.database(IndexFormat.orderDB($0)) }
         metricDBs = try names.map { try r.store.database(IndexFormat.metricDB($0)) }
-        snapshot = try r.store.env.openReadSnapshot()
+        let denseDBs: [(LMDBDatabase, LMDBDatabase)?] = names.map { name in
+            guard denseTables, let v = try? r.store.database(IndexFormat.valuesDB(name)),
+                  let k = try? r.store.database(IndexFormat.ranksDB(name)) else { return nil }
+            return (v, k)
+        }
+        let snap = try r.store.env.openReadSnapshot()
+        snapshot = snap
+        let n = r.sampleCount
+        dense = try zip(names, denseDBs).map { name, dbs in
+            guard let (v, k) = dbs else { return nil }
+            return try DenseMetricTables(values: snap.pinnedValues(in: v), ranks: snap.pinnedValues(in: k),
+                                         sampleCount: n, name: name)
+        }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         var hash = FNV1a64()
@@ -40,6 +62,10 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     }
 
     public func entry(metric: Int, rank: Int) throws -> OrderEntry {
+        if let d = dense[metric] {
+            guard rank >= 0, rank < sampleCount else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
+            return d.entry(rank: rank)
+        }
         let found = try snapshot.withValue(key: IndexFormat.idKey(rank), in: orderDBs[metric]) { try IndexFormat.decodeOrderValue($0) }
         guard let found else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
         return OrderEntry(sampleID: UInt64(found.id), value: found.value)
@@ -47,6 +73,13 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
 
     public func forEachEntry(metric: Int, ranks: Range<Int>, _ body: (Int, OrderEntry) throws -> Void) throws {
         guard !ranks.isEmpty else { return }
+        if let d = dense[metric] {
+            guard ranks.lowerBound >= 0, ranks.upperBound <= sampleCount else {
+                throw IndexError.corrupt("order/\(metricNames[metric]) ends before rank \(ranks.upperBound - 1)")
+            }
+            for rank in ranks { try body(rank, d.entry(rank: rank)) }
+            return
+        }
         try snapshot.withCursor(in: orderDBs[metric]) { cursor in
             var found = try cursor.seek(atLeast: IndexFormat.idKey(ranks.lowerBound))
             for rank in ranks {
@@ -60,6 +93,14 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
 
     public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
         out.removeAll(keepingCapacity: true)
+        if let d = dense[metric] {
+            let n = sampleCount
+            for r in sortedRanks {
+                guard r >= 0, r < n else { throw IndexError.corrupt("order/\(metricNames[metric]) has no key \(r)") }
+                out.append(d.entry(rank: r))
+            }
+            return
+        }
         try walk(orderDBs[metric], keys: sortedRanks, table: "order/\(metricNames[metric])") { raw in
             let e = try IndexFormat.decodeOrderValue(raw)
             out.append(OrderEntry(sampleID: UInt64(e.id), value: e.value))
@@ -67,6 +108,10 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     }
 
     public func value(metric: Int, sampleID: UInt64) throws -> Double {
+        if let d = dense[metric] {
+            guard sampleID < UInt64(sampleCount) else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
+            return d.value(id: Int(sampleID))
+        }
         let v = try snapshot.withValue(key: IndexFormat.idKey(Int(sampleID)), in: metricDBs[metric]) { try IndexFormat.decodeValue($0) }
         guard let v else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
         return v
@@ -74,6 +119,14 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
 
     public func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws {
         out.removeAll(keepingCapacity: true)
+        if let d = dense[metric] {
+            let n = UInt64(sampleCount)
+            for id in sortedSampleIDs {
+                guard id < n else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no key \(id)") }
+                out.append(d.value(id: Int(id)))
+            }
+            return
+        }
         try walk(metricDBs[metric], keys: sortedSampleIDs.lazy.map { Int($0) }, table: "metric/\(metricNames[metric])") { raw in
             out.append(try IndexFormat.decodeValue(raw))
         }
@@ -100,14 +153,66 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     }
 }
 
+/// One metric's `values/<m>` and `ranks/<m>` chunks, pinned in a live read snapshot (valid while
+/// the owning `LMDBDifficultyIndex` lives; it never resets its snapshot).
+struct DenseMetricTables {
+    /// Base address of each chunk: Float64 LE values by sample id; (UInt64 LE id, Float64 LE
+    /// value) rows by rank.
+    private let values: [UnsafeRawPointer]
+    private let ranks: [UnsafeRawPointer]
+
+    /// Checks the chunk layout: ⌈N / denseChunk⌉ chunks per table, each full but the last.
+    init(values v: [UnsafeRawBufferPointer], ranks k: [UnsafeRawBufferPointer], sampleCount n: Int, name: String) throws {
+        let chunks = (n + IndexFormat.denseChunk - 1) >> IndexFormat.denseChunkShift
+        func check(_ table: [UnsafeRawBufferPointer], width: Int, db: String) throws -> [UnsafeRawPointer] {
+            guard table.count == chunks else { throw IndexError.corrupt("\(db) has \(table.count) chunks, expected \(chunks)") }
+            return try table.enumerated().map { c, raw in
+                let expected = min(IndexFormat.denseChunk, n - c * IndexFormat.denseChunk) * width
+                guard raw.count == expected, let base = raw.baseAddress else {
+                    throw IndexError.corrupt("\(db) chunk \(c) has \(raw.count) bytes, expected \(expected)")
+                }
+                return base
+            }
+        }
+        values = try check(v, width: 8, db: IndexFormat.valuesDB(name))
+        ranks = try check(k, width: 16, db: IndexFormat.ranksDB(name))
+        // Every id in `ranks` must be a sample (reads then need no per-call id check).
+        for (c, base) in ranks.enumerated() {
+            let count = min(IndexFormat.denseChunk, n - c * IndexFormat.denseChunk)
+            for i in 0..<count where UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 16 * i, as: UInt64.self)) >= UInt64(n) {
+                throw IndexError.corrupt("\(IndexFormat.ranksDB(name)) holds a sample id outside 0..<\(n)")
+            }
+        }
+    }
+
+    /// The value of sample `id` (0 ≤ id < N, checked by the caller).
+    @inline(__always)
+    func value(id: Int) -> Double {
+        let chunk = values[id >> IndexFormat.denseChunkShift]
+        let bits = chunk.loadUnaligned(fromByteOffset: (id & (IndexFormat.denseChunk - 1)) << 3, as: UInt64.self)
+        return Double(bitPattern: UInt64(littleEndian: bits))
+    }
+
+    /// The order row at `rank` (0 ≤ rank < N, checked by the caller).
+    @inline(__always)
+    func entry(rank: Int) -> OrderEntry {
+        let chunk = ranks[rank >> IndexFormat.denseChunkShift]
+        let offset = (rank & (IndexFormat.denseChunk - 1)) << 4
+        let id = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        let bits = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+        return OrderEntry(sampleID: id, value: Double(bitPattern: bits))
+    }
+}
+
 extension LMDBDifficultyIndex {
     /// Opens the benchmark index at `path`, first building it when it is missing, incomplete or
     /// of another size: `samples` generated documents (SyntheticCorpus, Zipf tokens, lengths in
     /// `lengths`) indexed with the default metrics (`seqlen`, `vocabularyrarity`).
     /// - Returns: the index and whether it was built now.
     public static func openOrBuildSynthetic(at path: String, samples: Int, lengths: ClosedRange<Int> = 8...128,
-                                            threads: Int = 1) throws -> (index: LMDBDifficultyIndex, built: Bool) {
-        if let cached = try? LMDBDifficultyIndex(path: path), cached.sampleCount == samples, cached.metricNames.count >= 2 {
+                                            threads: Int = 1, denseTables: Bool = true) throws -> (index: LMDBDifficultyIndex, built: Bool) {
+        if let cached = try? LMDBDifficultyIndex(path: path, denseTables: denseTables), cached.sampleCount == samples,
+           cached.metricNames.count >= 2, cached.hasDenseTables || !denseTables {
             return (cached, false)
         }
         let fm = FileManager.default
@@ -120,6 +225,6 @@ extension LMDBDifficultyIndex {
         options.vocabularySize = 50_000
         options.threads = threads
         _ = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
-        return (try LMDBDifficultyIndex(path: path), true)
+        return (try LMDBDifficultyIndex(path: path, denseTables: denseTables), true)
     }
 }

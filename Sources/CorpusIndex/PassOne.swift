@@ -17,6 +17,24 @@ struct RecordBatch {
     /// Documents the tokenizer rejected under `--skip-bad`.
     var tokenizerSkipped = 0
     var endOfInput = false
+    /// Per token id, its occurrences in `tokens` (ids below the vocabulary size), when `precounted`.
+    var counts: [UInt32] = []
+    /// Whether `counts` holds this batch's counts (filled by `countTokens` on the reader thread).
+    var precounted = false
+
+    /// Counts `tokens` into `counts` (ids ≥ `vocabularySize` are left to the writer, which rejects them).
+    mutating func countTokens(vocabularySize v: Int) {
+        if counts.count != v { counts = [UInt32](repeating: 0, count: v) } else {
+            counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        let limit = TokenID(truncatingIfNeeded: v)
+        tokens.withUnsafeBufferPointer { t in
+            counts.withUnsafeMutableBufferPointer { c in
+                for x in t where x < limit { c[Int(x)] &+= 1 }
+            }
+        }
+        precounted = true
+    }
 
     /// Empties the batch, keeping the capacity of its buffers.
     mutating func clear() {
@@ -26,6 +44,7 @@ struct RecordBatch {
         recordsConsumed = 0
         tokenizerSkipped = 0
         endOfInput = false
+        precounted = false
     }
 }
 
@@ -134,9 +153,10 @@ final class PassOne {
         }
     }
 
-    /// Writes batch after batch; with more than one thread the next batch is read while the
-    /// current one is written.
+    /// Writes batch after batch; with more than one thread the next batch is read (and, without
+    /// packing, its tokens counted) while the current one is written.
     private func pipeline(_ reader: BatchReader, _ write: (RecordBatch) throws -> Void) throws {
+        let precount = writer.acceptsPrecountedBatches, vocabulary = manifest.tokenizer.vocabularySize
         var batch = RecordBatch(), next = RecordBatch()
         try reader.read(into: &batch)
         while true {
@@ -147,7 +167,10 @@ final class PassOne {
                 withUnsafeMutablePointer(to: &next) { nextPointer in
                     let target = UncheckedSendable(nextPointer)
                     runWorkers(2) { w in
-                        if w == 0 { written = Result { try write(current) } } else { read = Result { try reader.read(into: &target.value.pointee) } }
+                        if w == 0 { written = Result { try write(current) } } else { read = Result {
+                            try reader.read(into: &target.value.pointee)
+                            if precount { target.value.pointee.countTokens(vocabularySize: vocabulary) }
+                        } }
                     }
                 }
                 try written.get()
@@ -164,7 +187,8 @@ final class PassOne {
     /// Stores `batch` and the cursor after it in one transaction.
     private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader) throws {
         let ownsSkips = options.shard.map { $0.index == 0 } ?? true
-        try writer.transaction(store: store) { txn in
+        try batch.counts.withUnsafeBufferPointer { counts in
+          try writer.transaction(store: store, precounted: batch.precounted ? counts : nil) { txn in
             try batch.tokens.withUnsafeBufferPointer { all in
                 var start = 0
                 for (i, end) in batch.ends.enumerated() {
@@ -184,6 +208,7 @@ final class PassOne {
             }
             try store.writeJSON(next, key: IndexFormat.resumeKey, txn: txn)
             cursor = next
+          }
         }
     }
 }

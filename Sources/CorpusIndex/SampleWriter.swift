@@ -36,6 +36,12 @@ final class SampleWriter {
     private var batchTokens = 0
     /// Metric scratch (always left all-zero between samples).
     private var scratch: MetricScratch
+    /// The token counts of the batch being written when its reader counted them (set only
+    /// inside `transaction`); `emit` then encodes without counting.
+    private var precounted: UnsafeBufferPointer<UInt32>?
+    /// Whether a batch's document tokens are exactly the stored sample tokens (no packing), so a
+    /// reader thread may count them ahead (`transaction(precounted:)`).
+    var acceptsPrecountedBatches: Bool { pack == nil }
     private var docBytes = [UInt8]()
 
     /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
@@ -65,15 +71,25 @@ final class SampleWriter {
     /// Runs `body` (which calls `add`) in one write transaction together with `extra` (e.g. the
     /// resume cursor). Safe against LMDB re-running the closure on map growth: the state is
     /// restored at every attempt and token counts are merged only after the commit.
-    func transaction(store: IndexStore, _ body: (LMDBWriteTransaction) throws -> Void) throws {
+    /// - Parameter precounted: the token counts of every document `body` adds, counted by the
+    ///   reader (only when `acceptsPrecountedBatches`); nil: counted here while encoding.
+    func transaction(store: IndexStore, precounted: UnsafeBufferPointer<UInt32>? = nil,
+                     _ body: (LMDBWriteTransaction) throws -> Void) throws {
+        precondition(precounted == nil || (acceptsPrecountedBatches && precounted!.count == vocabularySize))
         let saved = state
+        self.precounted = precounted
+        defer { self.precounted = nil }
         try store.env.write { txn in
             state = saved
-            batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+            if precounted == nil { batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
             batchTokens = 0
             try body(txn)
         }
-        for t in 0..<vocabularySize { tokenCounts[t] &+= UInt64(batchCounts[t]) }
+        if let precounted {
+            for t in 0..<vocabularySize { tokenCounts[t] &+= UInt64(precounted[t]) }
+        } else {
+            for t in 0..<vocabularySize { tokenCounts[t] &+= UInt64(batchCounts[t]) }
+        }
     }
 
     /// Adds one document (already in corpus order).
@@ -126,11 +142,18 @@ final class SampleWriter {
         }
         var bad: TokenID?
         let limit = TokenID(truncatingIfNeeded: vocabularySize)
-        try batchCounts.withUnsafeMutableBufferPointer { counts in
+        if precounted != nil {
+            try txn.putReserved(key: key, count: tokens.count * width, in: samplesDB, append: true) { raw in
+                bad = width == 2 ? Self.encode(tokens, as: UInt16.self, into: raw, limit: limit)
+                                 : Self.encode(tokens, as: UInt32.self, into: raw, limit: limit)
+            }
+        } else {
+          try batchCounts.withUnsafeMutableBufferPointer { counts in
             try txn.putReserved(key: key, count: tokens.count * width, in: samplesDB, append: true) { raw in
                 bad = width == 2 ? Self.encodeAndCount(tokens, as: UInt16.self, into: raw, counts: counts, limit: limit)
                                  : Self.encodeAndCount(tokens, as: UInt32.self, into: raw, counts: counts, limit: limit)
             }
+          }
         }
         if let bad {
             throw IndexError.badInput(path: "input \(doc.input)",
@@ -157,6 +180,21 @@ final class SampleWriter {
 
     private func putValue(_ value: Double, key: KeyBuilder, db: LMDBDatabase, txn: LMDBWriteTransaction) throws {
         try withUnsafeBytes(of: IndexFormat.encodeValue(value)) { try txn.put(key: key, value: $0, in: db, append: true) }
+    }
+
+    /// Writes `tokens` as little-endian `T` into `raw` (already counted); returns the first id at or
+    /// above `limit`, if any.
+    @inline(__always)
+    private static func encode<T: FixedWidthInteger & UnsignedInteger>(
+        _ tokens: UnsafeBufferPointer<TokenID>, as _: T.Type, into raw: UnsafeMutableRawBufferPointer, limit: TokenID
+    ) -> TokenID? {
+        var maxID: TokenID = 0
+        for i in 0..<tokens.count {
+            let t = tokens[i]
+            raw.storeBytes(of: T(truncatingIfNeeded: t).littleEndian, toByteOffset: i * MemoryLayout<T>.size, as: T.self)
+            maxID = max(maxID, t)
+        }
+        return maxID < limit ? nil : tokens.first { $0 >= limit }
     }
 
     /// Writes `tokens` as little-endian `T` into `raw` and counts them; returns the first id at or

@@ -6,7 +6,8 @@
 // then the candidates' values in the other filter metrics are read sorted by sample id with one
 // `values` call per metric, and the filter runs on the gathered values. The result is in the
 // chunk's original (permutation) order, so which members a pass serves, and in which order, is
-// exactly that of a one-by-one walk.
+// exactly that of a one-by-one walk. An index whose reads cost the same in any order
+// (`readsInAnyOrder`: arrays, the LMDB index's dense tables) skips both sorts.
 
 /// Reusable buffers and the batched read of one chunk of a cluster's domain.
 struct ClusterReader {
@@ -44,10 +45,11 @@ struct ClusterReader {
         members.append(contentsOf: repeatElement(0, count: n))
         segmentOf.removeAll(keepingCapacity: true)
         segmentOf.append(contentsOf: repeatElement(0, count: n))
-        sortBySegmentAndRank(positions, segments)
+        let anyOrder = index.readsInAnyOrder
+        sortBySegmentAndRank(positions, segments, groupOnly: anyOrder)
         try readEntries(segments, index: index)
         guard let filter = runtime.filter else { return }
-        try readFilterValues(filter, index: index)
+        try readFilterValues(filter, index: index, anyOrder: anyOrder)
         filterValues.withUnsafeBufferPointer { all in
             let m = filter.metrics.count
             for slot in 0..<n {
@@ -57,8 +59,9 @@ struct ClusterReader {
         }
     }
 
-    /// Fills `keys` with (segment << 56 | rank << 16 | slot), sorted.
-    private mutating func sortBySegmentAndRank(_ positions: [Int], _ segments: [ClusterSegment]) {
+    /// Fills `keys` with (segment << 56 | rank << 16 | slot), sorted; with `groupOnly` (an index
+    /// that reads in any order) only grouped by segment, in slot order within a segment.
+    private mutating func sortBySegmentAndRank(_ positions: [Int], _ segments: [ClusterSegment], groupOnly: Bool) {
         keys.removeAll(keepingCapacity: true)
         for (slot, p) in positions.enumerated() {
             var k = 0, offset = p
@@ -66,7 +69,11 @@ struct ClusterReader {
             segmentOf[slot] = k
             keys.append(UInt64(k) << 56 | UInt64(segments[k].lower + offset) << 16 | UInt64(slot))
         }
-        keys.sort()
+        guard groupOnly else { keys.sort(); return }
+        guard segments.count > 1 else { return }
+        ids.removeAll(keepingCapacity: true)  // scratch: a stable partition by segment
+        for k in segments.indices { for key in keys where Int(key >> 56) == k { ids.append(key) } }
+        swap(&keys, &ids)
     }
 
     /// Reads the order-table rows of the sorted keys, one `entries` call per segment; sets each
@@ -95,7 +102,7 @@ struct ClusterReader {
 
     /// Gathers every candidate's value in every filter metric into `filterValues`: its own
     /// segment's metric from the entry just read, the others by sorted sample-id reads.
-    private mutating func readFilterValues<Index: DifficultyIndex>(_ filter: ClusterFilter, index: Index) throws {
+    private mutating func readFilterValues<Index: DifficultyIndex>(_ filter: ClusterFilter, index: Index, anyOrder: Bool) throws {
         let n = members.count, m = filter.metrics.count
         filterValues.removeAll(keepingCapacity: true)
         filterValues.append(contentsOf: repeatElement(0, count: n * m))
@@ -109,7 +116,7 @@ struct ClusterReader {
                 }
             }
             guard !keys.isEmpty else { continue }
-            keys.sort()
+            if !anyOrder { keys.sort() }
             ids.removeAll(keepingCapacity: true)
             for key in keys { ids.append(key >> 16) }
             try index.values(metric: filter.metrics[i], sortedSampleIDs: ids, into: &entriesValues)

@@ -32,16 +32,21 @@ public protocol DifficultyIndex {
     /// The number of samples whose value is ≤ `v` — the rank prefix of a value threshold.
     /// - Complexity: O(log N) point reads (default implementation: binary search over `entry`).
     func rankCount(metric: Int, atMost v: Double) throws -> Int
-    /// Replaces `out` with the rows at `sortedRanks` (ascending, possibly with gaps), in order:
+    /// Replaces `out` with the rows at `sortedRanks` (ascending, possibly with gaps; any order when `readsInAnyOrder`), in order:
     /// the batched read of the sampler's hot path (one call per chunk of candidates).
     /// - Complexity: default: one `entry` per rank; an LMDB index walks one cursor.
     func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws
-    /// Replaces `out` with the values of `sortedSampleIDs` (ascending) in `metric`, in order.
+    /// Replaces `out` with the values of `sortedSampleIDs` (ascending; any order when `readsInAnyOrder`) in `metric`, in order.
     /// - Complexity: default: one `value` per id.
     func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws
+    /// True when `entries` and `values` accept ranks and ids in any order at the same cost per
+    /// read (arrays, dense tables): the sampler's `ClusterReader` then skips its sorts. Default false.
+    var readsInAnyOrder: Bool { get }
 }
 
 extension DifficultyIndex {
+    public var readsInAnyOrder: Bool { false }
+
     public func rankCount(metric: Int, atMost v: Double) throws -> Int {
         var lo = 0, hi = sampleCount
         while lo < hi {
@@ -127,6 +132,8 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
     }
 
     public func value(metric: Int, sampleID: UInt64) throws -> Double { values[metric][Int(sampleID)] }
+
+    public var readsInAnyOrder: Bool { true }
 
     public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
         out.removeAll(keepingCapacity: true)

@@ -71,6 +71,22 @@ public final class LMDBReadSnapshot {
         return try transaction.withValue(key: key, in: db, body)
     }
 
+    /// The values of `db` in key order, as buffers into the memory map
+    /// that stay valid until `reset()` or deinit: LMDB does not move or reuse the pages a read
+    /// transaction sees while it lives. This is the one exception to the no-escape rule, for
+    /// dense chunk tables read by pointer arithmetic (a value larger than a page is contiguous in
+    /// the map). Do not use a buffer after `reset()`.
+    /// - Complexity: O(entries) once; afterwards a read is a pointer offset.
+    public func pinnedValues(in db: LMDBDatabase) throws -> [UnsafeRawBufferPointer] {
+        guard isActive else { throw LMDBError.transactionClosed }
+        var out: [UnsafeRawBufferPointer] = []
+        try transaction.forEach(in: db) { _, value in
+            out.append(value)
+            return true
+        }
+        return out
+    }
+
     /// Runs `body` with a cursor on `db`, closed when `body` returns; it must not escape.
     public func withCursor<R>(in db: LMDBDatabase, _ body: (LMDBCursor) throws -> R) throws -> R {
         guard isActive else { throw LMDBError.transactionClosed }

@@ -49,6 +49,19 @@ def main(path):
             assert len(values) == n
             order = [(struct.unpack(">Q", v[:8])[0], struct.unpack("<d", v[8:])[0]) for _, v in txn.cursor(db=db("order/" + name))]
             assert order == sorted(((i, x) for i, x in enumerate(values)), key=lambda p: (p[1], p[0]))
+            # values/<m> and ranks/<m>: the same columns as dense arrays in chunks of 8192 entries.
+            chunks = -(-n // 8192)
+            dense_values, dense_ranks = [], []
+            for c, (key, value) in enumerate(txn.cursor(db=db("values/" + name))):
+                assert struct.unpack(">Q", key)[0] == c and len(value) == 8 * min(8192, n - 8192 * c)
+                dense_values.extend(np.frombuffer(value, dtype="<f8").tolist())
+            for c, (key, value) in enumerate(txn.cursor(db=db("ranks/" + name))):
+                assert struct.unpack(">Q", key)[0] == c and len(value) == 16 * min(8192, n - 8192 * c)
+                rows = np.frombuffer(value, dtype=[("id", "<u8"), ("value", "<f8")])
+                dense_ranks.extend(zip(rows["id"].tolist(), rows["value"].tolist()))
+            assert txn.stat(db("values/" + name))["entries"] == chunks == txn.stat(db("ranks/" + name))["entries"]
+            assert np.array_equal(np.array(dense_values), np.array(values), equal_nan=True)
+            assert dense_ranks == order
             for i in (0, n // 2, n - 1):
                 if name == "seqlen":
                     assert values[i] == len(tokens[i])
