@@ -7,7 +7,7 @@ GRADUS := .build/release/gradus
 TEXT := corpora/gnomehelp.sample.jsonl.zst corpora/appstream.sample.jsonl.zst corpora/udhr.sample.jsonl.zst
 PROTEIN := corpora/protein.sample.fasta.zst
 
-.PHONY: demo test setup release bench
+.PHONY: demo demo-protein test setup release bench
 
 setup:
 	@tools/setup.sh
@@ -16,12 +16,20 @@ release: setup
 	$(SWIFT) build -c release
 
 demo: release
-	$(GRADUS) scan $(TEXT) --tokenizer corpora/tokenizer.json
-	$(GRADUS) scan $(PROTEIN) --tokenizer residues
-	$(GRADUS) index $(TEXT) --tokenizer corpora/tokenizer.json --out runs/roots.idx --force
-	$(GRADUS) info runs/roots.idx
-	$(GRADUS) index $(PROTEIN) --tokenizer residues --out runs/protein.idx --force
+	$(GRADUS) index $(TEXT) --tokenizer corpora/tokenizer.json --pack 256 --out runs/text.idx --force
+	$(GRADUS) info runs/text.idx
+	$(GRADUS) schedule configs/gpt-cl.json --steps 600 --every 100 --index runs/text.idx
+	rm -rf runs/demo
+	$(GRADUS) experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
+	@echo "report: runs/demo/report.md (plots in runs/demo/plots/)"
+
+# The same job on the protein corpus: residue tokenizer, document-mode model.
+demo-protein: release
+	$(GRADUS) index $(PROTEIN) --tokenizer residues --pack 256 --out runs/protein.idx --force
 	$(GRADUS) info runs/protein.idx
+	rm -rf runs/demo-protein
+	$(GRADUS) experiment configs/demo-protein-matrix.json --index runs/protein.idx --out runs/demo-protein
+	@echo "report: runs/demo-protein/report.md"
 
 test: setup
 	$(SWIFT) build --build-tests
@@ -30,3 +38,7 @@ test: setup
 
 bench: release
 	$(GRADUS) bench tokenize
+	$(GRADUS) bench index
+	$(GRADUS) bench sampler
+	$(GRADUS) bench train
+	$(GRADUS) bench ltd
