@@ -171,6 +171,14 @@ struct BPEDefinition {
             }
             vocabulary[Array(token.utf8)] = TokenID(id)
         }
+        // Two tokens with one id would make decode(encode(x)) differ from x silently.
+        var owners: [TokenID: Int] = [:]
+        owners.reserveCapacity(vocabulary.count)
+        for id in vocabulary.values { owners[id, default: 0] += 1 }
+        if let id = owners.filter({ $0.value > 1 }).keys.min() {
+            let tokens = object.filter { ($0.value as? Int) == Int(id) }.keys.sorted().map(\.debugDescription)
+            throw problem("`model.vocab` gives id \(id) to more than one token (\(tokens.joined(separator: ", "))); ids must be unique")
+        }
         return vocabulary
     }
 

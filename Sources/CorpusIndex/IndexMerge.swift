@@ -13,8 +13,10 @@ public enum IndexMerge {
     /// - Throws: `IndexError.invalidArgument` when the shards do not form one complete set
     ///   (same inputs, tokenizer, metrics and options; indices 0..<N each once), plus the
     ///   refusals of `IndexStore.openForWriting`.
+    /// - Parameter onPhase: called with `copy` before the samples are copied, then `order` and
+    ///   `sync` (from `IndexFinisher`), for progress and the CLI's fault-test hook.
     public static func merge(shards paths: [String], output: String, mode: IndexStore.WriteMode, threads: Int,
-                             commandLine: [String]) throws -> IndexManifest {
+                             commandLine: [String], onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
         manifest.commandLine = commandLine
@@ -25,6 +27,7 @@ public enum IndexMerge {
         let writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: SampleWriter.State(),
                                       tokenCounts: [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize))
         let cursors = shards.map { ShardCursor(reader: $0) }
+        onPhase("copy")
         var batch: [(DocRecord, [TokenID])] = []
         while true {
             batch.removeAll(keepingCapacity: true)
@@ -43,7 +46,8 @@ public enum IndexMerge {
         let countsDB = try store.database(IndexFormat.countsDB)
         try store.env.write { txn in try IndexFinisher.writeCounts(writer.tokenCounts, db: countsDB, txn: txn) }
         guard manifest.counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
-        try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts, threads: threads)
+        try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts, threads: threads,
+                                 onPhase: onPhase)
         return manifest
     }
 

@@ -4,6 +4,7 @@
 
 import Foundation
 import Storage
+import Synchronization
 
 /// An open index environment with its databases.
 public final class IndexStore {
@@ -32,6 +33,7 @@ public final class IndexStore {
     ///   `.notWritable`.
     public static func openForWriting(_ path: String, mode: WriteMode) throws -> IndexStore {
         let lock = try IndexLock(directory: path)
+        warnIfNetworkFilesystem(path)
         let dataFile = path + "/data.mdb"
         let exists = FileManager.default.fileExists(atPath: dataFile)
         if exists && mode != .force {
@@ -61,6 +63,7 @@ public final class IndexStore {
         guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
             throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
         }
+        warnIfNetworkFilesystem(path)
         let env: LMDBEnvironment
         do {
             env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true)
@@ -72,6 +75,15 @@ public final class IndexStore {
         guard state == .complete else { throw IndexError.notComplete(path: path, state: state.rawValue) }
         return store
     }
+
+    /// Prints `networkFilesystemWarning` on stderr (once per path and process) when `path` is on
+    /// a network or FUSE filesystem, where LMDB's and flock's locking cannot be trusted.
+    private static func warnIfNetworkFilesystem(_ path: String) {
+        guard let warning = networkFilesystemWarning(at: path) else { return }
+        let first = warnedPaths.withLock { $0.insert(path).inserted }
+        if first { FileHandle.standardError.write(Data(warning.utf8)) }
+    }
+    private static let warnedPaths = Mutex<Set<String>>([])
 
     /// The state of the index at `path`, opened briefly read-only.
     static func existingState(_ path: String) throws -> IndexState {

@@ -297,6 +297,8 @@ struct JSONTextParser {
         let text = String(decoding: bytes[start..<i], as: UTF8.self)
         if isInteger, let v = Int64(text) { return .int(v) }
         guard let d = Double(text) else { throw error("invalid number") }
+        // 1e999 would become infinity, which JSON cannot write back (found by the config fuzzer).
+        guard d.isFinite else { throw error("number out of range") }
         return .double(d)
     }
 }

@@ -130,7 +130,17 @@ public enum LMDBError: Error, CustomStringConvertible, Equatable {
         case ENOENT: self = .noSuchFile(path: path)
         case ENOTDIR: self = .notADirectory(path: path)
         case ENOSPC: self = .noSpace(path: path)
+        // liblmdb turns a short write into EIO, and a short write is how a full disk shows up
+        // (the write fills the last free blocks): report it as a full disk when it is one.
+        case EIO where freeBytes(path).map({ $0 < 1 << 20 }) ?? false: self = .noSpace(path: path)
         default: self = .other(code: code, message: message, context: context)
         }
     }
+}
+
+/// Bytes available to unprivileged users on the filesystem holding `path`, nil if unknown.
+func freeBytes(_ path: String) -> Int? {
+    var info = statvfs()
+    guard statvfs(path, &info) == 0 else { return nil }
+    return Int(info.f_bavail) * Int(info.f_frsize)
 }

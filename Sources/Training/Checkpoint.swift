@@ -69,6 +69,11 @@ public struct Checkpoint: Sendable {
             throw TrainingError.io(path: temporary, reason: "cannot create the file")
         }
         do {
+            if abortsHere() {  // test-only: die like `kill -9` with half the temporary file written
+                try handle.write(contentsOf: bytes.prefix(bytes.count / 2))
+                try handle.synchronize()
+                raise(SIGKILL)
+            }
             try handle.write(contentsOf: bytes)
             try handle.synchronize()
             try handle.close()
@@ -82,6 +87,14 @@ public struct Checkpoint: Sendable {
             throw TrainingError.io(path: path, reason: "rename failed: \(reason)")
         }
         syncDirectory(of: path)
+    }
+
+    /// Fault-test hook (docs/reliability.md, "Fault tests"): with
+    /// `GRADUS_TEST_ABORT_IN_CHECKPOINT_AT_STEP=S`, the write of the checkpoint after step S kills
+    /// the process after half of the temporary file is written, before the rename.
+    private func abortsHere() -> Bool {
+        guard let raw = getenv("GRADUS_TEST_ABORT_IN_CHECKPOINT_AT_STEP") else { return false }
+        return Int(String(cString: raw)) == header.progress.steps
     }
 
     /// Reads and validates a checkpoint.

@@ -80,6 +80,7 @@ struct Index: ParsableCommand {
         let manifest = try IndexBuilder.build(
             options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
             progress: { p in
+                abortIfTestPhase(p.phase)
                 progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples", done: p.bytesRead, total: p.totalBytes)
             },
             onCommit: { batches in
@@ -94,9 +95,19 @@ struct Index: ParsableCommand {
     }
 
     /// Test hooks (CLI tests only): `GRADUS_TEST_ABORT_AFTER_BATCHES=K` kills the process after K
-    /// committed batches; `GRADUS_TEST_BATCH_RECORDS=B` makes batches of B records.
+    /// committed batches; `GRADUS_TEST_BATCH_RECORDS=B` makes batches of B records;
+    /// `GRADUS_TEST_ABORT_AT_PHASE=P` (see `abortIfTestPhase`) kills it when phase P starts.
     private func testHook(_ name: String) -> Int? {
         guard let raw = getenv(name) else { return nil }
         return Int(String(cString: raw))
     }
+}
+
+/// Hidden fault-test hook of `gradus index` and `gradus merge` (docs/reliability.md, "Fault
+/// tests"): with `GRADUS_TEST_ABORT_AT_PHASE=P` the process dies like `kill -9` when phase `P`
+/// starts — `pass2` (pass 1 committed), `order` (pass-2 metric values computed, none written),
+/// `sync` (order tables written, state not yet `complete`), and for merge also `copy`.
+func abortIfTestPhase(_ phase: String) {
+    guard let raw = getenv("GRADUS_TEST_ABORT_AT_PHASE"), String(cString: raw) == phase else { return }
+    raise(SIGKILL)
 }

@@ -26,5 +26,7 @@ let package = Package(
         fuzzTarget("FuzzFASTA", ["Corpus", "Storage"]),
         fuzzTarget("FuzzZstd", ["Storage"]),
         fuzzTarget("FuzzIdx", ["CorpusIndex"]),
+        fuzzTarget("FuzzBPE", ["Corpus", "Storage"]),
+        fuzzTarget("FuzzConfig", ["Curriculum"]),
     ]
 )
