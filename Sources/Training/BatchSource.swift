@@ -55,7 +55,7 @@ public final class SyntheticBatchSource: BatchSource {
         return try TokenBatch(sequences: rows)
     }
 
-    public func saveState() throws -> Data { try JSONEncoder().encode(rng) }
+    public func saveState() throws -> Data { try sortedKeysEncoder().encode(rng) }
 
     public func restoreState(_ state: Data) throws {
         do { rng = try JSONDecoder().decode(SplitMix64.self, from: state) } catch {
@@ -80,7 +80,7 @@ public final class FixedBatchSource: BatchSource {
         return batches[position]
     }
 
-    public func saveState() throws -> Data { try JSONEncoder().encode(position) }
+    public func saveState() throws -> Data { try sortedKeysEncoder().encode(position) }
 
     public func restoreState(_ state: Data) throws {
         guard let p = try? JSONDecoder().decode(Int.self, from: state), p >= 0, p < batches.count else {

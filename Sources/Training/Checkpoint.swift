@@ -56,7 +56,7 @@ public struct Checkpoint: Sendable {
         var bytes = Data(Self.magic)
         append(&bytes, Self.version)
         let json: Data
-        do { json = try JSONEncoder().encode(header) } catch { throw TrainingError.io(path: path, reason: "\(error)") }
+        do { json = try sortedKeysEncoder().encode(header) } catch { throw TrainingError.io(path: path, reason: "\(error)") }
         append(&bytes, UInt64(json.count))
         bytes.append(json)
         for buffer in [parameters, m, v] {
@@ -164,4 +164,12 @@ func fnv1a(_ data: Data) -> UInt64 {
         }
     }
     return hash
+}
+
+/// A JSON encoder with sorted keys, so that the same state always gives the same bytes (a
+/// checkpoint of a resumed run equals the uninterrupted run's, byte for byte).
+func sortedKeysEncoder() -> JSONEncoder {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    return encoder
 }

@@ -110,7 +110,7 @@ public final class IndexBatchSource: BatchSource {
         return try TokenBatch(batchSize: batchSize, length: T, inputs: inputs, targets: targets, lossMask: mask)
     }
 
-    public func saveState() throws -> Data { try JSONEncoder().encode(state) }
+    public func saveState() throws -> Data { try sortedKeysEncoder().encode(state) }
 
     /// - Throws: `TrainingError.invalidSourceState` for a blob of another index or out of range.
     public func restoreState(_ data: Data) throws {
