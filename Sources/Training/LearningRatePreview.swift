@@ -1,7 +1,8 @@
 // LearningRatePreview.swift — the learning rate each training step will use, computed without
 // training (issue 4 item 5, "once the trainer exists, the learning rate"): the counters the
 // trainer would have after step s — steps, tokens (rows · T of each served batch, shorter under a
-// sequence curriculum) and dense layer-tokens — fed to the run's `LearningRateSchedule`, the same
+// sequence curriculum) and layer-tokens (with random-LTD: min(r, T) in each dropping layer, the same
+// `StepCost` the trainer counts) — fed to the run's `LearningRateSchedule`, the same
 // value the trainer logs as `lr`. The preview's step is also the curriculum step; in a real run the
 // curriculum step runs ahead by the held-out skips (CurriculumBatchSource.swift).
 
@@ -13,10 +14,13 @@ public struct LearningRatePreview: Sendable {
     /// Counters after the last `next` call.
     public private(set) var progress = TrainingProgress()
     private let kind: SequenceCurriculumKind?
+    private let routing: RandomLTDRouting?
 
-    public init(config: RunConfig) {
+    /// - Throws: `TrainingError.invalidConfig` for random-LTD settings inconsistent with the model.
+    public init(config: RunConfig) throws {
         self.config = config
         kind = SequenceCurriculum.kind(of: config.curriculumMetrics)
+        routing = try config.randomLTDRouting()
     }
 
     /// Takes one optimiser step whose batch was drawn at `difficulties` (metric name → value;
@@ -25,10 +29,12 @@ public struct LearningRatePreview: Sendable {
         let c = kind.flatMap { difficulties[$0.rawValue] }.map { Int($0) } ?? config.sequenceLength
         let shape = SequenceCurriculum.servedShape(batch: config.train.batchSize, sequenceLength: config.sequenceLength,
                                                    kind: kind, difficulty: c)
-        let tokens = shape.rows * shape.length
+        let cost = StepCost(model: config.model, batchSize: shape.rows, length: shape.length,
+                            reserved: routing?.reserved(atStep: progress.steps), dropping: routing?.layers.count ?? 0)
         progress.steps += 1
-        progress.tokens += tokens
-        progress.layerTokens += tokens * config.model.layers
+        progress.tokens += shape.rows * shape.length
+        progress.layerTokens += cost.layerTokens
+        progress.layerAveragedTokens += cost.layerAveragedTokens
         return config.train.lr.rate(at: progress)
     }
 }

@@ -56,7 +56,7 @@ struct Schedule: ParsableCommand {
 
     func run() throws {
         let (parsed, run) = try RunConfig.loadFile(path: config)
-        var rates = run.map(LearningRatePreview.init)
+        var rates = try run.map { try LearningRatePreview(config: $0) }
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
         var pools = try index.map { path in
             try PoolPreview(index: try LMDBDifficultyIndex(path: path), metrics: parsed.curriculumMetrics,
