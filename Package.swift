@@ -57,7 +57,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage"]),
+        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),

@@ -4,6 +4,8 @@
 // document dataset (uint16 below 65 500 ids, else int32; spec §3.1), streaming, so generating
 // 2 000 000 documents needs no memory per document beyond the 12-byte index entry.
 
+import Curriculum
+
 public enum SyntheticCorpus {
     /// Writes `prefix.bin` and `prefix.idx`; returns the number of tokens.
     /// - Throws: `IndexedDatasetError` if the files cannot be written.
@@ -39,19 +41,5 @@ public enum SyntheticCorpus {
         var lo = 0, hi = cdf.count - 1
         while lo < hi { let mid = (lo + hi) / 2; if cdf[mid] < u { lo = mid + 1 } else { hi = mid } }
         return lo
-    }
-}
-
-/// SplitMix64: a small, fast, seedable generator (fixed sequence for a seed); also the
-/// generator of the CorpusIndex tests, so random tests replay exactly.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,6 +1,8 @@
 // JSONOutput.swift — one-line JSON objects for `--json` output and benchmarks, keys in the order
 // they are added (Foundation's serializer sorts or scrambles them).
 
+import Curriculum
+
 struct JSONLine {
     private var fields: [String] = []
 
@@ -20,24 +22,5 @@ struct JSONLine {
     var text: String { "{" + fields.joined(separator: ",") + "}" }
 }
 
-/// A JSON string literal for `s`.
-func quote(_ s: String) -> String {
-    var out = "\""
-    for scalar in s.unicodeScalars {
-        switch scalar {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        default:
-            if scalar.value < 0x20 {
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            } else {
-                out.unicodeScalars.append(scalar)
-            }
-        }
-    }
-    return out + "\""
-}
+/// A JSON string literal for `s` (the curriculum module's JSON writer owns the escaping rules).
+func quote(_ s: String) -> String { JSONValue.quoted(s) }

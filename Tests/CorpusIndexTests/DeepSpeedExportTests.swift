@@ -3,6 +3,7 @@
 // convention (DataAnalyzer with num_threads_reduce = 1), the accumulate file, truncation, and the
 // (value, id) sort against a naive sort.
 
+import Curriculum
 import XCTest
 @testable import CorpusIndex
 

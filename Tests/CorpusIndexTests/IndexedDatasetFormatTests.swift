@@ -2,6 +2,7 @@
 // 1 and 2, the merge-twice doc_idx), Gradus's throw-instead-of-wrap choice, temporary-name
 // handling, and a seeded round trip for every dtype.
 
+import Curriculum
 import XCTest
 @testable import CorpusIndex
 

@@ -2,6 +2,7 @@
 // hex/byte helpers for spelling out expected file bytes (the seeded generator is CorpusIndex's
 // `SplitMix64`).
 
+import Curriculum
 import Foundation
 import XCTest
 
