@@ -13,10 +13,11 @@ public final class IndexReader {
     private let samplesDB: LMDBDatabase
     private let docsDB: LMDBDatabase
 
-    /// Opens the index at `path`.
+    /// Opens the index at `path`; with `noLock` without LMDB's lock file (see
+    /// `IndexStore.openForReading(_:noLock:)`).
     /// - Throws: `IndexError.notComplete` (saying how to finish it), `.notAnIndex`.
-    public init(path: String) throws {
-        store = try IndexStore.openForReading(path)
+    public init(path: String, noLock: Bool = IndexStore.readsWithoutLock) throws {
+        store = try IndexStore.openForReading(path, noLock: noLock)
         manifest = try store.manifest()
         samplesDB = try store.database(IndexFormat.samplesDB)
         docsDB = try store.database(IndexFormat.docsDB)

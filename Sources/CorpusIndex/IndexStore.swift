@@ -57,16 +57,29 @@ public final class IndexStore {
         return try IndexStore(path: path, env: env, lock: lock)
     }
 
+    /// Whether readers open indexes without LMDB's lock file unless told otherwise: the default of
+    /// `openForReading(_:noLock:)`'s `noLock`, set once by the CLI's `--no-lock` (process-wide, so
+    /// every reader a command opens, however deep, honours it).
+    public static var readsWithoutLock: Bool {
+        get { noLockDefault.load(ordering: .relaxed) }
+        set { noLockDefault.store(newValue, ordering: .relaxed) }
+    }
+    private static let noLockDefault = Atomic<Bool>(false)
+
     /// Opens a complete index (or, with `allowShard`, a complete shard) read-only.
+    /// - Parameter noLock: open with `MDB_RDONLY | MDB_NOLOCK`: no `lock.mdb` is created or
+    ///   touched, so a read-only directory or a shared copy can be served. The caller promises
+    ///   that no process writes the index meanwhile (nothing checks it: `gradus index` takes its
+    ///   own flock, not LMDB's reader table).
     /// - Throws: `IndexError.notAnIndex`, `.notComplete` (with how to finish it).
-    public static func openForReading(_ path: String) throws -> IndexStore {
+    public static func openForReading(_ path: String, noLock: Bool = IndexStore.readsWithoutLock) throws -> IndexStore {
         guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
             throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
         }
         warnIfNetworkFilesystem(path)
         let env: LMDBEnvironment
         do {
-            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true)
+            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true, noLock: noLock)
         } catch let error as LMDBError {
             throw IndexError.notAnIndex(path: path, reason: error.description)
         }

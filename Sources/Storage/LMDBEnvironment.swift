@@ -27,7 +27,8 @@ public struct LMDBDatabase: Sendable, Hashable, CustomStringConvertible {
     public var description: String { name.map { "database '\($0)'" } ?? "main database" }
 }
 
-/// An LMDB environment: one directory holding `data.mdb` and `lock.mdb`.
+/// An LMDB environment: one directory holding `data.mdb` and `lock.mdb` (no `lock.mdb` is
+/// created when opened with `noLock`).
 ///
 /// Thread-safe: transactions may run on several threads at once (one writer at a time, as LMDB
 /// enforces). Transactions are closure-scoped; open databases before starting transactions.
@@ -39,6 +40,8 @@ public final class LMDBEnvironment: @unchecked Sendable {
     public let path: String
     /// Whether the environment was opened read-only.
     public let readOnly: Bool
+    /// Whether the environment was opened without LMDB's lock file (`MDB_NOLOCK`, read-only only).
+    public let noLock: Bool
     /// The map size beyond which `write` stops growing the map and throws `LMDBError.mapFull`.
     public let maxMapSize: Int
     /// The `maxDatabases` the environment was opened with.
@@ -69,16 +72,23 @@ public final class LMDBEnvironment: @unchecked Sendable {
     ///   - createDirectory: create `path` (mode 0755) if missing; ignored when `readOnly`.
     ///   - noSync: `MDB_NOSYNC` — don't fsync on commit (fast bulk loads; call `sync()` at the
     ///     end). A crash may lose recent transactions but does not corrupt the database.
+    ///   - noLock: with `readOnly`, also `MDB_NOLOCK`: `lock.mdb` is neither created nor opened,
+    ///     so the environment can be read from a read-only directory or a shared copy. The caller
+    ///     promises that no process writes the environment while it is open (LMDB's reader table
+    ///     is not used, so a writer could reuse pages a reader still sees). Requires `readOnly`.
     /// - Throws: `LMDBError` (e.g. `.invalid` for a non-LMDB file, `.noSuchFile`, `.permissionDenied`).
     public init(
         path: String, mapSize: Int, maxMapSize: Int = LMDBEnvironment.defaultMaxMapSize,
-        maxDatabases: Int = 32, readOnly: Bool = false, createDirectory: Bool = true, noSync: Bool = false
+        maxDatabases: Int = 32, readOnly: Bool = false, createDirectory: Bool = true, noSync: Bool = false,
+        noLock: Bool = false
     ) throws {
         precondition(mapSize > 0, "LMDBEnvironment: mapSize must be positive")
         precondition(maxDatabases >= 0, "LMDBEnvironment: maxDatabases must be non-negative")
+        precondition(!noLock || readOnly, "LMDBEnvironment: noLock requires readOnly")
         if createDirectory && !readOnly { try Self.makeDirectory(path) }
         var flags = UInt32(MDB_NOTLS)
         if readOnly { flags |= UInt32(MDB_RDONLY) }
+        if noLock { flags |= UInt32(MDB_NOLOCK) }
         if noSync { flags |= UInt32(MDB_NOSYNC) }
         let handle = try Self.openHandle(path: path, mapSize: mapSize, maxDatabases: maxDatabases, flags: flags)
         guard let lock = ResizeLock() else {
@@ -89,6 +99,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         self.resizeLock = lock
         self.path = path
         self.readOnly = readOnly
+        self.noLock = noLock
         self.maxDatabases = maxDatabases
         var info = MDB_envinfo()
         mdb_env_info(handle, &info)

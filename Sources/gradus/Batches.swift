@@ -31,6 +31,8 @@ struct Batches: ParsableCommand {
     @Argument(help: "Index directory (built by `gradus index`).")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Option(help: "DeepSpeed/Gradus JSON config.")
     var config: String
 

@@ -18,6 +18,8 @@ struct Dump: ParsableCommand {
     @Argument(help: "Index directory.")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Flag(help: "Include metric values.")
     var metrics = false
 

@@ -30,6 +30,8 @@ struct Experiment: ParsableCommand {
     @Option(help: "Complete index directory (from gradus index).")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Option(help: "Output directory (created if missing).")
     var out: String
 

@@ -24,6 +24,8 @@ struct Export: ParsableCommand {
     @Argument(help: "A complete index directory.")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Option(help: "Output format: deepspeed.")
     var format: Format
 

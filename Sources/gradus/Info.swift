@@ -17,6 +17,8 @@ struct Info: ParsableCommand {
     @Argument(help: "Index directory.")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Flag(help: "One JSON object instead of text.")
     var json = false
 

@@ -46,6 +46,8 @@ struct Schedule: ParsableCommand {
     @Option(help: "Index directory: also print the admitted pool per step.")
     var index: String?
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Flag(help: "JSON lines: {\"step\": s, \"difficulty\": {...}, \"random_ltd\": r}.")
     var json = false
 

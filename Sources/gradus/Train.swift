@@ -37,6 +37,8 @@ struct Train: ParsableCommand {
     @Option(help: "Complete index directory (from gradus index).")
     var index: String
 
+    @OptionGroup var indexOpen: IndexOpenOptions
+
     @Option(help: "Run directory (created if missing).")
     var out: String
 

@@ -1,6 +1,6 @@
 // ConcurrencyTests.swift — several processes on one index (issue 8 item 3), with the built
-// `gradus` binary: concurrent readers (`info`, `batches`, `dump`) all succeed with the output of
-// a lone run; a second writer on the same output directory is refused with a message naming the
+// `gradus` binary: concurrent readers (`info`, `batches`, `dump`, and `train` on a packed index)
+// all succeed with the output of a lone run; a second writer on the same output directory is refused with a message naming the
 // first writer's pid; the network-filesystem warning.
 
 import Foundation
@@ -52,6 +52,50 @@ final class ConcurrencyTests: XCTestCase {
         // Readers create no lock file of Gradus's own (only a writer takes gradus.lock).
         let after = try FileManager.default.contentsOfDirectory(atPath: index).sorted()
         XCTAssertEqual(after, ["data.mdb", "gradus.lock", "lock.mdb"])
+    }
+
+    func testTrainAmongConcurrentReaders() throws {
+        // Bytes tokenizer (vocabulary 258 = configs/tiny.json's vocab) packed to 65 tokens, so
+        // tiny.json's context 64 fits.
+        let index = dir + "/packed.idx"
+        let build = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
+                                   "--pack", "64", "--out", index])
+        XCTAssertEqual(build.status, 0, build.stderr)
+        let config = dir + "/rarity.json"
+        try """
+        {"train_batch_size": 4, "data_efficiency": {"seed": 3, "data_sampling": {"curriculum_learning": {"enabled": true,
+          "curriculum_metrics": {"vocabularyrarity": {"difficulty_type": "percentile", "clustering_type": "schedule_based",
+            "min_difficulty": 20, "max_difficulty": 100, "schedule_type": "fixed_linear",
+            "schedule_config": {"total_curriculum_step": 10, "difficulty_step": 1}}}}}}}
+        """.write(toFile: config, atomically: true, encoding: .utf8)
+        let tiny = repositoryRoot + "/configs/tiny.json"
+        func train(_ out: String) -> [String] { ["train", tiny, "--index", index, "--out", dir + "/" + out, "--steps", "3", "--threads", "1"] }
+        let readers: [[String]] = [["info", index], ["batches", index, "--config", config, "--steps", "12", "--tokens"]]
+        let alone = try readers.map { try runGradus($0) }
+        for (c, r) in zip(readers, alone) { XCTAssertEqual(r.status, 0, "\(c): \(r.stderr)") }
+        let loneTrain = try runGradus(train("alone"))
+        XCTAssertEqual(loneTrain.status, 0, loneTrain.stderr)
+        // The summary line: steps, tokens, loss and held-out loss (checkpoint files are not
+        // byte-comparable: their JSON header's key order varies between processes).
+        let reference = loneTrain.stdout.replacingOccurrences(of: dir + "/alone/", with: "RUN/")
+        XCTAssertTrue(reference.hasPrefix("{\"steps\":3,\"tokens\":768,\"loss\":"), reference)
+
+        // Two of each reader and two trainings, all at once (six processes on one index).
+        let started = try (0..<2).flatMap { i in try readers.map { try GradusProcess($0) } + [GradusProcess(train("run\(i)"))] }
+        let runs = started.map { $0.wait() }
+        for (i, r) in runs.enumerated() {
+            let kind = i % 3
+            if kind < 2 {
+                XCTAssertEqual(r.status, 0, "\(readers[kind]): \(r.stderr)")
+                XCTAssertEqual(r.stdout, alone[kind].stdout, "concurrent \(readers[kind][0]) differs from a lone run")
+            } else {
+                // Each concurrent training ends where the lone one did: same steps and losses.
+                XCTAssertEqual(r.status, 0, "train: \(r.stderr)")
+                let summary = r.stdout.replacingOccurrences(of: dir + "/run\(i / 3)/", with: "RUN/")
+                XCTAssertEqual(summary, reference, "concurrent training \(i / 3) differs from a lone one")
+                XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/run\(i / 3)/checkpoint.bin"))
+            }
+        }
     }
 
     func testSecondWriterIsRefusedNamingTheFirst() throws {
