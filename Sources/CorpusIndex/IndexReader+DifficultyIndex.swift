@@ -96,10 +96,20 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         out.removeAll(keepingCapacity: true)
         if let d = dense[metric] {
             let n = sampleCount
-            for r in sortedRanks {
-                guard r >= 0, r < n else { throw IndexError.corrupt("order/\(metricNames[metric]) has no key \(r)") }
-                out.append(d.entry(rank: r))
+            resizeForOverwrite(&out, sortedRanks.count, OrderEntry(sampleID: 0, value: 0))
+            let bad: Int? = d.chunkBases { _, ranks -> Int? in
+                sortedRanks.withUnsafeBufferPointer { rs -> Int? in
+                    out.withUnsafeMutableBufferPointer { o -> Int? in
+                        for j in 0..<rs.count {
+                            let r = rs[j]
+                            guard r >= 0, r < n else { return r }
+                            o[j] = DenseMetricTables.entry(ranks, rank: r)
+                        }
+                        return nil
+                    }
+                }
             }
+            if let bad { throw IndexError.corrupt("order/\(metricNames[metric]) has no key \(bad)") }
             return
         }
         try walk(orderDBs[metric], keys: sortedRanks, table: "order/\(metricNames[metric])") { raw in
@@ -122,10 +132,20 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         out.removeAll(keepingCapacity: true)
         if let d = dense[metric] {
             let n = UInt64(sampleCount)
-            for id in sortedSampleIDs {
-                guard id < n else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no key \(id)") }
-                out.append(d.value(id: Int(id)))
+            resizeForOverwrite(&out, sortedSampleIDs.count, 0)
+            let bad: UInt64? = d.chunkBases { values, _ -> UInt64? in
+                sortedSampleIDs.withUnsafeBufferPointer { ids -> UInt64? in
+                    out.withUnsafeMutableBufferPointer { o -> UInt64? in
+                        for j in 0..<ids.count {
+                            let id = ids[j]
+                            guard id < n else { return id }
+                            o[j] = DenseMetricTables.value(values, id: Int(id))
+                        }
+                        return nil
+                    }
+                }
             }
+            if let bad { throw IndexError.corrupt("metric/\(metricNames[metric]) has no key \(bad)") }
             return
         }
         try walk(metricDBs[metric], keys: sortedSampleIDs.lazy.map { Int($0) }, table: "metric/\(metricNames[metric])") { raw in
@@ -192,6 +212,29 @@ struct DenseMetricTables {
         let chunk = values[id >> IndexFormat.denseChunkShift]
         let bits = chunk.loadUnaligned(fromByteOffset: (id & (IndexFormat.denseChunk - 1)) << 3, as: UInt64.self)
         return Double(bitPattern: UInt64(littleEndian: bits))
+    }
+
+    /// Calls `body` with the chunk base tables (values, ranks) as unsafe buffers, for batched reads
+    /// through the static `value(_:id:)` and `entry(_:rank:)` (no per-read array checks).
+    @inline(__always)
+    func chunkBases<R>(_ body: (UnsafeBufferPointer<UnsafeRawPointer>, UnsafeBufferPointer<UnsafeRawPointer>) -> R) -> R {
+        values.withUnsafeBufferPointer { v in ranks.withUnsafeBufferPointer { k in body(v, k) } }
+    }
+
+    @inline(__always)
+    static func value(_ values: UnsafeBufferPointer<UnsafeRawPointer>, id: Int) -> Double {
+        let chunk = values[id >> IndexFormat.denseChunkShift]
+        let bits = chunk.loadUnaligned(fromByteOffset: (id & (IndexFormat.denseChunk - 1)) << 3, as: UInt64.self)
+        return Double(bitPattern: UInt64(littleEndian: bits))
+    }
+
+    @inline(__always)
+    static func entry(_ ranks: UnsafeBufferPointer<UnsafeRawPointer>, rank: Int) -> OrderEntry {
+        let chunk = ranks[rank >> IndexFormat.denseChunkShift]
+        let offset = (rank & (IndexFormat.denseChunk - 1)) << 4
+        let id = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
+        let bits = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
+        return OrderEntry(sampleID: id, value: Double(bitPattern: bits))
     }
 
     /// The order row at `rank` (0 ≤ rank < N, checked by the caller).

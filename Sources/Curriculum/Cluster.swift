@@ -111,4 +111,57 @@ struct ClusterFilter {
         }
         return true
     }
+
+    /// `accepts` for every slot of a chunk: marks the rejected slots of `members` with
+    /// `ClusterReader.rejected`. `values` is slot-major (slot · metrics + i); `segmentOf[slot]`
+    /// is the candidate's segment. Same result as `accepts` per slot, without per-element array
+    /// checks (the boxes are flattened into one buffer first).
+    func rejectNonMembers(_ members: UnsafeMutableBufferPointer<UInt64>, segmentOf: UnsafeBufferPointer<Int>,
+                          values: UnsafeBufferPointer<Double>) {
+        let m = metrics.count, nExcluded = excluded.count, nSegments = segmentSlot.count
+        // Flat keys: box (m), then excluded boxes (m each), then segment lower/upper pairs.
+        var keyValues: [Double] = [], keyIDs: [UInt64] = []
+        for k in box { keyValues.append(k.value); keyIDs.append(k.id) }
+        for e in excluded { for k in e { keyValues.append(k.value); keyIDs.append(k.id) } }
+        for k in 0..<nSegments {
+            keyValues.append(segmentLower[k].value); keyIDs.append(segmentLower[k].id)
+            keyValues.append(segmentUpper[k].value); keyIDs.append(segmentUpper[k].id)
+        }
+        keyValues.withUnsafeBufferPointer { kv in
+            keyIDs.withUnsafeBufferPointer { ki in
+                segmentSlot.withUnsafeBufferPointer { slots in
+                    @inline(__always) func below(_ v: Double, _ id: UInt64, _ j: Int) -> Bool {
+                        v < kv[j] || (v == kv[j] && id < ki[j])
+                    }
+                    let segmentBase = m * (1 + nExcluded)
+                    for slot in 0..<members.count {
+                        let id = members[slot]
+                        let row = slot * m
+                        var ok = true
+                        for i in 0..<m where !below(values[row + i], id, i) { ok = false; break }
+                        if ok {
+                            let segment = segmentOf[slot]
+                            var k = 0
+                            while k < segment {
+                                let v = values[row + slots[k]], j = segmentBase + 2 * k
+                                if !below(v, id, j), below(v, id, j + 1) { ok = false; break }
+                                k += 1
+                            }
+                        }
+                        if ok {
+                            var e = 0
+                            while e < nExcluded {
+                                let base = m * (1 + e)
+                                var inside = true
+                                for i in 0..<m where !below(values[row + i], id, base + i) { inside = false; break }
+                                if inside { ok = false; break }
+                                e += 1
+                            }
+                        }
+                        if !ok { members[slot] = ClusterReader.rejected }
+                    }
+                }
+            }
+        }
+    }
 }

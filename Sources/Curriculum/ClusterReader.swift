@@ -7,7 +7,9 @@
 // `values` call per metric, and the filter runs on the gathered values. The result is in the
 // chunk's original (permutation) order, so which members a pass serves, and in which order, is
 // exactly that of a one-by-one walk. An index whose reads cost the same in any order
-// (`readsInAnyOrder`: arrays, the LMDB index's dense tables) skips both sorts.
+// (`readsInAnyOrder`: arrays, the LMDB index's dense tables) skips both sorts and takes
+// `resolveAnyOrder`, whose loops run over unsafe buffers (no per-element uniqueness or
+// exclusivity checks; issue 4 item 7).
 
 /// Reusable buffers and the batched read of one chunk of a cluster's domain.
 struct ClusterReader {
@@ -42,19 +44,151 @@ struct ClusterReader {
             for p in positions { members.append(lower + UInt64(p)) }
             return
         }
+        if index.readsInAnyOrder {
+            try resolveAnyOrder(positions, runtime, index: index)
+            return
+        }
         members.append(contentsOf: repeatElement(0, count: n))
         segmentOf.removeAll(keepingCapacity: true)
         segmentOf.append(contentsOf: repeatElement(0, count: n))
-        let anyOrder = index.readsInAnyOrder
-        sortBySegmentAndRank(positions, segments, groupOnly: anyOrder)
+        sortBySegmentAndRank(positions, segments, groupOnly: false)
         try readEntries(segments, index: index)
         guard let filter = runtime.filter else { return }
-        try readFilterValues(filter, index: index, anyOrder: anyOrder)
-        filterValues.withUnsafeBufferPointer { all in
-            let m = filter.metrics.count
-            for slot in 0..<n {
-                let row = UnsafeBufferPointer(rebasing: all[(slot * m)..<(slot * m + m)])
-                if !filter.accepts(id: members[slot], segment: segmentOf[slot], values: row) { members[slot] = ClusterReader.rejected }
+        try readFilterValues(filter, index: index, anyOrder: false)
+        rejectNonMembers(filter)
+    }
+
+    private mutating func rejectNonMembers(_ filter: ClusterFilter) {
+        members.withUnsafeMutableBufferPointer { mem in
+            segmentOf.withUnsafeBufferPointer { seg in
+                filterValues.withUnsafeBufferPointer { fv in filter.rejectNonMembers(mem, segmentOf: seg, values: fv) }
+            }
+        }
+    }
+
+    /// Sets `a.count` to `n` (new elements `fill`), keeping the capacity.
+    @inline(__always)
+    private static func resize<T>(_ a: inout [T], _ n: Int, _ fill: T) {
+        if a.count < n { a.append(contentsOf: repeatElement(fill, count: n - a.count)) } else if a.count > n { a.removeLast(a.count - n) }
+    }
+
+    /// `resolve` for an index that reads in any order: per segment one `entries` call over its
+    /// candidates in slot order, per other filter metric one `values` call, then the filter; all
+    /// loops over unsafe buffers. Same members as the sorted path.
+    private mutating func resolveAnyOrder<Index: DifficultyIndex>(_ positions: [Int], _ runtime: ClusterRuntime, index: Index) throws {
+        let n = positions.count
+        let segments = runtime.segments
+        Self.resize(&members, n, 0)
+        Self.resize(&segmentOf, n, 0)
+        Self.resize(&values, n, 0)
+        if segments.count == 1 {
+            let lower = segments[0].lower
+            Self.resize(&ranks, n, 0)
+            ranks.withUnsafeMutableBufferPointer { r in
+                positions.withUnsafeBufferPointer { p in for j in 0..<n { r[j] = p[j] &+ lower } }
+            }
+            segmentOf.withUnsafeMutableBufferPointer { s in s.update(repeating: 0) }
+            try index.entries(metric: segments[0].metric!, sortedRanks: ranks, into: &entries)
+            precondition(entries.count == n, "index returned the wrong number of entries")
+            scatterEntries(slots: nil)
+        } else {
+            // Segment of each slot (rank kept in `keys` as scratch), then one read per segment.
+            Self.resize(&keys, n, 0)
+            segments.withUnsafeBufferPointer { segs in
+                segmentOf.withUnsafeMutableBufferPointer { so in
+                    keys.withUnsafeMutableBufferPointer { rk in
+                        positions.withUnsafeBufferPointer { p in
+                            for slot in 0..<n {
+                                var k = 0, offset = p[slot]
+                                while offset >= segs[k].count { offset -= segs[k].count; k += 1 }
+                                so[slot] = k
+                                rk[slot] = UInt64(segs[k].lower + offset)
+                            }
+                        }
+                    }
+                }
+            }
+            for k in segments.indices {
+                // The ranks and slots of segment k, in slot order (`ids` is scratch for the slots).
+                var count = 0
+                Self.resize(&ranks, n, 0)
+                Self.resize(&ids, n, 0)
+                segmentOf.withUnsafeBufferPointer { so in
+                    keys.withUnsafeBufferPointer { rk in
+                        ranks.withUnsafeMutableBufferPointer { r in
+                            ids.withUnsafeMutableBufferPointer { sl in
+                                for slot in 0..<n where so[slot] == k {
+                                    r[count] = Int(rk[slot])
+                                    sl[count] = UInt64(slot)
+                                    count += 1
+                                }
+                            }
+                        }
+                    }
+                }
+                Self.resize(&ranks, count, 0)
+                Self.resize(&ids, count, 0)
+                guard count > 0 else { continue }
+                try index.entries(metric: segments[k].metric!, sortedRanks: ranks, into: &entries)
+                precondition(entries.count == ranks.count, "index returned the wrong number of entries")
+                scatterEntries(slots: ids)
+            }
+        }
+        guard let filter = runtime.filter else { return }
+        let m = filter.metrics.count
+        Self.resize(&filterValues, n * m, 0)
+        var readIDs: [UInt64] = [], readSlots: [UInt64] = []
+        swap(&readIDs, &ids)
+        swap(&readSlots, &keys)  // scratch: the slots read from metric i
+        defer { swap(&readIDs, &ids); swap(&readSlots, &keys) }
+        for i in 0..<m {
+            readIDs.removeAll(keepingCapacity: true)
+            readSlots.removeAll(keepingCapacity: true)
+            filter.segmentSlot.withUnsafeBufferPointer { segmentSlot in
+                segmentOf.withUnsafeBufferPointer { so in
+                    values.withUnsafeBufferPointer { own in
+                        members.withUnsafeBufferPointer { mem in
+                            filterValues.withUnsafeMutableBufferPointer { fv in
+                                for slot in 0..<n {
+                                    if segmentSlot[so[slot]] == i {
+                                        fv[slot * m + i] = own[slot]
+                                    } else {
+                                        readIDs.append(mem[slot])
+                                        readSlots.append(UInt64(slot))
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            guard !readIDs.isEmpty else { continue }
+            try index.values(metric: filter.metrics[i], sortedSampleIDs: readIDs, into: &entriesValues)
+            precondition(entriesValues.count == readIDs.count, "index returned the wrong number of values")
+            entriesValues.withUnsafeBufferPointer { got in
+                readSlots.withUnsafeBufferPointer { slots in
+                    filterValues.withUnsafeMutableBufferPointer { fv in
+                        for j in 0..<slots.count { fv[Int(slots[j]) * m + i] = got[j] }
+                    }
+                }
+            }
+        }
+        rejectNonMembers(filter)
+    }
+
+    /// Copies `entries` into `members`/`values` at `slots[j]` (or slot j when nil).
+    private mutating func scatterEntries(slots: [UInt64]?) {
+        entries.withUnsafeBufferPointer { e in
+            members.withUnsafeMutableBufferPointer { mem in
+                values.withUnsafeMutableBufferPointer { v in
+                    if let slots {
+                        slots.withUnsafeBufferPointer { s in
+                            for j in 0..<e.count { let slot = Int(s[j]); mem[slot] = e[j].sampleID; v[slot] = e[j].value }
+                        }
+                    } else {
+                        for j in 0..<e.count { mem[j] = e[j].sampleID; v[j] = e[j].value }
+                    }
+                }
             }
         }
     }

@@ -108,23 +108,46 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
 
     /// For each cluster, how many of the batch's slots chose it (probability ∝ size). Works on
     /// locals: calling a method of the generic `self` per slot would copy the whole sampler.
+    /// The chosen cluster of a uniform r in 0..<admittedCount is the first c with
+    /// cumulativeSizes[c] > r. A guide table (Chen & Asau, 1974) finds it without a binary search:
+    /// bucket b = ⌊r·G/total⌋ starts the scan at the first cluster that can hold any r of the bucket.
+    /// A cache of `cumulativeSizes`, rebuilt when a cluster is added (not state).
     private mutating func drawClusterCounts() -> [Int] {
         var counts = [Int](repeating: 0, count: clusters.count)
         var generator = rng
         let total = UInt64(admittedCount)
+        if guideClusters != cumulativeSizes.count { rebuildGuide() }
+        let g = UInt64(guide.count)
         cumulativeSizes.withUnsafeBufferPointer { sizes in
-            for _ in 0..<globalBatchSize {
-                let r = Int(generator.nextInt(below: total))
-                var lo = 0, hi = sizes.count - 1
-                while lo < hi {
-                    let mid = (lo + hi) / 2
-                    if sizes[mid] > r { hi = mid } else { lo = mid + 1 }
+            guide.withUnsafeBufferPointer { guide in
+                counts.withUnsafeMutableBufferPointer { counts in
+                    for _ in 0..<globalBatchSize {
+                        let r = generator.nextInt(below: total)
+                        var c = guide[Int(r &* g / total)]
+                        while UInt64(sizes[c]) <= r { c += 1 }
+                        counts[c] += 1
+                    }
                 }
-                counts[lo] += 1
             }
         }
         rng = generator
         return counts
+    }
+
+    private var guide: [Int] = []
+    private var guideClusters = -1
+
+    private mutating func rebuildGuide() {
+        let sizes = cumulativeSizes, total = UInt64(sizes.last ?? 0)
+        let g = max(1, min(1 << 16, 2 * sizes.count))
+        guide.removeAll(keepingCapacity: true)
+        var c = 0
+        for b in 0..<g {
+            let lowest = (UInt64(b) * total + UInt64(g) - 1) / UInt64(g)  // the smallest r of bucket b
+            while c < sizes.count - 1, UInt64(sizes[c]) <= lowest { c += 1 }
+            guide.append(c)
+        }
+        guideClusters = sizes.count
     }
 
     private mutating func append(_ spec: ClusterSpec, cursor: ClusterCursor) throws {
@@ -135,6 +158,7 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         runtime.append(rt)
         lookahead.append(ClusterLookahead(resolvedEnd: cursor.position))
         cumulativeSizes.append((cumulativeSizes.last ?? 0) + spec.size)
+        guideClusters = -1
     }
 
     /// The permutation key of pass `pass` of cluster `cluster`.
@@ -182,16 +206,33 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         let density = Double(clusters[c].size) / Double(rt.domain)
         let estimate = rt.filter == nil ? need : Int(Double(need) / density * 1.1) + 1
         let chunk = min(rt.domain - ahead.resolvedEnd, ClusterReader.maxChunk, max(estimate, Self.minimumChunk))
-        positions.removeAll(keepingCapacity: true)
-        for i in 0..<chunk { positions.append(Int(rt.permutation.apply(UInt64(ahead.resolvedEnd + i)))) }
-        try reader.resolve(positions, of: rt, index: index)
-        ahead.ids.removeAll(keepingCapacity: true)
-        ahead.positions.removeAll(keepingCapacity: true)
-        ahead.next = 0
-        for (i, id) in reader.members.enumerated() where id != ClusterReader.rejected {
-            ahead.ids.append(id)
-            ahead.positions.append(ahead.resolvedEnd + i)
+        let permutation = rt.permutation, base = ahead.resolvedEnd
+        if positions.count < chunk {
+            positions.append(contentsOf: repeatElement(0, count: chunk - positions.count))
+        } else if positions.count > chunk {
+            positions.removeLast(positions.count - chunk)
         }
+        positions.withUnsafeMutableBufferPointer { p in
+            for i in 0..<chunk { p[i] = Int(truncatingIfNeeded: permutation.apply(UInt64(base &+ i))) }
+        }
+        try reader.resolve(positions, of: rt, index: index)
+        // Local arrays: no exclusivity or uniqueness checks on the class's properties per element.
+        var ids: [UInt64] = [], served: [Int] = []
+        swap(&ids, &ahead.ids)
+        swap(&served, &ahead.positions)
+        ids.removeAll(keepingCapacity: true)
+        served.removeAll(keepingCapacity: true)
+        ids.reserveCapacity(chunk)
+        served.reserveCapacity(chunk)
+        reader.members.withUnsafeBufferPointer { members in
+            for i in 0..<members.count where members[i] != ClusterReader.rejected {
+                ids.append(members[i])
+                served.append(base &+ i)
+            }
+        }
+        swap(&ids, &ahead.ids)
+        swap(&served, &ahead.positions)
+        ahead.next = 0
         ahead.resolvedEnd += chunk
     }
 

@@ -136,16 +136,24 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
     public var readsInAnyOrder: Bool { true }
 
     public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
-        out.removeAll(keepingCapacity: true)
+        resizeForOverwrite(&out, sortedRanks.count, OrderEntry(sampleID: 0, value: 0))
         order[metric].withUnsafeBufferPointer { table in
-            for r in sortedRanks { out.append(table[r]) }
+            sortedRanks.withUnsafeBufferPointer { ranks in
+                out.withUnsafeMutableBufferPointer { o in
+                    for j in 0..<ranks.count { o[j] = table[ranks[j]] }
+                }
+            }
         }
     }
 
     public func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws {
-        out.removeAll(keepingCapacity: true)
+        resizeForOverwrite(&out, sortedSampleIDs.count, 0)
         values[metric].withUnsafeBufferPointer { table in
-            for id in sortedSampleIDs { out.append(table[Int(id)]) }
+            sortedSampleIDs.withUnsafeBufferPointer { ids in
+                out.withUnsafeMutableBufferPointer { o in
+                    for j in 0..<ids.count { o[j] = table[Int(ids[j])] }
+                }
+            }
         }
     }
 
@@ -158,6 +166,13 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
         }
         return lo
     }
+}
+
+/// Sets `a.count` to `n`, keeping its capacity; new elements are `fill` (the caller overwrites
+/// all of them). For batched reads that write through an unsafe buffer instead of appending.
+@inlinable
+public func resizeForOverwrite<T>(_ a: inout [T], _ n: Int, _ fill: T) {
+    if a.count < n { a.append(contentsOf: repeatElement(fill, count: n - a.count)) } else if a.count > n { a.removeLast(a.count - n) }
 }
 
 /// 64-bit FNV-1a, for fingerprints (not for security).
