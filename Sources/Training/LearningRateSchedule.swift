@@ -46,20 +46,25 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     public var layerTokens: Int
     /// Tokens at the layer-averaged length (Megatron's random-LTD accounting; dense: tokens).
     public var layerAveragedTokens: Int
+    /// Training rows (samples) consumed: B per step, more under `seqlen_reshape`.
+    public var samples: Int
 
     /// `layerAveragedTokens` defaults to `tokens` (a dense run's value).
-    public init(steps: Int = 0, tokens: Int = 0, layerTokens: Int = 0, layerAveragedTokens: Int? = nil) {
-        (self.steps, self.tokens, self.layerTokens) = (steps, tokens, layerTokens)
+    public init(steps: Int = 0, tokens: Int = 0, layerTokens: Int = 0, layerAveragedTokens: Int? = nil,
+                samples: Int = 0) {
+        (self.steps, self.tokens, self.layerTokens, self.samples) = (steps, tokens, layerTokens, samples)
         self.layerAveragedTokens = layerAveragedTokens ?? tokens
     }
 
-    /// Decodes; a checkpoint written before `layer_averaged_tokens` existed gets `tokens`.
+    /// Decodes; a checkpoint written before `layer_averaged_tokens` existed gets `tokens`, and one
+    /// written before `samples` existed gets 0.
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let tokens = try c.decode(Int.self, forKey: .tokens)
         self.init(steps: try c.decode(Int.self, forKey: .steps), tokens: tokens,
                   layerTokens: try c.decode(Int.self, forKey: .layerTokens),
-                  layerAveragedTokens: try c.decodeIfPresent(Int.self, forKey: .layerAveragedTokens) ?? tokens)
+                  layerAveragedTokens: try c.decodeIfPresent(Int.self, forKey: .layerAveragedTokens) ?? tokens,
+                  samples: try c.decodeIfPresent(Int.self, forKey: .samples) ?? 0)
     }
 
     /// The counter `unit` names.
@@ -73,7 +78,7 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case steps, tokens, layerTokens = "layer_tokens", layerAveragedTokens = "layer_averaged_tokens"
+        case steps, tokens, layerTokens = "layer_tokens", layerAveragedTokens = "layer_averaged_tokens", samples
     }
 }
 

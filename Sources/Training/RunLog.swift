@@ -6,6 +6,8 @@ import Foundation
 /// What one optimiser step did.
 public struct StepRecord: Codable, Equatable, Sendable {
     public var step: Int
+    /// Training samples (rows) consumed so far, including this step.
+    public var samples: Int
     /// Tokens consumed so far (B·T summed), including this step.
     public var tokens: Int
     /// Σ over layers of tokens processed so far (dense: layers · tokens).
@@ -33,7 +35,7 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var flops: Double = 0
 
     enum CodingKeys: String, CodingKey {
-        case step, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
+        case step, samples, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
         case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
         case stepTokens = "step_tokens", rows, curriculumStep = "curriculum_step", difficulty, reserved, flops
     }

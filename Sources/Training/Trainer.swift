@@ -112,11 +112,12 @@ public final class Trainer {
         next.tokens += tokens
         next.layerTokens += cost.layerTokens
         next.layerAveragedTokens += cost.layerAveragedTokens
+        next.samples += batch.batchSize
         let lr = config.train.lr.rate(at: next)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         progress = next
         let seconds = (clock.now - t0) / .seconds(1)
-        let record = StepRecord(step: next.steps, tokens: next.tokens, layerTokens: next.layerTokens,
+        let record = StepRecord(step: next.steps, samples: next.samples, tokens: next.tokens, layerTokens: next.layerTokens,
                                 loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
                                 tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
                                 stepTokens: tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,

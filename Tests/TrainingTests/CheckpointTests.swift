@@ -22,7 +22,7 @@ final class CheckpointTests: XCTestCase {
         let first = try Trainer(config: config, source: source())
         _ = try first.train(until: 4, checkpointPath: dir + "/ck")
         let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source())
-        XCTAssertEqual(resumed.progress, TrainingProgress(steps: 4, tokens: 4 * 36, layerTokens: 2 * 4 * 36))
+        XCTAssertEqual(resumed.progress, TrainingProgress(steps: 4, tokens: 4 * 36, layerTokens: 2 * 4 * 36, samples: 4 * 3))
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(4).map(\.loss))
         XCTAssertEqual(rest.map(\.gradNorm), all.suffix(4).map(\.gradNorm))

@@ -39,7 +39,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         XCTAssertEqual(records.map(\.layerTokens), [96, 192, 300, 420, 552, 696, 840, 984])
         // Megatron: 3·⌊(24 + 2r)/4⌋ while r < 12, 3·12 after: 24 24 27 30 33 36 36 36.
         XCTAssertEqual(trainer.progress, TrainingProgress(steps: 8, tokens: 8 * 36, layerTokens: 984,
-                                                          layerAveragedTokens: 246))
+                                                          layerAveragedTokens: 246, samples: 8 * 3))
         // x ≤ 100: 1e-2·x/100; then 1e-2 − 9e-3·(x − 100)/800; x ≥ 900: 1e-3.
         let expected = [9.6e-3, 8.965e-3, 7.75e-3, 6.4e-3, 4.915e-3, 3.295e-3, 1.675e-3, 1e-3]
         for (k, (got, want)) in zip(records.map(\.lr), expected).enumerated() {
