@@ -125,4 +125,45 @@ final class CurriculumBatchSourceTests: XCTestCase {
             XCTAssertTrue(reason.contains("data_efficiency"), reason)
         }
     }
+
+    /// Composition (issue 6 item 5): the same curriculum with random-LTD in layer 1 of 3, r from 2
+    /// to 12 over 8 steps (seq_per_step 2). Each step's log records r(step) and the truncated
+    /// length T(step); tokens are dropped only where r < T, so the layer-tokens of a step are
+    /// 3 rows × (T·2 + min(r, T)·1) — worked out here by hand from the two pacing tables.
+    func test_curriculumWithRandomLTD_logsRAndCountsOnlyDroppedWork() throws {
+        let text = """
+        {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 11, "data_sampling": {"enabled": true,
+          "curriculum_learning": {"enabled": true, "curriculum_metrics": {
+            "seqlen_truncate": {"difficulty_type": "value", "clustering_type": "single_cluster", "min_difficulty": 4,
+              "max_difficulty": 12, "schedule_type": "fixed_linear",
+              "schedule_config": {"total_curriculum_step": 8, "difficulty_step": 2}}}}},
+          "data_routing": {"enabled": true, "random_ltd": {"enabled": true, "total_layer_num": 3,
+            "random_ltd_layer_num": 1, "random_ltd_layer_id": [1], "model_mask_name": null, "model_type": "decoder",
+            "hidden_state_order": "batch_seq_dim", "random_ltd_schedule": {"min_value": 2, "max_value": 12,
+              "schedule_type": "fixed_linear", "schedule_config": {"require_steps": 8, "seq_per_step": 2}}}}},
+         "gradus": {"model": {"layers": 3, "d_model": 16, "heads": 4, "context": 12, "vocab": 64},
+           "train": {"batch_size": 3, "seed": 42, "steps": 8, "validation_fraction": \(Self.heldOutFraction),
+             "lr": {"peak": 0.01, "min": 0.001, "warmup": 2, "total": 8}}}}
+        """
+        let run = try RunConfig.parse(text)
+        let routing = try XCTUnwrap(try run.randomLTDRouting())
+        let source = try CurriculumBatchSource(index: try makeIndex(), config: run)
+        let trainer = try Trainer(config: run, source: source, randomLTD: routing)
+        var expectedLayerTokens = 0, dropped = 0
+        // r(s) = ⌊s/8 · 10 + 2⌋ rounded down to a multiple of 2 (spec §9.1): 2 2 4 4 6 8 8 10.
+        let reserved = [2, 2, 4, 4, 6, 8, 8, 10]
+        for step in 0..<8 {
+            let record = try trainer.step()
+            let r = reserved[step]
+            XCTAssertEqual(record.reserved, r, "step \(step)")
+            let cut = try XCTUnwrap(record.difficulty?["seqlen_truncate"], "step \(step)")
+            XCTAssertEqual(record.seqLength, Int(cut), "step \(step)")
+            let T = record.seqLength
+            if r < T { dropped += 1 }
+            expectedLayerTokens += 3 * (T * 2 + min(r, T))
+            XCTAssertEqual(record.layerTokens, expectedLayerTokens, "step \(step)")
+            XCTAssertEqual(record.tokens, trainer.progress.tokens)
+        }
+        XCTAssertGreaterThan(dropped, 0, "the schedule must actually drop tokens for this check to bite")
+    }
 }
