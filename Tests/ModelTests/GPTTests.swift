@@ -69,23 +69,7 @@ final class GPTTests: XCTestCase {
         _ = try m.forward(batch)
         m.zeroGradients()
         m.backward()
-        let h = 1e-6
-        for t in m.layout.tensors {
-            var indices = Array(t.range)
-            indices.shuffle(using: &rng)
-            var fd: [Double] = [], analytic: [Double] = []
-            for i in indices.prefix(6) {
-                let old = m.parameters[i]
-                m.parameters[i] = old + h
-                let lp = try m.forward(batch)
-                m.parameters[i] = old - h
-                let lm = try m.forward(batch)
-                m.parameters[i] = old
-                fd.append((lp - lm) / (2 * h))
-                analytic.append(m.gradients[i])
-            }
-            assertClose(analytic, fd, abs: 1e-8, rel: 1e-5, "FD \(t.name) layer \(t.layer.map(String.init) ?? "-")")
-        }
+        try checkModelGradientsByFD(m, rng: &rng) { try m.forward(batch) }
     }
 
     /// The production path (Float, OpenBLAS, threaded rows) against the reference path (Double,
