@@ -44,6 +44,11 @@ public struct IndexBuildOptions {
     /// Records per batch (one transaction each) and the token budget of a batch.
     public var batchRecords = 8192
     public var batchTokens = 4 << 20
+    /// Samples per pass-2 chunk and per sorted run of the order tables: bounds the memory of
+    /// pass 2 and of the sort (about 40 bytes a sample per metric) independently of the number of
+    /// samples. A multiple of `IndexFormat.denseChunk`; changes nothing in the index's content.
+    public var runSamples = IndexBuildOptions.defaultRunSamples
+    public static let defaultRunSamples = 1 << 18
 
     public init(inputs: [String], output: String) { self.inputs = inputs; self.output = output }
 }
@@ -93,7 +98,8 @@ public enum IndexBuilder {
         phase("pass2")
         // A shard stores documents only: metrics are computed when the shards are merged.
         try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
-                                 tokenCounts: run.writer.tokenCounts, threads: options.threads, onPhase: phase)
+                                 tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
+                                 onPhase: phase)
         phase("complete")
         return manifest
     }

@@ -11,63 +11,119 @@ enum IndexFinisher {
     /// Finishes an index whose samples are all stored: computes the metrics that need token
     /// counts, writes every metric's order table and marks the index complete. Re-runnable: a
     /// resumed pass 2 redoes it.
+    ///
+    /// Works in chunks of `runLength` consecutive samples, each its own write transaction (LMDB
+    /// holds a transaction's dirty pages in memory): the values of every metric for the chunk
+    /// (computed over `threads` workers, or read back from pass 1), written to `metric/<m>` and
+    /// `values/<m>`, then sorted into one run per metric; then the runs are merged into
+    /// `order/<m>` and `ranks/<m>` (ExternalRankSort), again a chunk per transaction.
     /// - Parameter onPhase: called with `order` before the order tables and `sync` before the
     ///   final sync (for progress and per-phase timings).
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
-                       tokenCounts: [UInt64], threads: Int, onPhase: (String) -> Void = { _ in }) throws {
-        let corpusMetrics = metrics.filter(\.needsTokenCounts)
-        var computed: [String: [Double]] = [:]
-        if !corpusMetrics.isEmpty {
-            let context = MetricContext(sequenceLength: max(manifest.counts.maxSampleLength, 1),
-                                        rarity: try RarityWeights(tokenCounts: tokenCounts),
-                                        skipBad: manifest.options["skip_bad"] == "true")
-            let values = try corpusValues(corpusMetrics, context: context, store: store, manifest: manifest, threads: threads)
-            for (metric, v) in zip(corpusMetrics, values) { computed[metric.name] = v }
+                       tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
+                       onPhase: (String) -> Void = { _ in }) throws {
+        precondition(runLength > 0 && runLength % IndexFormat.denseChunk == 0, "runLength must be a multiple of denseChunk")
+        let n = manifest.counts.samples
+        let tables = try metrics.map { metric in
+            MetricTables(metric: metric,
+                         values: try store.database(IndexFormat.metricDB(metric.name)),
+                         dense: try store.database(IndexFormat.valuesDB(metric.name)),
+                         order: try store.database(IndexFormat.orderDB(metric.name)),
+                         ranks: try store.database(IndexFormat.ranksDB(metric.name)))
         }
+        try store.env.write { txn in
+            for t in tables {
+                if t.metric.needsTokenCounts { try txn.clear(t.values) }
+                try txn.clear(t.dense)
+                try txn.clear(t.order)
+                try txn.clear(t.ranks)
+            }
+        }
+        let context = MetricContext(sequenceLength: max(manifest.counts.maxSampleLength, 1),
+                                    rarity: metrics.contains(where: \.needsTokenCounts) ? try RarityWeights(tokenCounts: tokenCounts) : nil,
+                                    skipBad: manifest.options["skip_bad"] == "true")
+        let sorters = tables.indices.map { m in
+            ExternalRankSort(runLength: runLength, scratchPath: store.path + "/sort-\(m).tmp")
+        }
+        let stride = min(n, runLength)
+        var values = [Double](repeating: 0, count: tables.count * stride)
+        for first in Swift.stride(from: 0, to: n, by: runLength) {
+            let ids = first..<min(n, first + runLength)
+            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, manifest: manifest, threads: threads)
+            try values.withUnsafeBufferPointer { all in
+                let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
+                try store.env.write { txn in
+                    for (t, v) in zip(tables, perMetric) {
+                        if t.metric.needsTokenCounts { try writeValues(v, firstID: first, db: t.values, txn: txn) }
+                        try writeDense(count: v.count, firstIndex: first, entryBytes: 8, db: t.dense, txn: txn) { i, raw, offset in
+                            raw.storeBytes(of: IndexFormat.encodeValue(v[i]), toByteOffset: offset, as: UInt64.self)
+                        }
+                    }
+                }
+                for (sorter, v) in zip(sorters, perMetric) { try sorter.addRun(v, firstID: first) }
+            }
+        }
+        values = []
         onPhase("order")
-        for metric in metrics {
-            let db = try store.database(IndexFormat.metricDB(metric.name))
-            if let values = computed[metric.name] { try writeValues(values, db: db, store: store) }
-            let stored = try computed.removeValue(forKey: metric.name) ?? readValues(db: db, store: store, count: manifest.counts.samples)
-            try writeOrder(stored, db: try store.database(IndexFormat.orderDB(metric.name)),
-                           values: try store.database(IndexFormat.valuesDB(metric.name)),
-                           ranks: try store.database(IndexFormat.ranksDB(metric.name)), store: store)
+        for (t, sorter) in zip(tables, sorters) {
+            var rank = 0
+            try sorter.merge { block in
+                try store.env.write { txn in try writeOrder(block, firstRank: rank, table: t, txn: txn) }
+                rank += block.count
+            }
         }
         onPhase("sync")
         try markComplete(store: store, manifest: manifest)
     }
 
-    /// The values of `metrics` (all needing token counts) for every stored sample, one array per
-    /// metric; samples are split over `threads` workers, each with its own token and metric scratch.
-    private static func corpusValues(_ metrics: [any DifficultyMetric], context: MetricContext, store: IndexStore,
-                                     manifest: IndexManifest, threads: Int) throws -> [[Double]] {
-        let n = manifest.counts.samples
-        let width = manifest.tokenWidth
-        let vocabulary = manifest.tokenizer.vocabularySize
-        let samplesDB = try store.database(IndexFormat.samplesDB)
-        var flat = [Double](repeating: 0, count: n * metrics.count)
-        let parts = splitRange(n, parts: max(1, min(threads, n)))
-        var failures = [Error?](repeating: nil, count: parts.count)
-        flat.withUnsafeMutableBufferPointer { out in
+    /// The LMDB tables of one metric.
+    private struct MetricTables {
+        let metric: any DifficultyMetric
+        let values: LMDBDatabase, dense: LMDBDatabase, order: LMDBDatabase, ranks: LMDBDatabase
+    }
+
+    /// Fills `values[m * stride + (id - ids.lowerBound)]` (stride = values.count / metrics) for
+    /// every metric m and id in `ids`: metrics needing token counts are computed from the stored
+    /// tokens over `threads` workers, each with its own token and metric scratch; the others are
+    /// read back from pass 1's `metric/<m>`.
+    private static func chunkValues(_ tables: [MetricTables], ids: Range<Int>, into values: inout [Double],
+                                    context: MetricContext, store: IndexStore, manifest: IndexManifest, threads: Int) throws {
+        let stride = values.count / max(tables.count, 1)
+        let computed = tables.indices.filter { tables[$0].metric.needsTokenCounts }
+        try values.withUnsafeMutableBufferPointer { out in
+            for m in tables.indices where !tables[m].metric.needsTokenCounts {
+                var i = m * stride
+                try scan(store: store, db: tables[m].values, range: ids) { _, raw in
+                    out[i] = try IndexFormat.decodeValue(raw)
+                    i += 1
+                }
+            }
+            guard !computed.isEmpty else { return }
+            let width = manifest.tokenWidth
+            let vocabulary = manifest.tokenizer.vocabularySize
+            let samplesDB = try store.database(IndexFormat.samplesDB)
+            let parts = splitRange(ids.count, parts: max(1, min(threads, ids.count)))
+            var failures = [Error?](repeating: nil, count: parts.count)
             failures.withUnsafeMutableBufferPointer { fail in
                 let shared = UncheckedSendable((out, fail))
                 runWorkers(parts.count) { p in
-                    let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: manifest.counts.maxSampleLength)
+                    let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(manifest.counts.maxSampleLength, 1))
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)
+                    let range = (ids.lowerBound + parts[p].lowerBound)..<(ids.lowerBound + parts[p].upperBound)
                     do {
-                        try scan(store: store, db: samplesDB, range: parts[p]) { id, raw in
+                        try scan(store: store, db: samplesDB, range: range) { id, raw in
                             let sample = MetricSample(tokens: IndexFormat.decodeTokens(raw, width: width, into: tokens))
-                            for (m, metric) in metrics.enumerated() {
-                                shared.value.0[m * n + id] = try metric.value(of: sample, context: context, scratch: &scratch)
+                            for m in computed {
+                                shared.value.0[m * stride + id - ids.lowerBound] =
+                                    try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
                             }
                         }
                     } catch { shared.value.1[p] = error }
                 }
             }
+            if let error = failures.compactMap({ $0 }).first { throw error }
         }
-        if let error = failures.compactMap({ $0 }).first { throw error }
-        return (0..<metrics.count).map { m in Array(flat[(m * n)..<((m + 1) * n)]) }
     }
 
     /// Calls `body(id, value)` for each sample id in `range`, in a read transaction of its own.
@@ -88,14 +144,12 @@ enum IndexFinisher {
         }
     }
 
-    /// Writes `metric/<name>` (id → Float64 LE), replacing what a previous attempt left.
-    private static func writeValues(_ values: [Double], db: LMDBDatabase, store: IndexStore) throws {
-        try store.env.write { txn in
-            try txn.clear(db)
-            for (id, v) in values.enumerated() {
-                try withUnsafeBytes(of: IndexFormat.encodeValue(v)) {
-                    try txn.put(key: IndexFormat.idKey(id), value: $0, in: db, append: true)
-                }
+    /// Appends `metric/<name>` rows (id → Float64 LE) for ids firstID ..< firstID + values.count.
+    private static func writeValues(_ values: UnsafeBufferPointer<Double>, firstID: Int, db: LMDBDatabase,
+                                    txn: LMDBWriteTransaction) throws {
+        for (i, v) in values.enumerated() {
+            try withUnsafeBytes(of: IndexFormat.encodeValue(v)) {
+                try txn.put(key: IndexFormat.idKey(firstID + i), value: $0, in: db, append: true)
             }
         }
     }
@@ -113,40 +167,34 @@ enum IndexFinisher {
         return values
     }
 
-    /// Writes `order/<name>`: rank → (id, value), sorted by (value, id), NaN last; and the dense
-    /// `values/<name>` (by id) and `ranks/<name>` (ids by rank) chunk tables.
-    /// - Complexity: O(n) radix sort; 16 bytes per sample besides `values` (keys, ids, scratch).
-    private static func writeOrder(_ values: [Double], db: LMDBDatabase, values valuesDB: LMDBDatabase,
-                                   ranks ranksDB: LMDBDatabase, store: IndexStore) throws {
-        let ranked = values.withUnsafeBufferPointer { sampleIDsSortedByValue($0) }
-        try store.env.write { txn in
-            try txn.clear(db)
-            try txn.clear(valuesDB)
-            try txn.clear(ranksDB)
-            try values.withUnsafeBufferPointer { v in
-                try ranked.withUnsafeBufferPointer { r in
-                    for rank in 0..<r.count {
-                        let id = Int(r[rank])
-                        try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: id, value: v[id]),
-                                    in: db, append: true)
-                    }
-                    var start = 0, chunk = 0
-                    while start < v.count {
-                        let end = min(v.count, start + IndexFormat.denseChunk)
-                        try txn.putReserved(key: IndexFormat.idKey(chunk), count: (end - start) * 8, in: valuesDB, append: true) { raw in
-                            for i in start..<end { raw.storeBytes(of: IndexFormat.encodeValue(v[i]), toByteOffset: (i - start) * 8, as: UInt64.self) }
-                        }
-                        try txn.putReserved(key: IndexFormat.idKey(chunk), count: (end - start) * 16, in: ranksDB, append: true) { raw in
-                            for i in start..<end {
-                                raw.storeBytes(of: UInt64(r[i]).littleEndian, toByteOffset: (i - start) * 16, as: UInt64.self)
-                                raw.storeBytes(of: IndexFormat.encodeValue(v[Int(r[i])]), toByteOffset: (i - start) * 16 + 8, as: UInt64.self)
-                            }
-                        }
-                        start = end
-                        chunk += 1
-                    }
-                }
+    /// Appends the ranks firstRank ..< firstRank + block.count to `order/<name>` (rank → id,
+    /// value) and to the dense `ranks/<name>` chunks.
+    private static func writeOrder(_ block: UnsafeBufferPointer<RankedSample>, firstRank: Int, table: MetricTables,
+                                   txn: LMDBWriteTransaction) throws {
+        for (i, row) in block.enumerated() {
+            try txn.put(key: IndexFormat.idKey(firstRank + i), value: IndexFormat.orderValue(id: Int(row.id), value: row.value),
+                        in: table.order, append: true)
+        }
+        try writeDense(count: block.count, firstIndex: firstRank, entryBytes: 16, db: table.ranks, txn: txn) { i, raw, offset in
+            raw.storeBytes(of: block[i].id.littleEndian, toByteOffset: offset, as: UInt64.self)
+            raw.storeBytes(of: IndexFormat.encodeValue(block[i].value), toByteOffset: offset + 8, as: UInt64.self)
+        }
+    }
+
+    /// Appends the dense chunks (`IndexFormat.denseChunk` entries of `entryBytes` each, keyed by
+    /// chunk number) holding entries firstIndex ..< firstIndex + count; `store(i, raw, offset)`
+    /// writes entry firstIndex + i at `offset`. firstIndex is a multiple of denseChunk.
+    private static func writeDense(count: Int, firstIndex: Int, entryBytes: Int, db: LMDBDatabase, txn: LMDBWriteTransaction,
+                                   _ store: (Int, UnsafeMutableRawBufferPointer, Int) -> Void) throws {
+        precondition(firstIndex % IndexFormat.denseChunk == 0)
+        var start = 0
+        while start < count {
+            let end = min(count, start + IndexFormat.denseChunk)
+            try txn.putReserved(key: IndexFormat.idKey((firstIndex + start) >> IndexFormat.denseChunkShift),
+                                count: (end - start) * entryBytes, in: db, append: true) { raw in
+                for i in start..<end { store(i, raw, (i - start) * entryBytes) }
             }
+            start = end
         }
     }
 

@@ -16,7 +16,8 @@ public enum IndexMerge {
     /// - Parameter onPhase: called with `copy` before the samples are copied, then `order` and
     ///   `sync` (from `IndexFinisher`), for progress and the CLI's fault-test hook.
     public static func merge(shards paths: [String], output: String, mode: IndexStore.WriteMode, threads: Int,
-                             commandLine: [String], onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
+                             commandLine: [String], runSamples: Int = IndexBuildOptions.defaultRunSamples,
+                             onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
         manifest.commandLine = commandLine
@@ -47,7 +48,7 @@ public enum IndexMerge {
         try store.env.write { txn in try IndexFinisher.writeCounts(writer.tokenCounts, db: countsDB, txn: txn) }
         guard manifest.counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
         try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts, threads: threads,
-                                 onPhase: onPhase)
+                                 runLength: runSamples, onPhase: onPhase)
         return manifest
     }
 

@@ -95,6 +95,8 @@ final class MappedFile {
     let path: String
     /// Valid while this object lives; callers must not let it escape their closures.
     let bytes: UnsafeRawBufferPointer
+    /// Bytes [0, released) were last given back by `releasePages(below:)`.
+    private var released = 0
 
     init(path: String) throws {
         self.path = path
@@ -122,6 +124,18 @@ final class MappedFile {
 
     deinit {
         if let base = bytes.baseAddress { munmap(UnsafeMutableRawPointer(mutating: base), bytes.count) }
+    }
+
+    /// Drops the mapped pages wholly below byte `offset` from this process's resident set
+    /// (`MADV_DONTNEED`; they stay in the page cache and fault back in if read again). Lets a
+    /// sequential reader of a file larger than memory keep its RSS flat.
+    func releasePages(below offset: Int) {
+        guard let base = bytes.baseAddress else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let end = min(offset, bytes.count) / page * page
+        guard end > released else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base) + released, end - released, MADV_DONTNEED)
+        released = end
     }
 
     /// The little-endian integer at byte `offset` (no alignment needed).

@@ -52,6 +52,10 @@ public final class IndexedDatasetReader {
         try Self.validateDocumentIndex(index, count: count, entries: documentIndexCount)
     }
 
+    /// Gives the mapped pages of `.bin` below byte `offset` back to the kernel (a sequential reader
+    /// calls this behind itself so that its resident set does not grow with the file).
+    public func releaseData(below offset: Int) { data.releasePages(below: offset) }
+
     /// `<prefix>.idx`.
     public var indexPath: String { index.path }
     /// `<prefix>.bin`.

@@ -115,6 +115,15 @@ public final class MegatronRecordSource: RecordSource {
             throw IndexError.badInput(path: reader.dataPath, problem: "document \(position): \(error)")
         }
         position += 1
+        if record.byteOffset >= releasedBelow + Self.releaseStride {
+            reader.releaseData(below: record.byteOffset)
+            releasedBelow = record.byteOffset
+        }
         return true
     }
+
+    /// Pages of `.bin` behind the reader are released every `releaseStride` bytes, so reading a
+    /// corpus larger than memory does not grow the resident set (issue 3: memory bounded).
+    private static let releaseStride = 64 << 20
+    private var releasedBelow = 0
 }

@@ -23,12 +23,16 @@ func sampleIDsSortedByValue(_ values: UnsafeBufferPointer<Int64>) -> [UInt32] {
 /// - Precondition: `values.count ≤ UInt32.max + 1`.
 /// - Complexity: O(N · p), p ≤ 8 passes; memory 16·N bytes besides the caller's values.
 func sampleIDsSortedByValue(_ values: UnsafeBufferPointer<Double>) -> [UInt32] {
-    sortedIDs(count: values.count) { i in
-        let x = values[i]
-        if x.isNaN { return UInt64.max }
-        let bits = (x == 0 ? 0.0 : x).bitPattern
-        return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
-    }
+    sortedIDs(count: values.count) { orderKey(values[$0]) }
+}
+
+/// An order-preserving key of `x`: a < b ⇔ key(a) < key(b) for numbers, −0.0 and +0.0 equal,
+/// every NaN the largest key.
+@inline(__always)
+func orderKey(_ x: Double) -> UInt64 {
+    if x.isNaN { return UInt64.max }
+    let bits = (x == 0 ? 0.0 : x).bitPattern
+    return bits >> 63 == 1 ? ~bits : bits | (1 << 63)
 }
 
 /// Ids 0..<count sorted by (key(id), id).

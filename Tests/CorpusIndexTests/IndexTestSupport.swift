@@ -29,18 +29,32 @@ func buildIndex(_ options: IndexBuildOptions, texts: [[String]] = [], tokens: [[
 func tableDump(_ path: String) throws -> [String: [String]] {
     let reader = try IndexReader(path: path)
     var names = [IndexFormat.samplesDB, IndexFormat.docsDB, IndexFormat.countsDB]
-    for m in reader.metricNames { names += [IndexFormat.metricDB(m), IndexFormat.orderDB(m)] }
+    for m in reader.metricNames {
+        names += [IndexFormat.metricDB(m), IndexFormat.orderDB(m), IndexFormat.valuesDB(m), IndexFormat.ranksDB(m)]
+    }
     var out: [String: [String]] = [:]
     for name in names {
         let db = try reader.store.database(name)
         var rows: [String] = []
         try reader.store.env.read { txn in
             try txn.forEach(in: db) { k, v in
-                rows.append(k.map { String(format: "%02x", $0) }.joined() + ":" + v.map { String(format: "%02x", $0) }.joined())
+                rows.append(hex(k) + ":" + hex(v))
                 return true
             }
         }
         out[name] = rows
     }
     return out
+}
+
+/// Lower-case hex of `bytes`.
+private func hex(_ bytes: UnsafeRawBufferPointer) -> String {
+    let digits = Array("0123456789abcdef".utf8)
+    return String(unsafeUninitializedCapacity: 2 * bytes.count) { out in
+        for (i, b) in bytes.enumerated() {
+            out[2 * i] = digits[Int(b >> 4)]
+            out[2 * i + 1] = digits[Int(b & 15)]
+        }
+        return 2 * bytes.count
+    }
 }
