@@ -62,6 +62,7 @@ enum IndexFinisher {
                 }
                 for (sorter, v) in zip(sorters, perMetric) { try sorter.addRun(v, firstID: first) }
             }
+            store.env.releaseMappedPages()
         }
         values = []
         onPhase("order")
@@ -75,6 +76,10 @@ enum IndexFinisher {
         onPhase("sync")
         try markComplete(store: store, manifest: manifest)
     }
+
+    /// Bytes of stored tokens a pass-2 worker reads through the LMDB map before it drops the
+    /// mapped pages from the resident set (they stay in the page cache).
+    private static let releaseStride = 8 << 20
 
     /// The LMDB tables of one metric.
     private struct MetricTables {
@@ -111,8 +116,14 @@ enum IndexFinisher {
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)
                     let range = (ids.lowerBound + parts[p].lowerBound)..<(ids.lowerBound + parts[p].upperBound)
+                    var unreleased = 0
                     do {
                         try scan(store: store, db: samplesDB, range: range) { id, raw in
+                            unreleased += raw.count
+                            if unreleased >= releaseStride {  // tokens read through the map: keep RSS flat
+                                store.env.releaseMappedPages()
+                                unreleased = 0
+                            }
                             let sample = MetricSample(tokens: IndexFormat.decodeTokens(raw, width: width, into: tokens))
                             for m in computed {
                                 shared.value.0[m * stride + id - ids.lowerBound] =

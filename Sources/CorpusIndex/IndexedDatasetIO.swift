@@ -138,6 +138,12 @@ final class MappedFile {
         released = end
     }
 
+    /// Drops every mapped page of the file from the resident set (see `releasePages(below:)`).
+    func releaseAllPages() {
+        guard let base = bytes.baseAddress else { return }
+        _ = madvise(UnsafeMutableRawPointer(mutating: base), bytes.count, MADV_DONTNEED)
+    }
+
     /// The little-endian integer at byte `offset` (no alignment needed).
     /// - Precondition: `offset + size ≤ bytes.count` (callers check against the file size first).
     @inline(__always)

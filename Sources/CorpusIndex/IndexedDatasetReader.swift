@@ -52,9 +52,13 @@ public final class IndexedDatasetReader {
         try Self.validateDocumentIndex(index, count: count, entries: documentIndexCount)
     }
 
-    /// Gives the mapped pages of `.bin` below byte `offset` back to the kernel (a sequential reader
-    /// calls this behind itself so that its resident set does not grow with the file).
-    public func releaseData(below offset: Int) { data.releasePages(below: offset) }
+    /// Gives the mapped pages of `.bin` below byte `offset`, and all of `.idx`, back to the kernel
+    /// (a sequential reader calls this behind itself so that its resident set does not grow with
+    /// the files; pages read again fault back in from the page cache).
+    public func releaseMappedPages(dataBelow offset: Int) {
+        data.releasePages(below: offset)
+        index.releaseAllPages()
+    }
 
     /// `<prefix>.idx`.
     public var indexPath: String { index.path }

@@ -116,7 +116,7 @@ public final class MegatronRecordSource: RecordSource {
         }
         position += 1
         if record.byteOffset >= releasedBelow + Self.releaseStride {
-            reader.releaseData(below: record.byteOffset)
+            reader.releaseMappedPages(dataBelow: record.byteOffset)
             releasedBelow = record.byteOffset
         }
         return true

@@ -55,6 +55,7 @@ final class PassOne {
     let writer: SampleWriter
     private(set) var cursor: ResumeCursor
     private var batches = 0
+    private var unreleased = 0
 
     /// Starts a fresh build (writing format, state, manifest and cursor) or, with `--resume`,
     /// checks the stored manifest against `manifest` and restores the cursor and token counts.
@@ -136,6 +137,11 @@ final class PassOne {
                 progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
                                        bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
                 batches += 1
+                unreleased += batch.tokens.count * manifest.tokenWidth
+                if unreleased >= 64 << 20 {  // pages LMDB read through its map: keep RSS flat
+                    store.env.releaseMappedPages()
+                    unreleased = 0
+                }
                 try onCommit(batches)
             }
             finishedBytes += manifest.inputs[input].size ?? 0

@@ -153,6 +153,39 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return info.me_mapsize
     }
 
+    /// Drops the pages of the memory map from this process's resident set (`MADV_DONTNEED`):
+    /// they stay in the page cache, and any later read faults them back in. A long scan over an
+    /// environment larger than memory calls this between chunks so that its RSS stays flat.
+    /// (liblmdb does not expose the map's address — `me_mapaddr` is only set with `MDB_FIXEDMAP` —
+    /// so on Linux the mappings of `data.mdb` are found in /proc/self/maps; elsewhere a no-op.)
+    public func releaseMappedPages() {
+        #if os(Linux)
+        resizeLock.lockShared()
+        defer { resizeLock.unlock() }
+        guard let resolved = realpath(path + "/data.mdb", nil) else { return }
+        let file = String(cString: resolved)
+        free(resolved)
+        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { break }
+            bytes += chunk[..<n]
+        }
+        close(fd)
+        let maps = String(decoding: bytes, as: UTF8.self)
+        for line in maps.split(separator: "\n") where line.hasSuffix(" " + file) {
+            let range = line.prefix { $0 != " " }.split(separator: "-")
+            guard range.count == 2, let start = UInt(range[0], radix: 16), let end = UInt(range[1], radix: 16), end > start,
+                  let address = UnsafeMutableRawPointer(bitPattern: start) else { continue }
+            _ = madvise(address, Int(end - start), MADV_DONTNEED)
+        }
+        #endif
+    }
+
     /// The database page size in bytes.
     public var pageSize: Int { Self.pageSize(env) }
 

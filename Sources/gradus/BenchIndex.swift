@@ -1,8 +1,8 @@
 // BenchIndex.swift — `gradus bench index`: the whole `gradus index` (read, both passes, default
 // metrics, order tables, LMDB commit and sync) on a generated pre-tokenized corpus and on the
-// shipped corpora, at one thread and all threads; one JSON line each, with per-phase seconds,
-// peak RSS (`ru_maxrss`, process lifetime, including mapped file pages) and the peak anonymous
-// RSS during the run (excluding the page cache of the input and the LMDB map).
+// shipped corpora, at one thread and all threads; one JSON line each, with per-phase seconds and
+// the peak RSS during the run: all resident pages (mapped input and LMDB map included) and the
+// anonymous ones only (issue 3: memory must not grow with the number of samples).
 
 import ArgumentParser
 import Corpus
@@ -110,10 +110,8 @@ struct BenchIndex: ParsableCommand {
                                            if p.phase != phaseStarts.last!.0 { phaseStarts.append((p.phase, start.elapsed)) }
                                        })
         let seconds = start.elapsed
-        let anonymousPeak = sampler.stop()
+        let peak = sampler.stopAll()
         let bytes = m.inputs.compactMap(\.size).reduce(0, +)
-        var usage = rusage()
-        getrusage(RUSAGE_SELF.rawValue, &usage)
         var json = JSONLine()
         json.add("bench", "index")
         json.add("corpus", corpus)
@@ -124,8 +122,8 @@ struct BenchIndex: ParsableCommand {
         json.add("samples_per_s", Double(m.counts.samples) / seconds)
         json.add("tokens_per_s", Double(m.counts.tokens) / seconds)
         json.add("input_mb_per_s", Double(bytes) / 1e6 / seconds)
-        json.add("peak_rss_mib", Double(usage.ru_maxrss) / 1024)
-        json.add("peak_anon_rss_mib", anonymousPeak)
+        json.add("peak_rss_mib", peak.residentMiB)
+        json.add("peak_anon_rss_mib", peak.anonymousMiB)
         for (i, (phase, began)) in phaseStarts.enumerated() where phase != "complete" {
             json.add(phase + "_s", (i + 1 < phaseStarts.count ? phaseStarts[i + 1].1 : seconds) - began)
         }

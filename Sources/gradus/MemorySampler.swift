@@ -1,13 +1,14 @@
-// MemorySampler.swift — peak anonymous memory of this process during a benchmark: a background
-// thread reads `RssAnon` from /proc/self/status every 20 ms. Unlike `ru_maxrss`, it
-// excludes file-backed pages (the memory-mapped input and the LMDB map), i.e. the page cache.
+// MemorySampler.swift — peak memory of this process during one benchmark run: a background
+// thread reads `VmRSS` (all resident pages) and `RssAnon` (anonymous pages only, i.e. without
+// the memory-mapped input and LMDB map) from /proc/self/status every 20 ms. Unlike `ru_maxrss`
+// (the whole process lifetime), the peaks cover only the run being measured.
 
 import Foundation
 import Synchronization
 
-/// Samples `RssAnon` until `stop()`; 0 where /proc is unavailable.
+/// Samples `VmRSS` and `RssAnon` until `stop()`; 0 where /proc is unavailable.
 final class MemorySampler: Sendable {
-    private let peakKiB = Mutex(0)
+    private let peakKiB = Mutex((resident: 0, anonymous: 0))
     private let running = Atomic<Bool>(true)
     private let done = DispatchSemaphore(value: 0)
 
@@ -15,8 +16,8 @@ final class MemorySampler: Sendable {
     init(interval: Double = 0.02) {
         let thread = Thread { [self] in
             while running.load(ordering: .relaxed) {
-                let now = Self.anonymousKiB()
-                peakKiB.withLock { $0 = max($0, now) }
+                let now = Self.currentKiB()
+                peakKiB.withLock { $0 = (max($0.resident, now.resident), max($0.anonymous, now.anonymous)) }
                 Thread.sleep(forTimeInterval: interval)
             }
             done.signal()
@@ -24,18 +25,25 @@ final class MemorySampler: Sendable {
         thread.start()
     }
 
-    /// Stops sampling; returns the peak in MiB.
-    func stop() -> Double {
+    /// Stops sampling; returns the peak anonymous RSS in MiB.
+    func stop() -> Double { stopAll().anonymousMiB }
+
+    /// Stops sampling; returns the peaks of `VmRSS` and `RssAnon` in MiB.
+    func stopAll() -> (residentMiB: Double, anonymousMiB: Double) {
         running.store(false, ordering: .relaxed)
         done.wait()
-        let last = Self.anonymousKiB()
-        return Double(peakKiB.withLock { max($0, last) }) / 1024
+        let last = Self.currentKiB()
+        let peak = peakKiB.withLock { (max($0.resident, last.resident), max($0.anonymous, last.anonymous)) }
+        return (Double(peak.0) / 1024, Double(peak.1) / 1024)
     }
 
-    /// `RssAnon` in KiB, or 0.
-    static func anonymousKiB() -> Int {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("RssAnon:") }) else { return 0 }
-        return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+    /// `VmRSS` and `RssAnon` in KiB, or 0.
+    static func currentKiB() -> (resident: Int, anonymous: Int) {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return (0, 0) }
+        func field(_ name: String) -> Int {
+            guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name) }) else { return 0 }
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? 0
+        }
+        return (field("VmRSS:"), field("RssAnon:"))
     }
 }
