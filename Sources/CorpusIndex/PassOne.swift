@@ -167,7 +167,7 @@ final class PassOne {
     /// 0.71 s for 200 000 documents, `gradus bench index`), the two competing for memory bandwidth.
     private func pipeline(_ reader: BatchReader, _ write: (RecordBatch) throws -> Void) throws {
         let precount = writer.acceptsPrecountedBatches, vocabulary = manifest.tokenizer.vocabularySize
-        let overlap = options.threads > 1 && !reader.source.isPretokenized
+        let overlap = options.threads > 1 && (!reader.source.isPretokenized || getenv("GRADUS_EXPERIMENT_OVERLAP") != nil)
         var batch = RecordBatch(), next = RecordBatch()
         try reader.read(into: &batch)
         while true {

@@ -87,6 +87,21 @@ public struct Checkpoint: Sendable {
             throw TrainingError.io(path: path, reason: "rename failed: \(reason)")
         }
         syncDirectory(of: path)
+        removeAbandonedTemporaries(of: path)
+    }
+
+    /// Removes `path.tmp-<pid>` files left by a writer that was killed mid-write (never loaded,
+    /// but they would pile up over crashes), skipping those of a process that still runs.
+    private func removeAbandonedTemporaries(of path: String) {
+        let url = URL(fileURLWithPath: path)
+        let prefix = url.lastPathComponent + ".tmp-"
+        let directory = url.deletingLastPathComponent().path
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = Int32(name.dropFirst(prefix.count)), pid != getpid(),
+                  kill(pid, 0) != 0 && errno == ESRCH else { continue }
+            try? FileManager.default.removeItem(atPath: directory + "/" + name)
+        }
     }
 
     /// Fault-test hook (docs/reliability.md, "Fault tests"): with

@@ -148,6 +148,8 @@ final class FaultTests: XCTestCase {
         let resumed = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "6", "--resume", "--threads", "1"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"steps\":6"), resumed.stdout)
+        // The killed writer's temporary file is gone after the resumed run's next checkpoint.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: run).filter { $0.hasPrefix("checkpoint.bin.tmp-") }, [])
         // Parameters and AdamW moments bit for bit, and an equal header. (The header's JSON is not
         // byte-reproducible — JSONEncoder's key order varies between processes, also in the
         // batch source's state blob — so it is compared as decoded JSON.)
