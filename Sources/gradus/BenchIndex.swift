@@ -2,7 +2,8 @@
 // metrics, order tables, LMDB commit and sync) on a generated pre-tokenized corpus and on the
 // shipped corpora, at one thread and all threads; one JSON line each, with per-phase seconds and
 // the peak RSS during the run: all resident pages (mapped input and LMDB map included) and the
-// anonymous ones only (issue 3: memory must not grow with the number of samples).
+// anonymous ones only (issue 3: memory must not grow with the number of samples). Each run is a
+// fresh `gradus index` process (hidden `--bench-label`), so no run's memory counts in another's.
 
 import ArgumentParser
 import Corpus
@@ -50,11 +51,8 @@ struct BenchIndex: ParsableCommand {
         _ = try generatedCorpus(prefix: prefix)
         let all = threads ?? availableCores
         try bestOfRounds(Set([1, all]).sorted()) { t in
-            var options = IndexBuildOptions(inputs: [prefix + ".idx"], output: dir + "/zipf-\(t).idx")
-            options.vocabularySize = 50_000
-            options.mode = .force  // a kept --scratch directory (and every later round) holds the previous run
-            options.threads = t
-            return try measure(options, corpus: "zipf-\(documents)", reader: ReaderOptions())
+            try measure([prefix + ".idx", "--vocab-size", "50000"], output: dir + "/zipf-\(t).idx", threads: t,
+                        corpus: "zipf-\(documents)")
         }
         guard !skipShipped else { return }
         let shipped: [(String, [String], String)] = [
@@ -63,11 +61,8 @@ struct BenchIndex: ParsableCommand {
         ]
         for (name, files, tokenizer) in shipped {
             try bestOfRounds(Set([1, all]).sorted()) { t in
-                var options = IndexBuildOptions(inputs: files.map { "\(corpora)/\($0)" }, output: dir + "/\(name)-\(t).idx")
-                options.tokenizer = try TokenizerLoader.load(tokenizer)
-                options.mode = .force
-                options.threads = t
-                return try measure(options, corpus: name, reader: ReaderOptions())
+                try measure(files.map { "\(corpora)/\($0)" } + ["--tokenizer", tokenizer], output: dir + "/\(name)-\(t).idx",
+                            threads: t, corpus: name)
             }
         }
     }
@@ -101,21 +96,58 @@ struct BenchIndex: ParsableCommand {
         return tokens
     }
 
-    private func measure(_ options: IndexBuildOptions, corpus: String, reader: ReaderOptions) throws -> (seconds: Double, line: String) {
-        let sampler = MemorySampler()
-        let start = ProgressLine()
-        var phaseStarts: [(String, Double)] = [("pass1", 0)]
-        let m = try IndexBuilder.build(options, openSource: { path, _ in try InputSources.open(path: path, options: reader) },
-                                       progress: { p in
-                                           if p.phase != phaseStarts.last!.0 { phaseStarts.append((p.phase, start.elapsed)) }
-                                       })
-        let seconds = start.elapsed
+    /// Runs `gradus index ARGS --out OUTPUT --threads T --force --bench-label CORPUS` as a child
+    /// process (--force: a kept --scratch directory and every later round hold the previous run)
+    /// and returns the JSON line it prints.
+    private func measure(_ arguments: [String], output: String, threads: Int, corpus: String) throws -> (seconds: Double, line: String) {
+        let child = Process()
+        child.executableURL = URL(fileURLWithPath: try executablePath())
+        child.arguments = ["index"] + arguments + ["--out", output, "--threads", String(threads), "--force", "--bench-label", corpus]
+        let stdout = Pipe()
+        child.standardOutput = stdout
+        try child.run()
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        child.waitUntilExit()
+        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard child.terminationStatus == 0,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let seconds = object["seconds"] as? Double else {
+            throw ValidationError("gradus index for \(corpus) (threads \(threads)) failed with status \(child.terminationStatus)")
+        }
+        return (seconds, line)
+    }
+
+    /// This executable (for the child runs).
+    private func executablePath() throws -> String {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let n = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard n > 0 else { return CommandLine.arguments[0] }
+        return String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+/// What `gradus index --bench-label` prints: one JSON line with the run's speed, per-phase
+/// seconds and peak memory (`MemorySampler`: VmRSS and RssAnon during the run).
+struct IndexBenchRecorder {
+    let corpus: String
+    let sampler = MemorySampler()
+    let clock = ProgressLine()
+    private(set) var phaseStarts: [(String, Double)] = [("pass1", 0)]
+
+    init(corpus: String) { self.corpus = corpus }
+
+    mutating func phase(_ name: String) {
+        if name != phaseStarts.last!.0 { phaseStarts.append((name, clock.elapsed)) }
+    }
+
+    func line(_ m: IndexManifest, threads: Int) -> String {
+        let seconds = clock.elapsed
         let peak = sampler.stopAll()
         let bytes = m.inputs.compactMap(\.size).reduce(0, +)
         var json = JSONLine()
         json.add("bench", "index")
         json.add("corpus", corpus)
-        json.add("threads", options.threads)
+        json.add("threads", threads)
         json.add("samples", m.counts.samples)
         json.add("tokens", m.counts.tokens)
         json.add("seconds", seconds)
@@ -127,6 +159,6 @@ struct BenchIndex: ParsableCommand {
         for (i, (phase, began)) in phaseStarts.enumerated() where phase != "complete" {
             json.add(phase + "_s", (i + 1 < phaseStarts.count ? phaseStarts[i + 1].1 : seconds) - began)
         }
-        return (seconds, json.text)
+        return json.text
     }
 }

@@ -55,6 +55,11 @@ struct Index: ParsableCommand {
 
     @OptionGroup var reader: ReaderArguments
 
+    /// `gradus bench index` runs each measurement as this command with a label; it then prints
+    /// one JSON line of speed, phase times and peak memory on stdout.
+    @Option(help: .hidden)
+    var benchLabel: String?
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
@@ -76,11 +81,13 @@ struct Index: ParsableCommand {
         let abortAfter = testHook("GRADUS_TEST_ABORT_AFTER_BATCHES")
         if let records = testHook("GRADUS_TEST_BATCH_RECORDS") { options.batchRecords = records }
         let progress = ProgressLine()
+        var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
         let readerOptions = reader.readerOptions
         let manifest = try IndexBuilder.build(
             options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
             progress: { p in
                 abortIfTestPhase(p.phase)
+                bench?.phase(p.phase)
                 progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples", done: p.bytesRead, total: p.totalBytes)
             },
             onCommit: { batches in
@@ -88,6 +95,7 @@ struct Index: ParsableCommand {
                 if let abortAfter, batches >= abortAfter { raise(SIGKILL) }
             })
         progress.finish()
+        if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts
         let seconds = progress.elapsed
         let skipped = c.skipped.values.reduce(0, +)
