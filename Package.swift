@@ -24,9 +24,10 @@ let package = Package(
         .systemLibrary(name: "CLMDB", pkgConfig: "lmdb", providers: [.apt(["liblmdb-dev"])]),
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         // Safe wrappers: the only Swift modules that import the C modules.
-        .target(name: "Storage", dependencies: ["CLMDB", "CZstd"]),
+        .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
 
         // Readers and tokenizers.
@@ -43,7 +44,7 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
-        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg"]),
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg", "Storage"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
@@ -61,7 +62,7 @@ let package = Package(
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Storage"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],

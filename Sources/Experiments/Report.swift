@@ -77,7 +77,7 @@ public enum Report {
         plots += schedulePlots(results: results, order: table.rows.map(\.name))
         for (_, name, plot) in plots {
             try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")
-            try writeAtomically(PNGWriter.render(plot), to: "\(directory)/\(name).png")
+            try writeAtomically(try PNGWriter.render(plot), to: "\(directory)/\(name).png")
         }
         return plots.map { ($0.0, $0.1) }
     }

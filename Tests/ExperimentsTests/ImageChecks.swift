@@ -3,6 +3,7 @@
 // XMLParser. Throws on anything a valid file would not contain.
 
 import Foundation
+import Storage
 #if canImport(FoundationXML)
 import FoundationXML
 #endif
@@ -44,31 +45,10 @@ func decodePNG(_ data: Data) throws -> DecodedPNG {
     }
     let (w, h) = (Int(be32(ihdr, 0)), Int(be32(ihdr, 4)))
     guard Array(ihdr[8..<13]) == [8, 2, 0, 0, 0], w > 0, h > 0 else { throw ImageCheckError(description: "unexpected IHDR") }
-    let raw = try inflateStored(Data(chunks.filter { $0.0 == "IDAT" }.flatMap(\.1)))
-    guard raw.count == (3 * w + 1) * h else { throw ImageCheckError(description: "pixel data size \(raw.count)") }
+    // zlib itself (the reference implementation) inflates and checks the Adler-32.
+    let raw = try Zlib.decompress(chunks.filter { $0.0 == "IDAT" }.flatMap(\.1), size: (3 * w + 1) * h)
     for y in 0..<h where raw[y * (3 * w + 1)] != 0 { throw ImageCheckError(description: "row \(y) filter byte") }
     return DecodedPNG(width: w, height: h, raw: raw)
-}
-
-/// Inflates a zlib stream made only of stored blocks, checking header, LEN/NLEN and Adler-32.
-func inflateStored(_ data: Data) throws -> [UInt8] {
-    let b = [UInt8](data)
-    guard b.count >= 6, (UInt16(b[0]) << 8 | UInt16(b[1])) % 31 == 0, b[0] & 0x0F == 8 else {
-        throw ImageCheckError(description: "bad zlib header")
-    }
-    var i = 2, out: [UInt8] = [], final = false
-    while !final {
-        guard i + 5 <= b.count, b[i] & 0x06 == 0 else { throw ImageCheckError(description: "not a stored block") }
-        final = b[i] & 1 == 1
-        let len = Int(b[i + 1]) | Int(b[i + 2]) << 8, nlen = Int(b[i + 3]) | Int(b[i + 4]) << 8
-        guard len == ~nlen & 0xFFFF, i + 5 + len <= b.count else { throw ImageCheckError(description: "bad LEN/NLEN") }
-        out += b[(i + 5)..<(i + 5 + len)]
-        i += 5 + len
-    }
-    var a: UInt32 = 1, s: UInt32 = 0
-    for byte in out { a = (a + UInt32(byte)) % 65_521; s = (s + a) % 65_521 }
-    guard i + 4 == b.count, be32(b, i) == s << 16 | a else { throw ImageCheckError(description: "bad Adler-32") }
-    return out
 }
 
 /// Fails unless `data` is well-formed XML whose root element is <svg>.

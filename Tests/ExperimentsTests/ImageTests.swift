@@ -1,17 +1,16 @@
-// ImageTests.swift — the hand-written image writers: CRC-32 and Adler-32 against published
-// values, a PNG decoded back (signature, IHDR, every chunk's CRC, the stored deflate blocks, the
-// Adler-32 and the pixels), multi-block zlib streams, SVG well-formedness, and round ticks.
+// ImageTests.swift — the hand-written image writers: CRC-32 against published values, a PNG
+// decoded back (signature, IHDR, every chunk's CRC, the zlib stream inflated by zlib, the
+// pixels), a plot's PNG far smaller than its raw pixels, SVG well-formedness, and round ticks.
 
 import Foundation
 import XCTest
 @testable import Experiments
+import Storage
 
 final class ImageTests: XCTestCase {
     func test_checksums_matchPublishedValues() {
         XCTAssertEqual(PNGWriter.crc32(Array("IEND".utf8)), 0xAE42_6082)              // every PNG's IEND CRC
         XCTAssertEqual(PNGWriter.crc32(Array("123456789".utf8)), 0xCBF4_3926)         // the CRC-32 check value
-        XCTAssertEqual(PNGWriter.adler32(Array("Wikipedia".utf8)), 0x11E6_0398)       // RFC 1950 example in common use
-        XCTAssertEqual(PNGWriter.adler32([]), 1)
     }
 
     /// A 3×2 image with known pixels decodes back to exactly those pixels.
@@ -26,10 +25,16 @@ final class ImageTests: XCTestCase {
                                      0, 255, 255, 255, 255, 255, 255, 228, 128, 128])
     }
 
-    /// 70 000 bytes need two stored blocks (65 535 + 4 465); the decoder sees both.
-    func test_zlibStored_splitsIntoBlocks() throws {
-        let data = Data((0..<70_000).map { UInt8($0 % 251) })
-        XCTAssertEqual(try inflateStored(PNGWriter.zlibStored(data)), [UInt8](data))
+    /// zlib round trip, and its errors for a corrupt or truncated stream.
+    func test_zlib_roundTripAndErrors() throws {
+        let data = (0..<70_000).map { UInt8($0 % 251) }
+        let stream = try Zlib.compress(data)
+        XCTAssertLessThan(stream.count, data.count / 10)
+        XCTAssertEqual(try Zlib.decompress(stream, size: data.count), data)
+        XCTAssertThrowsError(try Zlib.decompress(Array(stream.prefix(stream.count / 2)), size: data.count))
+        var corrupt = stream
+        corrupt[corrupt.count - 1] ^= 0xFF  // the Adler-32
+        XCTAssertThrowsError(try Zlib.decompress(corrupt, size: data.count)) { XCTAssertTrue("\($0)".contains("corrupt"), "\($0)") }
     }
 
     func test_plot_rendersValidSVGAndPNG() throws {
@@ -38,7 +43,9 @@ final class ImageTests: XCTestCase {
             PlotSeries(name: "y", x: [0, 2e6], y: [5, 3]),
         ])
         try assertValidSVG(Data(SVGWriter.render(plot).utf8))
-        let png = try decodePNG(PNGWriter.render(plot))
+        let bytes = try PNGWriter.render(plot)
+        XCTAssertLessThan(bytes.count, 100_000, "compressed, not the 950 KB of raw pixels")
+        let png = try decodePNG(bytes)
         XCTAssertEqual(png.width, 720)
         XCTAssertEqual(png.height, 440)
     }
