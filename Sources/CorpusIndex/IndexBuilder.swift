@@ -78,6 +78,7 @@ public enum IndexBuilder {
                              progress: (IndexProgress) -> Void = { _ in },
                              onCommit: (Int) throws -> Void = { _ in }) throws -> IndexManifest {
         guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
+        try IndexFinisher.validate(runSamples: options.runSamples)
         let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)

@@ -77,6 +77,13 @@ enum IndexFinisher {
         try markComplete(store: store, manifest: manifest)
     }
 
+    /// Throws unless `runSamples` is a positive multiple of `IndexFormat.denseChunk`.
+    static func validate(runSamples: Int) throws {
+        guard runSamples > 0 && runSamples % IndexFormat.denseChunk == 0 else {
+            throw IndexError.invalidArgument("runSamples must be a positive multiple of \(IndexFormat.denseChunk), not \(runSamples)")
+        }
+    }
+
     /// Bytes of stored tokens pass 2 may keep mapped in the resident set (split between its
     /// workers); past that, a worker drops the pages it has read (they stay in the page cache).
     /// Dropping costs ~0.1 ms per MiB of page-table teardown (pass 2 of 200 000 documents, 412 MB

@@ -18,6 +18,7 @@ public enum IndexMerge {
     public static func merge(shards paths: [String], output: String, mode: IndexStore.WriteMode, threads: Int,
                              commandLine: [String], runSamples: Int = IndexBuildOptions.defaultRunSamples,
                              onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
+        try IndexFinisher.validate(runSamples: runSamples)
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
         manifest.commandLine = commandLine

@@ -86,5 +86,10 @@ final class ExternalRankSortTests: XCTestCase {
         _ = try IndexMerge.merge(shards: [options.output], output: merged, mode: .create, threads: 2, commandLine: [],
                                  runSamples: IndexFormat.denseChunk)
         XCTAssertEqual(try tableDump(merged), expected)
+        // A chunk that is not whole dense chunks is refused up front, not a crash mid-build.
+        options.shard = nil
+        options.runSamples = 1_000
+        options.output = dir.path + "/bad"
+        XCTAssertThrowsError(try buildIndex(options, tokens: [docs])) { XCTAssertTrue("\($0)".contains("multiple of 8192"), "\($0)") }
     }
 }
