@@ -76,10 +76,14 @@ protocol RecordParser: AnyObject {
     func next(_ lines: LineReader) throws -> ParseOutcome?
     /// Pre-tokenized ids of the record last returned (JSONL `tokens`), if any.
     var lastTokens: [UInt32]? { get }
+    /// Whether the record last returned had a text field (false only for a JSONL record that
+    /// carries `tokens` instead).
+    var lastHadText: Bool { get }
 }
 
 extension RecordParser {
     var lastTokens: [UInt32]? { nil }
+    var lastHadText: Bool { true }
 }
 
 /// Streams the documents of one corpus file.
@@ -149,6 +153,10 @@ public final class CorpusReader {
     /// input), nil when that record had none.
     public var tokens: [UInt32]? { parser.lastTokens }
 
+    /// False when the document last returned came from a JSONL record with a `tokens` array and
+    /// no text field (its `text` is then empty): pre-tokenized input needs no text.
+    public var hasText: Bool { parser.lastHadText }
+
     /// Bytes of the file consumed so far (compressed bytes for a zstd file), for progress and ETA
     /// against `inputSize`.
     public var compressedBytesRead: Int {
@@ -166,10 +174,11 @@ final class JSONLRecordParser: RecordParser {
     private var parser: JSONLineParser
     private var ordinal = 0
     private(set) var lastTokens: [UInt32]?
+    private(set) var lastHadText = true
 
     init(path: String, textField: String) {
         self.path = path
-        parser = JSONLineParser(textField: textField)
+        parser = JSONLineParser(textField: textField, requireText: false)
     }
 
     func next(_ lines: LineReader) throws -> ParseOutcome? {
@@ -177,9 +186,13 @@ final class JSONLRecordParser: RecordParser {
             if PlainTextParser.isBlank(line.bytes) { continue }
             let record = ordinal
             ordinal += 1
-            do {
+            do throws(JSONLineError) {
                 let fields = try parser.parse(line.bytes)
+                guard fields.text != nil || fields.tokens != nil else {  // a `tokens` array stands in for the text
+                    throw JSONLineError(reason: .missingField, column: nil, message: "missing field \(ByteText.quoted(parser.textField))")
+                }
                 lastTokens = fields.tokens
+                lastHadText = fields.text != nil
                 return .document(Document(id: fields.id, text: fields.text ?? "", lang: fields.lang,
                                           source: fields.source, line: line.number, record: record,
                                           byteOffset: line.byteOffset))

@@ -64,6 +64,9 @@ public final class CorpusRecordSource: RecordSource {
             }
             tokens.append(contentsOf: ids)
         } else {
+            guard reader.hasText else {
+                throw IndexError.badInput(path: reader.path, problem: "line \(doc.line): no \"\(reader.options.textField)\" field, but the first record had one (text input); only pre-tokenized input may carry \"tokens\" instead")
+            }
             record.text = doc.text
         }
         return true

@@ -58,6 +58,30 @@ final class IndexCLITests: XCTestCase {
         XCTAssertTrue(ro.2.contains("cannot write the index"), ro.2)
     }
 
+    /// JSONL records carrying only a `tokens` array are pre-tokenized input; in a text corpus a
+    /// record that has `tokens` but no text is refused, naming the line.
+    func testTokensOnlyJSONLIsPretokenizedAndTextInputStillNeedsText() throws {
+        let dir = NSTemporaryDirectory() + "gradus-cli-tokens-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "{\"tokens\":[1,2,3]}\n{\"id\":\"b\",\"tokens\":[4]}\n".write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        let built = try run(["index", dir + "/t.jsonl", "--vocab-size", "8", "--out", dir + "/t.idx"])
+        XCTAssertEqual(built.0, 0, built.2)
+        let dumped = try run(["dump", dir + "/t.idx", "--tokens"])
+        XCTAssertEqual(dumped.1.split(separator: "\n").count, 2, dumped.1)
+        XCTAssertTrue(dumped.1.contains("[1,2,3]") && dumped.1.contains("[4]"), dumped.1)
+
+        try "{\"text\":\"ab\"}\n{\"tokens\":[4]}\n".write(toFile: dir + "/mixed.jsonl", atomically: true, encoding: .utf8)
+        let refused = try run(["index", dir + "/mixed.jsonl", "--tokenizer", "bytes", "--out", dir + "/m.idx"])
+        XCTAssertEqual(refused.0, 1)
+        XCTAssertTrue(refused.2.contains("mixed.jsonl: line 2: no \"text\" field"), refused.2)
+
+        try "{\"id\":\"x\"}\n".write(toFile: dir + "/neither.jsonl", atomically: true, encoding: .utf8)
+        let neither = try run(["index", dir + "/neither.jsonl", "--tokenizer", "bytes", "--out", dir + "/n.idx"])
+        XCTAssertEqual(neither.0, 1)
+        XCTAssertTrue(neither.2.contains("missing field \"text\""), neither.2)
+    }
+
     /// Four pre-tokenized documents over a vocabulary of 4: A [0,3,3,1], B [0,0,3,3], C [2,2,2,2],
     /// D [3,0]. Counts f = [4, 1, 4, 5], Σ = 14, w = [ln 3.5, ln 14, ln 3.5, ln 2.8]:
     /// A = ln 3.5 + 2 ln 2.8 + ln 14 = 5.951 → 5, B = 2 ln 3.5 + 2 ln 2.8 = 4.565 → 4,
@@ -67,7 +91,7 @@ final class IndexCLITests: XCTestCase {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let docs = [[0, 3, 3, 1], [0, 0, 3, 3], [2, 2, 2, 2], [3, 0]]
-        try docs.map { "{\"text\":\"\",\"tokens\":\($0)}" }.joined(separator: "\n").write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        try docs.map { "{\"tokens\":\($0)}" }.joined(separator: "\n").write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
         let built = try run(["index", dir + "/t.jsonl", "--vocab-size", "4", "--metrics", "seqlen,vocabularyrarity",
                              "--out", dir + "/i", "--threads", "1"])
         XCTAssertEqual(built.0, 0, built.2)
