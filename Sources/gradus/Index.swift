@@ -88,7 +88,9 @@ struct Index: ParsableCommand {
             progress: { p in
                 abortIfTestPhase(p.phase)
                 bench?.phase(p.phase)
-                progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples", done: p.bytesRead, total: p.totalBytes)
+                let recordsPerSecond = Int(Double(p.documents) / max(progress.elapsed, 1e-9))
+                progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples  \(recordsPerSecond) records/s",
+                                done: p.bytesRead, total: p.totalBytes)
             },
             onCommit: { batches in
                 // Hidden test hook: die like `kill -9` after K committed batches.

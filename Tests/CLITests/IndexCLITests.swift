@@ -58,6 +58,31 @@ final class IndexCLITests: XCTestCase {
         XCTAssertTrue(ro.2.contains("cannot write the index"), ro.2)
     }
 
+    /// On a terminal, `gradus index` shows records/s, MB/s and the ETA (issue 3 item 9); run
+    /// under util-linux `script`, which gives it a pseudo-terminal.
+    func testProgressOnATerminalShowsRatesAndETA() throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
+        let dir = NSTemporaryDirectory() + "gradus-cli-progress-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("corpora/udhr.sample.jsonl.zst").path
+        let command = "'\(binary.path)' index '\(corpus)' --tokenizer bytes --out '\(dir)/p.idx'"
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        p.arguments = ["-qec", command, "/dev/null"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        XCTAssertEqual(p.terminationStatus, 0, text)
+        XCTAssertNotNil(text.range(of: #"pass1: \d+ documents, \d+ samples  \d+ records/s  [\d.]+ MB/s  \d+%  ETA \d+:\d\d"#,
+                                   options: .regularExpression), text)
+        XCTAssertTrue(text.contains("indexed "), text)  // the final summary line
+    }
+
     /// JSONL records carrying only a `tokens` array are pre-tokenized input; in a text corpus a
     /// record that has `tokens` but no text is refused, naming the line.
     func testTokensOnlyJSONLIsPretokenizedAndTextInputStillNeedsText() throws {
