@@ -219,8 +219,7 @@ final class ScratchFile {
     /// Replaces `buffer` with records [index, index + count).
     func read(at index: Int, count: Int, into buffer: inout [RankedSample]) throws {
         precondition(index >= 0 && index + count <= records)
-        buffer.removeAll(keepingCapacity: true)
-        try buffer.append(contentsOf: [RankedSample](unsafeUninitializedCapacity: count) { out, initialized in
+        buffer = try [RankedSample](unsafeUninitializedCapacity: count) { out, initialized in
             let raw = UnsafeMutableRawBufferPointer(out)
             var done = 0
             while done < raw.count {
@@ -230,7 +229,7 @@ final class ScratchFile {
                 done += n
             }
             initialized = count
-        })
+        }
     }
 
     private static func failure(_ path: String, _ what: String) -> IndexError {

@@ -142,7 +142,7 @@ struct IndexBenchRecorder {
 
     func line(_ m: IndexManifest, threads: Int) -> String {
         let seconds = clock.elapsed
-        let peak = sampler.stopAll()
+        let peak = sampler.stop()
         let bytes = m.inputs.compactMap(\.size).reduce(0, +)
         var json = JSONLine()
         json.add("bench", "index")

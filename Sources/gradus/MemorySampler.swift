@@ -25,11 +25,8 @@ final class MemorySampler: Sendable {
         thread.start()
     }
 
-    /// Stops sampling; returns the peak anonymous RSS in MiB.
-    func stop() -> Double { stopAll().anonymousMiB }
-
     /// Stops sampling; returns the peaks of `VmRSS` and `RssAnon` in MiB.
-    func stopAll() -> (residentMiB: Double, anonymousMiB: Double) {
+    func stop() -> (residentMiB: Double, anonymousMiB: Double) {
         running.store(false, ordering: .relaxed)
         done.wait()
         let last = Self.currentKiB()
