@@ -22,7 +22,7 @@ enum IndexFinisher {
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
                        tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
                        onPhase: (String) -> Void = { _ in }) throws {
-        precondition(runLength > 0 && runLength % IndexFormat.denseChunk == 0, "runLength must be a multiple of denseChunk")
+        try validate(runSamples: runLength)
         let n = manifest.counts.samples
         let tables = try metrics.map { metric in
             MetricTables(metric: metric,
@@ -47,9 +47,13 @@ enum IndexFinisher {
         }
         let stride = min(n, runLength)
         var values = [Double](repeating: 0, count: tables.count * stride)
+        // Tokens that fit the budget stay mapped; beyond it, workers drop what they read every
+        // budget/threads bytes, and what is left of a chunk is dropped at its end.
+        let releasesPages = manifest.counts.tokens * manifest.tokenWidth > residentBudget
         for first in Swift.stride(from: 0, to: n, by: runLength) {
             let ids = first..<min(n, first + runLength)
-            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, manifest: manifest, threads: threads)
+            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, manifest: manifest, threads: threads,
+                            releasesPages: releasesPages)
             try values.withUnsafeBufferPointer { all in
                 let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
                 try store.env.write { txn in
@@ -62,7 +66,7 @@ enum IndexFinisher {
                 }
                 for (sorter, v) in zip(sorters, perMetric) { try sorter.addRun(v, firstID: first) }
             }
-            store.env.releaseMappedPages()
+            if releasesPages { store.env.releaseMappedPages() }
         }
         values = []
         onPhase("order")
@@ -101,7 +105,8 @@ enum IndexFinisher {
     /// tokens over `threads` workers, each with its own token and metric scratch; the others are
     /// read back from pass 1's `metric/<m>`.
     private static func chunkValues(_ tables: [MetricTables], ids: Range<Int>, into values: inout [Double],
-                                    context: MetricContext, store: IndexStore, manifest: IndexManifest, threads: Int) throws {
+                                    context: MetricContext, store: IndexStore, manifest: IndexManifest, threads: Int,
+                                    releasesPages: Bool) throws {
         let stride = values.count / max(tables.count, 1)
         let computed = tables.indices.filter { tables[$0].metric.needsTokenCounts }
         try values.withUnsafeMutableBufferPointer { out in
@@ -134,7 +139,7 @@ enum IndexFinisher {
                                 high = max(high, UInt(bitPattern: base) + UInt(raw.count))
                                 unreleased += raw.count
                             }
-                            if unreleased >= residentBudget / parts.count {  // keep RSS flat
+                            if releasesPages && unreleased >= residentBudget / parts.count {  // keep RSS flat
                                 store.env.releaseMappedPages(within: low..<high)
                                 (unreleased, low, high) = (0, .max, 0)
                             }
