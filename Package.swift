@@ -55,9 +55,9 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Curriculum"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Curriculum"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Curriculum"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
         .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),

@@ -6,6 +6,7 @@ import Foundation
 import XCTest
 @testable import Corpus
 import Storage
+import Curriculum  // SplitMix64, the seeded generator of the test inputs
 
 /// A fresh directory under the system temporary directory, removed on deinit.
 final class TemporaryDirectory {
@@ -72,15 +73,3 @@ func repositoryRoot(_ file: String = #filePath) -> String {
         .deletingLastPathComponent().path
 }
 
-/// Seeded generator for reproducible test input (SplitMix64, Steele et al. 2014).
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -6,6 +6,7 @@ import Foundation
 import XCTest
 @testable import Corpus
 import Storage
+import Curriculum
 
 final class ReaderTests: XCTestCase {
     // MARK: - Lines

@@ -3,6 +3,7 @@
 
 import XCTest
 @testable import Corpus
+import Curriculum
 
 final class TokenizerTests: XCTestCase {
     // MARK: - bytes

@@ -4,19 +4,7 @@
 
 import XCTest
 import Storage
-
-/// SplitMix64 (Steele, Lea, Flood 2014): a tiny seeded generator for reproducible property tests.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
+import Curriculum  // SplitMix64, the seeded generator of the test inputs
 
 /// memcmp order of two byte strings (LMDB's default key order).
 func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }

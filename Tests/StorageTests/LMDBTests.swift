@@ -6,6 +6,7 @@ import Foundation
 import XCTest
 import Storage
 import Synchronization
+import Curriculum
 
 /// A fresh directory under the system temp dir, removed by `remove()`.
 struct TempDir {
