@@ -73,8 +73,8 @@ public struct RunExecutor {
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }
-        let entries = try runLog.truncate(afterStep: trainer.progress.steps)
-        let result = try makeResult(trainer, entries: entries, plan: plan, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        let logged = try runLog.truncate(afterStep: trainer.progress.steps)
+        let result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, plan: plan, sampler: data.usesCurriculum ? "curriculum" : "uniform")
         try writeAtomically(try result.jsonLine(), to: resultPath)
         return result
     }
@@ -89,14 +89,9 @@ public struct RunExecutor {
 
     /// The result read off the whole run's log: the evaluations' curve, the schedule at step 1 and
     /// every 1/200 of the planned steps, Σ of the steps' FLOPs, the last step's training wall-clock.
-    private func makeResult(_ trainer: Trainer, entries: [RunLogEntry], plan: CurriculumPlan, sampler: String) throws -> RunResult {
-        var curve: [CurvePoint] = [], steps: [StepRecord] = []
-        for entry in entries {
-            switch entry {
-            case .step(let r): steps.append(r)
-            case .evaluation(let e): curve.append(CurvePoint(tokens: Double(e.tokens), wall: e.trainingSeconds, loss: e.valLoss))
-            }
-        }
+    private func makeResult(_ trainer: Trainer, steps: [StepRecord], evaluations: [EvalRecord], plan: CurriculumPlan,
+                            sampler: String) throws -> RunResult {
+        let curve = evaluations.map { CurvePoint(tokens: Double($0.tokens), wall: $0.trainingSeconds, loss: $0.valLoss) }
         guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }

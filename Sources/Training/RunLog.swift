@@ -64,11 +64,6 @@ public struct EvalRecord: Codable, Equatable, Sendable {
     }
 }
 
-/// One line of the run log.
-public enum RunLogEntry: Equatable, Sendable {
-    case step(StepRecord), evaluation(EvalRecord)
-}
-
 /// Appends JSON lines to a file.
 public final class RunLog {
     private let handle: FileHandle
@@ -96,26 +91,26 @@ public final class RunLog {
 
     /// Cuts the log back to what a run at `step` had written: lines after that step go, and so
     /// does a torn last line (one without its newline).
-    /// - Returns: the entries kept, in order.
+    /// - Returns: the step and evaluation records kept, each in order.
     /// - Throws: `TrainingError.io` when the file cannot be read or cut, or a complete line is
     ///   neither a step nor an evaluation record.
-    public func truncate(afterStep step: Int) throws -> [RunLogEntry] {
+    public func truncate(afterStep step: Int) throws -> (steps: [StepRecord], evaluations: [EvalRecord]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw TrainingError.io(path: path, reason: "cannot read the log")
         }
         let decoder = JSONDecoder()
-        var kept: [RunLogEntry] = [], start = data.startIndex
+        var kept: (steps: [StepRecord], evaluations: [EvalRecord]) = ([], []), start = data.startIndex
         while let end = data[start...].firstIndex(of: 0x0A) {
             let line = data[start..<end]
             if let e = try? decoder.decode(EvalRecord.self, from: line) {
                 if e.step > step { break }
-                kept.append(.evaluation(e))
+                kept.evaluations.append(e)
             } else {
                 guard let r = try? decoder.decode(StepRecord.self, from: line) else {
-                    throw TrainingError.io(path: path, reason: "line \(kept.count + 1) is not a step or evaluation record")
+                    throw TrainingError.io(path: path, reason: "line \(kept.steps.count + kept.evaluations.count + 1) is not a step or evaluation record")
                 }
                 if r.step > step { break }
-                kept.append(.step(r))
+                kept.steps.append(r)
             }
             start = end + 1
         }

@@ -95,9 +95,8 @@ public final class Trainer {
         progress = checkpoint.header.progress
         rng = checkpoint.header.trainerRNG
         try source.restoreState(checkpoint.header.sourceState)
-        let kept = try log?.truncate(afterStep: progress.steps) ?? []
-        for case .step(let r) in kept { trainingSeconds = r.trainingSeconds }
-        for case .evaluation(let e) in kept { lastEvaluation = e }
+        let kept = try log?.truncate(afterStep: progress.steps)
+        (trainingSeconds, lastEvaluation) = (kept?.steps.last?.trainingSeconds ?? 0, kept?.evaluations.last)
     }
 
     /// One optimiser step on the source's next batch.

@@ -77,12 +77,14 @@ final class TrainingLoopTests: XCTestCase {
         try handle.write(contentsOf: Data(#"{"step": 5, "samp"#.utf8))
         try handle.close()
 
-        XCTAssertEqual(try log.truncate(afterStep: 2), [.step(step(1)), .step(step(2)), .evaluation(eval2)])
+        let kept = try log.truncate(afterStep: 2)
+        XCTAssertEqual(kept.steps, [step(1), step(2)])
+        XCTAssertEqual(kept.evaluations, [eval2])
         let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
         XCTAssertEqual(lines.count, 4, "three lines, each with its newline")
         // Appends continue after the cut (O_APPEND writes at the new end).
         try log.append(step(3))
-        XCTAssertEqual(try log.truncate(afterStep: 10).count, 4)
+        XCTAssertEqual(try log.truncate(afterStep: 10).steps.map(\.step), [1, 2, 3])
         // Only a torn *last* line is forgiven.
         try Data("{\"bad\": 1}\n".utf8).append(to: path)
         XCTAssertThrowsError(try log.truncate(afterStep: 10))
