@@ -21,6 +21,7 @@ public struct TrainingSchedule: Equatable, Sendable {
     /// either way (when the last step has none yet).
     public var checkpointEvery: Interval?
 
+    /// A schedule from its parts (see the properties).
     public init(evaluateEvery: Interval?, evaluateAtStart: Bool = false, evaluateAtEnd: Bool = false,
                 checkpointEvery: Interval?) {
         (self.evaluateEvery, self.evaluateAtStart, self.evaluateAtEnd) = (evaluateEvery, evaluateAtStart, evaluateAtEnd)
