@@ -110,7 +110,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
         XCTAssertLessThan(all[0].seqLength, 12, "the curriculum starts short")
 
         let first = try Trainer(config: config, source: try source())
-        _ = try first.train(until: 4, checkpointPath: dir + "/ck")
+        _ = try first.train(budget: .steps(4), checkpointPath: dir + "/ck")
         let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: try source())
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(4).map(\.loss))
