@@ -80,7 +80,7 @@ public final class IndexBatchSource: BatchSource {
 
     /// The next B rows; crosses epoch boundaries seamlessly.
     /// - Throws: `IndexError` from the store, `TrainingError.invalidConfig` for an out-of-vocabulary id.
-    public func nextBatch() throws -> TokenBatch {
+    public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
         let T = length, n = batchSize * T
         var inputs = [Int32](repeating: 0, count: n), targets = [Int32](repeating: -1, count: n)
         var mask = [Float](repeating: 0, count: n)
@@ -107,7 +107,7 @@ public final class IndexBatchSource: BatchSource {
                 }
             }
         }
-        return try TokenBatch(batchSize: batchSize, length: T, inputs: inputs, targets: targets, lossMask: mask)
+        return (try TokenBatch(batchSize: batchSize, length: T, inputs: inputs, targets: targets, lossMask: mask), nil)
     }
 
     public func saveState() throws -> Data { try sortedKeysEncoder().encode(state) }

@@ -4,7 +4,7 @@
 // sequence curriculum) and layer-tokens (with random-LTD: min(r, T) in each dropping layer, the same
 // `StepCost` the trainer counts) — fed to the run's `LearningRateSchedule`, the same
 // value the trainer logs as `lr`. The preview's step is also the curriculum step; in a real run the
-// curriculum step runs ahead by the held-out skips (CurriculumBatchSource.swift).
+// curriculum step runs ahead by the held-out skips (CurriculumBatchStream.swift).
 
 import Curriculum
 
