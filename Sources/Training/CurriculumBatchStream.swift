@@ -1,22 +1,12 @@
-// CurriculumBatchStream.swift — the one curriculum batch path (issue 12 item 3, spec §6 and §8),
-// used by `gradus train` (as its `BatchSource`) and by `gradus batches` (every micro-batch of one
-// rank). Each step draws a global batch from `CurriculumSampler` over the whole index, drops
-// held-out ids, reads the rows of a micro-batch straight from the index into a reused buffer and
-// applies the sequence curriculum (`seqlen_truncate` / `seqlen_reshape`) at the step's difficulty
-// per micro-batch, as Megatron-DeepSpeed's `data_post_process` does (the trainer has one
-// micro-batch per step: its whole batch). The tokens consumed — the pacing argument under
-// `step_unit: tokens` — are the tokens served after post-processing, rows × T summed over every
-// micro-batch of every rank, which is what the trainer's `tokens` counter adds per step.
-//
-// Held-out exclusion: the validation split is defined by a hash of the sample id
-// (`HeldOutSplit`), so it needs no list and the sampler's index view stays the whole index (its
-// order tables, thresholds and cluster boundaries equal DeepSpeed's, spec §6.3). A drawn id that is
-// held out is skipped; the shortfall is made up from the next global batch, and unused ids carry
-// over to the next step (fewer than B of them, saved in the state). The admitted pool is thus
-// admitted(s) ∩ training split, each cluster still consumed without replacement — and the
-// sampler's curriculum step runs ahead of the optimiser step by about the held-out fraction
-// (both are logged: `step` and `curriculum_step`). Percentile thresholds count held-out samples.
-// Fraction 0 (`gradus batches`) serves each global batch as drawn.
+// CurriculumBatchStream.swift — the one curriculum batch path (issue 12 item 3, spec §6 and §8) of
+// `gradus train` (its `BatchSource`) and `gradus batches` (every micro-batch of one rank): global
+// batches from `CurriculumSampler`, held-out ids skipped (`HeldOutSplit`; the shortfall is drawn
+// from the next global batch and unused ids carry over, so the curriculum step runs ahead of the
+// optimiser step by about the held-out fraction; fraction 0 serves each batch as drawn), rows read
+// straight from the index into a reused buffer and post-processed (`seqlen_truncate` /
+// `seqlen_reshape`) per micro-batch as Megatron-DeepSpeed's `data_post_process` does — the trainer
+// has one micro-batch per step. Under `step_unit: tokens` the pacing argument is the tokens served
+// after post-processing, rows × T over every micro-batch of every rank: the trainer's `tokens`.
 
 import CorpusIndex
 import Curriculum
@@ -43,7 +33,7 @@ public struct StreamRows {
     /// - Throws: `ModelError.invalidBatch` for no rows or rows of fewer than two positions.
     public func tokenBatch() throws -> TokenBatch {
         let T = width - 1
-        guard rows > 0, T >= 1, tokens.count == rows * width else { throw ModelError.invalidBatch("no rows of two or more tokens") }
+        guard rows > 0, T >= 1 else { throw ModelError.invalidBatch("no rows of two or more tokens") }
         var inputs = [Int32](repeating: 0, count: rows * T), targets = inputs
         var mask = [Float](repeating: 0, count: rows * T)
         for r in 0..<rows {
@@ -53,6 +43,42 @@ public struct StreamRows {
             }
         }
         return try TokenBatch(batchSize: rows, length: T, inputs: inputs, targets: targets, lossMask: mask)
+    }
+}
+
+/// Reads samples' token rows from an index into reused buffers (no per-sample arrays).
+final class RowReader {
+    private let reader: IndexReader, vocab: Int
+    private var raw: [UInt32] = [], rawLengths: [Int] = [], buffer: [Int32] = []
+
+    init(_ reader: IndexReader, vocab: Int) { (self.reader, self.vocab) = (reader, vocab) }
+
+    /// The rows of `ids`: each sample cut to S + 1 tokens and laid out by `kind` at difficulty
+    /// `c`, or with S nil the stored samples whole.
+    /// - Throws: `IndexError` from the store, `TrainingError.invalidConfig` for a token ≥ `vocab`.
+    func rows(_ ids: ArraySlice<UInt64>, sequenceLength: Int?, kind: SequenceCurriculumKind?, difficulty c: Int) throws -> StreamRows {
+        raw.removeAll(keepingCapacity: true)
+        rawLengths.removeAll(keepingCapacity: true)
+        try reader.appendTokens(of: ids, to: &raw, lengths: &rawLengths)
+        if let bad = raw.firstIndex(where: { Int($0) >= vocab }) {
+            var row = 0, end = rawLengths[0]
+            while end <= bad { row += 1; end += rawLengths[row] }
+            throw TrainingError.invalidConfig(["token \(raw[bad]) of sample \(ids[ids.startIndex + row]) exceeds the vocabulary \(vocab)"])
+        }
+        let s = sequenceLength ?? max(1, (rawLengths.max() ?? 1) - 1)
+        let layout = SequencePostProcess.layout(batch: ids.count, sequenceLength: s, kind: kind, difficulty: c)
+        var offset = 0
+        let rawStarts = rawLengths.map { n in defer { offset += n }; return offset }
+        let w = layout.width
+        buffer.removeAll(keepingCapacity: true)
+        buffer.append(contentsOf: repeatElement(-1, count: layout.rows * w))
+        let lengths = layout.starts.enumerated().map { i, start in
+            let (row, column) = start.quotientAndRemainder(dividingBy: s + 1)
+            let n = max(0, min(w, rawLengths[row] - column))
+            for t in 0..<n { buffer[i * w + t] = Int32(raw[rawStarts[row] + column + t]) }
+            return n
+        }
+        return StreamRows(sampleIDs: ids, applied: kind, width: w, tokens: buffer, lengths: lengths)
     }
 }
 
@@ -67,17 +93,15 @@ public final class CurriculumBatchStream {
         var heldOutFraction: Double
     }
 
-    private let index: LMDBDifficultyIndex
     private var sampler: CurriculumSampler<LMDBDifficultyIndex>
+    private let rowReader: RowReader
     private let geometry: BatchGeometry, rank: Int
-    private let sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double
-    /// The sequence curriculum the config asks for (applied to rows only when `shapesRows`).
+    private let sequenceLength: Int?, shapesRows: Bool, heldOutFraction: Double
+    /// The sequence curriculum the config asks for (applied to rows only when shaping them).
     public let kind: SequenceCurriculumKind?
     private let kindMetric: Int?
     private var pending: [UInt64] = []
     private var consumedTokens = 0.0
-    private var raw: [UInt32] = [], rawLengths: [Int] = [], rawStarts: [Int] = []
-    private var buffer: [Int32] = []
 
     /// Global batches in a row that may yield no training sample before the stream gives up.
     static let maxEmptyDraws = 64
@@ -87,9 +111,8 @@ public final class CurriculumBatchStream {
 
     /// - Parameters:
     ///   - geometry: micro-batch size, accumulation steps and world; B = its global batch size.
-    ///   - sequenceLength: S; rows are cut to S + 1 tokens when `shapesRows`. Needed when rows are
-    ///     shaped or a metric is paced by tokens (served tokens count T = S without a sequence
-    ///     curriculum); nil otherwise.
+    ///   - sequenceLength: S. Needed when rows are shaped or a metric is paced by tokens (T = S
+    ///     without a sequence curriculum).
     ///   - shapesRows: cut rows to S + 1 and apply the sequence curriculum; false serves the stored
     ///     samples whole (the consumer post-processes, as Megatron-DeepSpeed does).
     ///   - vocab: token ids must be below it.
@@ -97,21 +120,20 @@ public final class CurriculumBatchStream {
     ///   `TrainingError.invalidConfig` when S is needed but nil.
     public init(index: LMDBDifficultyIndex, config: GradusConfig, geometry: BatchGeometry, rank: Int = 0,
                 sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double = 0) throws {
-        self.index = index
         sampler = try CurriculumSampler(index: index, config: config, globalBatchSize: geometry.globalBatchSize)
-        (self.geometry, self.rank, self.sequenceLength, self.shapesRows) = (geometry, rank, sequenceLength, shapesRows)
-        (self.vocab, self.heldOutFraction) = (vocab, heldOutFraction)
+        rowReader = RowReader(index.reader, vocab: vocab)
+        (self.geometry, self.rank, self.sequenceLength) = (geometry, rank, sequenceLength)
+        (self.shapesRows, self.heldOutFraction) = (shapesRows, heldOutFraction)
         let kind = SequencePostProcess.kind(of: config.curriculumMetrics.map(\.name))
         (self.kind, kindMetric) = (kind, config.curriculumMetrics.firstIndex { $0.name == kind?.rawValue })
-        let pacedByTokens = config.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }
-        if sequenceLength == nil && (shapesRows || pacedByTokens) {
+        if sequenceLength == nil && (shapesRows || config.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }) {
             throw TrainingError.invalidConfig(["\(shapesRows ? "the sequence curriculum" : "step_unit tokens") needs the "
                 + "sequence length S: set gradus.train.seq_length or gradus.model.context, or use an index built with --pack"])
         }
     }
 
     /// The stream `gradus train` reads: one micro-batch of B = `batch_size` rows of S + 1 tokens per
-    /// step, the held-out fraction skipped, rows checked against the model's vocabulary.
+    /// step, the held-out fraction skipped, tokens checked against the model's vocabulary.
     public convenience init(index: LMDBDifficultyIndex, run config: RunConfig) throws {
         try self.init(index: index, config: config.file,
                       geometry: BatchGeometry(microBatchSize: config.train.batchSize, gradientAccumulationSteps: 1, world: 1),
@@ -119,9 +141,8 @@ public final class CurriculumBatchStream {
                       heldOutFraction: config.train.validationFraction)
     }
 
-    /// The next global batch: B training ids (held-out ones skipped, in the sampler's order), the
-    /// sampler's step and difficulties after drawing them. Adds the tokens it serves to the
-    /// consumed count.
+    /// The next global batch: B training ids (held-out ones skipped, in the sampler's order) with
+    /// the sampler's step and difficulties; adds the tokens it serves to the consumed count.
     /// - Throws: `CurriculumError` from the sampler, `TrainingError.invalidConfig` for a pool of
     ///   held-out samples only.
     public func next() throws -> GlobalBatch {
@@ -140,61 +161,34 @@ public final class CurriculumBatchStream {
         let batch = GlobalBatch(step: sampler.step, difficulties: sampler.currentDifficulties.map { $0 ?? 0 },
                                 sampleIDs: Array(pending.prefix(size)))
         pending.removeFirst(size)
-        consumedTokens += Double(servedTokens(batch))
-        return batch
-    }
-
-    /// Rows served for `batch` summed over every micro-batch of every rank, times T.
-    private func servedTokens(_ batch: GlobalBatch) -> Int {
-        guard let s = sequenceLength else { return 0 }
-        let c = difficulty(batch)
-        return (0..<geometry.gradientAccumulationSteps).reduce(0) { sum, j in
-            (0..<geometry.world).reduce(sum) { sum, r in
-                let n = batch.microBatch(j, rank: r, geometry: geometry).count
-                return sum + SequencePostProcess.layout(batch: n, sequenceLength: s, kind: kind, difficulty: c).servedTokens
+        if let s = sequenceLength {
+            for j in 0..<geometry.gradientAccumulationSteps {
+                for r in 0..<geometry.world {
+                    let n = batch.microBatch(j, rank: r, geometry: geometry).count
+                    consumedTokens += Double(SequencePostProcess.layout(batch: n, sequenceLength: s, kind: kind,
+                                                                        difficulty: difficulty(batch)).servedTokens)
+                }
             }
         }
+        return batch
     }
 
     private func difficulty(_ batch: GlobalBatch) -> Int { kindMetric.map { Int(batch.difficulties[$0]) } ?? Int.max }
 
     /// Micro-batch `j` of this rank: its ids and, with `tokens`, its rows read from the index and
-    /// post-processed at the batch's difficulty (when the stream shapes rows).
+    /// post-processed at the batch's difficulty when the stream shapes rows.
     /// - Throws: `IndexError` from the store, `TrainingError.invalidConfig` for a token outside the vocabulary.
     public func rows(of batch: GlobalBatch, microBatch j: Int, tokens: Bool) throws -> StreamRows {
         let ids = batch.microBatch(j, rank: rank, geometry: geometry)
         guard tokens else { return StreamRows(sampleIDs: ids, applied: nil, width: 0, tokens: [], lengths: []) }
-        raw.removeAll(keepingCapacity: true)
-        rawLengths.removeAll(keepingCapacity: true)
-        try index.reader.appendTokens(of: ids, to: &raw, lengths: &rawLengths)
-        if let bad = raw.firstIndex(where: { Int($0) >= vocab }) {
-            var end = 0, row = 0
-            while end + rawLengths[row] <= bad { end += rawLengths[row]; row += 1 }
-            throw TrainingError.invalidConfig(["token \(raw[bad]) of sample \(ids[ids.startIndex + row]) exceeds the vocabulary \(vocab)"])
-        }
-        let s = shapesRows ? sequenceLength ?? 1 : max(1, (rawLengths.max() ?? 1) - 1)
-        let layout = SequencePostProcess.layout(batch: ids.count, sequenceLength: s, kind: shapesRows ? kind : nil,
-                                                difficulty: difficulty(batch))
-        rawStarts.removeAll(keepingCapacity: true)
-        var offset = 0
-        for n in rawLengths { rawStarts.append(offset); offset += n }
-        let w = layout.width
-        buffer.removeAll(keepingCapacity: true)
-        buffer.append(contentsOf: repeatElement(-1, count: layout.rows * w))
-        var lengths = [Int](repeating: 0, count: layout.rows)
-        for (i, start) in layout.starts.enumerated() {
-            let (row, column) = start.quotientAndRemainder(dividingBy: s + 1)
-            let n = max(0, min(w, rawLengths[row] - column))
-            for t in 0..<n { buffer[i * w + t] = Int32(raw[rawStarts[row] + column + t]) }
-            lengths[i] = n
-        }
-        return StreamRows(sampleIDs: ids, applied: shapesRows ? kind : nil, width: w, tokens: buffer, lengths: lengths)
+        return try rowReader.rows(ids, sequenceLength: shapesRows ? sequenceLength : nil, kind: shapesRows ? kind : nil,
+                                  difficulty: difficulty(batch))
     }
 
     /// The sampler's position, as `gradus batches --save-state` writes it.
     public func samplerState() -> SamplerState { sampler.state() }
 
-    /// Continues from a sampler state (`gradus batches --resume`): the carried-over ids and the
+    /// Continues from a sampler state (`gradus batches --resume`); carried-over ids and the
     /// consumed-token count start empty.
     /// - Throws: `CurriculumError` for a state of another index or config unless `force`.
     public func restoreSampler(_ state: SamplerState, force: Bool) throws {
@@ -204,8 +198,8 @@ public final class CurriculumBatchStream {
 }
 
 extension CurriculumBatchStream: BatchSource {
-    /// Micro-batch 0 of the next global batch as a `TokenBatch` (the trainer's geometry has one),
-    /// with the sampler's step and difficulties.
+    /// Micro-batch 0 of the next global batch (the trainer's geometry has one) with the sampler's
+    /// step and difficulties.
     public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
         let global = try next()
         let named = Dictionary(uniqueKeysWithValues: zip(metrics.map(\.name), global.difficulties))
@@ -231,21 +225,5 @@ extension CurriculumBatchStream: BatchSource {
             throw TrainingError.invalidSourceState("\(error)")
         }
         (pending, consumedTokens) = (s.pending, s.consumedTokens)
-    }
-}
-
-/// The sequence curriculum of a run and the batch shapes it serves.
-public enum SequenceCurriculum {
-    /// The post-processing the metrics ask for (`SequencePostProcess.kind(of:)`); nil for neither.
-    public static func kind(of metrics: [CurriculumMetricConfig]) -> SequenceCurriculumKind? {
-        SequencePostProcess.kind(of: metrics.map(\.name))
-    }
-
-    /// (rows, T) of a batch of `batch` rows of `sequenceLength` positions after `kind` at
-    /// difficulty `c` (`SequencePostProcess.layout`).
-    public static func servedShape(batch b: Int, sequenceLength s: Int, kind: SequenceCurriculumKind?,
-                                   difficulty c: Int) -> (rows: Int, length: Int) {
-        let layout = SequencePostProcess.layout(batch: b, sequenceLength: s, kind: kind, difficulty: c)
-        return (layout.rows, layout.width - 1)
     }
 }

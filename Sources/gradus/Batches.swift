@@ -16,10 +16,8 @@ struct Batches: ParsableCommand {
         One JSON line per micro-batch of this rank:
           {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"post_process":null,"sample_ids":[...],"tokens":[[...]]}
         Every rank computes the same global batches; --world only changes the slicing.
-        With seqlen_truncate or seqlen_reshape in the config, --tokens rows are cut to S + 1 tokens
-        and post-processed per micro-batch as gradus train does ("post_process" names it; S is
-        gradus.train.seq_length, else gradus.model.context, else the index's --pack);
-        --no-sequence-curriculum streams the stored samples whole instead.
+        seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does ("post_process"
+        names it; docs/curriculum.md); --no-sequence-curriculum streams the stored samples whole.
         --format binary writes the framing of docs/stream-format.md instead (header frame,
         one frame per micro-batch, end frame); tools/python/gradus_stream.py reads it.
 

@@ -92,13 +92,12 @@ final class CurriculumBatchStreamTests: XCTestCase {
         XCTAssertThrowsError(try b.restoreState(Data("{}".utf8)))
     }
 
-    func test_servedShape_matchesSequencePostProcess() throws {
+    func test_layoutShape_matchesHandFormula() throws {
         for c in 1...14 {
             for kind in [SequenceCurriculumKind.truncate, .reshape] {
                 let layout = SequencePostProcess.layout(batch: 3, sequenceLength: 12, kind: kind, difficulty: c)
-                let shape = SequenceCurriculum.servedShape(batch: 3, sequenceLength: 12, kind: kind, difficulty: c)
-                XCTAssertEqual(shape.rows, layout.rows, "\(kind) c=\(c)")
-                XCTAssertEqual(shape.length + 1, layout.width, "\(kind) c=\(c)")
+                let shape = (rows: layout.rows, length: layout.width - 1)
+                XCTAssertEqual(layout.servedTokens, shape.rows * shape.length, "\(kind) c=\(c)")
                 // By hand: truncate keeps 3 rows of min(c, 12); reshape with R = c + 1 < 13 cuts
                 // k = ⌊13/R⌋ chunks per row plus 3 tails, keeping min(⌈39/R⌉, 3k + 3) rows, even if > 1.
                 let r = c + 1, k = 13 / r
