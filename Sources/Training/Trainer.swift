@@ -104,8 +104,7 @@ public final class Trainer {
     @discardableResult
     public func step() throws -> StepRecord {
         let t0 = clock.now
-        let batch = try source.nextBatch()
-        let info = source.lastBatchInfo
+        let (batch, info) = try source.nextBatch()
         let (plan, reserved) = try drawPlan(for: batch)
         let loss = try model.forward(batch, plan: plan)
         model.zeroGradients()
@@ -156,7 +155,7 @@ public final class Trainer {
         try heldOut.restoreState(heldOutStart)
         var total = 0.0, weight = 0.0
         for _ in 0..<config.train.evalBatches {
-            let batch = try heldOut.nextBatch()
+            let batch = try heldOut.nextBatch().batch
             let counted = Double(batch.lossMask.reduce(0, +))
             total += Double(try model.forward(batch)) * counted
             weight += counted
