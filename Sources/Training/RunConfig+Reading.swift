@@ -8,6 +8,7 @@
 import Curriculum
 import Foundation
 import Model
+import Support
 
 /// The trainer's part of the `gradus` block, read during `GradusConfig.parse`.
 struct TrainerBlocks: GradusBlockExtension {
@@ -31,8 +32,12 @@ struct TrainerBlocks: GradusBlockExtension {
 extension RunConfig {
     /// Parses a whole config file that must hold `gradus.model` and `gradus.train`.
     /// - Throws: `JSONSyntaxError`, or one `ConfigError` listing every problem with its key path.
-    public static func parse(_ text: String) throws -> RunConfig {
-        guard let run = try parseFile(text, requireTraining: true).run else {
+    public static func parse(_ text: String) throws -> RunConfig { try parse(try JSONValue.parse(text)) }
+
+    /// Parses an already-parsed file (an experiment's merged run config) as `parse(_:)`.
+    /// - Throws: one `ConfigError` listing every problem with its key path.
+    package static func parse(_ json: JSONValue) throws -> RunConfig {
+        guard let run = try parseFile(json, requireTraining: true).run else {
             throw ConfigError(issues: [ConfigIssue(path: "gradus", message: "model and train are required")])
         }
         return run
@@ -43,8 +48,12 @@ extension RunConfig {
     /// (both are then required and validated) or `requireTraining`.
     /// - Throws: `JSONSyntaxError`, or one `ConfigError` listing every problem with its key path.
     public static func parseFile(_ text: String, requireTraining: Bool = false) throws -> (file: GradusConfig, run: RunConfig?) {
+        try parseFile(try JSONValue.parse(text), requireTraining: requireTraining)
+    }
+
+    static func parseFile(_ json: JSONValue, requireTraining: Bool) throws -> (file: GradusConfig, run: RunConfig?) {
         var blocks = TrainerBlocks(required: requireTraining)
-        let file = try GradusConfig.parse(text, extension: &blocks)
+        let file = try GradusConfig.parse(json, extension: &blocks)
         guard let model = blocks.model, let train = blocks.train else { return (file, nil) }
         return (file, RunConfig(model: model, train: train, file: file))
     }
@@ -82,7 +91,8 @@ public struct ConfigFileError: Error, CustomStringConvertible {
 
     public var description: String { "\(path): \(underlying)" }
 
-    static func wrapping<T>(_ path: String, _ body: () throws -> T) throws -> T {
+    /// The result of `body`, or its error wrapped with `path`.
+    package static func wrapping<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch { throw ConfigFileError(path: path, underlying: error) }
     }
 }

@@ -10,6 +10,7 @@
 import Curriculum
 import Foundation
 import Model
+import Support
 
 /// The `gradus.train` block. JSON example (every key shown; all but `steps` and `lr` optional):
 ///
@@ -111,7 +112,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
     /// Every problem of the model, the loop settings and their agreement with the rest of the
     /// file, each with its key path; empty when valid.
-    public func problems() -> [ConfigIssue] {
+    package func problems() -> [ConfigIssue] {
         var out = model.problems().map { ConfigIssue(path: "gradus.model", message: $0) }
         func add(_ key: String, _ message: String) { out.append(ConfigIssue(path: "gradus.train." + key, message: message)) }
         let t = train

@@ -2,6 +2,7 @@
 // they are added (Foundation's serializer sorts or scrambles them).
 
 import Curriculum
+import Support
 
 struct JSONLine {
     private var fields: [String] = []

@@ -6,6 +6,7 @@
 import Curriculum
 import Foundation
 import Model
+import Support
 import XCTest
 @testable import Training
 

@@ -1,47 +1,46 @@
-// ConfigReader.swift — a tiny key-path-tracking reader over `JSONValue` objects (STYLE.md §8):
-// every key read is marked known, wrong types and missing required keys are recorded with their
-// path instead of thrown, and `finish()` records each unread key as unknown. The config parser
-// (CurriculumConfig+Parsing.swift) uses it so that one `validate()` reports every problem at once.
-// It is public so that other modules read their own parts of the same file (the trainer's
-// `gradus.model` / `gradus.train`, through `GradusBlockExtension`) with the same log and rules.
+// ConfigReader.swift — a tiny key-path-tracking reader over `JSONValue` objects: every key read is
+// marked known, wrong types and missing required keys are recorded with their path instead of
+// thrown, and `finish()` records each unread key as unknown, so that one pass reports every
+// problem of a file at once. The run config (Curriculum, Training) and the experiment matrix
+// (Experiments) are read with it.
 
 /// One configuration problem: the key path (`data_efficiency.seed`) and what is wrong.
-public struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
-    public var path: String
-    public var message: String
-    public init(path: String, message: String) { self.path = path; self.message = message }
-    public var description: String { "\(path.isEmpty ? "(top level)" : path): \(message)" }
+package struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
+    package var path: String
+    package var message: String
+    package init(path: String, message: String) { self.path = path; self.message = message }
+    package var description: String { "\(path.isEmpty ? "(top level)" : path): \(message)" }
 }
 
 /// Every problem found in a config file, in document order.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var issues: [ConfigIssue]
-    public init(issues: [ConfigIssue]) { self.issues = issues }
-    public var description: String {
+package struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var issues: [ConfigIssue]
+    package init(issues: [ConfigIssue]) { self.issues = issues }
+    package var description: String {
         "invalid config (\(issues.count) problem\(issues.count == 1 ? "" : "s")):\n"
             + issues.map { "  - \($0)" }.joined(separator: "\n")
     }
 }
 
 /// Collects issues across all readers of one document.
-public final class IssueLog {
-    public private(set) var issues: [ConfigIssue] = []
-    public init() {}
+package final class IssueLog {
+    package private(set) var issues: [ConfigIssue] = []
+    package init() {}
     /// Records `message` at the key path `path` (empty: the top level).
-    public func add(_ path: String, _ message: String) { issues.append(ConfigIssue(path: path, message: message)) }
+    package func add(_ path: String, _ message: String) { issues.append(ConfigIssue(path: path, message: message)) }
 }
 
 /// Reads the members of one JSON object, tracking which keys were consumed.
-public struct ObjectReader {
+package struct ObjectReader {
     /// The key path of this object (`gradus.train`).
-    public let path: String
+    package let path: String
     let members: [(key: String, value: JSONValue)]
     /// Where problems go.
-    public let log: IssueLog
+    package let log: IssueLog
     private var seen: Set<String> = []
 
     /// A reader for `value` at `path`; records an issue (and reads nothing) if it is not an object.
-    public init(_ value: JSONValue?, path: String, log: IssueLog) {
+    package init(_ value: JSONValue?, path: String, log: IssueLog) {
         self.path = path
         self.log = log
         switch value {
@@ -53,23 +52,23 @@ public struct ObjectReader {
         }
     }
 
-    public var isPresent: Bool { !members.isEmpty }
+    package var isPresent: Bool { !members.isEmpty }
 
-    public func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func keyPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw value of `key` (marks it known).
-    public mutating func raw(_ key: String) -> JSONValue? {
+    package mutating func raw(_ key: String) -> JSONValue? {
         seen.insert(key)
         return members.first { $0.key == key }?.value
     }
 
     /// Marks keys as known without reading them (accepted and ignored).
-    public mutating func accept(_ keys: [String]) { seen.formUnion(keys) }
+    package mutating func accept(_ keys: [String]) { seen.formUnion(keys) }
 
     /// Keys of the object in document order.
-    public var keys: [String] { members.map(\.key) }
+    package var keys: [String] { members.map(\.key) }
 
-    public mutating func bool(_ key: String, default value: Bool) -> Bool {
+    package mutating func bool(_ key: String, default value: Bool) -> Bool {
         switch raw(key) {
         case nil: return value
         case .bool(let b)?: return b
@@ -78,7 +77,7 @@ public struct ObjectReader {
     }
 
     /// An integer; `required` records a missing key.
-    public mutating func int(_ key: String, required: Bool = false) -> Int? {
+    package mutating func int(_ key: String, required: Bool = false) -> Int? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -89,7 +88,7 @@ public struct ObjectReader {
     }
 
     /// A number (integer or not) and whether it was written as an integer.
-    public mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
+    package mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -100,7 +99,7 @@ public struct ObjectReader {
         }
     }
 
-    public mutating func string(_ key: String, required: Bool = false) -> String? {
+    package mutating func string(_ key: String, required: Bool = false) -> String? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -111,7 +110,7 @@ public struct ObjectReader {
     }
 
     /// A string restricted to `allowed` values.
-    public mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
+    package mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
         guard let s = string(key, required: required) else { return nil }
         guard allowed.contains(s) else {
             log.add(keyPath(key), "\"\(s)\" is not one of \(allowed.map { "\"\($0)\"" }.joined(separator: ", "))")
@@ -121,7 +120,7 @@ public struct ObjectReader {
     }
 
     /// An array of numbers.
-    public mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
+    package mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
         switch raw(key) {
         case nil:
             if required { log.add(keyPath(key), "required key is missing") }
@@ -141,20 +140,20 @@ public struct ObjectReader {
     }
 
     /// A nested object reader (empty when the key is absent; `required` records that).
-    public mutating func object(_ key: String, required: Bool = false) -> ObjectReader {
+    package mutating func object(_ key: String, required: Bool = false) -> ObjectReader {
         let v = raw(key)
         if v == nil, required { log.add(keyPath(key), "required key is missing") }
         return ObjectReader(v, path: keyPath(key), log: log)
     }
 
     /// Whether `key` is present in the object (does not mark it read).
-    public func has(_ key: String) -> Bool { members.contains { $0.key == key } }
+    package func has(_ key: String) -> Bool { members.contains { $0.key == key } }
 
     /// Records `message` at `key` of this object (or at the object itself when `key` is nil).
-    public func issue(_ key: String?, _ message: String) { log.add(key.map(keyPath) ?? path, message) }
+    package func issue(_ key: String?, _ message: String) { log.add(key.map(keyPath) ?? path, message) }
 
     /// A non-negative integer that fits `UInt64` (seeds).
-    public mutating func uint64(_ key: String) -> UInt64? {
+    package mutating func uint64(_ key: String) -> UInt64? {
         guard let i = int(key) else { return nil }
         guard i >= 0 else { issue(key, "must be ≥ 0 (got \(i))"); return nil }
         return UInt64(i)
@@ -162,7 +161,7 @@ public struct ObjectReader {
 
     /// A nested object read by `read` (e.g. another module's typed section), then checked for
     /// unknown keys; nil when absent (recorded if `required`) or when `read` returns nil.
-    public mutating func section<T>(_ key: String, required: Bool = false, _ read: (inout ObjectReader) -> T?) -> T? {
+    package mutating func section<T>(_ key: String, required: Bool = false, _ read: (inout ObjectReader) -> T?) -> T? {
         let present = has(key)
         var nested = object(key, required: required)
         guard present else { return nil }
@@ -172,7 +171,7 @@ public struct ObjectReader {
     }
 
     /// Records every key that no accessor read as unknown.
-    public func finish() {
+    package func finish() {
         for m in members where !seen.contains(m.key) { log.add(keyPath(m.key), "unknown key") }
     }
 }
