@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Curriculum"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
         .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Support"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum", "Support"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Curriculum", "Storage", "Support"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "Support"]),

@@ -159,15 +159,14 @@ package struct ObjectReader {
         return UInt64(i)
     }
 
-    /// A nested object read by `read` (e.g. another module's typed section), then checked for
-    /// unknown keys; nil when absent (recorded if `required`) or when `read` returns nil.
-    package mutating func section<T>(_ key: String, required: Bool = false, _ read: (inout ObjectReader) -> T?) -> T? {
-        let present = has(key)
-        var nested = object(key, required: required)
-        guard present else { return nil }
-        let value = read(&nested)
-        nested.finish()
-        return value
+    /// The value of `key` decoded by `ConfigDecoder` into the same log; nil when absent (recorded
+    /// if `required`) or when it has a missing or mistyped value.
+    package mutating func decode<T: Decodable>(_ type: T.Type, _ key: String, required: Bool = false) -> T? {
+        guard let value = raw(key) else {
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
+        }
+        return ConfigDecoder.decode(type, from: value, path: keyPath(key), log: log)
     }
 
     /// Records every key that no accessor read as unknown.

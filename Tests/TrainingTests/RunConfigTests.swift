@@ -64,6 +64,28 @@ final class RunConfigTests: XCTestCase {
         }
     }
 
+    /// The keys of gradus.train are read by `ConfigDecoder` from the types' `Decodable`
+    /// conformances: every problem with its path and the same messages as the other config keys.
+    func test_parse_trainBlockTypeErrorsUnknownKeysAndBadNamesAtOnce() throws {
+        let text = """
+        {"gradus": {\(Self.model), "train": {"batch_size": 3, "steps": 10.0, "grad_clip": true, "seed": -1,
+          "optimizer": {"beta3": 0.9}, "lr": {"peak": 0.01, "warmup": 2, "total": 10, "decay": "cos"}}}}
+        """
+        XCTAssertThrowsError(try RunConfig.parse(text)) { error in
+            let issues = (error as? ConfigError)?.issues.map(\.description) ?? ["\(error)"]
+            XCTAssertEqual(Set(issues), [
+                "gradus.train.steps: expected an integer, found a number",
+                "gradus.train.grad_clip: expected a number, found a boolean",
+                "gradus.train.seed: -1 is out of range (0...18446744073709551615)",
+                "gradus.train.optimizer.beta3: unknown key",
+                #"gradus.train.lr.decay: "cos" is not one of "cosine", "linear", "constant""#,
+            ])
+        }
+        XCTAssertThrowsError(try RunConfig.parse("{\"gradus\": {\(Self.model), \"train\": {\"batch_size\": 3, \"steps\": 1}}}")) { error in
+            XCTAssertEqual((error as? ConfigError)?.issues.map(\.description), ["gradus.train.lr: required key is missing"])
+        }
+    }
+
     func test_parseFile_curriculumOnlyHasNoRunAndHalfABlockIsAnError() throws {
         let (file, run) = try RunConfig.parseFile(#"{"train_batch_size": 4, "gradus": {"curriculum": {"step_unit": "tokens"}}}"#)
         XCTAssertNil(run)
