@@ -68,46 +68,31 @@ package struct ObjectReader {
     /// Keys of the object in document order.
     package var keys: [String] { members.map(\.key) }
 
-    package mutating func bool(_ key: String, default value: Bool) -> Bool {
-        switch raw(key) {
-        case nil: return value
-        case .bool(let b)?: return b
-        case let other?: log.add(keyPath(key), "expected a boolean, found \(other.typeName)"); return value
+    /// The value of `key` as `get` extracts it; a missing key is recorded when `required`, a value
+    /// `get` refuses as not `expected`.
+    private mutating func typed<T>(_ key: String, _ required: Bool, _ expected: String, _ get: (JSONValue) -> T?) -> T? {
+        guard let v = raw(key) else {
+            if required { log.add(keyPath(key), "required key is missing") }
+            return nil
         }
+        if let t = get(v) { return t }
+        log.add(keyPath(key), "expected \(expected), found \(v.typeName)")
+        return nil
+    }
+
+    package mutating func bool(_ key: String, default value: Bool) -> Bool {
+        typed(key, false, "a boolean") { if case .bool(let b) = $0 { return b } else { return nil } } ?? value
     }
 
     /// An integer; `required` records a missing key.
-    package mutating func int(_ key: String, required: Bool = false) -> Int? {
-        switch raw(key) {
-        case nil:
-            if required { log.add(keyPath(key), "required key is missing") }
-            return nil
-        case .int(let i)?: return Int(i)
-        case let other?: log.add(keyPath(key), "expected an integer, found \(other.typeName)"); return nil
-        }
-    }
+    package mutating func int(_ key: String, required: Bool = false) -> Int? { typed(key, required, "an integer", \.intValue) }
 
     /// A number (integer or not) and whether it was written as an integer.
     package mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
-        switch raw(key) {
-        case nil:
-            if required { log.add(keyPath(key), "required key is missing") }
-            return nil
-        case .int(let i)?: return (Double(i), true)
-        case .double(let d)?: return (d, false)
-        case let other?: log.add(keyPath(key), "expected a number, found \(other.typeName)"); return nil
-        }
+        typed(key, required, "a number") { v in v.number.map { ($0, v.intValue != nil) } }
     }
 
-    package mutating func string(_ key: String, required: Bool = false) -> String? {
-        switch raw(key) {
-        case nil:
-            if required { log.add(keyPath(key), "required key is missing") }
-            return nil
-        case .string(let s)?: return s
-        case let other?: log.add(keyPath(key), "expected a string, found \(other.typeName)"); return nil
-        }
-    }
+    package mutating func string(_ key: String, required: Bool = false) -> String? { typed(key, required, "a string", \.stringValue) }
 
     /// A string restricted to `allowed` values.
     package mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
@@ -121,22 +106,12 @@ package struct ObjectReader {
 
     /// An array of numbers.
     package mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
-        switch raw(key) {
-        case nil:
-            if required { log.add(keyPath(key), "required key is missing") }
+        guard let items = typed(key, required, "an array", \.arrayValue) else { return nil }
+        if let i = items.firstIndex(where: { $0.number == nil }) {
+            log.add("\(keyPath(key))[\(i)]", "expected a number, found \(items[i].typeName)")
             return nil
-        case .array(let items)?:
-            var out: [Double] = []
-            for (i, item) in items.enumerated() {
-                guard let n = item.number else {
-                    log.add("\(keyPath(key))[\(i)]", "expected a number, found \(item.typeName)")
-                    return nil
-                }
-                out.append(n)
-            }
-            return out
-        case let other?: log.add(keyPath(key), "expected an array, found \(other.typeName)"); return nil
         }
+        return items.compactMap(\.number)
     }
 
     /// A nested object reader (empty when the key is absent; `required` records that).
@@ -151,13 +126,6 @@ package struct ObjectReader {
 
     /// Records `message` at `key` of this object (or at the object itself when `key` is nil).
     package func issue(_ key: String?, _ message: String) { log.add(key.map(keyPath) ?? path, message) }
-
-    /// A non-negative integer that fits `UInt64` (seeds).
-    package mutating func uint64(_ key: String) -> UInt64? {
-        guard let i = int(key) else { return nil }
-        guard i >= 0 else { issue(key, "must be ≥ 0 (got \(i))"); return nil }
-        return UInt64(i)
-    }
 
     /// The value of `key` decoded by `ConfigDecoder` into the same log; nil when absent (recorded
     /// if `required`) or when it has a missing or mistyped value.
