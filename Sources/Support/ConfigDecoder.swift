@@ -152,7 +152,9 @@ private struct Keyed<Key: CodingKey>: KeyedDecodingContainerProtocol {
         return d
     }
 
-    func decodeNil(forKey key: Key) throws -> Bool { members.first { $0.key == key.stringValue }?.value == .null }
+    /// Always false: as in `ObjectReader`, `null` is a value of the wrong type for a typed key (so an
+    /// optional key written `null` is reported, not taken as absent).
+    func decodeNil(forKey key: Key) throws -> Bool { false }
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T { try value(key).decode(type) }
     func nestedContainer<N: CodingKey>(keyedBy type: N.Type, forKey key: Key) throws -> KeyedDecodingContainer<N> {
         try value(key).container(keyedBy: type)

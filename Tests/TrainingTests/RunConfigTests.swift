@@ -68,13 +68,14 @@ final class RunConfigTests: XCTestCase {
     /// conformances: every problem with its path and the same messages as the other config keys.
     func test_parse_trainBlockTypeErrorsUnknownKeysAndBadNamesAtOnce() throws {
         let text = """
-        {"gradus": {\(Self.model), "train": {"batch_size": 3, "steps": 10.0, "grad_clip": true, "seed": -1,
+        {"gradus": {\(Self.model), "train": {"batch_size": 3, "steps": 10.0, "grad_clip": true, "seed": -1, "seq_length": null,
           "optimizer": {"beta3": 0.9}, "lr": {"peak": 0.01, "warmup": 2, "total": 10, "decay": "cos"}}}}
         """
         XCTAssertThrowsError(try RunConfig.parse(text)) { error in
             let issues = (error as? ConfigError)?.issues.map(\.description) ?? ["\(error)"]
             XCTAssertEqual(Set(issues), [
                 "gradus.train.steps: expected an integer, found a number",
+                "gradus.train.seq_length: expected an integer, found null",
                 "gradus.train.grad_clip: expected a number, found a boolean",
                 "gradus.train.seed: -1 is out of range (0...18446744073709551615)",
                 "gradus.train.optimizer.beta3: unknown key",
