@@ -6,10 +6,10 @@
 import Foundation
 import Linalg
 import Model
+import Support
 
-/// Runs a matrix into an output directory. (`@unchecked Sendable`: immutable after init; the
-/// matrix holds Foundation JSON values, which are read-only here.)
-public struct ExperimentRunner: @unchecked Sendable {
+/// Runs a matrix into an output directory.
+public struct ExperimentRunner: Sendable {
     public let matrix: ExperimentMatrix
     public let indexPath: String
     public let outputPath: String
@@ -65,13 +65,12 @@ public struct ExperimentRunner: @unchecked Sendable {
     private func prepareOutput() throws {
         let fm = FileManager.default
         let recordedPath = outputPath + "/matrix.json"
-        let text = try JSONMerge.text(matrix.recorded())
+        let recorded = matrix.recorded()
         if fm.fileExists(atPath: recordedPath) {
             guard resume else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "already holds an experiment; pass --resume to continue it or choose another --out")
             }
-            let old = try JSONMerge.parse(try readFile(recordedPath), path: recordedPath)
-            guard try JSONMerge.text(old) == text else {
+            guard try readJSON(recordedPath) == recorded else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "holds runs of a different matrix (base, variants, seeds, budget or validation changed); choose another --out")
             }
             return
@@ -82,7 +81,7 @@ public struct ExperimentRunner: @unchecked Sendable {
         do { try fm.createDirectory(atPath: outputPath + "/runs", withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: outputPath, reason: error.localizedDescription)
         }
-        try writeAtomically(text, to: recordedPath)
+        try writeAtomically(Data(recorded.prettyText.utf8), to: recordedPath)
     }
 }
 

@@ -14,6 +14,7 @@ import Curriculum
 import CorpusIndex
 import Foundation
 import Model
+import Support
 import Training
 
 /// Trains one run of the matrix in its directory.
@@ -47,11 +48,9 @@ public struct RunExecutor {
         if let done = try finishedResult() { return done }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let configJSON = matrix.runConfig(variant: variant, seed: seed)
-        let configText = try JSONMerge.text(configJSON)
-        try writeAtomically(configText, to: directory + "/config.json")
-        let config = try RunConfig.load(path: directory + "/config.json")
-        let plan = try CurriculumPlan(configText: String(decoding: configText, as: UTF8.self),
-                                      tokensPerStep: config.train.batchSize * config.sequenceLength)
+        try writeAtomically(Data(configJSON.prettyText.utf8), to: directory + "/config.json")
+        let config = try ConfigFileError.wrapping(directory + "/config.json") { try RunConfig.parse(configJSON) }
+        let plan = try CurriculumPlan(config: config)
         let data = try TrainingData(index: indexPath, config: config)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
@@ -112,9 +111,9 @@ struct CurriculumPlan {
     let curriculumRequested: Bool
     let randomLTDRequested: Bool
 
-    /// - Throws: the curriculum parser's `ConfigError` (unknown keys with their path).
-    init(configText: String, tokensPerStep: Int) throws {
-        let parsed = try Curriculum.GradusConfig.parse(configText)
+    /// - Throws: `SchedulePreview`'s errors.
+    init(config: RunConfig) throws {
+        let parsed = config.file, tokensPerStep = config.train.batchSize * config.sequenceLength
         let de = parsed.dataEfficiency
         curriculumRequested = (de.enabled && de.dataSampling.enabled && de.dataSampling.curriculumLearning.enabled)
             || parsed.legacyCurriculum?.enabled == true

@@ -36,9 +36,9 @@ public struct AdamWHyperparameters: Codable, Equatable, Sendable {
         case beta1, beta2, epsilon, weightDecay = "weight_decay"
     }
 
-    /// Decodes, rejecting unknown keys; missing keys take the defaults of `init`.
+    /// Decodes; missing keys take the defaults of `init` (config files: `ConfigDecoder`, which
+    /// also reports unknown keys).
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = AdamWHyperparameters()
         self.init(beta1: try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1,

@@ -9,6 +9,7 @@ import CorpusIndex
 import Foundation
 import Linalg
 import Model
+import Support
 import XCTest
 @testable import Experiments
 
@@ -30,12 +31,12 @@ final class ExperimentEndToEndTests: XCTestCase {
 
     /// baseline vs "clip": the second differs (gradient clipping 0.05), so the curves differ.
     private func matrix(tokens: Int) throws -> ExperimentMatrix {
-        try ExperimentMatrix.parse([
-            "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1, 2],
-            "budget": ["tokens": tokens], "eval_interval_tokens": 1024, "validation": ["fraction": 0.1, "batches": 2],
-            "variants": [["name": "baseline", "override": [:]],
-                         ["name": "clip", "override": ["gradus": ["train": ["grad_clip": 0.05]]]]],
-        ], directory: "/")
+        try ExperimentMatrix.parse(try JSONValue.parse("""
+            {"base": "\(repo.appendingPathComponent("configs/tiny.json").path)", "seeds": [1, 2],
+             "budget": {"tokens": \(tokens)}, "eval_interval_tokens": 1024, "validation": {"fraction": 0.1, "batches": 2},
+             "variants": [{"name": "baseline", "override": {}},
+                          {"name": "clip", "override": {"gradus": {"train": {"grad_clip": 0.05}}}}]}
+            """), directory: "/")
     }
 
     func test_matrix_resultsReportPlotsAndResume() throws {
