@@ -7,6 +7,7 @@
 import Foundation
 import Linalg
 import Model
+import Support
 import XCTest
 @testable import Experiments
 
@@ -44,11 +45,13 @@ final class RunAccountingTests: XCTestCase {
                 "schedule_config": ["total_curriculum_step": 4, "difficulty_step": 16]]]]]]]]
 
     private func matrix(tokens: Int, _ variants: [[String: Any]]) throws -> ExperimentMatrix {
-        try ExperimentMatrix.parse([
+        let object: [String: Any] = [
             "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1],
             "budget": ["tokens": tokens], "eval_interval_tokens": 1024, "validation": ["fraction": 0.1, "batches": 1],
             "variants": variants,
-        ], directory: "/")
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        return try ExperimentMatrix.parse(try JSONValue.parse(text), directory: "/")
     }
 
     private func steps(_ log: String) throws -> [[String: Any]] {
