@@ -33,9 +33,9 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
 
     /// Opens the index at `path` (it must be complete and hold metrics). With `denseTables`
     /// false the dense tables are ignored and every read is a B-tree lookup (for comparisons).
-    /// `noLock`: open without LMDB's lock file (see `IndexStore.openForReading(_:noLock:)`).
-    public init(path: String, denseTables: Bool = true, noLock: Bool = IndexStore.readsWithoutLock) throws {
-        let r = try IndexReader(path: path, noLock: noLock)
+    /// `options`: how to open it (`IndexReadOptions`).
+    public init(path: String, denseTables: Bool = true, options: IndexReadOptions = IndexReadOptions()) throws {
+        let r = try IndexReader(path: path, options: options)
         let names = r.metricNames
         reader = r
         sampleCount = r.sampleCount

@@ -73,7 +73,7 @@ struct Batches: ParsableCommand {
     func run() throws {
         let cfg = try RunConfig.loadFile(path: config).file
         let geometry = try cfg.batchGeometry(world: world)
-        let idx = try LMDBDifficultyIndex(path: index)
+        let idx = try LMDBDifficultyIndex(path: index, options: indexOpen.options)
         var sampler = try CurriculumSampler(index: idx, config: cfg, globalBatchSize: geometry.globalBatchSize)
         if let resume {
             try sampler.restore(try SamplerState.decode(try Data(contentsOf: URL(fileURLWithPath: resume))), force: force)

@@ -61,7 +61,7 @@ struct Schedule: ParsableCommand {
         var rates = try run.map { try LearningRatePreview(config: $0) }
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
         var pools = try index.map { path in
-            try PoolPreview(index: try LMDBDifficultyIndex(path: path), metrics: parsed.curriculumMetrics,
+            try PoolPreview(index: try LMDBDifficultyIndex(path: path, options: indexOpen.options), metrics: parsed.curriculumMetrics,
                             globalBatchSize: try parsed.batchGeometry(world: 1).globalBatchSize, tokensPerStep: tokensPerStep)
         }
         let out = StandardOutput()
