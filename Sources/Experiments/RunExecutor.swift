@@ -50,6 +50,8 @@ public struct RunExecutor {
     public let seed: UInt64
     public let directory: String
     public let indexPath: String
+    /// Threads of the run's model, OpenBLAS and AdamW; how it opens the index (`--no-lock`).
+    public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
 
     public init(matrix: ExperimentMatrix, variant: ExperimentVariant, seed: UInt64, directory: String, indexPath: String) {
         (self.matrix, self.variant, self.seed, self.directory, self.indexPath) = (matrix, variant, seed, directory, indexPath)
@@ -79,7 +81,7 @@ public struct RunExecutor {
         let config = try RunConfig.load(path: directory + "/config.json")
         let plan = try CurriculumPlan(configText: String(decoding: configText, as: UTF8.self),
                                       tokensPerStep: config.train.batchSize * config.sequenceLength)
-        let data = try TrainingData(index: indexPath, config: config)
+        let data = try TrainingData(index: indexPath, config: config, options: indexOptions)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
@@ -89,7 +91,7 @@ public struct RunExecutor {
         let trainer: Trainer
         if FileManager.default.fileExists(atPath: checkpointPath) {
             trainer = try Trainer(resumingFrom: checkpointPath, config: config, source: source, heldOut: validation,
-                                  log: runLog, randomLTD: config.randomLTDRouting())
+                                  log: runLog, randomLTD: config.randomLTDRouting(), threads: threads)
             let saved = try JSONDecoder().decode(RunProgress.self, from: try readFile(progressPath))
             guard let rewound = saved.rewound(to: trainer.progress.tokens) else {
                 throw ExperimentError.outputInUse(path: directory, reason: "progress.json does not describe checkpoint.bin; remove the run directory to rerun it")
@@ -97,7 +99,7 @@ public struct RunExecutor {
             state = rewound
         } else {
             trainer = try Trainer(config: config, source: source, heldOut: validation, log: runLog,
-                                  randomLTD: config.randomLTDRouting())
+                                  randomLTD: config.randomLTDRouting(), threads: threads)
         }
         try train(trainer, plan: plan, state: &state, log: log)
         let result = makeResult(trainer, plan: plan, state: state, sampler: data.usesCurriculum ? "curriculum" : "uniform")

@@ -22,6 +22,8 @@ public final class Trainer {
     public private(set) var rng: SplitMix64
     /// Random-LTD settings, or nil for a dense run (issue 6).
     public let randomLTD: RandomLTDRouting?
+    /// Fault tests only: `saveCheckpoint` after this step kills the process mid-write.
+    public var abortInCheckpointAtStep: Int?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
     private let heldOutStart: Data?
@@ -36,17 +38,18 @@ public final class Trainer {
     ///     every evaluation sees the same data.
     ///   - log: where step and evaluation records go, or nil.
     ///   - randomLTD: token dropping in the middle layers (issue 6), or nil to run every layer dense.
+    ///   - threads: for the model's loops, OpenBLAS and AdamW (default: every core).
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
     public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
-                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil) throws {
+                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
         let ltdProblems = randomLTD?.problems(model: config.model, sequenceLength: config.sequenceLength) ?? []
         if !ltdProblems.isEmpty { throw TrainingError.invalidConfig(config.problems().map(\.description) + ltdProblems) }
         try config.validate()
         self.config = config
         self.randomLTD = randomLTD
-        model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength)
+        model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength, threads: threads)
         model.initializeParameters(seed: config.train.seed)
-        optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer)
+        optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer, threads: threads)
         rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
         (self.source, self.heldOut, self.log) = (source, heldOut, log)
         heldOutStart = try heldOut?.saveState()
@@ -59,7 +62,7 @@ public final class Trainer {
     /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, or the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
-                            randomLTD: RandomLTDRouting? = nil) throws {
+                            randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
         let checkpoint = try Checkpoint.read(from: path)
         let saved = checkpoint.header.config
         var mismatches: [String] = []
@@ -79,7 +82,7 @@ public final class Trainer {
         if !mismatches.isEmpty {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
         }
-        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD)
+        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD, threads: threads)
         _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
         _ = optimizer.m.update(fromContentsOf: checkpoint.m)
         _ = optimizer.v.update(fromContentsOf: checkpoint.v)
@@ -198,7 +201,7 @@ public final class Trainer {
 
     /// Writes the state atomically to `path`.
     public func saveCheckpoint(to path: String) throws {
-        try checkpoint().write(to: path)
+        try checkpoint().write(to: path, abortHalfway: abortInCheckpointAtStep == progress.steps)
     }
 
     private var elapsedSeconds: Double { (clock.now - started) / .seconds(1) }
