@@ -25,9 +25,9 @@ struct Schedule: ParsableCommand {
         on batch s (its warmup/decay counters after s steps, tokens shortened by seqlen_truncate).
 
         Examples:
-          gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100
-          gradus schedule configs/gpt-cl-ltd.json --steps 10 --json
-          gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100 --index runs/text.idx
+          gradus schedule configs/gpt-cl.json --steps 2000 --every 100
+          gradus schedule configs/gpt-ltd.json --steps 10 --json
+          gradus schedule configs/gpt-cl.json --steps 2000 --every 100 --index runs/text.idx
         """
     )
 
