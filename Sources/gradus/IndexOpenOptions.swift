@@ -1,7 +1,5 @@
-// IndexOpenOptions.swift — `--no-lock`, shared by every command that reads an index (info, dump,
-// export, batches, train, schedule --index, experiment): open the index without creating or
-// touching LMDB's `lock.mdb`, for serving a read-only or shared copy (issue 8 item 3,
-// docs/reliability.md "Read-only serving").
+// IndexOpenOptions.swift — `--no-lock` of every command that reads an index (info, dump, export,
+// batches, train, schedule --index, experiment); docs/reliability.md "Read-only serving".
 
 import ArgumentParser
 import CorpusIndex

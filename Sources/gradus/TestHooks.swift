@@ -21,4 +21,6 @@ struct TestHooks {
 
     /// Dies like `kill -9` when `phase` is `abortAtPhase`.
     func abortIfPhase(_ phase: String) { if phase == abortAtPhase { raise(SIGKILL) } }
+    /// Dies like `kill -9` once `batches` reach `abortAfterBatches`.
+    func abortIfCommitted(_ batches: Int) { if let k = abortAfterBatches, batches >= k { raise(SIGKILL) } }
 }
