@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Gradus — data-efficient language-model pretraining toolkit.
-// Module graph and dependency rules: docs/architecture.md (DESIGN.md §2).
+// Module graph and dependency rules: docs/architecture.md.
 import PackageDescription
 
 let package = Package(
@@ -45,10 +45,10 @@ let package = Package(
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
         .target(name: "Model", dependencies: ["Linalg"]),
-        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum", "Support"]),
+        .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
-        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg", "Storage", "Support"]),
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Storage", "Support"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(

@@ -4,7 +4,7 @@
 // matrix, skips finished runs and resumes interrupted ones from their checkpoints.
 
 import Foundation
-import Linalg
+import CorpusIndex
 import Model
 import Support
 
@@ -17,6 +17,8 @@ public struct ExperimentRunner: Sendable {
     public let jobs: Int
     public let threads: Int
     public let resume: Bool
+    /// How the runs open the index (`--no-lock`).
+    public var indexOptions = IndexReadOptions()
 
     /// - Precondition: jobs ≥ 1, threads ≥ 1.
     public init(matrix: ExperimentMatrix, indexPath: String, outputPath: String, jobs: Int = 1, threads: Int, resume: Bool) {
@@ -37,15 +39,14 @@ public struct ExperimentRunner: Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { _ in }) throws -> [RunResult] {
         try prepareOutput()
         let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
-        let perRun = max(1, threads / jobs)
-        BLAS.setThreads(perRun)
-        ModelThreads.count = perRun
+        let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
         DispatchQueue.concurrentPerform(iterations: min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
-                let executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
+                var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
                                            directory: runDirectory(variant, seed), indexPath: indexPath)
+                (executor.threads, executor.indexOptions) = (perRun, indexOptions)
                 do {
                     let result = try executor.run(log: { line in box.locked { log(line) } })
                     box.store(i, .success(result))

@@ -24,6 +24,8 @@ public struct RunExecutor {
     public let seed: UInt64
     public let directory: String
     public let indexPath: String
+    /// Threads of the run's model, OpenBLAS and AdamW; how it opens the index (`--no-lock`).
+    public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
 
     public init(matrix: ExperimentMatrix, variant: ExperimentVariant, seed: UInt64, directory: String, indexPath: String) {
         (self.matrix, self.variant, self.seed, self.directory, self.indexPath) = (matrix, variant, seed, directory, indexPath)
@@ -51,7 +53,7 @@ public struct RunExecutor {
         try writeAtomically(Data(configJSON.prettyText.utf8), to: directory + "/config.json")
         let config = try ConfigFileError.wrapping(directory + "/config.json") { try RunConfig.parse(configJSON) }
         let plan = try CurriculumPlan(config: config)
-        let data = try TrainingData(index: indexPath, config: config)
+        let data = try TrainingData(index: indexPath, config: config, options: indexOptions)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
@@ -60,9 +62,9 @@ public struct RunExecutor {
         let runLog = try RunLog(path: logPath)
         let trainer = resuming
             ? try Trainer(resumingFrom: checkpointPath, config: config, source: data.training, heldOut: validation,
-                          log: runLog, randomLTD: config.randomLTDRouting())
+                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads)
             : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
-                          randomLTD: config.randomLTDRouting())
+                          randomLTD: config.randomLTDRouting(), threads: threads)
         if resuming && trainer.lastEvaluation?.step != trainer.progress.steps {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl does not reach checkpoint.bin's evaluation; remove the run directory to rerun it")
         }

@@ -7,7 +7,6 @@
 import Corpus
 import CorpusIndex
 import Foundation
-import Linalg
 import Model
 import Support
 import XCTest
@@ -21,8 +20,6 @@ final class ExperimentEndToEndTests: XCTestCase {
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "gradus-experiment-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        BLAS.setThreads(1)
-        ModelThreads.count = 1
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
@@ -68,12 +65,15 @@ final class ExperimentEndToEndTests: XCTestCase {
                                                   threads: 1, resume: true).run())
 
         // Interrupted: train half the budget, then resume the same directory to the full budget.
-        let half = RunExecutor(matrix: try matrix(tokens: 2048), variant: m.variants[1], seed: 2,
+        var half = RunExecutor(matrix: try matrix(tokens: 2048), variant: m.variants[1], seed: 2,
                                directory: dir + "/interrupted", indexPath: index)
+        half.threads = .one
         _ = try half.run()
         try FileManager.default.removeItem(atPath: dir + "/interrupted/result.json")
-        let resumed = try RunExecutor(matrix: m, variant: m.variants[1], seed: 2, directory: dir + "/interrupted",
-                                      indexPath: index).run()
+        var resuming = RunExecutor(matrix: m, variant: m.variants[1], seed: 2, directory: dir + "/interrupted",
+                                   indexPath: index)
+        resuming.threads = .one
+        let resumed = try resuming.run()
         XCTAssertEqual(resumed.curve.map(\.loss), results[3].curve.map(\.loss))
         XCTAssertEqual(resumed.curve.map(\.tokens), results[3].curve.map(\.tokens))
         XCTAssertEqual(resumed.flops, results[3].flops)
