@@ -232,3 +232,31 @@ def test_refusals():
         RandomLTD(stack, [1, 2], sched, total_layers=6)
     with pytest.raises(ValueError, match="seq_batch_dim"):
         RandomLTD(stack, [1], sched, hidden_state_order="seq_batch_dim")
+
+
+class AddLayerNumber(torch.nn.Module):
+    """A layer that adds 2^i to the tokens it processes, so a stack's output tells which layers kept which token."""
+
+    def __init__(self, i):
+        super().__init__()
+        self.value = float(2 ** i)
+
+    def forward(self, hidden_states):
+        return hidden_states + self.value
+
+
+def test_kept_subsets_are_uniform_and_independent_per_layer():
+    rows, length, r = 4000, 16, 4
+    stack = torch.nn.ModuleList(AddLayerNumber(i) for i in range(4)).train()
+    RandomLTD(stack, [1, 2], RandomLTDSchedule(r, length, 1000, 1), seed=11)
+    x = torch.zeros(rows, length, 1)
+    for layer in stack:
+        x = layer(x)
+    code = x[..., 0].long() - 1 - 8  # layers 0 and 3 are dense: bits 1 and 2 say whether 1 and 2 kept
+    kept1, kept2 = (code & 2) > 0, (code & 4) > 0
+    for kept in (kept1, kept2):
+        assert kept.sum(1).eq(r).all()
+        freq = kept.double().mean(0)  # each position kept with probability r/T = 1/4
+        assert (freq - r / length).abs().max() < 5 * (0.25 * 0.75 / rows) ** 0.5
+    both = (kept1 & kept2).double().mean()  # independent layers: P(both) = (1/4)²
+    assert abs(both - (r / length) ** 2) < 5 * ((1 / 16) * (15 / 16) / (rows * length)) ** 0.5
