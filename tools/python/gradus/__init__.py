@@ -1,6 +1,6 @@
 """gradus — Gradus from Python (docs/pytorch.md).
 
-Importing ``gradus`` imports numpy-free, torch-free code only; the PyTorch parts live in
+Importing ``gradus`` imports neither torch nor numpy; the PyTorch parts live in
 ``gradus.torch`` and are imported on first use (``import gradus.torch`` or ``gradus.torch``).
 
 - ``gradus.schedule``: DeepSpeed's ``random_ltd_schedule`` r(step), the warmup + decay
