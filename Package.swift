@@ -26,31 +26,34 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Shared utilities (package access, no dependencies): SplitMix64, FNV-1a, parallel-for, atomic write.
+        .target(name: "Support"),
+
         // Safe wrappers: the only Swift modules that import the C modules.
         .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
 
         // Readers and tokenizers.
-        .target(name: "Corpus", dependencies: ["Storage"]),
+        .target(name: "Corpus", dependencies: ["Storage", "Support"]),
 
         // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
-        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum"]),
+        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum", "Support"]),
 
         // Pacing functions, the data_efficiency config, the curriculum sampler (pure; DESIGN.md §4).
-        .target(name: "Curriculum"),
+        .target(name: "Curriculum", dependencies: ["Support"]),
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
-        .target(name: "Model", dependencies: ["Linalg"]),
-        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum"]),
+        .target(name: "Model", dependencies: ["Linalg", "Support"]),
+        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum", "Storage", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
-        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg", "Storage"]),
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg", "Storage", "Support"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training", "Experiments",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training", "Experiments", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

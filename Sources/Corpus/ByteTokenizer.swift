@@ -4,6 +4,8 @@
 // Ids: 0...255 are the byte values, 256 is `<|endoftext|>` (end of document, used when packing)
 // and 257 is `<|pad|>`; the vocabulary size is 258.
 
+import Support
+
 /// One token per byte, plus end-of-document and padding.
 public struct ByteTokenizer: Tokenizer {
     /// `<|endoftext|>`.
@@ -65,12 +67,8 @@ final class ByteEncoder: TokenEncoder {
 enum TokenizerDigest {
     /// 64-bit FNV-1a of the UTF-8 of `text`, as 16 lowercase hex digits.
     static func fnv1a64Hex(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
+        var hash = FNV1a64()
+        hash.add(text.utf8)
+        return hash.hex
     }
 }

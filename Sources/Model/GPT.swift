@@ -4,6 +4,8 @@
 // The passes are in GPT+Forward.swift and GPT+Backward.swift. Generic over the scalar so the
 // finite-difference check runs the very same code in Double; production uses `GPT` (Float).
 
+import Support
+
 /// The production model: Float parameters, sgemm matmuls.
 public typealias GPT = GPTModel<Float>
 

@@ -12,6 +12,7 @@
 
 import Foundation
 import Model
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     /// AdamW's bias-correction step.
     public var adamStep: Int
     /// The trainer's own generator (random-LTD plans draw from it).
-    public var trainerRNG: SplitMix64
+    package var trainerRNG: SplitMix64
     /// The training batch source's state blob.
     public var sourceState: Data
     /// Number of parameters (P), a cross-check of the config.
@@ -170,15 +171,11 @@ extension FixedWidthInteger {
     }
 }
 
-/// FNV-1a, 64-bit (Fowler, Noll, Vo): a fast checksum for detecting damaged files.
+/// FNV-1a 64 of `data`: the checksum that detects damaged files.
 func fnv1a(_ data: Data) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    data.withUnsafeBytes { raw in
-        for byte in raw.bindMemory(to: UInt8.self) {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-        }
-    }
-    return hash
+    var hash = FNV1a64()
+    data.withUnsafeBytes { hash.add($0) }
+    return hash.value
 }
 
 /// A JSON encoder with sorted keys, so that the same state always gives the same bytes (a

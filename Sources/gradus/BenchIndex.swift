@@ -9,6 +9,7 @@ import ArgumentParser
 import Corpus
 import CorpusIndex
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif

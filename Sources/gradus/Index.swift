@@ -3,6 +3,7 @@
 import ArgumentParser
 import Corpus
 import CorpusIndex
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif

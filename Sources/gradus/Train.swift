@@ -11,6 +11,7 @@ import Foundation
 import Linalg
 import Model
 import Training
+import Support
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
