@@ -17,6 +17,7 @@ import Curriculum
 import CorpusIndex
 import Foundation
 import Model
+import Support
 import Training
 
 /// What progress.json holds.
@@ -196,10 +197,10 @@ struct CurriculumPlan {
     }
 }
 
-/// Writes `data` to a sibling temporary file and renames it over `path`.
+/// Replaces `path` with `data` (`AtomicFile.write`: temporary sibling, fsync, rename).
 /// - Throws: `ExperimentError.io`.
 func writeAtomically(_ data: Data, to path: String) throws {
-    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw ExperimentError.io(path: path, reason: error.localizedDescription)
+    do { try data.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as AtomicWriteError {
+        throw ExperimentError.io(path: path, reason: "\(error.operation) failed: \(error.reason)")
     }
 }

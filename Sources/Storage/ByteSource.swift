@@ -13,12 +13,23 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case writeFailed(path: String, reason: String)
+    /// Another call (`operation`: "stat", "mmap", "truncate", "mkdir", ...) failed.
+    case failed(path: String, operation: String, reason: String)
 
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
         case let .readFailed(path, reason): return "\(path): read failed: \(reason)"
         case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        case let .failed(path, operation, reason): return "\(path): \(operation) failed: \(reason)"
+        }
+    }
+
+    /// The system's reason alone, without the path.
+    public var reason: String {
+        switch self {
+        case let .cannotOpen(_, reason), let .readFailed(_, reason), let .writeFailed(_, reason),
+             let .failed(_, _, reason): return reason
         }
     }
 }

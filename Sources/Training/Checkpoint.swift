@@ -51,7 +51,7 @@ public struct Checkpoint: Sendable {
         (self.header, self.parameters, self.m, self.v) = (header, parameters, m, v)
     }
 
-    /// Writes atomically: a temporary sibling file, fsync, then rename over `path`.
+    /// Writes atomically (`AtomicFile`): a temporary sibling file, fsync, then rename over `path`.
     /// - Throws: `TrainingError.io` naming the path.
     public func write(to path: String) throws {
         var bytes = Data(Self.magic)
@@ -64,30 +64,13 @@ public struct Checkpoint: Sendable {
             buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }  // Float32 LE on every Swift Linux target
         }
         append(&bytes, fnv1a(bytes))
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw TrainingError.io(path: temporary, reason: "cannot create the file")
+        if abortsHere() {  // test-only: die like `kill -9` with half the temporary file written
+            FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
+            raise(SIGKILL)
         }
-        do {
-            if abortsHere() {  // test-only: die like `kill -9` with half the temporary file written
-                try handle.write(contentsOf: bytes.prefix(bytes.count / 2))
-                try handle.synchronize()
-                raise(SIGKILL)
-            }
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw TrainingError.io(path: temporary, reason: "\(error)")
+        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as AtomicWriteError {
+            throw TrainingError.io(path: error.path, reason: "\(error.operation) failed: \(error.reason)")
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw TrainingError.io(path: path, reason: "rename failed: \(reason)")
-        }
-        syncDirectory(of: path)
         removeAbandonedTemporaries(of: path)
     }
 
@@ -144,17 +127,6 @@ public struct Checkpoint: Sendable {
             }
         }
         return Checkpoint(header: header, parameters: floats(0), m: floats(1), v: floats(2))
-    }
-}
-
-/// Flushes the directory entry of `path` so the rename itself survives a power loss (best effort:
-/// the data is already on disk, and the old checkpoint stays valid until the rename is durable).
-private func syncDirectory(of path: String) {
-    let directory = (path as NSString).deletingLastPathComponent
-    let fd = open(directory.isEmpty ? "." : directory, O_RDONLY)
-    if fd >= 0 {
-        _ = fsync(fd)
-        _ = close(fd)
     }
 }
 
