@@ -26,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Shared utilities (package access, no dependencies): SplitMix64, FNV-1a, parallel-for, atomic write.
+        // Shared utilities (package access, no dependencies): SplitMix64, FNV-1a, parallel-for.
         .target(name: "Support"),
 
         // Safe wrappers: the only Swift modules that import the C modules.
@@ -58,17 +58,20 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Curriculum"]),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Curriculum"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Curriculum"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
-        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Storage"]),
-        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
+        // Helpers every test target shares: one temporary directory, one `gradus` launcher, one assertClose.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Support", "TestSupport"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Support", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum", "Support", "TestSupport"]),
+        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Support", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Storage", "Support", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "TestSupport"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
-        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage", "Support", "TestSupport"],
                     exclude: ["BadInputs"]),
     ]
 )

@@ -26,7 +26,7 @@ public struct ByteTokenizer: Tokenizer {
     /// FNV-1a/64 of a canonical description of the id assignment (`bytes-v1; ...`); it changes
     /// only if the ids ever change.
     public var fingerprint: String {
-        TokenizerDigest.fnv1a64Hex("bytes-v1; 0-255=byte; 256=<|endoftext|>; 257=<|pad|>")
+        FNV1a64("bytes-v1; 0-255=byte; 256=<|endoftext|>; 257=<|pad|>".utf8).hex
     }
 
     public func makeEncoder() -> any TokenEncoder { ByteEncoder() }
@@ -60,15 +60,5 @@ final class ByteEncoder: TokenEncoder {
             let target = ids.baseAddress! + old
             for k in 0..<n { target[k] = TokenID(source[k]) }
         }
-    }
-}
-
-/// Stable fingerprints for the built-in tokenizers.
-enum TokenizerDigest {
-    /// 64-bit FNV-1a of the UTF-8 of `text`, as 16 lowercase hex digits.
-    static func fnv1a64Hex(_ text: String) -> String {
-        var hash = FNV1a64()
-        hash.add(text.utf8)
-        return hash.hex
     }
 }

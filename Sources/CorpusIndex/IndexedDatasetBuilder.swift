@@ -155,8 +155,10 @@ public final class IndexedDatasetBuilder {
         do {
             try bin.close()
             try writeIndex(path: prefix + ".idx.partial")
-            try commitFile(prefix + ".bin.partial", prefix + ".bin")
-            try commitFile(prefix + ".idx.partial", prefix + ".idx")
+            try withIndexedDatasetErrors {
+                try AtomicFile.commit(prefix + ".bin.partial", to: prefix + ".bin")
+                try AtomicFile.commit(prefix + ".idx.partial", to: prefix + ".idx")
+            }
         } catch {
             PosixFile.remove(prefix + ".bin.partial")
             PosixFile.remove(prefix + ".idx.partial")

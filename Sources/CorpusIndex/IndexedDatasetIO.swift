@@ -4,19 +4,18 @@
 // `MappedFile`). `BufferedSink` owns one heap buffer.
 
 import Storage
-import Support
 
 /// Sequential writer with a fixed-size buffer; integers are stored little-endian.
 final class BufferedSink {
     let path: String
-    private let sink: FileSink
+    private let sink: PosixFile
     private let buffer: UnsafeMutableRawBufferPointer
     private var used = 0
 
     init(path: String, capacity: Int) throws {
         precondition(capacity >= 16, "buffer too small")
         self.path = path
-        sink = try withIndexedDatasetErrors { try FileSink(path: path) }
+        sink = try withIndexedDatasetErrors { try PosixFile(path: path, mode: .replace) }
         buffer = .allocate(byteCount: capacity, alignment: 16)
     }
 
@@ -84,13 +83,6 @@ final class BufferedSink {
 /// error type.
 func withIndexedDatasetErrors<T>(_ body: () throws -> T) throws -> T {
     do { return try body() } catch let error as FileError { throw IndexedDatasetError.wrapping(error) }
-}
-
-/// Makes the fully written `from` durable and renames it over `to` (`AtomicFile.commit`).
-func commitFile(_ from: String, _ to: String) throws {
-    do { try AtomicFile.commit(from, to: to) } catch let error as AtomicWriteError {
-        throw IndexedDatasetError.io(path: error.path, operation: error.operation, reason: error.reason)
-    }
 }
 
 /// `mkdir -p path` (mode 0755).

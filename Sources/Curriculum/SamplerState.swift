@@ -75,7 +75,5 @@ func configFingerprint(metrics: [CurriculumMetricConfig], seed: UInt64, numEpoch
     encoder.outputFormatting = [.sortedKeys]
     let data = try encoder.encode(Shape(metrics: stripped, seed: seed, numEpochs: numEpochs,
                                         globalBatchSize: globalBatchSize))
-    var h = FNV1a64()
-    h.add(data)
-    return h.hex
+    return FNV1a64(data).hex
 }

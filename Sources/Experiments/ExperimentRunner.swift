@@ -6,6 +6,7 @@
 import Foundation
 import Linalg
 import Model
+import Support
 
 /// Runs a matrix into an output directory. (`@unchecked Sendable`: immutable after init; the
 /// matrix holds Foundation JSON values, which are read-only here.)
@@ -41,7 +42,7 @@ public struct ExperimentRunner: @unchecked Sendable {
         BLAS.setThreads(perRun)
         ModelThreads.count = perRun
         let box = ResultBox(count: tasks.count)
-        DispatchQueue.concurrentPerform(iterations: min(jobs, tasks.count)) { _ in
+        parallelFor(min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
                 let executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,

@@ -17,7 +17,7 @@ import Curriculum
 import CorpusIndex
 import Foundation
 import Model
-import Support
+import Storage
 import Training
 
 /// What progress.json holds.
@@ -200,7 +200,7 @@ struct CurriculumPlan {
 /// Replaces `path` with `data` (`AtomicFile.write`: temporary sibling, fsync, rename).
 /// - Throws: `ExperimentError.io`.
 func writeAtomically(_ data: Data, to path: String) throws {
-    do { try data.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as AtomicWriteError {
-        throw ExperimentError.io(path: path, reason: "\(error.operation) failed: \(error.reason)")
+    do { try data.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as FileError {
+        throw ExperimentError.io(path: path, reason: error.reason)
     }
 }

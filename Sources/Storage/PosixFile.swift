@@ -1,6 +1,6 @@
-// PosixFile.swift — the POSIX file calls of the project in one place (issue 12): positioned reads
-// and writes, fsync, truncate, `flock` and read-only memory maps, each failure a `FileError` naming
-// the file. CorpusIndex (index lock, sort scratch file, the indexed dataset's maps) and Training go
+// PosixFile.swift — the POSIX file calls of the project in one place (issue 12): sequential and
+// positioned reads and writes, fsync, truncate, `flock` and read-only memory maps, each failure a
+// `FileError` naming the file. CorpusIndex (index lock, sort scratch file, the indexed dataset's maps) and Training go
 // through these instead of calling the C library themselves. Formats and lock semantics are the
 // callers'; this file only does the calls.
 
@@ -10,11 +10,13 @@ import Glibc
 import Darwin
 #endif
 
-/// An open file descriptor, closed when the object goes away.
-package final class PosixFile {
+/// An open file descriptor, closed by `close()` or when the object goes away. As a `ByteSource`
+/// it reads sequentially (`read(2)`, so `-` for standard input works too); the positioned calls
+/// leave the sequential offset alone.
+package final class PosixFile: ByteSource {
     /// How to open a file.
     package enum Mode {
-        /// Read only; the file must exist.
+        /// Read only; the file must exist and not be a directory. `-` is standard input.
         case read
         /// Read and write, created if missing, contents kept.
         case update
@@ -24,23 +26,32 @@ package final class PosixFile {
 
     /// The file, for messages.
     package let path: String
-    private let fd: Int32
+    private var fd: Int32
+    private let owned: Bool
 
     /// Opens `path`; new files get `permissions` (less the umask).
-    /// - Throws: `FileError.cannotOpen` with the system's reason.
+    /// - Throws: `FileError.cannotOpen` with the system's reason, or "is a directory".
     package init(path: String, mode: Mode, permissions: mode_t = 0o644) throws {
-        let flags: Int32
-        switch mode {
-        case .read: flags = O_RDONLY
-        case .update: flags = O_RDWR | O_CREAT
-        case .replace: flags = O_RDWR | O_CREAT | O_TRUNC
-        }
         self.path = path
+        if path == "-" && mode == .read {
+            fd = 0; owned = false
+            return
+        }
+        let flags: Int32 = switch mode {
+        case .read: O_RDONLY
+        case .update: O_RDWR | O_CREAT
+        case .replace: O_RDWR | O_CREAT | O_TRUNC
+        }
         fd = open(path, flags | O_CLOEXEC, permissions)
+        owned = true
         guard fd >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
+        var st = stat()
+        if mode == .read, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
+            throw FileError.cannotOpen(path: path, reason: "is a directory")
+        }
     }
 
-    deinit { close(fd) }
+    deinit { if owned && fd >= 0 { Glibc.close(fd) } }
 
     /// The size in bytes and whether the file is a regular file (`fstat`).
     /// - Throws: `FileError.failed` (operation "stat").
@@ -48,6 +59,27 @@ package final class PosixFile {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw failure("stat") }
         return (Int(st.st_size), (st.st_mode & S_IFMT) == S_IFREG)
+    }
+
+    /// Size in bytes, if the file is a regular file.
+    package var size: Int? { (try? status()).flatMap { $0.isRegularFile ? $0.size : nil } }
+
+    /// Fills up to `buffer.count` bytes from the sequential offset; returns how many, 0 at the end.
+    /// - Throws: `FileError.readFailed`.
+    package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        while true {
+            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            if errno != EINTR { throw FileError.readFailed(path: path, reason: errnoMessage()) }
+        }
+    }
+
+    /// Everything from the sequential offset to the end.
+    /// - Throws: `FileError.readFailed`.
+    package func readAll() throws -> [UInt8] {
+        var bytes: [UInt8] = [], chunk = [UInt8](repeating: 0, count: 1 << 20)
+        while case let n = try chunk.withUnsafeMutableBytes({ try read(into: $0) }), n > 0 { bytes += chunk[0..<n] }
+        return bytes
     }
 
     /// Reads into `buffer` from byte `offset` until it is full or the file ends; returns the
@@ -65,12 +97,13 @@ package final class PosixFile {
         return done
     }
 
-    /// Writes all of `bytes` at byte `offset`.
+    /// Writes all of `bytes` at the sequential offset, or at byte `offset` when given.
     /// - Throws: `FileError.writeFailed`.
-    package func write(at offset: Int, _ bytes: UnsafeRawBufferPointer) throws {
+    package func write(at offset: Int? = nil, _ bytes: UnsafeRawBufferPointer) throws {
         var done = 0
         while done < bytes.count {
-            let n = pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            let start = bytes.baseAddress! + done, count = bytes.count - done
+            let n = if let offset { pwrite(fd, start, count, off_t(offset + done)) } else { Glibc.write(fd, start, count) }
             if n < 0 && errno == EINTR { continue }
             guard n > 0 else { throw FileError.writeFailed(path: path, reason: errnoMessage()) }
             done += n
@@ -83,11 +116,30 @@ package final class PosixFile {
         guard ftruncate(fd, off_t(size)) == 0 else { throw failure("truncate") }
     }
 
+    /// Flushes the file's data and metadata to the device (`fsync`).
+    /// - Throws: `FileError.failed` (operation "fsync").
+    package func sync() throws {
+        guard fsync(fd) == 0 else { throw failure("fsync") }
+    }
+
     /// Takes an exclusive `flock` without waiting; false when another open file holds it.
     package func tryLockExclusive() -> Bool { flock(fd, LOCK_EX | LOCK_NB) == 0 }
 
     /// Releases this file's `flock`.
     package func unlock() { _ = flock(fd, LOCK_UN) }
+
+    /// Maps the first `size` bytes read-only and private (nil or `MAP_FAILED` on failure).
+    fileprivate func map(_ size: Int) -> UnsafeMutableRawPointer? { mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0) }
+
+    /// Closes the file now, reporting what `close(2)` reports (a delayed write error on some file
+    /// systems); later calls do nothing.
+    /// - Throws: `FileError.writeFailed`.
+    package func close() throws {
+        guard owned && fd >= 0 else { return }
+        let rc = Glibc.close(fd)
+        fd = -1
+        if rc != 0 { throw FileError.writeFailed(path: path, reason: errnoMessage()) }
+    }
 
     /// Removes the name `path` (an open file lives on until its last descriptor closes); a
     /// missing file is not an error.
@@ -127,8 +179,8 @@ package final class MappedFile {
     private var released = 0
 
     /// Maps `path`.
-    /// - Throws: `FileError.cannotOpen` (also for a file that is not a regular file) or
-    ///   `.failed` (operations "stat", "mmap").
+    /// - Throws: `FileError.cannotOpen` (also for a directory or another file that is not a
+    ///   regular file) or `.failed` (operations "stat", "mmap").
     package init(path: String) throws {
         self.path = path
         let file = try PosixFile(path: path, mode: .read)
@@ -172,12 +224,5 @@ package final class MappedFile {
     @inline(__always)
     package func load<T: FixedWidthInteger>(_: T.Type, at offset: Int) -> T {
         T(littleEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
-    }
-}
-
-extension PosixFile {
-    /// Maps the first `size` bytes read-only and private (nil or `MAP_FAILED` on failure).
-    fileprivate func map(_ size: Int) -> UnsafeMutableRawPointer? {
-        mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
     }
 }

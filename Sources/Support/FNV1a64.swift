@@ -9,6 +9,10 @@ package struct FNV1a64: Sendable {
     /// Starts from the offset basis.
     package init() {}
 
+    /// The hash of `bytes`.
+    @inlinable
+    package init(_ bytes: some Sequence<UInt8>) { add(bytes) }
+
     /// Feeds `bytes` in order.
     @inlinable
     package mutating func add(_ bytes: some Sequence<UInt8>) {

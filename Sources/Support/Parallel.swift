@@ -11,11 +11,11 @@ import Glibc
 import Darwin
 #endif
 
-/// Runs `body(i)` for i in 0..<iterations concurrently and returns when all are done; one
-/// iteration runs inline. `body` must only touch state owned by its index, or immutable state.
+/// Runs `body(i)` for i in 0..<iterations concurrently and returns when all are done; a single
+/// iteration runs inline, none does nothing. `body` must only touch state owned by its index, or
+/// immutable state.
 package func parallelFor(_ iterations: Int, _ body: (Int) -> Void) {
-    precondition(iterations >= 1, "parallelFor needs at least one iteration")
-    if iterations == 1 { body(0); return }
+    if iterations <= 1 { if iterations == 1 { body(0) }; return }
     withoutActuallyEscaping(body) { body in
         let box = UncheckedSendable(body)
         DispatchQueue.concurrentPerform(iterations: iterations) { box.value($0) }

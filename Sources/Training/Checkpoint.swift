@@ -12,6 +12,7 @@
 
 import Foundation
 import Model
+import Storage
 import Support
 #if canImport(Glibc)
 import Glibc
@@ -63,13 +64,13 @@ public struct Checkpoint: Sendable {
         for buffer in [parameters, m, v] {
             buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }  // Float32 LE on every Swift Linux target
         }
-        append(&bytes, fnv1a(bytes))
+        append(&bytes, bytes.withUnsafeBytes { FNV1a64($0).value })
         if abortsHere() {  // test-only: die like `kill -9` with half the temporary file written
             FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
             raise(SIGKILL)
         }
-        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as AtomicWriteError {
-            throw TrainingError.io(path: error.path, reason: "\(error.operation) failed: \(error.reason)")
+        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as FileError {
+            throw TrainingError.io(path: error.path, reason: error.reason)
         }
         removeAbandonedTemporaries(of: path)
     }
@@ -110,7 +111,7 @@ public struct Checkpoint: Sendable {
         guard headerLength <= UInt64(bytes.count - 28) else { throw corrupt("truncated header") }
         let headerEnd = 20 + Int(headerLength)
         let stored = UInt64(littleEndianBytes: bytes[(bytes.count - 8)...])
-        guard fnv1a(data.prefix(bytes.count - 8)) == stored else { throw corrupt("checksum mismatch (damaged or truncated)") }
+        guard bytes.withUnsafeBufferPointer({ FNV1a64($0.prefix(bytes.count - 8)).value }) == stored else { throw corrupt("checksum mismatch (damaged or truncated)") }
         let header: CheckpointHeader
         do { header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[20..<headerEnd])) } catch {
             throw corrupt("unreadable header: \(describe(error))")
@@ -141,13 +142,6 @@ extension FixedWidthInteger {
         for (i, b) in bytes.enumerated() { value |= Self(b) << (8 * i) }
         self = value
     }
-}
-
-/// FNV-1a 64 of `data`: the checksum that detects damaged files.
-func fnv1a(_ data: Data) -> UInt64 {
-    var hash = FNV1a64()
-    data.withUnsafeBytes { hash.add($0) }
-    return hash.value
 }
 
 /// A JSON encoder with sorted keys, so that the same state always gives the same bytes (a

@@ -9,22 +9,19 @@ import CorpusIndex
 import Foundation
 import Linalg
 import Model
+import TestSupport
 import XCTest
 @testable import Experiments
 
 final class ExperimentEndToEndTests: XCTestCase {
     private var dir = ""
-    private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private let repo = URL(fileURLWithPath: repositoryRoot)
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gradus-experiment-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TemporaryDirectory("experiment", removedAfter: self).path
         BLAS.setThreads(1)
         ModelThreads.count = 1
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     /// 400 documents of 70–130 tokens (ids 97–116) from a seeded generator; a sample is a document.
     private func buildIndex() throws -> String {
@@ -47,7 +44,7 @@ final class ExperimentEndToEndTests: XCTestCase {
         ], directory: "/")
     }
 
-    func test_matrix_resultsReportPlotsAndResume() throws {
+    func testMatrixResultsReportPlotsAndResume() throws {
         let index = try buildIndex()
         let out = dir + "/out"
         let m = try matrix(tokens: 4096)

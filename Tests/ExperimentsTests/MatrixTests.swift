@@ -4,15 +4,15 @@
 // parser and every run config by both config parsers (training and DeepSpeed data_efficiency).
 
 import Foundation
+import TestSupport
 import XCTest
 import Training
 @testable import Experiments
 
 final class MatrixTests: XCTestCase {
-    private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private let repo = URL(fileURLWithPath: repositoryRoot)
 
-    func test_merge_followsRFC7396() {
+    func testMergeFollowsRFC7396() {
         let base: [String: Any] = ["a": ["b": 1, "c": [1, 2]], "d": "x", "e": 5]
         let patch: [String: Any] = ["a": ["c": [3], "f": true], "d": NSNull(), "g": ["h": 1]]
         let merged = JSONMerge.merge(base, patch) as! [String: Any]
@@ -24,7 +24,7 @@ final class MatrixTests: XCTestCase {
         XCTAssertEqual((merged["g"] as? [String: Any])?["h"] as? Int, 1)
     }
 
-    func test_parse_reportsEveryProblemWithItsPath() throws {
+    func testParseReportsEveryProblemWithItsPath() throws {
         let dir = NSTemporaryDirectory()
         let bad: [String: Any] = [
             "base": "missing-base.json", "seeds": [1, 1], "budget": ["tokens": 10, "seconds": 2], "colour": 1,
@@ -44,7 +44,7 @@ final class MatrixTests: XCTestCase {
         }
     }
 
-    func test_runConfig_writesSeedSplitAndEvalBatches() throws {
+    func testRunConfigWritesSeedSplitAndEvalBatches() throws {
         let base = repo.appendingPathComponent("configs/tiny.json").path
         let m = try ExperimentMatrix.parse([
             "base": base, "seeds": [7], "budget": ["tokens": 100], "eval_interval_tokens": 50,
@@ -62,9 +62,8 @@ final class MatrixTests: XCTestCase {
 
     /// The shipped matrices parse, and every (variant, seed) config passes the training parser
     /// and DeepSpeed's data_efficiency parser (strict: unknown keys are errors).
-    func test_shippedMatrices_everyRunConfigParses() throws {
-        let tmp = NSTemporaryDirectory() + "gradus-matrix-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+    func testShippedMatricesEveryRunConfigParses() throws {
+        let tmp = try TemporaryDirectory("matrix", removedAfter: self).file("run.json")
         for name in ["ablation", "demo-matrix"] {
             let m = try ExperimentMatrix.load(path: repo.appendingPathComponent("configs/\(name).json").path)
             XCTAssertGreaterThanOrEqual(m.seeds.count, 2, name)

@@ -10,6 +10,7 @@ import Curriculum
 import Foundation
 import Linalg
 import Model
+import TestSupport
 import XCTest
 @testable import Training
 
@@ -26,7 +27,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
     }
 
     private func makeIndex() throws -> LMDBDifficultyIndex {
-        let dir = try temporaryDirectory(self)
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         var options = IndexBuildOptions(inputs: ["docs"], output: dir + "/i")
         options.vocabularySize = 64
         let docs = (0..<40).map(Self.document)
@@ -55,7 +56,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
     private func truncateDifficulty(_ s: Int) -> Int { s >= 8 ? 12 : (4 + s) / 2 * 2 }
     private func seqlenDifficulty(_ s: Int) -> Int { s >= 6 ? 20 : 6 + 14 * s / 6 }
 
-    func test_batches_admittedNeverHeldOutAndCutToTheStepDifficulty() throws {
+    func testBatchesAdmittedNeverHeldOutAndCutToTheStepDifficulty() throws {
         let source = try CurriculumBatchSource(index: try makeIndex(), config: try config())
         XCTAssertFalse(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction).heldOut.isEmpty)
         var previousStep = 0
@@ -76,7 +77,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
         }
     }
 
-    func test_state_roundTripsExactly() throws {
+    func testStateRoundTripsExactly() throws {
         let index = try makeIndex(), config = try config()
         let a = try CurriculumBatchSource(index: index, config: config)
         for _ in 0..<5 { _ = try a.nextBatch() }
@@ -88,7 +89,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
         XCTAssertThrowsError(try b.restoreState(Data("{}".utf8)))
     }
 
-    func test_servedShape_matchesSequencePostProcess() throws {
+    func testServedShapeMatchesSequencePostProcess() throws {
         let rows = (0..<3).map { r in (0...12).map { Int32(r * 100 + $0) } }
         for c in 1...14 {
             for kind in [SequenceCurriculumKind.truncate, .reshape] {
@@ -100,8 +101,8 @@ final class CurriculumBatchSourceTests: XCTestCase {
         }
     }
 
-    func test_curriculumRun_resumeIsBitIdentical() throws {
-        let dir = try temporaryDirectory(self)
+    func testCurriculumRunResumeIsBitIdentical() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let index = try makeIndex(), config = try config(steps: 8)
         func source() throws -> CurriculumBatchSource { try CurriculumBatchSource(index: index, config: config) }
         let straight = try Trainer(config: config, source: try source())
@@ -130,7 +131,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
     /// to 12 over 8 steps (seq_per_step 2). Each step's log records r(step) and the truncated
     /// length T(step); tokens are dropped only where r < T, so the layer-tokens of a step are
     /// 3 rows × (T·2 + min(r, T)·1) — worked out here by hand from the two pacing tables.
-    func test_curriculumWithRandomLTD_logsRAndCountsOnlyDroppedWork() throws {
+    func testCurriculumWithRandomLTDLogsRAndCountsOnlyDroppedWork() throws {
         let text = """
         {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 11, "data_sampling": {"enabled": true,
           "curriculum_learning": {"enabled": true, "curriculum_metrics": {
