@@ -25,13 +25,6 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
         }
     }
 
-    /// The file the call was made on.
-    public var path: String {
-        switch self {
-        case let .cannotOpen(path, _), let .readFailed(path, _), let .writeFailed(path, _), let .failed(path, _, _): path
-        }
-    }
-
     /// The system's reason alone, without the path.
     public var reason: String {
         switch self {

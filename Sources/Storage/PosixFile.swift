@@ -51,18 +51,16 @@ package final class PosixFile: ByteSource {
         }
     }
 
+    /// Standard input, output or error (descriptor 0, 1 or 2, named `-`), never closed here.
+    package init(standardStream descriptor: Int32) { (path, fd, owned) = ("-", descriptor, false) }
+
     deinit { if owned && fd >= 0 { Glibc.close(fd) } }
 
-    /// The size in bytes and whether the file is a regular file (`fstat`).
-    /// - Throws: `FileError.failed` (operation "stat").
-    package func status() throws -> (size: Int, isRegularFile: Bool) {
+    /// Size in bytes, if the file is a regular file (`fstat`).
+    package var size: Int? {
         var st = stat()
-        guard fstat(fd, &st) == 0 else { throw failure("stat") }
-        return (Int(st.st_size), (st.st_mode & S_IFMT) == S_IFREG)
+        return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
     }
-
-    /// Size in bytes, if the file is a regular file.
-    package var size: Int? { (try? status()).flatMap { $0.isRegularFile ? $0.size : nil } }
 
     /// Fills up to `buffer.count` bytes from the sequential offset; returns how many, 0 at the end.
     /// - Throws: `FileError.readFailed`.
@@ -180,12 +178,11 @@ package final class MappedFile {
 
     /// Maps `path`.
     /// - Throws: `FileError.cannotOpen` (also for a directory or another file that is not a
-    ///   regular file) or `.failed` (operations "stat", "mmap").
+    ///   regular file) or `.failed` (operation "mmap").
     package init(path: String) throws {
         self.path = path
         let file = try PosixFile(path: path, mode: .read)
-        let (size, isRegularFile) = try file.status()
-        guard isRegularFile else { throw FileError.cannotOpen(path: path, reason: "not a regular file") }
+        guard let size = file.size else { throw FileError.cannotOpen(path: path, reason: "not a regular file") }
         if size == 0 {
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return

@@ -14,9 +14,6 @@ import Foundation
 import Model
 import Storage
 import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The JSON header of a checkpoint.
 public struct CheckpointHeader: Codable, Equatable, Sendable {
@@ -69,8 +66,8 @@ public struct Checkpoint: Sendable {
             FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
             raise(SIGKILL)
         }
-        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as FileError {
-            throw TrainingError.io(path: error.path, reason: error.reason)
+        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch {
+            throw TrainingError.io(path: path, reason: "\(error)")
         }
         removeAbandonedTemporaries(of: path)
     }
