@@ -26,8 +26,8 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        // Shared utilities of the package (`package` access): the ordered JSON value, its merge and
-        // the strict key-path reader.
+        // Shared utilities of the package (`package` access, no dependencies): the ordered JSON
+        // value, its merge and the strict key-path reader; SplitMix64, FNV-1a, parallel-for.
         .target(name: "Support"),
 
         // Safe wrappers: the only Swift modules that import the C modules.
@@ -44,8 +44,8 @@ let package = Package(
         .target(name: "Curriculum", dependencies: ["Support"]),
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
-        .target(name: "Model", dependencies: ["Linalg"]),
-        .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Support"]),
+        .target(name: "Model", dependencies: ["Linalg", "Support"]),
+        .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Storage", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
         .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Storage", "Support"]),
@@ -59,17 +59,20 @@ let package = Package(
             ]
         ),
 
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Curriculum"]),
-        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Curriculum"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Curriculum"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
-        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Support"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg", "Support"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum", "Support"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Curriculum", "Storage", "Support"]),
-        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "Support"]),
+        // Helpers every test target shares: one temporary directory, one `gradus` launcher, one assertClose.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Support", "TestSupport"]),
+        .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Support", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum", "Support", "TestSupport"]),
+        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Support", "TestSupport"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum", "Support", "TestSupport"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Curriculum", "Storage", "Support", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "Support", "TestSupport"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
-        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage", "Support", "TestSupport"],
                     exclude: ["BadInputs"]),
     ]
 )

@@ -84,15 +84,5 @@ public struct BPETokenizer: Tokenizer {
     }
 
     /// The whole file, through `Storage` (so the error names the path).
-    private static func readFile(_ path: String) throws -> [UInt8] {
-        let file = try FileSource(path: path)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 20)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
-            if n == 0 { break }
-            bytes.append(contentsOf: chunk[0..<n])
-        }
-        return bytes
-    }
+    private static func readFile(_ path: String) throws -> [UInt8] { try PosixFile(path: path, mode: .read).readAll() }
 }

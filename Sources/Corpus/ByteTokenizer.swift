@@ -4,6 +4,8 @@
 // Ids: 0...255 are the byte values, 256 is `<|endoftext|>` (end of document, used when packing)
 // and 257 is `<|pad|>`; the vocabulary size is 258.
 
+import Support
+
 /// One token per byte, plus end-of-document and padding.
 public struct ByteTokenizer: Tokenizer {
     /// `<|endoftext|>`.
@@ -24,7 +26,7 @@ public struct ByteTokenizer: Tokenizer {
     /// FNV-1a/64 of a canonical description of the id assignment (`bytes-v1; ...`); it changes
     /// only if the ids ever change.
     public var fingerprint: String {
-        TokenizerDigest.fnv1a64Hex("bytes-v1; 0-255=byte; 256=<|endoftext|>; 257=<|pad|>")
+        FNV1a64("bytes-v1; 0-255=byte; 256=<|endoftext|>; 257=<|pad|>".utf8).hex
     }
 
     public func makeEncoder() -> any TokenEncoder { ByteEncoder() }
@@ -58,19 +60,5 @@ final class ByteEncoder: TokenEncoder {
             let target = ids.baseAddress! + old
             for k in 0..<n { target[k] = TokenID(source[k]) }
         }
-    }
-}
-
-/// Stable fingerprints for the built-in tokenizers.
-enum TokenizerDigest {
-    /// 64-bit FNV-1a of the UTF-8 of `text`, as 16 lowercase hex digits.
-    static func fnv1a64Hex(_ text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01B3
-        }
-        let digits = String(hash, radix: 16)
-        return String(repeating: "0", count: 16 - digits.count) + digits
     }
 }

@@ -2,6 +2,8 @@
 // the main job at this stage, `gradus scan`). Reading is sequential per file; tokenization of
 // each batch of documents is spread over worker threads, each with its own encoder.
 
+import Support
+
 /// Counts for one input file (or, merged, for several).
 public struct ScanStats: Sendable, Codable, Equatable {
     public var path: String
@@ -95,7 +97,7 @@ public enum CorpusScan {
         counts.withUnsafeMutableBufferPointer { countsBuffer in
             failures.withUnsafeMutableBufferPointer { failureBuffer in
                 let out = UncheckedSendable(countsBuffer), fail = UncheckedSendable(failureBuffer)
-                runWorkers(workers) { w in
+                parallelFor(workers) { w in
                     var ids: [TokenID] = []
                     ids.reserveCapacity(1 << 14)
                     for i in slices[w] {

@@ -8,6 +8,8 @@
 //   28 `-` (gap), 29 `*` (stop; the FASTA reader strips a terminal one but keeps inner ones).
 // Lowercase letters map to the same ids. There is no `<|unk|>`: any other byte is an error.
 
+import Support
+
 /// The residue letters, in id order starting at id 2.
 enum ResidueAlphabet {
     static let letters: [UInt8] = Array("ACDEFGHIKLMNPQRSTVWYXBZUOJ-*".utf8)
@@ -70,7 +72,7 @@ public struct ResidueTokenizer: Tokenizer {
 
     /// FNV-1a/64 of a canonical description of the id assignment.
     public var fingerprint: String {
-        TokenizerDigest.fnv1a64Hex("residues-v1; 0=<|pad|>; 1=<|endoftext|>; 2..=\(ResidueTokenizer.alphabet)")
+        FNV1a64("residues-v1; 0=<|pad|>; 1=<|endoftext|>; 2..=\(ResidueTokenizer.alphabet)".utf8).hex
     }
 
     public func makeEncoder() -> any TokenEncoder { ResidueEncoder() }

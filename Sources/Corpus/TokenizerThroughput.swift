@@ -2,6 +2,7 @@
 // (issue 2 item 7, `gradus bench tokenize`). Reading and decompression are excluded, as in the
 // reference measurement of the Python `tokenizers` library (tools/bench_hf_tokenizers.py).
 
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -59,7 +60,7 @@ public enum TokenizerThroughput {
         tokenCounts.withUnsafeMutableBufferPointer { counts in
             failures.withUnsafeMutableBufferPointer { errors in
                 let counts = UncheckedSendable(counts), errors = UncheckedSendable(errors)
-                runWorkers(threads) { w in
+                parallelFor(threads) { w in
                     let encoder = tokenizer.makeEncoder()
                     var output: [TokenID] = []
                     output.reserveCapacity(1 << 16)

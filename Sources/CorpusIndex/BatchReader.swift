@@ -3,6 +3,7 @@
 // no per-token allocation), producing `RecordBatch`es in corpus order.
 
 import Corpus
+import Support
 
 final class BatchReader {
     let source: any RecordSource
@@ -83,7 +84,7 @@ final class BatchReader {
                 failures.withUnsafeMutableBufferPointer { failBuffer in
                     // Each worker writes only slot w of the three buffers.
                     let slots = UncheckedSendable((outBuffer, endBuffer, failBuffer))
-                    runWorkers(slices.count) { w in
+                    parallelFor(slices.count) { w in
                         var ids: [TokenID] = []
                         var slotEnds: [Int] = []
                         slotEnds.reserveCapacity(slices[w].count)

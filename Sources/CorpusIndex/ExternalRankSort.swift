@@ -7,9 +7,7 @@
 // The result is the order `sampleIDsSortedByValue` gives for the whole array: runs cover
 // ascending id ranges, each run is sorted by (key, id), and the merge breaks key ties by id.
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import Storage
 
 /// A sample id and its value: one row of an order table, and one record of a run.
 struct RankedSample: Equatable {
@@ -182,31 +180,24 @@ final class ExternalRankSort {
 /// kernel when the last descriptor closes.
 final class ScratchFile {
     let path: String
-    private let fd: Int32
+    private let file: PosixFile
     private(set) var records = 0
     private static let stride = MemoryLayout<RankedSample>.stride
 
     init(path: String) throws {
         self.path = path
-        fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw Self.failure(path, "cannot create a sort scratch file") }
-        unlink(path)
+        file = try Self.failing(path, "cannot create a sort scratch file") {
+            try PosixFile(path: path, mode: .replace, permissions: 0o600)
+        }
+        PosixFile.remove(path)
     }
-
-    deinit { close(fd) }
 
     /// Appends `samples`; returns their record range.
     @discardableResult
     func append(_ samples: UnsafeBufferPointer<RankedSample>) throws -> Range<Int> {
         let start = records
-        var done = 0
-        let total = samples.count * Self.stride
-        let bytes = UnsafeRawBufferPointer(samples)
-        while done < total {
-            let n = pwrite(fd, bytes.baseAddress! + done, total - done, off_t((start * Self.stride) + done))
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw Self.failure(path, "cannot write the sort scratch file") }
-            done += n
+        try Self.failing(path, "cannot write the sort scratch file") {
+            try file.write(at: start * Self.stride, UnsafeRawBufferPointer(samples))
         }
         records += samples.count
         return start..<records
@@ -221,19 +212,19 @@ final class ScratchFile {
         precondition(index >= 0 && index + count <= records)
         buffer = try [RankedSample](unsafeUninitializedCapacity: count) { out, initialized in
             let raw = UnsafeMutableRawBufferPointer(out)
-            var done = 0
-            while done < raw.count {
-                let n = pread(fd, raw.baseAddress! + done, raw.count - done, off_t(index * Self.stride + done))
-                if n < 0 && errno == EINTR { continue }
-                guard n > 0 else { throw Self.failure(path, "cannot read the sort scratch file back") }
-                done += n
+            let n = try Self.failing(path, "cannot read the sort scratch file back") {
+                try file.read(at: index * Self.stride, into: raw)
+            }
+            guard n == raw.count else {
+                throw IndexError.notWritable(path: path, reason: "cannot read the sort scratch file back: it is shorter than written")
             }
             initialized = count
         }
     }
 
-    private static func failure(_ path: String, _ what: String) -> IndexError {
-        let code = errno
-        return .notWritable(path: path, reason: "\(what): \(String(cString: strerror(code)))")
+    private static func failing<T>(_ path: String, _ what: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as FileError {
+            throw IndexError.notWritable(path: path, reason: "\(what): \(error.reason)")
+        }
     }
 }

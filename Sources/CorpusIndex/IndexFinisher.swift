@@ -6,6 +6,7 @@
 import Corpus
 import Foundation
 import Storage
+import Support
 
 enum IndexFinisher {
     /// Finishes an index whose samples are all stored: computes the metrics that need token
@@ -125,7 +126,7 @@ enum IndexFinisher {
             var failures = [Error?](repeating: nil, count: parts.count)
             failures.withUnsafeMutableBufferPointer { fail in
                 let shared = UncheckedSendable((out, fail))
-                runWorkers(parts.count) { p in
+                parallelFor(parts.count) { p in
                     let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(manifest.counts.maxSampleLength, 1))
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)

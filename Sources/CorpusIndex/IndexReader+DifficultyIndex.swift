@@ -12,6 +12,7 @@ import Corpus
 import Curriculum
 import Foundation
 import Storage
+import Support
 
 /// A complete index opened for the curriculum sampler.
 public final class LMDBDifficultyIndex: DifficultyIndex {

@@ -9,11 +9,14 @@
 //   unchanged; DeepSpeed converts with a C cast, which silently wraps (e.g. 256 → 0 in uint8).
 //   Items longer than Int32.max elements throw too (DeepSpeed's i32 size would overflow).
 // - Files are written as `<prefix>.bin.partial` and `<prefix>.idx.partial` and renamed at finalize,
-//   `.bin` first: an interrupted run never leaves a half-written pair under the final names. The
-//   reader's exact-size checks reject the short window in which a new `.bin` meets an old `.idx`.
+//   `.bin` first, each flushed to disk before its rename (`AtomicFile.commit`): an interrupted run
+//   never leaves a half-written pair under the final names. The reader's exact-size checks reject
+//   the short window in which a new `.bin` meets an old `.idx`.
 //   A builder dropped without finalizing removes its partial files.
 // - `merge` does not copy DeepSpeed's assertion that the output `.bin` is non-empty after copying
 //   (spec §3.1, §4.7): merging an empty file is a no-op on the data, as it should be.
+
+import Storage
 
 /// Streams items to a `.bin` file and writes the `.idx` at `finalize`.
 public final class IndexedDatasetBuilder {
@@ -56,8 +59,8 @@ public final class IndexedDatasetBuilder {
 
     deinit {
         if !finalized {
-            removeFileIfPresent(prefix + ".bin.partial")
-            removeFileIfPresent(prefix + ".idx.partial")
+            PosixFile.remove(prefix + ".bin.partial")
+            PosixFile.remove(prefix + ".idx.partial")
         }
     }
 
@@ -152,11 +155,13 @@ public final class IndexedDatasetBuilder {
         do {
             try bin.close()
             try writeIndex(path: prefix + ".idx.partial")
-            try renameFile(prefix + ".bin.partial", prefix + ".bin")
-            try renameFile(prefix + ".idx.partial", prefix + ".idx")
+            try withIndexedDatasetErrors {
+                try AtomicFile.commit(prefix + ".bin.partial", to: prefix + ".bin")
+                try AtomicFile.commit(prefix + ".idx.partial", to: prefix + ".idx")
+            }
         } catch {
-            removeFileIfPresent(prefix + ".bin.partial")
-            removeFileIfPresent(prefix + ".idx.partial")
+            PosixFile.remove(prefix + ".bin.partial")
+            PosixFile.remove(prefix + ".idx.partial")
             throw error
         }
     }

@@ -99,6 +99,7 @@ public enum IndexedDatasetError: Error, CustomStringConvertible, Equatable {
         case let .cannotOpen(path, reason): return .io(path: path, operation: "open", reason: reason)
         case let .readFailed(path, reason): return .io(path: path, operation: "read", reason: reason)
         case let .writeFailed(path, reason): return .io(path: path, operation: "write", reason: reason)
+        case let .failed(path, operation, reason): return .io(path: path, operation: operation, reason: reason)
         }
     }
 }

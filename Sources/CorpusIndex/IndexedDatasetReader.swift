@@ -13,6 +13,8 @@
 #error("IndexedDatasetReader's typed access assumes a little-endian host")
 #endif
 
+import Storage
+
 /// Read-only view of one indexed dataset.
 public final class IndexedDatasetReader {
     /// The path prefix; the files are `prefix + ".idx"` and `prefix + ".bin"`.
@@ -41,12 +43,12 @@ public final class IndexedDatasetReader {
     public init(prefix: String, codeTable: DTypeCodeTable = .deepSpeed) throws {
         self.prefix = prefix
         self.codeTable = codeTable
-        index = try MappedFile(path: prefix + ".idx")
+        index = try withIndexedDatasetErrors { try MappedFile(path: prefix + ".idx") }
         let header = try Self.parseHeader(index, codeTable: codeTable)
         dtype = header.dtype
         count = header.count
         documentIndexCount = header.documentIndexCount
-        data = try MappedFile(path: prefix + ".bin")
+        data = try withIndexedDatasetErrors { try MappedFile(path: prefix + ".bin") }
         elementCount = try Self.validateSizes(index, data: data, count: count, dtype: dtype, table: codeTable)
         try Self.validatePointers(index, count: count, dtype: dtype)
         try Self.validateDocumentIndex(index, count: count, entries: documentIndexCount)

@@ -5,6 +5,7 @@
 import Corpus
 import Foundation
 import Storage
+import Support
 
 /// One batch of records ready to be written, in corpus order.
 struct RecordBatch {
@@ -179,7 +180,7 @@ final class PassOne {
                 let current = batch
                 withUnsafeMutablePointer(to: &next) { nextPointer in
                     let target = UncheckedSendable(nextPointer)
-                    runWorkers(2) { w in
+                    parallelFor(2) { w in
                         if w == 0 { written = Result { try write(current) } } else { read = Result {
                             try reader.read(into: &target.value.pointee)
                             if precount { target.value.pointee.countTokens(vocabularySize: vocabulary) }

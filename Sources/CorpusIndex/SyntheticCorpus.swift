@@ -5,6 +5,7 @@
 // 2 000 000 documents needs no memory per document beyond the 12-byte index entry.
 
 import Curriculum
+import Support
 
 public enum SyntheticCorpus {
     /// Writes `prefix.bin` and `prefix.idx`; returns the number of tokens.

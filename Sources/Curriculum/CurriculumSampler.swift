@@ -11,6 +11,8 @@
 // Speed: a cluster's next candidates are resolved a chunk at a time by `ClusterReader` (sorted,
 // batched index reads), which serves exactly the members a one-by-one walk would.
 
+import Support
+
 /// Draws curriculum global batches from a `DifficultyIndex`.
 public struct CurriculumSampler<Index: DifficultyIndex> {
     public let index: Index
@@ -265,7 +267,7 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
 
     /// The resumable state (O(clusters · metrics)).
     public func state() -> SamplerState {
-        SamplerState(indexFingerprint: hex(index.fingerprint), configFingerprint: configFingerprint,
+        SamplerState(indexFingerprint: FNV1a64.hex(index.fingerprint), configFingerprint: configFingerprint,
                      globalBatchSize: globalBatchSize, step: step, consumedSamples: consumedSamples, rng: rng,
                      currentDifficulties: current, schedulerDifficulties: schedulers.map(\.currentDifficulty),
                      clusters: clusters, cursors: cursors)
@@ -274,8 +276,8 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
     /// Continues from `state`. Refuses a state of another index or config unless `force`.
     public mutating func restore(_ state: SamplerState, force: Bool = false) throws {
         if !force {
-            if state.indexFingerprint != hex(index.fingerprint) {
-                throw CurriculumError.fingerprintMismatch("the state was saved with another index (fingerprint \(state.indexFingerprint), this index \(hex(index.fingerprint)))")
+            if state.indexFingerprint != FNV1a64.hex(index.fingerprint) {
+                throw CurriculumError.fingerprintMismatch("the state was saved with another index (fingerprint \(state.indexFingerprint), this index \(FNV1a64.hex(index.fingerprint)))")
             }
             if state.configFingerprint != configFingerprint {
                 throw CurriculumError.fingerprintMismatch("the state was saved with another curriculum config, seed or global batch size")

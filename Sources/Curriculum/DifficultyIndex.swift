@@ -6,6 +6,8 @@
 // (`order/<m>`, `metric/<m>`) conforms through an adapter; `InMemoryDifficultyIndex` serves tests
 // and `gradus bench sampler`.
 
+import Support
+
 /// One row of a metric's order table.
 public struct OrderEntry: Sendable, Equatable {
     public var sampleID: UInt64
@@ -166,24 +168,6 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
         }
         return lo
     }
-}
-
-/// Sets `a.count` to `n`, keeping its capacity; new elements are `fill` (the caller overwrites
-/// all of them). For batched reads that write through an unsafe buffer instead of appending.
-@inlinable
-public func resizeForOverwrite<T>(_ a: inout [T], _ n: Int, _ fill: T) {
-    if a.count < n { a.append(contentsOf: repeatElement(fill, count: n - a.count)) } else if a.count > n { a.removeLast(a.count - n) }
-}
-
-/// 64-bit FNV-1a, for fingerprints (not for security).
-public struct FNV1a64: Sendable {
-    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
-    public init() {}
-    public mutating func add(_ bytes: some Sequence<UInt8>) {
-        for b in bytes { value = (value ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    }
-    public mutating func add(_ v: UInt64) { add(withUnsafeBytes(of: v.littleEndian) { Array($0) }) }
-    public mutating func add(_ s: String) { add(UInt64(s.utf8.count)); add(s.utf8) }
 }
 
 /// Errors of the Curriculum module.

@@ -10,6 +10,8 @@
 // function over the next even-bit power of two: ~2.2 evaluations per position instead of ~1.4,
 // each three times as costly. The draw order changed with it; the admitted sets did not.)
 
+import Support
+
 /// A bijection of 0..<count chosen by `key`.
 public struct KeyedPermutation: Sendable, Equatable {
     public let count: UInt64

@@ -4,6 +4,8 @@
 // or a real LMDB index) in percentile and value modes, with one and two clustering metrics, over
 // a schedule that completes midway (so cluster creation is included in the time).
 
+import Support
+
 /// One timed run.
 public struct SamplerBenchmarkResult: Sendable {
     public var mode: String

@@ -4,6 +4,7 @@
 // resume against different data or settings is refused.
 
 import Foundation
+import Support
 
 /// Where one cluster's current pass stands.
 public struct ClusterCursor: Codable, Sendable, Equatable {
@@ -31,7 +32,7 @@ public struct SamplerState: Codable, Sendable, Equatable {
     /// step × global batch size (no off-by-one lag, unlike DeepSpeed's `consumed_samples`).
     public var consumedSamples: Int
     /// The generator of cluster choices and batch shuffles.
-    public var rng: SplitMix64
+    package var rng: SplitMix64
     /// Each metric's current difficulty (nil before the first batch), config order.
     public var currentDifficulties: [Double?]
     /// Each scheduler's `current_difficulty` (kept so that a freeze at max survives a resume).
@@ -74,12 +75,5 @@ func configFingerprint(metrics: [CurriculumMetricConfig], seed: UInt64, numEpoch
     encoder.outputFormatting = [.sortedKeys]
     let data = try encoder.encode(Shape(metrics: stripped, seed: seed, numEpochs: numEpochs,
                                         globalBatchSize: globalBatchSize))
-    var h = FNV1a64()
-    h.add(data)
-    return hex(h.value)
-}
-
-func hex(_ v: UInt64) -> String {
-    let s = String(v, radix: 16)
-    return String(repeating: "0", count: 16 - s.count) + s
+    return FNV1a64(data).hex
 }

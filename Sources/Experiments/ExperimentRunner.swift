@@ -41,7 +41,7 @@ public struct ExperimentRunner: Sendable {
         let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
         let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
-        DispatchQueue.concurrentPerform(iterations: min(jobs, tasks.count)) { _ in
+        parallelFor(min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
                 var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,

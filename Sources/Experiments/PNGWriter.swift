@@ -3,7 +3,7 @@
 // (alpha-blended column spans), frame, ticks with a 3×5 digit font, legend swatches (the names
 // are in the report and the SVG). Encoding: signature, IHDR, one IDAT holding a zlib stream
 // (level 9, through Storage's zlib wrapper: ~20 KB instead of ~950 KB uncompressed), IEND; every
-// chunk with its CRC-32 (ISO 3309, as PNG specifies).
+// chunk with its CRC-32 (ISO 3309, as PNG specifies; zlib's `crc32`, through Storage).
 
 import Foundation
 import Storage
@@ -139,19 +139,6 @@ public enum PNGWriter {
         png.appendChunk("IEND", Data())
         return png
     }
-
-    /// CRC-32 as PNG uses it (polynomial 0xEDB88320, reflected, initial and final XOR 0xFFFFFFFF).
-    public static func crc32<S: Sequence>(_ bytes: S) -> UInt32 where S.Element == UInt8 {
-        var crc: UInt32 = 0xFFFF_FFFF
-        for byte in bytes { crc = crcTable[Int((crc ^ UInt32(byte)) & 0xFF)] ^ (crc >> 8) }
-        return crc ^ 0xFFFF_FFFF
-    }
-
-    private static let crcTable: [UInt32] = (0..<256).map { n in
-        var c = UInt32(n)
-        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        return c
-    }
 }
 
 extension Data {
@@ -164,6 +151,6 @@ extension Data {
         appendBigEndian(UInt32(body.count))
         let typed = Data(type.utf8) + body
         append(typed)
-        appendBigEndian(PNGWriter.crc32(typed))
+        appendBigEndian(Zlib.crc32([UInt8](typed)))
     }
 }

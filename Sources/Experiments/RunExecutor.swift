@@ -15,6 +15,7 @@ import CorpusIndex
 import Foundation
 import Model
 import Support
+import Storage
 import Training
 
 /// Trains one run of the matrix in its directory.
@@ -137,10 +138,10 @@ struct CurriculumPlan {
     }
 }
 
-/// Writes `data` to a sibling temporary file and renames it over `path`.
+/// Replaces `path` with `data` (`AtomicFile.write`: temporary sibling, fsync, rename).
 /// - Throws: `ExperimentError.io`.
 func writeAtomically(_ data: Data, to path: String) throws {
-    do { try data.write(to: URL(fileURLWithPath: path), options: .atomic) } catch {
-        throw ExperimentError.io(path: path, reason: error.localizedDescription)
+    do { try data.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch let error as FileError {
+        throw ExperimentError.io(path: path, reason: error.reason)
     }
 }

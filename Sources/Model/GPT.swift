@@ -5,6 +5,7 @@
 // finite-difference check runs the very same code in Double; production uses `GPT` (Float).
 
 import Linalg
+import Support
 
 /// The production model: Float parameters, sgemm matmuls.
 public typealias GPT = GPTModel<Float>

@@ -2,7 +2,7 @@
 // (DESIGN.md §7: `DispatchQueue.concurrentPerform` where BLAS does not already use them).
 // Work is cut into a few contiguous chunks per core so each dispatch amortises its overhead.
 
-import Dispatch
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,11 +20,6 @@ public struct ComputeThreads: Sendable, Equatable {
     public static var allCores: ComputeThreads { ComputeThreads(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 }
 
-/// Carries a closure across `concurrentPerform`; the caller promises disjoint writes per chunk.
-struct UncheckedBox<Value>: @unchecked Sendable {
-    let value: Value
-}
-
 /// Runs `body(range)` over contiguous chunks covering 0..<rows, concurrently when the work
 /// (`rows · costPerRow`, in rough flops) is worth a dispatch, over the model's `threads`. `body`
 /// must write only rows of its range (or thread-private state).
@@ -35,10 +30,5 @@ func parallelRows(_ rows: Int, costPerRow: Int, threads: Int, _ body: (Range<Int
         return
     }
     let chunks = min(rows, threads * 4)
-    withoutActuallyEscaping(body) { body in
-        let box = UncheckedBox(value: body)
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            box.value((rows * c / chunks)..<(rows * (c + 1) / chunks))
-        }
-    }
+    parallelFor(chunks) { c in body((rows * c / chunks)..<(rows * (c + 1) / chunks)) }
 }

@@ -8,6 +8,8 @@
 // probability r/T, rows and layers independent).
 // Legend: l dropping layers, B batch, T length, r reserved (kept) length.
 
+import Support
+
 /// Sorted, unique kept positions per dropping layer and row: (l, B, r) row-major.
 public struct RandomLTDPlan: Equatable, Sendable {
     /// The dropping layers' ids, strictly increasing, each in 0..<L.
@@ -46,8 +48,8 @@ public struct RandomLTDPlan: Equatable, Sendable {
     /// token dropped anywhere — when `reserved >= length` or `layers` is empty; `rng` is then
     /// left untouched, so a sequence-length curriculum below r costs no draws.
     /// - Complexity: O(l·B·(T + r log r)) time, O(T) extra space.
-    public static func draw(layers: [Int], batchSize: Int, length: Int, reserved: Int,
-                            using rng: inout SplitMix64) throws -> RandomLTDPlan? {
+    package static func draw(layers: [Int], batchSize: Int, length: Int, reserved: Int,
+                             using rng: inout SplitMix64) throws -> RandomLTDPlan? {
         guard reserved < length, !layers.isEmpty else { return nil }
         guard reserved >= 1 else { throw ModelError.invalidBatch("random-LTD reserved length must be >= 1 (got \(reserved))") }
         var kept: [Int32] = []

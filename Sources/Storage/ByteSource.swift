@@ -13,12 +13,23 @@ public enum FileError: Error, CustomStringConvertible, Equatable {
     case cannotOpen(path: String, reason: String)
     case readFailed(path: String, reason: String)
     case writeFailed(path: String, reason: String)
+    /// Another call (`operation`: "stat", "mmap", "truncate", "mkdir", ...) failed.
+    case failed(path: String, operation: String, reason: String)
 
     public var description: String {
         switch self {
         case let .cannotOpen(path, reason): return "\(path): cannot open: \(reason)"
         case let .readFailed(path, reason): return "\(path): read failed: \(reason)"
         case let .writeFailed(path, reason): return "\(path): write failed: \(reason)"
+        case let .failed(path, operation, reason): return "\(path): \(operation) failed: \(reason)"
+        }
+    }
+
+    /// The system's reason alone, without the path.
+    public var reason: String {
+        switch self {
+        case let .cannotOpen(_, reason), let .readFailed(_, reason), let .writeFailed(_, reason),
+             let .failed(_, _, reason): reason
         }
     }
 }
@@ -31,80 +42,6 @@ public protocol ByteSource: AnyObject {
     var path: String { get }
     /// Fills up to `buffer.count` bytes; returns how many, 0 at the end.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int
-}
-
-/// An unbuffered plain file (callers read in large chunks). `-` reads standard input.
-public final class FileSource: ByteSource {
-    public let path: String
-    private let fd: Int32
-    private let owned: Bool
-
-    public init(path: String) throws {
-        self.path = path
-        if path == "-" {
-            fd = 0; owned = false
-        } else {
-            let f = open(path, O_RDONLY | O_CLOEXEC)
-            guard f >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
-            var st = stat()
-            if fstat(f, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
-                close(f)
-                throw FileError.cannotOpen(path: path, reason: "is a directory")
-            }
-            fd = f; owned = true
-        }
-    }
-
-    deinit { if owned { close(fd) } }
-
-    /// Size in bytes, if the file is a regular file.
-    public var size: Int? {
-        var st = stat()
-        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int(st.st_size)
-    }
-
-    public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        while true {
-            let n = Glibc.read(fd, buffer.baseAddress, buffer.count)
-            if n >= 0 { return n }
-            if errno == EINTR { continue }
-            throw FileError.readFailed(path: path, reason: errnoMessage())
-        }
-    }
-}
-
-/// A plain file written sequentially.
-public final class FileSink {
-    public let path: String
-    private var fd: Int32
-
-    public init(path: String) throws {
-        self.path = path
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
-    }
-
-    deinit { if fd >= 0 { Glibc.close(fd) } }
-
-    public func write(_ bytes: UnsafeRawBufferPointer) throws {
-        var offset = 0
-        while offset < bytes.count {
-            let n = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw FileError.writeFailed(path: path, reason: errnoMessage())
-            }
-            offset += n
-        }
-    }
-
-    public func close() throws {
-        guard fd >= 0 else { return }
-        let rc = Glibc.close(fd)
-        fd = -1
-        if rc != 0 { throw FileError.writeFailed(path: path, reason: errnoMessage()) }
-    }
 }
 
 /// A source that first replays some already-read bytes (the sniffed magic), then the rest.
@@ -141,7 +78,7 @@ public enum Compression: String, Sendable {
 /// detecting zstd by its magic number rather than by the file name. A file that starts with a
 /// zstd skippable frame (as `pzstd` writes) is zstd too.
 public func openInput(path: String) throws -> (source: ByteSource, compression: Compression, size: Int?) {
-    let file = try FileSource(path: path)
+    let file = try PosixFile(path: path, mode: .read)
     let size = file.size
     var head = [UInt8](repeating: 0, count: 4)
     var got = 0

@@ -184,17 +184,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         guard let resolved = realpath(path + "/data.mdb", nil) else { return [] }
         let file = String(cString: resolved)
         free(resolved)
-        let fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return [] }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes += chunk[..<n]
-        }
+        guard let bytes = try? PosixFile(path: "/proc/self/maps", mode: .read).readAll() else { return [] }
         return String(decoding: bytes, as: UTF8.self).split(separator: "\n").compactMap { line in
             guard line.hasSuffix(" " + file) else { return nil }
             let range = line.prefix { $0 != " " }.split(separator: "-")

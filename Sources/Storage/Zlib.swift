@@ -20,6 +20,13 @@ public struct ZlibError: Error, CustomStringConvertible, Equatable {
 }
 
 public enum Zlib {
+    /// zlib's CRC-32 of `bytes` (ISO 3309: reflected polynomial 0xEDB88320, initial and final XOR
+    /// 0xFFFFFFFF), the checksum of every PNG chunk.
+    public static func crc32(_ bytes: [UInt8]) -> UInt32 {
+        let crc = bytes.withUnsafeBufferPointer { CZlib.crc32(0, $0.baseAddress, uInt($0.count)) }
+        return UInt32(truncatingIfNeeded: crc)
+    }
+
     /// A zlib stream of `bytes` at `level` (0–9).
     public static func compress(_ bytes: [UInt8], level: Int32 = 9) throws -> [UInt8] {
         var size = compressBound(uLong(bytes.count))

@@ -68,7 +68,7 @@ public final class ZstdDecompressingSource: ByteSource {
     }
 
     public convenience init(path: String) throws {
-        try self.init(source: FileSource(path: path), path: path)
+        try self.init(source: PosixFile(path: path, mode: .read), path: path)
     }
 
     deinit {
@@ -109,12 +109,12 @@ public final class ZstdDecompressingSource: ByteSource {
 /// Streaming zstd compression to a file.
 public final class ZstdCompressingSink {
     private let cctx: OpaquePointer
-    private let file: FileSink
+    private let file: PosixFile
     private var output: UnsafeMutableRawBufferPointer
 
     /// - Parameter level: zstd level (1 fast ... 19 small); 3 is zstd's default.
     public init(path: String, level: Int32 = 3) throws {
-        file = try FileSink(path: path)
+        file = try PosixFile(path: path, mode: .replace)
         guard let ctx = ZSTD_createCCtx() else { throw ZstdError.compressionFailed(message: "cannot allocate a context") }
         cctx = ctx
         output = .allocate(byteCount: ZSTD_CStreamOutSize(), alignment: 16)

@@ -3,7 +3,7 @@
 // parameter buffer (llm.c `gpt2_update`). The moments m and v are each one contiguous buffer
 // indexed by the model's `ParameterLayout`; decay applies to 2-D tensors only (nanoGPT's groups).
 
-import Dispatch
+import Support
 import Model
 
 /// AdamW hyper-parameters (the learning rate comes from the schedule each step).
@@ -97,7 +97,7 @@ public final class AdamW {
         decay.withUnsafeBufferPointer { dm in
             let d = dm.baseAddress!, n = m.count
             let chunks = max(1, min(threads.count * 4, n / 65_536))
-            let body = UncheckedSendableBox { (c: Int) in
+            parallelFor(chunks) { c in
                 for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
                     let gi = g[i]
                     let mi = b1 * mm[i] + (1 - b1) * gi
@@ -108,17 +108,8 @@ public final class AdamW {
                     p[i] = decayed - rate * (mi * c1) / ((vi * c2).squareRoot() + eps)
                 }
             }
-            if chunks == 1 { body.value(0) } else {
-                DispatchQueue.concurrentPerform(iterations: chunks) { body.value($0) }
-            }
         }
     }
-}
-
-/// Carries a closure over raw buffers into `concurrentPerform`; writers touch disjoint ranges.
-struct UncheckedSendableBox<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 #if canImport(Glibc)

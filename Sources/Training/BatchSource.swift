@@ -6,6 +6,7 @@
 
 import Foundation
 import Model
+import Support
 
 /// A stream of training or evaluation batches with a savable position.
 public protocol BatchSource: AnyObject {

@@ -12,9 +12,8 @@
 
 import Foundation
 import Model
-#if canImport(Glibc)
-import Glibc
-#endif
+import Storage
+import Support
 
 /// The JSON header of a checkpoint.
 public struct CheckpointHeader: Codable, Equatable, Sendable {
@@ -25,7 +24,7 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     /// AdamW's bias-correction step.
     public var adamStep: Int
     /// The trainer's own generator (random-LTD plans draw from it).
-    public var trainerRNG: SplitMix64
+    package var trainerRNG: SplitMix64
     /// The training batch source's state blob.
     public var sourceState: Data
     /// Number of parameters (P), a cross-check of the config.
@@ -50,8 +49,9 @@ public struct Checkpoint: Sendable {
         (self.header, self.parameters, self.m, self.v) = (header, parameters, m, v)
     }
 
-    /// Writes atomically: a temporary sibling file, fsync, then rename over `path`. With
-    /// `abortHalfway` (fault tests) the process dies like `kill -9` with half of it written.
+    /// Writes atomically (`AtomicFile`): a temporary sibling file, fsync, then rename over `path`.
+    /// With `abortHalfway` (fault tests) the process dies like `kill -9` with half of the
+    /// temporary file written, before the rename.
     /// - Throws: `TrainingError.io` naming the path.
     public func write(to path: String, abortHalfway: Bool = false) throws {
         var bytes = Data(Self.magic)
@@ -63,31 +63,14 @@ public struct Checkpoint: Sendable {
         for buffer in [parameters, m, v] {
             buffer.withUnsafeBytes { bytes.append(contentsOf: $0) }  // Float32 LE on every Swift Linux target
         }
-        append(&bytes, fnv1a(bytes))
-        let temporary = path + ".tmp-\(getpid())"
-        guard FileManager.default.createFile(atPath: temporary, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary) else {
-            throw TrainingError.io(path: temporary, reason: "cannot create the file")
+        append(&bytes, bytes.withUnsafeBytes { FNV1a64($0).value })
+        if abortHalfway {  // fault tests: die like `kill -9` with half the temporary file written
+            FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
+            raise(SIGKILL)
         }
-        do {
-            if abortHalfway {
-                try handle.write(contentsOf: bytes.prefix(bytes.count / 2))
-                try handle.synchronize()
-                raise(SIGKILL)
-            }
-            try handle.write(contentsOf: bytes)
-            try handle.synchronize()
-            try handle.close()
-        } catch {
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw TrainingError.io(path: temporary, reason: "\(error)")
+        do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch {
+            throw TrainingError.io(path: path, reason: "\(error)")
         }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw TrainingError.io(path: path, reason: "rename failed: \(reason)")
-        }
-        syncDirectory(of: path)
         removeAbandonedTemporaries(of: path)
     }
 
@@ -119,7 +102,7 @@ public struct Checkpoint: Sendable {
         guard headerLength <= UInt64(bytes.count - 28) else { throw corrupt("truncated header") }
         let headerEnd = 20 + Int(headerLength)
         let stored = UInt64(littleEndianBytes: bytes[(bytes.count - 8)...])
-        guard fnv1a(data.prefix(bytes.count - 8)) == stored else { throw corrupt("checksum mismatch (damaged or truncated)") }
+        guard bytes.withUnsafeBufferPointer({ FNV1a64($0.prefix(bytes.count - 8)).value }) == stored else { throw corrupt("checksum mismatch (damaged or truncated)") }
         let header: CheckpointHeader
         do { header = try JSONDecoder().decode(CheckpointHeader.self, from: Data(bytes[20..<headerEnd])) } catch {
             throw corrupt("unreadable header: \(describe(error))")
@@ -139,17 +122,6 @@ public struct Checkpoint: Sendable {
     }
 }
 
-/// Flushes the directory entry of `path` so the rename itself survives a power loss (best effort:
-/// the data is already on disk, and the old checkpoint stays valid until the rename is durable).
-private func syncDirectory(of path: String) {
-    let directory = (path as NSString).deletingLastPathComponent
-    let fd = open(directory.isEmpty ? "." : directory, O_RDONLY)
-    if fd >= 0 {
-        _ = fsync(fd)
-        _ = close(fd)
-    }
-}
-
 private func append<I: FixedWidthInteger>(_ data: inout Data, _ value: I) {
     withUnsafeBytes(of: value.littleEndian) { data.append(contentsOf: $0) }
 }
@@ -161,17 +133,6 @@ extension FixedWidthInteger {
         for (i, b) in bytes.enumerated() { value |= Self(b) << (8 * i) }
         self = value
     }
-}
-
-/// FNV-1a, 64-bit (Fowler, Noll, Vo): a fast checksum for detecting damaged files.
-func fnv1a(_ data: Data) -> UInt64 {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    data.withUnsafeBytes { raw in
-        for byte in raw.bindMemory(to: UInt8.self) {
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-        }
-    }
-    return hash
 }
 
 /// A JSON encoder with sorted keys, so that the same state always gives the same bytes (a

@@ -8,6 +8,7 @@
 import CorpusIndex
 import Foundation
 import Model
+import Support
 
 /// The deterministic train / held-out split of an index's sample ids.
 public enum HeldOutSplit {

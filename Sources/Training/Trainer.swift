@@ -7,6 +7,7 @@
 
 import Foundation
 import Model
+import Support
 
 /// Trains a `GPT` from a batch source.
 public final class Trainer {
@@ -19,7 +20,7 @@ public final class Trainer {
     /// Counters at the end of the last completed step.
     public private(set) var progress = TrainingProgress()
     /// The trainer's own generator, saved in checkpoints; random-LTD plans (issue 6) draw from it.
-    public private(set) var rng: SplitMix64
+    package private(set) var rng: SplitMix64
     /// Random-LTD settings, or nil for a dense run (issue 6).
     public let randomLTD: RandomLTDRouting?
     /// Training wall-clock seconds of the steps so far (evaluations and checkpoints excluded),

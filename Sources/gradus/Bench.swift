@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Corpus
+import Support
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(

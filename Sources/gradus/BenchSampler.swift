@@ -8,6 +8,7 @@ import Corpus
 import CorpusIndex
 import Curriculum
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif

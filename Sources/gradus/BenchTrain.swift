@@ -10,6 +10,7 @@ import Corpus
 import Linalg
 import Model
 import Training
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif

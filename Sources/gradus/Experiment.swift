@@ -7,6 +7,7 @@ import ArgumentParser
 import Corpus
 import Experiments
 import Foundation
+import Support
 
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Corpus
 import CorpusIndex
+import Support
 
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -3,6 +3,7 @@
 import ArgumentParser
 import Corpus
 import CorpusIndex
+import Support
 
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(

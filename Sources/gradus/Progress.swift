@@ -5,6 +5,7 @@
 import Glibc
 #endif
 import Corpus
+import Storage
 
 final class ProgressLine {
     private let enabled: Bool
@@ -55,17 +56,5 @@ final class ProgressLine {
 
 func writeStderr(_ text: String) {
     var text = text
-    text.withUTF8 { writeAll(fd: 2, UnsafeRawBufferPointer($0)) }
-}
-
-/// Writes all of `bytes` to file descriptor `fd`, retrying short writes; errors (a closed pipe)
-/// end the write silently, as printing does.
-func writeAll(fd: Int32, _ bytes: UnsafeRawBufferPointer) {
-    var offset = 0
-    while offset < bytes.count {
-        let n = write(fd, bytes.baseAddress! + offset, bytes.count - offset)
-        if n < 0 && errno == EINTR { continue }
-        if n <= 0 { return }
-        offset += n
-    }
+    text.withUTF8 { try? PosixFile(standardStream: 2).write(UnsafeRawBufferPointer($0)) }  // a closed pipe ends it silently
 }

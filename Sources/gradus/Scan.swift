@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Corpus
+import Support
 
 struct ReaderArguments: ParsableArguments {
     @Option(help: "JSONL field holding the document text.")

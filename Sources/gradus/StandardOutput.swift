@@ -1,8 +1,6 @@
 // StandardOutput.swift — buffered stdout for commands that print many lines.
 
-#if canImport(Glibc)
-import Glibc
-#endif
+import Storage
 
 final class StandardOutput {
     private var buffer: [UInt8] = []
@@ -24,7 +22,7 @@ final class StandardOutput {
 
     func flush() {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { writeAll(fd: 1, $0) }
+        buffer.withUnsafeBytes { try? PosixFile(standardStream: 1).write($0) }  // a closed pipe ends it silently
         buffer.removeAll(keepingCapacity: true)
     }
 }

@@ -27,7 +27,7 @@ struct Tokenize: ParsableCommand {
         let encoder = tok.makeEncoder()
         let out = StandardOutput()
         var ids: [TokenID] = []
-        let lines = LineReader(source: try FileSource(path: "-"))
+        let lines = LineReader(source: try PosixFile(path: "-", mode: .read))
         while let next = try lines.next() {
             let line = next.bytes, number = next.number
             if decode {

@@ -10,6 +10,7 @@ import CorpusIndex
 import Foundation
 import Model
 import Training
+import Support
 
 struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(

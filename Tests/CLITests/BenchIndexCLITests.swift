@@ -3,11 +3,12 @@
 // times and the run's own peak memory.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class BenchIndexCLITests: XCTestCase {
-    func test_benchIndex_printsOneLinePerThreadSettingWithPeakMemory() throws {
-        let r = try gradus(["bench", "index", "--documents", "300", "--skip-shipped", "--rounds", "1", "--threads", "2"])
+    func testBenchIndexPrintsOneLinePerThreadSettingWithPeakMemory() throws {
+        let r = try runGradus(["bench", "index", "--documents", "300", "--skip-shipped", "--rounds", "1", "--threads", "2"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 2, r.stdout)

@@ -3,12 +3,13 @@
 // config with an unknown key or inconsistent sizes (issue 5 acceptance, "bad input").
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class BenchTrainCLITests: XCTestCase {
-    func test_benchTrain_printsOneJSONLinePerThreadCount() throws {
-        let config = repoRoot.appendingPathComponent("configs/tiny.json").path
-        let r = try gradus(["bench", "train", "--config", config, "--threads", "1", "--steps", "1"])
+    func testBenchTrainPrintsOneJSONLinePerThreadCount() throws {
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
+        let r = try runGradus(["bench", "train", "--config", config, "--threads", "1", "--steps", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let lines = r.stdout.split(separator: "\n")
         XCTAssertEqual(lines.count, 1, r.stdout)
@@ -22,15 +23,13 @@ final class BenchTrainCLITests: XCTestCase {
         XCTAssertEqual(object["threads"] as? Int, 1)
     }
 
-    func test_benchTrain_badConfigsFailWithTheirProblems() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gradus-bench-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+    func testBenchTrainBadConfigsFailWithTheirProblems() throws {
+        let dir = URL(fileURLWithPath: try TemporaryDirectory("bench", removedAfter: self).path)
         let bad = dir.appendingPathComponent("bad.json")
         try #"{"gradus": {"model": {"layers": 1, "d_model": 10, "heads": 3, "context": 8, "vocab": 16},"#
             .appending(#" "train": {"batch_size": 0, "steps": 1, "lr": {"peak": 0.01, "warmup": 0, "total": 1}}}}"#)
             .write(to: bad, atomically: true, encoding: .utf8)
-        let r = try gradus(["bench", "train", "--config", bad.path, "--threads", "1", "--steps", "1"])
+        let r = try runGradus(["bench", "train", "--config", bad.path, "--threads", "1", "--steps", "1"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("divisible by heads"), r.stderr)
         XCTAssertTrue(r.stderr.contains("batch_size"), r.stderr)
@@ -39,7 +38,7 @@ final class BenchTrainCLITests: XCTestCase {
         try #"{"gradus": {"model": {"layers": 1, "d_model": 8, "heads": 2, "context": 8, "vocab": 16, "dropout": 0.1},"#
             .appending(#" "train": {"batch_size": 1, "steps": 1, "lr": {"peak": 0.01, "warmup": 0, "total": 1}}}}"#)
             .write(to: typo, atomically: true, encoding: .utf8)
-        let t = try gradus(["bench", "train", "--config", typo.path, "--threads", "1", "--steps", "1"])
+        let t = try runGradus(["bench", "train", "--config", typo.path, "--threads", "1", "--steps", "1"])
         XCTAssertNotEqual(t.status, 0)
         XCTAssertTrue(t.stderr.contains("dropout"), t.stderr)
     }

@@ -3,56 +3,14 @@
 
 import Foundation
 import Storage
+import TestSupport
 import XCTest
-
-/// Result of one run of the binary.
-struct RunResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `gradus` (built next to the test bundle) with `arguments` and `stdin`.
-func gradus(_ arguments: [String], stdin: String = "", cwd: URL? = nil) throws -> RunResult {
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("gradus")
-    let process = Process()
-    process.executableURL = exe
-    process.arguments = arguments
-    if let cwd { process.currentDirectoryURL = cwd }
-    let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-    process.standardInput = inPipe
-    process.standardOutput = outPipe
-    process.standardError = errPipe
-    try process.run()
-    // Read both pipes concurrently with the write so that large outputs cannot deadlock.
-    let group = DispatchGroup()
-    nonisolated(unsafe) var out = Data(), err = Data()
-    DispatchQueue.global().async(group: group) { out = outPipe.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { err = errPipe.fileHandleForReading.readDataToEndOfFile() }
-    inPipe.fileHandleForWriting.write(stdin.data(using: .utf8)!)
-    try inPipe.fileHandleForWriting.close()
-    process.waitUntilExit()
-    group.wait()
-    return RunResult(status: process.terminationStatus,
-                     stdout: String(decoding: out, as: UTF8.self),
-                     stderr: String(decoding: err, as: UTF8.self))
-}
-
-/// The repository root (for the shipped corpora and tokenizer).
-let repoRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .deletingLastPathComponent().deletingLastPathComponent()
 
 final class CLITests: XCTestCase {
     var dir: URL!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gradus-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
+        dir = URL(fileURLWithPath: try TemporaryDirectory("cli", removedAfter: self).path)
     }
 
     private func write(_ name: String, _ text: String) throws -> String {
@@ -62,45 +20,45 @@ final class CLITests: XCTestCase {
     }
 
     func testVersionAndHelp() throws {
-        let version = try gradus(["--version"])
+        let version = try runGradus(["--version"])
         XCTAssertEqual(version.status, 0)
         XCTAssertNotNil(version.stdout.range(of: #"^\d+\.\d+\.\d+\s*$"#, options: .regularExpression), version.stdout)
-        let help = try gradus(["--help"])
+        let help = try runGradus(["--help"])
         XCTAssertEqual(help.status, 0)
         for sub in ["scan", "tokenize", "bench"] { XCTAssertTrue(help.stdout.contains(sub), "help lists \(sub)") }
     }
 
     func testTokenizeBytesByHand() throws {
         // "héllo": h=0x68=104, é=U+00E9=C3 A9=195 169, l=108, o=111; "a b": 97 32 98.
-        let r = try gradus(["tokenize", "--tokenizer", "bytes"], stdin: "héllo\na b\n")
+        let r = try runGradus(["tokenize", "--tokenizer", "bytes"], stdin: "héllo\na b\n")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout, "104 195 169 108 108 111\n97 32 98\n")
-        let back = try gradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: r.stdout)
+        let back = try runGradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: r.stdout)
         XCTAssertEqual(back.stdout, "héllo\na b\n")
     }
 
     func testTokenizeBPERoundTrip() throws {
-        let tokenizer = repoRoot.appendingPathComponent("corpora/tokenizer.json").path
+        let tokenizer = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("corpora/tokenizer.json").path
         let text = "Grüße, мир! 你好 — مرحبا नमस्ते 👩‍👩‍👧\nThe quick brown fox's tail\n"
-        let ids = try gradus(["tokenize", "--tokenizer", tokenizer], stdin: text)
+        let ids = try runGradus(["tokenize", "--tokenizer", tokenizer], stdin: text)
         XCTAssertEqual(ids.status, 0, ids.stderr)
         XCTAssertEqual(ids.stdout.split(separator: "\n").count, 2)
-        let back = try gradus(["tokenize", "--tokenizer", tokenizer, "--decode"], stdin: ids.stdout)
+        let back = try runGradus(["tokenize", "--tokenizer", tokenizer, "--decode"], stdin: ids.stdout)
         XCTAssertEqual(back.status, 0, back.stderr)
         XCTAssertEqual(back.stdout, text)
     }
 
     func testTokenizeRejectsBadIDs() throws {
-        let r = try gradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: "1 2\n3 x\n")
+        let r = try runGradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: "1 2\n3 x\n")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("stdin:2:3"), r.stderr)
-        let unknown = try gradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: "300\n")
+        let unknown = try runGradus(["tokenize", "--tokenizer", "bytes", "--decode"], stdin: "300\n")
         XCTAssertNotEqual(unknown.status, 0)
         XCTAssertTrue(unknown.stderr.contains("300"), unknown.stderr)
     }
 
     func testMissingTokenizerFile() throws {
-        let r = try gradus(["tokenize", "--tokenizer", "/nonexistent/tok.json"], stdin: "a\n")
+        let r = try runGradus(["tokenize", "--tokenizer", "/nonexistent/tok.json"], stdin: "a\n")
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("/nonexistent/tok.json"), r.stderr)
     }
@@ -113,7 +71,7 @@ final class CLITests: XCTestCase {
         {"id": 3, "text": "x y z", "lang": "en"}
 
         """)
-        let r = try gradus(["scan", path, "--tokenizer", "bytes", "--json"])
+        let r = try runGradus(["scan", path, "--tokenizer", "bytes", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let first = try XCTUnwrap(r.stdout.split(separator: "\n").first)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
@@ -127,12 +85,12 @@ final class CLITests: XCTestCase {
 
     func testScanBadRecordStopsWithLocation() throws {
         let path = try write("bad.jsonl", "{\"text\": \"ok\"}\n{\"txt\": \"no text\"}\n{\"text\": \"ok\"}\n")
-        let r = try gradus(["scan", path])
+        let r = try runGradus(["scan", path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("bad.jsonl:2"), r.stderr)
         XCTAssertTrue(r.stderr.contains("text"), r.stderr)
 
-        let skipped = try gradus(["scan", path, "--skip-bad", "--json"])
+        let skipped = try runGradus(["scan", path, "--skip-bad", "--json"])
         XCTAssertEqual(skipped.status, 0, skipped.stderr)
         let first = try XCTUnwrap(skipped.stdout.split(separator: "\n").first)
         let obj = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.utf8)) as? [String: Any])
@@ -144,7 +102,7 @@ final class CLITests: XCTestCase {
 
     func testScanResiduesRejectsTextWithLocation() throws {
         let path = try write("p.fasta", ">p1\nMKTAYIAK\n>p2\nMK1L\n")
-        let r = try gradus(["scan", path, "--tokenizer", "residues"])
+        let r = try runGradus(["scan", path, "--tokenizer", "residues"])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("p.fasta:4"), r.stderr)
     }
@@ -154,7 +112,7 @@ final class CLITests: XCTestCase {
         let zst = dir.appendingPathComponent("t.jsonl.zst").path
         let data = try Zstd.compress(Array(plain.utf8))
         try Data(data.prefix(data.count / 2)).write(to: URL(fileURLWithPath: zst))
-        let r = try gradus(["scan", zst])
+        let r = try runGradus(["scan", zst])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("t.jsonl.zst"), r.stderr)
         XCTAssertTrue(r.stderr.contains("truncated"), r.stderr)

@@ -5,17 +5,15 @@
 // the same difficulties per step as `gradus train` logs (issue 12 item 3, issue 13 item 1).
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class CurriculumCLITests: XCTestCase {
     private var dir: String!
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gradus-cli-curriculum-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TemporaryDirectory("cli-curriculum", removedAfter: self).path
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     private func config(_ metrics: String, batch: String = "\"train_batch_size\": 8") throws -> String {
         let text = "{\(batch), \"data_efficiency\": {\"seed\": 7, \"data_sampling\": {\"curriculum_learning\": {\"enabled\": true, \"curriculum_metrics\": {\(metrics)}}}}}"
@@ -29,7 +27,7 @@ final class CurriculumCLITests: XCTestCase {
         "seqlen_truncate": {"difficulty_type": "value", "clustering_type": "single_cluster", "min_difficulty": 5,
           "max_difficulty": 101, "schedule_type": "fixed_linear", "schedule_config": {"total_curriculum_step": 10, "difficulty_step": 8}}
         """)
-        let r = try gradus(["schedule", c, "--steps", "12", "--json"])
+        let r = try runGradus(["schedule", c, "--steps", "12", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let values = r.stdout.split(separator: "\n").map { line -> Int in
             let object = try! JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
@@ -37,7 +35,7 @@ final class CurriculumCLITests: XCTestCase {
         }
         XCTAssertEqual(values, [8, 8, 24, 32, 40, 48, 56, 72, 80, 88, 96, 101, 101])
         let bad = try config("\"m\": {\"difficulty_type\": \"rank\"}", batch: "\"train_batch_size\": 8, \"typo\": 1")
-        let e = try gradus(["schedule", bad, "--steps", "1"])
+        let e = try runGradus(["schedule", bad, "--steps", "1"])
         XCTAssertNotEqual(e.status, 0)
         for path in ["typo: unknown key", "curriculum_metrics.m.difficulty_type", "curriculum_metrics.m.min_difficulty"] {
             XCTAssertTrue(e.stderr.contains(path), e.stderr)
@@ -47,7 +45,7 @@ final class CurriculumCLITests: XCTestCase {
     func testBatchesResumeWithAnotherWorld() throws {
         let lines = (0..<150).map { "{\"id\":\"d\($0)\",\"text\":\"" + String(repeating: "w\($0 % 11) ", count: 1 + $0 % 15) + "\"}" }
         try lines.joined(separator: "\n").write(toFile: dir + "/c.jsonl", atomically: true, encoding: .utf8)
-        XCTAssertEqual(try gradus(["index", dir + "/c.jsonl", "--out", dir + "/i.idx", "--threads", "1"]).status, 0)
+        XCTAssertEqual(try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/i.idx", "--threads", "1"]).status, 0)
         let c = try config("""
         "seqlen": {"difficulty_type": "value", "clustering_type": "schedule_based", "min_difficulty": 10, "max_difficulty": 60,
           "schedule_type": "fixed_linear", "schedule_config": {"total_curriculum_step": 8, "difficulty_step": 2}},
@@ -55,16 +53,16 @@ final class CurriculumCLITests: XCTestCase {
           "max_difficulty": 100, "schedule_type": "fixed_root", "schedule_config": {"total_curriculum_step": 8, "difficulty_step": 1, "root_degree": 2}}
         """, batch: "\"train_batch_size\": 8, \"train_micro_batch_size_per_gpu\": 2")
         let idx = dir + "/i.idx", state = dir + "/s.json"
-        let full = try gradus(["batches", idx, "--config", c, "--steps", "6", "--world", "2", "--rank", "1"])
+        let full = try runGradus(["batches", idx, "--config", c, "--steps", "6", "--world", "2", "--rank", "1"])
         XCTAssertEqual(full.status, 0, full.stderr)
         let fullLines = full.stdout.split(separator: "\n")
         XCTAssertEqual(fullLines.count, 12)  // 6 steps × 2 micro-batches of this rank
-        XCTAssertEqual(try gradus(["batches", idx, "--config", c, "--steps", "3", "--world", "4", "--save-state", state]).status, 0)
-        let resumed = try gradus(["batches", idx, "--config", c, "--steps", "3", "--world", "2", "--rank", "1", "--resume", state])
+        XCTAssertEqual(try runGradus(["batches", idx, "--config", c, "--steps", "3", "--world", "4", "--save-state", state]).status, 0)
+        let resumed = try runGradus(["batches", idx, "--config", c, "--steps", "3", "--world", "2", "--rank", "1", "--resume", state])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertEqual(resumed.stdout.split(separator: "\n"), Array(fullLines[6...]))
         let other = try config("\"seqlen\": {\"difficulty_type\": \"value\", \"clustering_type\": \"schedule_based\", \"min_difficulty\": 12, \"max_difficulty\": 60, \"schedule_type\": \"fixed_linear\", \"schedule_config\": {\"total_curriculum_step\": 8, \"difficulty_step\": 2}}")
-        let refused = try gradus(["batches", idx, "--config", other, "--steps", "1", "--resume", state])
+        let refused = try runGradus(["batches", idx, "--config", other, "--steps", "1", "--resume", state])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--force"), refused.stderr)
     }
@@ -73,7 +71,7 @@ final class CurriculumCLITests: XCTestCase {
     /// (`step_unit: tokens`), 4 rows of S = 64 per step, no held-out split.
     func testBatchesCountTokensAsTrainDoesAndCutRows() throws {
         let index = dir + "/bytes.idx"
-        let built = try gradus(["index", repoRoot.appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
+        let built = try runGradus(["index", URL(fileURLWithPath: repositoryRoot).appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
                                 "--tokenizer", "bytes", "--pack", "64", "--out", index])
         XCTAssertEqual(built.status, 0, built.stderr)
         let c = dir + "/tokens.json"
@@ -94,11 +92,11 @@ final class CurriculumCLITests: XCTestCase {
         func records(_ text: String) -> [[String: Any]] {
             text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         }
-        let streamed = try gradus(["batches", index, "--config", c, "--steps", "7", "--tokens"])
+        let streamed = try runGradus(["batches", index, "--config", c, "--steps", "7", "--tokens"])
         XCTAssertEqual(streamed.status, 0, streamed.stderr)
         let lines = records(streamed.stdout)
         let run = dir + "/run"
-        let trained = try gradus(["train", c, "--index", index, "--out", run, "--threads", "1"])
+        let trained = try runGradus(["train", c, "--index", index, "--out", run, "--threads", "1"])
         XCTAssertEqual(trained.status, 0, trained.stderr)
         let logged = records(try String(contentsOfFile: run + "/log.jsonl", encoding: .utf8)).filter { $0["grad_norm"] != nil }
         XCTAssertEqual(lines.count, 7)
@@ -115,7 +113,7 @@ final class CurriculumCLITests: XCTestCase {
             XCTAssertEqual(rows.map(\.count), Array(repeating: Int(cut) + 1, count: 4))
             XCTAssertEqual(line["post_process"] as? String, "seqlen_truncate")
         }
-        let whole = try gradus(["batches", index, "--config", c, "--steps", "2", "--tokens", "--no-sequence-curriculum"])
+        let whole = try runGradus(["batches", index, "--config", c, "--steps", "2", "--tokens", "--no-sequence-curriculum"])
         XCTAssertEqual(whole.status, 0, whole.stderr)
         for line in records(whole.stdout) {
             XCTAssertEqual((line["tokens"] as? [[Int]])?.map(\.count), [65, 65, 65, 65], "packed samples of 64 + 1 tokens")

@@ -3,6 +3,7 @@
 // --cache DIR` never deletes a directory it did not create.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class HelpAndBenchCacheCLITests: XCTestCase {
@@ -10,7 +11,7 @@ final class HelpAndBenchCacheCLITests: XCTestCase {
     /// section of each `--help` (a name indented by two spaces; wrapped abstracts are indented
     /// further), depth first.
     private func subcommands(under path: [String]) throws -> [[String]] {
-        let help = try gradus(path + ["--help"])
+        let help = try runGradus(path + ["--help"])
         XCTAssertEqual(help.status, 0, "\(path): \(help.stderr)")
         guard path.count < 3, help.status == 0,
               let section = help.stdout.components(separatedBy: "SUBCOMMANDS:").dropFirst().first else { return [] }
@@ -28,11 +29,11 @@ final class HelpAndBenchCacheCLITests: XCTestCase {
         let pattern = try NSRegularExpression(pattern: "configs/[A-Za-z0-9_./-]+\\.json")
         var named = 0
         for command in [[]] + commands {
-            let text = try gradus(command + ["--help"]).stdout
+            let text = try runGradus(command + ["--help"]).stdout
             for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
                 let path = String(text[Range(match.range, in: text)!])
                 named += 1
-                XCTAssertTrue(FileManager.default.fileExists(atPath: repoRoot.appendingPathComponent(path).path),
+                XCTAssertTrue(FileManager.default.fileExists(atPath: URL(fileURLWithPath: repositoryRoot).appendingPathComponent(path).path),
                               "`gradus \(command.joined(separator: " ")) --help` names \(path), which does not exist")
             }
         }
@@ -40,9 +41,7 @@ final class HelpAndBenchCacheCLITests: XCTestCase {
     }
 
     func testBenchSamplerCacheNeverDeletesWhatItDidNotCreate() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("gradus-cache-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let dir = URL(fileURLWithPath: try TemporaryDirectory("cache", removedAfter: self).path)
         let bench = ["bench", "sampler", "--samples", "200", "--steps", "2", "--batch", "8", "--modes", "percentile"]
 
         // A user's directory: refused with a message, its file untouched.
@@ -50,7 +49,7 @@ final class HelpAndBenchCacheCLITests: XCTestCase {
         try FileManager.default.createDirectory(at: user, withIntermediateDirectories: true)
         let file = user.appendingPathComponent("notes.txt")
         try "keep me".write(to: file, atomically: true, encoding: .utf8)
-        let refused = try gradus(bench + ["--cache", user.path])
+        let refused = try runGradus(bench + ["--cache", user.path])
         XCTAssertNotEqual(refused.status, 0, refused.stdout)
         XCTAssertTrue(refused.stderr.contains("\(user.path) exists but is not a benchmark index"), refused.stderr)
         XCTAssertEqual(try String(contentsOf: file, encoding: .utf8), "keep me")
@@ -58,18 +57,18 @@ final class HelpAndBenchCacheCLITests: XCTestCase {
 
         // A missing directory: created and built, then reused by the next run of the same size.
         let cache = dir.appendingPathComponent("cache.idx").path
-        let built = try gradus(bench + ["--cache", cache])
+        let built = try runGradus(bench + ["--cache", cache])
         XCTAssertEqual(built.status, 0, built.stderr)
         XCTAssertTrue(built.stderr.contains("built \(cache) (200 samples"), built.stderr)
-        let reused = try gradus(bench + ["--cache", cache])
+        let reused = try runGradus(bench + ["--cache", cache])
         XCTAssertEqual(reused.status, 0, reused.stderr)
         XCTAssertTrue(reused.stderr.contains("reused \(cache) (200 samples"), reused.stderr)
 
         // The benchmark index of another size is refused too, not replaced: it still opens.
-        let other = try gradus(["bench", "sampler", "--samples", "300", "--steps", "2", "--batch", "8", "--cache", cache])
+        let other = try runGradus(["bench", "sampler", "--samples", "300", "--steps", "2", "--batch", "8", "--cache", cache])
         XCTAssertNotEqual(other.status, 0, other.stdout)
         XCTAssertTrue(other.stderr.contains("not a benchmark index of 300 samples"), other.stderr)
-        let info = try gradus(["info", cache, "--json"])
+        let info = try runGradus(["info", cache, "--json"])
         XCTAssertEqual(info.status, 0, info.stderr)
         XCTAssertTrue(info.stdout.contains("\"samples\":200"), info.stdout)
     }

@@ -4,6 +4,7 @@
 
 import CorpusIndex
 import Foundation
+import TestSupport
 import XCTest
 
 final class IndexCLITests: XCTestCase {
@@ -12,61 +13,43 @@ final class IndexCLITests: XCTestCase {
             .deletingLastPathComponent().appendingPathComponent("gradus")
     }
 
-    private func run(_ args: [String], env: [String: String] = [:]) throws -> (Int32, String, String) {
-        let p = Process()
-        p.executableURL = binary
-        p.arguments = args
-        p.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
-    }
-
     func testKilledBuildResumesToTheSameIndex() throws {
-        let dir = NSTemporaryDirectory() + "gradus-cli-index-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryDirectory("cli-index", removedAfter: self).path
         let lines = (0..<120).map { "{\"id\":\"d\($0)\",\"text\":\"" + String(repeating: "w\($0 % 13) ", count: 1 + $0 % 9) + "\"}" }
         try lines.joined(separator: "\n").write(toFile: dir + "/c.jsonl", atomically: true, encoding: .utf8)
         let small = ["GRADUS_TEST_BATCH_RECORDS": "10"]
-        XCTAssertEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/full", "--threads", "1"], env: small).0, 0)
-        let killed = try run(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--threads", "2"],
+        XCTAssertEqual(try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/full", "--threads", "1"], env: small).status, 0)
+        let killed = try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--threads", "2"],
                              env: small.merging(["GRADUS_TEST_ABORT_AFTER_BATCHES": "4"]) { $1 })
-        XCTAssertNotEqual(killed.0, 0)
-        let refused = try run(["info", dir + "/cut"])
-        XCTAssertNotEqual(refused.0, 0)
-        XCTAssertTrue(refused.2.contains("--resume"), refused.2)
-        XCTAssertNotEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/cut"]).0, 0)  // neither --resume nor --force
-        XCTAssertEqual(try run(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--resume"], env: small).0, 0)
-        let a = try run(["dump", dir + "/full", "--metrics", "--tokens"]), b = try run(["dump", dir + "/cut", "--metrics", "--tokens"])
-        XCTAssertEqual(a.1.split(separator: "\n").count, 120)
-        XCTAssertEqual(a.1, b.1)
-        XCTAssertTrue(a.1.hasPrefix("{\"id\":0,\"doc_id\":\"d0\",\"metrics\":{\"seqlen\":3.0,"), String(a.1.prefix(80)))
-        let again = try run(["index", dir + "/c.jsonl", "--out", dir + "/full"])
-        XCTAssertNotEqual(again.0, 0)
-        XCTAssertTrue(again.2.contains("--force"), again.2)
+        XCTAssertNotEqual(killed.status, 0)
+        let refused = try runGradus(["info", dir + "/cut"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--resume"), refused.stderr)
+        XCTAssertNotEqual(try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/cut"]).status, 0)  // neither --resume nor --force
+        XCTAssertEqual(try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/cut", "--resume"], env: small).status, 0)
+        let a = try runGradus(["dump", dir + "/full", "--metrics", "--tokens"]), b = try runGradus(["dump", dir + "/cut", "--metrics", "--tokens"])
+        XCTAssertEqual(a.stdout.split(separator: "\n").count, 120)
+        XCTAssertEqual(a.stdout, b.stdout)
+        XCTAssertTrue(a.stdout.hasPrefix("{\"id\":0,\"doc_id\":\"d0\",\"metrics\":{\"seqlen\":3.0,"), String(a.stdout.prefix(80)))
+        let again = try runGradus(["index", dir + "/c.jsonl", "--out", dir + "/full"])
+        XCTAssertNotEqual(again.status, 0)
+        XCTAssertTrue(again.stderr.contains("--force"), again.stderr)
         try "".write(toFile: dir + "/empty.jsonl", atomically: true, encoding: .utf8)
-        let empty = try run(["index", dir + "/empty.jsonl", "--out", dir + "/e"])
-        XCTAssertNotEqual(empty.0, 0)
-        XCTAssertTrue(empty.2.contains("no samples"), empty.2)
+        let empty = try runGradus(["index", dir + "/empty.jsonl", "--out", dir + "/e"])
+        XCTAssertNotEqual(empty.status, 0)
+        XCTAssertTrue(empty.stderr.contains("no samples"), empty.stderr)
         let readOnly = getuid() == 0 ? "/proc/gradus-test-index" : "/gradus-test-index"
-        let ro = try run(["index", dir + "/c.jsonl", "--out", readOnly])
-        XCTAssertNotEqual(ro.0, 0)
-        XCTAssertTrue(ro.2.contains("cannot write the index"), ro.2)
+        let ro = try runGradus(["index", dir + "/c.jsonl", "--out", readOnly])
+        XCTAssertNotEqual(ro.status, 0)
+        XCTAssertTrue(ro.stderr.contains("cannot write the index"), ro.stderr)
     }
 
     /// On a terminal, `gradus index` shows records/s, MB/s and the ETA (issue 3 item 9); run
     /// under util-linux `script`, which gives it a pseudo-terminal.
     func testProgressOnATerminalShowsRatesAndETA() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { throw XCTSkip("no /usr/bin/script") }
-        let dir = NSTemporaryDirectory() + "gradus-cli-progress-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let corpus = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("corpora/udhr.sample.jsonl.zst").path
+        let dir = try TemporaryDirectory("cli-progress", removedAfter: self).path
+        let corpus = repositoryRoot + "/corpora/udhr.sample.jsonl.zst"
         let command = "'\(binary.path)' index '\(corpus)' --tokenizer bytes --out '\(dir)/p.idx'"
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/script")
@@ -86,25 +69,23 @@ final class IndexCLITests: XCTestCase {
     /// JSONL records carrying only a `tokens` array are pre-tokenized input; in a text corpus a
     /// record that has `tokens` but no text is refused, naming the line.
     func testTokensOnlyJSONLIsPretokenizedAndTextInputStillNeedsText() throws {
-        let dir = NSTemporaryDirectory() + "gradus-cli-tokens-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryDirectory("cli-tokens", removedAfter: self).path
         try "{\"tokens\":[1,2,3]}\n{\"id\":\"b\",\"tokens\":[4]}\n".write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
-        let built = try run(["index", dir + "/t.jsonl", "--vocab-size", "8", "--out", dir + "/t.idx"])
-        XCTAssertEqual(built.0, 0, built.2)
-        let dumped = try run(["dump", dir + "/t.idx", "--tokens"])
-        XCTAssertEqual(dumped.1.split(separator: "\n").count, 2, dumped.1)
-        XCTAssertTrue(dumped.1.contains("[1,2,3]") && dumped.1.contains("[4]"), dumped.1)
+        let built = try runGradus(["index", dir + "/t.jsonl", "--vocab-size", "8", "--out", dir + "/t.idx"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let dumped = try runGradus(["dump", dir + "/t.idx", "--tokens"])
+        XCTAssertEqual(dumped.stdout.split(separator: "\n").count, 2, dumped.stdout)
+        XCTAssertTrue(dumped.stdout.contains("[1,2,3]") && dumped.stdout.contains("[4]"), dumped.stdout)
 
         try "{\"text\":\"ab\"}\n{\"tokens\":[4]}\n".write(toFile: dir + "/mixed.jsonl", atomically: true, encoding: .utf8)
-        let refused = try run(["index", dir + "/mixed.jsonl", "--tokenizer", "bytes", "--out", dir + "/m.idx"])
-        XCTAssertEqual(refused.0, 1)
-        XCTAssertTrue(refused.2.contains("mixed.jsonl: line 2: no \"text\" field"), refused.2)
+        let refused = try runGradus(["index", dir + "/mixed.jsonl", "--tokenizer", "bytes", "--out", dir + "/m.idx"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("mixed.jsonl: line 2: no \"text\" field"), refused.stderr)
 
         try "{\"id\":\"x\"}\n".write(toFile: dir + "/neither.jsonl", atomically: true, encoding: .utf8)
-        let neither = try run(["index", dir + "/neither.jsonl", "--tokenizer", "bytes", "--out", dir + "/n.idx"])
-        XCTAssertEqual(neither.0, 1)
-        XCTAssertTrue(neither.2.contains("missing field \"text\""), neither.2)
+        let neither = try runGradus(["index", dir + "/neither.jsonl", "--tokenizer", "bytes", "--out", dir + "/n.idx"])
+        XCTAssertEqual(neither.status, 1)
+        XCTAssertTrue(neither.stderr.contains("missing field \"text\""), neither.stderr)
     }
 
     /// Four pre-tokenized documents over a vocabulary of 4: A [0,3,3,1], B [0,0,3,3], C [2,2,2,2],
@@ -112,16 +93,14 @@ final class IndexCLITests: XCTestCase {
     /// A = ln 3.5 + 2 ln 2.8 + ln 14 = 5.951 → 5, B = 2 ln 3.5 + 2 ln 2.8 = 4.565 → 4,
     /// C = 4 ln 3.5 = 5.011 → 5, D = ln 2.8 + ln 3.5 = 2.282 → 2; seqlen [4, 4, 4, 2].
     func testExportDeepSpeedMatchesTheIndex() throws {
-        let dir = NSTemporaryDirectory() + "gradus-cli-export-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryDirectory("cli-export", removedAfter: self).path
         let docs = [[0, 3, 3, 1], [0, 0, 3, 3], [2, 2, 2, 2], [3, 0]]
         try docs.map { "{\"tokens\":\($0)}" }.joined(separator: "\n").write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
-        let built = try run(["index", dir + "/t.jsonl", "--vocab-size", "4", "--metrics", "seqlen,vocabularyrarity",
+        let built = try runGradus(["index", dir + "/t.jsonl", "--vocab-size", "4", "--metrics", "seqlen,vocabularyrarity",
                              "--out", dir + "/i", "--threads", "1"])
-        XCTAssertEqual(built.0, 0, built.2)
-        let exported = try run(["export", dir + "/i", "--format", "deepspeed", "--out", dir + "/ds"])
-        XCTAssertEqual(exported.0, 0, exported.2)
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let exported = try runGradus(["export", dir + "/i", "--format", "deepspeed", "--out", dir + "/ds"])
+        XCTAssertEqual(exported.status, 0, exported.stderr)
         func items(_ file: DeepSpeedExport.File, _ metric: String) throws -> [[Int64]] {
             try IndexedDatasetReader(prefix: DeepSpeedExport.prefix(file, metric: metric, outputDirectory: dir + "/ds")).allItems()
         }
@@ -139,12 +118,12 @@ final class IndexCLITests: XCTestCase {
         XCTAssertEqual(tokens.documentIndex, [0, 1, 2, 3, 4])
 
         // A build killed after its first batch is `building`: export refuses it.
-        let killed = try run(["index", dir + "/t.jsonl", "--vocab-size", "4", "--out", dir + "/cut", "--threads", "1"],
+        let killed = try runGradus(["index", dir + "/t.jsonl", "--vocab-size", "4", "--out", dir + "/cut", "--threads", "1"],
                              env: ["GRADUS_TEST_BATCH_RECORDS": "1", "GRADUS_TEST_ABORT_AFTER_BATCHES": "1"])
-        XCTAssertNotEqual(killed.0, 0)
-        let refused = try run(["export", dir + "/cut", "--format", "deepspeed", "--out", dir + "/ds2"])
-        XCTAssertNotEqual(refused.0, 0)
-        XCTAssertTrue(refused.2.contains("--resume"), refused.2)
+        XCTAssertNotEqual(killed.status, 0)
+        let refused = try runGradus(["export", dir + "/cut", "--format", "deepspeed", "--out", dir + "/ds2"])
+        XCTAssertNotEqual(refused.status, 0)
+        XCTAssertTrue(refused.stderr.contains("--resume"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ds2/seqlen"))
     }
 }

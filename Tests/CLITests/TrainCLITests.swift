@@ -7,33 +7,29 @@
 // checkpoint.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class TrainCLITests: XCTestCase {
     private var dir: URL!
 
     override func setUpWithError() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("gradus-train-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: dir)
+        dir = URL(fileURLWithPath: try TemporaryDirectory("train", removedAfter: self).path)
     }
 
     private func makeIndex(pack: Int) throws -> String {
         let out = dir.appendingPathComponent("bytes-\(pack).idx").path
-        let r = try gradus(["index", repoRoot.appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
+        let r = try runGradus(["index", URL(fileURLWithPath: repositoryRoot).appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
                             "--tokenizer", "bytes", "--pack", String(pack), "--out", out])
         XCTAssertEqual(r.status, 0, r.stderr)
         return out
     }
 
-    func test_train_runsResumesAndRefusesBadState() throws {
+    func testTrainRunsResumesAndRefusesBadState() throws {
         let index = try makeIndex(pack: 64)
-        let config = repoRoot.appendingPathComponent("configs/tiny.json").path
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
         let run = dir.appendingPathComponent("run").path
-        let first = try gradus(["train", config, "--index", index, "--out", run, "--steps", "3", "--threads", "1"])
+        let first = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "3", "--threads", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
         let summary = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(first.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(summary["steps"] as? Int, 3)
@@ -44,26 +40,26 @@ final class TrainCLITests: XCTestCase {
         XCTAssertEqual(log.filter { $0.contains("\"val_loss\"") }.count, 1)
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/config.json"))
 
-        let again = try gradus(["train", config, "--index", index, "--out", run, "--steps", "3"])
+        let again = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "3"])
         XCTAssertNotEqual(again.status, 0)
         XCTAssertTrue(again.stderr.contains("--resume"), again.stderr)
 
-        let resumed = try gradus(["train", config, "--index", index, "--out", run, "--steps", "5", "--resume", "--threads", "1"])
+        let resumed = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "5", "--resume", "--threads", "1"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"steps\":5"), resumed.stdout)
 
         let checkpoint = URL(fileURLWithPath: run + "/checkpoint.bin")
         let bytes = try Data(contentsOf: checkpoint)
         try bytes.prefix(bytes.count / 2).write(to: checkpoint)
-        let damaged = try gradus(["train", config, "--index", index, "--out", run, "--steps", "6", "--resume"])
+        let damaged = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "6", "--resume"])
         XCTAssertNotEqual(damaged.status, 0)
         XCTAssertTrue(damaged.stderr.contains("corrupt"), damaged.stderr)
     }
 
-    func test_train_refusesIndexWithSamplesShorterThanTheContext() throws {
+    func testTrainRefusesIndexWithSamplesShorterThanTheContext() throws {
         let index = try makeIndex(pack: 32)
-        let config = repoRoot.appendingPathComponent("configs/tiny.json").path
-        let r = try gradus(["train", config, "--index", index, "--out", dir.appendingPathComponent("short").path])
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
+        let r = try runGradus(["train", config, "--index", index, "--out", dir.appendingPathComponent("short").path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("packed samples"), r.stderr)
     }
@@ -93,11 +89,11 @@ final class TrainCLITests: XCTestCase {
     /// fixed_linear 16 → 64 over 4 steps, step 8, by hand: ⌊(16 + 12·s)/8⌋·8 = 24, 40, 48, 64.
     private func truncateLength(_ s: Int) -> Int { [0: 16, 1: 24, 2: 40, 3: 48][s] ?? 64 }
 
-    func test_train_curriculumRunLogsDifficultiesAndResumes() throws {
+    func testTrainCurriculumRunLogsDifficultiesAndResumes() throws {
         let index = try makeIndex(pack: 64)
         let config = try curriculumConfig()
         let run = dir.appendingPathComponent("cl").path
-        let first = try gradus(["train", config, "--index", index, "--out", run, "--steps", "3", "--threads", "1"])
+        let first = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "3", "--threads", "1"])
         XCTAssertEqual(first.status, 0, first.stderr)
         XCTAssertTrue(first.stderr.contains("curriculum batches"), first.stderr)
         let steps = try String(contentsOfFile: run + "/log.jsonl", encoding: .utf8).split(separator: "\n")
@@ -114,16 +110,16 @@ final class TrainCLITests: XCTestCase {
         }
         let resolved = try String(contentsOfFile: run + "/config.json", encoding: .utf8)
         XCTAssertTrue(resolved.contains("vocabularyrarity"), "the resolved config holds the curriculum")
-        let resumed = try gradus(["train", config, "--index", index, "--out", run, "--steps", "5", "--resume", "--threads", "1"])
+        let resumed = try runGradus(["train", config, "--index", index, "--out", run, "--steps", "5", "--resume", "--threads", "1"])
         XCTAssertEqual(resumed.status, 0, resumed.stderr)
         XCTAssertTrue(resumed.stdout.contains("\"steps\":5"), resumed.stdout)
     }
 
-    func test_schedule_printsTheLearningRatePerStep() throws {
+    func testSchedulePrintsTheLearningRatePerStep() throws {
         // Warmup over 1000 tokens: lr(s) = 1e-3 · tokens(s) / 1000 with tokens(s) = Σ 4 · T(k);
         // T = 24, 40, 48, 64 → tokens 96, 256, 448, 704.
         let config = try curriculumConfig(lr: #"{"peak": 0.001, "warmup": 1000, "total": 5000, "unit": "tokens"}"#)
-        let r = try gradus(["schedule", config, "--steps", "4", "--json"])
+        let r = try runGradus(["schedule", config, "--steps", "4", "--json"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let rows = r.stdout.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
         XCTAssertEqual(rows.count, 5)
@@ -134,38 +130,30 @@ final class TrainCLITests: XCTestCase {
         }
     }
 
-    func test_train_badConfigsAreRefusedWithTheirKeyPath() throws {
+    func testTrainBadConfigsAreRefusedWithTheirKeyPath() throws {
         let index = try makeIndex(pack: 64)
         let typo = try curriculumConfig(extraTrain: #""eval_intervall": 5,"#)
-        let r1 = try gradus(["train", typo, "--index", index, "--out", dir.appendingPathComponent("a").path])
+        let r1 = try runGradus(["train", typo, "--index", index, "--out", dir.appendingPathComponent("a").path])
         XCTAssertNotEqual(r1.status, 0)
         XCTAssertTrue(r1.stderr.contains("gradus.train.eval_intervall: unknown key"), r1.stderr)
         let heads = try curriculumConfig(model: #"{"layers": 2, "d_model": 66, "heads": 4, "context": 64, "vocab": 258}"#)
-        let r2 = try gradus(["train", heads, "--index", index, "--out", dir.appendingPathComponent("b").path])
+        let r2 = try runGradus(["train", heads, "--index", index, "--out", dir.appendingPathComponent("b").path])
         XCTAssertNotEqual(r2.status, 0)
         XCTAssertTrue(r2.stderr.contains("d_model (66) must be divisible by heads (4)"), r2.stderr)
-        let r3 = try gradus(["schedule", typo, "--steps", "2"])
+        let r3 = try runGradus(["schedule", typo, "--steps", "2"])
         XCTAssertNotEqual(r3.status, 0, "schedule reads the same strict parser")
         XCTAssertTrue(r3.stderr.contains("eval_intervall"), r3.stderr)
     }
 
-    func test_train_refusesAnIncompleteIndex() throws {
+    func testTrainRefusesAnIncompleteIndex() throws {
         let text = dir.appendingPathComponent("t.jsonl")
         try (0..<4).map { #"{"text": "sample \#($0) of a killed build"}"# }.joined(separator: "\n").write(to: text, atomically: true, encoding: .utf8)
         let cut = dir.appendingPathComponent("cut.idx").path
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent("gradus")
-        p.arguments = ["index", text.path, "--tokenizer", "bytes", "--out", cut, "--threads", "1"]
-        p.environment = ProcessInfo.processInfo.environment.merging(
-            ["GRADUS_TEST_BATCH_RECORDS": "1", "GRADUS_TEST_ABORT_AFTER_BATCHES": "1"]) { $1 }
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        p.waitUntilExit()
-        XCTAssertNotEqual(p.terminationStatus, 0, "the build was meant to be killed")
-        let config = repoRoot.appendingPathComponent("configs/tiny.json").path
-        let r = try gradus(["train", config, "--index", cut, "--out", dir.appendingPathComponent("r").path])
+        let killed = try runGradus(["index", text.path, "--tokenizer", "bytes", "--out", cut, "--threads", "1"],
+                                   env: ["GRADUS_TEST_BATCH_RECORDS": "1", "GRADUS_TEST_ABORT_AFTER_BATCHES": "1"])
+        XCTAssertNotEqual(killed.status, 0, "the build was meant to be killed")
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
+        let r = try runGradus(["train", config, "--index", cut, "--out", dir.appendingPathComponent("r").path])
         XCTAssertNotEqual(r.status, 0)
         XCTAssertTrue(r.stderr.contains("building"), r.stderr)
     }

@@ -6,6 +6,7 @@
 import Curriculum
 import XCTest
 @testable import CorpusIndex
+import Support
 
 final class DeepSpeedExportTests: TemporaryDirectoryTestCase {
     private func open(_ file: DeepSpeedExport.File, _ metric: String) throws -> IndexedDatasetReader {

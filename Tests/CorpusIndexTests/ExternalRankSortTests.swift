@@ -6,7 +6,9 @@ import Corpus
 import Curriculum
 @testable import CorpusIndex
 import Foundation
+import TestSupport
 import XCTest
+import Support
 
 final class ExternalRankSortTests: XCTestCase {
     /// (value, id) order written out with Swift's comparison sort: −0.0 == +0.0, NaN after all
@@ -20,7 +22,7 @@ final class ExternalRankSortTests: XCTestCase {
     }
 
     private func externalOrder(_ values: [Double], runLength: Int, fanIn: Int, buffer: Int) throws -> (ids: [Int], blocks: [Int], rows: [RankedSample]) {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         let sorter = ExternalRankSort(runLength: runLength, fanIn: fanIn, bufferRecords: buffer, scratchPath: dir.path + "/scratch")
         try values.withUnsafeBufferPointer { all in
             for first in stride(from: 0, to: all.count, by: runLength) {
@@ -61,7 +63,7 @@ final class ExternalRankSortTests: XCTestCase {
     /// Pass 2 and the order tables in chunks of one dense chunk (8 192 samples) give the same
     /// tables, byte for byte, as one chunk, for `gradus index` (1 and 2 threads) and `gradus merge`.
     func testChunkedPassTwoGivesTheSameIndex() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         var rng = SplitMix64(seed: 11)
         let docs: [[TokenID]] = (0..<(2 * IndexFormat.denseChunk + 1_000)).map { _ in
             (0..<(1 + Int(rng.next() % 6))).map { _ in TokenID(rng.next() % 40) }

@@ -5,6 +5,7 @@ import Corpus
 @testable import CorpusIndex
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class IndexBuilderTests: XCTestCase {
@@ -12,7 +13,7 @@ final class IndexBuilderTests: XCTestCase {
     /// w = [ln 3, ln 9, ln 9, ln 9/4]; A = [0,3,3,1] → ln3 + 2 ln(9/4) + ln9 = 4.9176973...,
     /// B = [0,0,3,3] → 2 ln3 + 2 ln(9/4) = 3.8190850...
     func testHandCheckedMetrics() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         var options = IndexBuildOptions(inputs: ["a"], output: dir.path + "/i")
         options.vocabularySize = 4
         options.metrics = [SequenceLengthMetric(), VocabularyRarityMetric(), TokenEntropyMetric(), SeqlenVocabularyRarityMetric()]
@@ -38,7 +39,7 @@ final class IndexBuilderTests: XCTestCase {
 
     /// Packing with L = 3: stream "ab⏎c⏎" (⏎ = 257) cut into samples of 4 tokens with stride 3.
     func testPackingCutsOverlappingSamples() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         var options = IndexBuildOptions(inputs: ["a"], output: dir.path + "/i")
         options.tokenizer = ByteTokenizer()
         options.pack = 3
@@ -54,7 +55,7 @@ final class IndexBuilderTests: XCTestCase {
     }
 
     func testResumeAfterInterruptionGivesTheSameIndex() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         let docs = (0..<50).map { i in String(repeating: "xyz\(i % 7) ", count: 1 + i % 5) }
         for pack in [nil, 5] as [Int?] {
             var options = IndexBuildOptions(inputs: ["a", "b"], output: dir.path + "/full\(pack ?? 0)")
@@ -76,7 +77,7 @@ final class IndexBuilderTests: XCTestCase {
     }
 
     func testShardsMergeToTheSingleProcessIndex() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         let inputs = [(0..<23).map { "doc \($0) " + String(repeating: "q", count: $0) }, ["x", "yy", "zzz"]]
         for pack in [nil, 4] as [Int?] {
             var options = IndexBuildOptions(inputs: ["a", "b"], output: dir.path + "/single\(pack ?? 0)")
@@ -105,7 +106,7 @@ final class IndexBuilderTests: XCTestCase {
     }
 
     func testRefusals() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         var options = IndexBuildOptions(inputs: ["a"], output: dir.path + "/i")
         options.tokenizer = ByteTokenizer()
         try buildIndex(options, texts: [["hello"]])
@@ -130,7 +131,7 @@ final class IndexBuilderTests: XCTestCase {
 
     /// `file:NAME=PATH` joins scores by document id; `--metrics` names resolve through the registry.
     func testFileScoresAndMetricNames() throws {
-        let dir = TempDir()
+        let dir = try TemporaryDirectory("index")
         let scores = dir.path + "/s.jsonl"
         try "{\"id\": \"b\", \"score\": -1.5}\n{\"id\": \"a\", \"score\": 2}\n".write(toFile: scores, atomically: true, encoding: .utf8)
         let metrics = try MetricRegistry.parseList("seqlen,vocab_rarity,file:ppl=\(scores)")

@@ -1,20 +1,10 @@
-// IndexTestSupport.swift — helpers for the CorpusIndex tests: temporary directories, building
-// from in-memory records, and a byte-exact dump of every table for equality checks.
+// IndexTestSupport.swift — helpers for the CorpusIndex tests: building from in-memory records, and
+// a byte-exact dump of every table for equality checks.
 
 import Corpus
 @testable import CorpusIndex
 import Foundation
 import Storage
-
-/// A fresh directory removed at deinit.
-final class TempDir {
-    let path: String
-    init() {
-        path = NSTemporaryDirectory() + "gradus-index-test-\(UUID().uuidString)"
-        try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-}
 
 /// Builds an index from in-memory inputs (each input a list of texts or of token arrays).
 @discardableResult

@@ -5,6 +5,7 @@
 import Curriculum
 import XCTest
 @testable import CorpusIndex
+import Support
 
 final class IndexedDatasetFormatTests: TemporaryDirectoryTestCase {
     /// Spec §3.1 hex example 1: uint16; [1,2,3], [], end_document, [400], end_document, finalize.

@@ -4,20 +4,16 @@
 
 import Curriculum
 import Foundation
+import TestSupport
 import XCTest
+import Support
 
-/// A fresh directory removed when the test case finishes.
+/// A fresh directory (`TemporaryDirectory`) removed when the test case finishes.
 class TemporaryDirectoryTestCase: XCTestCase {
     private(set) var directory = ""
 
     override func setUpWithError() throws {
-        directory = FileManager.default.temporaryDirectory
-            .appendingPathComponent("CorpusIndexTests-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: directory)
+        directory = try TemporaryDirectory("index", removedAfter: self).path
     }
 
     func path(_ name: String) -> String { directory + "/" + name }

@@ -4,6 +4,7 @@
 // code point, the two merge algorithms against each other, and the loader's rejections.
 
 import Foundation
+import TestSupport
 import XCTest
 import Storage
 @testable import Corpus
@@ -23,13 +24,8 @@ final class BPETokenizerTests: XCTestCase {
         var records: [Record]
     }
 
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }  // BPETokenizerTests.swift, CorpusTests, Tests
-        return url.path
-    }()
-    static let tokenizerPath = repoRoot + "/corpora/tokenizer.json"
-    static let fixturePath = repoRoot + "/Tests/CorpusTests/Fixtures/bpe-fixtures.jsonl.zst"
+    static let tokenizerPath = repositoryRoot + "/corpora/tokenizer.json"
+    static let fixturePath = repositoryRoot + "/Tests/CorpusTests/Fixtures/bpe-fixtures.jsonl.zst"
     static let regenerate = "regenerate fixtures with tools/gen_bpe_fixtures.py"
 
     /// Loaded once for all tests (4.6 MB of JSON).
@@ -97,8 +93,7 @@ final class BPETokenizerTests: XCTestCase {
         let fixture = try fixture()
         let variants = try XCTUnwrap(fixture.header["variants"] as? [String: Any])
         XCTAssertEqual(Set(variants.keys), ["flags", "prefix", "noregex", "ignore_merges", "unknown_dropped", "unknown", "unknown_fused"])
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try TemporaryDirectory("bpe", removedAfter: self).path
         for (name, edits) in variants.sorted(by: { $0.key < $1.key }) {
             let path = try writeVariant(name: name, edits: try XCTUnwrap(edits as? [[String: Any]]), in: directory)
             let tokenizer = try BPETokenizer(contentsOf: path)
@@ -203,8 +198,7 @@ final class BPETokenizerTests: XCTestCase {
         let pairs = try XCTUnwrap(model["merges"] as? [[String]])
         model["merges"] = pairs.map { "\($0[0]) \($0[1])" }
         root["model"] = model
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try TemporaryDirectory("bpe", removedAfter: self).path
         let path = directory + "/legacy.json"
         try JSONSerialization.data(withJSONObject: root).write(to: URL(fileURLWithPath: path))
         let records = try fixture().records.filter { $0.variant == nil }.prefix(200)
@@ -307,8 +301,7 @@ final class BPETokenizerTests: XCTestCase {
     }
 
     func assertInvalidDefinition(_ json: String, mentioning word: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try TemporaryDirectory("bpe", removedAfter: self).path
         let path = directory + "/tokenizer.json"
         try Data(json.utf8).write(to: URL(fileURLWithPath: path))
         XCTAssertThrowsError(try BPETokenizer(contentsOf: path), file: file, line: line) { error in
@@ -345,11 +338,5 @@ final class BPETokenizerTests: XCTestCase {
             copy[key] = try setting(try XCTUnwrap(object[key] as? [String: Any]), keys.dropFirst(), to: value)
         }
         return copy
-    }
-
-    func temporaryDirectory() throws -> String {
-        let path = NSTemporaryDirectory() + "gradus-bpe-tests-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
     }
 }

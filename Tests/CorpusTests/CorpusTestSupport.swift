@@ -6,25 +6,15 @@ import Foundation
 import XCTest
 @testable import Corpus
 import Storage
-import Curriculum  // SplitMix64, the seeded generator of the test inputs
+import TestSupport
+import Support
 
-/// A fresh directory under the system temporary directory, removed on deinit.
-final class TemporaryDirectory {
-    let path: String
-
-    init(_ function: String = #function) throws {
-        let base = NSTemporaryDirectory() + "gradus-corpus-\(function.filter { $0.isLetter })-XXXXXX"
-        var template = Array(base.utf8CString)
-        guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
-        path = String(cString: made)
-    }
-
-    deinit { try? FileManager.default.removeItem(atPath: path) }
-
+/// Writing test inputs into a `TemporaryDirectory`.
+extension TemporaryDirectory {
     /// Writes `bytes` to `name` and returns the path.
     @discardableResult
     func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let file = path + "/" + name
+        let file = self.file(name)
         try Data(bytes).write(to: URL(fileURLWithPath: file))
         return file
     }
@@ -67,9 +57,4 @@ func assertCorpusError(_ path: String, _ options: ReaderOptions = ReaderOptions(
     return nil
 }
 
-/// The repository root, found from this file's path (Tests/CorpusTests/<file>).
-func repositoryRoot(_ file: String = #filePath) -> String {
-    URL(fileURLWithPath: file).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
-}
 

@@ -3,6 +3,7 @@
 // shipped protein sample.
 
 import Foundation
+import TestSupport
 import XCTest
 @testable import Corpus
 import Storage
@@ -93,7 +94,7 @@ final class FASTATests: XCTestCase {
     }
 
     func testShippedProteinSample() throws {
-        let path = repositoryRoot() + "/corpora/protein.sample.fasta.zst"
+        let path = repositoryRoot + "/corpora/protein.sample.fasta.zst"
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not present") }
         let (docs, reader) = try readAll(path)
         // corpora/README.md: 11 271 sequences, lengths 12–8 417, 4.48 M residues.

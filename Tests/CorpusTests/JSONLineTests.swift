@@ -5,7 +5,7 @@
 import Foundation
 import XCTest
 @testable import Corpus
-import Curriculum
+import Support
 
 final class JSONLineTests: XCTestCase {
     private func parse(_ bytes: [UInt8], textField: String = "text", requireText: Bool = true) throws -> JSONLineRecord {

@@ -3,10 +3,11 @@
 // long lines; bad records with and without `skipBad`; damaged zstd streams; the shipped corpus.
 
 import Foundation
+import TestSupport
 import XCTest
 @testable import Corpus
 import Storage
-import Curriculum
+import Support
 
 final class ReaderTests: XCTestCase {
     // MARK: - Lines
@@ -307,7 +308,7 @@ final class ReaderTests: XCTestCase {
     // MARK: - Shipped corpus
 
     func testShippedUDHRSample() throws {
-        let path = repositoryRoot() + "/corpora/udhr.sample.jsonl.zst"
+        let path = repositoryRoot + "/corpora/udhr.sample.jsonl.zst"
         guard FileManager.default.fileExists(atPath: path) else { throw XCTSkip("\(path) not present") }
         let (docs, reader) = try readAll(path)
         XCTAssertEqual(docs.count, 313)  // corpora/README.md

@@ -3,7 +3,7 @@
 
 import XCTest
 @testable import Corpus
-import Curriculum
+import Support
 
 final class SHA256Tests: XCTestCase {
     /// FIPS 180-2 Appendix B and the NIST CSRC examples (independent expected values).

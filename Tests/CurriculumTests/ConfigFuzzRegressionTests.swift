@@ -4,6 +4,7 @@
 import Curriculum
 import Foundation
 import Support
+import TestSupport
 import XCTest
 
 final class ConfigFuzzRegressionTests: XCTestCase {
@@ -29,8 +30,7 @@ final class ConfigFuzzRegressionTests: XCTestCase {
 
     /// Every config that parses survives a Codable round trip (the fuzz target's invariant).
     func testShippedConfigsRoundTrip() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("configs")
+        let root = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs")
         for name in try FileManager.default.contentsOfDirectory(atPath: root.path) where name.hasSuffix(".json") {
             let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
             // Experiment matrices (configs/*matrix*.json, ablation.json, ...) are read by Experiments.

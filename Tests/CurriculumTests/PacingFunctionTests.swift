@@ -5,6 +5,7 @@
 import Curriculum
 import Foundation
 import XCTest
+import Support
 
 final class PacingFunctionTests: XCTestCase {
     /// Asserts value(s) == expected for each (s, expected).

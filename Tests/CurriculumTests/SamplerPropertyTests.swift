@@ -7,6 +7,7 @@
 import Curriculum
 import Foundation
 import XCTest
+import Support
 
 final class SamplerPropertyTests: XCTestCase {
     /// A random dataset and metric list (1–3 metrics over values 0…9).

@@ -9,22 +9,20 @@ import CorpusIndex
 import Foundation
 import Model
 import Support
+import TestSupport
 import XCTest
 @testable import Experiments
 
 final class ExperimentEndToEndTests: XCTestCase {
     private var dir = ""
-    private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private let repo = URL(fileURLWithPath: repositoryRoot)
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gradus-experiment-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TemporaryDirectory("experiment", removedAfter: self).path
     }
 
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
-
     private func buildIndex() throws -> String { try buildGeneratedIndex(in: dir) }
+
 
     /// baseline vs "clip": the second differs (gradient clipping 0.05), so the curves differ.
     private func matrix(tokens: Int) throws -> ExperimentMatrix {
@@ -36,7 +34,7 @@ final class ExperimentEndToEndTests: XCTestCase {
             """), directory: "/")
     }
 
-    func test_matrix_resultsReportPlotsAndResume() throws {
+    func testMatrixResultsReportPlotsAndResume() throws {
         let index = try buildIndex()
         let out = dir + "/out"
         let m = try matrix(tokens: 4096)

@@ -8,13 +8,13 @@ import XCTest
 import Storage
 
 final class ImageTests: XCTestCase {
-    func test_checksums_matchPublishedValues() {
-        XCTAssertEqual(PNGWriter.crc32(Array("IEND".utf8)), 0xAE42_6082)              // every PNG's IEND CRC
-        XCTAssertEqual(PNGWriter.crc32(Array("123456789".utf8)), 0xCBF4_3926)         // the CRC-32 check value
+    func testChecksumsMatchPublishedValues() {
+        XCTAssertEqual(Zlib.crc32(Array("IEND".utf8)), 0xAE42_6082)              // every PNG's IEND CRC
+        XCTAssertEqual(Zlib.crc32(Array("123456789".utf8)), 0xCBF4_3926)         // the CRC-32 check value
     }
 
     /// A 3×2 image with known pixels decodes back to exactly those pixels.
-    func test_png_decodesBackToThePixels() throws {
+    func testPngDecodesBackToThePixels() throws {
         var image = PixelBuffer(width: 3, height: 2)
         image.blend(1, 0, (10, 20, 30))
         image.blend(2, 1, (200, 0, 0), alpha: 0.5)   // 255·0.5 + 200·0.5 = 227.5 → 228; 127.5 → 128
@@ -26,7 +26,7 @@ final class ImageTests: XCTestCase {
     }
 
     /// zlib round trip, and its errors for a corrupt or truncated stream.
-    func test_zlib_roundTripAndErrors() throws {
+    func testZlibRoundTripAndErrors() throws {
         let data = (0..<70_000).map { UInt8($0 % 251) }
         let stream = try Zlib.compress(data)
         XCTAssertLessThan(stream.count, data.count / 10)
@@ -37,7 +37,7 @@ final class ImageTests: XCTestCase {
         XCTAssertThrowsError(try Zlib.decompress(corrupt, size: data.count)) { XCTAssertTrue("\($0)".contains("corrupt"), "\($0)") }
     }
 
-    func test_plot_rendersValidSVGAndPNG() throws {
+    func testPlotRendersValidSVGAndPNG() throws {
         let plot = Plot(title: "a <b> & c", xLabel: "tokens", yLabel: "loss", series: [
             PlotSeries(name: "x", x: [0, 1e6, 2e6], y: [5, 4, 3.5], band: ([4.9, 3.9, 3.4], [5.1, 4.1, 3.6])),
             PlotSeries(name: "y", x: [0, 2e6], y: [5, 3]),
@@ -50,7 +50,7 @@ final class ImageTests: XCTestCase {
         XCTAssertEqual(png.height, 440)
     }
 
-    func test_ticks_areRoundAndCoverTheRange() {
+    func testTicksAreRoundAndCoverTheRange() {
         XCTAssertEqual(Plot.ticks(0, 10), [0, 2, 4, 6, 8, 10])
         XCTAssertEqual(Plot.ticks(3.1, 4.9), [3.5, 4, 4.5])
         XCTAssertEqual(Plot.label(2_500_000), "2.5M")

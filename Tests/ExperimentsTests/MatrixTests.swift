@@ -7,18 +7,19 @@
 import Curriculum
 import Foundation
 import Support
+import TestSupport
+import XCTest
 import Training
 import XCTest
 @testable import Experiments
 
 final class MatrixTests: XCTestCase {
-    private let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent()
+    private let repo = URL(fileURLWithPath: repositoryRoot)
 
     private func json(_ text: String) throws -> JSONValue { try JSONValue.parse(text) }
 
     /// RFC 7396 Appendix A: every example's (original, patch, result), copied from the RFC.
-    func test_merge_followsRFC7396AppendixA() throws {
+    func testMergeFollowsRFC7396AppendixA() throws {
         let cases: [(String, String, String)] = [
             (#"{"a":"b"}"#, #"{"a":"c"}"#, #"{"a":"c"}"#),
             (#"{"a":"b"}"#, #"{"b":"c"}"#, #"{"a":"b","b":"c"}"#),
@@ -43,7 +44,7 @@ final class MatrixTests: XCTestCase {
 
     /// Booleans, integers and numbers keep their JSON type through a merge and the written
     /// config.json (`40` stays an integer, `40.0` a number, `true` a boolean, never `1`).
-    func test_merge_keepsBooleansIntegersAndNumbersApart() throws {
+    func testMergeKeepsBooleansIntegersAndNumbersApart() throws {
         let merged = try json(#"{"x": {"i": 40, "d": 40.0, "b": true}}"#)
             .merged(with: try json(#"{"x": {"one": 1, "t": false, "f": 1.0}}"#))
         let back = try JSONValue.parse(merged.prettyText)
@@ -59,7 +60,7 @@ final class MatrixTests: XCTestCase {
     }
 
     /// `{"$set": V}` puts V in place unmerged: null is set (not deleted), an object replaces.
-    func test_merge_setFormSetsNullAndReplacesObjects() throws {
+    func testMergeSetFormSetsNullAndReplacesObjects() throws {
         let base = try json(#"{"a": {"b": 1, "c": 2}, "d": 3}"#)
         XCTAssertEqual(base.merged(with: try json(#"{"d": {"$set": null}}"#)), try json(#"{"a": {"b": 1, "c": 2}, "d": null}"#))
         XCTAssertEqual(base.merged(with: try json(#"{"a": {"$set": {"z": 0}}}"#)), try json(#"{"a": {"z": 0}, "d": 3}"#))
@@ -67,7 +68,7 @@ final class MatrixTests: XCTestCase {
                        try json(#"{"a": {"b": 1, "c": 2}, "d": 3, "e": {"x": null}}"#))
     }
 
-    func test_parse_reportsEveryProblemWithItsPath() throws {
+    func testParseReportsEveryProblemWithItsPath() throws {
         let dir = NSTemporaryDirectory()
         let bad = try json("""
             {"base": "missing-base.json", "seeds": [1, 1], "budget": {"tokens": 10, "seconds": 2}, "colour": 1,
@@ -89,7 +90,7 @@ final class MatrixTests: XCTestCase {
 
     /// A matrix that is otherwise valid but has a misspelt key and a wrong type is refused, each
     /// problem with its key path.
-    func test_parse_refusesUnknownKeyAndWrongTypeWithTheirPaths() throws {
+    func testParseRefusesUnknownKeyAndWrongTypeWithTheirPaths() throws {
         let base = repo.appendingPathComponent("configs/tiny.json").path
         let text = """
             {"base": "\(base)", "seeds": [1], "budget": {"tokens": 100, "token_count": 5}, "eval_interval_tokens": 50.0,
@@ -102,7 +103,7 @@ final class MatrixTests: XCTestCase {
         }
     }
 
-    func test_runConfig_writesSeedSplitAndEvalBatches() throws {
+    func testRunConfigWritesSeedSplitAndEvalBatches() throws {
         let base = repo.appendingPathComponent("configs/tiny.json").path
         let m = try ExperimentMatrix.parse(try json("""
             {"base": "\(base)", "seeds": [7], "budget": {"tokens": 100}, "eval_interval_tokens": 50,
@@ -121,7 +122,7 @@ final class MatrixTests: XCTestCase {
     /// configs/gpt-ltd.json's `"model_mask_name": null` survives a matrix (as the base, and as an
     /// override written with the documented `{"$set": null}`), and the run config parses; a plain
     /// `null` in an override deletes the key (RFC 7396), which the parser reports.
-    func test_nullMaskName_throughAMatrix() throws {
+    func testNullMaskNameThroughAMatrix() throws {
         let ltdPath = repo.appendingPathComponent("configs/gpt-ltd.json").path
         let ltdText = try String(contentsOfFile: ltdPath, encoding: .utf8)
         let ltd = try json(ltdText)
@@ -158,7 +159,7 @@ final class MatrixTests: XCTestCase {
 
     /// DeepSpeed applies curriculum metrics in JSON key order; a merge must keep the override's
     /// order (the old sorted merge turned b, a into a, b), and the order changes what is sampled.
-    func test_merge_keepsCurriculumMetricOrder() throws {
+    func testMergeKeepsCurriculumMetricOrder() throws {
         func metric(_ lo: Int, _ hi: Int) -> String {
             #"{"difficulty_type": "value", "clustering_type": "schedule_based", "min_difficulty": \#(lo), "max_difficulty": \#(hi), "schedule_type": "fixed_linear", "schedule_config": {"total_curriculum_step": 4, "difficulty_step": 1}}"#
         }
@@ -182,9 +183,8 @@ final class MatrixTests: XCTestCase {
 
     /// The shipped matrices parse, and every (variant, seed) config passes the training parser
     /// and DeepSpeed's data_efficiency parser (strict: unknown keys are errors).
-    func test_shippedMatrices_everyRunConfigParses() throws {
-        let tmp = NSTemporaryDirectory() + "gradus-matrix-\(UUID().uuidString).json"
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+    func testShippedMatricesEveryRunConfigParses() throws {
+        let tmp = try TemporaryDirectory("matrix", removedAfter: self).file("run.json")
         for name in ["ablation", "demo-matrix"] {
             let m = try ExperimentMatrix.load(path: repo.appendingPathComponent("configs/\(name).json").path)
             XCTAssertGreaterThanOrEqual(m.seeds.count, 2, name)

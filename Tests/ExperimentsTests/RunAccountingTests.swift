@@ -7,6 +7,7 @@
 import Foundation
 import Model
 import Support
+import TestSupport
 import XCTest
 @testable import Experiments
 
@@ -16,11 +17,8 @@ final class RunAccountingTests: XCTestCase {
         .deletingLastPathComponent()
 
     override func setUpWithError() throws {
-        dir = NSTemporaryDirectory() + "gradus-accounting-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        dir = try TemporaryDirectory("accounting", removedAfter: self).path
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
     /// One thread, so a resumed run is bit-identical to an uninterrupted one.
     private func oneThread(_ executor: RunExecutor) -> RunExecutor {
@@ -73,7 +71,7 @@ final class RunAccountingTests: XCTestCase {
         return 3 * (2 * B * 12 * C * C * n + 4 * B * C * n2 + 2 * B * Double(T) * V * C)
     }
 
-    func test_randomLTDAndReshapeRuns_reportFLOPsEqualTheLogsAndTheHandFormula() throws {
+    func testRandomLTDAndReshapeRunsReportFLOPsEqualTheLogsAndTheHandFormula() throws {
         let index = try buildGeneratedIndex(in: dir)
         let m = try matrix(tokens: 2048, [ltd, reshape])
         for variant in m.variants {
@@ -109,7 +107,7 @@ final class RunAccountingTests: XCTestCase {
         }
     }
 
-    func test_runStoppedAfterACheckpointAndResumed_equalsTheUninterruptedRun() throws {
+    func testRunStoppedAfterACheckpointAndResumedEqualsTheUninterruptedRun() throws {
         let index = try buildGeneratedIndex(in: dir)
         let full = try matrix(tokens: 4096, [ltd]), half = try matrix(tokens: 2048, [ltd])
         let variant = full.variants[0]

@@ -15,7 +15,7 @@ final class StatisticsTests: XCTestCase {
     /// 5.0, 3.5, 2.5 at 0, 100, 200 tokens: it crosses 3.0 halfway between 100 and 200
     /// ((3.5 − 3.0) / (3.5 − 2.5) = 0.5), i.e. at 150 tokens and 8 + 0.5·(16 − 8) = 12 s.
     /// Savings: 200 / 150 = 1.3333…, 20 / 12 = 1.6666….
-    func test_tokensToTarget_interpolatesTheFirstCrossing() {
+    func testTokensToTargetInterpolatesTheFirstCrossing() {
         let baseline = curve([(0, 0, 5.0), (100, 10, 4.0), (200, 20, 3.0)])
         let variant = curve([(0, 0, 5.0), (100, 8, 3.5), (200, 16, 2.5), (300, 24, 2.9)])
         let c = TargetAnalysis.compare(baseline: baseline, variant: variant)
@@ -27,12 +27,12 @@ final class StatisticsTests: XCTestCase {
     }
 
     /// A curve that is already at the target at its first point reaches it there (no extrapolation).
-    func test_tokensToTarget_firstPointAtTarget() {
+    func testTokensToTargetFirstPointAtTarget() {
         XCTAssertEqual(TargetAnalysis.reach(curve([(10, 1, 2.0), (20, 2, 1.0)]), target: 2.5), .reached(tokens: 10, wall: 1))
     }
 
     /// The variant bottoms out at 3.2 > 3.0: not reached, and no saving number.
-    func test_tokensToTarget_neverReachingVariantIsNotANumber() throws {
+    func testTokensToTargetNeverReachingVariantIsNotANumber() throws {
         let baseline = curve([(0, 0, 5.0), (100, 10, 4.0), (200, 20, 3.0)])
         let variant = curve([(0, 0, 5.0), (100, 5, 4.0), (200, 10, 3.2)])
         let c = TargetAnalysis.compare(baseline: baseline, variant: variant)
@@ -52,7 +52,7 @@ final class StatisticsTests: XCTestCase {
     /// Seed curves on grids {0, 100} and {0, 50, 100}: at 50 the first is interpolated to loss 3,
     /// wall 5; the second has loss 5, wall 4 → mean loss 4, wall 4.5, band [3, 5]. At 100: losses
     /// 2 and 4 → mean 3, walls 10 and 8 → 9.
-    func test_meanCurve_interpolatesSeedsOnTheUnionGrid() {
+    func testMeanCurveInterpolatesSeedsOnTheUnionGrid() {
         let m = MeanCurve(curves: [curve([(0, 0, 4), (100, 10, 2)]), curve([(0, 0, 6), (50, 4, 5), (100, 8, 4)])])
         XCTAssertEqual(m.points, curve([(0, 0, 5), (50, 4.5, 4), (100, 9, 3)]))
         XCTAssertEqual(m.lower, [4, 3, 2])
@@ -60,7 +60,7 @@ final class StatisticsTests: XCTestCase {
     }
 
     /// [1, 2, 3, 4]: mean 2.5; squared deviations 2.25 + 0.25 + 0.25 + 2.25 = 5, / 3 → sd √(5/3).
-    func test_summary_meanSampleSdAndRangeOverlap() {
+    func testSummaryMeanSampleSdAndRangeOverlap() {
         let s = Summary([1, 2, 3, 4])
         XCTAssertEqual(s.mean, 2.5)
         XCTAssertEqual(s.std, (5.0 / 3.0).squareRoot(), accuracy: 1e-12)
@@ -73,7 +73,7 @@ final class StatisticsTests: XCTestCase {
 
     /// Two seeds each, ranges [3.0, 3.2] vs [2.5, 2.7]: no overlap → "lower", with the caveat.
     /// Ranges [3.0, 3.2] vs [3.1, 3.3]: overlap → "no significant difference".
-    func test_verdict_claimsOnlyWhatTheSpreadSupports() throws {
+    func testVerdictClaimsOnlyWhatTheSpreadSupports() throws {
         let b = [result("base", 1, curve([(0, 0, 5), (100, 1, 3.0)])), result("base", 2, curve([(0, 0, 5), (100, 1, 3.2)]))]
         let better = [result("v", 1, curve([(0, 0, 5), (100, 1, 2.5)])), result("v", 2, curve([(0, 0, 5), (100, 1, 2.7)]))]
         let same = [result("w", 1, curve([(0, 0, 5), (100, 1, 3.1)])), result("w", 2, curve([(0, 0, 5), (100, 1, 3.3)]))]
@@ -86,7 +86,7 @@ final class StatisticsTests: XCTestCase {
         XCTAssertEqual(ReportTable.cells(table.rows[1])[5], String(format: "%.2f×", 100 / (100 * 1.9 / 2.4)))
     }
 
-    func test_reportTable_missingBaselineThrows() {
+    func testReportTableMissingBaselineThrows() {
         XCTAssertThrowsError(try ReportTable(results: [result("v", 1, curve([(0, 0, 1)]))], baseline: "base"))
     }
 

@@ -2,9 +2,10 @@
 // odd shapes with padded leading dimensions, alpha ≠ 1 and beta ≠ 0; both against a product
 // worked by hand; and the BLAS-1 helpers and thread control (issue 2, STYLE.md §2).
 
+import TestSupport
 import XCTest
 import Linalg
-import Curriculum  // SplitMix64, the seeded generator of the test inputs
+import Support
 
 /// A row-major rows×cols matrix in a buffer with leading dimension ld; padding cells hold `pad`.
 private func matrix(rows: Int, cols: Int, ld: Int, pad: Float, _ rng: inout SplitMix64) -> [Float] {
@@ -15,14 +16,6 @@ private func matrix(rows: Int, cols: Int, ld: Int, pad: Float, _ rng: inout Spli
     return m
 }
 
-/// |x - ref| <= abs + rel · |ref| for every element.
-private func assertClose(_ x: [Float], _ ref: [Float], abs: Float = 1e-4, rel: Float = 1e-4,
-                         _ message: String, file: StaticString = #filePath, line: UInt = #line) {
-    XCTAssertEqual(x.count, ref.count, message, file: file, line: line)
-    for (i, (a, b)) in zip(x, ref).enumerated() where !(Swift.abs(a - b) <= abs + rel * Swift.abs(b)) {
-        return XCTFail("\(message): element \(i) is \(a), reference \(b)", file: file, line: line)
-    }
-}
 
 final class SGEMMTests: XCTestCase {
     private typealias GEMM = (Bool, Bool, Int, Int, Int, Float, UnsafeBufferPointer<Float>, Int,
@@ -83,7 +76,7 @@ final class SGEMMTests: XCTestCase {
             let fast = run(blas, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             let slow = run(naive, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
             let label = "m \(m) n \(n) k \(k) transA \(tA) transB \(tB)"
-            assertClose(fast, slow, label)
+            assertClose(fast, slow, abs: 1e-4, rel: 1e-4, label)
             for i in 0..<m { for j in n..<ldc { XCTAssertEqual(fast[i * ldc + j], 12_345, "C padding, \(label)") } }
             // The naive result must really be alpha·op(A)·op(B) + beta·C: check one entry directly.
             if m > 0 && n > 0 {

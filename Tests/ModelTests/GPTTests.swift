@@ -5,8 +5,10 @@
 
 import Foundation
 import Support
+import TestSupport
 import XCTest
 @testable import Model
+import Support
 
 final class GPTTests: XCTestCase {
     private func model<F: ModelScalar>(_ f: ModelFixture, _: F.Type) throws -> GPTModel<F> {
@@ -16,7 +18,7 @@ final class GPTTests: XCTestCase {
         return m
     }
 
-    func test_double_matchesNumpyFixture() throws {
+    func testDoubleMatchesNumpyFixture() throws {
         let f = try ModelFixture.load()
         let m = try model(f, Double.self)
         let loss = try m.forward(f.tokenBatch)
@@ -30,7 +32,7 @@ final class GPTTests: XCTestCase {
         }
     }
 
-    func test_float_matchesNumpyFixture() throws {
+    func testFloatMatchesNumpyFixture() throws {
         let f = try ModelFixture.load()
         let m = try model(f, Float.self)
         let loss = try m.forward(f.tokenBatch)
@@ -44,7 +46,7 @@ final class GPTTests: XCTestCase {
         }
     }
 
-    func test_alibiSlopes_matchBLOOMWorkedByHand() {
+    func testAlibiSlopesMatchBLOOMWorkedByHand() {
         // 8 heads: base 2^-(2^-(3-3)) = 1/2, slopes (1/2)^1…(1/2)^8.
         XCTAssertEqual(ALiBi.slopes(heads: 8), (1...8).map { pow(0.5, Double($0)) })
         // 6 heads: p = 4, base 2^-(2^-(2-3)) = 1/4 → 1/4, 1/16, 1/64, 1/256; extra base 1/2 with odd
@@ -57,13 +59,13 @@ final class GPTTests: XCTestCase {
 
     /// End to end in Double: a 2-layer model's analytic gradients against central differences on
     /// a seeded sample of every tensor.
-    func test_twoLayerModel_gradientsMatchFiniteDifferences() throws {
+    func testTwoLayerModelGradientsMatchFiniteDifferences() throws {
         let config = ModelConfig(layers: 2, dModel: 6, heads: 2, context: 5, vocab: 7, initStd: 0.4)
         let m = try GPTModel<Double>(config: config, maxBatch: 2)
         m.initializeParameters(seed: 11)
         var rng = SplitMix64(seed: 12)
         for t in m.layout.tensors where !t.isMatrix {  // non-trivial norms and biases
-            for i in t.range { m.parameters[i] += (rng.nextUnit() - 0.5) * 0.4 }
+            for i in t.range { m.parameters[i] += (rng.nextDouble() - 0.5) * 0.4 }
         }
         let batch = try TokenBatch(batchSize: 2, length: 4, inputs: [1, 2, 3, 6, 0, 5, 5, 2],
                                    targets: [2, 3, 6, 4, 5, 5, 2, 0], lossMask: [1, 1, 1, 0, 1, 1, 1, 1])
@@ -75,7 +77,7 @@ final class GPTTests: XCTestCase {
 
     /// The production path (Float, OpenBLAS, threaded rows) against the reference path (Double,
     /// naive loops) on a model large enough to split rows over threads.
-    func test_floatBLAS_matchesDoubleNaive() throws {
+    func testFloatBLASMatchesDoubleNaive() throws {
         let config = ModelConfig(layers: 2, dModel: 24, heads: 3, context: 33, vocab: 50, initStd: 0.1)
         let fast = try GPT(config: config, maxBatch: 3)
         let naive = try GPTModel<Double>(config: config, maxBatch: 3)
@@ -93,7 +95,7 @@ final class GPTTests: XCTestCase {
     }
 
     /// A shorter T after a longer one reuses the arena and gives the same numbers as a fresh model.
-    func test_sequenceLengthChange_matchesFreshModel() throws {
+    func testSequenceLengthChangeMatchesFreshModel() throws {
         let config = ModelConfig(layers: 1, dModel: 8, heads: 2, context: 12, vocab: 11)
         let long = try TokenBatch(sequences: [Array(0...12).map { Int32($0 % 11) }])
         let short = try TokenBatch(sequences: [[3, 1, 4, 1, 5, 9]])
@@ -107,7 +109,7 @@ final class GPTTests: XCTestCase {
         XCTAssertEqual(Array(reused.gradients), Array(fresh.gradients))
     }
 
-    func test_config_reportsEveryProblemAtOnce() {
+    func testConfigReportsEveryProblemAtOnce() {
         let bad = ModelConfig(layers: 0, dModel: 10, heads: 3, context: 0, vocab: 5)
         XCTAssertEqual(bad.problems().count, 3, "\(bad.problems())")
         XCTAssertThrowsError(try bad.validate()) { error in
@@ -121,7 +123,7 @@ final class GPTTests: XCTestCase {
 
     /// The config reader (`ConfigDecoder` over the model's `CaseIterable` coding keys) reports an
     /// unknown key with its path; the same `Decodable` reads a checkpoint's JSON.
-    func test_config_rejectsUnknownKeys() throws {
+    func testConfigRejectsUnknownKeys() throws {
         let json = #"{"layers": 2, "d_model": 8, "heads": 2, "context": 4, "vocab": 9, "n_embd": 8}"#
         let log = IssueLog()
         _ = ConfigDecoder.decode(ModelConfig.self, from: try JSONValue.parse(json), path: "gradus.model", log: log)
@@ -135,7 +137,7 @@ final class GPTTests: XCTestCase {
         XCTAssertEqual(config, ModelConfig(layers: 2, dModel: 8, heads: 2, context: 4, vocab: 9))
     }
 
-    func test_batch_outOfRangeIdsAndCapacityThrow() throws {
+    func testBatchOutOfRangeIdsAndCapacityThrow() throws {
         let m = try GPT(config: ModelConfig(layers: 1, dModel: 4, heads: 1, context: 4, vocab: 5), maxBatch: 1)
         XCTAssertThrowsError(try m.forward(TokenBatch(batchSize: 1, length: 2, inputs: [0, 5], targets: [1, 1])))
         XCTAssertThrowsError(try m.forward(TokenBatch(batchSize: 1, length: 2, inputs: [0, 1], targets: [1, -1])))

@@ -2,11 +2,13 @@
 // Double (STYLE.md §2, §10.3.7): L = Σ out·dOut with a seeded random dOut; shapes are small and
 // odd (3 heads, rows not multiples of 8) so indexing mistakes show.
 
+import TestSupport
 import XCTest
 @testable import Model
+import Support
 
 final class LayerGradientTests: XCTestCase {
-    func test_embedding_backwardMatchesFiniteDifferences() {
+    func testEmbeddingBackwardMatchesFiniteDifferences() {
         let N = 5, C = 3, V = 4
         let tokens: [Int32] = [2, 0, 2, 3, 2]  // repeats: gradients of one row must add up
         var rng = SplitMix64(seed: 1)
@@ -21,7 +23,7 @@ final class LayerGradientTests: XCTestCase {
         })
     }
 
-    func test_layerNorm_backwardMatchesFiniteDifferences() {
+    func testLayerNormBackwardMatchesFiniteDifferences() {
         let N = 4, C = 7
         var rng = SplitMix64(seed: 2)
         let inputs = [randomArray(N * C, &rng, scale: 2), randomArray(C, &rng), randomArray(C, &rng)]
@@ -40,7 +42,7 @@ final class LayerGradientTests: XCTestCase {
         })
     }
 
-    func test_linear_backwardMatchesFiniteDifferences() {
+    func testLinearBackwardMatchesFiniteDifferences() {
         let N = 5, IC = 3, OC = 4
         var rng = SplitMix64(seed: 3)
         let inputs = [randomArray(N * IC, &rng), randomArray(OC * IC, &rng), randomArray(OC, &rng)]
@@ -56,7 +58,7 @@ final class LayerGradientTests: XCTestCase {
         })
     }
 
-    func test_gelu_backwardMatchesFiniteDifferences() {
+    func testGeluBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 4)
         let n = 23
         checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], forward: { x in
@@ -66,14 +68,14 @@ final class LayerGradientTests: XCTestCase {
         })
     }
 
-    func test_gelu_forwardMatchesHandValues() {
+    func testGeluForwardMatchesHandValues() {
         // ½x(1 + tanh(√(2/π)(x + 0.044715x³))), worked in Python's math module: at x = 1,
         // tanh(0.8335620) = 0.6823840 → 0.8411920; at x = −2, tanh(−1.8811884) = −0.9545977 → −0.0454023.
         let out = withPointers([[0.0, 0.0, 0.0]]) { p in GELU.forward(out: p[0], inp: [1.0, -2.0, 0.0], count: 3, threads: 1) }[0]
         assertClose(out, [0.8411920, -0.0454023, 0.0], abs: 1e-6, rel: 0, "gelu values")
     }
 
-    func test_residual_backwardMatchesFiniteDifferences() {
+    func testResidualBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 5)
         let n = 9
         checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], forward: { x in
@@ -85,7 +87,7 @@ final class LayerGradientTests: XCTestCase {
 
     /// Attention with 3 heads (non-power-of-two ALiBi slopes) over positions with gaps, as
     /// random-LTD passes them; whole (one block) and split into query-row blocks of 2.
-    func test_attention_backwardMatchesFiniteDifferences() {
+    func testAttentionBackwardMatchesFiniteDifferences() {
         let B = 2, T = 5, C = 6, NH = 3
         let positions: [Int32] = [0, 1, 2, 3, 4, 0, 2, 3, 7, 9]
         let slopes = ALiBi.slopes(heads: NH)
@@ -110,7 +112,7 @@ final class LayerGradientTests: XCTestCase {
 
     /// Attention weights worked by hand: one head, HS = 1, q = k = 0 everywhere, so scores are the
     /// ALiBi bias alone. Row 1 (positions 0, 2; slope 1/256 for one head): weights ∝ e^(−2/256), 1.
-    func test_attention_alibiWeightsMatchHandValues() {
+    func testAttentionAlibiWeightsMatchHandValues() {
         let positions: [Int32] = [0, 2]
         let att = withPointers([[0.0, 0.0], [Double](repeating: .nan, count: 4)]) { p in
             Attention.forward(out: p[0], att: p[1], qkv: [0, 0, 1, 0, 0, 3], positions: positions,
@@ -120,7 +122,7 @@ final class LayerGradientTests: XCTestCase {
         assertClose(att, [1, 0, w0, 1 - w0], abs: 1e-15, rel: 0, "attention weights")
     }
 
-    func test_crossEntropy_backwardMatchesFiniteDifferences() {
+    func testCrossEntropyBackwardMatchesFiniteDifferences() {
         let N = 4, V = 5
         let targets: [Int32] = [1, 4, -1, 0]
         let mask: [Double] = [1, 1, 0, 1]  // row 2 is padding: its target is never read
@@ -141,7 +143,7 @@ final class LayerGradientTests: XCTestCase {
         })
     }
 
-    func test_crossEntropy_forwardMatchesHandValue() {
+    func testCrossEntropyForwardMatchesHandValue() {
         // Uniform logits over V = 4: every counted position costs ln 4; the masked one is ignored.
         let losses = withPointers([[0.0, 0.0], [Double](repeating: 0, count: 8)]) { p in
             let loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: [Double](repeating: 0.3, count: 8),

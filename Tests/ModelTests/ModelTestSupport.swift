@@ -1,38 +1,16 @@
-// ModelTestSupport.swift — helpers for the model's checks (STYLE.md §2): a seeded generator,
-// combined absolute/relative closeness that reports the worst element and fails, the "fake loss"
-// finite-difference gradient check (L = Σ out·dOut with a seeded random dOut) in Double, and the
-// fixture loader (magic + version checked).
+// ModelTestSupport.swift — helpers for the model's checks (STYLE.md §2): seeded random arrays,
+// the "fake loss" finite-difference gradient check (L = Σ out·dOut with a seeded random dOut) in
+// Double, and the fixture loader (magic + version checked).
 
 import Foundation
+import TestSupport
 import XCTest
 @testable import Model
+import Support
 
 /// Uniform values in [-scale, scale) from a seeded generator.
 func randomArray(_ n: Int, _ rng: inout SplitMix64, scale: Double = 1) -> [Double] {
-    (0..<n).map { _ in (rng.nextUnit() * 2 - 1) * scale }
-}
-
-/// Fails unless |x − ref| ≤ abs + rel·|ref| everywhere; reports the count and the worst element.
-func assertClose<A: BinaryFloatingPoint, R: BinaryFloatingPoint>(
-    _ x: [A], _ ref: [R], abs: Double, rel: Double, _ what: String,
-    file: StaticString = #filePath, line: UInt = #line
-) {
-    guard x.count == ref.count else {
-        return XCTFail("\(what): \(x.count) values, reference has \(ref.count)", file: file, line: line)
-    }
-    var bad = 0, worst = -1, worstExcess = 0.0
-    for i in 0..<x.count {
-        let a = Double(x[i]), b = Double(ref[i])
-        let excess = Swift.abs(a - b) - (abs + rel * Swift.abs(b))
-        if !(excess <= 0) {
-            bad += 1
-            if worst < 0 || !(excess <= worstExcess) { worst = i; worstExcess = excess }
-        }
-    }
-    if bad > 0 {
-        XCTFail("\(what): \(bad)/\(x.count) values out of tolerance; worst [\(worst)] = \(x[worst]), "
-                + "reference \(ref[worst])", file: file, line: line)
-    }
+    (0..<n).map { _ in (rng.nextDouble() * 2 - 1) * scale }
 }
 
 /// The fake-loss gradient check. `forward(inputs)` returns the layer output; `backward(inputs,

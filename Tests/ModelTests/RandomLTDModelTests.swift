@@ -6,8 +6,10 @@
 // blocks are skipped.
 
 import Foundation
+import TestSupport
 import XCTest
 @testable import Model
+import Support
 
 final class RandomLTDModelTests: XCTestCase {
     private let config = ModelConfig(layers: 3, dModel: 8, heads: 2, context: 9, vocab: 11, initStd: 0.3)
@@ -44,18 +46,18 @@ final class RandomLTDModelTests: XCTestCase {
         XCTAssertFalse(dense.gradients.allSatisfy { $0 == 0 }, "a test on zero gradients proves nothing")
     }
 
-    func test_fullPlan_equalsDensePathBitForBit_float() throws { try denseEqualsFullPlan(Float.self) }
-    func test_fullPlan_equalsDensePathBitForBit_double() throws { try denseEqualsFullPlan(Double.self) }
+    func testFullPlanEqualsDensePathBitForBitFloat() throws { try denseEqualsFullPlan(Float.self) }
+    func testFullPlanEqualsDensePathBitForBitDouble() throws { try denseEqualsFullPlan(Double.self) }
 
     /// Analytic gradients of a 3-layer model whose middle layer keeps 3 of 7 tokens (and whose
     /// last keeps 5) against central differences of the loss with the same plan, on a seeded
     /// sample of every tensor.
-    func test_droppingModel_gradientsMatchFiniteDifferences() throws {
+    func testDroppingModelGradientsMatchFiniteDifferences() throws {
         let m = try GPTModel<Double>(config: config, maxBatch: 2)
         m.initializeParameters(seed: 11)
         var rng = SplitMix64(seed: 12)
         for t in m.layout.tensors where !t.isMatrix {
-            for i in t.range { m.parameters[i] += (rng.nextUnit() - 0.5) * 0.4 }
+            for i in t.range { m.parameters[i] += (rng.nextDouble() - 0.5) * 0.4 }
         }
         let b = try batch(B: 2, T: 7, seed: 2)
         let plan = try RandomLTDPlan(layers: [1, 2], batchSize: 2, length: 7, reserved: 3,
@@ -70,7 +72,7 @@ final class RandomLTDModelTests: XCTestCase {
     /// (ALiBi depends on distances only, causality on order) their logits equal a dense run on
     /// the window's tokens alone; dropped rows' logits equal lnf(embLn(x))·wteᵀ, i.e. a dense run
     /// of the same parameters with the block's output projections zeroed (the block = identity).
-    func test_keptWindow_equalsDenseRunOnWindow_droppedRowsSkipTheBlock() throws {
+    func testKeptWindowEqualsDenseRunOnWindowDroppedRowsSkipTheBlock() throws {
         let one = ModelConfig(layers: 1, dModel: 8, heads: 2, context: 9, vocab: 11, initStd: 0.3)
         let m = try GPTModel<Double>(config: one, maxBatch: 2)
         m.initializeParameters(seed: 5)
@@ -102,7 +104,7 @@ final class RandomLTDModelTests: XCTestCase {
         }
     }
 
-    func test_planMismatch_throws() throws {
+    func testPlanMismatchThrows() throws {
         let m = try GPTModel<Double>(config: config, maxBatch: 2)
         let b = try batch(B: 2, T: 7, seed: 2)
         let wrongT = try RandomLTDPlan(layers: [1], batchSize: 2, length: 6, reserved: 2, kept: [0, 1, 0, 1])

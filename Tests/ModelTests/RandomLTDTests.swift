@@ -8,11 +8,12 @@
 import Foundation
 import XCTest
 @testable import Model
+import Support
 
 final class RandomLTDTests: XCTestCase {
     // MARK: plans
 
-    func test_plan_sortedUniqueInRangeAndDeterministic() throws {
+    func testPlanSortedUniqueInRangeAndDeterministic() throws {
         var a = SplitMix64(seed: 42), b = SplitMix64(seed: 42), c = SplitMix64(seed: 43)
         let p = try XCTUnwrap(RandomLTDPlan.draw(layers: [1, 3], batchSize: 4, length: 20, reserved: 7, using: &a))
         let q = try XCTUnwrap(RandomLTDPlan.draw(layers: [1, 3], batchSize: 4, length: 20, reserved: 7, using: &b))
@@ -34,7 +35,7 @@ final class RandomLTDTests: XCTestCase {
     }
 
     /// r ≥ T drops nothing and leaves the generator untouched.
-    func test_plan_nilWhenNothingToDrop() throws {
+    func testPlanNilWhenNothingToDrop() throws {
         var rng = SplitMix64(seed: 1)
         XCTAssertNil(try RandomLTDPlan.draw(layers: [1], batchSize: 2, length: 8, reserved: 8, using: &rng))
         XCTAssertNil(try RandomLTDPlan.draw(layers: [1], batchSize: 2, length: 8, reserved: 64, using: &rng))
@@ -43,7 +44,7 @@ final class RandomLTDTests: XCTestCase {
 
     /// Every position is kept with probability r/T: over 4 000 draws of 3 of 8, each count is
     /// 1 500 ± 5σ (σ = √(n·p·(1 − p)) ≈ 30.6).
-    func test_plan_keepsEachPositionWithProbabilityRoverT() throws {
+    func testPlanKeepsEachPositionWithProbabilityRoverT() throws {
         var rng = SplitMix64(seed: 7)
         var counts = [Int](repeating: 0, count: 8)
         let p = try XCTUnwrap(RandomLTDPlan.draw(layers: [0], batchSize: 4000, length: 8, reserved: 3, using: &rng))
@@ -51,7 +52,7 @@ final class RandomLTDTests: XCTestCase {
         for (t, n) in counts.enumerated() { XCTAssertLessThan(abs(n - 1500), 153, "position \(t): \(n)") }
     }
 
-    func test_plan_rejectsUnsortedDuplicateOrOutOfRange() {
+    func testPlanRejectsUnsortedDuplicateOrOutOfRange() {
         for bad: [Int32] in [[2, 1], [1, 1], [0, 8], [-1, 3]] {
             XCTAssertThrowsError(try RandomLTDPlan(layers: [1], batchSize: 1, length: 8, reserved: 2, kept: bad), "\(bad)")
         }
@@ -66,7 +67,7 @@ final class RandomLTDTests: XCTestCase {
 
     /// Gathering then scattering the gathered rows back is the identity; scattering other rows
     /// replaces exactly the kept rows and leaves the dropped ones bit-identical to the input.
-    func test_gatherScatter_roundTripAndPassThrough() {
+    func testGatherScatterRoundTripAndPassThrough() {
         var rng = SplitMix64(seed: 3)
         let x = randomArray(B * T * C, &rng), positions = (0..<(B * T)).map { Int32($0 % T) }
         var part = [Double](repeating: 0, count: B * r * C), partPositions = [Int32](repeating: -1, count: B * r)
@@ -97,7 +98,7 @@ final class RandomLTDTests: XCTestCase {
         } }
     }
 
-    func test_gather_backwardMatchesFiniteDifferences() {
+    func testGatherBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 4)
         let positions = [Int32](repeating: 0, count: B * T)
         checkGradients("gather", inputs: [randomArray(B * T * C, &rng)], forward: { x in
@@ -115,7 +116,7 @@ final class RandomLTDTests: XCTestCase {
 
     /// Scatter's inputs are the layer input (pass-through at dropped rows only) and the block's
     /// output (kept rows); the finite differences see the overwrite at kept rows.
-    func test_scatter_backwardMatchesFiniteDifferences() {
+    func testScatterBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 5)
         checkGradients("scatter", inputs: [randomArray(B * T * C, &rng), randomArray(B * r * C, &rng)], forward: { x in
             withPointers([[Double](repeating: 0, count: self.B * self.T * self.C)]) { p in

@@ -3,28 +3,8 @@
 // the JSON line and the total on stderr with it; damaged zstd fails even with `--skip-bad`.
 
 import Foundation
+import TestSupport
 import XCTest
-
-/// Runs the `gradus` binary built next to this test bundle.
-private func gradus(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-    let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        .deletingLastPathComponent().appendingPathComponent("gradus")
-    let process = Process()
-    process.executableURL = exe
-    process.arguments = arguments
-    let outPipe = Pipe(), errPipe = Pipe()
-    process.standardInput = FileHandle.nullDevice
-    process.standardOutput = outPipe
-    process.standardError = errPipe
-    try process.run()
-    let group = DispatchGroup()
-    nonisolated(unsafe) var out = Data(), err = Data()
-    DispatchQueue.global().async(group: group) { out = outPipe.fileHandleForReading.readDataToEndOfFile() }
-    DispatchQueue.global().async(group: group) { err = errPipe.fileHandleForReading.readDataToEndOfFile() }
-    process.waitUntilExit()
-    group.wait()
-    return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-}
 
 private func jsonObject(_ line: Substring?) throws -> [String: Any] {
     let text = try XCTUnwrap(line)
@@ -34,12 +14,12 @@ private func jsonObject(_ line: Substring?) throws -> [String: Any] {
 final class CLIBadInputTests: XCTestCase {
     func testScanBrokenJSONL() throws {
         let p = badInput("jsonl/broken-lines.jsonl")
-        let strict = try gradus(["scan", p])
+        let strict = try runGradus(["scan", p])
         XCTAssertEqual(strict.status, 1, strict.stderr)
         XCTAssertTrue(strict.stderr.contains(
             "\(p):2: record 1: unexpected end of line inside the object (missing '}') at column 15"), strict.stderr)
 
-        let skipping = try gradus(["scan", p, "--skip-bad", "--json"])
+        let skipping = try runGradus(["scan", p, "--skip-bad", "--json"])
         XCTAssertEqual(skipping.status, 0, skipping.stderr)
         let file = try jsonObject(skipping.stdout.split(separator: "\n").first)
         XCTAssertEqual(file["documents"] as? Int, 2)
@@ -50,10 +30,10 @@ final class CLIBadInputTests: XCTestCase {
 
     func testScanFASTAWithResidues() throws {
         let p = badInput("fasta/lowercase-nonresidue.fasta")
-        let strict = try gradus(["scan", p, "--tokenizer", "residues"])
+        let strict = try runGradus(["scan", p, "--tokenizer", "residues"])
         XCTAssertEqual(strict.status, 1, strict.stderr)
         XCTAssertTrue(strict.stderr.contains("\(p):4: record 1: invalid character '1' at column 4"), strict.stderr)
-        let skipping = try gradus(["scan", p, "--tokenizer", "residues", "--skip-bad", "--json"])
+        let skipping = try runGradus(["scan", p, "--tokenizer", "residues", "--skip-bad", "--json"])
         XCTAssertEqual(skipping.status, 0, skipping.stderr)
         let file = try jsonObject(skipping.stdout.split(separator: "\n").first)
         XCTAssertEqual(file["documents"] as? Int, 2)
@@ -63,7 +43,7 @@ final class CLIBadInputTests: XCTestCase {
     func testScanTruncatedZstdFailsEvenWithSkipBad() throws {
         let p = badInput("zstd/truncated-mid-block.jsonl.zst")
         for extra in [[], ["--skip-bad"]] {
-            let r = try gradus(["scan", p] + extra)
+            let r = try runGradus(["scan", p] + extra)
             XCTAssertEqual(r.status, 1, r.stderr)
             XCTAssertTrue(r.stderr.contains("\(p): zstd stream is truncated (ends inside a frame at compressed byte 29)"),
                           r.stderr)

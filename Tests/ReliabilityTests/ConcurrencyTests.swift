@@ -5,13 +5,13 @@
 
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class ConcurrencyTests: XCTestCase {
     private var dir: String!
 
-    override func setUpWithError() throws { dir = try makeScratchDirectory("concurrency") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    override func setUpWithError() throws { dir = try TemporaryDirectory("concurrency", removedAfter: self).path }
 
     private func buildIndex(_ out: String) throws {
         let r = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes", "--out", out])

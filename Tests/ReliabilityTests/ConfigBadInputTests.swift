@@ -5,6 +5,7 @@
 // index or creating the run directory.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class ConfigBadInputTests: XCTestCase {
@@ -33,8 +34,7 @@ final class ConfigBadInputTests: XCTestCase {
     ]
 
     private var dir: String!
-    override func setUpWithError() throws { dir = try makeScratchDirectory("config-bad-input") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    override func setUpWithError() throws { dir = try TemporaryDirectory("config-bad-input", removedAfter: self).path }
 
     /// `schedule` and `train` (the index path is never reached: the config is checked first).
     private func commands(_ path: String) -> [[String]] {

@@ -15,13 +15,13 @@
 // which die by raise(SIGKILL) — exactly what `kill -9` does at that instant.
 
 import Foundation
+import TestSupport
 import XCTest
 
 final class FaultTests: XCTestCase {
     private var dir: String!
 
-    override func setUpWithError() throws { dir = try makeScratchDirectory("fault") }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+    override func setUpWithError() throws { dir = try TemporaryDirectory("fault", removedAfter: self).path }
 
     /// Two JSONL inputs of 150 documents each, of varied lengths and words (so that both metrics
     /// have distinct values and the order tables are non-trivial).

@@ -5,13 +5,13 @@
 import Corpus
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class FuzzRegressionTests: XCTestCase {
     private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = NSTemporaryDirectory() + "gradus-fuzz-regression-\(getpid())-\(name)"
+        let path = try TemporaryDirectory("fuzz-regression", removedAfter: self).file(name)
         try Data(bytes).write(to: URL(fileURLWithPath: path))
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
         return path
     }
 

@@ -6,6 +6,7 @@
 import Corpus
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class JSONLBadInputTests: XCTestCase {
@@ -136,9 +137,7 @@ final class JSONLBadInputTests: XCTestCase {
     /// A 10 MB single document (plain and zstd), and a 10 MB line whose string never closes
     /// followed by a good line; generated here rather than committed.
     func testTenMegabyteDocument() throws {
-        let dir = NSTemporaryDirectory() + "gradus-reliability-\(getpid())-10mb"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryDirectory("reliability-10mb", removedAfter: self).path
         let body = [UInt8](repeating: UInt8(ascii: "a"), count: 10_000_000)
         let good = Array(#"{"text": ""#.utf8) + body + Array("\"}\n{\"text\": \"after\"}\n".utf8)
         for (name, bytes) in [("big.jsonl", good), ("big.jsonl.zst", try Zstd.compress(good, level: 1))] {

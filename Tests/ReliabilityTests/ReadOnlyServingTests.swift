@@ -6,15 +6,17 @@
 
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class ReadOnlyServingTests: XCTestCase {
     private var dir: String!
 
-    override func setUpWithError() throws { dir = try makeScratchDirectory("no-lock") }
+    private var scratch: TemporaryDirectory!
+    override func setUpWithError() throws { scratch = try TemporaryDirectory("no-lock"); dir = scratch.path }
     override func tearDownWithError() throws {
         _ = chmod(dir + "/copy.idx", 0o755)
-        try? FileManager.default.removeItem(atPath: dir)
+        scratch.remove()
     }
 
     private func listing(_ path: String) throws -> [String] {

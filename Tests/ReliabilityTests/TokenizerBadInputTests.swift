@@ -5,6 +5,7 @@
 
 import Corpus
 import Foundation
+import TestSupport
 import XCTest
 
 final class TokenizerBadInputTests: XCTestCase {
@@ -57,8 +58,7 @@ final class TokenizerBadInputTests: XCTestCase {
     }
 
     func testIndexWithBrokenTokenizerFailsBeforeCreatingOutput() throws {
-        let dir = try makeScratchDirectory("tokenizer")
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryDirectory("tokenizer", removedAfter: self).path
         for name in ["not-json.json", "wordpiece.json", "unknown-merge.json", "duplicate-ids.json", "no-vocab.json"] {
             let out = dir + "/" + name + ".idx"
             let r = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer",

@@ -4,7 +4,7 @@
 
 import XCTest
 import Storage
-import Curriculum  // SplitMix64, the seeded generator of the test inputs
+import Support
 
 /// memcmp order of two byte strings (LMDB's default key order).
 func bytesPrecede(_ a: [UInt8], _ b: [UInt8]) -> Bool { a.lexicographicallyPrecedes(b) }

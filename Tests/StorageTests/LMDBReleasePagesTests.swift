@@ -4,6 +4,7 @@
 
 import Foundation
 import Storage
+import TestSupport
 import XCTest
 
 final class LMDBReleasePagesTests: XCTestCase {
@@ -21,9 +22,9 @@ final class LMDBReleasePagesTests: XCTestCase {
         #if !os(Linux)
         throw XCTSkip("/proc/self/maps is Linux-only; releaseMappedPages is a no-op elsewhere")
         #endif
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
-        let env = try LMDBEnvironment(path: dir.sub("r.idx"), mapSize: 64 << 20)
+        let env = try LMDBEnvironment(path: dir.file("r.idx"), mapSize: 64 << 20)
         let db = try env.database("big", create: true)
         let chunk = 4 << 20
         try env.write { txn in

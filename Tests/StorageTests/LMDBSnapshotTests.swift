@@ -3,14 +3,15 @@
 // not block map growth once reset.
 
 import Foundation
+import TestSupport
 import XCTest
 import Storage
 
 final class LMDBSnapshotTests: XCTestCase {
     func testSnapshotIsolationResetAndRenew() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
-        let env = try LMDBEnvironment(path: dir.sub("s.idx"), mapSize: 1 << 20, maxMapSize: 64 << 20)
+        let env = try LMDBEnvironment(path: dir.file("s.idx"), mapSize: 1 << 20, maxMapSize: 64 << 20)
         let db = try env.database("t", create: true)
         try env.write { try $0.put(key: [UInt8(1)], value: [UInt8(10)], in: db) }
         let snapshot = try env.openReadSnapshot()

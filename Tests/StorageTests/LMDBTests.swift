@@ -1,28 +1,13 @@
 // LMDBTests.swift — the safe LMDB wrapper (issue 2): round trips, numeric cursor order of
 // big-endian keys, half-open range scans, abort on throw, map-full handling with and without
-// growth, persistence, read-only environments and bad paths. Each test owns a mkdtemp directory.
+// growth, persistence, read-only environments and bad paths. Each test owns a `TemporaryDirectory`.
 
 import Foundation
 import XCTest
 import Storage
 import Synchronization
-import Curriculum
-
-/// A fresh directory under the system temp dir, removed by `remove()`.
-struct TempDir {
-    let path: String
-
-    init() throws {
-        var template = Array((NSTemporaryDirectory() + "/gradus-lmdb-XXXXXX").utf8CString)
-        guard let made = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw XCTSkip("mkdtemp failed: errno \(errno)")
-        }
-        path = String(cString: made)
-    }
-
-    func sub(_ name: String) -> String { path + "/" + name }
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
+import Support
+import TestSupport
 
 private struct Boom: Error {}
 
@@ -34,9 +19,9 @@ final class LMDBTests: XCTestCase {
     }
 
     func testRoundTripManyKeysBinaryAndEmptyValues() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
-        let env = try LMDBEnvironment(path: dir.sub("rt.idx"), mapSize: 16 * mebibyte)
+        let env = try LMDBEnvironment(path: dir.file("rt.idx"), mapSize: 16 * mebibyte)
         let db = try env.database("samples", create: true)
         var rng = SplitMix64(seed: 11)
         // Binary values of varied length, including empty ones and ones full of zero bytes.
@@ -71,7 +56,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testCursorOrderIsNumericForBigEndianKeys() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let db = try env.database(nil)
@@ -96,7 +81,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testRangeScanIsHalfOpenAndStopsEarly() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let db = try env.database("even", create: true)
@@ -136,7 +121,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testCompositeKeysScanInValueThenIDOrder() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let db = try env.database("order/x", create: true)
@@ -155,7 +140,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testThrowingClosureAbortsTheTransaction() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let db = try env.database("a", create: true)
@@ -174,7 +159,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testMapFullWithoutGrowthThrowsWithHint() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let size = 64 * 1024
         let env = try LMDBEnvironment(path: dir.path, mapSize: size, maxMapSize: size)
@@ -198,7 +183,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testMapGrowsAndRetriesTheClosure() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let size = 64 * 1024
         let env = try LMDBEnvironment(path: dir.path, mapSize: size)
@@ -220,7 +205,7 @@ final class LMDBTests: XCTestCase {
 
     /// Map growth must wait for (and not corrupt) read transactions running on other threads.
     func testMapGrowsWhileOtherThreadsRead() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 64 * 1024)
         let db = try env.database("d", create: true)
@@ -250,9 +235,9 @@ final class LMDBTests: XCTestCase {
     }
 
     func testReopenPersistsDataAndNamedDatabases() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
-        let path = dir.sub("persist.idx")
+        let path = dir.file("persist.idx")
         do {
             let env = try LMDBEnvironment(path: path, mapSize: 4 * mebibyte, noSync: true)
             let meta = try env.database("meta", create: true)
@@ -277,7 +262,7 @@ final class LMDBTests: XCTestCase {
     }
 
     func testReadOnlyEnvironmentRefusesWrites() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         do {
             let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
@@ -297,10 +282,10 @@ final class LMDBTests: XCTestCase {
     }
 
     func testOpeningWhatIsNotAnEnvironmentFails() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         // A directory whose data.mdb is not LMDB.
-        let bogus = dir.sub("bogus")
+        let bogus = dir.file("bogus")
         try FileManager.default.createDirectory(atPath: bogus, withIntermediateDirectories: false)
         let junk = Data(String(repeating: "this is not an LMDB file\n", count: 1_000).utf8)
         XCTAssertTrue(FileManager.default.createFile(atPath: bogus + "/data.mdb", contents: junk))
@@ -309,20 +294,20 @@ final class LMDBTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("not an LMDB environment"), "\(error)")
         }
         // A regular file where the environment directory should be.
-        let file = dir.sub("file.txt")
+        let file = dir.file("file.txt")
         XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("hello".utf8)))
         XCTAssertThrowsError(try LMDBEnvironment(path: file, mapSize: mebibyte)) {
             XCTAssertEqual($0 as? LMDBError, .notADirectory(path: file))
         }
         // A missing directory opened read-only (not created).
-        let missing = dir.sub("missing")
+        let missing = dir.file("missing")
         XCTAssertThrowsError(try LMDBEnvironment(path: missing, mapSize: mebibyte, readOnly: true)) {
             XCTAssertEqual($0 as? LMDBError, .noSuchFile(path: missing))
         }
     }
 
     func testMisuseIsReportedNotUndefined() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let db = try env.database("a", create: true)
@@ -342,14 +327,14 @@ final class LMDBTests: XCTestCase {
         }) { error in
             guard case .keyExists? = error as? LMDBError else { return XCTFail("expected keyExists, got \(error)") }
         }
-        let other = try LMDBEnvironment(path: dir.sub("other"), mapSize: mebibyte)
+        let other = try LMDBEnvironment(path: dir.file("other"), mapSize: mebibyte)
         XCTAssertThrowsError(try other.read { try $0.count(in: db) }) { error in
             guard case .wrongEnvironment? = error as? LMDBError else { return XCTFail("got \(error)") }
         }
     }
 
     func testClearAndDrop() throws {
-        let dir = try TempDir()
+        let dir = try TemporaryDirectory("lmdb")
         defer { dir.remove() }
         let env = try LMDBEnvironment(path: dir.path, mapSize: 4 * mebibyte)
         let a = try env.database("a", create: true)

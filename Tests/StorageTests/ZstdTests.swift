@@ -6,18 +6,13 @@
 import Foundation
 import XCTest
 import Storage
+import TestSupport
 
 final class ZstdTests: XCTestCase {
     private var directory = ""
 
     override func setUpWithError() throws {
-        var template = Array((NSTemporaryDirectory() + "gradus-zstd-XXXXXX").utf8CString)
-        guard let made = mkdtemp(&template) else { throw CocoaError(.fileWriteUnknown) }
-        directory = String(cString: made)
-    }
-
-    override func tearDownWithError() throws {
-        try FileManager.default.removeItem(atPath: directory)
+        directory = try TemporaryDirectory("zstd", removedAfter: self).path
     }
 
     private func write(_ name: String, _ bytes: [UInt8]) throws -> String {

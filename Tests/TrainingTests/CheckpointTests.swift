@@ -2,6 +2,7 @@
 // thread), and damaged, foreign or mismatched checkpoints are refused with the right error.
 
 import Foundation
+import TestSupport
 import XCTest
 import Model
 @testable import Training
@@ -10,8 +11,8 @@ final class CheckpointTests: XCTestCase {
     override func setUp() {
     }
 
-    func test_resume_isBitIdenticalToUninterruptedRun() throws {
-        let dir = try temporaryDirectory(self)
+    func testResumeIsBitIdenticalToUninterruptedRun() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let config = tinyConfig(steps: 8)
         func source() -> SyntheticBatchSource { SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 5) }
         let straight = try Trainer(config: config, source: source(), threads: .one)
@@ -30,8 +31,8 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(resumed.rng, straight.rng)
     }
 
-    func test_checkpoint_roundTripsEveryField() throws {
-        let dir = try temporaryDirectory(self)
+    func testCheckpointRoundTripsEveryField() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1), threads: .one)
         _ = try trainer.train(budget: .steps(2))
         let saved = try trainer.checkpoint()
@@ -45,8 +46,8 @@ final class CheckpointTests: XCTestCase {
         XCTAssertEqual(leftovers, [], "temporary file left behind")
     }
 
-    func test_damagedForeignOrMismatchedCheckpointsAreRefused() throws {
-        let dir = try temporaryDirectory(self), path = dir + "/ck"
+    func testDamagedForeignOrMismatchedCheckpointsAreRefused() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path, path = dir + "/ck"
         let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1), threads: .one)
         try trainer.saveCheckpoint(to: path)
         let good = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -11,6 +11,7 @@ import CorpusIndex
 import Curriculum
 import Foundation
 import Model
+import TestSupport
 import XCTest
 @testable import Training
 
@@ -26,7 +27,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     }
 
     private func makeIndex() throws -> LMDBDifficultyIndex {
-        let dir = try temporaryDirectory(self)
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         var options = IndexBuildOptions(inputs: ["docs"], output: dir + "/i")
         options.vocabularySize = 64
         let docs = (0..<40).map(Self.document)
@@ -55,7 +56,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     private func truncateDifficulty(_ s: Int) -> Int { s >= 8 ? 12 : (4 + s) / 2 * 2 }
     private func seqlenDifficulty(_ s: Int) -> Int { s >= 6 ? 20 : 6 + 14 * s / 6 }
 
-    func test_batches_admittedNeverHeldOutAndCutToTheStepDifficulty() throws {
+    func testBatchesAdmittedNeverHeldOutAndCutToTheStepDifficulty() throws {
         let source = try CurriculumBatchStream(index: try makeIndex(), run: try config())
         XCTAssertFalse(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction).heldOut.isEmpty)
         var previousStep = 0
@@ -76,7 +77,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
         }
     }
 
-    func test_state_roundTripsExactly() throws {
+    func testStateRoundTripsExactly() throws {
         let index = try makeIndex(), config = try config()
         let a = try CurriculumBatchStream(index: index, run: config)
         for _ in 0..<5 { _ = try a.nextBatch() }
@@ -90,7 +91,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
         XCTAssertThrowsError(try b.restoreState(Data("{}".utf8)))
     }
 
-    func test_layoutShape_matchesHandFormula() throws {
+    func testLayoutShapeMatchesHandFormula() throws {
         for c in 1...14 {
             for kind in [SequenceCurriculumKind.truncate, .reshape] {
                 let layout = SequencePostProcess.layout(batch: 3, sequenceLength: 12, kind: kind, difficulty: c)
@@ -111,7 +112,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     /// `gradus batches`' geometry (micro-batch 2, accumulation 2, world 2; rank 1), no held-out:
     /// every micro-batch's rows are its samples' first min(length, c + 1) tokens, c the step's
     /// seqlen_truncate difficulty (hand table); unshaped rows are the stored documents whole.
-    func test_streamRows_cutToTheScheduledLengthInEveryMicroBatch() throws {
+    func testStreamRowsCutToTheScheduledLengthInEveryMicroBatch() throws {
         let index = try makeIndex(), file = try config().file
         let geometry = BatchGeometry(microBatchSize: 2, gradientAccumulationSteps: 2, world: 2)
         func stream(shapes: Bool) throws -> CurriculumBatchStream {
@@ -146,7 +147,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     /// seqlen_reshape at c = 3 on rows of S = 12 (R = 4, k = 3): 3 samples give
     /// min(⌈39/4⌉, 12) = 10 rows — each sample's chunks [0,4), [4,8), [8,12), then tails [9,13) —
     /// the first 10 kept; tokens past a document's end are −1.
-    func test_streamRows_reshapeCutsChunksAndTails() throws {
+    func testStreamRowsReshapeCutsChunksAndTails() throws {
         let run = try RunConfig.parse("""
         {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 5, "data_sampling": {"enabled": true,
           "curriculum_learning": {"enabled": true, "curriculum_metrics": {
@@ -170,8 +171,8 @@ final class CurriculumBatchStreamTests: XCTestCase {
         XCTAssertEqual((0..<10).map { Array(rows.tokens[($0 * 4)..<($0 * 4 + 4)]) }, expected)
     }
 
-    func test_curriculumRun_resumeIsBitIdentical() throws {
-        let dir = try temporaryDirectory(self)
+    func testCurriculumRunResumeIsBitIdentical() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let index = try makeIndex(), config = try config(steps: 8)
         func source() throws -> CurriculumBatchStream { try CurriculumBatchStream(index: index, run: config) }
         let straight = try Trainer(config: config, source: try source(), threads: .one)
@@ -200,7 +201,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     /// to 12 over 8 steps (seq_per_step 2). Each step's log records r(step) and the truncated
     /// length T(step); tokens are dropped only where r < T, so the layer-tokens of a step are
     /// 3 rows × (T·2 + min(r, T)·1) — worked out here by hand from the two pacing tables.
-    func test_curriculumWithRandomLTD_logsRAndCountsOnlyDroppedWork() throws {
+    func testCurriculumWithRandomLTDLogsRAndCountsOnlyDroppedWork() throws {
         let text = """
         {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 11, "data_sampling": {"enabled": true,
           "curriculum_learning": {"enabled": true, "curriculum_metrics": {

@@ -6,6 +6,7 @@
 import Corpus
 import CorpusIndex
 import Foundation
+import TestSupport
 import XCTest
 import Model
 @testable import Training
@@ -13,7 +14,7 @@ import Model
 final class IndexBatchSourceTests: XCTestCase {
     /// Document mode, vocabulary 10: docs [1,2,3], [4,5,6,7,8,9], [2,2], [9,1,1,1,1].
     private func index() throws -> IndexReader {
-        let dir = try temporaryDirectory(self)
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         var options = IndexBuildOptions(inputs: ["a"], output: dir + "/i")
         options.vocabularySize = 10
         let docs: [[TokenID]] = [[1, 2, 3], [4, 5, 6, 7, 8, 9], [2, 2], [9, 1, 1, 1, 1]]
@@ -21,7 +22,7 @@ final class IndexBatchSourceTests: XCTestCase {
         return try IndexReader(path: dir + "/i")
     }
 
-    func test_rows_targetsAndPaddingMatchHandLayout() throws {
+    func testRowsTargetsAndPaddingMatchHandLayout() throws {
         let source = try IndexBatchSource(reader: try index(), ids: [0, 1, 2, 3], batchSize: 2, length: 4, vocab: 10,
                                           seed: 0, shuffle: false)
         let first = try source.nextBatch().batch
@@ -35,7 +36,7 @@ final class IndexBatchSourceTests: XCTestCase {
         XCTAssertEqual(try source.nextBatch().batch, first, "the third batch starts the second epoch")
     }
 
-    func test_shuffle_coversEverySampleOncePerEpochAndResumesExactly() throws {
+    func testShuffleCoversEverySampleOncePerEpochAndResumesExactly() throws {
         let reader = try index()
         func make() throws -> IndexBatchSource {
             try IndexBatchSource(reader: reader, ids: [0, 1, 2, 3], batchSize: 1, length: 6, vocab: 10, seed: 7, shuffle: true)
@@ -57,12 +58,12 @@ final class IndexBatchSourceTests: XCTestCase {
         XCTAssertThrowsError(try other.restoreState(JSONSerialization.data(withJSONObject: foreign)))
     }
 
-    func test_tokensOutsideTheModelVocabularyThrow() throws {
+    func testTokensOutsideTheModelVocabularyThrow() throws {
         let source = try IndexBatchSource(reader: try index(), ids: [1], batchSize: 1, length: 4, vocab: 8, seed: 0, shuffle: false)
         XCTAssertThrowsError(try source.nextBatch())  // sample 1 holds 8 and 9
     }
 
-    func test_heldOutSplit_isDisjointCompleteDeterministicAndSized() {
+    func testHeldOutSplitIsDisjointCompleteDeterministicAndSized() {
         let (training, heldOut) = HeldOutSplit.split(count: 20_000, fraction: 0.05)
         XCTAssertEqual(training.count + heldOut.count, 20_000)
         XCTAssertTrue(Set(training).isDisjoint(with: heldOut))
@@ -72,7 +73,7 @@ final class IndexBatchSourceTests: XCTestCase {
         XCTAssertEqual(HeldOutSplit.split(count: 100, fraction: 0).heldOut, [])
     }
 
-    func test_unigramEntropy_matchesHandCalculation() throws {
+    func testUnigramEntropyMatchesHandCalculation() throws {
         // Counts over 16 tokens: 1×5, 2×3, 3, 4, 5, 6, 7, 8 once, 9×2 →
         // H = −Σ p ln p with p = 5/16, 3/16, 2/16 and six of 1/16.
         let p = [5.0, 3, 2, 1, 1, 1, 1, 1, 1].map { $0 / 16 }

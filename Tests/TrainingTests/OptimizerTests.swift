@@ -7,7 +7,7 @@ import Model
 @testable import Training
 
 final class OptimizerTests: XCTestCase {
-    func test_schedule_cosineAndLinearMatchHandTable() {
+    func testScheduleCosineAndLinearMatchHandTable() {
         // peak 1, min 0.1, warmup 4, total 10. Warmup: x/4. Cosine at x = 7: r = 1/2 →
         // 0.1 + 0.9·½(1 + cos π/2) = 0.55; x = 8: r = 2/3, cos(2π/3) = −½ → 0.1 + 0.9·¼ = 0.325.
         // Linear at 7: 1 − 0.9·½ = 0.55; at 8: 1 − 0.9·⅔ = 0.4. From x = 10 on: min.
@@ -24,7 +24,7 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(LearningRateSchedule(peak: 1, warmup: 5, total: 5).problems().count, 1)
     }
 
-    func test_clipping_scalesToMaxNormAndReportsNorm() {
+    func testClippingScalesToMaxNormAndReportsNorm() {
         var g: [Float] = [3, 4]
         let norm = g.withUnsafeMutableBufferPointer { GradientClipping.clip($0, maxNorm: 1) }
         XCTAssertEqual(norm, 5)
@@ -37,7 +37,7 @@ final class OptimizerTests: XCTestCase {
 
     /// Ten trainer steps from the fixture's weights reproduce numpy's AdamW (decay on matrices
     /// only, clipping at 1) losses.
-    func test_trainer_adamWLossesMatchNumpyReference() throws {
+    func testTrainerAdamWLossesMatchNumpyReference() throws {
         let f = try TrainingFixture.load()
         let a = f.adamw
         let config = RunConfig(model: f.config, train: TrainingConfig(
@@ -57,7 +57,7 @@ final class OptimizerTests: XCTestCase {
     }
 
     /// The tiny model memorises one fixed batch: loss below 0.1 within a few hundred steps.
-    func test_overfit_oneBatchLossBelowPointOne() throws {
+    func testOverfitOneBatchLossBelowPointOne() throws {
         let config = RunConfig(
             model: ModelConfig(layers: 2, dModel: 32, heads: 4, context: 16, vocab: 32),
             train: TrainingConfig(batchSize: 4, seed: 3, steps: 300,

@@ -9,6 +9,7 @@
 //   = 96 96 108 120 132 144 144 144, cumulative 96 192 300 420 552 696 840 984.
 
 import Foundation
+import TestSupport
 import XCTest
 import Model
 import Curriculum
@@ -30,7 +31,7 @@ final class RandomLTDTrainingTests: XCTestCase {
 
     private func source() -> SyntheticBatchSource { SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 5) }
 
-    func test_reservedLength_counters_andLayerTokenLR_matchHandTables() throws {
+    func testReservedLengthCountersAndLayerTokenLRMatchHandTables() throws {
         let trainer = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing, threads: .one)
         let records = try trainer.train()
         XCTAssertEqual(records.map(\.reserved), [4, 4, 6, 8, 10, 12, 12, 12])
@@ -51,7 +52,7 @@ final class RandomLTDTrainingTests: XCTestCase {
 
     /// Closed form of the per-step cost, by hand for C = 16, V = 24, B = 3, T = 12, L = 4, l = 2:
     /// forward = 2·B·12·C²·Σn + 2·B·T·V·C + 4·B·C·Σn², Σn = 2·12 + 2·4 = 32, Σn² = 2·144 + 2·16 = 320.
-    func test_stepCost_matchesClosedForm() {
+    func testStepCostMatchesClosedForm() {
         let c = StepCost(model: ModelConfig(layers: 4, dModel: 16, heads: 4, context: 12, vocab: 24),
                          batchSize: 3, length: 12, reserved: 4, dropping: 2)
         XCTAssertEqual(c.layerTokens, 96)
@@ -59,7 +60,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         XCTAssertEqual(c.flops, 3 * (2 * 3 * 12 * 256 * 32 + 2 * 3 * 12 * 24 * 16 + 4 * 3 * 16 * 320))
     }
 
-    func test_cosineAndLayerAveragedUnits() {
+    func testCosineAndLayerAveragedUnits() {
         let cosine = LearningRateSchedule(peak: 1e-2, min: 1e-3, warmup: 100, total: 900, unit: .layerTokens)
         XCTAssertEqual(cosine.rate(at: TrainingProgress(steps: 1, tokens: 1, layerTokens: 500)), 5.5e-3, accuracy: 1e-15)
         XCTAssertEqual(cosine.rate(at: TrainingProgress(layerTokens: 300)), 1e-3 + 9e-3 * 0.5 * (1 + cos(Double.pi / 4)),
@@ -68,8 +69,8 @@ final class RandomLTDTrainingTests: XCTestCase {
         XCTAssertEqual(megatron.rate(at: TrainingProgress(tokens: 99, layerAveragedTokens: 15)), 0.5)
     }
 
-    func test_resumeMidRunWithDropping_isBitIdentical() throws {
-        let dir = try temporaryDirectory(self)
+    func testResumeMidRunWithDroppingIsBitIdentical() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let config = config(lr: layerTokenLR)
         let straight = try Trainer(config: config, source: source(), randomLTD: routing, threads: .one)
         let all = try straight.train()
@@ -93,7 +94,7 @@ final class RandomLTDTrainingTests: XCTestCase {
 
     /// Dropping changes the computation (same parameters, same batch, r = 4 < T at step 0), and
     /// a dense run keeps the dense accounting (L·B·T layer-tokens, no `reserved`).
-    func test_droppingActuallyChangesTheComputation() throws {
+    func testDroppingActuallyChangesTheComputation() throws {
         let dense = try Trainer(config: config(lr: layerTokenLR), source: source(), threads: .one).train(budget: .steps(1))
         let ltd = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing, threads: .one).train(budget: .steps(1))
         XCTAssertNotEqual(dense[0].loss, ltd[0].loss)
@@ -101,7 +102,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         XCTAssertNil(dense[0].reserved)
     }
 
-    func test_settingsValidation_listsEveryProblem() {
+    func testSettingsValidationListsEveryProblem() {
         let bad = RandomLTDRouting(layers: [0, 3, 3, 7], minValue: 1, maxValue: 64, requireSteps: 0, seqPerStep: 2)
         let problems = bad.problems(model: ModelConfig(layers: 4, dModel: 16, heads: 4, context: 12, vocab: 24),
                                     sequenceLength: 12)
@@ -114,9 +115,8 @@ final class RandomLTDTrainingTests: XCTestCase {
     /// configs/gpt-ltd.json: both parsers accept it, its settings validate, and its LayerToken
     /// total is the closed form Σ_{s<2000} 8·(256·2 + min(r(s), 256)·4) = 20 582 400 (r from 64
     /// to 256 over 1 200 steps in multiples of 16), its warmup that of 100 dense steps (8·256·6·100).
-    func test_shippedGPTLTDConfig_isConsistent() throws {
-        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-            .appendingPathComponent("../../configs/gpt-ltd.json").standardized.path
+    func testShippedGPTLTDConfigIsConsistent() throws {
+        let path = repositoryRoot + "/configs/gpt-ltd.json"
         let run = try RunConfig.load(path: path)
         let deepSpeed = try Curriculum.GradusConfig.parse(String(contentsOfFile: path, encoding: .utf8))
         let ltd = deepSpeed.dataEfficiency.dataRouting.randomLTD

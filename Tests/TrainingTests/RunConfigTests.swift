@@ -14,7 +14,7 @@ final class RunConfigTests: XCTestCase {
     private static let model = #""model": {"layers": 2, "d_model": 16, "heads": 4, "context": 12, "vocab": 24}"#
     private static let train = #""train": {"batch_size": 3, "steps": 10, "lr": {"peak": 0.01, "warmup": 2, "total": 10}}"#
 
-    func test_parse_typesBothBlocksWithDefaults() throws {
+    func testParseTypesBothBlocksWithDefaults() throws {
         let run = try RunConfig.parse("{\"train_batch_size\": 3, \"gradus\": {\(Self.model), \(Self.train)}}")
         XCTAssertEqual(run.model, ModelConfig(layers: 2, dModel: 16, heads: 4, context: 12, vocab: 24))
         XCTAssertEqual(run.train.batchSize, 3)
@@ -27,7 +27,7 @@ final class RunConfigTests: XCTestCase {
         XCTAssertEqual(run.maxBatchRows, 3)
     }
 
-    func test_parse_reportsEveryProblemOfTheFileWithItsPath() throws {
+    func testParseReportsEveryProblemOfTheFileWithItsPath() throws {
         let text = """
         {"train_batch_size": 8,
          "data_efficiency": {"enabled": true, "data_sampling": {"enabled": true, "curriculum_learning": {"enabled": true,
@@ -53,7 +53,7 @@ final class RunConfigTests: XCTestCase {
         }
     }
 
-    func test_parse_requiresBothBlocksForTrainingAndTypesValues() throws {
+    func testParseRequiresBothBlocksForTrainingAndTypesValues() throws {
         XCTAssertThrowsError(try RunConfig.parse(#"{"train_batch_size": 4}"#)) { error in
             let paths = (error as? ConfigError)?.issues.map(\.path)
             XCTAssertEqual(paths, ["gradus.model", "gradus.train"], "\(error)")
@@ -66,7 +66,7 @@ final class RunConfigTests: XCTestCase {
 
     /// The keys of gradus.train are read by `ConfigDecoder` from the types' `Decodable`
     /// conformances: every problem with its path and the same messages as the other config keys.
-    func test_parse_trainBlockTypeErrorsUnknownKeysAndBadNamesAtOnce() throws {
+    func testParseTrainBlockTypeErrorsUnknownKeysAndBadNamesAtOnce() throws {
         let text = """
         {"gradus": {\(Self.model), "train": {"batch_size": 3, "steps": 10.0, "grad_clip": true, "seed": -1, "seq_length": null,
           "optimizer": {"beta3": 0.9}, "lr": {"peak": 0.01, "warmup": 2, "total": 10, "decay": "cos"}}}}
@@ -87,7 +87,7 @@ final class RunConfigTests: XCTestCase {
         }
     }
 
-    func test_parseFile_curriculumOnlyHasNoRunAndHalfABlockIsAnError() throws {
+    func testParseFileCurriculumOnlyHasNoRunAndHalfABlockIsAnError() throws {
         let (file, run) = try RunConfig.parseFile(#"{"train_batch_size": 4, "gradus": {"curriculum": {"step_unit": "tokens"}}}"#)
         XCTAssertNil(run)
         XCTAssertEqual(file.gradus.stepUnit, .tokens)
@@ -96,7 +96,7 @@ final class RunConfigTests: XCTestCase {
         }
     }
 
-    func test_resolvedJSON_roundTripsTheWholeConfig() throws {
+    func testResolvedJSONRoundTripsTheWholeConfig() throws {
         let text = """
         {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 7, "data_sampling": {"enabled": true,
           "curriculum_learning": {"enabled": true, "curriculum_metrics": {"seqlen_reshape": {"difficulty_type": "value",

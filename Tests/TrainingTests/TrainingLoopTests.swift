@@ -6,6 +6,7 @@
 
 import Foundation
 import XCTest
+import TestSupport
 import Linalg
 import Model
 @testable import Training
@@ -23,8 +24,8 @@ final class TrainingLoopTests: XCTestCase {
     /// Grid of 50 tokens: crossed by step 2 (72) and step 3 (108). Evaluation at step 0 first;
     /// the end evaluation is skipped (step 3 already evaluated), and so is the final checkpoint
     /// (step 3 already checkpointed).
-    func test_tokenBudget_tokenGrid_evaluatesAtStartGridAndEnd_checkpointsAtEvaluations() throws {
-        let dir = try temporaryDirectory(self)
+    func testTokenBudgetTokenGridEvaluatesAtStartGridAndEndCheckpointsAtEvaluations() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let trainer = try Trainer(config: tinyConfig(steps: 1000), source: source(), heldOut: source(9), threads: .one)
         let schedule = TrainingSchedule(evaluateEvery: .tokens(50), evaluateAtStart: true, evaluateAtEnd: true,
                                         checkpointEvery: nil)
@@ -45,10 +46,10 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(trainer.trainingSeconds, records.last?.trainingSeconds)
     }
 
-    func test_stepsBudget_stepGrid_matchesTheConfigsIntervals() throws {
+    func testStepsBudgetStepGridMatchesTheConfigsIntervals() throws {
         var config = tinyConfig(steps: 5)
         (config.train.evalInterval, config.train.checkpointInterval) = (2, 3)
-        let dir = try temporaryDirectory(self)
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         let trainer = try Trainer(config: config, source: source(), heldOut: source(9), threads: .one)
         var events: [String] = []
         _ = try trainer.train(checkpointPath: dir + "/ck") { event in
@@ -61,8 +62,8 @@ final class TrainingLoopTests: XCTestCase {
         XCTAssertEqual(events, ["eval 2", "checkpoint 3", "eval 4", "checkpoint 5"])
     }
 
-    func test_truncate_keepsLinesUpToTheStep_dropsLaterAndTornLines() throws {
-        let path = try temporaryDirectory(self) + "/log.jsonl"
+    func testTruncateKeepsLinesUpToTheStepDropsLaterAndTornLines() throws {
+        let path = try TemporaryDirectory("training", removedAfter: self).path + "/log.jsonl"
         let log = try RunLog(path: path)
         func step(_ s: Int) -> StepRecord {
             StepRecord(step: s, samples: 3 * s, tokens: 36 * s, layerTokens: 72 * s, loss: 3, lr: 0.1, gradNorm: 1,
@@ -92,8 +93,8 @@ final class TrainingLoopTests: XCTestCase {
 
     /// A run of 6 steps (evaluation every 2, checkpoint every 2) against one stopped after its
     /// step-4 checkpoint with step 5 and a torn line already logged, then resumed.
-    func test_resume_cutsTheLogBackToTheCheckpoint_andMatchesTheUninterruptedLog() throws {
-        let dir = try temporaryDirectory(self)
+    func testResumeCutsTheLogBackToTheCheckpointAndMatchesTheUninterruptedLog() throws {
+        let dir = try TemporaryDirectory("training", removedAfter: self).path
         var config = tinyConfig(steps: 6)
         (config.train.evalInterval, config.train.checkpointInterval) = (2, 2)
         let straight = try Trainer(config: config, source: source(), heldOut: source(9), log: try RunLog(path: dir + "/a.jsonl"), threads: .one)
@@ -118,7 +119,7 @@ final class TrainingLoopTests: XCTestCase {
     /// Attention multiplies, per row block [i0, i1) of 64 queries, keys [0, i1): P(n) = Σ (i1 − i0)·i1.
     /// P(256) = 64·(64 + 128 + 192 + 256) = 40 960; P(100) = 64·64 + 36·100 = 7 696; P(70) = 4 096 + 6·70 = 4 516.
     /// L = 3, layer 1 keeping r = 70 of T = 100, B = 2, C = 16, V = 24: Σn = 270, ΣP = 2·7 696 + 4 516 = 19 908.
-    func test_stepCost_countsTheCausalAttentionBlocksAsComputed() {
+    func testStepCostCountsTheCausalAttentionBlocksAsComputed() {
         XCTAssertEqual(Attention.pairs(length: 256), 40_960)
         XCTAssertEqual(Attention.pairs(length: 64), 64 * 64)
         let c = StepCost(model: ModelConfig(layers: 3, dModel: 16, heads: 4, context: 100, vocab: 24),

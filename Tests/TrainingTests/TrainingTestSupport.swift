@@ -6,14 +6,6 @@ import XCTest
 import Model
 @testable import Training
 
-/// A fresh directory removed when the test ends.
-func temporaryDirectory(_ test: XCTestCase) throws -> String {
-    let path = NSTemporaryDirectory() + "gradus-training-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
-}
-
 /// A small model and loop: 2 blocks, d_model 16, 4 heads, context 12, vocab 24, batch 3.
 func tinyConfig(steps: Int = 8, lr: LearningRateSchedule? = nil) -> RunConfig {
     RunConfig(

@@ -79,13 +79,9 @@ public func scratchPath(_ name: String) -> String {
 
 /// Writes `bytes` to `path`, replacing it; aborts on failure (the fuzz run cannot go on).
 public func writeScratch(_ path: String, _ bytes: [UInt8]) {
-    let sink: FileSink
-    do {
-        sink = try FileSink(path: path)
-        try bytes.withUnsafeBytes { try sink.write($0) }
-        try sink.close()
-    } catch {
-        fuzzFailure("cannot write scratch file \(path): \(error)")
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+    guard fd >= 0, bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count, close(fd) == 0 else {
+        fuzzFailure("cannot write scratch file \(path): \(String(cString: strerror(errno)))")
     }
 }
 

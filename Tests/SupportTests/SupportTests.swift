@@ -1,0 +1,75 @@
+// SupportTests.swift — the shared utilities against independent references: SplitMix64 against
+// the published reference sequence (Vigna's splitmix64.c, as rand_xoshiro's test vectors quote it)
+// and its `{"state": N}` Codable shape that checkpoints store; FNV-1a 64 against the FNV test
+// vectors; parallel-for coverage; resizeForOverwrite.
+
+import Foundation
+import Support
+import TestSupport
+import XCTest
+
+final class SupportTests: XCTestCase {
+    func testSplitMix64MatchesTheReferenceSequence() {
+        var rng = SplitMix64(seed: 1_234_567)
+        XCTAssertEqual((0..<5).map { _ in rng.next() },
+                       [6_457_827_717_110_365_317, 3_203_168_211_198_807_973, 9_817_491_932_198_370_423,
+                        4_593_380_528_125_082_431, 16_408_922_859_458_223_821])
+        var zero = SplitMix64(seed: 0)
+        XCTAssertEqual(zero.next(), 0xe220_a839_7b1d_cdaf)
+        XCTAssertEqual(mix64(0), 0)  // the finaliser fixes zero (every step is xor-shift or multiply)
+    }
+
+    func testSplitMix64CodableShapeIsTheStateAlone() throws {
+        var rng = SplitMix64(seed: 41)
+        _ = rng.next()
+        let text = String(decoding: try JSONEncoder().encode(rng), as: UTF8.self)
+        XCTAssertEqual(text, #"{"state":11400714819323198526}"#)  // 41 + 0x9e3779b97f4a7c15, one step
+        XCTAssertEqual(try JSONDecoder().decode(SplitMix64.self, from: Data(text.utf8)), rng)
+    }
+
+    func testSplitMix64DerivedDrawsStayInRange() {
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<1_000 {
+            let u = rng.nextDouble()
+            XCTAssertTrue(u >= 0 && u < 1, "\(u)")
+            XCTAssertLessThan(rng.nextInt(below: 3), 3)
+        }
+        var a = Array(0..<50)
+        rng.shuffle(&a)
+        XCTAssertEqual(a.sorted(), Array(0..<50))
+        XCTAssertNotEqual(a, Array(0..<50))
+    }
+
+    func testFNV1a64MatchesTheFNVTestVectors() {
+        var empty = FNV1a64()
+        empty.add([UInt8]())
+        XCTAssertEqual(empty.hex, "cbf29ce484222325")
+        var a = FNV1a64()
+        a.add("a".utf8)
+        XCTAssertEqual(a.value, 0xaf63_dc4c_8601_ec8c)
+        var foobar = FNV1a64()
+        foobar.add("foobar".utf8)
+        XCTAssertEqual(foobar.value, 0x8594_4171_f739_67e8)
+        XCTAssertEqual(FNV1a64.hex(0xab), "00000000000000ab")
+    }
+
+    func testParallelForRunsEveryIterationExactlyOnce() {
+        for n in [0, 1, 2, 17] {
+            var hits = [Int](repeating: 0, count: n)
+            hits.withUnsafeMutableBufferPointer { buffer in
+                let shared = UncheckedSendable(buffer)
+                parallelFor(n) { i in shared.value[i] += 1 }
+            }
+            XCTAssertEqual(hits, [Int](repeating: 1, count: n), "\(n) iterations")
+        }
+        XCTAssertEqual(splitRange(10, parts: 3), [0..<3, 3..<6, 6..<10])
+    }
+
+    func testResizeForOverwriteGrowsWithFillAndShrinks() {
+        var a = [1, 2, 3]
+        resizeForOverwrite(&a, 5, 0)
+        XCTAssertEqual(a, [1, 2, 3, 0, 0])
+        resizeForOverwrite(&a, 2, 9)
+        XCTAssertEqual(a, [1, 2])
+    }
+}
