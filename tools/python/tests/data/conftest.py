@@ -1,0 +1,80 @@
+"""Fixtures of the gradus.data / gradus.index tests: the gradus binary (``GRADUS``, default
+``.build/debug/gradus`` under the repo root), two small indexes of the shipped UDHR sample built
+once per session (unpacked: rows of different lengths; packed: 8192+ samples, several dense
+chunks), a curriculum config, and ``jsonl_batches``, the JSONL stream of ``gradus batches`` (the
+reference the binary-stream dataset is checked against)."""
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[4]
+
+CONFIG = {
+    "train_batch_size": 8,
+    "train_micro_batch_size_per_gpu": 2,
+    "data_efficiency": {"seed": 7, "data_sampling": {"curriculum_learning": {"enabled": True, "curriculum_metrics": {
+        "seqlen": {"difficulty_type": "percentile", "clustering_type": "schedule_based",
+                   "min_difficulty": 30, "max_difficulty": 100, "schedule_type": "fixed_linear",
+                   "schedule_config": {"total_curriculum_step": 5, "difficulty_step": 1}},
+        "vocabularyrarity": {"difficulty_type": "percentile", "clustering_type": "schedule_based",
+                             "min_difficulty": 50, "max_difficulty": 100, "schedule_type": "fixed_root",
+                             "schedule_config": {"total_curriculum_step": 5, "difficulty_step": 1, "root_degree": 2}},
+    }}}},
+}
+
+
+@pytest.fixture(scope="session")
+def gradus_binary():
+    """Absolute path of the gradus executable; fails (not skips) when it is missing."""
+    path = Path(os.environ.get("GRADUS", ".build/debug/gradus"))
+    path = path if path.is_absolute() else REPO / path
+    assert path.is_file(), f"gradus binary not found at {path} (set GRADUS or build with `swift build`)"
+    return path
+
+
+def run_gradus(binary, *args):
+    """Runs gradus with ``args`` in the repo root; returns stdout (text); fails with its stderr."""
+    result = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, cwd=REPO)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+@pytest.fixture(scope="session")
+def udhr_index(gradus_binary, tmp_path_factory):
+    """The UDHR sample, one sample per document (313 samples, lengths 41–4579)."""
+    out = tmp_path_factory.mktemp("idx") / "udhr.idx"
+    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
+               "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def packed_index(gradus_binary, tmp_path_factory):
+    """The UDHR sample packed to 16 + 1 tokens a sample: 10918 samples, two dense chunks a metric."""
+    out = tmp_path_factory.mktemp("idx") / "p16.idx"
+    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
+               "--pack", "16", "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def config(tmp_path_factory):
+    """A two-metric percentile curriculum: micro-batch 2, 4 micro-batches a step at world 1."""
+    path = tmp_path_factory.mktemp("cfg") / "cl.json"
+    path.write_text(json.dumps(CONFIG))
+    return path
+
+
+@pytest.fixture(scope="session")
+def jsonl_batches(gradus_binary):
+    """``jsonl_batches(index, config, steps, rank=0, world=1)``: the records of ``gradus batches
+    --tokens`` in JSONL, one dict per micro-batch."""
+    def run(index, config, steps, rank=0, world=1):
+        out = run_gradus(gradus_binary, "batches", index, "--config", config, "--steps", steps,
+                         "--rank", rank, "--world", world, "--tokens")
+        return [json.loads(line) for line in out.splitlines()]
+    return run
