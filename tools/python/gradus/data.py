@@ -61,7 +61,8 @@ class GradusIterableDataset(_Base):
     """One item per micro-batch of this rank, in stream order: ``input_ids``, ``labels``,
     ``attention_mask`` (only when the rows differ in length), ``lengths`` (tokens per row),
     ``sample_ids`` — int64 tensors (numpy arrays without torch) — plus ``difficulty`` ({metric:
-    value}), ``step`` and ``micro_batch``. Use ``DataLoader(dataset, batch_size=None)`` (items are
+    value}), ``step``, ``micro_batch`` and ``accumulation_steps`` (micro-batches per step: the
+    step ends with micro-batch ``accumulation_steps − 1``). Use ``DataLoader(dataset, batch_size=None)`` (items are
     already batched) or torchdata's ``StatefulDataLoader`` to checkpoint the position.
 
     - rank/world: the arguments, else ``torch.distributed``'s when it is initialised (when the
@@ -141,17 +142,18 @@ class GradusIterableDataset(_Base):
         index = start_step * (accumulation or 0)
         for batch in stream:
             if index >= next_index and (index - next_index) % stride == 0:
-                item = self._item(batch)
+                item = self._item(batch, stream.header)
                 self._position = {"next": index + stride, "stride": stride,
                                   "accumulation_steps": stream.header.accumulation_steps}
                 yield item
             index += 1
         self._position = {"next": index, "stride": stride, "accumulation_steps": stream.header.accumulation_steps}
 
-    def _item(self, batch):
+    def _item(self, batch, header):
         item = collate_rows(batch.tokens, self.pad_id)
         item["sample_ids"] = batch.sample_ids.astype(np.int64)
         if torch is not None:
             item = {k: torch.from_numpy(v) for k, v in item.items()}
-        item.update(difficulty=dict(batch.difficulty), step=batch.step, micro_batch=batch.micro_batch)
+        item.update(difficulty=dict(batch.difficulty), step=batch.step, micro_batch=batch.micro_batch,
+                    accumulation_steps=header.accumulation_steps)
         return item
