@@ -2,7 +2,7 @@
 # Python client tests (run by `make test` before the Swift suite): build a small index with the
 # given gradus binary, then read it with tools/python/test_index_format.py (PyPI lmdb + numpy,
 # using only docs/index-format.md); then tools/python/test_gradus_stream.py checks the binary batch
-# stream (docs/stream-format.md) read by tools/python/gradus_stream.py against the JSONL stream.
+# stream (docs/stream-format.md) read by tools/python/gradus/stream.py against the JSONL stream.
 set -euo pipefail
 gradus=${1:-.build/debug/gradus}
 work=$(mktemp -d)
