@@ -6,12 +6,11 @@ reference the binary-stream dataset is checked against)."""
 
 import json
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[4]
+from gradus_cli import REPO, run_gradus
 
 CONFIG = {
     "train_batch_size": 8,
@@ -34,13 +33,6 @@ def gradus_binary():
     path = path if path.is_absolute() else REPO / path
     assert path.is_file(), f"gradus binary not found at {path} (set GRADUS or build with `swift build`)"
     return path
-
-
-def run_gradus(binary, *args):
-    """Runs gradus with ``args`` in the repo root; returns stdout (text); fails with its stderr."""
-    result = subprocess.run([str(binary), *map(str, args)], capture_output=True, text=True, cwd=REPO)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 @pytest.fixture(scope="session")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_gradus
+from gradus_cli import REPO, run_gradus
 
 STEPS = 4
 

@@ -9,7 +9,7 @@ import pytest
 
 from gradus.index import IndexFormatError, IndexReader
 
-from conftest import run_gradus
+from gradus_cli import run_gradus
 
 
 def dump(binary, index):
