@@ -47,7 +47,7 @@ def test_items_equal_the_jsonl_stream(dataset, reference):
         rows = line["tokens"]
         lengths = [len(r) for r in rows]
         width = max(lengths)
-        assert (item["step"], item["micro_batch"]) == (line["step"], line["micro_batch"])
+        assert (item["step"], item["micro_batch"], item["accumulation_steps"]) == (line["step"], line["micro_batch"], 4)
         assert item["difficulty"] == {k: float(v) for k, v in line["difficulty"].items()}
         for key in ("input_ids", "labels", "sample_ids", "lengths"):
             assert item[key].dtype == torch.int64, key
