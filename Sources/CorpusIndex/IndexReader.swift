@@ -60,6 +60,22 @@ public final class IndexReader {
         }
     }
 
+    /// Appends the tokens of each sample of `ids` to `tokens` and its token count to `lengths`, in
+    /// one read transaction and without a per-sample array (batch rows, `CurriculumBatchStream`).
+    /// - Throws: `IndexError.corrupt` naming a sample that is not in the index.
+    public func appendTokens(of ids: some Sequence<UInt64>, to tokens: inout [TokenID], lengths: inout [Int]) throws {
+        try store.env.read { txn in
+            for id in ids {
+                let before = tokens.count
+                let found = try txn.withValue(key: KeyBuilder().appending(id), in: samplesDB) {
+                    IndexFormat.decodeTokens($0, width: manifest.tokenWidth, into: &tokens)
+                }
+                guard found != nil else { throw IndexError.corrupt("sample \(id) is missing from the index") }
+                lengths.append(tokens.count - before)
+            }
+        }
+    }
+
     /// The value of `metric` for sample `id`.
     public func value(_ metric: String, of id: Int) throws -> Double? {
         let db = try store.database(IndexFormat.metricDB(metric))

@@ -1,7 +1,8 @@
 // SequencePostProcess.swift — the sequence-length curricula that act on served batches (spec §8):
 // GPT `seqlen_truncate` and `seqlen_reshape` (§8.1, Megatron-DeepSpeed `pretrain_gpt.py`), and
-// BERT's effective length (§8.2). Pure functions over token rows; a GPT row holds S + 1 tokens
-// (inputs plus the shifted label).
+// BERT's effective length (§8.2). Pure arithmetic: a GPT batch is B rows of S + 1 tokens (inputs
+// plus the shifted label), and the post-processed batch is described as slices of it
+// (`SequenceLayout`), so a caller copies tokens once, from wherever they are, into its own buffer.
 
 /// Which post-processing was applied to a batch.
 public enum SequenceCurriculumKind: String, Sendable, Codable {
@@ -9,47 +10,48 @@ public enum SequenceCurriculumKind: String, Sendable, Codable {
     case reshape = "seqlen_reshape"
 }
 
+/// The rows of a post-processed batch: row i is `source[starts[i] ..< starts[i] + width]` of the
+/// row-major B × (S + 1) source batch.
+public struct SequenceLayout: Equatable, Sendable {
+    /// Tokens per row (T + 1).
+    public var width: Int
+    /// Where each row starts in the source batch.
+    public var starts: [Int]
+    /// Rows of the post-processed batch.
+    public var rows: Int { starts.count }
+    /// Tokens served: rows × T.
+    public var servedTokens: Int { rows * (width - 1) }
+}
+
 public enum SequencePostProcess {
-    /// `seqlen_truncate` with difficulty c: keep `row[0...c]` when c < S, else unchanged.
-    /// - Throws: when a row is not S + 1 tokens long.
-    public static func truncate<T>(_ rows: [[T]], difficulty c: Int, sequenceLength s: Int) throws -> [[T]] {
-        try checkShape(rows, s)
-        guard c < s else { return rows }
-        return rows.map { Array($0[0...max(0, c)]) }
+    /// GPT `data_post_process`'s choice among metric names: `seqlen_truncate` wins over
+    /// `seqlen_reshape` (the `if`/`elif` order); nil for neither.
+    public static func kind(of metricNames: some Sequence<String>) -> SequenceCurriculumKind? {
+        let names = Set(metricNames)
+        if names.contains(SequenceCurriculumKind.truncate.rawValue) { return .truncate }
+        return names.contains(SequenceCurriculumKind.reshape.rawValue) ? .reshape : nil
     }
 
-    /// `seqlen_reshape` with difficulty c (spec §8.1): with R = c + 1, each row's first
-    /// ⌊(S+1)/R⌋·R tokens cut into R-long rows (sample-major), then each sample's tail
-    /// `row[S+1−R ..< S+1]`; keep the first min(⌈B(S+1)/R⌉, B·k + B) rows, minus one if that is odd
-    /// and > 1. Unchanged when c ≥ S.
-    public static func reshape<T>(_ rows: [[T]], difficulty c: Int, sequenceLength s: Int) throws -> [[T]] {
-        try checkShape(rows, s)
-        guard c < s, c >= 0 else { return rows }
-        let r = c + 1, b = rows.count
-        let k = (s + 1) / r
-        var out: [[T]] = []
-        out.reserveCapacity(b * k + b)
-        for row in rows {
-            for j in 0..<k { out.append(Array(row[(j * r)..<((j + 1) * r)])) }
-        }
-        for row in rows { out.append(Array(row[(s + 1 - r)..<(s + 1)])) }
-        let n0 = b * (s + 1)
-        var keep = min((n0 + r - 1) / r, b * k + b)
+    /// The layout of B rows of S + 1 tokens after `kind` at difficulty c (spec §8.1); unchanged
+    /// for no kind or c ≥ S. `seqlen_truncate`: each row's first c + 1 tokens. `seqlen_reshape`:
+    /// with R = c + 1 and k = ⌊(S+1)/R⌋, each row's first k·R tokens cut into R-long rows
+    /// (sample-major), then each sample's tail `row[S+1−R ..< S+1]`; the first
+    /// min(⌈B(S+1)/R⌉, B·k + B) rows are kept, minus one if that is odd and > 1.
+    /// - Precondition: b ≥ 0, s ≥ 1.
+    public static func layout(batch b: Int, sequenceLength s: Int, kind: SequenceCurriculumKind?,
+                              difficulty c: Int) -> SequenceLayout {
+        precondition(b >= 0 && s >= 1, "a batch needs a sequence length of at least 1")
+        let w = s + 1
+        let whole = (0..<b).map { $0 * w }
+        guard let kind, c < s else { return SequenceLayout(width: w, starts: whole) }
+        let r = max(0, c) + 1
+        if kind == .truncate { return SequenceLayout(width: r, starts: whole) }
+        let k = w / r
+        var starts = whole.flatMap { row in (0..<k).map { row + $0 * r } } + whole.map { $0 + w - r }
+        var keep = min((b * w + r - 1) / r, b * k + b)
         if keep > 1, keep % 2 == 1 { keep -= 1 }
-        return Array(out.prefix(keep))
-    }
-
-    /// GPT `data_post_process`: `seqlen_truncate` wins over `seqlen_reshape` when both are present;
-    /// neither leaves the batch unchanged (kind nil).
-    public static func apply<T>(_ rows: [[T]], difficulties: [String: Double], sequenceLength s: Int) throws
-        -> (rows: [[T]], kind: SequenceCurriculumKind?) {
-        if let c = difficulties[SequenceCurriculumKind.truncate.rawValue] {
-            return (try truncate(rows, difficulty: Int(c), sequenceLength: s), .truncate)
-        }
-        if let c = difficulties[SequenceCurriculumKind.reshape.rawValue] {
-            return (try reshape(rows, difficulty: Int(c), sequenceLength: s), .reshape)
-        }
-        return (rows, nil)
+        starts.removeLast(starts.count - keep)
+        return SequenceLayout(width: r, starts: starts)
     }
 
     /// BERT's effective length (spec §8.2): the `seqlen_truncate` difficulty if present, else the
@@ -59,12 +61,5 @@ public enum SequencePostProcess {
         let e = truncateDifficulty ?? (realTokenCounts.max() ?? s)
         let rounded = (e + 7) / 8 * 8
         return min(rounded, s)
-    }
-
-    private static func checkShape<T>(_ rows: [[T]], _ s: Int) throws {
-        guard s > 0 else { throw CurriculumError.invalidArgument("sequence length must be > 0") }
-        if let bad = rows.firstIndex(where: { $0.count != s + 1 }) {
-            throw CurriculumError.invalidArgument("row \(bad) has \(rows[bad].count) tokens, expected S + 1 = \(s + 1)")
-        }
     }
 }

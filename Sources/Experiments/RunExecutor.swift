@@ -1,47 +1,20 @@
 // RunExecutor.swift — one (variant, seed) run of `gradus experiment` (issue 7 §1–2): the merged
-// config, uniform batches from the index's training split, the matrix's fixed held-out split,
-// training to the equal budget (tokens or wall-clock) with an evaluation every
-// `eval_interval_tokens` (and at 0 and at the end), and a checkpoint at every evaluation so an
-// interrupted run resumes. The run directory holds config.json, log.jsonl (the trainer's),
-// checkpoint.bin, progress.json and, once finished, result.json.
+// config, batches from the index's training split (curriculum batches and random-LTD when the
+// variant's data_efficiency enables them, as in `gradus train`), the matrix's fixed held-out
+// split, and `Trainer.train` to the equal budget (tokens or training wall-clock) with an
+// evaluation at 0, every `eval_interval_tokens` and at the end, and a checkpoint at every
+// evaluation so an interrupted run resumes. The run directory holds config.json, log.jsonl (the
+// trainer's), checkpoint.bin and, once finished, result.json.
 //
-// Resume consistency: progress.json (the curve, schedule, wall and FLOPs so far, plus one
-// snapshot per checkpoint) is written *before* the checkpoint it describes; on resume the
-// snapshot whose token count equals the checkpoint's is the truth and later entries are dropped.
-//
-// The trainer used here is the current `Training.Trainer` with `IndexBatchSource` (uniform
-// sampling, dense layers): a variant's curriculum / random-LTD blocks are parsed, validated and
-// their prescribed schedules recorded, and `RunResult` says they were not applied.
+// The executor only observes: the curve, schedule samples, FLOPs (Σ of the steps' `flops`) and
+// training wall-clock are read off the log's entries. On resume the trainer cuts log.jsonl back
+// to the checkpoint's step, and the kept entries rebuild them as the uninterrupted run had them.
 
 import Curriculum
 import CorpusIndex
 import Foundation
 import Model
 import Training
-
-/// What progress.json holds.
-struct RunProgress: Codable {
-    struct Snapshot: Codable {
-        var tokens: Int, wall: Double, flops: Double, curveCount: Int, scheduleCount: Int
-    }
-    var curve: [CurvePoint] = []
-    var schedule: [SchedulePoint] = []
-    var wall = 0.0
-    var flops = 0.0
-    var snapshots: [Snapshot] = []
-
-    /// Keeps what the checkpoint at `tokens` had seen; nil when no snapshot matches it.
-    func rewound(to tokens: Int) -> RunProgress? {
-        guard let s = snapshots.last(where: { $0.tokens == tokens }),
-              s.curveCount <= curve.count, s.scheduleCount <= schedule.count else { return nil }
-        var out = self
-        out.curve = Array(curve.prefix(s.curveCount))
-        out.schedule = Array(schedule.prefix(s.scheduleCount))
-        (out.wall, out.flops) = (s.wall, s.flops)
-        out.snapshots = snapshots.filter { $0.tokens <= tokens }
-        return out
-    }
-}
 
 /// Trains one run of the matrix in its directory.
 public struct RunExecutor {
@@ -57,7 +30,7 @@ public struct RunExecutor {
 
     var resultPath: String { directory + "/result.json" }
     var checkpointPath: String { directory + "/checkpoint.bin" }
-    var progressPath: String { directory + "/progress.json" }
+    var logPath: String { directory + "/log.jsonl" }
 
     /// The finished run's result, or nil when it has not finished.
     public func finishedResult() throws -> RunResult? {
@@ -83,85 +56,52 @@ public struct RunExecutor {
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
-        let source = data.training
-        let runLog = try RunLog(path: directory + "/log.jsonl")
-        var state = RunProgress()
-        let trainer: Trainer
-        if FileManager.default.fileExists(atPath: checkpointPath) {
-            trainer = try Trainer(resumingFrom: checkpointPath, config: config, source: source, heldOut: validation,
-                                  log: runLog, randomLTD: config.randomLTDRouting())
-            let saved = try JSONDecoder().decode(RunProgress.self, from: try readFile(progressPath))
-            guard let rewound = saved.rewound(to: trainer.progress.tokens) else {
-                throw ExperimentError.outputInUse(path: directory, reason: "progress.json does not describe checkpoint.bin; remove the run directory to rerun it")
-            }
-            state = rewound
-        } else {
-            trainer = try Trainer(config: config, source: source, heldOut: validation, log: runLog,
-                                  randomLTD: config.randomLTDRouting())
+        let resuming = FileManager.default.fileExists(atPath: checkpointPath)
+        if !resuming { try? FileManager.default.removeItem(atPath: logPath) }
+        let runLog = try RunLog(path: logPath)
+        let trainer = resuming
+            ? try Trainer(resumingFrom: checkpointPath, config: config, source: data.training, heldOut: validation,
+                          log: runLog, randomLTD: config.randomLTDRouting())
+            : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
+                          randomLTD: config.randomLTDRouting())
+        if resuming && trainer.lastEvaluation?.step != trainer.progress.steps {
+            throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl does not reach checkpoint.bin's evaluation; remove the run directory to rerun it")
         }
-        try train(trainer, plan: plan, state: &state, log: log)
-        let result = makeResult(trainer, plan: plan, state: state, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        let schedule = TrainingSchedule(evaluateEvery: .tokens(matrix.evalIntervalTokens), evaluateAtStart: true,
+                                        evaluateAtEnd: true, checkpointEvery: nil)
+        _ = try trainer.train(budget: budget(config).training, schedule: schedule, checkpointPath: checkpointPath) { event in
+            guard case .evaluation(let e) = event else { return }
+            log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
+        }
+        let logged = try runLog.truncate(afterStep: trainer.progress.steps)
+        let result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, plan: plan, sampler: data.usesCurriculum ? "curriculum" : "uniform")
         try writeAtomically(try result.jsonLine(), to: resultPath)
         return result
     }
 
-    /// The loop: steps until the budget, evaluating and checkpointing on the token grid.
-    private func train(_ trainer: Trainer, plan: CurriculumPlan, state: inout RunProgress, log: (String) -> Void) throws {
-        let clock = ContinuousClock()
-        let c = trainer.config
-        let interval = matrix.evalIntervalTokens
-        let stride = max(1, plannedSteps(c) / 200)
-        if state.curve.isEmpty { try evaluate(trainer, &state, log: log) }
-        while !budgetSpent(trainer, state) {
-            let before = trainer.progress
-            let t0 = clock.now
-            let record = try trainer.step()
-            state.wall += (clock.now - t0) / .seconds(1)
-            state.flops += FLOPCount.step(rows: c.train.batchSize, length: record.seqLength, layers: c.model.layers,
-                                          dModel: c.model.dModel, vocab: c.model.vocab,
-                                          layerTokens: record.layerTokens - before.layerTokens)
-            if record.step % stride == 0 || record.step == 1 { state.schedule.append(plan.point(record)) }
-            if record.tokens / interval > before.tokens / interval && !budgetSpent(trainer, state) {
-                try evaluate(trainer, &state, log: log)
-            }
-        }
-        if state.curve.last?.tokens != Double(trainer.progress.tokens) { try evaluate(trainer, &state, log: log) }
-    }
-
-    /// Evaluates, records the point, and checkpoints (progress first, then the checkpoint).
-    private func evaluate(_ trainer: Trainer, _ state: inout RunProgress, log: (String) -> Void) throws {
-        guard let e = try trainer.evaluate() else { return }
-        state.curve.append(CurvePoint(tokens: Double(e.tokens), wall: state.wall, loss: e.valLoss))
-        state.snapshots.append(.init(tokens: trainer.progress.tokens, wall: state.wall, flops: state.flops,
-                                     curveCount: state.curve.count, scheduleCount: state.schedule.count))
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try writeAtomically(try encoder.encode(state), to: progressPath)
-        try trainer.saveCheckpoint(to: checkpointPath)
-        log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(state.wall, digits: 1)) s")
-    }
-
-    private func budgetSpent(_ trainer: Trainer, _ state: RunProgress) -> Bool {
+    /// The matrix's budget for the trainer, and the steps it takes at full length (schedule sampling only).
+    private func budget(_ c: RunConfig) -> (training: TrainingBudget, plannedSteps: Int) {
         switch matrix.budget {
-        case .tokens(let n): return trainer.progress.tokens >= n
-        case .seconds(let s): return state.wall >= s
+        case .tokens(let n): return (.tokens(n), n / max(1, c.train.batchSize * c.sequenceLength))
+        case .seconds(let s): return (.seconds(s), 2000)
         }
     }
 
-    /// Steps a token budget takes at full length (schedule sampling stride only).
-    private func plannedSteps(_ c: RunConfig) -> Int {
-        switch matrix.budget {
-        case .tokens(let n): return n / max(1, c.train.batchSize * c.sequenceLength)
-        case .seconds: return 2000
+    /// The result read off the whole run's log: the evaluations' curve, the schedule at step 1 and
+    /// every 1/200 of the planned steps, Σ of the steps' FLOPs, the last step's training wall-clock.
+    private func makeResult(_ trainer: Trainer, steps: [StepRecord], evaluations: [EvalRecord], plan: CurriculumPlan,
+                            sampler: String) throws -> RunResult {
+        let curve = evaluations.map { CurvePoint(tokens: Double($0.tokens), wall: $0.trainingSeconds, loss: $0.valLoss) }
+        guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
+            throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }
-    }
-
-    private func makeResult(_ trainer: Trainer, plan: CurriculumPlan, state: RunProgress, sampler: String) -> RunResult {
-        RunResult(variant: variant.name, seed: seed, finalValidationLoss: state.curve.last?.loss ?? .nan,
-                  steps: trainer.progress.steps, tokens: trainer.progress.tokens, layerTokens: trainer.progress.layerTokens,
-                  flops: state.flops, wallSeconds: state.wall, curve: state.curve, schedule: state.schedule,
-                  sampler: sampler, randomLTDApplied: state.schedule.contains { $0.appliedRandomLTD },
-                  curriculumRequested: plan.curriculumRequested, randomLTDRequested: plan.randomLTDRequested)
+        let stride = max(1, budget(trainer.config).plannedSteps / 200)
+        let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(plan.point)
+        return RunResult(variant: variant.name, seed: seed, finalValidationLoss: curve.last?.loss ?? .nan,
+                         steps: trainer.progress.steps, tokens: trainer.progress.tokens, layerTokens: trainer.progress.layerTokens,
+                         flops: steps.reduce(0) { $0 + $1.flops }, wallSeconds: steps.last?.trainingSeconds ?? 0, curve: curve,
+                         schedule: schedule, sampler: sampler, randomLTDApplied: schedule.contains { $0.appliedRandomLTD },
+                         curriculumRequested: plan.curriculumRequested, randomLTDRequested: plan.randomLTDRequested)
     }
 }
 

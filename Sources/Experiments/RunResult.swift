@@ -60,7 +60,7 @@ public struct RunResult: Codable, Equatable, Sendable {
     public var tokens: Int
     /// Σ over layers of tokens processed (DeepSpeed's `consumed_layer_tokens`).
     public var layerTokens: Int
-    /// Matmul FLOPs of training, forward + backward (`FLOPCount`).
+    /// Matmul FLOPs of training, forward + backward: Σ of the run log's step `flops` (`StepCost`).
     public var flops: Double
     /// Training wall-clock seconds, evaluations excluded, summed over resumed segments.
     public var wallSeconds: Double
@@ -96,25 +96,5 @@ public struct RunResult: Codable, Equatable, Sendable {
                 throw ExperimentError.invalidResults(path: path, reason: "line \(i + 1): \(error)")
             }
         }
-    }
-}
-
-/// Training FLOPs (matmuls only, forward + backward = 3 × forward), the formula of
-/// `gradus bench train` (docs/training.md) extended to layers that see fewer tokens.
-public enum FLOPCount {
-    /// FLOPs of one training step.
-    /// - Parameters:
-    ///   - rows: B; `length`: T of the batch; `layerTokens`: Σ over layers of the tokens each
-    ///     layer processed in this step (dense: L·B·T; with random-LTD fewer).
-    ///   - dModel: C; `vocab`: V.
-    /// Each layer at effective length t = layerTokens / (L·B) costs 2·B·t·12·C² for its linear
-    /// maps and 4·B·t²·C for attention; the LM head costs 2·B·T·V·C. Exact for dense steps; with
-    /// random-LTD the attention term uses the layer-average length (an estimate).
-    public static func step(rows: Int, length: Int, layers: Int, dModel: Int, vocab: Int, layerTokens: Int) -> Double {
-        let (B, T, L, C, V) = (Double(rows), Double(length), Double(layers), Double(dModel), Double(vocab))
-        let lt = Double(layerTokens)
-        let t = L > 0 && B > 0 ? lt / (L * B) : 0
-        let forward = 2 * lt * 12 * C * C + 4 * L * B * t * t * C + 2 * B * T * V * C
-        return 3 * forward
     }
 }

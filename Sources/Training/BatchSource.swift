@@ -1,5 +1,5 @@
 // BatchSource.swift — where the trainer's batches come from, as a protocol so the loop does not
-// depend on the index or the curriculum (issue 5; CurriculumBatchSource.swift wraps the sampler). A source
+// depend on the index or the curriculum (issue 5; CurriculumBatchStream.swift serves the sampler's). A source
 // owns its position and randomness and round-trips them through an opaque state blob that the
 // checkpoint stores, so a resumed run sees exactly the batches the uninterrupted one would.
 // Two sources live here: synthetic random tokens (benchmarks, tests) and a fixed cycle of batches.
@@ -9,21 +9,15 @@ import Model
 
 /// A stream of training or evaluation batches with a savable position.
 public protocol BatchSource: AnyObject {
-    /// The next batch.
+    /// The next batch and what it was drawn under (curriculum step, difficulties) for the run log;
+    /// `info` is nil for sources without a curriculum.
     /// - Throws: when the underlying data cannot be read.
-    func nextBatch() throws -> TokenBatch
+    func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?)
     /// Everything needed to continue the stream exactly (position, RNG state), opaque to the trainer.
     func saveState() throws -> Data
     /// Continues from a blob `saveState()` produced.
     /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
     func restoreState(_ state: Data) throws
-    /// What the last `nextBatch()` was drawn under (curriculum step, difficulties), for the run
-    /// log; nil for sources without a curriculum.
-    var lastBatchInfo: BatchInfo? { get }
-}
-
-extension BatchSource {
-    public var lastBatchInfo: BatchInfo? { nil }
 }
 
 /// The curriculum context of one served batch.
@@ -50,9 +44,9 @@ public final class SyntheticBatchSource: BatchSource {
         rng = SplitMix64(seed: seed)
     }
 
-    public func nextBatch() throws -> TokenBatch {
+    public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
         let rows = (0..<batchSize).map { _ in (0...length).map { _ in Int32(rng.next() % UInt64(vocab)) } }
-        return try TokenBatch(sequences: rows)
+        return (try TokenBatch(sequences: rows), nil)
     }
 
     public func saveState() throws -> Data { try sortedKeysEncoder().encode(rng) }
@@ -75,9 +69,9 @@ public final class FixedBatchSource: BatchSource {
         self.batches = batches
     }
 
-    public func nextBatch() throws -> TokenBatch {
+    public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
         defer { position = (position + 1) % batches.count }
-        return batches[position]
+        return (batches[position], nil)
     }
 
     public func saveState() throws -> Data { try sortedKeysEncoder().encode(position) }

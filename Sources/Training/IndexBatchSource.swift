@@ -36,9 +36,9 @@ public final class IndexBatchSource: BatchSource {
         var position: Int
     }
 
-    private let reader: IndexReader
+    private let rowReader: RowReader
     private let ids: [Int]
-    private let batchSize: Int, length: Int, vocab: Int
+    private let batchSize: Int, length: Int
     private let seed: UInt64
     private let shuffle: Bool
     private let identity: String
@@ -54,7 +54,8 @@ public final class IndexBatchSource: BatchSource {
                 shuffle: Bool) throws {
         guard !ids.isEmpty else { throw TrainingError.invalidConfig(["the index split serves no samples"]) }
         guard batchSize >= 1, length >= 1 else { throw TrainingError.invalidConfig(["batch size and length must be >= 1"]) }
-        (self.reader, self.ids, self.batchSize, self.length, self.vocab) = (reader, ids, batchSize, length, vocab)
+        (self.ids, self.batchSize, self.length) = (ids, batchSize, length)
+        rowReader = RowReader(reader, vocab: vocab)
         (self.seed, self.shuffle) = (seed, shuffle)
         let m = reader.manifest
         var idHash: UInt64 = 0xcbf2_9ce4_8422_2325  // FNV-1a over the served ids: another split is another stream
@@ -80,34 +81,16 @@ public final class IndexBatchSource: BatchSource {
 
     /// The next B rows; crosses epoch boundaries seamlessly.
     /// - Throws: `IndexError` from the store, `TrainingError.invalidConfig` for an out-of-vocabulary id.
-    public func nextBatch() throws -> TokenBatch {
-        let T = length, n = batchSize * T
-        var inputs = [Int32](repeating: 0, count: n), targets = [Int32](repeating: -1, count: n)
-        var mask = [Float](repeating: 0, count: n)
-        for b in 0..<batchSize {
+    public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
+        let batch = (0..<batchSize).map { _ -> UInt64 in
             if state.position == order.count {
-                state.epoch += 1
-                state.position = 0
+                (state.epoch, state.position) = (state.epoch + 1, 0)
                 order = permutation(epoch: state.epoch)
             }
-            let id = order[state.position]
             state.position += 1
-            guard let tokens = try reader.tokens(of: id) else {
-                throw TrainingError.invalidConfig(["sample \(id) is missing from the index"])
-            }
-            let usable = min(tokens.count, T + 1)
-            for t in 0..<usable {
-                guard tokens[t] < UInt32(vocab) else {
-                    throw TrainingError.invalidConfig(["token \(tokens[t]) of sample \(id) exceeds the model vocabulary \(vocab)"])
-                }
-                if t < T { inputs[b * T + t] = Int32(tokens[t]) }
-                if t >= 1 {
-                    targets[b * T + t - 1] = Int32(tokens[t])
-                    mask[b * T + t - 1] = 1
-                }
-            }
+            return UInt64(order[state.position - 1])
         }
-        return try TokenBatch(batchSize: batchSize, length: T, inputs: inputs, targets: targets, lossMask: mask)
+        return (try rowReader.rows(batch[...], sequenceLength: length, kind: nil, difficulty: length).tokenBatch(), nil)
     }
 
     public func saveState() throws -> Data { try sortedKeysEncoder().encode(state) }

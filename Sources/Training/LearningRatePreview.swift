@@ -4,7 +4,7 @@
 // sequence curriculum) and layer-tokens (with random-LTD: min(r, T) in each dropping layer, the same
 // `StepCost` the trainer counts) — fed to the run's `LearningRateSchedule`, the same
 // value the trainer logs as `lr`. The preview's step is also the curriculum step; in a real run the
-// curriculum step runs ahead by the held-out skips (CurriculumBatchSource.swift).
+// curriculum step runs ahead by the held-out skips (CurriculumBatchStream.swift).
 
 import Curriculum
 
@@ -19,7 +19,7 @@ public struct LearningRatePreview: Sendable {
     /// - Throws: `TrainingError.invalidConfig` for random-LTD settings inconsistent with the model.
     public init(config: RunConfig) throws {
         self.config = config
-        kind = SequenceCurriculum.kind(of: config.curriculumMetrics)
+        kind = SequencePostProcess.kind(of: config.curriculumMetrics.map(\.name))
         routing = try config.randomLTDRouting()
     }
 
@@ -27,12 +27,12 @@ public struct LearningRatePreview: Sendable {
     /// only the sequence curriculum's matters) and returns that step's learning rate.
     public mutating func next(difficulties: [String: Double]) -> Double {
         let c = kind.flatMap { difficulties[$0.rawValue] }.map { Int($0) } ?? config.sequenceLength
-        let shape = SequenceCurriculum.servedShape(batch: config.train.batchSize, sequenceLength: config.sequenceLength,
-                                                   kind: kind, difficulty: c)
-        let cost = StepCost(model: config.model, batchSize: shape.rows, length: shape.length,
+        let shape = SequencePostProcess.layout(batch: config.train.batchSize, sequenceLength: config.sequenceLength,
+                                               kind: kind, difficulty: c)
+        let cost = StepCost(model: config.model, batchSize: shape.rows, length: shape.width - 1,
                             reserved: routing?.reserved(atStep: progress.steps), dropping: routing?.layers.count ?? 0)
         progress.steps += 1
-        progress.tokens += shape.rows * shape.length
+        progress.tokens += shape.servedTokens
         progress.layerTokens += cost.layerTokens
         progress.layerAveragedTokens += cost.layerAveragedTokens
         return config.train.lr.rate(at: progress)

@@ -103,26 +103,29 @@ public struct RandomLTDRouting: Codable, Equatable, Sendable {
     }
 }
 
-/// What one step costs when `dropping` of the L layers keep `kept` = min(r, T) tokens per row.
+/// What one step costs when `dropping` of the L layers keep `kept` = min(r, T) tokens per row —
+/// the one cost model of the project: the run log's `flops`, `gradus bench train` and the
+/// experiment report all read `flops` from here.
 public struct StepCost: Equatable, Sendable {
     /// Σ over layers of tokens processed: B·(T·(L − l) + kept·l).
     public let layerTokens: Int
     /// Megatron's layer-averaged tokens: B·⌊(T·(L − l) + kept·l)/L⌋ (spec §9.7).
     public let layerAveragedTokens: Int
-    /// Matmul FLOPs of forward + backward (3 × forward), forward =
-    /// 2·B·12C²·Σ_i n_i + 2·B·T·V·C + 4·B·C·Σ_i n_i², n_i the tokens layer i processes — the
-    /// formula of `gradus bench train` with the per-layer lengths.
+    /// Matmul FLOPs the step's forward + backward compute (backward = 2 × forward), forward =
+    /// 2·B·12C²·Σ_i n_i + 4·B·C·Σ_i P(n_i) + 2·B·T·V·C over layers i processing n_i tokens a row,
+    /// P(n) = `Attention.pairs(length: n)` the causal (query, key) pairs the attention multiplies.
     public let flops: Double
 
-    /// - Parameters: B, T: the batch; reserved: r, or nil for a dense step; dropping: l.
+    /// - Parameters: B, T: the batch as served (rows, length); reserved: r, or nil for a dense
+    ///   step; dropping: l.
     public init(model: ModelConfig, batchSize B: Int, length T: Int, reserved: Int?, dropping l: Int) {
         let L = model.layers, C = Double(model.dModel), V = Double(model.vocab)
         let kept = min(reserved ?? T, T), drop = kept < T ? l : 0
         let perRow = T * (L - drop) + kept * drop
         layerTokens = B * perRow
         layerAveragedTokens = B * (L > 0 ? perRow / L : T)
-        let n = Double(perRow), n2 = Double(T * T * (L - drop) + kept * kept * drop)
-        let forward = 2 * Double(B) * 12 * C * C * n + 2 * Double(B * T) * V * C + 4 * Double(B) * C * n2
+        let pairs = Double(Attention.pairs(length: T) * (L - drop) + Attention.pairs(length: kept) * drop)
+        let forward = 2 * Double(B) * 12 * C * C * Double(perRow) + 4 * Double(B) * C * pairs + 2 * Double(B * T) * V * C
         flops = 3 * forward
     }
 }

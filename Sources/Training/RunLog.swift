@@ -1,7 +1,12 @@
 // RunLog.swift — the run's `log.jsonl` (issue 5 §4): one JSON object per training step and per
-// evaluation, appended and flushed as they happen so a crashed run keeps its history.
+// evaluation, appended (O_APPEND) as they happen so a crashed run keeps its history. On resume the
+// trainer cuts the log back to its checkpoint's step, so a resumed log equals an uninterrupted one
+// and the log alone rebuilds a run's curve, wall-clock and FLOPs (issue 12).
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What one optimiser step did.
 public struct StepRecord: Codable, Equatable, Sendable {
@@ -33,11 +38,15 @@ public struct StepRecord: Codable, Equatable, Sendable {
     public var reserved: Int? = nil
     /// Matmul FLOPs actually spent by this step's forward + backward (`StepCost.flops`).
     public var flops: Double = 0
+    /// Training wall-clock seconds so far, this step included: steps only (evaluations and
+    /// checkpoints excluded), summed over resumed segments.
+    public var trainingSeconds: Double = 0
 
     enum CodingKeys: String, CodingKey {
         case step, samples, tokens, layerTokens = "layer_tokens", loss, lr, gradNorm = "grad_norm"
         case seqLength = "seq_length", tokensPerSecond = "tokens_per_s", elapsed
         case stepTokens = "step_tokens", rows, curriculumStep = "curriculum_step", difficulty, reserved, flops
+        case trainingSeconds = "train_s"
     }
 }
 
@@ -47,9 +56,11 @@ public struct EvalRecord: Codable, Equatable, Sendable {
     public var tokens: Int
     public var valLoss: Double
     public var elapsed: Double
+    /// Training wall-clock seconds when the evaluation ran (`StepRecord.trainingSeconds`).
+    public var trainingSeconds: Double
 
     enum CodingKeys: String, CodingKey {
-        case step, tokens, valLoss = "val_loss", elapsed
+        case step, tokens, valLoss = "val_loss", elapsed, trainingSeconds = "train_s"
     }
 }
 
@@ -58,35 +69,56 @@ public final class RunLog {
     private let handle: FileHandle
     public let path: String
 
-    /// Opens `path` for appending, creating it when missing.
+    /// Opens `path` for appending (O_APPEND), creating it when missing.
     /// - Throws: `TrainingError.io` when the file cannot be opened.
     public init(path: String) throws {
         self.path = path
-        if !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw TrainingError.io(path: path, reason: "cannot create the log")
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else {
-            throw TrainingError.io(path: path, reason: "cannot open the log for writing")
-        }
-        self.handle = handle
-        do { try handle.seekToEnd() } catch { throw TrainingError.io(path: path, reason: "\(error)") }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        if fd < 0 { throw TrainingError.io(path: path, reason: String(cString: strerror(errno))) }
+        handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
-
-    deinit { try? handle.close() }
 
     /// Appends `record` as one line.
     /// - Throws: `TrainingError.io` on a write failure.
     public func append<R: Encodable>(_ record: R) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        do {
-            var line = try encoder.encode(record)
-            line.append(0x0A)
-            try handle.write(contentsOf: line)
-        } catch {
-            throw TrainingError.io(path: path, reason: "\(error)")
+        try io { try handle.write(contentsOf: try encoder.encode(record) + [0x0A]) }
+    }
+
+    /// Flushes the appended lines to the device (before a checkpoint that they precede).
+    public func sync() throws { try io { try handle.synchronize() } }
+
+    /// Cuts the log back to what a run at `step` had written: lines after that step go, and so
+    /// does a torn last line (one without its newline).
+    /// - Returns: the step and evaluation records kept, each in order.
+    /// - Throws: `TrainingError.io` when the file cannot be read or cut, or a complete line is
+    ///   neither a step nor an evaluation record.
+    public func truncate(afterStep step: Int) throws -> (steps: [StepRecord], evaluations: [EvalRecord]) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw TrainingError.io(path: path, reason: "cannot read the log")
         }
+        let decoder = JSONDecoder()
+        var kept: (steps: [StepRecord], evaluations: [EvalRecord]) = ([], []), start = data.startIndex
+        while let end = data[start...].firstIndex(of: 0x0A) {
+            let line = data[start..<end]
+            if let e = try? decoder.decode(EvalRecord.self, from: line) {
+                if e.step > step { break }
+                kept.evaluations.append(e)
+            } else {
+                guard let r = try? decoder.decode(StepRecord.self, from: line) else {
+                    throw TrainingError.io(path: path, reason: "line \(kept.steps.count + kept.evaluations.count + 1) is not a step or evaluation record")
+                }
+                if r.step > step { break }
+                kept.steps.append(r)
+            }
+            start = end + 1
+        }
+        try io { try handle.truncate(atOffset: UInt64(start - data.startIndex)) }
+        return kept
+    }
+
+    private func io(_ body: () throws -> Void) throws {
+        do { try body() } catch { throw TrainingError.io(path: path, reason: "\(error)") }
     }
 }

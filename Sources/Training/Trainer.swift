@@ -1,9 +1,9 @@
-// Trainer.swift — the training loop (issue 5 §4): batches from a `BatchSource`, forward,
-// backward, global-norm clipping, a scheduled learning rate, AdamW; held-out evaluation every
-// `eval_interval` steps; checkpoints every `checkpoint_interval`; one JSON line per step in the
-// run log. Knows nothing of the index or curriculum: they arrive as a `BatchSource`. With
-// random-LTD (issue 6) each step draws a kept-token plan from the trainer's generator, runs the
-// model on it, and counts the layer-tokens and FLOPs actually spent; evaluation stays dense.
+// Trainer.swift — one training step (issue 5 §4): a batch from a `BatchSource`, forward,
+// backward, global-norm clipping, a scheduled learning rate, AdamW; held-out evaluation; one JSON
+// line per step and per evaluation in the run log; checkpoints (the loop that schedules them is
+// Trainer+Loop.swift). Knows nothing of the index or curriculum: they arrive as a `BatchSource`.
+// With random-LTD (issue 6) each step draws a kept-token plan from the trainer's generator, runs
+// the model on it, and counts the layer-tokens and FLOPs actually spent; evaluation stays dense.
 
 import Foundation
 import Model
@@ -22,6 +22,11 @@ public final class Trainer {
     public private(set) var rng: SplitMix64
     /// Random-LTD settings, or nil for a dense run (issue 6).
     public let randomLTD: RandomLTDRouting?
+    /// Training wall-clock seconds of the steps so far (evaluations and checkpoints excluded),
+    /// summed over resumed segments.
+    public private(set) var trainingSeconds = 0.0
+    /// The run's latest evaluation, this process's or (on resume) the log's.
+    public private(set) var lastEvaluation: EvalRecord?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
     private let heldOutStart: Data?
@@ -53,10 +58,13 @@ public final class Trainer {
         started = clock.now
     }
 
-    /// Continues the run saved at `path`.
+    /// Continues the run saved at `path`; `log` is cut back to the checkpoint's step
+    /// (`RunLog.truncate(afterStep:)`), and its last step and evaluation restore
+    /// `trainingSeconds` and `lastEvaluation`.
     /// - Parameter config: the run's config now; refused unless model, batch, seed, optimiser and
     ///   schedule equal the checkpoint's (the budget and intervals may change).
-    /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, or the source's error.
+    /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, `.io` (the log), or
+    ///   the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
                             randomLTD: RandomLTDRouting? = nil) throws {
@@ -87,6 +95,8 @@ public final class Trainer {
         progress = checkpoint.header.progress
         rng = checkpoint.header.trainerRNG
         try source.restoreState(checkpoint.header.sourceState)
+        let kept = try log?.truncate(afterStep: progress.steps)
+        (trainingSeconds, lastEvaluation) = (kept?.steps.last?.trainingSeconds ?? 0, kept?.evaluations.last)
     }
 
     /// One optimiser step on the source's next batch.
@@ -94,8 +104,7 @@ public final class Trainer {
     @discardableResult
     public func step() throws -> StepRecord {
         let t0 = clock.now
-        let batch = try source.nextBatch()
-        let info = source.lastBatchInfo
+        let (batch, info) = try source.nextBatch()
         let (plan, reserved) = try drawPlan(for: batch)
         let loss = try model.forward(batch, plan: plan)
         model.zeroGradients()
@@ -117,11 +126,13 @@ public final class Trainer {
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         progress = next
         let seconds = (clock.now - t0) / .seconds(1)
+        trainingSeconds += seconds
         let record = StepRecord(step: next.steps, samples: next.samples, tokens: next.tokens, layerTokens: next.layerTokens,
                                 loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
                                 tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
                                 stepTokens: tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,
-                                difficulty: info?.difficulties, reserved: reserved, flops: cost.flops)
+                                difficulty: info?.difficulties, reserved: reserved, flops: cost.flops,
+                                trainingSeconds: trainingSeconds)
         try log?.append(record)
         return record
     }
@@ -137,54 +148,24 @@ public final class Trainer {
     }
 
     /// Mean loss over `eval_batches` held-out batches (weighted by their counted positions), the
-    /// same batches every time; nil without a held-out source. Also appended to the run log.
+    /// same batches every time; nil without a held-out source. Also appended to the run log and
+    /// kept as `lastEvaluation`.
     public func evaluate() throws -> EvalRecord? {
         guard let heldOut, let heldOutStart else { return nil }
         try heldOut.restoreState(heldOutStart)
         var total = 0.0, weight = 0.0
         for _ in 0..<config.train.evalBatches {
-            let batch = try heldOut.nextBatch()
+            let batch = try heldOut.nextBatch().batch
             let counted = Double(batch.lossMask.reduce(0, +))
             total += Double(try model.forward(batch)) * counted
             weight += counted
         }
         let record = EvalRecord(step: progress.steps, tokens: progress.tokens,
-                                valLoss: weight > 0 ? total / weight : 0, elapsed: elapsedSeconds)
+                                valLoss: weight > 0 ? total / weight : 0, elapsed: elapsedSeconds,
+                                trainingSeconds: trainingSeconds)
         try log?.append(record)
+        lastEvaluation = record
         return record
-    }
-
-    /// What `train` reports as it goes.
-    public enum Event {
-        case step(StepRecord)
-        case evaluation(EvalRecord)
-        case checkpoint(path: String)
-    }
-
-    /// Trains until `config.train.steps` (or `until`) steps are done, evaluating and writing
-    /// checkpoints at their intervals, and a final checkpoint when `checkpointPath` is given.
-    /// - Parameter observe: called after every step, evaluation and checkpoint (progress display).
-    /// - Returns: the records of the steps taken by this call.
-    public func train(until: Int? = nil, checkpointPath: String? = nil,
-                      observe: ((Event) -> Void)? = nil) throws -> [StepRecord] {
-        let target = until ?? config.train.steps
-        var records: [StepRecord] = []
-        while progress.steps < target {
-            let record = try step()
-            records.append(record)
-            observe?(.step(record))
-            let s = progress.steps, t = config.train
-            if t.evalInterval > 0 && s % t.evalInterval == 0, let e = try evaluate() { observe?(.evaluation(e)) }
-            if let checkpointPath, t.checkpointInterval > 0 && s % t.checkpointInterval == 0 {
-                try saveCheckpoint(to: checkpointPath)
-                observe?(.checkpoint(path: checkpointPath))
-            }
-        }
-        if let checkpointPath {
-            try saveCheckpoint(to: checkpointPath)
-            observe?(.checkpoint(path: checkpointPath))
-        }
-        return records
     }
 
     /// The complete state as a checkpoint value.
@@ -196,8 +177,10 @@ public final class Trainer {
                           v: Array(optimizer.v))
     }
 
-    /// Writes the state atomically to `path`.
+    /// Writes the state atomically to `path`, after flushing the run log to the device so the
+    /// log always reaches the checkpoint's step.
     public func saveCheckpoint(to path: String) throws {
+        try log?.sync()
         try checkpoint().write(to: path)
     }
 

@@ -100,13 +100,13 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// The largest number of rows a training batch can have: B, or more under `seqlen_reshape`,
     /// which cuts each row into several shorter ones (at its smallest difficulty).
     public var maxBatchRows: Int {
-        guard SequenceCurriculum.kind(of: curriculumMetrics) == .reshape,
+        guard SequencePostProcess.kind(of: curriculumMetrics.map(\.name)) == .reshape,
               let m = curriculumMetrics.first(where: { $0.name == SequenceCurriculumKind.reshape.rawValue }) else {
             return train.batchSize
         }
         let smallest = max(1, Int(m.pacing.minDifficulty.rounded(.down)))
-        return SequenceCurriculum.servedShape(batch: train.batchSize, sequenceLength: sequenceLength,
-                                              kind: .reshape, difficulty: smallest).rows
+        return SequencePostProcess.layout(batch: train.batchSize, sequenceLength: sequenceLength,
+                                          kind: .reshape, difficulty: smallest).rows
     }
 
     /// Every problem of the model, the loop settings and their agreement with the rest of the

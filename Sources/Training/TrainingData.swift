@@ -1,7 +1,7 @@
 // TrainingData.swift — the batch sources of one run on a complete index (issue 5 §4): the
 // held-out split by sample-id hash (`HeldOutSplit`), evaluated at the full sequence length in
 // id order; training batches from the curriculum sampler when the config enables curriculum
-// metrics (`CurriculumBatchSource`, the held-out ids skipped), otherwise uniform shuffling of the
+// metrics (`CurriculumBatchStream`, the held-out ids skipped), otherwise uniform shuffling of the
 // training ids (`IndexBatchSource`). Refuses, with every reason at once, an index the config
 // cannot train on.
 
@@ -37,7 +37,7 @@ public struct TrainingData {
         let (trainingIDs, heldOutIDs) = HeldOutSplit.split(count: reader.sampleCount, fraction: config.train.validationFraction)
         (trainingCount, heldOutCount) = (trainingIDs.count, heldOutIDs.count)
         if let curriculumIndex {
-            training = try CurriculumBatchSource(index: curriculumIndex, config: config)
+            training = try CurriculumBatchStream(index: curriculumIndex, run: config)
         } else {
             training = try IndexBatchSource(reader: reader, ids: trainingIDs, batchSize: B, length: T, vocab: V,
                                             seed: config.train.seed, shuffle: true)

@@ -1,7 +1,7 @@
 // Batches.swift — `gradus batches DIR --config C --steps N`: stream curriculum batches from an
-// LMDB index, one record per micro-batch of this rank (issue 4 item 6, spec §6.6): JSON lines, or
-// the length-prefixed binary framing of docs/stream-format.md (`--format binary`, read by
-// tools/python/gradus_stream.py).
+// LMDB index, one record per micro-batch of this rank (issue 4 item 6, spec §6.6), drawn by
+// `CurriculumBatchStream`, the same path `gradus train` reads: JSON lines, or the length-prefixed
+// binary framing of docs/stream-format.md (`--format binary`, read by tools/python/gradus_stream.py).
 
 import ArgumentParser
 import CorpusIndex
@@ -14,17 +14,20 @@ struct Batches: ParsableCommand {
         abstract: "Stream curriculum batches (sample ids, optionally tokens) for one data-parallel rank.",
         discussion: """
         One JSON line per micro-batch of this rank:
-          {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"sample_ids":[...],"tokens":[[...]]}
+          {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"post_process":null,"sample_ids":[...],"tokens":[[...]]}
         Every rank computes the same global batches; --world only changes the slicing.
+        seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does ("post_process"
+        names it; docs/curriculum.md); --no-sequence-curriculum streams the stored samples whole.
         --format binary writes the framing of docs/stream-format.md instead (header frame,
         one frame per micro-batch, end frame); tools/python/gradus_stream.py reads it.
 
         Examples:
-          gradus batches runs/text.idx --config configs/cl.json --steps 100
-          gradus batches runs/text.idx --config configs/cl.json --steps 50 --rank 1 --world 4 --tokens
-          gradus batches runs/text.idx --config configs/cl.json --steps 50 --save-state s.json
-          gradus batches runs/text.idx --config configs/cl.json --steps 50 --resume s.json
-          gradus batches runs/text.idx --config configs/cl.json --steps 50 --tokens --format binary | python3 train.py
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 100
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --start-step 100 --tokens
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --tokens --no-sequence-curriculum
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --save-state s.json
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --resume s.json
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --tokens --format binary | python3 train.py
         """
     )
 
@@ -57,8 +60,11 @@ struct Batches: ParsableCommand {
     @Option(help: "Write the sampler state here after the last batch.")
     var saveState: String?
 
-    @Flag(help: "Include each sample's token ids.")
+    @Flag(help: "Include each row's token ids.")
     var tokens = false
+
+    @Flag(help: "Stream the stored samples whole: do not apply seqlen_truncate/seqlen_reshape (for a trainer that does).")
+    var noSequenceCurriculum = false
 
     @Option(help: "Output format: jsonl or binary (docs/stream-format.md).")
     var format: StreamFormat = .jsonl
@@ -71,60 +77,57 @@ struct Batches: ParsableCommand {
     }
 
     func run() throws {
-        let cfg = try RunConfig.loadFile(path: config).file
+        let (cfg, runConfig) = try RunConfig.loadFile(path: config)
         let geometry = try cfg.batchGeometry(world: world)
         let idx = try LMDBDifficultyIndex(path: index)
-        var sampler = try CurriculumSampler(index: idx, config: cfg, globalBatchSize: geometry.globalBatchSize)
+        let s = runConfig?.sequenceLength ?? idx.reader.manifest.pack
+        let shapes = !noSequenceCurriculum && SequencePostProcess.kind(of: cfg.curriculumMetrics.map(\.name)) != nil
+        let stream = try CurriculumBatchStream(index: idx, config: cfg, geometry: geometry, rank: rank,
+                                               sequenceLength: s,
+                                               shapesRows: shapes, vocab: idx.reader.manifest.tokenizer.vocabularySize)
         if let resume {
-            try sampler.restore(try SamplerState.decode(try Data(contentsOf: URL(fileURLWithPath: resume))), force: force)
+            try stream.restoreSampler(try SamplerState.decode(try Data(contentsOf: URL(fileURLWithPath: resume))), force: force)
         }
-        let pacedByTokens = cfg.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }
-        var consumedTokens = 0.0
-        for _ in 0..<(startStep ?? 0) {
-            let b = try sampler.nextGlobalBatch(consumedTokens: consumedTokens)
-            if pacedByTokens { consumedTokens += try tokenCount(b.sampleIDs, idx.reader) }
-        }
+        for _ in 0..<(startStep ?? 0) { _ = try stream.next() }
+        let applied = shapes ? stream.kind : nil
         let out = StandardOutput()
-        var encoder = BatchStreamEncoder(metricNames: sampler.metrics.map(\.name), includesTokens: tokens)
-        if format == .binary { out.write(bytes: try encoder.header(rank: rank, geometry: geometry)) }
+        var encoder = BatchStreamEncoder(metricNames: stream.metrics.map(\.name), includesTokens: tokens)
+        if format == .binary {
+            out.write(bytes: try encoder.header(rank: rank, geometry: geometry, applied: applied, sequenceLength: shapes ? s : nil))
+        }
         for _ in 0..<steps {
-            let batch = try sampler.nextGlobalBatch(consumedTokens: consumedTokens)
-            if pacedByTokens { consumedTokens += try tokenCount(batch.sampleIDs, idx.reader) }
+            let batch = try stream.next()
             for j in 0..<geometry.gradientAccumulationSteps {
-                let ids = Array(batch.microBatch(j, rank: rank, geometry: geometry))
+                let rows = try stream.rows(of: batch, microBatch: j, tokens: tokens)
                 switch format {
-                case .jsonl: out.write(try line(batch, j, ids, sampler.metrics, idx.reader) + "\n")
+                case .jsonl: out.write(line(batch, j, rows, applied, stream.metrics) + "\n")
                 case .binary:
-                    let rows = tokens ? try ids.map { try idx.reader.tokens(of: Int($0)) ?? [] } : nil
                     out.write(bytes: try encoder.batch(step: batch.step, rank: rank, microBatch: j, difficulties: batch.difficulties,
-                                                       sampleIDs: ids, tokens: rows))
+                                                       sampleIDs: rows.sampleIDs,
+                                                       rows: tokens ? (rows.width, rows.tokens, rows.lengths) : nil))
                 }
             }
         }
         if format == .binary { out.write(bytes: try encoder.end()) }
         out.flush()
-        if let saveState { try sampler.state().encoded().write(to: URL(fileURLWithPath: saveState)) }
+        if let saveState { try stream.samplerState().encoded().write(to: URL(fileURLWithPath: saveState)) }
     }
 
-    private func tokenCount(_ ids: [UInt64], _ reader: IndexReader) throws -> Double {
-        try ids.reduce(0.0) { $0 + Double(try reader.tokens(of: Int($1))?.count ?? 0) }
-    }
-
-    private func line(_ b: GlobalBatch, _ j: Int, _ ids: [UInt64], _ metrics: [CurriculumMetricConfig],
-                      _ reader: IndexReader) throws -> String {
+    private func line(_ b: GlobalBatch, _ j: Int, _ rows: StreamRows, _ applied: SequenceCurriculumKind?,
+                      _ metrics: [CurriculumMetricConfig]) -> String {
         var json = JSONLine()
         json.add("step", b.step)
         json.add("rank", rank)
         json.add("micro_batch", j)
         let d = zip(metrics, b.difficulties).map { "\(quote($0.name)):\(formatDifficulty($1, integral: $0.pacing.isIntegral))" }
         json.addRaw("difficulty", "{" + d.joined(separator: ",") + "}")
-        json.addRaw("sample_ids", "[" + ids.map(String.init).joined(separator: ",") + "]")
+        json.addRaw("post_process", applied.map { quote($0.rawValue) } ?? "null")
+        json.addRaw("sample_ids", "[" + rows.sampleIDs.map(String.init).joined(separator: ",") + "]")
         if tokens {
-            let rows = try ids.map { id -> String in
-                let t = try reader.tokens(of: Int(id)) ?? []
-                return "[" + t.map(String.init).joined(separator: ",") + "]"
+            let text = rows.lengths.indices.map { i in
+                "[" + rows.tokens[(i * rows.width)..<(i * rows.width + rows.lengths[i])].map(String.init).joined(separator: ",") + "]"
             }
-            json.addRaw("tokens", "[" + rows.joined(separator: ",") + "]")
+            json.addRaw("tokens", "[" + text.joined(separator: ",") + "]")
         }
         return json.text
     }

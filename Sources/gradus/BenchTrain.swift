@@ -1,9 +1,8 @@
 // BenchTrain.swift — `gradus bench train`: training-step throughput of a config's model on
 // synthetic token batches (the index is not needed to measure speed), with the machine's sgemm
 // rate measured in the same run so the model-FLOPs utilisation can be read off (issue 5 §7).
-// FLOPs counted: matmuls only, forward + backward = 3 × forward, with forward =
-// 2·B·T·(12·L·C² + V·C) for the linears and tied output, plus 4·L·B·T²·C for the score and value
-// products (full T×T, as computed). Reference: ../shared/reference/peer-figures.md.
+// FLOPs counted: the timed steps' `StepRecord.flops` (`StepCost`, the one cost model: matmuls
+// only, forward + backward, causal attention as computed; docs/training.md).
 
 import ArgumentParser
 import Dispatch
@@ -50,10 +49,9 @@ struct BenchTrain: ParsableCommand {
             BLAS.setThreads(n)
             ModelThreads.count = n
             let sgemm = measureSGEMM()
-            let (seconds, cpu) = try timeSteps(run)
+            let (seconds, cpu, flops) = try timeSteps(run)
             let m = run.model, B = run.train.batchSize, T = run.sequenceLength
             let tokens = Double(B * T * steps)
-            let flops = Double(steps) * modelFLOPs(m, batch: B, length: T)
             var json = JSONLine()
             json.add("bench", "train")
             json.add("config", config)
@@ -75,15 +73,16 @@ struct BenchTrain: ParsableCommand {
     }
 
     /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up
-    /// step (CPU time shows what the steps cost when the machine is shared and busy).
-    private func timeSteps(_ run: RunConfig) throws -> (Double, Double) {
+    /// step (CPU time shows what the steps cost when the machine is shared and busy), and the
+    /// matmul FLOPs the steps' records count.
+    private func timeSteps(_ run: RunConfig) throws -> (Double, Double, Double) {
         let source = SyntheticBatchSource(batchSize: run.train.batchSize, length: run.sequenceLength,
                                           vocab: run.model.vocab, seed: 1)
         let trainer = try Trainer(config: run, source: source)
         try trainer.step()
         let clock = ContinuousClock(), start = clock.now, cpuStart = processCPUSeconds()
-        for _ in 0..<steps { try trainer.step() }
-        return ((clock.now - start) / .seconds(1), processCPUSeconds() - cpuStart)
+        let flops = try trainer.train(budget: .steps(1 + steps)).reduce(0) { $0 + $1.flops }
+        return ((clock.now - start) / .seconds(1), processCPUSeconds() - cpuStart, flops)
     }
 
     /// CPU time of the whole process (all threads), in seconds.
@@ -91,13 +90,6 @@ struct BenchTrain: ParsableCommand {
         var ts = timespec()
         clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts)
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
-    /// Matmul FLOPs of one training step (see the file header).
-    private func modelFLOPs(_ m: ModelConfig, batch B: Int, length T: Int) -> Double {
-        let L = Double(m.layers), C = Double(m.dModel), V = Double(m.vocab), N = Double(B * T)
-        let forward = 2 * N * (12 * L * C * C + V * C) + 4 * L * Double(B) * Double(T) * Double(T) * C
-        return 3 * forward
     }
 
     /// Best GFLOP/s of a 1024³ sgemm over a few repetitions at the current BLAS thread count.

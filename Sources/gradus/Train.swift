@@ -70,6 +70,7 @@ struct Train: ParsableCommand {
             throw TrainingError.invalidConfig(["\(out) already holds a checkpoint; pass --resume to continue it or choose another --out"])
         }
         try run.resolvedJSON().write(to: URL(fileURLWithPath: out + "/config.json"))
+        if !resume { try? FileManager.default.removeItem(atPath: out + "/log.jsonl") }
         let log = try RunLog(path: out + "/log.jsonl")
         let trainer = resume
             ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
@@ -85,30 +86,29 @@ struct Train: ParsableCommand {
         try loop(trainer, checkpoint: checkpoint, entropy: entropy)
     }
 
-    /// Runs the trainer with a progress line, evaluation lines, and a closing JSON summary.
+    /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,
+    /// evaluation lines, and a closing JSON summary.
     private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double) throws {
         let progress = ProgressLine()
-        var last: StepRecord?, lastEval: EvalRecord?
-        _ = try trainer.train(checkpointPath: checkpoint) { event in
+        var schedule = TrainingSchedule(trainer.config.train)
+        schedule.evaluateAtEnd = true
+        let records = try trainer.train(schedule: schedule, checkpointPath: checkpoint) { event in
             switch event {
             case .step(let r):
-                last = r
                 progress.update("step \(r.step)/\(trainer.config.train.steps) loss \(rounded(r.loss)) lr \(r.lr)",
                                 done: r.step, total: trainer.config.train.steps, unit: "steps", scale: 1)
             case .evaluation(let e):
-                lastEval = e
                 progress.finish()
                 writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))\n")
             case .checkpoint: break
             }
         }
         progress.finish()
-        if lastEval?.step != trainer.progress.steps { lastEval = try trainer.evaluate() }
         var json = JSONLine()
         json.add("steps", trainer.progress.steps)
         json.add("tokens", trainer.progress.tokens)
-        if let last { json.add("loss", rounded(last.loss)) }
-        if let lastEval { json.add("val_loss", rounded(lastEval.valLoss)) }
+        if let last = records.last { json.add("loss", rounded(last.loss)) }
+        if let lastEval = trainer.lastEvaluation { json.add("val_loss", rounded(lastEval.valLoss)) }
         json.add("unigram_entropy", rounded(entropy))
         json.add("checkpoint", checkpoint)
         print(json.text)

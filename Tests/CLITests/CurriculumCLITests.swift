@@ -1,6 +1,8 @@
 // CurriculumCLITests.swift — `gradus schedule` and `gradus batches` run as a user would: the
-// peer-figures T4 vector, config errors with key paths, and batches resumed with another world
-// size equal to the uninterrupted stream (issue 4 items 5–6).
+// peer-figures T4 vector, config errors with key paths, batches resumed with another world
+// size equal to the uninterrupted stream (issue 4 items 5–6), and batches under a token-paced
+// sequence curriculum: rows cut to the scheduled length (full with --no-sequence-curriculum) and
+// the same difficulties per step as `gradus train` logs (issue 12 item 3, issue 13 item 1).
 
 import Foundation
 import XCTest
@@ -65,5 +67,59 @@ final class CurriculumCLITests: XCTestCase {
         let refused = try gradus(["batches", idx, "--config", other, "--steps", "1", "--resume", state])
         XCTAssertNotEqual(refused.status, 0)
         XCTAssertTrue(refused.stderr.contains("--force"), refused.stderr)
+    }
+
+    /// seqlen_truncate 16 → 64 and vocabularyrarity 50 → 100, both fixed_linear over 1000 tokens
+    /// (`step_unit: tokens`), 4 rows of S = 64 per step, no held-out split.
+    func testBatchesCountTokensAsTrainDoesAndCutRows() throws {
+        let index = dir + "/bytes.idx"
+        let built = try gradus(["index", repoRoot.appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
+                                "--tokenizer", "bytes", "--pack", "64", "--out", index])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let c = dir + "/tokens.json"
+        try """
+        {"train_batch_size": 4, "data_efficiency": {"enabled": true, "seed": 3, "data_sampling": {"enabled": true,
+          "curriculum_learning": {"enabled": true, "curriculum_metrics": {
+            "seqlen_truncate": {"difficulty_type": "value", "clustering_type": "single_cluster", "min_difficulty": 16,
+              "max_difficulty": 64, "schedule_type": "fixed_linear",
+              "schedule_config": {"total_curriculum_step": 1000, "difficulty_step": 8}},
+            "vocabularyrarity": {"difficulty_type": "percentile", "clustering_type": "schedule_based", "min_difficulty": 50,
+              "max_difficulty": 100, "schedule_type": "fixed_linear",
+              "schedule_config": {"total_curriculum_step": 1000, "difficulty_step": 1}}}}}},
+         "gradus": {"curriculum": {"step_unit": "tokens"},
+           "model": {"layers": 2, "d_model": 64, "heads": 4, "context": 64, "vocab": 258},
+           "train": {"batch_size": 4, "seed": 1, "steps": 7, "validation_fraction": 0,
+             "lr": {"peak": 0.003, "min": 0.0003, "warmup": 2, "total": 7}}}}
+        """.write(toFile: c, atomically: true, encoding: .utf8)
+        func records(_ text: String) -> [[String: Any]] {
+            text.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        }
+        let streamed = try gradus(["batches", index, "--config", c, "--steps", "7", "--tokens"])
+        XCTAssertEqual(streamed.status, 0, streamed.stderr)
+        let lines = records(streamed.stdout)
+        let run = dir + "/run"
+        let trained = try gradus(["train", c, "--index", index, "--out", run, "--threads", "1"])
+        XCTAssertEqual(trained.status, 0, trained.stderr)
+        let logged = records(try String(contentsOfFile: run + "/log.jsonl", encoding: .utf8)).filter { $0["grad_norm"] != nil }
+        XCTAssertEqual(lines.count, 7)
+        XCTAssertEqual(logged.count, 7)
+        for (line, record) in zip(lines, logged) {
+            XCTAssertEqual(line["difficulty"] as? [String: Double], record["difficulty"] as? [String: Double], "step \(line["step"]!)")
+        }
+        // By hand: tokens before step s are Σ 4·T; T = ⌊(16 + 48·tokens/1000)/8⌋·8.
+        let lengths = lines.map { ($0["difficulty"] as? [String: Double])?["seqlen_truncate"] }
+        XCTAssertEqual(lengths, [16, 16, 16, 24, 24, 32, 40])
+        for line in lines {
+            let rows = try XCTUnwrap(line["tokens"] as? [[Int]])
+            let cut = try XCTUnwrap((line["difficulty"] as? [String: Double])?["seqlen_truncate"])
+            XCTAssertEqual(rows.map(\.count), Array(repeating: Int(cut) + 1, count: 4))
+            XCTAssertEqual(line["post_process"] as? String, "seqlen_truncate")
+        }
+        let whole = try gradus(["batches", index, "--config", c, "--steps", "2", "--tokens", "--no-sequence-curriculum"])
+        XCTAssertEqual(whole.status, 0, whole.stderr)
+        for line in records(whole.stdout) {
+            XCTAssertEqual((line["tokens"] as? [[Int]])?.map(\.count), [65, 65, 65, 65], "packed samples of 64 + 1 tokens")
+            XCTAssertTrue(line["post_process"] is NSNull)
+        }
     }
 }

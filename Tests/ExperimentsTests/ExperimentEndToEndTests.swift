@@ -26,16 +26,7 @@ final class ExperimentEndToEndTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
 
-    /// 400 documents of 70–130 tokens (ids 97–116) from a seeded generator; a sample is a document.
-    private func buildIndex() throws -> String {
-        var state: UInt64 = 12345
-        func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 33 }
-        let docs: [[TokenID]] = (0..<400).map { _ in (0..<(70 + Int(next() % 61))).map { _ in TokenID(97 + next() % 20) } }
-        var options = IndexBuildOptions(inputs: ["generated"], output: dir + "/index")
-        options.vocabularySize = 258
-        _ = try IndexBuilder.build(options, openSource: { _, _ in ArrayRecordSource(tokens: docs) }, onCommit: { _ in })
-        return dir + "/index"
-    }
+    private func buildIndex() throws -> String { try buildGeneratedIndex(in: dir) }
 
     /// baseline vs "clip": the second differs (gradient clipping 0.05), so the curves differ.
     private func matrix(tokens: Int) throws -> ExperimentMatrix {
@@ -172,4 +163,16 @@ final class ExperimentEndToEndTests: XCTestCase {
             XCTAssertEqual(png.height, 440)
         }
     }
+}
+
+/// DIR/index: 400 documents of 70–130 tokens (ids 97–116) from a seeded generator; a sample is a
+/// document.
+func buildGeneratedIndex(in dir: String) throws -> String {
+    var state: UInt64 = 12345
+    func next() -> UInt64 { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return state >> 33 }
+    let docs: [[TokenID]] = (0..<400).map { _ in (0..<(70 + Int(next() % 61))).map { _ in TokenID(97 + next() % 20) } }
+    var options = IndexBuildOptions(inputs: ["generated"], output: dir + "/index")
+    options.vocabularySize = 258
+    _ = try IndexBuilder.build(options, openSource: { _, _ in ArrayRecordSource(tokens: docs) }, onCommit: { _ in })
+    return dir + "/index"
 }

@@ -20,7 +20,7 @@ final class CheckpointTests: XCTestCase {
         let all = try straight.train()
 
         let first = try Trainer(config: config, source: source())
-        _ = try first.train(until: 4, checkpointPath: dir + "/ck")
+        _ = try first.train(budget: .steps(4), checkpointPath: dir + "/ck")
         let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source())
         XCTAssertEqual(resumed.progress, TrainingProgress(steps: 4, tokens: 4 * 36, layerTokens: 2 * 4 * 36, samples: 4 * 3))
         let rest = try resumed.train()
@@ -35,7 +35,7 @@ final class CheckpointTests: XCTestCase {
     func test_checkpoint_roundTripsEveryField() throws {
         let dir = try temporaryDirectory(self)
         let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1))
-        _ = try trainer.train(until: 2)
+        _ = try trainer.train(budget: .steps(2))
         let saved = try trainer.checkpoint()
         try saved.write(to: dir + "/ck")
         let loaded = try Checkpoint.read(from: dir + "/ck")

@@ -24,15 +24,15 @@ final class IndexBatchSourceTests: XCTestCase {
     func test_rows_targetsAndPaddingMatchHandLayout() throws {
         let source = try IndexBatchSource(reader: try index(), ids: [0, 1, 2, 3], batchSize: 2, length: 4, vocab: 10,
                                           seed: 0, shuffle: false)
-        let first = try source.nextBatch()
+        let first = try source.nextBatch().batch
         XCTAssertEqual(first.inputs, [1, 2, 3, 0, 4, 5, 6, 7])
         XCTAssertEqual(first.targets, [2, 3, -1, -1, 5, 6, 7, 8])
         XCTAssertEqual(first.lossMask, [1, 1, 0, 0, 1, 1, 1, 1])
-        let second = try source.nextBatch()
+        let second = try source.nextBatch().batch
         XCTAssertEqual(second.inputs, [2, 2, 0, 0, 9, 1, 1, 1])
         XCTAssertEqual(second.targets, [2, -1, -1, -1, 1, 1, 1, 1])
         XCTAssertEqual(second.lossMask, [1, 0, 0, 0, 1, 1, 1, 1])
-        XCTAssertEqual(try source.nextBatch(), first, "the third batch starts the second epoch")
+        XCTAssertEqual(try source.nextBatch().batch, first, "the third batch starts the second epoch")
     }
 
     func test_shuffle_coversEverySampleOncePerEpochAndResumesExactly() throws {
@@ -42,14 +42,14 @@ final class IndexBatchSourceTests: XCTestCase {
         }
         let a = try make()
         var firsts: [[Int32]] = []
-        for _ in 0..<4 { firsts.append(try a.nextBatch().inputs) }
+        for _ in 0..<4 { firsts.append(try a.nextBatch().batch.inputs) }
         let docs: Set<[Int32]> = [[1, 2, 3, 0, 0, 0], [4, 5, 6, 7, 8, 9], [2, 2, 0, 0, 0, 0], [9, 1, 1, 1, 1, 0]]
         XCTAssertEqual(Set(firsts), docs, "one epoch serves each sample once")
         let saved = try a.saveState()
-        let expected = try (0..<6).map { _ in try a.nextBatch() }
+        let expected = try (0..<6).map { _ in try a.nextBatch().batch }
         let b = try make()
         try b.restoreState(saved)
-        XCTAssertEqual(try (0..<6).map { _ in try b.nextBatch() }, expected)
+        XCTAssertEqual(try (0..<6).map { _ in try b.nextBatch().batch }, expected)
 
         let other = try IndexBatchSource(reader: reader, ids: [0, 1], batchSize: 1, length: 6, vocab: 10, seed: 7, shuffle: true)
         var foreign = try JSONSerialization.jsonObject(with: saved) as! [String: Any]

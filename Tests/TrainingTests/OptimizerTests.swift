@@ -64,7 +64,7 @@ final class OptimizerTests: XCTestCase {
                                   lr: LearningRateSchedule(peak: 1e-2, warmup: 10, total: 0, decay: .constant),
                                   optimizer: AdamWHyperparameters(weightDecay: 0)))
         let source = SyntheticBatchSource(batchSize: 4, length: 16, vocab: 32, seed: 99)
-        let trainer = try Trainer(config: config, source: FixedBatchSource([try source.nextBatch()]))
+        let trainer = try Trainer(config: config, source: FixedBatchSource([try source.nextBatch().batch]))
         var last = Double.infinity, steps = 0
         while steps < 300 && last >= 0.1 {
             last = try trainer.step().loss

@@ -76,7 +76,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         let straight = try Trainer(config: config, source: source(), randomLTD: routing)
         let all = try straight.train()
         let first = try Trainer(config: config, source: source(), randomLTD: routing)
-        _ = try first.train(until: 3, checkpointPath: dir + "/ck")
+        _ = try first.train(budget: .steps(3), checkpointPath: dir + "/ck")
         XCTAssertNotEqual(first.rng, try Trainer(config: config, source: source()).rng, "plans advanced the generator")
         let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source(), randomLTD: routing)
         let rest = try resumed.train()
@@ -96,8 +96,8 @@ final class RandomLTDTrainingTests: XCTestCase {
     /// Dropping changes the computation (same parameters, same batch, r = 4 < T at step 0), and
     /// a dense run keeps the dense accounting (L·B·T layer-tokens, no `reserved`).
     func test_droppingActuallyChangesTheComputation() throws {
-        let dense = try Trainer(config: config(lr: layerTokenLR), source: source()).train(until: 1)
-        let ltd = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing).train(until: 1)
+        let dense = try Trainer(config: config(lr: layerTokenLR), source: source()).train(budget: .steps(1))
+        let ltd = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing).train(budget: .steps(1))
         XCTAssertNotEqual(dense[0].loss, ltd[0].loss)
         XCTAssertEqual(dense[0].layerTokens, 4 * 36)
         XCTAssertNil(dense[0].reserved)

@@ -11,7 +11,19 @@
 // Legend: B batch, T length, C channels, NH heads, HS = C/NH head size.
 
 /// Causal ALiBi attention over a packed qkv tensor ([Q | K | V] along channels).
-enum Attention {
+public enum Attention {
+    /// Query rows per sgemm block: rows [i0, i1) meet keys [0, i1) only.
+    public static let rowBlock = 64
+
+    /// (query, key) pairs the score and value sgemms multiply for one row of `length` tokens:
+    /// Σ over row blocks [i0, i1) of (i1 − i0)·i1 — length² up to one block, 62.5 % of it at 256.
+    public static func pairs(length: Int) -> Int {
+        stride(from: 0, to: length, by: rowBlock).reduce(0) { sum, i0 in
+            let i1 = min(length, i0 + rowBlock)
+            return sum + (i1 - i0) * i1
+        }
+    }
+
     /// - Parameters:
     ///   - out: (B, T, C) written: heads concatenated.
     ///   - att: (B, NH, T, T) written: softmax probabilities (zero above the diagonal), for backward.
@@ -22,7 +34,7 @@ enum Attention {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, att: UnsafeMutablePointer<F>,
         qkv: UnsafePointer<F>, positions: UnsafePointer<Int32>, slopes: UnsafePointer<F>,
-        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = 64
+        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))
@@ -95,7 +107,7 @@ enum Attention {
     static func backward<F: ModelScalar>(
         dQKV: UnsafeMutablePointer<F>, dPre: UnsafeMutablePointer<F>,
         dOut: UnsafePointer<F>, att: UnsafePointer<F>, qkv: UnsafePointer<F>,
-        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = 64
+        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))

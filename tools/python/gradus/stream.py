@@ -1,6 +1,6 @@
 """gradus.stream — read the binary batch stream of `gradus batches --format binary`.
 
-The byte layout is docs/stream-format.md (version 1). Needs only numpy. Sources: a binary file
+The byte layout is docs/stream-format.md (version 2; other versions are refused). Needs only numpy. Sources: a binary file
 object (a pipe such as ``sys.stdin.buffer`` or a subprocess's stdout), a file path, or a command
 run as a subprocess. The PyTorch dataset over it is ``gradus.data.GradusIterableDataset``.
 """
@@ -12,7 +12,8 @@ import tempfile
 import numpy as np
 
 MAGIC = b"GRADUSBS"
-VERSION = 1
+VERSION = 2
+POST_PROCESS = {0: None, 1: "seqlen_truncate", 2: "seqlen_reshape"}
 FLAG_TOKENS = 1
 FRAME_HEADER, FRAME_BATCH, FRAME_END = 1, 2, 3
 
@@ -32,7 +33,8 @@ class CommandError(StreamError):
 
 
 class MicroBatch:
-    """One micro-batch of one rank: the fields of a JSONL line, as numpy arrays."""
+    """One micro-batch of one rank: the fields of a JSONL line, as numpy arrays. ``tokens`` holds
+    one array per row: per sample, or more rows than samples after ``seqlen_reshape``."""
 
     __slots__ = ("step", "rank", "micro_batch", "difficulty", "sample_ids", "tokens")
 
@@ -56,10 +58,15 @@ class MicroBatch:
 
 
 class Header:
-    """The header frame: format version, geometry and metric names."""
+    """The header frame: format version, geometry, the sequence curriculum applied to the rows
+    (``post_process``: None, "seqlen_truncate" or "seqlen_reshape"; ``sequence_length``: S, or
+    None when rows are the stored samples) and metric names."""
 
-    def __init__(self, version, has_tokens, rank, world, micro_batch_size, accumulation_steps, metrics):
+    def __init__(self, version, has_tokens, rank, world, micro_batch_size, accumulation_steps, post_process,
+                 sequence_length, metrics):
         self.version = version
+        self.post_process = post_process
+        self.sequence_length = sequence_length
         self.has_tokens = has_tokens
         self.rank = rank
         self.world = world
@@ -100,17 +107,22 @@ def _frames(stream):
 def _parse_header(payload):
     if bytes(payload[:8]) != MAGIC:
         raise StreamError("not a gradus batch stream (bad magic)")
-    version, flags, rank, world, mbs, gas, count = struct.unpack_from("<HHIIIIH", payload, 8)
+    (version,) = struct.unpack_from("<H", payload, 8)
     if version != VERSION:
-        raise StreamError("unsupported stream version %d (this reader knows %d)" % (version, VERSION))
-    offset, metrics = 8 + struct.calcsize("<HHIIIIH"), []
+        raise StreamError("gradus stream version %d is not supported: this reader reads version %d only; use the "
+                          "gradus.stream of the gradus that wrote the stream" % (version, VERSION))
+    flags, rank, world, mbs, gas, applied, length, count = struct.unpack_from("<HIIIIBIH", payload, 10)
+    if applied not in POST_PROCESS:
+        raise StreamError("unknown post-processing code %d in the header" % applied)
+    offset, metrics = 10 + struct.calcsize("<HIIIIBIH"), []
     for _ in range(count):
         (n,) = struct.unpack_from("<H", payload, offset)
         metrics.append(bytes(payload[offset + 2 : offset + 2 + n]).decode("utf-8"))
         offset += 2 + n
     if offset != len(payload):
         raise StreamError("header frame has %d trailing bytes" % (len(payload) - offset))
-    return Header(version, bool(flags & FLAG_TOKENS), rank, world, mbs, gas, metrics)
+    return Header(version, bool(flags & FLAG_TOKENS), rank, world, mbs, gas, POST_PROCESS[applied], length or None,
+                  metrics)
 
 
 def _parse_batch(payload, header):
@@ -125,12 +137,14 @@ def _parse_batch(payload, header):
     offset += 8 * n
     tokens = None
     if header.has_tokens:
-        lengths = np.frombuffer(payload, dtype="<u4", count=n, offset=offset).astype(np.int64)
-        offset += 4 * n
+        (rows,) = struct.unpack_from("<I", payload, offset)
+        offset += 4
+        lengths = np.frombuffer(payload, dtype="<u4", count=rows, offset=offset).astype(np.int64)
+        offset += 4 * rows
         total = int(lengths.sum())
         flat = np.frombuffer(payload, dtype="<u4", count=total, offset=offset).astype(np.uint32)
         offset += 4 * total
-        tokens = np.split(flat, np.cumsum(lengths)[:-1]) if n else []
+        tokens = np.split(flat, np.cumsum(lengths)[:-1]) if rows else []
     if offset != len(payload):
         raise StreamError("batch frame of step %d has %d trailing bytes" % (step, len(payload) - offset))
     difficulty = {name: float(v) for name, v in zip(header.metrics, values)}

@@ -1,8 +1,10 @@
-// CurriculumBatchSourceTests.swift — curriculum batches in training on a real (tiny) index: every
-// served sample is admitted at its curriculum step and never held out, rows are cut to the
-// seqlen_truncate difficulty of the step (hand-computed pacing table), the served shape formula
-// agrees with `SequencePostProcess`, the source state round-trips exactly, and a curriculum run
-// resumed from a checkpoint is bit-identical to an uninterrupted one (BLAS pinned to one thread).
+// CurriculumBatchStreamTests.swift — curriculum batches on a real (tiny) index: every served sample
+// is admitted at its curriculum step and never held out, rows are cut to the seqlen_truncate
+// difficulty of the step (hand-computed pacing table) in the trainer's batch and in every
+// micro-batch of `gradus batches`' geometry, unshaped rows are the stored samples, the served
+// shape formula agrees with `SequencePostProcess`, the stream state round-trips exactly, and a
+// curriculum run resumed from a checkpoint is bit-identical to an uninterrupted one (BLAS pinned
+// to one thread).
 
 import Corpus
 import CorpusIndex
@@ -13,7 +15,7 @@ import Model
 import XCTest
 @testable import Training
 
-final class CurriculumBatchSourceTests: XCTestCase {
+final class CurriculumBatchStreamTests: XCTestCase {
     /// Document i (0..<40) is [i + 1] followed by fillers: length 3 + (7·i mod 17) tokens.
     private static func document(_ i: Int) -> [TokenID] {
         [TokenID(i + 1)] + (0..<(2 + (7 * i) % 17)).map { TokenID(41 + ($0 + i) % 20) }
@@ -56,12 +58,12 @@ final class CurriculumBatchSourceTests: XCTestCase {
     private func seqlenDifficulty(_ s: Int) -> Int { s >= 6 ? 20 : 6 + 14 * s / 6 }
 
     func test_batches_admittedNeverHeldOutAndCutToTheStepDifficulty() throws {
-        let source = try CurriculumBatchSource(index: try makeIndex(), config: try config())
+        let source = try CurriculumBatchStream(index: try makeIndex(), run: try config())
         XCTAssertFalse(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction).heldOut.isEmpty)
         var previousStep = 0
         for n in 1...12 {
-            let batch = try source.nextBatch()
-            let info = try XCTUnwrap(source.lastBatchInfo)
+            let (batch, served) = try source.nextBatch()
+            let info = try XCTUnwrap(served)
             XCTAssertGreaterThanOrEqual(info.curriculumStep, max(n, previousStep + 1))
             previousStep = info.curriculumStep
             XCTAssertEqual(info.difficulties["seqlen_truncate"], Double(truncateDifficulty(info.curriculumStep)))
@@ -78,39 +80,109 @@ final class CurriculumBatchSourceTests: XCTestCase {
 
     func test_state_roundTripsExactly() throws {
         let index = try makeIndex(), config = try config()
-        let a = try CurriculumBatchSource(index: index, config: config)
+        let a = try CurriculumBatchStream(index: index, run: config)
         for _ in 0..<5 { _ = try a.nextBatch() }
         let saved = try a.saveState()
         let continued = try (0..<5).map { _ in try a.nextBatch() }
-        let b = try CurriculumBatchSource(index: index, config: config)
+        let b = try CurriculumBatchStream(index: index, run: config)
         try b.restoreState(saved)
-        XCTAssertEqual(try (0..<5).map { _ in try b.nextBatch() }, continued)
+        let resumed = try (0..<5).map { _ in try b.nextBatch() }
+        XCTAssertEqual(resumed.map(\.batch), continued.map(\.batch))
+        XCTAssertEqual(resumed.map(\.info), continued.map(\.info))
         XCTAssertThrowsError(try b.restoreState(Data("{}".utf8)))
     }
 
-    func test_servedShape_matchesSequencePostProcess() throws {
-        let rows = (0..<3).map { r in (0...12).map { Int32(r * 100 + $0) } }
+    func test_layoutShape_matchesHandFormula() throws {
         for c in 1...14 {
             for kind in [SequenceCurriculumKind.truncate, .reshape] {
-                let out = try SequencePostProcess.apply(rows, difficulties: [kind.rawValue: Double(c)], sequenceLength: 12).rows
-                let shape = SequenceCurriculum.servedShape(batch: 3, sequenceLength: 12, kind: kind, difficulty: c)
-                XCTAssertEqual(shape.rows, out.count, "\(kind) c=\(c)")
-                XCTAssertEqual(shape.length + 1, out[0].count, "\(kind) c=\(c)")
+                let layout = SequencePostProcess.layout(batch: 3, sequenceLength: 12, kind: kind, difficulty: c)
+                let shape = (rows: layout.rows, length: layout.width - 1)
+                XCTAssertEqual(layout.servedTokens, shape.rows * shape.length, "\(kind) c=\(c)")
+                // By hand: truncate keeps 3 rows of min(c, 12); reshape with R = c + 1 < 13 cuts
+                // k = ⌊13/R⌋ chunks per row plus 3 tails, keeping min(⌈39/R⌉, 3k + 3) rows, even if > 1.
+                let r = c + 1, k = 13 / r
+                var keep = min((39 + r - 1) / r, 3 * k + 3)
+                if keep > 1, keep % 2 == 1 { keep -= 1 }
+                let expected = c >= 12 ? (3, 12) : kind == .truncate ? (3, c) : (keep, c)
+                XCTAssertEqual(shape.rows, expected.0, "\(kind) c=\(c)")
+                XCTAssertEqual(shape.length, expected.1, "\(kind) c=\(c)")
             }
         }
+    }
+
+    /// `gradus batches`' geometry (micro-batch 2, accumulation 2, world 2; rank 1), no held-out:
+    /// every micro-batch's rows are its samples' first min(length, c + 1) tokens, c the step's
+    /// seqlen_truncate difficulty (hand table); unshaped rows are the stored documents whole.
+    func test_streamRows_cutToTheScheduledLengthInEveryMicroBatch() throws {
+        let index = try makeIndex(), file = try config().file
+        let geometry = BatchGeometry(microBatchSize: 2, gradientAccumulationSteps: 2, world: 2)
+        func stream(shapes: Bool) throws -> CurriculumBatchStream {
+            try CurriculumBatchStream(index: index, config: file, geometry: geometry, rank: 1, sequenceLength: 12,
+                                      shapesRows: shapes, vocab: 64)
+        }
+        let shaped = try stream(shapes: true), whole = try stream(shapes: false)
+        for _ in 0..<10 {
+            let batch = try shaped.next(), same = try whole.next()
+            XCTAssertEqual(batch, same, "shaping rows does not change the draw")
+            XCTAssertEqual(batch.sampleIDs.count, 8)
+            let width = min(12, truncateDifficulty(batch.step)) + 1
+            for j in 0..<2 {
+                let rows = try shaped.rows(of: batch, microBatch: j, tokens: true)
+                XCTAssertEqual(rows.applied, .truncate)
+                XCTAssertEqual(Array(rows.sampleIDs), [batch.sampleIDs[4 * j + 2], batch.sampleIDs[4 * j + 3]])
+                XCTAssertEqual(rows.width, width, "step \(batch.step)")
+                let full = try whole.rows(of: batch, microBatch: j, tokens: true)
+                XCTAssertNil(full.applied)
+                for (i, id) in rows.sampleIDs.enumerated() {
+                    let document = Self.document(Int(id)).map { Int32($0) }
+                    let kept = Array(document.prefix(width))
+                    XCTAssertEqual(rows.lengths[i], kept.count)
+                    XCTAssertEqual(Array(rows.tokens[(i * width)..<(i * width + width)]),
+                                   kept + Array(repeating: -1, count: width - kept.count))
+                    XCTAssertEqual(Array(full.tokens[(i * full.width)..<(i * full.width + full.lengths[i])]), document)
+                }
+            }
+        }
+    }
+
+    /// seqlen_reshape at c = 3 on rows of S = 12 (R = 4, k = 3): 3 samples give
+    /// min(⌈39/4⌉, 12) = 10 rows — each sample's chunks [0,4), [4,8), [8,12), then tails [9,13) —
+    /// the first 10 kept; tokens past a document's end are −1.
+    func test_streamRows_reshapeCutsChunksAndTails() throws {
+        let run = try RunConfig.parse("""
+        {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 5, "data_sampling": {"enabled": true,
+          "curriculum_learning": {"enabled": true, "curriculum_metrics": {
+            "seqlen_reshape": {"difficulty_type": "value", "clustering_type": "single_cluster", "min_difficulty": 3,
+              "max_difficulty": 12, "schedule_type": "fixed_linear",
+              "schedule_config": {"total_curriculum_step": 100, "difficulty_step": 1}}}}}},
+         "gradus": {"model": {"layers": 2, "d_model": 16, "heads": 4, "context": 12, "vocab": 64},
+           "train": {"batch_size": 3, "seed": 42, "steps": 4, "validation_fraction": 0,
+             "lr": {"peak": 0.01, "min": 0.001, "warmup": 2, "total": 4}}}}
+        """)
+        let stream = try CurriculumBatchStream(index: try makeIndex(), run: run)
+        let batch = try stream.next()
+        XCTAssertEqual(batch.difficulties, [3])
+        let rows = try stream.rows(of: batch, microBatch: 0, tokens: true)
+        XCTAssertEqual(rows.applied, .reshape)
+        XCTAssertEqual(rows.width, 4)
+        XCTAssertEqual(rows.rows, 10)
+        let docs = batch.sampleIDs.map { Self.document(Int($0)).map { Int32($0) } }
+        func slice(_ d: Int, _ from: Int) -> [Int32] { (from..<(from + 4)).map { $0 < docs[d].count ? docs[d][$0] : -1 } }
+        let expected = (0..<3).flatMap { d in [0, 4, 8].map { slice(d, $0) } } + [slice(0, 9)]
+        XCTAssertEqual((0..<10).map { Array(rows.tokens[($0 * 4)..<($0 * 4 + 4)]) }, expected)
     }
 
     func test_curriculumRun_resumeIsBitIdentical() throws {
         let dir = try temporaryDirectory(self)
         let index = try makeIndex(), config = try config(steps: 8)
-        func source() throws -> CurriculumBatchSource { try CurriculumBatchSource(index: index, config: config) }
+        func source() throws -> CurriculumBatchStream { try CurriculumBatchStream(index: index, run: config) }
         let straight = try Trainer(config: config, source: try source())
         let all = try straight.train()
         XCTAssertEqual(all.map(\.seqLength), all.map { min(12, truncateDifficulty($0.curriculumStep ?? 0)) })
         XCTAssertLessThan(all[0].seqLength, 12, "the curriculum starts short")
 
         let first = try Trainer(config: config, source: try source())
-        _ = try first.train(until: 4, checkpointPath: dir + "/ck")
+        _ = try first.train(budget: .steps(4), checkpointPath: dir + "/ck")
         let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: try source())
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(4).map(\.loss))
@@ -147,7 +219,7 @@ final class CurriculumBatchSourceTests: XCTestCase {
         """
         let run = try RunConfig.parse(text)
         let routing = try XCTUnwrap(try run.randomLTDRouting())
-        let source = try CurriculumBatchSource(index: try makeIndex(), config: run)
+        let source = try CurriculumBatchStream(index: try makeIndex(), run: run)
         let trainer = try Trainer(config: run, source: source, randomLTD: routing)
         var expectedLayerTokens = 0, dropped = 0
         // r(s) = ⌊s/8 · 10 + 2⌋ rounded down to a multiple of 2 (spec §9.1): 2 2 4 4 6 8 8 10.
