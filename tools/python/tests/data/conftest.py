@@ -54,6 +54,32 @@ def packed_index(gradus_binary, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def text64(gradus_binary, tmp_path_factory):
+    """The UDHR sample packed to 64 + 1 tokens a sample (2729 samples), for sequence curricula."""
+    out = tmp_path_factory.mktemp("idx") / "u64.idx"
+    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
+               "--pack", "64", "--out", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def sequence_configs(tmp_path_factory):
+    """{"seqlen_truncate": path, "seqlen_reshape": path}: the example's config (S = 64 from the
+    index's --pack) with a short truncate or reshape schedule, 16 → 64 over 4 steps."""
+    base = json.loads((REPO / "tools/python/examples/bloom-cl.json").read_text())
+    out = {}
+    for kind in ("seqlen_truncate", "seqlen_reshape"):
+        config = json.loads(json.dumps(base))
+        metrics = config["data_efficiency"]["data_sampling"]["curriculum_learning"]["curriculum_metrics"]
+        schedule = metrics.pop("seqlen_truncate")
+        schedule["schedule_config"]["total_curriculum_step"] = 4
+        metrics[kind] = schedule
+        out[kind] = tmp_path_factory.mktemp("cfg") / (kind + ".json")
+        out[kind].write_text(json.dumps(config))
+    return out
+
+
+@pytest.fixture(scope="session")
 def config(tmp_path_factory):
     """A two-metric percentile curriculum: micro-batch 2, 4 micro-batches a step at world 1."""
     path = tmp_path_factory.mktemp("cfg") / "cl.json"

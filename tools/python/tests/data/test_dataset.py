@@ -43,6 +43,30 @@ def quiet_loader(*args, **kwargs):
 def test_items_equal_the_jsonl_stream(dataset, reference):
     items = list(dataset)
     assert len(items) == len(reference) == STEPS * 4
+    check_items(items, reference)
+    assert any("attention_mask" in item for item in items), "the UDHR rows should differ in length"
+
+
+@pytest.mark.parametrize("kind", ["seqlen_truncate", "seqlen_reshape"])
+def test_rows_come_post_processed_by_gradus(text64, sequence_configs, gradus_binary, jsonl_batches, kind):
+    items = list(GradusIterableDataset(text64, sequence_configs[kind], STEPS, gradus=gradus_binary))
+    reference = jsonl_batches(text64, sequence_configs[kind], STEPS)
+    check_items(items, reference)
+    for item in items:
+        c = int(item["difficulty"][kind])  # S = 64: rows of c + 1 tokens while c < 64, then whole
+        width = c + 1 if c < 64 else 65
+        assert item["lengths"].tolist() == [width] * len(item["lengths"]) and "attention_mask" not in item
+        if kind == "seqlen_truncate":
+            assert len(item["lengths"]) == len(item["sample_ids"]) == 2
+        elif c < 64:  # 2 rows of 65 tokens cut into c + 1-token rows, then the tails (spec §8.1)
+            keep = min(-(-130 // (c + 1)), 2 * (65 // (c + 1)) + 2)
+            assert len(item["lengths"]) == (keep - 1 if keep > 1 and keep % 2 else keep)
+    seen = {int(item["difficulty"][kind]) for item in items}
+    assert min(seen) < 64 and 64 in seen  # both cut and whole rows were checked
+
+
+def check_items(items, reference):
+    """Each item equals its JSONL record: ids, rows padded and masked as Hugging Face expects."""
     for item, line in zip(items, reference):
         rows = line["tokens"]
         lengths = [len(r) for r in rows]
@@ -62,7 +86,6 @@ def test_items_equal_the_jsonl_stream(dataset, reference):
             assert item["attention_mask"].tolist() == [[1] * n + [0] * (width - n) for n in lengths]
         else:
             assert "attention_mask" not in item
-    assert any("attention_mask" in item for item in items), "the UDHR rows should differ in length"
 
 
 def test_collate_rows_by_hand():

@@ -10,19 +10,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from gradus_cli import REPO, run_gradus
 
 STEPS = 4
-
-
-@pytest.fixture(scope="session")
-def text64(gradus_binary, tmp_path_factory):
-    out = tmp_path_factory.mktemp("idx") / "u64.idx"
-    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
-               "--pack", "64", "--out", out)
-    return out
 
 
 def torchrun(args, gradus_binary):
