@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Gradus — data-efficient language-model pretraining toolkit.
-// Module graph and dependency rules: docs/architecture.md (DESIGN.md §2).
+// Module graph and dependency rules: docs/architecture.md.
 import PackageDescription
 
 let package = Package(
@@ -26,31 +26,35 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
+        // Shared utilities of the package (`package` access): the ordered JSON value, its merge and
+        // the strict key-path reader.
+        .target(name: "Support"),
+
         // Safe wrappers: the only Swift modules that import the C modules.
         .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
 
         // Readers and tokenizers.
-        .target(name: "Corpus", dependencies: ["Storage"]),
+        .target(name: "Corpus", dependencies: ["Storage", "Support"]),
 
         // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
-        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum"]),
+        .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum", "Support"]),
 
         // Pacing functions, the data_efficiency config, the curriculum sampler (pure; DESIGN.md §4).
-        .target(name: "Curriculum"),
+        .target(name: "Curriculum", dependencies: ["Support"]),
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
         .target(name: "Model", dependencies: ["Linalg"]),
-        .target(name: "Training", dependencies: ["Model", "Linalg", "CorpusIndex", "Curriculum"]),
+        .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
-        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Linalg", "Storage"]),
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Storage", "Support"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(
             name: "gradus",
             dependencies: [
-                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training", "Experiments",
+                "Storage", "Linalg", "Corpus", "CorpusIndex", "Curriculum", "Model", "Training", "Experiments", "Support",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -59,11 +63,11 @@ let package = Package(
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Curriculum"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Curriculum"], resources: [.copy("Fixtures")]),
         .testTarget(name: "CorpusIndexTests", dependencies: ["CorpusIndex", "Corpus", "Storage", "Curriculum"]),
-        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum"]),
-        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Storage"]),
-        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex"]),
+        .testTarget(name: "CurriculumTests", dependencies: ["Curriculum", "Support"]),
+        .testTarget(name: "ModelTests", dependencies: ["Model", "Linalg", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Model", "CorpusIndex", "Corpus", "Curriculum", "Support"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Curriculum", "Storage", "Support"]),
+        .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "Support"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
         .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage"],
                     exclude: ["BadInputs"]),

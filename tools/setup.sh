@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
-# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib) with pkg-config, and the zstd CLI.
+# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib) with pkg-config, and the zstd CLI;
+# for the Python tests, lmdb, numpy, pytest, torch (the CPU build) and transformers.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
@@ -26,4 +27,19 @@ fi
 if ! python3 -c "import lmdb, numpy" >/dev/null 2>&1; then
   echo "setup: installing Python packages lmdb numpy" >&2
   python3 -m pip install -q lmdb numpy
+fi
+
+# The gradus Python package's tests (tools/python/tests): pytest, torch and transformers. torch is
+# the CPU build (a fraction of the CUDA one's size); where no CPU build is offered, the default one.
+if ! python3 -c "import pytest" >/dev/null 2>&1; then
+  echo "setup: installing Python package pytest" >&2
+  python3 -m pip install -q pytest
+fi
+if ! python3 -c "import torch" >/dev/null 2>&1; then
+  echo "setup: installing Python package torch (CPU build)" >&2
+  python3 -m pip install -q "torch==2.13.0+cpu" || python3 -m pip install -q torch
+fi
+if ! python3 -c "import transformers" >/dev/null 2>&1; then
+  echo "setup: installing Python package transformers" >&2
+  python3 -m pip install -q transformers
 fi

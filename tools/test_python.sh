@@ -3,6 +3,10 @@
 # given gradus binary, then read it with tools/python/test_index_format.py (PyPI lmdb + numpy,
 # using only docs/index-format.md); then tools/python/test_gradus_stream.py checks the binary batch
 # stream (docs/stream-format.md) read by tools/python/gradus/stream.py against the JSONL stream.
+# Last, the gradus package's pytest suite (tools/python/tests: random-LTD and the LayerToken LR on
+# tiny PyTorch models, checked against `gradus schedule`; tests/data: gradus.data, gradus.index,
+# torchrun and the examples); pytest's exit code 5 ("no tests collected") fails the script like
+# any other non-zero code.
 set -euo pipefail
 gradus=${1:-.build/debug/gradus}
 work=$(mktemp -d)
@@ -12,4 +16,5 @@ python3 tools/python/test_index_format.py "$work/udhr.idx"
 "$gradus" index corpora/protein.sample.fasta.zst --tokenizer residues --out "$work/protein.idx" 2>/dev/null
 python3 tools/python/test_index_format.py "$work/protein.idx"
 python3 tools/python/test_gradus_stream.py "$gradus"
+GRADUS=$(cd "$(dirname "$gradus")" && pwd)/$(basename "$gradus") python3 -m pytest -q -p no:cacheprovider tools/python/tests
 echo "python client tests passed"

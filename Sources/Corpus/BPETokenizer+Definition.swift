@@ -5,7 +5,7 @@
 // `String`s, whose equality is canonical equivalence. Every problem is an
 // `invalidDefinition(path:problem:)` that names the JSON key.
 
-import Foundation
+import Support
 
 /// The tables shared (read-only) by all encoders of one tokenizer.
 struct BPEModel: Sendable {
@@ -50,21 +50,18 @@ struct BPEDefinition {
 
     init(json: [UInt8], path: String) throws {
         self.path = path
-        let root: [String: Any]
+        let root: JSONValue
         do {
-            guard let object = try parseJSONAsPlainValues(json) as? [String: Any] else {
-                throw TokenizerError.invalidDefinition(path: path, problem: "the top level is not a JSON object")
-            }
-            root = object
-        } catch let error as TokenizerError {
-            throw error
-        } catch {
-            throw TokenizerError.invalidDefinition(path: path, problem: "not valid JSON: \(jsonErrorDescription(error))")
+            guard let text = String(validating: json, as: UTF8.self) else { throw problem("not valid JSON: invalid UTF-8") }
+            root = try JSONValue.parse(text)
+        } catch let error as JSONSyntaxError {
+            throw problem("not valid JSON: \(error)")
         }
+        guard case .object = root else { throw problem("the top level is not a JSON object") }
         try checkNormalizer(root["normalizer"])
         (addPrefixSpace, useRegex) = try parsePreTokenizer(root["pre_tokenizer"])
         try checkDecoder(root["decoder"])
-        guard let modelObject = root["model"] as? [String: Any] else { throw problem("`model` is missing or not an object") }
+        guard let modelObject = root["model"], case .object = modelObject else { throw problem("`model` is missing or not an object") }
         settings = try parseModelSettings(modelObject)
         vocabulary = try parseVocabulary(modelObject["vocab"])
         merges = try parseMerges(modelObject["merges"])
@@ -79,56 +76,46 @@ struct BPEDefinition {
         return vocabulary[Array(content.utf8)]
     }
 
-    /// A short message for a `JSONDecoder` error (its default description is very long).
-    private func jsonErrorDescription(_ error: Error) -> String {
-        switch error {
-        case let DecodingError.dataCorrupted(context):
-            return (context.underlyingError.map { "\($0)" }) ?? context.debugDescription
-        default:
-            return "\(error)"
-        }
-    }
-
     private func problem(_ text: String) -> TokenizerError {
         TokenizerError.invalidDefinition(path: path, problem: text)
     }
 
-    private func typeName(_ value: Any?) -> String? { (value as? [String: Any])?["type"] as? String }
+    private func typeName(_ value: JSONValue?) -> String? { value?["type"]?.stringValue }
 
-    private func checkNormalizer(_ value: Any?) throws {
-        guard let value, !(value is NSNull) else { return }
-        if typeName(value) == "Sequence", let members = (value as? [String: Any])?["normalizers"] as? [Any], members.isEmpty { return }
+    private func checkNormalizer(_ value: JSONValue?) throws {
+        guard let value, value != .null else { return }
+        if typeName(value) == "Sequence", value["normalizers"]?.arrayValue?.isEmpty == true { return }
         throw problem("`normalizer` is \(typeName(value) ?? "not an object"); only a tokenizer without a normalizer is supported (byte-level BPE needs none)")
     }
 
     /// `ByteLevel`, or a `Sequence` whose only member is `ByteLevel`.
-    private func parsePreTokenizer(_ value: Any?) throws -> (addPrefixSpace: Bool, useRegex: Bool) {
-        guard var object = value as? [String: Any] else {
+    private func parsePreTokenizer(_ value: JSONValue?) throws -> (addPrefixSpace: Bool, useRegex: Bool) {
+        guard var object = value, case .object = object else {
             throw problem("`pre_tokenizer` is missing; a byte-level BPE needs the ByteLevel pre-tokenizer")
         }
-        if object["type"] as? String == "Sequence" {
-            guard let members = object["pretokenizers"] as? [Any], members.count == 1, let only = members[0] as? [String: Any] else {
+        if typeName(object) == "Sequence" {
+            guard let members = object["pretokenizers"]?.arrayValue, members.count == 1, case .object = members[0] else {
                 throw problem("`pre_tokenizer` is a Sequence of several pre-tokenizers; only ByteLevel (alone or as the only member of a Sequence) is supported")
             }
-            object = only
+            object = members[0]
         }
-        guard object["type"] as? String == "ByteLevel" else {
-            throw problem("`pre_tokenizer` is \(object["type"] as? String ?? "untyped"); only ByteLevel is supported")
+        guard typeName(object) == "ByteLevel" else {
+            throw problem("`pre_tokenizer` is \(typeName(object) ?? "untyped"); only ByteLevel is supported")
         }
         let addPrefixSpace = try bool(object, "add_prefix_space", in: "pre_tokenizer", default: true)
         let useRegex = try bool(object, "use_regex", in: "pre_tokenizer", default: true)
         return (addPrefixSpace, useRegex)
     }
 
-    private func checkDecoder(_ value: Any?) throws {
+    private func checkDecoder(_ value: JSONValue?) throws {
         guard typeName(value) == "ByteLevel" else {
             throw problem("`decoder` is \(typeName(value) ?? "missing"); a byte-level BPE needs the ByteLevel decoder")
         }
     }
 
-    private func bool(_ object: [String: Any], _ key: String, in parent: String, default fallback: Bool) throws -> Bool {
-        guard let value = object[key], !(value is NSNull) else { return fallback }
-        guard let flag = value as? Bool else { throw problem("`\(parent).\(key)` is not a boolean") }
+    private func bool(_ object: JSONValue, _ key: String, in parent: String, default fallback: Bool) throws -> Bool {
+        guard let value = object[key], value != .null else { return fallback }
+        guard case .bool(let flag) = value else { throw problem("`\(parent).\(key)` is not a boolean") }
         return flag
     }
 
@@ -138,35 +125,35 @@ struct BPEDefinition {
         var ignoreMerges: Bool
     }
 
-    private func parseModelSettings(_ model: [String: Any]) throws -> ModelSettings {
-        let type = model["type"] as? String
+    private func parseModelSettings(_ model: JSONValue) throws -> ModelSettings {
+        let type = typeName(model)
         guard type == "BPE" || (type == nil && model["merges"] != nil) else {
             throw problem("`model.type` is \(type ?? "missing"), not BPE; only byte-level BPE tokenizers are supported")
         }
-        if let dropout = model["dropout"], !(dropout is NSNull), (dropout as? Double) != 0 {
+        if let dropout = model["dropout"], dropout != .null, dropout != .double(0) {
             throw problem("`model.dropout` is set; BPE dropout is random and not supported")
         }
         if try bool(model, "byte_fallback", in: "model", default: false) {
             throw problem("`model.byte_fallback` is true; byte fallback (SentencePiece-style <0xNN> tokens) is not supported")
         }
         for key in ["continuing_subword_prefix", "end_of_word_suffix"] {
-            if let value = model[key], !(value is NSNull), (value as? String) != "" {
+            if let value = model[key], value != .null, value != .string("") {
                 throw problem("`model.\(key)` is set; subword prefixes/suffixes are not supported for byte-level BPE")
             }
         }
         let unknown = model["unk_token"]
-        guard unknown == nil || unknown is NSNull || unknown is String else { throw problem("`model.unk_token` is not a string") }
-        return ModelSettings(unknownToken: unknown as? String,
+        guard unknown == nil || unknown == .null || unknown?.stringValue != nil else { throw problem("`model.unk_token` is not a string") }
+        return ModelSettings(unknownToken: unknown?.stringValue,
                              fuseUnknown: try bool(model, "fuse_unk", in: "model", default: false),
                              ignoreMerges: try bool(model, "ignore_merges", in: "model", default: false))
     }
 
-    private func parseVocabulary(_ value: Any?) throws -> [[UInt8]: TokenID] {
-        guard let object = value as? [String: Any] else { throw problem("`model.vocab` is missing or not an object") }
+    private func parseVocabulary(_ value: JSONValue?) throws -> [[UInt8]: TokenID] {
+        guard case .object(let object)? = value else { throw problem("`model.vocab` is missing or not an object") }
         var vocabulary: [[UInt8]: TokenID] = [:]
         vocabulary.reserveCapacity(object.count)
         for (token, idValue) in object {
-            guard let id = idValue as? Int, id >= 0, id < Int(UInt32.max) else {
+            guard let id = idValue.intValue, id >= 0, id < Int(UInt32.max) else {
                 throw problem("`model.vocab[\(token.debugDescription)]` is not a token id (an integer in 0..<2^32-1)")
             }
             vocabulary[Array(token.utf8)] = TokenID(id)
@@ -176,23 +163,23 @@ struct BPEDefinition {
         owners.reserveCapacity(vocabulary.count)
         for id in vocabulary.values { owners[id, default: 0] += 1 }
         if let id = owners.filter({ $0.value > 1 }).keys.min() {
-            let tokens = object.filter { ($0.value as? Int) == Int(id) }.keys.sorted().map(\.debugDescription)
+            let tokens = object.filter { $0.value.intValue == Int(id) }.map(\.key).sorted().map(\.debugDescription)
             throw problem("`model.vocab` gives id \(id) to more than one token (\(tokens.joined(separator: ", "))); ids must be unique")
         }
         return vocabulary
     }
 
-    private func parseMerges(_ value: Any?) throws -> [([UInt8], [UInt8])] {
-        guard let list = value as? [Any] else { throw problem("`model.merges` is missing or not an array") }
+    private func parseMerges(_ value: JSONValue?) throws -> [([UInt8], [UInt8])] {
+        guard let list = value?.arrayValue else { throw problem("`model.merges` is missing or not an array") }
         var merges: [([UInt8], [UInt8])] = []
         merges.reserveCapacity(list.count)
         for (rank, entry) in list.enumerated() {
-            if let line = entry as? String {
+            if let line = entry.stringValue {
                 // HF splits on every space and requires exactly two parts.
                 let parts = Array(line.utf8).split(separator: 0x20, omittingEmptySubsequences: false)
                 guard parts.count == 2 else { throw problem("`model.merges[\(rank)]` \(line.debugDescription) is not two tokens separated by one space") }
                 merges.append((Array(parts[0]), Array(parts[1])))
-            } else if let pair = entry as? [Any], pair.count == 2, let left = pair[0] as? String, let right = pair[1] as? String {
+            } else if let pair = entry.arrayValue, pair.count == 2, let left = pair[0].stringValue, let right = pair[1].stringValue {
                 merges.append((Array(left.utf8), Array(right.utf8)))
             } else {
                 throw problem("`model.merges[\(rank)]` is neither a \"a b\" string nor a pair of strings")
@@ -201,21 +188,21 @@ struct BPEDefinition {
         return merges
     }
 
-    private func parseAddedTokens(_ value: Any?) throws -> [AddedToken] {
-        guard let value, !(value is NSNull) else { return [] }
-        guard let list = value as? [Any] else { throw problem("`added_tokens` is not an array") }
+    private func parseAddedTokens(_ value: JSONValue?) throws -> [AddedToken] {
+        guard let value, value != .null else { return [] }
+        guard let list = value.arrayValue else { throw problem("`added_tokens` is not an array") }
         return try list.enumerated().map { index, entry in
             let key = "added_tokens[\(index)]"
-            guard let object = entry as? [String: Any], let content = object["content"] as? String else {
+            guard let content = entry["content"]?.stringValue else {
                 throw problem("`\(key)` has no string `content`")
             }
-            guard let id = object["id"] as? Int, id >= 0, id < Int(UInt32.max) else { throw problem("`\(key).id` is not a token id") }
-            let special = try bool(object, "special", in: key, default: false)
+            guard let id = entry["id"]?.intValue, id >= 0, id < Int(UInt32.max) else { throw problem("`\(key).id` is not a token id") }
+            let special = try bool(entry, "special", in: key, default: false)
             return AddedToken(id: TokenID(id), content: content,
-                              singleWord: try bool(object, "single_word", in: key, default: false),
-                              lstrip: try bool(object, "lstrip", in: key, default: false),
-                              rstrip: try bool(object, "rstrip", in: key, default: false),
-                              normalized: try bool(object, "normalized", in: key, default: !special),
+                              singleWord: try bool(entry, "single_word", in: key, default: false),
+                              lstrip: try bool(entry, "lstrip", in: key, default: false),
+                              rstrip: try bool(entry, "rstrip", in: key, default: false),
+                              normalized: try bool(entry, "normalized", in: key, default: !special),
                               special: special)
         }
     }

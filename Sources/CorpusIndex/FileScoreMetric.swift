@@ -5,6 +5,7 @@
 // which ranks after every number in the order table).
 
 import Foundation
+import Support
 
 /// The score of the sample's document, from a JSONL scores file.
 public final class FileScoreMetric: DifficultyMetric {
@@ -56,16 +57,17 @@ public final class FileScoreMetric: DifficultyMetric {
         for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
             lineNumber += 1
             if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+            guard let object = try? JSONValue.parse(String(decoding: line, as: UTF8.self)), case .object = object else {
                 throw IndexError.badInput(path: path, problem: "line \(lineNumber): not a JSON object")
             }
             let id: String
             switch object["id"] {
-            case let s as String: id = s
-            case let n as NSNumber: id = n.stringValue
+            case .string(let s)?: id = s
+            case .int(let n)?: id = String(n)
+            case .double(let d)?: id = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
             default: throw IndexError.badInput(path: path, problem: "line \(lineNumber): no \"id\"")
             }
-            guard let score = (object["score"] as? NSNumber)?.doubleValue, score.isFinite else {
+            guard let score = object["score"]?.number, score.isFinite else {
                 throw IndexError.badInput(path: path, problem: "line \(lineNumber): no finite numeric \"score\"")
             }
             guard scores.updateValue(score, forKey: id) == nil else {

@@ -49,6 +49,8 @@ public struct IndexBuildOptions {
     /// samples. A multiple of `IndexFormat.denseChunk`; changes nothing in the index's content.
     public var runSamples = IndexBuildOptions.defaultRunSamples
     public static let defaultRunSamples = 1 << 18
+    /// Fault tests only: warn as if the output were on this network filesystem.
+    public var fakeFilesystem: String?
 
     public init(inputs: [String], output: String) { self.inputs = inputs; self.output = output }
 }
@@ -82,7 +84,7 @@ public enum IndexBuilder {
         let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
-        let store = try IndexStore.openForWriting(options.output, mode: options.mode)
+        let store = try IndexStore.openForWriting(options.output, mode: options.mode, fakeFilesystem: options.fakeFilesystem)
         let run = try PassOne(store: store, manifest: &manifest, metrics: metrics, options: options)
         if run.cursor.phase == "pass1" {
             try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)

@@ -29,14 +29,16 @@ public enum IndexExport {
         public var tokensPrefix: String
     }
 
-    /// Writes the DeepSpeed/Megatron files of the index at `indexPath` under `outputDirectory`.
+    /// Writes the DeepSpeed/Megatron files of the index at `indexPath` (opened as `options` says)
+    /// under `outputDirectory`.
     /// - Throws: `IndexError.notComplete` for a `building` index (from `IndexReader`),
     ///   `IndexError.invalidArgument` for a shard, `IndexedDatasetError.metricValueNotExportable`
     ///   for a NaN or out-of-range value, and I/O errors.
     /// - Complexity: O(samples + tokens); memory 24 bytes per sample for one metric at a time
     ///   (values, truncated values and the sort), tokens streamed.
-    public static func deepSpeed(indexPath: String, outputDirectory: String) throws -> Summary {
-        let reader = try IndexReader(path: indexPath)
+    public static func deepSpeed(indexPath: String, outputDirectory: String,
+                                 options: IndexReadOptions = IndexReadOptions()) throws -> Summary {
+        let reader = try IndexReader(path: indexPath, options: options)
         guard reader.manifest.kind != IndexKind.shard else {
             throw IndexError.invalidArgument("\(indexPath) is a shard; merge the shards with `gradus merge` first, then export")
         }

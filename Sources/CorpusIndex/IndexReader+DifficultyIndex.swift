@@ -33,9 +33,9 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
 
     /// Opens the index at `path` (it must be complete and hold metrics). With `denseTables`
     /// false the dense tables are ignored and every read is a B-tree lookup (for comparisons).
-    /// `noLock`: open without LMDB's lock file (see `IndexStore.openForReading(_:noLock:)`).
-    public init(path: String, denseTables: Bool = true, noLock: Bool = IndexStore.readsWithoutLock) throws {
-        let r = try IndexReader(path: path, noLock: noLock)
+    /// `options`: how to open it (`IndexReadOptions`).
+    public init(path: String, denseTables: Bool = true, options: IndexReadOptions = IndexReadOptions()) throws {
+        let r = try IndexReader(path: path, options: options)
         let names = r.metricNames
         reader = r
         sampleCount = r.sampleCount
@@ -249,26 +249,37 @@ struct DenseMetricTables {
 }
 
 extension LMDBDifficultyIndex {
-    /// Opens the benchmark index at `path`, first building it when it is missing, incomplete or
-    /// of another size: `samples` generated documents (SyntheticCorpus, Zipf tokens, lengths in
-    /// `lengths`) indexed with the default metrics (`seqlen`, `vocabularyrarity`).
+    /// Opens the benchmark index at `path`, or builds it there when nothing is at `path`:
+    /// `samples` generated documents (SyntheticCorpus, Zipf tokens, lengths in `lengths`) indexed
+    /// with the default metrics (`seqlen`, `vocabularyrarity`). Never deletes what it did not
+    /// create: anything else at `path` is refused, untouched.
     /// - Returns: the index and whether it was built now.
+    /// - Throws: `IndexError.invalidArgument` when `path` exists but is not a complete index of
+    ///   `samples` samples with two metrics (and, with `denseTables`, the dense tables).
     public static func openOrBuildSynthetic(at path: String, samples: Int, lengths: ClosedRange<Int> = 8...128,
                                             threads: Int = 1, denseTables: Bool = true) throws -> (index: LMDBDifficultyIndex, built: Bool) {
-        if let cached = try? LMDBDifficultyIndex(path: path, denseTables: denseTables), cached.sampleCount == samples,
-           cached.metricNames.count >= 2, cached.hasDenseTables || !denseTables {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path) {
+            guard let cached = try? LMDBDifficultyIndex(path: path, denseTables: denseTables), cached.sampleCount == samples,
+                  cached.metricNames.count >= 2, cached.hasDenseTables || !denseTables else {
+                throw IndexError.invalidArgument("\(path) exists but is not a benchmark index of \(samples) samples with two metrics"
+                    + (denseTables ? " and the dense tables" : "") + "; nothing there was changed: remove it or choose another directory")
+            }
             return (cached, false)
         }
-        let fm = FileManager.default
-        try? fm.removeItem(atPath: path)
-        let scratch = path + ".megatron"
-        try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
-        defer { try? fm.removeItem(atPath: scratch) }
-        _ = try SyntheticCorpus.writeMegatron(prefix: scratch + "/zipf", documents: samples, lengths: lengths)
-        var options = IndexBuildOptions(inputs: [scratch + "/zipf.idx"], output: path)
-        options.vocabularySize = 50_000
-        options.threads = threads
-        _ = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
+        let scratch = path + "/synthetic-corpus"  // inside the directory created here for the index
+        do {
+            try fm.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+            defer { try? fm.removeItem(atPath: scratch) }
+            _ = try SyntheticCorpus.writeMegatron(prefix: scratch + "/zipf", documents: samples, lengths: lengths)
+            var options = IndexBuildOptions(inputs: [scratch + "/zipf.idx"], output: path)
+            options.vocabularySize = 50_000
+            options.threads = threads
+            _ = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
+        } catch {
+            try? fm.removeItem(atPath: path)  // created here, so ours to remove
+            throw error
+        }
         return (try LMDBDifficultyIndex(path: path, denseTables: denseTables), true)
     }
 }

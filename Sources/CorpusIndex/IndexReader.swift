@@ -13,11 +13,10 @@ public final class IndexReader {
     private let samplesDB: LMDBDatabase
     private let docsDB: LMDBDatabase
 
-    /// Opens the index at `path`; with `noLock` without LMDB's lock file (see
-    /// `IndexStore.openForReading(_:noLock:)`).
+    /// Opens the index at `path` as `options` says.
     /// - Throws: `IndexError.notComplete` (saying how to finish it), `.notAnIndex`.
-    public init(path: String, noLock: Bool = IndexStore.readsWithoutLock) throws {
-        store = try IndexStore.openForReading(path, noLock: noLock)
+    public init(path: String, options: IndexReadOptions = IndexReadOptions()) throws {
+        store = try IndexStore.openForReading(path, options: options)
         manifest = try store.manifest()
         samplesDB = try store.database(IndexFormat.samplesDB)
         docsDB = try store.database(IndexFormat.docsDB)

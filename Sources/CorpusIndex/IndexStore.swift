@@ -6,6 +6,19 @@ import Foundation
 import Storage
 import Synchronization
 
+/// How a command opens the indexes it reads: the CLI builds it (`--no-lock`) and passes it to
+/// every reader (`IndexStore.openForReading`, `IndexReader`, `LMDBDifficultyIndex`).
+public struct IndexReadOptions: Sendable, Equatable {
+    /// `MDB_RDONLY | MDB_NOLOCK`: no `lock.mdb` is created or touched (a read-only directory or a
+    /// shared copy). The caller promises that no process writes the index meanwhile; nothing
+    /// checks it (`gradus index` takes its own flock, not LMDB's reader table).
+    public var noLock: Bool
+    /// Fault tests only: warn as if the index were on this network filesystem.
+    public var fakeFilesystem: String?
+    /// The default opens with LMDB's lock file, no fault.
+    public init(noLock: Bool = false, fakeFilesystem: String? = nil) { (self.noLock, self.fakeFilesystem) = (noLock, fakeFilesystem) }
+}
+
 /// An open index environment with its databases.
 public final class IndexStore {
     public let path: String
@@ -29,11 +42,12 @@ public final class IndexStore {
     /// - `create`: refuses a directory that holds an index (complete or not);
     /// - `force`: deletes any index there and starts fresh;
     /// - `resume`: requires an unfinished index.
+    /// `fakeFilesystem` (fault tests only): warn as if `path` were on that network filesystem.
     /// - Throws: `IndexError.alreadyComplete`, `.unfinishedOutput`, `.cannotResume`, `.locked`,
     ///   `.notWritable`.
-    public static func openForWriting(_ path: String, mode: WriteMode) throws -> IndexStore {
+    public static func openForWriting(_ path: String, mode: WriteMode, fakeFilesystem: String? = nil) throws -> IndexStore {
         let lock = try IndexLock(directory: path)
-        warnIfNetworkFilesystem(path)
+        warnIfNetworkFilesystem(path, fakeFilesystem: fakeFilesystem)
         let dataFile = path + "/data.mdb"
         let exists = FileManager.default.fileExists(atPath: dataFile)
         if exists && mode != .force {
@@ -57,29 +71,16 @@ public final class IndexStore {
         return try IndexStore(path: path, env: env, lock: lock)
     }
 
-    /// Whether readers open indexes without LMDB's lock file unless told otherwise: the default of
-    /// `openForReading(_:noLock:)`'s `noLock`, set once by the CLI's `--no-lock` (process-wide, so
-    /// every reader a command opens, however deep, honours it).
-    public static var readsWithoutLock: Bool {
-        get { noLockDefault.load(ordering: .relaxed) }
-        set { noLockDefault.store(newValue, ordering: .relaxed) }
-    }
-    private static let noLockDefault = Atomic<Bool>(false)
-
-    /// Opens a complete index (or, with `allowShard`, a complete shard) read-only.
-    /// - Parameter noLock: open with `MDB_RDONLY | MDB_NOLOCK`: no `lock.mdb` is created or
-    ///   touched, so a read-only directory or a shared copy can be served. The caller promises
-    ///   that no process writes the index meanwhile (nothing checks it: `gradus index` takes its
-    ///   own flock, not LMDB's reader table).
+    /// Opens a complete index (or, with `allowShard`, a complete shard) read-only, as `options` says.
     /// - Throws: `IndexError.notAnIndex`, `.notComplete` (with how to finish it).
-    public static func openForReading(_ path: String, noLock: Bool = IndexStore.readsWithoutLock) throws -> IndexStore {
+    public static func openForReading(_ path: String, options: IndexReadOptions = IndexReadOptions()) throws -> IndexStore {
         guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
             throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
         }
-        warnIfNetworkFilesystem(path)
+        warnIfNetworkFilesystem(path, fakeFilesystem: options.fakeFilesystem)
         let env: LMDBEnvironment
         do {
-            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true, noLock: noLock)
+            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true, noLock: options.noLock)
         } catch let error as LMDBError {
             throw IndexError.notAnIndex(path: path, reason: error.description)
         }
@@ -91,8 +92,8 @@ public final class IndexStore {
 
     /// Prints `networkFilesystemWarning` on stderr (once per path and process) when `path` is on
     /// a network or FUSE filesystem, where LMDB's and flock's locking cannot be trusted.
-    private static func warnIfNetworkFilesystem(_ path: String) {
-        guard let warning = networkFilesystemWarning(at: path) else { return }
+    private static func warnIfNetworkFilesystem(_ path: String, fakeFilesystem: String?) {
+        guard let warning = networkFilesystemWarning(at: path, fakeFilesystem: fakeFilesystem) else { return }
         let first = warnedPaths.withLock { $0.insert(path).inserted }
         if first { FileHandle.standardError.write(Data(warning.utf8)) }
     }

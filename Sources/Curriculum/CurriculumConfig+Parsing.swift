@@ -6,6 +6,8 @@
 // Keys of the `gradus` block owned by other modules (the trainer's `model` / `train`) are read by
 // a `GradusBlockExtension` inside the same pass.
 
+import Support
+
 extension GradusConfig {
     /// DeepSpeed top-level keys that Gradus accepts and does not use.
     public static let ignoredTopLevelKeys: [String] = [
@@ -27,8 +29,13 @@ extension GradusConfig {
     /// Parses and validates the whole file, letting `ext` read its keys of the `gradus` block in
     /// the same pass; throws `JSONSyntaxError` or one `ConfigError` listing every problem of the
     /// file, the extension's included.
-    public static func parse(_ text: String, extension ext: inout some GradusBlockExtension) throws -> GradusConfig {
-        let json = try JSONValue.parse(text)
+    package static func parse(_ text: String, extension ext: inout some GradusBlockExtension) throws -> GradusConfig {
+        try parse(try JSONValue.parse(text), extension: &ext)
+    }
+
+    /// Validates an already-parsed file (e.g. an experiment's merged run config) as `parse(_:extension:)`.
+    /// - Throws: one `ConfigError` listing every problem of the file, the extension's included.
+    package static func parse(_ json: JSONValue, extension ext: inout some GradusBlockExtension) throws -> GradusConfig {
         let log = IssueLog()
         var config = GradusConfig()
         var top = ObjectReader(json, path: "", log: log)

@@ -3,6 +3,8 @@
 // top-level `gradus` block for Gradus's own keys (DESIGN.md §4, STYLE.md §8). Parsing and
 // validation: CurriculumConfig+Parsing.swift.
 
+import Support
+
 /// How a metric's difficulty is read (spec §1.2).
 public enum DifficultyType: String, Codable, Sendable {
     /// An absolute metric value: samples with value ≤ difficulty are admitted.
@@ -131,7 +133,7 @@ public struct GradusBlock: Codable, Sendable, Equatable {
 /// one parse reports every problem of the whole file at once (STYLE.md §8). `Curriculum` cannot
 /// import the trainer's types (DESIGN.md §2); the trainer passes an extension to
 /// `GradusConfig.parse(_:extension:)` instead.
-public protocol GradusBlockExtension {
+package protocol GradusBlockExtension {
     /// Reads the keys of `gradus` this extension owns (`gradus.finish()` runs afterwards and
     /// reports any key nobody read as unknown).
     mutating func read(gradus: inout ObjectReader)
@@ -143,10 +145,10 @@ public protocol GradusBlockExtension {
 /// The extension `GradusConfig.parse(_:)` uses: `gradus.model` and `gradus.train` belong to the
 /// trainer and are accepted unread (commands that train parse through `Training.RunConfig`, which
 /// types and validates them).
-public struct TrainerBlocksSkipped: GradusBlockExtension {
-    public init() {}
-    public mutating func read(gradus: inout ObjectReader) { gradus.accept(["model", "train"]) }
-    public func crossCheck(_ config: GradusConfig, log: IssueLog) {}
+package struct TrainerBlocksSkipped: GradusBlockExtension {
+    package init() {}
+    package mutating func read(gradus: inout ObjectReader) { gradus.accept(["model", "train"]) }
+    package func crossCheck(_ config: GradusConfig, log: IssueLog) {}
 }
 
 /// A whole config file as Gradus reads it.

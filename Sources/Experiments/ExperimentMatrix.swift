@@ -1,8 +1,9 @@
 // ExperimentMatrix.swift — the matrix file of `gradus experiment` (issue 7 §1, DESIGN.md §6): a
-// base run config, a common override, the variants (each a partial override, RFC 7396 deep
-// merge), the seeds, the equal budget (tokens or wall-clock seconds), the evaluation interval in
-// tokens and the held-out split shared by every run. Parsed strictly: unknown keys are errors with
-// their key path and every problem is reported at once (STYLE.md §8).
+// base run config, a common override, the variants (each a partial override: RFC 7396 merge with
+// the `{"$set": value}` form, Support/JSONValue+Merge.swift), the seeds, the equal budget (tokens
+// or wall-clock seconds), the evaluation interval in tokens and the held-out split shared by every
+// run. Read by the strict `ObjectReader`: unknown keys and wrong types are errors with their key
+// path and every problem is reported at once (STYLE.md §8).
 //
 //     {"base": "small-text.json", "baseline": "baseline", "seeds": [1, 2],
 //      "budget": {"tokens": 4096000}, "eval_interval_tokens": 204800,
@@ -11,6 +12,7 @@
 //      "variants": [{"name": "baseline", "override": {}}, {"name": "cl", "override": {…}}]}
 
 import Foundation
+import Support
 
 /// The equal budget every run gets.
 public enum ExperimentBudget: Equatable, Sendable {
@@ -29,20 +31,20 @@ public enum ExperimentBudget: Equatable, Sendable {
 }
 
 /// One variant: a name (also its run directories' prefix) and its override of the base config.
-public struct ExperimentVariant: @unchecked Sendable {
+public struct ExperimentVariant: Sendable {
     public var name: String
-    /// A JSON object merged into the base config (after `common`).
-    public var override: [String: Any]
+    /// A JSON object merged into the base config (after `common`), RFC 7396 with the `$set` form.
+    package var override: JSONValue
 }
 
 /// A parsed matrix file.
-public struct ExperimentMatrix: @unchecked Sendable {
+public struct ExperimentMatrix: Sendable {
     /// The base config path, resolved against the matrix file's directory.
     public var basePath: String
     /// The base config's JSON.
-    public var base: [String: Any]
+    package var base: JSONValue
     /// Merged into the base before every variant's override.
-    public var common: [String: Any]
+    package var common: JSONValue
     public var variants: [ExperimentVariant]
     public var seeds: [UInt64]
     public var budget: ExperimentBudget
@@ -55,46 +57,50 @@ public struct ExperimentMatrix: @unchecked Sendable {
     /// The variant the others are compared with.
     public var baseline: String
 
-    static let keys = ["base", "baseline", "common", "variants", "seeds", "budget", "eval_interval_tokens", "validation"]
-
     /// Reads and validates a matrix file.
     /// - Throws: `ExperimentError.invalidMatrix` listing every problem with its key path, or
-    ///   `.io` when a file cannot be read.
+    ///   `.io` when a file cannot be read or is not JSON.
     public static func load(path: String) throws -> ExperimentMatrix {
-        let root = try JSONMerge.parse(try readFile(path), path: path)
-        let dir = URL(fileURLWithPath: path).deletingLastPathComponent().path
-        return try parse(root, directory: dir)
+        let root = try readJSON(path)
+        return try parse(root, directory: URL(fileURLWithPath: path).deletingLastPathComponent().path)
     }
 
-    /// Parses a matrix's JSON; `directory` resolves a relative `base`.
-    public static func parse(_ root: Any, directory: String) throws -> ExperimentMatrix {
-        var problems: [String] = []
-        guard let top = root as? [String: Any] else { throw ExperimentError.invalidMatrix(["the matrix must be a JSON object"]) }
-        problems += unknownKeys(top, known: keys, path: "")
-        let baseName = top["base"] as? String
-        if baseName == nil { problems.append("base: required, a path to the run config (relative to the matrix file)") }
-        let common = object(top["common"], "common", &problems) ?? [:]
-        let seeds = parseSeeds(top["seeds"], &problems)
-        let budget = parseBudget(top["budget"], &problems)
-        let interval = integer(top["eval_interval_tokens"], "eval_interval_tokens", &problems, minimum: 1)
-        let (fraction, batches) = parseValidation(top["validation"], &problems)
-        let variants = parseVariants(top["variants"], &problems)
-        let baseline = (top["baseline"] as? String) ?? variants.first?.name ?? ""
-        if top["baseline"] != nil && !(top["baseline"] is String) { problems.append("baseline: must be a variant name") }
+    /// Parses a matrix's JSON strictly (unknown keys and wrong types reported with their key
+    /// path, every problem at once); `directory` resolves a relative `base`.
+    /// - Throws: `ExperimentError.invalidMatrix`.
+    package static func parse(_ root: JSONValue, directory: String) throws -> ExperimentMatrix {
+        guard case .object = root else { throw ExperimentError.invalidMatrix(["the matrix must be a JSON object"]) }
+        let log = IssueLog()
+        var top = ObjectReader(root, path: "", log: log)
+        let baseName = top.string("base")
+        if !top.has("base") { top.issue("base", "required, a path to the run config (relative to the matrix file)") }
+        let common = top.raw("common") ?? .object([])
+        if case .object = common {} else { top.issue("common", "must be a JSON object") }
+        let seeds = parseSeeds(&top)
+        let budget = parseBudget(&top)
+        let interval = top.int("eval_interval_tokens", required: true)
+        if let interval, interval < 1 { top.issue("eval_interval_tokens", "must be an integer >= 1") }
+        var validation = top.object("validation")
+        let fraction = validation.number("fraction")?.value ?? 0.02
+        if !(fraction > 0 && fraction < 1) { validation.issue("fraction", "must be a number in (0, 1)") }
+        let batches = validation.int("batches")
+        if let batches, batches < 1 { validation.issue("batches", "must be an integer >= 1") }
+        validation.finish()
+        let variants = parseVariants(&top)
+        let baseline = top.string("baseline") ?? variants.first?.name ?? ""
         if !variants.isEmpty && !variants.contains(where: { $0.name == baseline }) {
-            problems.append("baseline: \"\(baseline)\" is not one of the variants")
+            top.issue("baseline", "\"\(baseline)\" is not one of the variants")
         }
-        var base: [String: Any] = [:], basePath = ""
+        top.finish()
+        var base = JSONValue.object([]), basePath = ""
         if let baseName {
             basePath = baseName.hasPrefix("/") ? baseName : directory + "/" + baseName
-            if let loaded = try? JSONMerge.parse(try readFile(basePath), path: basePath) as? [String: Any] {
-                base = loaded
-            } else {
-                problems.append("base: \(basePath) is not a readable JSON object")
+            if let loaded = try? readJSON(basePath), case .object = loaded { base = loaded } else {
+                top.issue("base", "\(basePath) is not a readable JSON object")
             }
         }
-        for v in variants { problems += overrideProblems(JSONMerge.merge(common, v.override) as? [String: Any] ?? [:], variant: v.name) }
-        if !problems.isEmpty { throw ExperimentError.invalidMatrix(problems) }
+        for v in variants { checkOverride(common.merged(with: v.override), variant: v.name, log: log) }
+        if !log.issues.isEmpty { throw ExperimentError.invalidMatrix(log.issues.map(\.description)) }
         return ExperimentMatrix(basePath: basePath, base: base, common: common, variants: variants, seeds: seeds,
                                 budget: budget ?? .tokens(0), evalIntervalTokens: interval ?? 1,
                                 validationFraction: fraction, validationBatches: batches, baseline: baseline)
@@ -102,138 +108,97 @@ public struct ExperimentMatrix: @unchecked Sendable {
 
     /// The full config JSON of (variant, seed): base ⊕ common ⊕ override, with the matrix's seed,
     /// held-out fraction and evaluation batches written in (so every run shares the split).
-    public func runConfig(variant: ExperimentVariant, seed: UInt64) -> [String: Any] {
-        var config = JSONMerge.merge(JSONMerge.merge(base, common), variant.override)
-        config = JSONMerge.setting(config, ["gradus", "train", "seed"], to: Int(seed))
-        config = JSONMerge.setting(config, ["gradus", "train", "validation_fraction"], to: validationFraction)
+    package func runConfig(variant: ExperimentVariant, seed: UInt64) -> JSONValue {
+        var config = base.merged(with: common).merged(with: variant.override)
+        let train = ["gradus", "train"]
+        config = config.merged(with: .patch(train + ["seed"], .int(Int64(seed))))
+        config = config.merged(with: .patch(train + ["validation_fraction"], .double(validationFraction)))
         if let validationBatches {
-            config = JSONMerge.setting(config, ["gradus", "train", "eval_batches"], to: validationBatches)
+            config = config.merged(with: .patch(train + ["eval_batches"], .int(Int64(validationBatches))))
         }
-        return config as? [String: Any] ?? [:]
+        return config
     }
 
     /// The matrix as it is recorded in the output directory (compared on `--resume`).
-    public func recorded() -> [String: Any] {
-        var budgetObject: [String: Any] = [:]
+    package func recorded() -> JSONValue {
+        let budgetObject: JSONValue
         switch budget {
-        case .tokens(let n): budgetObject["tokens"] = n
-        case .seconds(let s): budgetObject["seconds"] = s
+        case .tokens(let n): budgetObject = .object([("tokens", .int(Int64(n)))])
+        case .seconds(let s): budgetObject = .object([("seconds", .double(s))])
         }
-        return ["base": base, "common": common, "baseline": baseline, "seeds": seeds.map { Int($0) },
-                "budget": budgetObject, "eval_interval_tokens": evalIntervalTokens,
-                "validation": ["fraction": validationFraction, "batches": validationBatches as Any? ?? NSNull()],
-                "variants": variants.map { ["name": $0.name, "override": $0.override] }]
+        return .object([
+            ("base", base), ("common", common), ("baseline", .string(baseline)),
+            ("seeds", .array(seeds.map { .int(Int64($0)) })), ("budget", budgetObject),
+            ("eval_interval_tokens", .int(Int64(evalIntervalTokens))),
+            ("validation", .object([("fraction", .double(validationFraction)),
+                                    ("batches", validationBatches.map { .int(Int64($0)) } ?? .null)])),
+            ("variants", .array(variants.map { .object([("name", .string($0.name)), ("override", $0.override)]) })),
+        ])
     }
 }
 
-// MARK: - Field parsers (each appends its problems with the key path)
+// MARK: - Field parsers (each records its problems with the key path)
 
 extension ExperimentMatrix {
-    static func parseSeeds(_ value: Any?, _ problems: inout [String]) -> [UInt64] {
-        guard let list = value as? [Any], !list.isEmpty else {
-            problems.append("seeds: required, a non-empty list of non-negative integers")
+    static func parseSeeds(_ r: inout ObjectReader) -> [UInt64] {
+        guard case .array(let list)? = r.raw("seeds"), !list.isEmpty else {
+            r.issue("seeds", "required, a non-empty list of non-negative integers")
             return []
         }
         var seeds: [UInt64] = []
         for (i, item) in list.enumerated() {
-            if let n = exactInteger(item), n >= 0 { seeds.append(UInt64(n)) } else { problems.append("seeds[\(i)]: must be a non-negative integer") }
+            if case .int(let n) = item, n >= 0 { seeds.append(UInt64(n)) } else { r.issue("seeds[\(i)]", "must be a non-negative integer") }
         }
-        if Set(seeds).count != seeds.count { problems.append("seeds: a seed is listed twice") }
+        if Set(seeds).count != seeds.count { r.issue("seeds", "a seed is listed twice") }
         return seeds
     }
 
-    static func parseBudget(_ value: Any?, _ problems: inout [String]) -> ExperimentBudget? {
-        guard let object = value as? [String: Any] else {
-            problems.append("budget: required, {\"tokens\": N} or {\"seconds\": S}")
-            return nil
-        }
-        problems += unknownKeys(object, known: ["tokens", "seconds"], path: "budget")
-        switch (object["tokens"], object["seconds"]) {
-        case (let t?, nil):
-            if let n = exactInteger(t), n >= 1 { return .tokens(n) }
-            problems.append("budget.tokens: must be an integer >= 1")
-        case (nil, let s?):
-            if let x = (s as? NSNumber)?.doubleValue, x > 0, !isJSONBool(s) { return .seconds(x) }
-            problems.append("budget.seconds: must be a number > 0")
-        default: problems.append("budget: give exactly one of tokens, seconds")
+    static func parseBudget(_ r: inout ObjectReader) -> ExperimentBudget? {
+        if !r.has("budget") { r.issue("budget", "required, {\"tokens\": N} or {\"seconds\": S}") }
+        var b = r.object("budget")
+        defer { b.finish() }
+        let (tokens, seconds) = (b.int("tokens"), b.number("seconds")?.value)
+        switch (b.has("tokens"), b.has("seconds")) {
+        case (true, false):
+            if let tokens, tokens >= 1 { return .tokens(tokens) }
+            if tokens != nil { b.issue("tokens", "must be an integer >= 1") }
+        case (false, true):
+            if let seconds, seconds > 0 { return .seconds(seconds) }
+            if seconds != nil { b.issue("seconds", "must be a number > 0") }
+        default: if r.has("budget") { b.issue(nil, "give exactly one of tokens, seconds") }
         }
         return nil
     }
 
-    static func parseValidation(_ value: Any?, _ problems: inout [String]) -> (Double, Int?) {
-        guard let value else { return (0.02, nil) }
-        guard let object = value as? [String: Any] else {
-            problems.append("validation: must be an object {\"fraction\": F, \"batches\": N}")
-            return (0.02, nil)
-        }
-        problems += unknownKeys(object, known: ["fraction", "batches"], path: "validation")
-        var fraction = 0.02
-        if let f = object["fraction"] {
-            if let x = (f as? NSNumber)?.doubleValue, x > 0, x < 1 { fraction = x } else {
-                problems.append("validation.fraction: must be a number in (0, 1)")
-            }
-        }
-        let batches = object["batches"] == nil ? nil : integer(object["batches"], "validation.batches", &problems, minimum: 1)
-        return (fraction, batches)
-    }
-
-    static func parseVariants(_ value: Any?, _ problems: inout [String]) -> [ExperimentVariant] {
-        guard let list = value as? [Any], !list.isEmpty else {
-            problems.append("variants: required, a non-empty list of {\"name\", \"override\"}")
+    static func parseVariants(_ r: inout ObjectReader) -> [ExperimentVariant] {
+        guard case .array(let list)? = r.raw("variants"), !list.isEmpty else {
+            r.issue("variants", "required, a non-empty list of {\"name\", \"override\"}")
             return []
         }
         var variants: [ExperimentVariant] = []
         for (i, item) in list.enumerated() {
-            let path = "variants[\(i)]"
-            guard let object = item as? [String: Any] else { problems.append("\(path): must be an object"); continue }
-            problems += unknownKeys(object, known: ["name", "override"], path: path)
-            guard let name = object["name"] as? String, !name.isEmpty,
-                  name.allSatisfy({ $0.isLetter || $0.isNumber || "-_+.".contains($0) }) else {
-                problems.append("\(path).name: required; letters, digits and - _ + . only (it names directories)")
+            var v = ObjectReader(item, path: "variants[\(i)]", log: r.log)
+            let name = v.string("name")
+            let override = v.raw("override") ?? .object([])
+            if case .object = override {} else { v.issue("override", "must be a JSON object") }
+            v.finish()
+            guard let name, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_+.".contains($0) }) else {
+                v.issue("name", "required; letters, digits and - _ + . only (it names directories)")
                 continue
             }
-            let override = Self.object(object["override"], "\(path).override", &problems) ?? [:]
             variants.append(ExperimentVariant(name: name, override: override))
         }
         let names = variants.map(\.name)
-        if Set(names).count != names.count { problems.append("variants: a name is used twice") }
+        if Set(names).count != names.count { r.issue("variants", "a name is used twice") }
         return variants
     }
 
     /// Keys the matrix sets itself; a variant overriding them would break the equal comparison.
-    static func overrideProblems(_ override: [String: Any], variant: String) -> [String] {
-        let train = JSONMerge.value(override, at: ["gradus", "train"]) as? [String: Any] ?? [:]
-        return ["seed", "validation_fraction", "steps"].filter { train[$0] != nil }.map {
-            "variants[\(variant)]: gradus.train.\($0) is set by the matrix (seeds, validation, budget); remove it from the override"
+    static func checkOverride(_ override: JSONValue, variant: String, log: IssueLog) {
+        let train = override.value(at: ["gradus", "train"])
+        for key in ["seed", "validation_fraction", "steps"] where train?[key] != nil {
+            log.add("variants[\(variant)]", "gradus.train.\(key) is set by the matrix (seeds, validation, budget); remove it from the override")
         }
-    }
-
-    static func unknownKeys(_ object: [String: Any], known: [String], path: String) -> [String] {
-        object.keys.filter { !known.contains($0) }.sorted().map {
-            "\(path.isEmpty ? "" : path + ".")\($0): unknown key (known: \(known.joined(separator: ", ")))"
-        }
-    }
-
-    static func object(_ value: Any?, _ path: String, _ problems: inout [String]) -> [String: Any]? {
-        guard let value else { return nil }
-        guard let object = value as? [String: Any] else { problems.append("\(path): must be a JSON object"); return nil }
-        return object
-    }
-
-    static func integer(_ value: Any?, _ path: String, _ problems: inout [String], minimum: Int) -> Int? {
-        guard let value, let n = exactInteger(value), n >= minimum else {
-            problems.append("\(path): required, an integer >= \(minimum)")
-            return nil
-        }
-        return n
-    }
-
-    /// An integral JSON number as Int (not a bool, not 2.5).
-    static func exactInteger(_ value: Any) -> Int? {
-        guard let n = value as? NSNumber, !isJSONBool(value) else { return nil }
-        let d = n.doubleValue
-        guard d.rounded() == d, abs(d) < 9e15 else { return nil }
-        return Int(d)
     }
 }
 
@@ -242,6 +207,15 @@ extension ExperimentMatrix {
 func readFile(_ path: String) throws -> Data {
     do { return try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
         throw ExperimentError.io(path: path, reason: error.localizedDescription)
+    }
+}
+
+/// Reads and parses a JSON file.
+/// - Throws: `ExperimentError.io` when it cannot be read or is not JSON.
+func readJSON(_ path: String) throws -> JSONValue {
+    let data = try readFile(path)
+    do { return try JSONValue.parse(String(decoding: data, as: UTF8.self)) } catch {
+        throw ExperimentError.io(path: path, reason: "not valid JSON (\(error))")
     }
 }
 
@@ -254,10 +228,4 @@ func formatNumber(_ x: Double, digits: Int = 4) -> String {
     while t.hasSuffix("0") { t.removeLast() }
     if t.hasSuffix(".") { t.removeLast() }
     return t
-}
-
-/// True for a JSON `true`/`false`: Foundation on Linux hands them back as `__NSCFBoolean`, which
-/// (like every NSNumber) also casts to Bool, so the dynamic type is what tells them apart.
-func isJSONBool(_ value: Any) -> Bool {
-    "\(type(of: value))".contains("Boolean") || type(of: value) == Bool.self
 }

@@ -4,12 +4,12 @@
 // matrix, skips finished runs and resumes interrupted ones from their checkpoints.
 
 import Foundation
-import Linalg
+import CorpusIndex
 import Model
+import Support
 
-/// Runs a matrix into an output directory. (`@unchecked Sendable`: immutable after init; the
-/// matrix holds Foundation JSON values, which are read-only here.)
-public struct ExperimentRunner: @unchecked Sendable {
+/// Runs a matrix into an output directory.
+public struct ExperimentRunner: Sendable {
     public let matrix: ExperimentMatrix
     public let indexPath: String
     public let outputPath: String
@@ -17,6 +17,8 @@ public struct ExperimentRunner: @unchecked Sendable {
     public let jobs: Int
     public let threads: Int
     public let resume: Bool
+    /// How the runs open the index (`--no-lock`).
+    public var indexOptions = IndexReadOptions()
 
     /// - Precondition: jobs ≥ 1, threads ≥ 1.
     public init(matrix: ExperimentMatrix, indexPath: String, outputPath: String, jobs: Int = 1, threads: Int, resume: Bool) {
@@ -37,15 +39,14 @@ public struct ExperimentRunner: @unchecked Sendable {
     public func run(log: @escaping @Sendable (String) -> Void = { _ in }) throws -> [RunResult] {
         try prepareOutput()
         let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
-        let perRun = max(1, threads / jobs)
-        BLAS.setThreads(perRun)
-        ModelThreads.count = perRun
+        let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
         DispatchQueue.concurrentPerform(iterations: min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
-                let executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
+                var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
                                            directory: runDirectory(variant, seed), indexPath: indexPath)
+                (executor.threads, executor.indexOptions) = (perRun, indexOptions)
                 do {
                     let result = try executor.run(log: { line in box.locked { log(line) } })
                     box.store(i, .success(result))
@@ -65,13 +66,12 @@ public struct ExperimentRunner: @unchecked Sendable {
     private func prepareOutput() throws {
         let fm = FileManager.default
         let recordedPath = outputPath + "/matrix.json"
-        let text = try JSONMerge.text(matrix.recorded())
+        let recorded = matrix.recorded()
         if fm.fileExists(atPath: recordedPath) {
             guard resume else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "already holds an experiment; pass --resume to continue it or choose another --out")
             }
-            let old = try JSONMerge.parse(try readFile(recordedPath), path: recordedPath)
-            guard try JSONMerge.text(old) == text else {
+            guard try readJSON(recordedPath) == recorded else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "holds runs of a different matrix (base, variants, seeds, budget or validation changed); choose another --out")
             }
             return
@@ -82,7 +82,7 @@ public struct ExperimentRunner: @unchecked Sendable {
         do { try fm.createDirectory(atPath: outputPath + "/runs", withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: outputPath, reason: error.localizedDescription)
         }
-        try writeAtomically(text, to: recordedPath)
+        try writeAtomically(Data(recorded.prettyText.utf8), to: recordedPath)
     }
 }
 

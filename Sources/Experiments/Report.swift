@@ -5,6 +5,7 @@
 // each as SVG and PNG under DIR/plots.
 
 import Foundation
+import Support
 
 /// Writes the report of an experiment directory.
 public enum Report {
@@ -19,12 +20,11 @@ public enum Report {
         }
         var baseline = first.variant, budget = "not recorded"
         let matrixPath = directory + "/matrix.json"
-        if FileManager.default.fileExists(atPath: matrixPath),
-           let m = try JSONMerge.parse(try readFile(matrixPath), path: matrixPath) as? [String: Any] {
-            baseline = m["baseline"] as? String ?? baseline
-            let b = m["budget"] as? [String: Any]
-            if let t = b?["tokens"] as? NSNumber { budget = ExperimentBudget.tokens(t.intValue).text }
-            if let s = b?["seconds"] as? NSNumber { budget = ExperimentBudget.seconds(s.doubleValue).text }
+        if FileManager.default.fileExists(atPath: matrixPath) {
+            let m = try readJSON(matrixPath)
+            if case .string(let name)? = m["baseline"] { baseline = name }
+            if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = ExperimentBudget.tokens(Int(t)).text }
+            if let s = m.value(at: ["budget", "seconds"])?.number { budget = ExperimentBudget.seconds(s).text }
         }
         let table = try ReportTable(results: results, baseline: baseline)
         let plots = try writePlots(results: results, table: table, directory: directory + "/plots")

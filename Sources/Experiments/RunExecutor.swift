@@ -14,6 +14,7 @@ import Curriculum
 import CorpusIndex
 import Foundation
 import Model
+import Support
 import Training
 
 /// Trains one run of the matrix in its directory.
@@ -23,6 +24,8 @@ public struct RunExecutor {
     public let seed: UInt64
     public let directory: String
     public let indexPath: String
+    /// Threads of the run's model, OpenBLAS and AdamW; how it opens the index (`--no-lock`).
+    public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
 
     public init(matrix: ExperimentMatrix, variant: ExperimentVariant, seed: UInt64, directory: String, indexPath: String) {
         (self.matrix, self.variant, self.seed, self.directory, self.indexPath) = (matrix, variant, seed, directory, indexPath)
@@ -47,12 +50,10 @@ public struct RunExecutor {
         if let done = try finishedResult() { return done }
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let configJSON = matrix.runConfig(variant: variant, seed: seed)
-        let configText = try JSONMerge.text(configJSON)
-        try writeAtomically(configText, to: directory + "/config.json")
-        let config = try RunConfig.load(path: directory + "/config.json")
-        let plan = try CurriculumPlan(configText: String(decoding: configText, as: UTF8.self),
-                                      tokensPerStep: config.train.batchSize * config.sequenceLength)
-        let data = try TrainingData(index: indexPath, config: config)
+        try writeAtomically(Data(configJSON.prettyText.utf8), to: directory + "/config.json")
+        let config = try ConfigFileError.wrapping(directory + "/config.json") { try RunConfig.parse(configJSON) }
+        let plan = try CurriculumPlan(config: config)
+        let data = try TrainingData(index: indexPath, config: config, options: indexOptions)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
@@ -61,9 +62,9 @@ public struct RunExecutor {
         let runLog = try RunLog(path: logPath)
         let trainer = resuming
             ? try Trainer(resumingFrom: checkpointPath, config: config, source: data.training, heldOut: validation,
-                          log: runLog, randomLTD: config.randomLTDRouting())
+                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads)
             : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
-                          randomLTD: config.randomLTDRouting())
+                          randomLTD: config.randomLTDRouting(), threads: threads)
         if resuming && trainer.lastEvaluation?.step != trainer.progress.steps {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl does not reach checkpoint.bin's evaluation; remove the run directory to rerun it")
         }
@@ -112,9 +113,9 @@ struct CurriculumPlan {
     let curriculumRequested: Bool
     let randomLTDRequested: Bool
 
-    /// - Throws: the curriculum parser's `ConfigError` (unknown keys with their path).
-    init(configText: String, tokensPerStep: Int) throws {
-        let parsed = try Curriculum.GradusConfig.parse(configText)
+    /// - Throws: `SchedulePreview`'s errors.
+    init(config: RunConfig) throws {
+        let parsed = config.file, tokensPerStep = config.train.batchSize * config.sequenceLength
         let de = parsed.dataEfficiency
         curriculumRequested = (de.enabled && de.dataSampling.enabled && de.dataSampling.curriculumLearning.enabled)
             || parsed.legacyCurriculum?.enabled == true

@@ -17,13 +17,13 @@ extension GPTModel {
         let o = a.outer(in: base), d = a.outer(in: dBase)
         let N = a.B * a.T, C = a.C, L = config.layers
         CrossEntropy.backward(dLogits: d.logits, probs: o.probs, targets: targets.baseAddress!,
-                              mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V)
+                              mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V, threads: threads.count)
         Linear.backward(dInp: d.lnf, dWeight: g + wte, dBias: nil, dOut: d.logits, inp: o.lnf,
                         weight: p + wte, N: N, IC: C, OC: a.V)
         let last = L > 0 ? a.block(L - 1, in: base).res3 : o.embLn
         let dLast = L > 0 ? a.block(L - 1, in: dBase).res3 : d.embLn
         LayerNorm.backward(dInp: dLast, dWeight: g + lnfW, dBias: g + lnfB, dOut: d.lnf, inp: last,
-                           weight: p + lnfW, mean: o.lnfMean, rstd: o.lnfRstd, N: N, C: C)
+                           weight: p + lnfW, mean: o.lnfMean, rstd: o.lnfRstd, N: N, C: C, threads: threads.count)
         for l in (0..<L).reversed() {
             let input = l > 0 ? a.block(l - 1, in: base).res3 : o.embLn
             let dInput = l > 0 ? a.block(l - 1, in: dBase).res3 : d.embLn
@@ -35,7 +35,7 @@ extension GPTModel {
             }
         }
         LayerNorm.backward(dInp: d.encoded, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
-                           inp: o.encoded, weight: p + embLnW, mean: o.embLnMean, rstd: o.embLnRstd, N: N, C: C)
+                           inp: o.encoded, weight: p + embLnW, mean: o.embLnMean, rstd: o.embLnRstd, N: N, C: C, threads: threads.count)
         Embedding.backward(dWte: g + wte, dOut: d.encoded, tokens: tokens.baseAddress!, N: N, C: C)
     }
 
@@ -50,22 +50,22 @@ extension GPTModel {
     ) {
         let p = parameters.baseAddress!, g = gradients.baseAddress!, w = blocks[l]
         let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
-        Residual.backward(dA: dx.res2, dB: dx.fcProj, dOut: dx.res3, count: N * C)
+        Residual.backward(dA: dx.res2, dB: dx.fcProj, dOut: dx.res3, count: N * C, threads: threads.count)
         Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.fcProj,
                         inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C)
-        GELU.backward(dInp: dx.fc, dOut: dx.gelu, inp: x.fc, count: N * H)
+        GELU.backward(dInp: dx.fc, dOut: dx.gelu, inp: x.fc, count: N * H, threads: threads.count)
         Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: g + w.fcB, dOut: dx.fc,
                         inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H)
         LayerNorm.backward(dInp: dx.res2, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2, inp: x.res2,
-                           weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C)
-        Residual.backward(dA: dInput, dB: dx.proj, dOut: dx.res2, count: N * C)
+                           weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C, threads: threads.count)
+        Residual.backward(dA: dInput, dB: dx.proj, dOut: dx.res2, count: N * C, threads: threads.count)
         Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.proj,
                         inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C)
         Attention.backward(dQKV: dx.qkv, dPre: dx.att, dOut: dx.attY, att: x.att, qkv: x.qkv,
-                           B: B, T: T, C: C, NH: NH)
+                           B: B, T: T, C: C, NH: NH, threads: threads.count)
         Linear.backward(dInp: dx.ln1, dWeight: g + w.qkvW, dBias: g + w.qkvB, dOut: dx.qkv,
                         inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C)
         LayerNorm.backward(dInp: dInput, dWeight: g + w.ln1W, dBias: g + w.ln1B, dOut: dx.ln1, inp: input,
-                           weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C)
+                           weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C, threads: threads.count)
     }
 }

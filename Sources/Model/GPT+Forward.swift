@@ -21,9 +21,9 @@ extension GPTModel {
         let p = parameters.baseAddress!, o = a.outer(in: acts.baseAddress!)
         let N = a.B * a.T, C = a.C
         let eps = F(config.layerNormEpsilon)
-        Embedding.forward(out: o.encoded, tokens: tokens.baseAddress!, wte: p + wte, N: N, C: C)
+        Embedding.forward(out: o.encoded, tokens: tokens.baseAddress!, wte: p + wte, N: N, C: C, threads: threads.count)
         LayerNorm.forward(out: o.embLn, mean: o.embLnMean, rstd: o.embLnRstd, inp: o.encoded,
-                          weight: p + embLnW, bias: p + embLnB, N: N, C: C, epsilon: eps)
+                          weight: p + embLnW, bias: p + embLnB, N: N, C: C, epsilon: eps, threads: threads.count)
         var residual = o.embLn
         for l in 0..<config.layers {
             let x = a.block(l, in: acts.baseAddress!)
@@ -35,10 +35,10 @@ extension GPTModel {
             residual = x.res3
         }
         LayerNorm.forward(out: o.lnf, mean: o.lnfMean, rstd: o.lnfRstd, inp: residual,
-                          weight: p + lnfW, bias: p + lnfB, N: N, C: C, epsilon: eps)
-        Linear.forward(out: o.logits, inp: o.lnf, weight: p + wte, bias: nil, N: N, IC: C, OC: a.V)
+                          weight: p + lnfW, bias: p + lnfB, N: N, C: C, epsilon: eps, threads: threads.count)
+        Linear.forward(out: o.logits, inp: o.lnf, weight: p + wte, bias: nil, N: N, IC: C, OC: a.V, threads: threads.count)
         return CrossEntropy.forward(losses: o.losses, probs: o.probs, logits: o.logits,
-                                    targets: targets.baseAddress!, mask: mask.baseAddress!, N: N, V: a.V)
+                                    targets: targets.baseAddress!, mask: mask.baseAddress!, N: N, V: a.V, threads: threads.count)
     }
 
     /// One pre-LN block on a (B, T, C) residual stream: x + attn(ln1(x)), then + mlp(ln2(·)).
@@ -54,17 +54,17 @@ extension GPTModel {
         let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
         let eps = F(config.layerNormEpsilon)
         LayerNorm.forward(out: x.ln1, mean: x.ln1Mean, rstd: x.ln1Rstd, inp: input,
-                          weight: p + w.ln1W, bias: p + w.ln1B, N: N, C: C, epsilon: eps)
-        Linear.forward(out: x.qkv, inp: x.ln1, weight: p + w.qkvW, bias: p + w.qkvB, N: N, IC: C, OC: 3 * C)
+                          weight: p + w.ln1W, bias: p + w.ln1B, N: N, C: C, epsilon: eps, threads: threads.count)
+        Linear.forward(out: x.qkv, inp: x.ln1, weight: p + w.qkvW, bias: p + w.qkvB, N: N, IC: C, OC: 3 * C, threads: threads.count)
         Attention.forward(out: x.attY, att: x.att, qkv: x.qkv, positions: positions,
-                          slopes: slopes.baseAddress!, B: B, T: T, C: C, NH: NH)
-        Linear.forward(out: x.proj, inp: x.attY, weight: p + w.projW, bias: p + w.projB, N: N, IC: C, OC: C)
-        Residual.forward(out: x.res2, a: input, b: x.proj, count: N * C)
+                          slopes: slopes.baseAddress!, B: B, T: T, C: C, NH: NH, threads: threads.count)
+        Linear.forward(out: x.proj, inp: x.attY, weight: p + w.projW, bias: p + w.projB, N: N, IC: C, OC: C, threads: threads.count)
+        Residual.forward(out: x.res2, a: input, b: x.proj, count: N * C, threads: threads.count)
         LayerNorm.forward(out: x.ln2, mean: x.ln2Mean, rstd: x.ln2Rstd, inp: x.res2,
-                          weight: p + w.ln2W, bias: p + w.ln2B, N: N, C: C, epsilon: eps)
-        Linear.forward(out: x.fc, inp: x.ln2, weight: p + w.fcW, bias: p + w.fcB, N: N, IC: C, OC: H)
-        GELU.forward(out: x.gelu, inp: x.fc, count: N * H)
-        Linear.forward(out: x.fcProj, inp: x.gelu, weight: p + w.fcProjW, bias: p + w.fcProjB, N: N, IC: H, OC: C)
-        Residual.forward(out: x.res3, a: x.res2, b: x.fcProj, count: N * C)
+                          weight: p + w.ln2W, bias: p + w.ln2B, N: N, C: C, epsilon: eps, threads: threads.count)
+        Linear.forward(out: x.fc, inp: x.ln2, weight: p + w.fcW, bias: p + w.fcB, N: N, IC: C, OC: H, threads: threads.count)
+        GELU.forward(out: x.gelu, inp: x.fc, count: N * H, threads: threads.count)
+        Linear.forward(out: x.fcProj, inp: x.gelu, weight: p + w.fcProjW, bias: p + w.fcProjB, N: N, IC: H, OC: C, threads: threads.count)
+        Residual.forward(out: x.res3, a: x.res2, b: x.fcProj, count: N * C, threads: threads.count)
     }
 }

@@ -4,6 +4,8 @@
 // The passes are in GPT+Forward.swift and GPT+Backward.swift. Generic over the scalar so the
 // finite-difference check runs the very same code in Double; production uses `GPT` (Float).
 
+import Linalg
+
 /// The production model: Float parameters, sgemm matmuls.
 public typealias GPT = GPTModel<Float>
 
@@ -18,6 +20,8 @@ public final class GPTModel<F: ModelScalar> {
     public let layout: ParameterLayout
     /// Largest batch and sequence length the arenas hold.
     public let maxBatch: Int, maxLength: Int
+    /// Threads of the model's own loops (OpenBLAS was set to the same count at init).
+    public let threads: ComputeThreads
     /// All parameters, laid out by `layout`. Valid for the model's lifetime.
     public let parameters: UnsafeMutableBufferPointer<F>
     /// All parameter gradients, laid out by `layout`; backward accumulates into them.
@@ -48,9 +52,10 @@ public final class GPTModel<F: ModelScalar> {
     /// - Parameters:
     ///   - maxBatch: largest B any call will use.
     ///   - maxLength: largest T (default: `config.context`).
+    ///   - threads: for the model's loops and OpenBLAS; sets OpenBLAS's (process-wide) count now.
     /// - Throws: `ModelError.invalidConfig` listing every problem of the config or the sizes.
     @_specialize(where F == Float)
-    public init(config: ModelConfig, maxBatch: Int, maxLength: Int? = nil) throws {
+    public init(config: ModelConfig, maxBatch: Int, maxLength: Int? = nil, threads: ComputeThreads = .allCores) throws {
         var problems = config.problems()
         let T = maxLength ?? config.context
         if maxBatch < 1 { problems.append("batch size must be >= 1 (got \(maxBatch))") }
@@ -58,7 +63,8 @@ public final class GPTModel<F: ModelScalar> {
             problems.append("sequence length must be in 1...context (\(config.context)); got \(T)")
         }
         if !problems.isEmpty { throw ModelError.invalidConfig(problems) }
-        self.config = config
+        (self.config, self.threads) = (config, threads)
+        BLAS.setThreads(threads.count)
         let layout = ParameterLayout(config: config)
         self.layout = layout
         blocks = (0..<config.layers).map { layout.block($0) }

@@ -1,6 +1,7 @@
 // ModelConfig.swift — the sizes of the BLOOM-style decoder (DESIGN.md §5, issue 5): a typed
-// `Codable` struct with snake_case JSON keys, unknown keys rejected with their name, and one
-// `validate()` that reports every problem at once (STYLE.md §8).
+// `Codable` struct with snake_case JSON keys (`CodingKeys`, `CaseIterable` so that the config
+// reader rejects any other key with its path), and one `validate()` that reports every problem at
+// once (STYLE.md §8).
 
 /// Sizes and numerical constants of the model. JSON example:
 ///
@@ -72,42 +73,27 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         case layerNormEpsilon = "layer_norm_epsilon", initStd = "init_std"
     }
 
-    /// Decodes, rejecting keys this struct does not know (a typo would otherwise be ignored).
+    /// Decodes: `layers` … `vocab` required, the rest take the defaults of `init` (config files
+    /// are read through a strict decoder that also reports unknown keys with their path).
     public init(from decoder: any Decoder) throws {
-        let any = try decoder.container(keyedBy: AnyCodingKey.self)
-        let known = Set(CodingKeys.allCases.map(\.rawValue))
-        let unknown = any.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
-        if !unknown.isEmpty {
-            let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
-            throw ModelError.unknownConfigKeys(path: path, keys: unknown)
-        }
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = ModelConfig(layers: 0, dModel: 0, heads: 0, context: 0, vocab: 0)
         self.init(
             layers: try c.decode(Int.self, forKey: .layers),
             dModel: try c.decode(Int.self, forKey: .dModel),
             heads: try c.decode(Int.self, forKey: .heads),
             context: try c.decode(Int.self, forKey: .context),
             vocab: try c.decode(Int.self, forKey: .vocab),
-            mlpRatio: try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? 4,
-            layerNormEpsilon: try c.decodeIfPresent(Double.self, forKey: .layerNormEpsilon) ?? 1e-5,
-            initStd: try c.decodeIfPresent(Double.self, forKey: .initStd) ?? 0.02)
+            mlpRatio: try c.decodeIfPresent(Int.self, forKey: .mlpRatio) ?? d.mlpRatio,
+            layerNormEpsilon: try c.decodeIfPresent(Double.self, forKey: .layerNormEpsilon) ?? d.layerNormEpsilon,
+            initStd: try c.decodeIfPresent(Double.self, forKey: .initStd) ?? d.initStd)
     }
-}
-
-/// A coding key for any string, used to list the keys actually present in a JSON object.
-public struct AnyCodingKey: CodingKey, Hashable, Sendable {
-    public var stringValue: String
-    public var intValue: Int?
-    public init(stringValue: String) { self.stringValue = stringValue }
-    public init?(intValue: Int) { self.stringValue = String(intValue); self.intValue = intValue }
 }
 
 /// Errors of the `Model` module.
 public enum ModelError: Error, Equatable, CustomStringConvertible {
     /// The config is inconsistent; every problem found is listed.
     case invalidConfig([String])
-    /// The config JSON holds keys the model does not know.
-    case unknownConfigKeys(path: String, keys: [String])
     /// A batch does not fit the model (shape, token range, capacity).
     case invalidBatch(String)
 
@@ -115,10 +101,6 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
         switch self {
         case .invalidConfig(let p):
             return "invalid model config: " + p.joined(separator: "; ")
-        case .unknownConfigKeys(let path, let keys):
-            let at = path.isEmpty ? "" : " in \(path)"
-            return "unknown model config key(s)\(at): \(keys.joined(separator: ", "))"
-                + " (known: layers, d_model, heads, context, vocab, mlp_ratio, layer_norm_epsilon, init_std)"
         case .invalidBatch(let why):
             return "invalid batch: \(why)"
         }

@@ -7,19 +7,17 @@ import Dispatch
 import Glibc
 #endif
 
-/// Process-wide settings for the model's own (non-BLAS) parallel loops.
-public enum ModelThreads {
-    nonisolated(unsafe) private static var _count = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
-
-    /// Threads used by `parallelRows`; set it with the BLAS thread count before training.
-    /// Not thread-safe: set it before running the model, not while.
-    public static var count: Int {
-        get { _count }
-        set {
-            precondition(newValue >= 1, "ModelThreads.count must be >= 1, got \(newValue)")
-            _count = newValue
-        }
-    }
+/// Threads for a model's own loops and OpenBLAS alike: one value, given to `GPTModel` (which sets
+/// OpenBLAS from it) and by the trainer to AdamW.
+public struct ComputeThreads: Sendable, Equatable {
+    /// At least 1.
+    public let count: Int
+    /// - Precondition: `count >= 1`.
+    public init(_ count: Int) { precondition(count >= 1, "ComputeThreads: need >= 1, got \(count)"); self.count = count }
+    /// One thread: serial loops and single-threaded OpenBLAS (reproducible tests and timings).
+    public static let one = ComputeThreads(1)
+    /// One thread per online core.
+    public static var allCores: ComputeThreads { ComputeThreads(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
 }
 
 /// Carries a closure across `concurrentPerform`; the caller promises disjoint writes per chunk.
@@ -28,11 +26,10 @@ struct UncheckedBox<Value>: @unchecked Sendable {
 }
 
 /// Runs `body(range)` over contiguous chunks covering 0..<rows, concurrently when the work
-/// (`rows · costPerRow`, in rough flops) is worth a dispatch. `body` must write only rows of its
-/// range (or thread-private state).
+/// (`rows · costPerRow`, in rough flops) is worth a dispatch, over the model's `threads`. `body`
+/// must write only rows of its range (or thread-private state).
 @inline(__always)
-func parallelRows(_ rows: Int, costPerRow: Int, _ body: (Range<Int>) -> Void) {
-    let threads = ModelThreads.count
+func parallelRows(_ rows: Int, costPerRow: Int, threads: Int, _ body: (Range<Int>) -> Void) {
     if threads == 1 || rows < 2 || rows * costPerRow < 32_768 {
         body(0..<rows)
         return

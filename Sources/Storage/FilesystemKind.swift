@@ -62,11 +62,9 @@ public func networkFilesystemName(at path: String) -> String? {
 }
 
 /// The warning Gradus prints when an LMDB environment is opened on a network filesystem, or nil
-/// when `path` is not on one. `GRADUS_FAKE_NETWORK_FS=NAME` (tests only) pretends it is on NAME.
-public func networkFilesystemWarning(at path: String) -> String? {
-    var name = networkFilesystemName(at: path)
-    if let fake = getenv("GRADUS_FAKE_NETWORK_FS") { name = String(cString: fake) }
-    guard let name, !name.isEmpty else { return nil }
+/// when `path` is not on one. `fakeFilesystem` (fault tests only) pretends it is on that one.
+public func networkFilesystemWarning(at path: String, fakeFilesystem: String? = nil) -> String? {
+    guard let name = fakeFilesystem ?? networkFilesystemName(at: path), !name.isEmpty else { return nil }
     return "warning: \(path) is on a network filesystem (\(name)); LMDB and flock locking are not "
         + "reliable there: do not write this index from more than one host or read it while it is "
         + "written (copy it to local disk for serving)\n"

@@ -36,9 +36,9 @@ public struct AdamWHyperparameters: Codable, Equatable, Sendable {
         case beta1, beta2, epsilon, weightDecay = "weight_decay"
     }
 
-    /// Decodes, rejecting unknown keys; missing keys take the defaults of `init`.
+    /// Decodes; missing keys take the defaults of `init` (config files: `ConfigDecoder`, which
+    /// also reports unknown keys).
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let d = AdamWHyperparameters()
         self.init(beta1: try c.decodeIfPresent(Double.self, forKey: .beta1) ?? d.beta1,
@@ -60,10 +60,12 @@ public final class AdamW {
     public internal(set) var step: Int = 0
     /// 1 where weight decay applies (matrices), from `ParameterLayout.decayMask()`.
     let decay: [UInt8]
+    /// Threads of `update` (the model's).
+    public let threads: ComputeThreads
 
-    /// Zero moments for the parameters described by `layout`.
-    public init(layout: ParameterLayout, hyper: AdamWHyperparameters) {
-        self.hyper = hyper
+    /// Zero moments for the parameters described by `layout`, updated over `threads`.
+    public init(layout: ParameterLayout, hyper: AdamWHyperparameters, threads: ComputeThreads) {
+        (self.hyper, self.threads) = (hyper, threads)
         decay = layout.decayMask()
         m = .allocate(capacity: layout.count)
         v = .allocate(capacity: layout.count)
@@ -80,7 +82,7 @@ public final class AdamW {
     /// p ← p − lr·λ·p (matrices only); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// p ← p − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
     /// - Precondition: both buffers have the layout's count.
-    /// - Complexity: O(P), split over `ModelThreads.count` threads; deterministic (element-wise).
+    /// - Complexity: O(P), split over `threads`; deterministic (element-wise).
     public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                        learningRate lr: Double) {
         precondition(parameters.count == m.count && gradients.count == m.count,
@@ -94,7 +96,7 @@ public final class AdamW {
         let mm = m.baseAddress!, vv = v.baseAddress!
         decay.withUnsafeBufferPointer { dm in
             let d = dm.baseAddress!, n = m.count
-            let chunks = max(1, min(ModelThreads.count * 4, n / 65_536))
+            let chunks = max(1, min(threads.count * 4, n / 65_536))
             let body = UncheckedSendableBox { (c: Int) in
                 for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
                     let gi = g[i]

@@ -17,10 +17,11 @@
 //   otherwise), i.e. ⌊X/L⌋ up to the per-step floor; warmup and total are then in tokens.
 
 import Foundation
+import Support
 
 /// What the schedule's warmup and total are measured in.
-public enum ScheduleUnit: String, Codable, Sendable {
-    /// Optimiser steps.
+public enum ScheduleUnit: String, Codable, Sendable, ConfigChoice {
+    /// Optimiser steps (the default: first).
     case steps
     /// Training tokens (B·T summed over steps, mask ignored).
     case tokens
@@ -32,8 +33,10 @@ public enum ScheduleUnit: String, Codable, Sendable {
 }
 
 /// The shape of the decay after warmup.
-public enum DecayStyle: String, Codable, Sendable {
-    case cosine, linear, constant
+public enum DecayStyle: String, Codable, Sendable, ConfigChoice {
+    /// The default (first).
+    case cosine
+    case linear, constant
 }
 
 /// Counters a schedule can be driven by, at the end of the current step.
@@ -108,16 +111,17 @@ public struct LearningRateSchedule: Codable, Equatable, Sendable {
         case peak, min, warmup, total, unit, decay
     }
 
-    /// Decodes, rejecting unknown keys; `min` defaults to 0, `unit` to steps, `decay` to cosine.
+    /// Decodes: `peak` and `warmup` required, the rest take the defaults of `init` (config files:
+    /// `ConfigDecoder`, which also reports unknown keys and bad unit or decay names).
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = LearningRateSchedule(peak: 0, warmup: 0, total: 0)
         self.init(peak: try c.decode(Double.self, forKey: .peak),
-                  min: try c.decodeIfPresent(Double.self, forKey: .min) ?? 0,
+                  min: try c.decodeIfPresent(Double.self, forKey: .min) ?? d.min,
                   warmup: try c.decode(Int.self, forKey: .warmup),
-                  total: try c.decodeIfPresent(Int.self, forKey: .total) ?? 0,
-                  unit: try c.decodeIfPresent(ScheduleUnit.self, forKey: .unit) ?? .steps,
-                  decay: try c.decodeIfPresent(DecayStyle.self, forKey: .decay) ?? .cosine)
+                  total: try c.decodeIfPresent(Int.self, forKey: .total) ?? d.total,
+                  unit: try c.decodeIfPresent(ScheduleUnit.self, forKey: .unit) ?? d.unit,
+                  decay: try c.decodeIfPresent(DecayStyle.self, forKey: .decay) ?? d.decay)
     }
 
     /// Every inconsistency, as sentences; empty when valid.

@@ -27,6 +27,8 @@ public final class Trainer {
     public private(set) var trainingSeconds = 0.0
     /// The run's latest evaluation, this process's or (on resume) the log's.
     public private(set) var lastEvaluation: EvalRecord?
+    /// Fault tests only: `saveCheckpoint` after this step kills the process mid-write.
+    public var abortInCheckpointAtStep: Int?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
     private let heldOutStart: Data?
@@ -41,17 +43,18 @@ public final class Trainer {
     ///     every evaluation sees the same data.
     ///   - log: where step and evaluation records go, or nil.
     ///   - randomLTD: token dropping in the middle layers (issue 6), or nil to run every layer dense.
+    ///   - threads: for the model's loops, OpenBLAS and AdamW (default: every core).
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
     public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
-                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil) throws {
+                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
         let ltdProblems = randomLTD?.problems(model: config.model, sequenceLength: config.sequenceLength) ?? []
         if !ltdProblems.isEmpty { throw TrainingError.invalidConfig(config.problems().map(\.description) + ltdProblems) }
         try config.validate()
         self.config = config
         self.randomLTD = randomLTD
-        model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength)
+        model = try GPT(config: config.model, maxBatch: config.maxBatchRows, maxLength: config.sequenceLength, threads: threads)
         model.initializeParameters(seed: config.train.seed)
-        optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer)
+        optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer, threads: threads)
         rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
         (self.source, self.heldOut, self.log) = (source, heldOut, log)
         heldOutStart = try heldOut?.saveState()
@@ -67,7 +70,7 @@ public final class Trainer {
     ///   the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
-                            randomLTD: RandomLTDRouting? = nil) throws {
+                            randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
         let checkpoint = try Checkpoint.read(from: path)
         let saved = checkpoint.header.config
         var mismatches: [String] = []
@@ -87,7 +90,7 @@ public final class Trainer {
         if !mismatches.isEmpty {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
         }
-        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD)
+        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD, threads: threads)
         _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
         _ = optimizer.m.update(fromContentsOf: checkpoint.m)
         _ = optimizer.v.update(fromContentsOf: checkpoint.v)
@@ -181,7 +184,7 @@ public final class Trainer {
     /// log always reaches the checkpoint's step.
     public func saveCheckpoint(to path: String) throws {
         try log?.sync()
-        try checkpoint().write(to: path)
+        try checkpoint().write(to: path, abortHalfway: abortInCheckpointAtStep == progress.steps)
     }
 
     private var elapsedSeconds: Double { (clock.now - started) / .seconds(1) }

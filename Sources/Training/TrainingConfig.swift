@@ -4,12 +4,14 @@
 // `data_efficiency`, the `gradus` block) plus the typed `gradus.model` / `gradus.train`. Files are
 // read by one parser (`GradusConfig.parse` with the trainer's `GradusBlockExtension`,
 // RunConfig+Reading.swift): unknown keys rejected with their path, every problem at once
-// (STYLE.md §8). The `Codable` conformances here serve checkpoint headers and the saved resolved
-// config, not config files.
+// (STYLE.md §8). Each type's keys (`CodingKeys`) and defaults (`init`) are written once: its
+// `Codable` conformance reads config files (through Support's strict `ConfigDecoder`), checkpoint
+// headers and the saved resolved config alike.
 
 import Curriculum
 import Foundation
 import Model
+import Support
 
 /// The `gradus.train` block. JSON example (every key shown; all but `steps` and `lr` optional):
 ///
@@ -58,21 +60,23 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case checkpointInterval = "checkpoint_interval", validationFraction = "validation_fraction"
     }
 
+    /// Decodes: `batch_size`, `steps` and `lr` required, the rest take the defaults of `init`
+    /// (config files: `ConfigDecoder`, which also reports unknown keys with their path).
     public init(from decoder: any Decoder) throws {
-        try rejectUnknownKeys(decoder, known: CodingKeys.allCases.map(\.rawValue))
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = TrainingConfig(batchSize: 0, steps: 0, lr: LearningRateSchedule(peak: 0, warmup: 0, total: 0))
         self.init(
             batchSize: try c.decode(Int.self, forKey: .batchSize),
             sequenceLength: try c.decodeIfPresent(Int.self, forKey: .sequenceLength),
-            seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? 1,
+            seed: try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed,
             steps: try c.decode(Int.self, forKey: .steps),
             lr: try c.decode(LearningRateSchedule.self, forKey: .lr),
-            optimizer: try c.decodeIfPresent(AdamWHyperparameters.self, forKey: .optimizer) ?? AdamWHyperparameters(),
-            gradClip: try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? 1,
-            evalInterval: try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? 0,
-            evalBatches: try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? 4,
-            checkpointInterval: try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? 0,
-            validationFraction: try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? 0.02)
+            optimizer: try c.decodeIfPresent(AdamWHyperparameters.self, forKey: .optimizer) ?? d.optimizer,
+            gradClip: try c.decodeIfPresent(Double.self, forKey: .gradClip) ?? d.gradClip,
+            evalInterval: try c.decodeIfPresent(Int.self, forKey: .evalInterval) ?? d.evalInterval,
+            evalBatches: try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? d.evalBatches,
+            checkpointInterval: try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? d.checkpointInterval,
+            validationFraction: try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction)
     }
 }
 
@@ -111,7 +115,7 @@ public struct RunConfig: Codable, Equatable, Sendable {
 
     /// Every problem of the model, the loop settings and their agreement with the rest of the
     /// file, each with its key path; empty when valid.
-    public func problems() -> [ConfigIssue] {
+    package func problems() -> [ConfigIssue] {
         var out = model.problems().map { ConfigIssue(path: "gradus.model", message: $0) }
         func add(_ key: String, _ message: String) { out.append(ConfigIssue(path: "gradus.train." + key, message: message)) }
         let t = train
@@ -162,17 +166,6 @@ public struct RunConfig: Codable, Equatable, Sendable {
     public func validate() throws {
         let found = problems()
         if !found.isEmpty { throw ConfigError(issues: found) }
-    }
-}
-
-/// Throws when the JSON object being decoded holds keys outside `known`, naming them and the path.
-func rejectUnknownKeys(_ decoder: any Decoder, known: [String]) throws {
-    let container = try decoder.container(keyedBy: AnyCodingKey.self)
-    let unknown = container.allKeys.map(\.stringValue).filter { !known.contains($0) }.sorted()
-    if !unknown.isEmpty {
-        let path = decoder.codingPath.map(\.stringValue).joined(separator: ".")
-        throw TrainingError.invalidConfig(["unknown key(s) in \(path.isEmpty ? "gradus" : "gradus." + path): "
-            + unknown.joined(separator: ", ") + " (known: \(known.joined(separator: ", ")))"])
     }
 }
 

@@ -22,14 +22,14 @@ public struct TrainingData {
     /// Whether training batches come from the curriculum sampler.
     public let usesCurriculum: Bool
 
-    /// Opens the index at `path` and builds both sources.
+    /// Opens the index at `path` (as `options` says) and builds both sources.
     /// - Throws: `IndexError` for a missing or incomplete index, `TrainingError.invalidConfig`
     ///   listing every way config and index disagree, `CurriculumError` when the curriculum's
     ///   metrics are not in the index.
-    public init(index path: String, config: RunConfig) throws {
+    public init(index path: String, config: RunConfig, options: IndexReadOptions = IndexReadOptions()) throws {
         usesCurriculum = !config.curriculumMetrics.isEmpty
-        let curriculumIndex = usesCurriculum ? try LMDBDifficultyIndex(path: path) : nil
-        let reader = try curriculumIndex?.reader ?? IndexReader(path: path)
+        let curriculumIndex = usesCurriculum ? try LMDBDifficultyIndex(path: path, options: options) : nil
+        let reader = try curriculumIndex?.reader ?? IndexReader(path: path, options: options)
         let problems = Self.problems(config, reader)
         if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
         self.reader = reader

@@ -79,7 +79,7 @@ struct Batches: ParsableCommand {
     func run() throws {
         let (cfg, runConfig) = try RunConfig.loadFile(path: config)
         let geometry = try cfg.batchGeometry(world: world)
-        let idx = try LMDBDifficultyIndex(path: index)
+        let idx = try LMDBDifficultyIndex(path: index, options: indexOpen.options)
         let s = runConfig?.sequenceLength ?? idx.reader.manifest.pack
         let shapes = !noSequenceCurriculum && SequencePostProcess.kind(of: cfg.curriculumMetrics.map(\.name)) != nil
         let stream = try CurriculumBatchStream(index: idx, config: cfg, geometry: geometry, rank: rank,

@@ -9,6 +9,7 @@ import ArgumentParser
 import Corpus
 import CorpusIndex
 import Foundation
+import Support
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -110,8 +111,7 @@ struct BenchIndex: ParsableCommand {
         child.waitUntilExit()
         let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard child.terminationStatus == 0,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let seconds = object["seconds"] as? Double else {
+              let seconds = (try? JSONValue.parse(line))?["seconds"]?.number else {
             throw ValidationError("gradus index for \(corpus) (threads \(threads)) failed with status \(child.terminationStatus)")
         }
         return (seconds, line)

@@ -7,7 +7,6 @@
 // The paper reports 25.6 % wall-clock for 33.3 % theoretical; the target is ≥ 80 % of theoretical.
 
 import ArgumentParser
-import Linalg
 import Model
 import Training
 
@@ -43,15 +42,14 @@ struct BenchLTD: ParsableCommand {
     func run() throws {
         warnIfDebugBuild()
         let run = try RunConfig.load(path: config)
-        BLAS.setThreads(threads)
-        ModelThreads.count = threads
+        let compute = ComputeThreads(threads)
         let L = run.model.layers, T = run.sequenceLength, B = run.train.batchSize
         guard L >= 3 else { throw ValidationError("random-LTD needs at least 3 layers (first and last stay dense)") }
         let middle = Array(1..<(L - 1))
         for r in [T / 2, T / 4] where r >= 1 {
             let routing = RandomLTDRouting(layers: middle, minValue: r, maxValue: r, requireSteps: 1, seqPerStep: 1)
-            let dense = try Trainer(config: run, source: synthetic(run))
-            let ltd = try Trainer(config: run, source: synthetic(run), randomLTD: routing)
+            let dense = try Trainer(config: run, source: synthetic(run), threads: compute)
+            let ltd = try Trainer(config: run, source: synthetic(run), randomLTD: routing, threads: compute)
             try dense.step(); try ltd.step()  // warm-up: arenas touched, routing arena allocated
             var best = (dense: Double.infinity, ltd: Double.infinity)
             for _ in 0..<rounds {

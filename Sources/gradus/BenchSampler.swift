@@ -19,6 +19,7 @@ struct BenchSampler: ParsableCommand {
         discussion: """
         --index lmdb (default) builds a synthetic corpus of --samples documents into an LMDB index
         (metrics seqlen and vocabularyrarity) at --cache, reused by later runs of the same size;
+        an existing --cache that is not such an index is refused and left untouched;
         --index memory uses InMemoryDifficultyIndex (arrays), measuring the sampler alone.
         peak_rss_mib is the process's peak so far (it includes building or opening the index).
 
@@ -46,7 +47,7 @@ struct BenchSampler: ParsableCommand {
     @Flag(help: "Read the LMDB index through B-tree lookups (metric/, order/) even where it has the dense values/ and ranks/ tables (a cached index without them is then reused as is).")
     var btree = false
 
-    @Option(help: "Where the LMDB benchmark index is cached (default: /tmp/gradus-bench-sampler-<samples>.idx).")
+    @Option(help: "Where the LMDB benchmark index is cached (default: /tmp/gradus-bench-sampler-<samples>.idx); built only where nothing exists.")
     var cache: String?
 
     func validate() throws {

@@ -46,10 +46,8 @@ struct BenchTrain: ParsableCommand {
         let run = try RunConfig.load(path: config)
         let counts = threads.map { [$0] } ?? Array(Set([1, availableCores])).sorted()
         for n in counts {
-            BLAS.setThreads(n)
-            ModelThreads.count = n
-            let sgemm = measureSGEMM()
-            let (seconds, cpu, flops) = try timeSteps(run)
+            let sgemm = measureSGEMM(threads: n)
+            let (seconds, cpu, flops) = try timeSteps(run, threads: ComputeThreads(n))
             let m = run.model, B = run.train.batchSize, T = run.sequenceLength
             let tokens = Double(B * T * steps)
             var json = JSONLine()
@@ -75,10 +73,10 @@ struct BenchTrain: ParsableCommand {
     /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up
     /// step (CPU time shows what the steps cost when the machine is shared and busy), and the
     /// matmul FLOPs the steps' records count.
-    private func timeSteps(_ run: RunConfig) throws -> (Double, Double, Double) {
+    private func timeSteps(_ run: RunConfig, threads: ComputeThreads) throws -> (Double, Double, Double) {
         let source = SyntheticBatchSource(batchSize: run.train.batchSize, length: run.sequenceLength,
                                           vocab: run.model.vocab, seed: 1)
-        let trainer = try Trainer(config: run, source: source)
+        let trainer = try Trainer(config: run, source: source, threads: threads)
         try trainer.step()
         let clock = ContinuousClock(), start = clock.now, cpuStart = processCPUSeconds()
         let flops = try trainer.train(budget: .steps(1 + steps)).reduce(0) { $0 + $1.flops }
@@ -92,8 +90,9 @@ struct BenchTrain: ParsableCommand {
         return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
     }
 
-    /// Best GFLOP/s of a 1024³ sgemm over a few repetitions at the current BLAS thread count.
-    private func measureSGEMM() -> Double {
+    /// Best GFLOP/s of a 1024³ sgemm over a few repetitions on `threads` OpenBLAS threads.
+    private func measureSGEMM(threads: Int) -> Double {
+        BLAS.setThreads(threads)
         let n = 1024
         let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
         var c = [Float](repeating: 0, count: n * n)

@@ -30,7 +30,7 @@ struct Dump: ParsableCommand {
     var range: String?
 
     func run() throws {
-        let reader = try IndexReader(path: index)
+        let reader = try IndexReader(path: index, options: indexOpen.options)
         let ids = try parseRange(reader.sampleCount)
         let names = reader.metricNames
         let out = StandardOutput()

@@ -51,8 +51,9 @@ struct Experiment: ParsableCommand {
 
     func run() throws {
         let parsed = try ExperimentMatrix.load(path: matrix)
-        let runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
+        var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
                                       threads: threads ?? availableCores, resume: resume)
+        runner.indexOptions = indexOpen.options
         let runs = parsed.variants.count * parsed.seeds.count
         writeStderr("experiment: \(parsed.variants.count) variants × \(parsed.seeds.count) seeds = \(runs) runs, "
             + "budget \(parsed.budget.text) each, \(jobs) at a time\n")

@@ -34,7 +34,7 @@ struct Export: ParsableCommand {
 
     func run() throws {
         let start = ProgressLine()
-        let summary = try IndexExport.deepSpeed(indexPath: index, outputDirectory: out)
+        let summary = try IndexExport.deepSpeed(indexPath: index, outputDirectory: out, options: indexOpen.options)
         for m in summary.metrics {
             writeStderr("\(m.metric): \(m.sampleCount) samples, \(m.distinctValueCount) distinct values (\(m.valueDType))\n")
         }

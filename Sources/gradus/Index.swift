@@ -3,9 +3,6 @@
 import ArgumentParser
 import Corpus
 import CorpusIndex
-#if canImport(Glibc)
-import Glibc
-#endif
 
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -78,24 +75,22 @@ struct Index: ParsableCommand {
         options.commandLine = CommandLine.arguments
         options.readerOptions = ["text_field": reader.textField, "paragraphs": String(reader.paragraphs),
                                  "format": reader.format?.rawValue ?? "auto"]
-        let abortAfter = testHook("GRADUS_TEST_ABORT_AFTER_BATCHES")
-        if let records = testHook("GRADUS_TEST_BATCH_RECORDS") { options.batchRecords = records }
+        let hooks = TestHooks.current
+        if let records = hooks.batchRecords { options.batchRecords = records }
+        options.fakeFilesystem = hooks.fakeNetworkFilesystem
         let progress = ProgressLine()
         var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
         let readerOptions = reader.readerOptions
         let manifest = try IndexBuilder.build(
             options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
             progress: { p in
-                abortIfTestPhase(p.phase)
+                hooks.abortIfPhase(p.phase)
                 bench?.phase(p.phase)
                 let recordsPerSecond = Int(Double(p.documents) / max(progress.elapsed, 1e-9))
                 progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples  \(recordsPerSecond) records/s",
                                 done: p.bytesRead, total: p.totalBytes)
             },
-            onCommit: { batches in
-                // Hidden test hook: die like `kill -9` after K committed batches.
-                if let abortAfter, batches >= abortAfter { raise(SIGKILL) }
-            })
+            onCommit: { hooks.abortIfCommitted($0) })
         progress.finish()
         if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts
@@ -103,21 +98,4 @@ struct Index: ParsableCommand {
         let skipped = c.skipped.values.reduce(0, +)
         writeStderr("indexed \(c.documents) documents into \(c.samples) samples (\(c.tokens) tokens), skipped \(skipped), in \(format1(seconds)) s (\(Int(Double(c.samples) / max(seconds, 1e-9))) samples/s) -> \(out)\n")
     }
-
-    /// Test hooks (CLI tests only): `GRADUS_TEST_ABORT_AFTER_BATCHES=K` kills the process after K
-    /// committed batches; `GRADUS_TEST_BATCH_RECORDS=B` makes batches of B records;
-    /// `GRADUS_TEST_ABORT_AT_PHASE=P` (see `abortIfTestPhase`) kills it when phase P starts.
-    private func testHook(_ name: String) -> Int? {
-        guard let raw = getenv(name) else { return nil }
-        return Int(String(cString: raw))
-    }
-}
-
-/// Hidden fault-test hook of `gradus index` and `gradus merge` (docs/reliability.md, "Fault
-/// tests"): with `GRADUS_TEST_ABORT_AT_PHASE=P` the process dies like `kill -9` when phase `P`
-/// starts — `pass2` (pass 1 committed), `order` (pass-2 metric values computed, none written),
-/// `sync` (order tables written, state not yet `complete`), and for merge also `copy`.
-func abortIfTestPhase(_ phase: String) {
-    guard let raw = getenv("GRADUS_TEST_ABORT_AT_PHASE"), String(cString: raw) == phase else { return }
-    raise(SIGKILL)
 }

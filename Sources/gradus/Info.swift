@@ -23,7 +23,7 @@ struct Info: ParsableCommand {
     var json = false
 
     func run() throws {
-        let reader = try IndexReader(path: index)
+        let reader = try IndexReader(path: index, options: indexOpen.options)
         let m = reader.manifest
         let summaries = try reader.metricNames.map { try reader.summary(of: $0) }
         if json { print(jsonText(m, summaries)); return }

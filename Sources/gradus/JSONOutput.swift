@@ -1,7 +1,7 @@
 // JSONOutput.swift — one-line JSON objects for `--json` output and benchmarks, keys in the order
 // they are added (Foundation's serializer sorts or scrambles them).
 
-import Curriculum
+import Support
 
 struct JSONLine {
     private var fields: [String] = []

@@ -31,7 +31,7 @@ struct Merge: ParsableCommand {
         let start = ProgressLine()
         let m = try IndexMerge.merge(shards: shards, output: out, mode: force ? .force : .create,
                                      threads: threads ?? availableCores, commandLine: CommandLine.arguments,
-                                     onPhase: { abortIfTestPhase($0) })
+                                     onPhase: { TestHooks.current.abortIfPhase($0) })
         writeStderr("merged \(shards.count) shards: \(m.counts.samples) samples, \(m.counts.tokens) tokens in \(format1(start.elapsed)) s -> \(out)\n")
     }
 }

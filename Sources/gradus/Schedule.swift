@@ -25,9 +25,9 @@ struct Schedule: ParsableCommand {
         on batch s (its warmup/decay counters after s steps, tokens shortened by seqlen_truncate).
 
         Examples:
-          gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100
-          gradus schedule configs/gpt-cl-ltd.json --steps 10 --json
-          gradus schedule configs/gpt-cl-ltd.json --steps 2000 --every 100 --index runs/text.idx
+          gradus schedule configs/gpt-cl.json --steps 2000 --every 100
+          gradus schedule configs/gpt-ltd.json --steps 10 --json
+          gradus schedule configs/gpt-cl.json --steps 2000 --every 100 --index runs/text.idx
         """
     )
 
@@ -61,7 +61,7 @@ struct Schedule: ParsableCommand {
         var rates = try run.map { try LearningRatePreview(config: $0) }
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
         var pools = try index.map { path in
-            try PoolPreview(index: try LMDBDifficultyIndex(path: path), metrics: parsed.curriculumMetrics,
+            try PoolPreview(index: try LMDBDifficultyIndex(path: path, options: indexOpen.options), metrics: parsed.curriculumMetrics,
                             globalBatchSize: try parsed.batchGeometry(world: 1).globalBatchSize, tokensPerStep: tokensPerStep)
         }
         let out = StandardOutput()

@@ -8,7 +8,6 @@ import ArgumentParser
 import Corpus
 import CorpusIndex
 import Foundation
-import Linalg
 import Model
 import Training
 
@@ -59,11 +58,9 @@ struct Train: ParsableCommand {
     func run() throws {
         var run = try RunConfig.load(path: config)
         if let steps { run.train.steps = steps }
-        let n = threads ?? availableCores
-        BLAS.setThreads(n)
-        ModelThreads.count = n
+        let threads = ComputeThreads(self.threads ?? availableCores)
         let routing = try run.randomLTDRouting()
-        let data = try TrainingData(index: index, config: run)
+        let data = try TrainingData(index: index, config: run, options: indexOpen.options)
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpoint = out + "/checkpoint.bin"
         if !resume && FileManager.default.fileExists(atPath: checkpoint) {
@@ -74,8 +71,9 @@ struct Train: ParsableCommand {
         let log = try RunLog(path: out + "/log.jsonl")
         let trainer = resume
             ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
-                          randomLTD: routing)
-            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing)
+                          randomLTD: routing, threads: threads)
+            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing, threads: threads)
+        trainer.abortInCheckpointAtStep = TestHooks.current.abortInCheckpointAtStep
         let entropy = try data.reader.unigramEntropy()
         let (B, T) = (run.train.batchSize, run.sequenceLength)
         var batches = data.usesCurriculum ? "curriculum batches (" + run.curriculumMetrics.map(\.name).joined(separator: ", ") + ")" : "uniform batches"

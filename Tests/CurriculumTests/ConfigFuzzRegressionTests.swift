@@ -3,6 +3,7 @@
 
 import Curriculum
 import Foundation
+import Support
 import XCTest
 
 final class ConfigFuzzRegressionTests: XCTestCase {

@@ -2,6 +2,7 @@
 // examples, strict unknown-key and type errors with key paths, all problems at once, batch sizes.
 
 import Curriculum
+import Support
 import XCTest
 
 final class ConfigTests: XCTestCase {

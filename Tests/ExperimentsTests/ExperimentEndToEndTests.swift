@@ -7,8 +7,8 @@
 import Corpus
 import CorpusIndex
 import Foundation
-import Linalg
 import Model
+import Support
 import XCTest
 @testable import Experiments
 
@@ -20,8 +20,6 @@ final class ExperimentEndToEndTests: XCTestCase {
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "gradus-experiment-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        BLAS.setThreads(1)
-        ModelThreads.count = 1
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
@@ -30,12 +28,12 @@ final class ExperimentEndToEndTests: XCTestCase {
 
     /// baseline vs "clip": the second differs (gradient clipping 0.05), so the curves differ.
     private func matrix(tokens: Int) throws -> ExperimentMatrix {
-        try ExperimentMatrix.parse([
-            "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1, 2],
-            "budget": ["tokens": tokens], "eval_interval_tokens": 1024, "validation": ["fraction": 0.1, "batches": 2],
-            "variants": [["name": "baseline", "override": [:]],
-                         ["name": "clip", "override": ["gradus": ["train": ["grad_clip": 0.05]]]]],
-        ], directory: "/")
+        try ExperimentMatrix.parse(try JSONValue.parse("""
+            {"base": "\(repo.appendingPathComponent("configs/tiny.json").path)", "seeds": [1, 2],
+             "budget": {"tokens": \(tokens)}, "eval_interval_tokens": 1024, "validation": {"fraction": 0.1, "batches": 2},
+             "variants": [{"name": "baseline", "override": {}},
+                          {"name": "clip", "override": {"gradus": {"train": {"grad_clip": 0.05}}}}]}
+            """), directory: "/")
     }
 
     func test_matrix_resultsReportPlotsAndResume() throws {
@@ -67,12 +65,15 @@ final class ExperimentEndToEndTests: XCTestCase {
                                                   threads: 1, resume: true).run())
 
         // Interrupted: train half the budget, then resume the same directory to the full budget.
-        let half = RunExecutor(matrix: try matrix(tokens: 2048), variant: m.variants[1], seed: 2,
+        var half = RunExecutor(matrix: try matrix(tokens: 2048), variant: m.variants[1], seed: 2,
                                directory: dir + "/interrupted", indexPath: index)
+        half.threads = .one
         _ = try half.run()
         try FileManager.default.removeItem(atPath: dir + "/interrupted/result.json")
-        let resumed = try RunExecutor(matrix: m, variant: m.variants[1], seed: 2, directory: dir + "/interrupted",
-                                      indexPath: index).run()
+        var resuming = RunExecutor(matrix: m, variant: m.variants[1], seed: 2, directory: dir + "/interrupted",
+                                   indexPath: index)
+        resuming.threads = .one
+        let resumed = try resuming.run()
         XCTAssertEqual(resumed.curve.map(\.loss), results[3].curve.map(\.loss))
         XCTAssertEqual(resumed.curve.map(\.tokens), results[3].curve.map(\.tokens))
         XCTAssertEqual(resumed.flops, results[3].flops)

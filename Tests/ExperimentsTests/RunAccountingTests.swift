@@ -5,8 +5,8 @@
 // resumed gives the uninterrupted run's result and log, wall-clock fields aside.
 
 import Foundation
-import Linalg
 import Model
+import Support
 import XCTest
 @testable import Experiments
 
@@ -18,11 +18,16 @@ final class RunAccountingTests: XCTestCase {
     override func setUpWithError() throws {
         dir = NSTemporaryDirectory() + "gradus-accounting-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        BLAS.setThreads(1)
-        ModelThreads.count = 1
     }
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: dir) }
+
+    /// One thread, so a resumed run is bit-identical to an uninterrupted one.
+    private func oneThread(_ executor: RunExecutor) -> RunExecutor {
+        var e = executor
+        e.threads = .one
+        return e
+    }
 
     /// tiny.json (B 4, T 64, C 64, V 258) with 3 layers, layer 1 dropping: r 16 → 64 over 8 steps
     /// in multiples of 16.
@@ -44,11 +49,13 @@ final class RunAccountingTests: XCTestCase {
                 "schedule_config": ["total_curriculum_step": 4, "difficulty_step": 16]]]]]]]]
 
     private func matrix(tokens: Int, _ variants: [[String: Any]]) throws -> ExperimentMatrix {
-        try ExperimentMatrix.parse([
+        let object: [String: Any] = [
             "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1],
             "budget": ["tokens": tokens], "eval_interval_tokens": 1024, "validation": ["fraction": 0.1, "batches": 1],
             "variants": variants,
-        ], directory: "/")
+        ]
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)
+        return try ExperimentMatrix.parse(try JSONValue.parse(text), directory: "/")
     }
 
     private func steps(_ log: String) throws -> [[String: Any]] {
@@ -71,7 +78,7 @@ final class RunAccountingTests: XCTestCase {
         let m = try matrix(tokens: 2048, [ltd, reshape])
         for variant in m.variants {
             let runDir = dir + "/" + variant.name
-            let result = try RunExecutor(matrix: m, variant: variant, seed: 1, directory: runDir, indexPath: index).run()
+            let result = try oneThread(RunExecutor(matrix: m, variant: variant, seed: 1, directory: runDir, indexPath: index)).run()
             let records = try steps(runDir + "/log.jsonl")
             XCTAssertEqual(records.count, result.steps)
             let logged = records.map { $0["flops"] as! Double }.reduce(0, +)
@@ -106,11 +113,11 @@ final class RunAccountingTests: XCTestCase {
         let index = try buildGeneratedIndex(in: dir)
         let full = try matrix(tokens: 4096, [ltd]), half = try matrix(tokens: 2048, [ltd])
         let variant = full.variants[0]
-        let straight = try RunExecutor(matrix: full, variant: variant, seed: 1, directory: dir + "/a", indexPath: index).run()
+        let straight = try oneThread(RunExecutor(matrix: full, variant: variant, seed: 1, directory: dir + "/a", indexPath: index)).run()
 
         // Stopped after the 2048-token checkpoint (step 8), with steps 9–10 and a torn line already logged.
         let b = dir + "/b"
-        _ = try RunExecutor(matrix: half, variant: variant, seed: 1, directory: b, indexPath: index).run()
+        _ = try oneThread(RunExecutor(matrix: half, variant: variant, seed: 1, directory: b, indexPath: index)).run()
         try FileManager.default.removeItem(atPath: b + "/result.json")
         let later = try String(contentsOfFile: dir + "/a/log.jsonl", encoding: .utf8).split(separator: "\n")
             .filter { line in
@@ -123,7 +130,7 @@ final class RunAccountingTests: XCTestCase {
         try handle.write(contentsOf: Data((later.joined(separator: "\n") + "\n{\"step\": 11, \"lo").utf8))
         try handle.close()
 
-        let resumed = try RunExecutor(matrix: full, variant: variant, seed: 1, directory: b, indexPath: index).run()
+        let resumed = try oneThread(RunExecutor(matrix: full, variant: variant, seed: 1, directory: b, indexPath: index)).run()
         XCTAssertEqual(resumed.curve.map(\.tokens), straight.curve.map(\.tokens))
         XCTAssertEqual(resumed.curve.map(\.loss), straight.curve.map(\.loss))
         XCTAssertEqual(resumed.curve.map(\.tokens), [0, 1024, 2048, 3072, 4096])

@@ -4,6 +4,7 @@
 // config's validation, ALiBi slopes worked by hand, batch checks, and T changing between steps.
 
 import Foundation
+import Support
 import XCTest
 @testable import Model
 
@@ -118,12 +119,18 @@ final class GPTTests: XCTestCase {
         XCTAssertThrowsError(try GPT(config: bad, maxBatch: 1))
     }
 
+    /// The config reader (`ConfigDecoder` over the model's `CaseIterable` coding keys) reports an
+    /// unknown key with its path; the same `Decodable` reads a checkpoint's JSON.
     func test_config_rejectsUnknownKeys() throws {
         let json = #"{"layers": 2, "d_model": 8, "heads": 2, "context": 4, "vocab": 9, "n_embd": 8}"#
-        XCTAssertThrowsError(try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8))) { error in
-            XCTAssertEqual(error as? ModelError, .unknownConfigKeys(path: "", keys: ["n_embd"]))
-        }
+        let log = IssueLog()
+        _ = ConfigDecoder.decode(ModelConfig.self, from: try JSONValue.parse(json), path: "gradus.model", log: log)
+        XCTAssertEqual(log.issues, [ConfigIssue(path: "gradus.model.n_embd", message: "unknown key")])
         let ok = #"{"layers": 2, "d_model": 8, "heads": 2, "context": 4, "vocab": 9}"#
+        let clean = IssueLog()
+        let decoded = ConfigDecoder.decode(ModelConfig.self, from: try JSONValue.parse(ok), path: "gradus.model", log: clean)
+        XCTAssertEqual(decoded, ModelConfig(layers: 2, dModel: 8, heads: 2, context: 4, vocab: 9))
+        XCTAssertEqual(clean.issues, [])
         let config = try JSONDecoder().decode(ModelConfig.self, from: Data(ok.utf8))
         XCTAssertEqual(config, ModelConfig(layers: 2, dModel: 8, heads: 2, context: 4, vocab: 9))
     }

@@ -12,7 +12,7 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 1)
         checkGradients("embedding", inputs: [randomArray(V * C, &rng)], forward: { x in
             withPointers([x[0], [Double](repeating: 0, count: N * C)]) { p in
-                Embedding.forward(out: p[1], tokens: tokens, wte: p[0], N: N, C: C)
+                Embedding.forward(out: p[1], tokens: tokens, wte: p[0], N: N, C: C, threads: 1)
             }[1]
         }, backward: { _, dOut, grads in
             grads = withPointers([grads[0], dOut]) { p in
@@ -28,14 +28,14 @@ final class LayerGradientTests: XCTestCase {
         func run(_ x: [[Double]]) -> [[Double]] {
             withPointers([x[0], x[1], x[2], [Double](repeating: 0, count: N * C), [0, 0, 0, 0], [0, 0, 0, 0]]) { p in
                 LayerNorm.forward(out: p[3], mean: p[4], rstd: p[5], inp: p[0], weight: p[1], bias: p[2],
-                                  N: N, C: C, epsilon: 1e-5)
+                                  N: N, C: C, epsilon: 1e-5, threads: 1)
             }
         }
         checkGradients("layernorm", inputs: inputs, forward: { run($0)[3] }, backward: { x, dOut, grads in
             let f = run(x)
             grads = Array(withPointers([grads[0], grads[1], grads[2], dOut, f[4], f[5]]) { p in
                 LayerNorm.backward(dInp: p[0], dWeight: p[1], dBias: p[2], dOut: p[3], inp: x[0], weight: x[1],
-                                   mean: p[4], rstd: p[5], N: N, C: C)
+                                   mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
             }.prefix(3))
         })
     }
@@ -46,7 +46,7 @@ final class LayerGradientTests: XCTestCase {
         let inputs = [randomArray(N * IC, &rng), randomArray(OC * IC, &rng), randomArray(OC, &rng)]
         checkGradients("linear", inputs: inputs, forward: { x in
             withPointers([[Double](repeating: .nan, count: N * OC)]) { p in
-                Linear.forward(out: p[0], inp: x[0], weight: x[1], bias: x[2], N: N, IC: IC, OC: OC)
+                Linear.forward(out: p[0], inp: x[0], weight: x[1], bias: x[2], N: N, IC: IC, OC: OC, threads: 1)
             }[0]
         }, backward: { x, dOut, grads in
             grads = withPointers(grads) { p in
@@ -60,16 +60,16 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 4)
         let n = 23
         checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], forward: { x in
-            withPointers([[Double](repeating: 0, count: n)]) { p in GELU.forward(out: p[0], inp: x[0], count: n) }[0]
+            withPointers([[Double](repeating: 0, count: n)]) { p in GELU.forward(out: p[0], inp: x[0], count: n, threads: 1) }[0]
         }, backward: { x, dOut, grads in
-            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, inp: x[0], count: n) }
+            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, inp: x[0], count: n, threads: 1) }
         })
     }
 
     func test_gelu_forwardMatchesHandValues() {
         // ½x(1 + tanh(√(2/π)(x + 0.044715x³))), worked in Python's math module: at x = 1,
         // tanh(0.8335620) = 0.6823840 → 0.8411920; at x = −2, tanh(−1.8811884) = −0.9545977 → −0.0454023.
-        let out = withPointers([[0.0, 0.0, 0.0]]) { p in GELU.forward(out: p[0], inp: [1.0, -2.0, 0.0], count: 3) }[0]
+        let out = withPointers([[0.0, 0.0, 0.0]]) { p in GELU.forward(out: p[0], inp: [1.0, -2.0, 0.0], count: 3, threads: 1) }[0]
         assertClose(out, [0.8411920, -0.0454023, 0.0], abs: 1e-6, rel: 0, "gelu values")
     }
 
@@ -77,9 +77,9 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 5)
         let n = 9
         checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], forward: { x in
-            withPointers([[Double](repeating: 0, count: n)]) { p in Residual.forward(out: p[0], a: x[0], b: x[1], count: n) }[0]
+            withPointers([[Double](repeating: 0, count: n)]) { p in Residual.forward(out: p[0], a: x[0], b: x[1], count: n, threads: 1) }[0]
         }, backward: { _, dOut, grads in
-            grads = withPointers(grads) { p in Residual.backward(dA: p[0], dB: p[1], dOut: dOut, count: n) }
+            grads = withPointers(grads) { p in Residual.backward(dA: p[0], dB: p[1], dOut: dOut, count: n, threads: 1) }
         })
     }
 
@@ -94,7 +94,7 @@ final class LayerGradientTests: XCTestCase {
             func run(_ qkv: [Double]) -> [[Double]] {
                 withPointers([[Double](repeating: 0, count: B * T * C), [Double](repeating: .nan, count: B * NH * T * T)]) { p in
                     Attention.forward(out: p[0], att: p[1], qkv: qkv, positions: positions, slopes: slopes,
-                                      B: B, T: T, C: C, NH: NH, rowBlock: rowBlock)
+                                      B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
                 }
             }
             checkGradients("attention, row block \(rowBlock)", inputs: [randomArray(B * T * 3 * C, &rng, scale: 1.5)],
@@ -102,7 +102,7 @@ final class LayerGradientTests: XCTestCase {
                 let att = run(x[0])[1]
                 grads = Array(withPointers([grads[0], [Double](repeating: .nan, count: att.count)]) { p in
                     Attention.backward(dQKV: p[0], dPre: p[1], dOut: dOut, att: att, qkv: x[0], B: B, T: T, C: C, NH: NH,
-                                       rowBlock: rowBlock)
+                                       rowBlock: rowBlock, threads: 1)
                 }.prefix(1))
             })
         }
@@ -114,7 +114,7 @@ final class LayerGradientTests: XCTestCase {
         let positions: [Int32] = [0, 2]
         let att = withPointers([[0.0, 0.0], [Double](repeating: .nan, count: 4)]) { p in
             Attention.forward(out: p[0], att: p[1], qkv: [0, 0, 1, 0, 0, 3], positions: positions,
-                              slopes: [1.0 / 256], B: 1, T: 2, C: 1, NH: 1)
+                              slopes: [1.0 / 256], B: 1, T: 2, C: 1, NH: 1, threads: 1)
         }[1]
         let w0 = exp(-2.0 / 256) / (exp(-2.0 / 256) + 1)
         assertClose(att, [1, 0, w0, 1 - w0], abs: 1e-15, rel: 0, "attention weights")
@@ -128,7 +128,7 @@ final class LayerGradientTests: XCTestCase {
         func run(_ logits: [Double]) -> ([Double], Double) {
             var loss = 0.0
             let probs = withPointers([[Double](repeating: 0, count: N), [Double](repeating: 0, count: N * V)]) { p in
-                loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: logits, targets: targets, mask: mask, N: N, V: V)
+                loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: logits, targets: targets, mask: mask, N: N, V: V, threads: 1)
             }[1]
             return (probs, loss)
         }
@@ -136,7 +136,7 @@ final class LayerGradientTests: XCTestCase {
                        backward: { x, dOut, grads in
             let probs = run(x[0]).0
             grads = withPointers(grads) { p in
-                CrossEntropy.backward(dLogits: p[0], probs: probs, targets: targets, mask: mask, dLoss: dOut[0], N: N, V: V)
+                CrossEntropy.backward(dLogits: p[0], probs: probs, targets: targets, mask: mask, dLoss: dOut[0], N: N, V: V, threads: 1)
             }
         })
     }
@@ -145,7 +145,7 @@ final class LayerGradientTests: XCTestCase {
         // Uniform logits over V = 4: every counted position costs ln 4; the masked one is ignored.
         let losses = withPointers([[0.0, 0.0], [Double](repeating: 0, count: 8)]) { p in
             let loss = CrossEntropy.forward(losses: p[0], probs: p[1], logits: [Double](repeating: 0.3, count: 8),
-                                            targets: [2, 9], mask: [1, 0], N: 2, V: 4)
+                                            targets: [2, 9], mask: [1, 0], N: 2, V: 4, threads: 1)
             XCTAssertEqual(loss, log(4.0), accuracy: 1e-12)
         }[0]
         XCTAssertEqual(losses[1], 0)

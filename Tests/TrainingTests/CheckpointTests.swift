@@ -3,25 +3,23 @@
 
 import Foundation
 import XCTest
-import Linalg
 import Model
 @testable import Training
 
 final class CheckpointTests: XCTestCase {
     override func setUp() {
-        BLAS.setThreads(1)
     }
 
     func test_resume_isBitIdenticalToUninterruptedRun() throws {
         let dir = try temporaryDirectory(self)
         let config = tinyConfig(steps: 8)
         func source() -> SyntheticBatchSource { SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 5) }
-        let straight = try Trainer(config: config, source: source())
+        let straight = try Trainer(config: config, source: source(), threads: .one)
         let all = try straight.train()
 
-        let first = try Trainer(config: config, source: source())
+        let first = try Trainer(config: config, source: source(), threads: .one)
         _ = try first.train(budget: .steps(4), checkpointPath: dir + "/ck")
-        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source())
+        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source(), threads: .one)
         XCTAssertEqual(resumed.progress, TrainingProgress(steps: 4, tokens: 4 * 36, layerTokens: 2 * 4 * 36, samples: 4 * 3))
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(4).map(\.loss))
@@ -34,7 +32,7 @@ final class CheckpointTests: XCTestCase {
 
     func test_checkpoint_roundTripsEveryField() throws {
         let dir = try temporaryDirectory(self)
-        let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1))
+        let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1), threads: .one)
         _ = try trainer.train(budget: .steps(2))
         let saved = try trainer.checkpoint()
         try saved.write(to: dir + "/ck")
@@ -49,7 +47,7 @@ final class CheckpointTests: XCTestCase {
 
     func test_damagedForeignOrMismatchedCheckpointsAreRefused() throws {
         let dir = try temporaryDirectory(self), path = dir + "/ck"
-        let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1))
+        let trainer = try Trainer(config: tinyConfig(), source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 1), threads: .one)
         try trainer.saveCheckpoint(to: path)
         let good = try Data(contentsOf: URL(fileURLWithPath: path))
         func expectCorrupt(_ bytes: Data, _ fragment: String, line: UInt = #line) throws {
@@ -76,7 +74,7 @@ final class CheckpointTests: XCTestCase {
         var other = tinyConfig()
         other.model.dModel = 20
         XCTAssertThrowsError(try Trainer(resumingFrom: path, config: other, source: SyntheticBatchSource(
-            batchSize: 3, length: 12, vocab: 24, seed: 1))) { error in
+            batchSize: 3, length: 12, vocab: 24, seed: 1), threads: .one)) { error in
             guard case TrainingError.checkpointMismatch(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("model"))
         }

@@ -10,7 +10,6 @@ import Corpus
 import CorpusIndex
 import Curriculum
 import Foundation
-import Linalg
 import Model
 import XCTest
 @testable import Training
@@ -24,7 +23,6 @@ final class CurriculumBatchStreamTests: XCTestCase {
     private static let heldOutFraction = 0.25
 
     override func setUp() {
-        BLAS.setThreads(1)
     }
 
     private func makeIndex() throws -> LMDBDifficultyIndex {
@@ -176,14 +174,14 @@ final class CurriculumBatchStreamTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         let index = try makeIndex(), config = try config(steps: 8)
         func source() throws -> CurriculumBatchStream { try CurriculumBatchStream(index: index, run: config) }
-        let straight = try Trainer(config: config, source: try source())
+        let straight = try Trainer(config: config, source: try source(), threads: .one)
         let all = try straight.train()
         XCTAssertEqual(all.map(\.seqLength), all.map { min(12, truncateDifficulty($0.curriculumStep ?? 0)) })
         XCTAssertLessThan(all[0].seqLength, 12, "the curriculum starts short")
 
-        let first = try Trainer(config: config, source: try source())
+        let first = try Trainer(config: config, source: try source(), threads: .one)
         _ = try first.train(budget: .steps(4), checkpointPath: dir + "/ck")
-        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: try source())
+        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: try source(), threads: .one)
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(4).map(\.loss))
         XCTAssertEqual(rest.map(\.difficulty), all.suffix(4).map(\.difficulty))
@@ -192,7 +190,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
 
         var uniform = config
         uniform.file = GradusConfig()
-        XCTAssertThrowsError(try Trainer(resumingFrom: dir + "/ck", config: uniform, source: try source())) { error in
+        XCTAssertThrowsError(try Trainer(resumingFrom: dir + "/ck", config: uniform, source: try source(), threads: .one)) { error in
             guard case TrainingError.checkpointMismatch(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("data_efficiency"), reason)
         }
@@ -220,7 +218,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
         let run = try RunConfig.parse(text)
         let routing = try XCTUnwrap(try run.randomLTDRouting())
         let source = try CurriculumBatchStream(index: try makeIndex(), run: run)
-        let trainer = try Trainer(config: run, source: source, randomLTD: routing)
+        let trainer = try Trainer(config: run, source: source, randomLTD: routing, threads: .one)
         var expectedLayerTokens = 0, dropped = 0
         // r(s) = ⌊s/8 · 10 + 2⌋ rounded down to a multiple of 2 (spec §9.1): 2 2 4 4 6 8 8 10.
         let reserved = [2, 2, 4, 4, 6, 8, 8, 10]

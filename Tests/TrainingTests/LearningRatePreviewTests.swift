@@ -1,12 +1,10 @@
 // LearningRatePreviewTests.swift — `gradus schedule`'s learning-rate column must be the rate the
 // trainer actually uses, including the LayerToken schedule under random-LTD (issue 6 item 5).
 
-import Linalg
 import Training
 import XCTest
 
 final class LearningRatePreviewTests: XCTestCase {
-    override func setUp() { BLAS.setThreads(1) }
 
     /// A 4-layer model dropping in layers 1 and 2, r from 4 to 12 over 5 steps (T = 12), LR by
     /// layer-tokens: the previewed rates equal the rates the trainer logs, step by step.
@@ -29,7 +27,7 @@ final class LearningRatePreviewTests: XCTestCase {
         let config = try RunConfig.parse(text)
         let routing = try XCTUnwrap(try config.randomLTDRouting())
         let trainer = try Trainer(config: config, source: SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 7),
-                                  randomLTD: routing)
+                                  randomLTD: routing, threads: .one)
         var preview = try LearningRatePreview(config: config)
         var dense = try LearningRatePreview(config: RunConfig(model: config.model, train: config.train))
         var differsFromDense = false

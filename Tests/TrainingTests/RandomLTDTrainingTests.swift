@@ -10,14 +10,12 @@
 
 import Foundation
 import XCTest
-import Linalg
 import Model
 import Curriculum
 @testable import Training
 
 final class RandomLTDTrainingTests: XCTestCase {
     override func setUp() {
-        BLAS.setThreads(1)
     }
 
     private let routing = RandomLTDRouting(layers: [2, 1], minValue: 4, maxValue: 12, requireSteps: 5, seqPerStep: 2)
@@ -33,7 +31,7 @@ final class RandomLTDTrainingTests: XCTestCase {
     private func source() -> SyntheticBatchSource { SyntheticBatchSource(batchSize: 3, length: 12, vocab: 24, seed: 5) }
 
     func test_reservedLength_counters_andLayerTokenLR_matchHandTables() throws {
-        let trainer = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing)
+        let trainer = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing, threads: .one)
         let records = try trainer.train()
         XCTAssertEqual(records.map(\.reserved), [4, 4, 6, 8, 10, 12, 12, 12])
         XCTAssertEqual(records.map(\.layerTokens), [96, 192, 300, 420, 552, 696, 840, 984])
@@ -73,12 +71,12 @@ final class RandomLTDTrainingTests: XCTestCase {
     func test_resumeMidRunWithDropping_isBitIdentical() throws {
         let dir = try temporaryDirectory(self)
         let config = config(lr: layerTokenLR)
-        let straight = try Trainer(config: config, source: source(), randomLTD: routing)
+        let straight = try Trainer(config: config, source: source(), randomLTD: routing, threads: .one)
         let all = try straight.train()
-        let first = try Trainer(config: config, source: source(), randomLTD: routing)
+        let first = try Trainer(config: config, source: source(), randomLTD: routing, threads: .one)
         _ = try first.train(budget: .steps(3), checkpointPath: dir + "/ck")
-        XCTAssertNotEqual(first.rng, try Trainer(config: config, source: source()).rng, "plans advanced the generator")
-        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source(), randomLTD: routing)
+        XCTAssertNotEqual(first.rng, try Trainer(config: config, source: source(), threads: .one).rng, "plans advanced the generator")
+        let resumed = try Trainer(resumingFrom: dir + "/ck", config: config, source: source(), randomLTD: routing, threads: .one)
         let rest = try resumed.train()
         XCTAssertEqual(rest.map(\.loss), all.suffix(5).map(\.loss))
         XCTAssertEqual(rest.map(\.gradNorm), all.suffix(5).map(\.gradNorm))
@@ -87,7 +85,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         XCTAssertEqual(Array(resumed.optimizer.m), Array(straight.optimizer.m))
         XCTAssertEqual(resumed.rng, straight.rng)
         XCTAssertEqual(resumed.progress, straight.progress)
-        XCTAssertThrowsError(try Trainer(resumingFrom: dir + "/ck", config: config, source: source())) { error in
+        XCTAssertThrowsError(try Trainer(resumingFrom: dir + "/ck", config: config, source: source(), threads: .one)) { error in
             guard case TrainingError.checkpointMismatch(_, let reason) = error else { return XCTFail("\(error)") }
             XCTAssertTrue(reason.contains("random-LTD"), reason)
         }
@@ -96,8 +94,8 @@ final class RandomLTDTrainingTests: XCTestCase {
     /// Dropping changes the computation (same parameters, same batch, r = 4 < T at step 0), and
     /// a dense run keeps the dense accounting (L·B·T layer-tokens, no `reserved`).
     func test_droppingActuallyChangesTheComputation() throws {
-        let dense = try Trainer(config: config(lr: layerTokenLR), source: source()).train(budget: .steps(1))
-        let ltd = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing).train(budget: .steps(1))
+        let dense = try Trainer(config: config(lr: layerTokenLR), source: source(), threads: .one).train(budget: .steps(1))
+        let ltd = try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: routing, threads: .one).train(budget: .steps(1))
         XCTAssertNotEqual(dense[0].loss, ltd[0].loss)
         XCTAssertEqual(dense[0].layerTokens, 4 * 36)
         XCTAssertNil(dense[0].reserved)
@@ -110,7 +108,7 @@ final class RandomLTDTrainingTests: XCTestCase {
         for fragment in ["duplicates", "outside 0..<4", "first and last", "require_steps", "max_value (64)", "min_value (1) <"] {
             XCTAssertTrue(problems.contains { $0.contains(fragment) }, "\(fragment) missing from \(problems)")
         }
-        XCTAssertThrowsError(try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: bad))
+        XCTAssertThrowsError(try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: bad, threads: .one))
     }
 
     /// configs/gpt-ltd.json: both parsers accept it, its settings validate, and its LayerToken

@@ -6,6 +6,7 @@
 import Curriculum
 import Foundation
 import Model
+import Support
 import XCTest
 @testable import Training
 
@@ -60,6 +61,29 @@ final class RunConfigTests: XCTestCase {
         let wrongType = "{\"gradus\": {\(Self.model), \"train\": {\"batch_size\": \"3\", \"steps\": 1, \"lr\": {\"peak\": 1, \"warmup\": 0, \"total\": 1}}}}"
         XCTAssertThrowsError(try RunConfig.parse(wrongType)) { error in
             XCTAssertEqual((error as? ConfigError)?.issues.map(\.path), ["gradus.train.batch_size"], "\(error)")
+        }
+    }
+
+    /// The keys of gradus.train are read by `ConfigDecoder` from the types' `Decodable`
+    /// conformances: every problem with its path and the same messages as the other config keys.
+    func test_parse_trainBlockTypeErrorsUnknownKeysAndBadNamesAtOnce() throws {
+        let text = """
+        {"gradus": {\(Self.model), "train": {"batch_size": 3, "steps": 10.0, "grad_clip": true, "seed": -1, "seq_length": null,
+          "optimizer": {"beta3": 0.9}, "lr": {"peak": 0.01, "warmup": 2, "total": 10, "decay": "cos"}}}}
+        """
+        XCTAssertThrowsError(try RunConfig.parse(text)) { error in
+            let issues = (error as? ConfigError)?.issues.map(\.description) ?? ["\(error)"]
+            XCTAssertEqual(Set(issues), [
+                "gradus.train.steps: expected an integer, found a number",
+                "gradus.train.seq_length: expected an integer, found null",
+                "gradus.train.grad_clip: expected a number, found a boolean",
+                "gradus.train.seed: -1 is out of range (0...18446744073709551615)",
+                "gradus.train.optimizer.beta3: unknown key",
+                #"gradus.train.lr.decay: "cos" is not one of "cosine", "linear", "constant""#,
+            ])
+        }
+        XCTAssertThrowsError(try RunConfig.parse("{\"gradus\": {\(Self.model), \"train\": {\"batch_size\": 3, \"steps\": 1}}}")) { error in
+            XCTAssertEqual((error as? ConfigError)?.issues.map(\.description), ["gradus.train.lr: required key is missing"])
         }
     }
 

@@ -25,7 +25,7 @@ final class TrainingLoopTests: XCTestCase {
     /// (step 3 already checkpointed).
     func test_tokenBudget_tokenGrid_evaluatesAtStartGridAndEnd_checkpointsAtEvaluations() throws {
         let dir = try temporaryDirectory(self)
-        let trainer = try Trainer(config: tinyConfig(steps: 1000), source: source(), heldOut: source(9))
+        let trainer = try Trainer(config: tinyConfig(steps: 1000), source: source(), heldOut: source(9), threads: .one)
         let schedule = TrainingSchedule(evaluateEvery: .tokens(50), evaluateAtStart: true, evaluateAtEnd: true,
                                         checkpointEvery: nil)
         var events: [String] = []
@@ -49,7 +49,7 @@ final class TrainingLoopTests: XCTestCase {
         var config = tinyConfig(steps: 5)
         (config.train.evalInterval, config.train.checkpointInterval) = (2, 3)
         let dir = try temporaryDirectory(self)
-        let trainer = try Trainer(config: config, source: source(), heldOut: source(9))
+        let trainer = try Trainer(config: config, source: source(), heldOut: source(9), threads: .one)
         var events: [String] = []
         _ = try trainer.train(checkpointPath: dir + "/ck") { event in
             switch event {
@@ -96,15 +96,15 @@ final class TrainingLoopTests: XCTestCase {
         let dir = try temporaryDirectory(self)
         var config = tinyConfig(steps: 6)
         (config.train.evalInterval, config.train.checkpointInterval) = (2, 2)
-        let straight = try Trainer(config: config, source: source(), heldOut: source(9), log: try RunLog(path: dir + "/a.jsonl"))
+        let straight = try Trainer(config: config, source: source(), heldOut: source(9), log: try RunLog(path: dir + "/a.jsonl"), threads: .one)
         _ = try straight.train(checkpointPath: dir + "/a.ck")
 
-        let first = try Trainer(config: config, source: source(), heldOut: source(9), log: try RunLog(path: dir + "/b.jsonl"))
+        let first = try Trainer(config: config, source: source(), heldOut: source(9), log: try RunLog(path: dir + "/b.jsonl"), threads: .one)
         _ = try first.train(budget: .steps(4), checkpointPath: dir + "/b.ck")
         _ = try first.train(budget: .steps(5))   // logged, not checkpointed
         try Data(#"{"step": 6, "lo"#.utf8).append(to: dir + "/b.jsonl")
         let resumed = try Trainer(resumingFrom: dir + "/b.ck", config: config, source: source(), heldOut: source(9),
-                                  log: try RunLog(path: dir + "/b.jsonl"))
+                                  log: try RunLog(path: dir + "/b.jsonl"), threads: .one)
         let kept = try logLinesWithoutWallClock(dir + "/b.jsonl")
         XCTAssertEqual(kept.map { $0["step"] as? Int }, [1, 2, 2, 3, 4, 4], "cut back to the step-4 checkpoint")
         XCTAssertEqual(resumed.lastEvaluation?.step, 4)

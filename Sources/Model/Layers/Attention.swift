@@ -34,7 +34,7 @@ public enum Attention {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, att: UnsafeMutablePointer<F>,
         qkv: UnsafePointer<F>, positions: UnsafePointer<Int32>, slopes: UnsafePointer<F>,
-        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock
+        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock, threads: Int
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))
@@ -44,7 +44,7 @@ public enum Attention {
             F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: scale, a: q + i0 * C3, lda: C3,
                    b: q + C, ldb: C3, beta: 0, c: att + ((b * NH + h) * T + i0) * T, ldc: T)
         }
-        parallelRows(B * NH * T, costPerRow: 20 * T) { rows in
+        parallelRows(B * NH * T, costPerRow: 20 * T, threads: threads) { rows in
             for r in rows {
                 let b = r / (NH * T), h = (r / T) % NH, i = r % T
                 softmaxRow(att + r * T, i: i, T: T, positions: positions + b * T, slope: slopes[h])
@@ -107,7 +107,7 @@ public enum Attention {
     static func backward<F: ModelScalar>(
         dQKV: UnsafeMutablePointer<F>, dPre: UnsafeMutablePointer<F>,
         dOut: UnsafePointer<F>, att: UnsafePointer<F>, qkv: UnsafePointer<F>,
-        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock
+        B: Int, T: Int, C: Int, NH: Int, rowBlock: Int = Attention.rowBlock, threads: Int
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))
@@ -120,7 +120,7 @@ public enum Attention {
             F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: 1, a: att + rows, lda: T,
                    b: d, ldb: C, beta: 1, c: dQKV + v, ldc: C3)
         }
-        parallelRows(B * NH * T, costPerRow: 4 * T) { rows in
+        parallelRows(B * NH * T, costPerRow: 4 * T, threads: threads) { rows in
             for r in rows {
                 let i = r % T, p = att + r * T, g = dPre + r * T
                 var dot: F = 0

@@ -14,9 +14,9 @@ enum CrossEntropy {
     /// - Returns: the masked mean loss (0 when the mask is all zero).
     static func forward<F: ModelScalar>(
         losses: UnsafeMutablePointer<F>, probs: UnsafeMutablePointer<F>,
-        logits: UnsafePointer<F>, targets: UnsafePointer<Int32>, mask: UnsafePointer<F>, N: Int, V: Int
+        logits: UnsafePointer<F>, targets: UnsafePointer<Int32>, mask: UnsafePointer<F>, N: Int, V: Int, threads: Int
     ) -> F {
-        parallelRows(N, costPerRow: 20 * V) { rows in
+        parallelRows(N, costPerRow: 20 * V, threads: threads) { rows in
             for n in rows {
                 let x = logits + n * V, p = probs + n * V
                 var maxValue = -F.greatestFiniteMagnitude
@@ -48,12 +48,12 @@ enum CrossEntropy {
     ///   - dLoss: gradient of the objective with respect to the mean loss (1 for plain training).
     static func backward<F: ModelScalar>(
         dLogits: UnsafeMutablePointer<F>, probs: UnsafePointer<F>, targets: UnsafePointer<Int32>,
-        mask: UnsafePointer<F>, dLoss: F, N: Int, V: Int
+        mask: UnsafePointer<F>, dLoss: F, N: Int, V: Int, threads: Int
     ) {
         var weight: F = 0
         for n in 0..<N { weight += mask[n] }
         if weight == 0 { return }
-        parallelRows(N, costPerRow: 2 * V) { rows in
+        parallelRows(N, costPerRow: 2 * V, threads: threads) { rows in
             for n in rows where mask[n] != 0 {
                 let w = dLoss * mask[n] / weight, p = probs + n * V, d = dLogits + n * V
                 for v in 0..<V { d[v] += w * p[v] }

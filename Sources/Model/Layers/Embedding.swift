@@ -9,9 +9,9 @@ enum Embedding {
     ///   - tokens: (B·T) ids, each in 0..<V (checked at the model's API entry).
     ///   - wte: (V, C).
     static func forward<F: ModelScalar>(
-        out: UnsafeMutablePointer<F>, tokens: UnsafePointer<Int32>, wte: UnsafePointer<F>, N: Int, C: Int
+        out: UnsafeMutablePointer<F>, tokens: UnsafePointer<Int32>, wte: UnsafePointer<F>, N: Int, C: Int, threads: Int
     ) {
-        parallelRows(N, costPerRow: C) { rows in
+        parallelRows(N, costPerRow: C, threads: threads) { rows in
             for n in rows {
                 (out + n * C).update(from: wte + Int(tokens[n]) * C, count: C)
             }

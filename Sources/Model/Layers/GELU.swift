@@ -9,9 +9,9 @@ enum GELU {
 
     /// - Parameters:
     ///   - out: (count) written; inp: (count).
-    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int) {
+    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, threads: Int) {
         let k = F(scale), c: F = 0.044715
-        parallelRows(count, costPerRow: 20) { range in
+        parallelRows(count, costPerRow: 20, threads: threads) { range in
             for i in range {
                 let x = inp[i]
                 out[i] = x / 2 * (1 + F.hyperbolicTangent(k * (x + c * x * x * x)))
@@ -22,10 +22,10 @@ enum GELU {
     /// Accumulates (`+=`) dInp += dOut · gelu′(inp); only `zeroGradients()` clears.
     /// gelu′(x) = ½(1 + th) + ½x(1 − th²)·k(1 + 3·0.044715x²), th = tanh(k(x + 0.044715x³)).
     static func backward<F: ModelScalar>(
-        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, inp: UnsafePointer<F>, count: Int
+        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, inp: UnsafePointer<F>, count: Int, threads: Int
     ) {
         let k = F(scale), c: F = 0.044715
-        parallelRows(count, costPerRow: 25) { range in
+        parallelRows(count, costPerRow: 25, threads: threads) { range in
             for i in range {
                 let x = inp[i]
                 let th = F.hyperbolicTangent(k * (x + c * x * x * x))

@@ -13,9 +13,9 @@ enum LayerNorm {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, mean: UnsafeMutablePointer<F>, rstd: UnsafeMutablePointer<F>,
         inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>,
-        N: Int, C: Int, epsilon: F
+        N: Int, C: Int, epsilon: F, threads: Int
     ) {
-        parallelRows(N, costPerRow: 8 * C) { rows in
+        parallelRows(N, costPerRow: 8 * C, threads: threads) { rows in
             for n in rows {
                 let x = inp + n * C, y = out + n * C
                 var sum: F = 0
@@ -40,9 +40,9 @@ enum LayerNorm {
     static func backward<F: ModelScalar>(
         dInp: UnsafeMutablePointer<F>, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>,
         dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
-        mean: UnsafePointer<F>, rstd: UnsafePointer<F>, N: Int, C: Int
+        mean: UnsafePointer<F>, rstd: UnsafePointer<F>, N: Int, C: Int, threads: Int
     ) {
-        parallelRows(N, costPerRow: 10 * C) { rows in
+        parallelRows(N, costPerRow: 10 * C, threads: threads) { rows in
             for n in rows {
                 let x = inp + n * C, d = dOut + n * C, dx = dInp + n * C
                 let m = mean[n], s = rstd[n]

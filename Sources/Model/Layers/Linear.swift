@@ -12,10 +12,10 @@ enum Linear {
     ///   - bias: (OC), or nil for none (the tied output projection).
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
-        bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int
+        bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int, threads: Int
     ) {
         if let bias {
-            parallelRows(N, costPerRow: OC) { rows in
+            parallelRows(N, costPerRow: OC, threads: threads) { rows in
                 for n in rows { (out + n * OC).update(from: bias, count: OC) }
             }
         }

@@ -5,18 +5,18 @@
 enum Residual {
     /// - Parameters: out, a, b: (count); out may alias neither input.
     static func forward<F: ModelScalar>(
-        out: UnsafeMutablePointer<F>, a: UnsafePointer<F>, b: UnsafePointer<F>, count: Int
+        out: UnsafeMutablePointer<F>, a: UnsafePointer<F>, b: UnsafePointer<F>, count: Int, threads: Int
     ) {
-        parallelRows(count, costPerRow: 1) { range in
+        parallelRows(count, costPerRow: 1, threads: threads) { range in
             for i in range { out[i] = a[i] + b[i] }
         }
     }
 
     /// Accumulates (`+=`) dA += dOut, dB += dOut; only `zeroGradients()` clears.
     static func backward<F: ModelScalar>(
-        dA: UnsafeMutablePointer<F>, dB: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, count: Int
+        dA: UnsafeMutablePointer<F>, dB: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, count: Int, threads: Int
     ) {
-        parallelRows(count, costPerRow: 2) { range in
+        parallelRows(count, costPerRow: 2, threads: threads) { range in
             for i in range {
                 dA[i] += dOut[i]
                 dB[i] += dOut[i]

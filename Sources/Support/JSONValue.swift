@@ -1,11 +1,12 @@
-// JSONValue.swift — a small, strict JSON reader that keeps object keys in document order
-// (spec §0 "Python semantics": dict iteration order is the JSON key order, and DeepSpeed's
-// curriculum metrics are processed in that order, spec §6.2–6.3). Foundation's JSONSerialization
-// returns unordered dictionaries and cannot tell `40` from `40.0` (spec §2.2 property 5), so the
-// config reader parses with this instead.
+// JSONValue.swift — the one JSON value of Gradus: a small, strict reader that keeps object keys
+// in document order (Python semantics: dict iteration order is the JSON key order, and DeepSpeed
+// processes curriculum metrics in that order) and tells `40` from `40.0`, a writer that keeps the
+// order, and RFC 7396 merge. Foundation's JSONSerialization returns unordered dictionaries, cannot
+// tell `40` from `40.0` or `true` from `1`, and on Linux drops a U+FEFF at the start of a string;
+// config files, experiment matrices, tokenizer.json and score files are all read with this instead.
 
 /// A JSON value with ordered objects and integers kept apart from floats.
-public enum JSONValue: Sendable, Equatable, Codable {
+package enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     /// A number written without fraction or exponent that fits in Int64.
@@ -16,7 +17,7 @@ public enum JSONValue: Sendable, Equatable, Codable {
     /// Members in document order; a duplicate key keeps its first position and the last value.
     case object([(key: String, value: JSONValue)])
 
-    public static func == (a: JSONValue, b: JSONValue) -> Bool {
+    package static func == (a: JSONValue, b: JSONValue) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
         case let (.bool(x), .bool(y)): return x == y
@@ -31,13 +32,13 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// The value of `key` in an object, nil otherwise.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members.first { $0.key == key }?.value }
         return nil
     }
 
     /// A short name of the value's JSON type, for messages.
-    public var typeName: String {
+    package var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "a boolean"
@@ -49,8 +50,15 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// The string, for `.string`.
+    package var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    /// The integer, for `.int`.
+    package var intValue: Int? { if case .int(let i) = self { return Int(exactly: i) } else { return nil } }
+    /// The elements, for `.array`.
+    package var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+
     /// The number as a Double, for `.int` and `.double`.
-    public var number: Double? {
+    package var number: Double? {
         switch self {
         case .int(let i): return Double(i)
         case .double(let d): return d
@@ -59,21 +67,33 @@ public enum JSONValue: Sendable, Equatable, Codable {
     }
 
     /// Compact JSON text with keys in their stored order.
-    public var jsonText: String {
+    package var jsonText: String { text(indent: nil) }
+
+    /// Indented JSON text (two spaces a level) with keys in their stored order, for files people read.
+    package var prettyText: String { text(indent: "") + "\n" }
+
+    /// JSON text; `indent` is the current line's indentation, nil for compact output.
+    private func text(indent: String?) -> String {
+        let inner = indent.map { $0 + "  " }
+        let (open, sep, colon) = inner.map { ("\n" + $0, ",\n" + $0, ": ") } ?? ("", ",", ":")
+        let close = indent.map { "\n" + $0 } ?? ""
         switch self {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return d.isFinite ? "\(d)" : "null"
         case .string(let s): return JSONValue.quoted(s)
-        case .array(let a): return "[" + a.map(\.jsonText).joined(separator: ",") + "]"
+        case .array(let a) where a.isEmpty: return "[]"
+        case .object(let o) where o.isEmpty: return "{}"
+        case .array(let a): return "[" + open + a.map { $0.text(indent: inner) }.joined(separator: sep) + close + "]"
         case .object(let o):
-            return "{" + o.map { JSONValue.quoted($0.key) + ":" + $0.value.jsonText }.joined(separator: ",") + "}"
+            return "{" + open + o.map { JSONValue.quoted($0.key) + colon + $0.value.text(indent: inner) }
+                .joined(separator: sep) + close + "}"
         }
     }
 
     /// A JSON string literal.
-    public static func quoted(_ s: String) -> String {
+    package static func quoted(_ s: String) -> String {
         var out = "\""
         for scalar in s.unicodeScalars {
             switch scalar {
@@ -93,31 +113,19 @@ public enum JSONValue: Sendable, Equatable, Codable {
         }
         return out + "\""
     }
-
-    // Codable: stored as its JSON text so that opaque blocks (e.g. `gradus.model`) survive a
-    // round trip through a Codable resolved config unchanged.
-    public init(from decoder: Decoder) throws {
-        let text = try decoder.singleValueContainer().decode(String.self)
-        self = try JSONValue.parse(text)
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var container = encoder.singleValueContainer()
-        try container.encode(jsonText)
-    }
 }
 
 /// A JSON syntax error with its 1-based line and column.
-public struct JSONSyntaxError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var line: Int
-    public var column: Int
-    public var problem: String
-    public var description: String { "JSON syntax error at line \(line), column \(column): \(problem)" }
+package struct JSONSyntaxError: Error, CustomStringConvertible, Sendable, Equatable {
+    package var line: Int
+    package var column: Int
+    package var problem: String
+    package var description: String { "JSON syntax error at line \(line), column \(column): \(problem)" }
 }
 
 extension JSONValue {
     /// Parses one JSON document (RFC 8259; nesting limited to 256 levels).
-    public static func parse(_ text: String) throws -> JSONValue {
+    package static func parse(_ text: String) throws -> JSONValue {
         var parser = JSONTextParser(bytes: Array(text.utf8))
         parser.skipSpace()
         let value = try parser.value(depth: 0)
@@ -173,6 +181,7 @@ struct JSONTextParser {
     mutating func object(depth: Int) throws -> JSONValue {
         i += 1
         var members: [(key: String, value: JSONValue)] = []
+        var position: [String: Int] = [:]  // a tokenizer's vocabulary has ~10⁵ keys
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
         while true {
@@ -184,7 +193,8 @@ struct JSONTextParser {
             i += 1
             skipSpace()
             let v = try value(depth: depth + 1)
-            if let k = members.firstIndex(where: { $0.key == key }) { members[k].value = v } else {
+            if let k = position[key] { members[k].value = v } else {
+                position[key] = members.count
                 members.append((key, v))
             }
             skipSpace()
@@ -227,13 +237,14 @@ struct JSONTextParser {
         throw error("unterminated string")
     }
 
+    static let simpleEscapes: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C,
+                                                0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
+
     mutating func escape(into out: inout [UInt8]) throws {
         guard i + 1 < bytes.count else { throw error("unterminated escape") }
         let c = bytes[i + 1]
         i += 2
-        let simple: [UInt8: UInt8] = [0x22: 0x22, 0x5C: 0x5C, 0x2F: 0x2F, 0x62: 0x08, 0x66: 0x0C,
-                                      0x6E: 0x0A, 0x72: 0x0D, 0x74: 0x09]
-        if let s = simple[c] { out.append(s); return }
+        if let s = JSONTextParser.simpleEscapes[c] { out.append(s); return }
         guard c == UInt8(ascii: "u") else { throw error("invalid escape") }
         var code = try hex4()
         if (0xD800..<0xDC00).contains(code) {
