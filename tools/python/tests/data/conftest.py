@@ -1,12 +1,10 @@
-"""Fixtures of the gradus.data / gradus.index tests: the gradus binary (``GRADUS``, default
-``.build/debug/gradus`` under the repo root), two small indexes of the shipped UDHR sample built
-once per session (unpacked: rows of different lengths; packed: 8192+ samples, several dense
-chunks), a curriculum config, and ``jsonl_batches``, the JSONL stream of ``gradus batches`` (the
+"""Fixtures of the gradus.data / gradus.index tests (``gradus_binary`` comes from tests/conftest.py):
+small indexes of the shipped UDHR sample built once per session (unpacked: rows of different
+lengths; packed to 16: two dense chunks a metric; packed to 64: for sequence curricula), the
+configs, and ``jsonl_batches``, the JSONL stream of ``gradus batches`` (the
 reference the binary-stream dataset is checked against)."""
 
 import json
-import os
-from pathlib import Path
 
 import pytest
 
@@ -24,15 +22,6 @@ CONFIG = {
                              "schedule_config": {"total_curriculum_step": 5, "difficulty_step": 1, "root_degree": 2}},
     }}}},
 }
-
-
-@pytest.fixture(scope="session")
-def gradus_binary():
-    """Absolute path of the gradus executable; fails (not skips) when it is missing."""
-    path = Path(os.environ.get("GRADUS", ".build/debug/gradus"))
-    path = path if path.is_absolute() else REPO / path
-    assert path.is_file(), f"gradus binary not found at {path} (set GRADUS or build with `swift build`)"
-    return path
 
 
 @pytest.fixture(scope="session")

@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader
 
 from gradus.data import IGNORE_INDEX, GradusIterableDataset, collate_rows
 from gradus.stream import CommandError
+from gradus_cli import python_env
 
 STEPS = 5
 
@@ -174,7 +175,7 @@ EARLY_EXIT = textwrap.dedent("""
 def test_leaving_early_is_quiet_and_ends_gradus(udhr_index, config, gradus_binary):
     # 200 steps: gradus is still writing when the loop stops (the pipe is not drained).
     result = subprocess.run([sys.executable, "-c", EARLY_EXIT, str(udhr_index), str(config), str(gradus_binary)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env=python_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["left after 3 items with 0 workers", "left after 3 items with 2 workers"]
     assert result.stderr == ""
@@ -195,7 +196,7 @@ NUMPY_ONLY = textwrap.dedent("""
 
 def test_numpy_only_without_torch(udhr_index, config, gradus_binary):
     result = subprocess.run([sys.executable, "-c", NUMPY_ONLY, str(udhr_index), str(config), str(gradus_binary)],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, env=python_env())
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "313"
 

@@ -5,19 +5,16 @@ gives for every step, none twice."""
 
 import json
 import math
-import os
 import subprocess
 import sys
-from pathlib import Path
 
-from gradus_cli import REPO, run_gradus
+from gradus_cli import REPO, python_env
 
 STEPS = 4
 
 
 def torchrun(args, gradus_binary):
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(REPO / "tools/python"), os.environ.get("PYTHONPATH", "")]),
-               GRADUS=str(gradus_binary), OMP_NUM_THREADS="1")
+    env = python_env(GRADUS=str(gradus_binary), OMP_NUM_THREADS="1")
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                              str(REPO / "tools/python/examples/train_bloom.py"), *map(str, args)],
                             capture_output=True, text=True, env=env, timeout=400)

@@ -3,18 +3,18 @@ from torch.distributed; the ranks' sample ids are disjoint and together equal th
 (`gradus batches` JSONL), step by step; explicit rank/world arguments override the process group."""
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from gradus_cli import python_env
 
 STEPS = 4
 
 
 def test_two_ranks_are_disjoint_and_cover_world_one(udhr_index, config, gradus_binary, jsonl_batches, tmp_path):
     script = Path(__file__).with_name("ranks_worker.py")
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(Path(__file__).resolve().parents[2]),
-                                                       os.environ.get("PYTHONPATH", "")]), OMP_NUM_THREADS="1")
+    env = python_env(OMP_NUM_THREADS="1")
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2",
                              "--standalone", str(script), str(udhr_index), str(config), str(STEPS),
                              str(gradus_binary), str(tmp_path)],
