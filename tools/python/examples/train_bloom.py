@@ -143,6 +143,7 @@ def main():
         optimizer.step()
         if lr is not None:
             lr.step()
+        reserved = ltd.reserved_length if ltd else None  # r this step trained with
         if ltd is not None:
             ltd.step()
         optimizer.zero_grad(set_to_none=True)
@@ -155,7 +156,7 @@ def main():
             seconds = time.perf_counter() - started
             log.write(json.dumps({"step": step, "loss": totals[0].item() / world, "tokens": int(totals[1]),
                                   "lr": optimizer.param_groups[0]["lr"], "tokens_per_s": totals[1].item() / seconds,
-                                  "r": ltd.reserved_length if ltd else None}) + "\n")
+                                  "r": reserved}) + "\n")
             log.flush()
         batches.flush()
         loss_sum, tokens, ids, started = 0.0, 0, [], time.perf_counter()
