@@ -2,10 +2,11 @@
 # Python client tests (run by `make test` before the Swift suite): build a small index with the
 # given gradus binary, then read it with tools/python/test_index_format.py (PyPI lmdb + numpy,
 # using only docs/index-format.md); then tools/python/test_gradus_stream.py checks the binary batch
-# stream (docs/stream-format.md) read by tools/python/gradus_stream.py against the JSONL stream.
+# stream (docs/stream-format.md) read by tools/python/gradus/stream.py against the JSONL stream.
 # Last, the gradus package's pytest suite (tools/python/tests: random-LTD and the LayerToken LR on
-# tiny PyTorch models, checked against `gradus schedule`); pytest's exit code 5 ("no tests
-# collected") fails the script like any other non-zero code.
+# tiny PyTorch models, checked against `gradus schedule`; tests/data: gradus.data, gradus.index,
+# torchrun and the examples); pytest's exit code 5 ("no tests collected") fails the script like
+# any other non-zero code.
 set -euo pipefail
 gradus=${1:-.build/debug/gradus}
 work=$(mktemp -d)

@@ -1,4 +1,4 @@
-"""test_gradus_stream.py — checks tools/python/gradus_stream.py against the real gradus binary.
+"""test_gradus_stream.py — checks tools/python/gradus/stream.py against the real gradus binary.
 
 Usage: python3 tools/python/test_gradus_stream.py GRADUS_BINARY
 
@@ -21,7 +21,8 @@ import tempfile
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import gradus_stream  # noqa: E402
+from gradus import stream as gradus_stream  # noqa: E402
+from gradus.data import GradusIterableDataset  # noqa: E402
 
 CONFIG = {
     "train_batch_size": 16,
@@ -159,10 +160,10 @@ def main():
                 f.write(data)
             from_file = gradus_stream.GradusStream.from_file(path)
             compare(jsonl, list(from_file), from_file.header, rank, world, tokens)
-            items = list(gradus_stream.GradusIterableDataset(path))
+            items = list(GradusIterableDataset(index, config, 9, rank=rank, world=world, gradus=gradus))
             check(len(items) == len(list(from_file)), "dataset item count")
             if tokens:
-                check(items[0]["tokens"].ndim == 2 and items[0]["lengths"].sum() > 0, "dataset token matrix")
+                check(items[0]["input_ids"].ndim == 2 and items[0]["lengths"].sum() > 0, "dataset token matrix")
         check_rejects(data[:-3], "truncated")
         check_rejects(data[: len(data) - 21], "end-frame-less")
         check_rejects(b"\x09\x00\x00\x00\x01NOTGRADUS", "bad-magic")

@@ -1,14 +1,13 @@
-"""gradus_stream.py — read the binary batch stream of `gradus batches --format binary`.
+"""gradus.stream — read the binary batch stream of `gradus batches --format binary`.
 
 The byte layout is docs/stream-format.md (version 2; other versions are refused). Needs only numpy. Sources: a binary file
 object (a pipe such as ``sys.stdin.buffer`` or a subprocess's stdout), a file path, or a command
-run as a subprocess. ``GradusIterableDataset`` is a ``torch.utils.data.IterableDataset`` when
-torch is importable (torch is imported lazily, on first use of the class) and a plain iterable
-otherwise.
+run as a subprocess. The PyTorch dataset over it is ``gradus.data.GradusIterableDataset``.
 """
 
 import struct
 import subprocess
+import tempfile
 
 import numpy as np
 
@@ -21,6 +20,16 @@ FRAME_HEADER, FRAME_BATCH, FRAME_END = 1, 2, 3
 
 class StreamError(Exception):
     """A malformed or truncated stream."""
+
+
+class CommandError(StreamError):
+    """The command that wrote the stream failed: ``status`` is its exit status and ``stderr`` its
+    own error output (the message ``gradus`` printed), also part of the exception's text."""
+
+    def __init__(self, argv, status, stderr):
+        self.argv, self.status, self.stderr = list(argv), status, stderr
+        text = stderr.strip() or "(no output on stderr)"
+        super().__init__("%s exited with status %d:\n%s" % (" ".join(map(str, self.argv)), status, text))
 
 
 class MicroBatch:
@@ -101,7 +110,7 @@ def _parse_header(payload):
     (version,) = struct.unpack_from("<H", payload, 8)
     if version != VERSION:
         raise StreamError("gradus stream version %d is not supported: this reader reads version %d only; use the "
-                          "gradus_stream.py of the gradus that wrote the stream" % (version, VERSION))
+                          "gradus.stream of the gradus that wrote the stream" % (version, VERSION))
     flags, rank, world, mbs, gas, applied, length, count = struct.unpack_from("<HIIIIBIH", payload, 10)
     if applied not in POST_PROCESS:
         raise StreamError("unknown post-processing code %d in the header" % applied)
@@ -189,77 +198,67 @@ class GradusStream:
 
     @classmethod
     def from_command(cls, argv):
-        """Runs ``argv`` (a gradus batches command with --format binary) and reads its stdout;
-        raises StreamError if the command fails."""
+        """Runs ``argv`` (a gradus batches command with --format binary) and reads its stdout; its
+        stderr is kept in a temporary file. Raises CommandError (with that stderr) if the command
+        fails; a consumer that stops iterating early ends the command quietly."""
         def opener():
-            process = subprocess.Popen(argv, stdout=subprocess.PIPE)
+            stderr = tempfile.TemporaryFile()
+            try:
+                process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr)
+            except BaseException:
+                stderr.close()
+                raise
+            process.stderr_file = stderr
             return process.stdout, process
         return cls(opener)
 
     def __iter__(self):
         stream, process = self._opener()
+        finished = False
         try:
             items = iter_stream(stream)
             self.header = next(items)
-            for batch in items:
-                yield batch
+            yield from items
+            finished = True
+        except StreamError as error:
+            if process is not None:
+                _end(process, failure=error)
+            raise
         finally:
             if process is not None:
-                process.stdout.close()
-                status = process.wait()
-                if status != 0 and self.header is not None:
-                    raise StreamError("%s exited with status %d" % (process.args[0], status))
+                _end(process, failure=None if finished else False)
             elif hasattr(stream, "name") and isinstance(getattr(stream, "name"), str):
                 stream.close()
 
 
-def _source(source):
-    """A GradusStream for a command (list), a path (str) or a binary file object."""
-    if isinstance(source, GradusStream):
-        return source
-    if isinstance(source, (list, tuple)):
-        return GradusStream.from_command(list(source))
-    if isinstance(source, str):
-        return GradusStream.from_file(source)
-    return GradusStream.from_fileobj(source)
+def _end(process, failure):
+    """Ends a from_command subprocess (idempotent). ``failure`` None: the stream was read to its
+    end, so wait and raise CommandError on a non-zero status. A StreamError: the stream was bad,
+    so raise CommandError from it if the command itself failed (its stderr says why), else return.
+    False: the consumer stopped early, so terminate the command and raise nothing."""
+    if process.returncode is None:
+        process.stdout.close()
+        if failure is False or (failure is not None and not _exits(process)):
+            process.terminate()
+        process.wait()
+    stderr_file = process.stderr_file
+    if failure is False or stderr_file.closed:
+        stderr_file.close()
+        return
+    status = process.returncode
+    if status > 0 or (status < 0 and failure is None):
+        stderr_file.seek(0)
+        text = stderr_file.read().decode("utf-8", errors="replace")[-8000:]
+        stderr_file.close()
+        raise CommandError(process.args, status, text) from (failure or None)
+    stderr_file.close()
 
 
-def _make_dataset_class():
-    """Builds GradusIterableDataset on torch's IterableDataset if torch imports, else on object."""
+def _exits(process, seconds=2.0):
+    """True if the process exits within ``seconds`` (after a malformed stream: a failing command
+    closes its output and exits; one still running is terminated)."""
     try:
-        from torch.utils.data import IterableDataset as base  # noqa: optional dependency
-    except ImportError:
-        base = object
-
-    class GradusIterableDataset(base):
-        """Yields one micro-batch per item as a dict of numpy arrays (``sample_ids``, ``tokens``
-        padded with ``pad_id`` when the stream has tokens, ``step``, ``difficulty``). With torch,
-        use ``DataLoader(dataset, batch_size=None)``; without torch it is a plain iterable."""
-
-        def __init__(self, source, pad_id=0):
-            self.source = source
-            self.pad_id = pad_id
-
-        def __iter__(self):
-            for batch in _source(self.source):
-                item = {"step": batch.step, "rank": batch.rank, "micro_batch": batch.micro_batch,
-                        "difficulty": batch.difficulty, "sample_ids": batch.sample_ids}
-                if batch.tokens is not None:
-                    item["tokens"] = batch.padded(self.pad_id)
-                    item["lengths"] = np.array([len(t) for t in batch.tokens], dtype=np.int64)
-                yield item
-
-    return GradusIterableDataset
-
-
-_dataset_class = None
-
-
-def __getattr__(name):
-    """Module attribute hook: builds GradusIterableDataset (and imports torch) on first access."""
-    global _dataset_class
-    if name == "GradusIterableDataset":
-        if _dataset_class is None:
-            _dataset_class = _make_dataset_class()
-        return _dataset_class
-    raise AttributeError("module %r has no attribute %r" % (__name__, name))
+        process.wait(timeout=seconds)
+        return True
+    except subprocess.TimeoutExpired:
+        return False

@@ -1,0 +1,142 @@
+"""gradus.index — read a Gradus index (docs/index-format.md) from Python, read-only.
+
+``IndexReader`` opens the LMDB environment without its lock file and holds one read transaction
+for its lifetime, so metric arrays can be numpy views of LMDB's memory map (the pages a read
+transaction sees do not move while it lives). Needs numpy and the PyPI ``lmdb`` package.
+"""
+
+import json
+import os
+import struct
+
+import lmdb
+import numpy as np
+
+CHUNK = 8192
+"""Entries per `values/<m>` and `ranks/<m>` chunk."""
+
+_RANK = np.dtype([("id", "<u8"), ("value", "<f8")])
+
+
+class IndexFormatError(Exception):
+    """Not a complete Gradus index of a known format version."""
+
+
+class IndexReader:
+    """A read-only view of one index: ``manifest``, ``metrics``, ``len()``, per-sample metric
+    arrays, the sorted order of a metric, a sample's tokens, and percentiles.
+
+    Arrays returned by ``values``, ``order`` and ``tokens`` may be views of the memory map: they
+    are read-only and valid until ``close()`` (copy them to keep them longer). Use as a context
+    manager or call ``close()``.
+    """
+
+    def __init__(self, path):
+        """Opens the index directory ``path`` (no lock file is created or touched, so it also works
+        on a read-only copy; nothing may write the index meanwhile)."""
+        path = os.fspath(path)
+        if not os.path.exists(os.path.join(path, "data.mdb")):
+            raise IndexFormatError("%s: no data.mdb (not a Gradus index directory)" % path)
+        self._env = lmdb.open(path, readonly=True, lock=False, max_dbs=64)
+        self._txn = self._env.begin(buffers=True)
+        try:
+            meta = self._db("meta")
+            fmt = json.loads(bytes(self._txn.get(b"format", db=meta) or b"null"))
+            if fmt != {"magic": "gradus-index", "version": 1}:
+                raise IndexFormatError("%s: unknown index format %r (this reader knows version 1)" % (path, fmt))
+            state = bytes(self._txn.get(b"state", db=meta) or b"")
+            if state != b"complete":
+                raise IndexFormatError("%s: index state is %r, not complete" % (path, state.decode(errors="replace")))
+            self.manifest = json.loads(bytes(self._txn.get(b"manifest", db=meta)))
+        except BaseException:
+            self.close()
+            raise
+        self.path = path
+        self.metrics = [m["name"] for m in self.manifest.get("metrics", [])]
+        self._token_dtype = np.dtype("<u2" if self.manifest["tokenWidth"] == 2 else "<u4")
+        self._dbs = {}
+
+    def _db(self, name):
+        return self._env.open_db(name.encode(), txn=self._txn, create=False)
+
+    def _named(self, name):
+        if name not in self._dbs:
+            try:
+                self._dbs[name] = self._db(name)
+            except lmdb.NotFoundError:
+                self._dbs[name] = None
+        return self._dbs[name]
+
+    def __len__(self):
+        return int(self.manifest["counts"]["samples"])
+
+    def _metric(self, name):
+        if name not in self.metrics:
+            raise KeyError("no metric %r in this index (it has %s)" % (name, ", ".join(self.metrics) or "none"))
+        return name
+
+    def _dense(self, table, dtype):
+        """The chunks of `table` as one array: a view when it is a single chunk, else a copy."""
+        db = self._named(table)
+        if db is None:
+            return None
+        parts = [np.frombuffer(value, dtype=dtype) for _, value in self._txn.cursor(db=db)]
+        if len(parts) == 1:
+            return parts[0]
+        return np.concatenate(parts) if parts else np.empty(0, dtype=dtype)
+
+    def values(self, metric):
+        """Float64 (N,) array: the metric's value of each sample, by sample id. From
+        ``values/<m>``: zero-copy when the index has at most 8192 samples (one chunk), else one
+        copy; an index without dense chunks is read from ``metric/<m>``."""
+        self._metric(metric)
+        dense = self._dense("values/" + metric, "<f8")
+        if dense is None:
+            dense = np.array([struct.unpack("<d", v)[0] for _, v in self._txn.cursor(db=self._named("metric/" + metric))])
+        return dense
+
+    def order(self, metric):
+        """(sample ids uint64, values float64), both (N,), sorted by (value, sample id): rank r is
+        the r-th easiest sample. From ``ranks/<m>`` (zero-copy for one chunk), else ``order/<m>``."""
+        self._metric(metric)
+        dense = self._dense("ranks/" + metric, _RANK)
+        if dense is None:
+            raw = b"".join(bytes(v) for _, v in self._txn.cursor(db=self._named("order/" + metric)))
+            rows = np.frombuffer(raw, dtype=[("id", ">u8"), ("value", "<f8")])
+            return rows["id"].astype(np.uint64), rows["value"].astype(np.float64)
+        return dense["id"], dense["value"]
+
+    def tokens(self, sample_id):
+        """The token ids of sample ``sample_id`` (uint16 or uint32 array, a view of the map)."""
+        if not 0 <= sample_id < len(self):
+            raise IndexError("sample id %d out of range 0..<%d" % (sample_id, len(self)))
+        value = self._txn.get(struct.pack(">Q", sample_id), db=self._named("samples"))
+        return np.frombuffer(value, dtype=self._token_dtype)
+
+    def percentile(self, metric, value):
+        """The percentage (0–100) of samples whose ``metric`` is ≤ ``value`` (NaN values count
+        as above every value)."""
+        _, sorted_values = self.order(metric)
+        return 100.0 * np.searchsorted(sorted_values, value, side="right") / max(1, len(self))
+
+    def value_at(self, metric, p):
+        """The value at integer percentile ``p`` as ``gradus info`` reports it: the value of rank
+        ⌊p · (n − 1) / 100⌋ among the n non-NaN values (a value that occurs)."""
+        _, sorted_values = self.order(metric)
+        finite = sorted_values[~np.isnan(sorted_values)]
+        return float(finite[int(p) * (len(finite) - 1) // 100])
+
+    def close(self):
+        """Ends the read transaction and closes the environment; views handed out become invalid."""
+        if getattr(self, "_txn", None) is not None:
+            self._txn.abort()
+            self._txn = None
+        if getattr(self, "_env", None) is not None:
+            self._env.close()
+            self._env = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
