@@ -29,7 +29,7 @@ if ! python3 -c "import lmdb, numpy" >/dev/null 2>&1; then
   python3 -m pip install -q lmdb numpy
 fi
 
-# The gradus Python package's tests (tools/python/tests): pytest, torch and transformers. torch is
+# The gradus Python package's tests (tools/python/tests): pytest, torch, transformers, torchdata, accelerate. torch is
 # the CPU build (a fraction of the CUDA one's size); where no CPU build is offered, the default one.
 if ! python3 -c "import pytest" >/dev/null 2>&1; then
   echo "setup: installing Python package pytest" >&2
@@ -42,4 +42,13 @@ fi
 if ! python3 -c "import transformers" >/dev/null 2>&1; then
   echo "setup: installing Python package transformers" >&2
   python3 -m pip install -q transformers
+fi
+# gradus.data's resumable loading (torchdata's StatefulDataLoader) and the HF Trainer example (accelerate).
+if ! python3 -c "import torchdata.stateful_dataloader" >/dev/null 2>&1; then
+  echo "setup: installing Python package torchdata" >&2
+  python3 -m pip install -q torchdata
+fi
+if ! python3 -c "import accelerate" >/dev/null 2>&1; then
+  echo "setup: installing Python package accelerate" >&2
+  python3 -m pip install -q accelerate
 fi

@@ -1,4 +1,4 @@
-"""hf_trainer.py — Gradus curriculum batches in the Hugging Face ``Trainer`` (docs/pytorch-data.md).
+"""hf_trainer.py — Gradus curriculum batches in the Hugging Face ``Trainer`` (docs/pytorch.md).
 
     python3 tools/python/examples/hf_trainer.py --index runs/text64.idx \\
         --config tools/python/examples/bloom-cl.json --steps 20 --out runs/hf

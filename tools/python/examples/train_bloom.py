@@ -1,5 +1,5 @@
 """train_bloom.py — a small random-init BloomForCausalLM trained on Gradus curriculum batches, on CPU,
-data-parallel under torchrun (gloo), checkpointing and resuming (docs/pytorch-data.md).
+data-parallel under torchrun (gloo), checkpointing and resuming (docs/pytorch.md).
 
     gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --pack 64 --out runs/text64.idx
     torchrun --standalone --nproc_per_node 2 tools/python/examples/train_bloom.py \\

@@ -1,8 +1,13 @@
 """gradus — Gradus from Python (docs/pytorch.md).
 
-Importing ``gradus`` imports neither torch nor numpy; the PyTorch parts live in
-``gradus.torch`` and are imported on first use (``import gradus.torch`` or ``gradus.torch``).
+Importing ``gradus`` imports neither torch nor numpy; every submodule is imported on first use
+(``import gradus.data`` or the attribute ``gradus.data``).
 
+- ``gradus.stream``: the binary batch stream of ``gradus batches --format binary`` (version 2),
+  from a pipe, a file or a ``gradus`` subprocess whose stderr is reported when it fails.
+- ``gradus.data``: ``GradusIterableDataset``, curriculum batches for PyTorch (DataLoader workers,
+  ``torch.distributed`` ranks, ``state_dict`` resume).
+- ``gradus.index``: ``IndexReader``, an index opened read-only (manifest, metric arrays, tokens).
 - ``gradus.schedule``: DeepSpeed's ``random_ltd_schedule`` r(step), the warmup + decay
   learning-rate formula of ``gradus train``, and the reading of a run config's ``random_ltd`` and
   ``gradus.train.lr`` blocks (pure Python).
@@ -12,11 +17,15 @@ Importing ``gradus`` imports neither torch nor numpy; the PyTorch parts live in
 
 import importlib
 
-__all__ = ["schedule", "torch"]
+_SUBMODULES = ("data", "index", "schedule", "stream", "torch")
+_EXPORTS = {"GradusIterableDataset": "data", "IndexReader": "index"}
+__all__ = list(_SUBMODULES) + list(_EXPORTS)
 
 
 def __getattr__(name):
-    """Imports the submodules ``schedule`` and ``torch`` lazily, on first attribute access."""
-    if name in __all__:
+    """Imports a submodule, or the module of an exported class, on first attribute access."""
+    if name in _SUBMODULES:
         return importlib.import_module(f"{__name__}.{name}")
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f"{__name__}.{_EXPORTS[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

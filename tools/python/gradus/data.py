@@ -1,4 +1,4 @@
-"""gradus.data — curriculum batches for PyTorch (docs/pytorch-data.md).
+"""gradus.data — curriculum batches for PyTorch (docs/pytorch.md).
 
 ``GradusIterableDataset`` runs ``gradus batches ... --tokens --format binary`` (docs/stream-format.md)
 and turns each micro-batch of this data-parallel rank into the tensors a Hugging Face causal-LM
