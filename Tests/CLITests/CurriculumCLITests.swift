@@ -71,9 +71,7 @@ final class CurriculumCLITests: XCTestCase {
     /// (`step_unit: tokens`), 4 rows of S = 64 per step, no held-out split.
     func testBatchesCountTokensAsTrainDoesAndCutRows() throws {
         let index = dir + "/bytes.idx"
-        let built = try runGradus(["index", URL(fileURLWithPath: repositoryRoot).appendingPathComponent("corpora/udhr.sample.jsonl.zst").path,
-                                "--tokenizer", "bytes", "--pack", "64", "--out", index])
-        XCTAssertEqual(built.status, 0, built.stderr)
+        try indexUDHRPacked(at: index)
         let c = dir + "/tokens.json"
         try """
         {"train_batch_size": 4, "data_efficiency": {"enabled": true, "seed": 3, "data_sampling": {"enabled": true,

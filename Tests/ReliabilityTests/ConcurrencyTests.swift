@@ -58,9 +58,7 @@ final class ConcurrencyTests: XCTestCase {
         // Bytes tokenizer (vocabulary 258 = configs/tiny.json's vocab) packed to 65 tokens, so
         // tiny.json's context 64 fits.
         let index = dir + "/packed.idx"
-        let build = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
-                                   "--pack", "64", "--out", index])
-        XCTAssertEqual(build.status, 0, build.stderr)
+        try indexUDHRPacked(at: index)
         let config = dir + "/rarity.json"
         try """
         {"train_batch_size": 4, "data_efficiency": {"seed": 3, "data_sampling": {"curriculum_learning": {"enabled": true,

@@ -119,9 +119,7 @@ final class FaultTests: XCTestCase {
 
     func testTrainKilledDuringCheckpointWriteResumesFromThePreviousCheckpoint() throws {
         let index = dir + "/udhr.idx"
-        let built = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
-                                   "--pack", "64", "--out", index])
-        XCTAssertEqual(built.status, 0, built.stderr)
+        try indexUDHRPacked(at: index)
         // configs/tiny.json with a checkpoint every 2 steps and no evaluation.
         let config = dir + "/tiny-ckpt.json"
         var tiny = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: repositoryRoot + "/configs/tiny.json"))) as? [String: Any])

@@ -46,9 +46,7 @@ final class ReadOnlyServingTests: XCTestCase {
 
     func testEveryReadingCommandServesAReadOnlyCopyWithoutLockFiles() throws {
         let built = dir + "/built.idx"
-        let build = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
-                                   "--pack", "64", "--out", built])
-        XCTAssertEqual(build.status, 0, build.stderr)
+        try indexUDHRPacked(at: built)
         // The shared copy: data.mdb only, file 0444 in a 0555 directory.
         let copy = dir + "/copy.idx"
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)

@@ -3,6 +3,7 @@
 // processes overlap; with standard input, extra environment and a working directory.
 
 import Foundation
+import XCTest
 
 /// One finished `gradus` process.
 package struct GradusRun: Sendable {
@@ -71,3 +72,12 @@ package func runGradus(_ arguments: [String], stdin: String? = nil, env: [String
 /// The repository root (for the shipped corpora, tokenizer and configs).
 package let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     .deletingLastPathComponent().deletingLastPathComponent().path
+
+/// Indexes the shipped UDHR sample with the `bytes` tokenizer (vocabulary 258, that of
+/// configs/tiny.json) into `path`, samples packed to 64 tokens; fails the calling test when
+/// `gradus index` does.
+package func indexUDHRPacked(at path: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    let r = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
+                           "--pack", "64", "--out", path])
+    XCTAssertEqual(r.status, 0, r.stderr, file: file, line: line)
+}
