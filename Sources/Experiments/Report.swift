@@ -6,6 +6,7 @@
 
 import Foundation
 import Support
+import Training
 
 /// Writes the report of an experiment directory.
 public enum Report {
@@ -23,8 +24,8 @@ public enum Report {
         if FileManager.default.fileExists(atPath: matrixPath) {
             let m = try readJSON(matrixPath)
             if case .string(let name)? = m["baseline"] { baseline = name }
-            if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = ExperimentBudget.tokens(Int(t)).text }
-            if let s = m.value(at: ["budget", "seconds"])?.number { budget = ExperimentBudget.seconds(s).text }
+            if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = TrainingBudget.tokens(Int(t)).text }
+            if let s = m.value(at: ["budget", "seconds"])?.number { budget = TrainingBudget.seconds(s).text }
         }
         let table = try ReportTable(results: results, baseline: baseline)
         let plots = try writePlots(results: results, table: table, directory: directory + "/plots")

@@ -71,7 +71,7 @@ public struct RunExecutor {
         }
         let schedule = TrainingSchedule(evaluateEvery: .tokens(matrix.evalIntervalTokens), evaluateAtStart: true,
                                         evaluateAtEnd: true, checkpointEvery: nil)
-        _ = try trainer.train(budget: budget(config).training, schedule: schedule, checkpointPath: checkpointPath) { event in
+        _ = try trainer.train(budget: matrix.budget, schedule: schedule, checkpointPath: checkpointPath) { event in
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }
@@ -81,11 +81,12 @@ public struct RunExecutor {
         return result
     }
 
-    /// The matrix's budget for the trainer, and the steps it takes at full length (schedule sampling only).
-    private func budget(_ c: RunConfig) -> (training: TrainingBudget, plannedSteps: Int) {
+    /// The steps the matrix's budget takes at full length (schedule sampling only).
+    private func plannedSteps(_ c: RunConfig) -> Int {
         switch matrix.budget {
-        case .tokens(let n): return (.tokens(n), n / max(1, c.train.batchSize * c.sequenceLength))
-        case .seconds(let s): return (.seconds(s), 2000)
+        case .steps(let n): return n
+        case .tokens(let n): return n / max(1, c.train.batchSize * c.sequenceLength)
+        case .seconds: return 2000
         }
     }
 
@@ -97,7 +98,7 @@ public struct RunExecutor {
         guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }
-        let stride = max(1, budget(trainer.config).plannedSteps / 200)
+        let stride = max(1, plannedSteps(trainer.config) / 200)
         let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(plan.point)
         return RunResult(variant: variant.name, seed: seed, finalValidationLoss: curve.last?.loss ?? .nan,
                          steps: trainer.progress.steps, tokens: trainer.progress.tokens, layerTokens: trainer.progress.layerTokens,
