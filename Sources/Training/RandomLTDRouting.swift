@@ -107,6 +107,8 @@ public struct RandomLTDRouting: Codable, Equatable, Sendable {
 /// the one cost model of the project: the run log's `flops`, `gradus bench train` and the
 /// experiment report all read `flops` from here.
 public struct StepCost: Equatable, Sendable {
+    /// Rows (B) and tokens (B·T) of the batch.
+    public let rows: Int, tokens: Int
     /// Σ over layers of tokens processed: B·(T·(L − l) + kept·l).
     public let layerTokens: Int
     /// Megatron's layer-averaged tokens: B·⌊(T·(L − l) + kept·l)/L⌋ (spec §9.7).
@@ -120,6 +122,7 @@ public struct StepCost: Equatable, Sendable {
     ///   step; dropping: l.
     public init(model: ModelConfig, batchSize B: Int, length T: Int, reserved: Int?, dropping l: Int) {
         let L = model.layers, C = Double(model.dModel), V = Double(model.vocab)
+        (rows, tokens) = (B, B * T)
         let kept = min(reserved ?? T, T), drop = kept < T ? l : 0
         let perRow = T * (L - drop) + kept * drop
         layerTokens = B * perRow
