@@ -4,6 +4,7 @@
 // under (LR, sequence length, difficulty per metric, random-LTD r), read off the run log.
 
 import Foundation
+import Training
 
 /// A point of a validation curve.
 public struct CurvePoint: Codable, Equatable, Sendable {
@@ -81,11 +82,7 @@ public struct RunResult: Codable, Equatable, Sendable {
     }
 
     /// One compact JSON line (no newline).
-    public func jsonLine() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
+    public func jsonLine() throws -> Data { try sortedKeysEncoder().encode(self) }
 
     /// Reads `results.jsonl`.
     /// - Throws: `ExperimentError.invalidResults` naming the line that does not parse.
