@@ -158,16 +158,6 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
             }
         }
     }
-
-    public func rankCount(metric: Int, atMost v: Double) throws -> Int {
-        let table = order[metric]
-        var lo = 0, hi = table.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if table[mid].value <= v { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
-    }
 }
 
 /// Errors of the Curriculum module.
