@@ -3,6 +3,8 @@
 // the parser's scratch buffer only when the string has any (most corpus strings have few, so the
 // common case is one pass and one copy into the resulting `String`).
 
+import Support
+
 extension JSONLineParser {
     /// Where a scanned string's content is: in the line itself (no escapes) or in `scratch`.
     enum StringSpan {
@@ -152,22 +154,13 @@ extension JSONLineParser {
     private func hex4(at start: Int, escapeAt: Int) throws(JSONLineError) -> UInt32 {
         var value: UInt32 = 0
         for k in start..<(start + 4) {
-            guard k < line.count, let digit = JSONLineParser.hexValue(line[k]) else {
+            guard k < line.count, let digit = hexDigitValue(line[k]) else {
                 throw JSONLineError(reason: .invalidEscape, column: escapeAt + 1, message:
                     "invalid \\u escape (expected 4 hex digits) at column \(escapeAt + 1)")
             }
             value = value << 4 | digit
         }
         return value
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt32? {
-        switch b {
-        case 0x30...0x39: return UInt32(b - 0x30)
-        case 0x41...0x46: return UInt32(b - 0x41 + 10)
-        case 0x61...0x66: return UInt32(b - 0x61 + 10)
-        default: return nil
-        }
     }
 
     private func loneSurrogate(at: Int) -> JSONLineError {
