@@ -88,18 +88,13 @@ public struct RandomLTDRouting: Codable, Equatable, Sendable {
         return out
     }
 
-    /// DeepSpeed's scheduler for these settings (L layers, global batch G), for previews and
-    /// DeepSpeed-style accounting.
-    public func scheduler(totalLayers: Int, globalBatchSize: Int) -> RandomLTDScheduler {
-        RandomLTDScheduler(minValue: minValue, maxValue: maxValue, requireSteps: requireSteps, seqPerStep: seqPerStep,
-                           totalLayers: totalLayers, droppingLayers: layers.count, globalBatchSize: globalBatchSize)
-    }
-
     /// r(step) for step = optimiser steps completed before this one (DeepSpeed's
-    /// `engine.global_steps`, read before the forward). fixed_linear is non-decreasing and capped
-    /// at max_value, so DeepSpeed's freeze at max changes nothing.
+    /// `engine.global_steps`, read before the forward), by DeepSpeed's scheduler (its layer-token
+    /// accounting unused). fixed_linear is non-decreasing and capped at max_value, so DeepSpeed's
+    /// freeze at max changes nothing.
     public func reserved(atStep step: Int) -> Int {
-        scheduler(totalLayers: 0, globalBatchSize: 0).value(at: step)
+        RandomLTDScheduler(minValue: minValue, maxValue: maxValue, requireSteps: requireSteps, seqPerStep: seqPerStep,
+                           totalLayers: 0, droppingLayers: layers.count, globalBatchSize: 0).value(at: step)
     }
 }
 
