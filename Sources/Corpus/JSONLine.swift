@@ -15,6 +15,8 @@
 // - nesting deeper than `JSONLineParser.maxDepth` is rejected (no unbounded recursion).
 // Columns in messages are 1-based byte columns within the line.
 
+import Support
+
 /// The fields of one JSONL record that the corpus reader uses.
 public struct JSONLineRecord: Sendable, Equatable {
     /// The text field's value (nil only when the parser was told the field is optional).
@@ -98,7 +100,7 @@ public struct JSONLineParser {
         }
         if requireText && record.text == nil {
             throw JSONLineError(reason: .missingField, column: nil,
-                                message: "missing field \(ByteText.quoted(textField))")
+                                message: "missing field \(JSONValue.quoted(textField))")
         }
         return record
     }
@@ -369,6 +371,6 @@ public struct JSONLineParser {
         default: return error(.invalidJSON, "expected a value", found: true)
         }
         return JSONLineError(reason: .wrongType, column: i + 1,
-                             message: "field \(ByteText.quoted(name)) is \(kind), expected \(expected) (at column \(i + 1))")
+                             message: "field \(JSONValue.quoted(name)) is \(kind), expected \(expected) (at column \(i + 1))")
     }
 }
