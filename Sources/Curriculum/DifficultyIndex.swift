@@ -70,12 +70,6 @@ extension DifficultyIndex {
 
     /// The position of `name` in `metricNames`.
     public func metricIndex(named name: String) -> Int? { metricNames.firstIndex(of: name) }
-
-    /// The sample id at `rank`.
-    public func sampleID(metric: Int, rank: Int) throws -> UInt64 { try entry(metric: metric, rank: rank).sampleID }
-
-    /// The value at `rank`.
-    public func value(metric: Int, rank: Int) throws -> Double { try entry(metric: metric, rank: rank).value }
 }
 
 /// DeepSpeed's percentile semantics (spec §6.3 `by_pct`): with S samples and P = max_difficulty,
