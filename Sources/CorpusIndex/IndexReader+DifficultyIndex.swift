@@ -58,9 +58,7 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var hash = FNV1a64()
-        hash.add(try encoder.encode(r.manifest))
-        fingerprint = hash.value
+        fingerprint = FNV1a64(try encoder.encode(r.manifest)).value
     }
 
     public func entry(metric: Int, rank: Int) throws -> OrderEntry {
