@@ -118,8 +118,8 @@ extension JSONLineParser {
         case UInt8(ascii: "r"): simple = 0x0D
         case UInt8(ascii: "t"): simple = 0x09
         case UInt8(ascii: "u"):
-            let scalar = try decodeUnicodeEscape()
-            if emit { appendUTF8(scalar) }
+            let scalar = try decodeUnicodeEscape()  // a scalar value: surrogates are paired or refused
+            if emit, let s = Unicode.Scalar(scalar) { UTF8.encode(s) { scratch.append($0) } }
             return
         default:
             throw JSONLineError(reason: .invalidEscape, column: at + 1, message:
@@ -173,24 +173,5 @@ extension JSONLineParser {
     private func escapedCharacter(_ k: Int) -> String {
         let b = line[k]
         return b >= 0x20 && b < 0x7F ? String(Character(Unicode.Scalar(b))) : ByteText.describe(b)
-    }
-
-    private mutating func appendUTF8(_ scalar: UInt32) {
-        switch scalar {
-        case ..<0x80:
-            scratch.append(UInt8(scalar))
-        case ..<0x800:
-            scratch.append(UInt8(0xC0 | scalar >> 6))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        case ..<0x10000:
-            scratch.append(UInt8(0xE0 | scalar >> 12))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            scratch.append(UInt8(0xF0 | scalar >> 18))
-            scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        }
     }
 }
