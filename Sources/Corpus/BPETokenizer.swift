@@ -67,20 +67,12 @@ public struct BPETokenizer: Tokenizer {
     /// A fresh encoder with its own word cache and scratch buffers; use one per thread.
     public func makeEncoder() -> any TokenEncoder { BPEEncoder(model: model) }
 
-    /// The text of `ids`: each token's bytes (special tokens: their content), then UTF-8 with
-    /// invalid sequences replaced by U+FFFD, as HF's ByteLevel decoder does.
-    /// - Throws: `TokenizerError.unknownID` for an id that no token has.
-    /// - Complexity: O(total bytes).
-    public func decode(_ ids: [TokenID]) throws -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.count * 4)
-        for id in ids {
-            guard let range = model.decodeRange(id) else {
-                throw TokenizerError.unknownID(id, vocabularySize: vocabularySize)
-            }
-            bytes.append(contentsOf: model.decodeBytes[range])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+    /// The token's bytes (a special token's: its content); `decode` then reads them as UTF-8
+    /// with invalid sequences replaced by U+FFFD, as HF's ByteLevel decoder does.
+    public func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool {
+        guard let range = model.decodeRange(id) else { return false }
+        bytes.append(contentsOf: model.decodeBytes[range])
+        return true
     }
 
     /// The whole file, through `Storage` (so the error names the path).

@@ -31,20 +31,15 @@ public struct ByteTokenizer: Tokenizer {
 
     public func makeEncoder() -> any TokenEncoder { ByteEncoder() }
 
-    /// The bytes of `ids` as UTF-8 (ill-formed sequences become U+FFFD); the special tokens decode
-    /// to their text, `<|endoftext|>` and `<|pad|>`.
-    public func decode(_ ids: [TokenID]) throws -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.count)
-        for id in ids {
-            switch id {
-            case 0...255: bytes.append(UInt8(id))
-            case ByteTokenizer.endOfTextID: bytes.append(contentsOf: "<|endoftext|>".utf8)
-            case ByteTokenizer.padID: bytes.append(contentsOf: "<|pad|>".utf8)
-            default: throw TokenizerError.unknownID(id, vocabularySize: vocabularySize)
-            }
+    /// The byte itself; the special tokens append their text, `<|endoftext|>` and `<|pad|>`.
+    public func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool {
+        switch id {
+        case 0...255: bytes.append(UInt8(id))
+        case ByteTokenizer.endOfTextID: bytes.append(contentsOf: "<|endoftext|>".utf8)
+        case ByteTokenizer.padID: bytes.append(contentsOf: "<|pad|>".utf8)
+        default: return false
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return true
     }
 }
 

@@ -8,6 +8,7 @@
 // since nothing after it can be trusted.
 
 import Storage
+import Support
 
 /// The record syntax of a corpus file.
 public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
@@ -189,7 +190,7 @@ final class JSONLRecordParser: RecordParser {
             do throws(JSONLineError) {
                 let fields = try parser.parse(line.bytes)
                 guard fields.text != nil || fields.tokens != nil else {  // a `tokens` array stands in for the text
-                    throw JSONLineError(reason: .missingField, column: nil, message: "missing field \(ByteText.quoted(parser.textField))")
+                    throw JSONLineError(reason: .missingField, column: nil, message: "missing field \(JSONValue.quoted(parser.textField))")
                 }
                 lastTokens = fields.tokens
                 lastHadText = fields.text != nil

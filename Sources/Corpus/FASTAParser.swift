@@ -15,6 +15,8 @@
 //   and not counted as a record).
 // `Document.line`/`byteOffset` point at the header line.
 
+import Support
+
 final class FASTAParser: RecordParser {
     private let path: String
     private var ordinal = 0
@@ -133,7 +135,7 @@ final class FASTAParser: RecordParser {
     }
 
     private func describe(_ id: String?) -> String {
-        id.map { ByteText.quoted($0) } ?? "without id"
+        id.map { JSONValue.quoted($0) } ?? "without id"
     }
 
     /// `'x'` for ASCII, the whole character for valid non-ASCII UTF-8 (`'é' (U+00E9)`), otherwise

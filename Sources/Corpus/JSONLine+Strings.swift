@@ -3,6 +3,8 @@
 // the parser's scratch buffer only when the string has any (most corpus strings have few, so the
 // common case is one pass and one copy into the resulting `String`).
 
+import Support
+
 extension JSONLineParser {
     /// Where a scanned string's content is: in the line itself (no escapes) or in `scratch`.
     enum StringSpan {
@@ -116,8 +118,8 @@ extension JSONLineParser {
         case UInt8(ascii: "r"): simple = 0x0D
         case UInt8(ascii: "t"): simple = 0x09
         case UInt8(ascii: "u"):
-            let scalar = try decodeUnicodeEscape()
-            if emit { appendUTF8(scalar) }
+            let scalar = try decodeUnicodeEscape()  // a scalar value: surrogates are paired or refused
+            if emit, let s = Unicode.Scalar(scalar) { UTF8.encode(s) { scratch.append($0) } }
             return
         default:
             throw JSONLineError(reason: .invalidEscape, column: at + 1, message:
@@ -152,22 +154,13 @@ extension JSONLineParser {
     private func hex4(at start: Int, escapeAt: Int) throws(JSONLineError) -> UInt32 {
         var value: UInt32 = 0
         for k in start..<(start + 4) {
-            guard k < line.count, let digit = JSONLineParser.hexValue(line[k]) else {
+            guard k < line.count, let digit = hexDigitValue(line[k]) else {
                 throw JSONLineError(reason: .invalidEscape, column: escapeAt + 1, message:
                     "invalid \\u escape (expected 4 hex digits) at column \(escapeAt + 1)")
             }
             value = value << 4 | digit
         }
         return value
-    }
-
-    private static func hexValue(_ b: UInt8) -> UInt32? {
-        switch b {
-        case 0x30...0x39: return UInt32(b - 0x30)
-        case 0x41...0x46: return UInt32(b - 0x41 + 10)
-        case 0x61...0x66: return UInt32(b - 0x61 + 10)
-        default: return nil
-        }
     }
 
     private func loneSurrogate(at: Int) -> JSONLineError {
@@ -180,24 +173,5 @@ extension JSONLineParser {
     private func escapedCharacter(_ k: Int) -> String {
         let b = line[k]
         return b >= 0x20 && b < 0x7F ? String(Character(Unicode.Scalar(b))) : ByteText.describe(b)
-    }
-
-    private mutating func appendUTF8(_ scalar: UInt32) {
-        switch scalar {
-        case ..<0x80:
-            scratch.append(UInt8(scalar))
-        case ..<0x800:
-            scratch.append(UInt8(0xC0 | scalar >> 6))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        case ..<0x10000:
-            scratch.append(UInt8(0xE0 | scalar >> 12))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            scratch.append(UInt8(0xF0 | scalar >> 18))
-            scratch.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            scratch.append(UInt8(0x80 | scalar & 0x3F))
-        }
     }
 }

@@ -15,6 +15,8 @@
 // - nesting deeper than `JSONLineParser.maxDepth` is rejected (no unbounded recursion).
 // Columns in messages are 1-based byte columns within the line.
 
+import Support
+
 /// The fields of one JSONL record that the corpus reader uses.
 public struct JSONLineRecord: Sendable, Equatable {
     /// The text field's value (nil only when the parser was told the field is optional).
@@ -98,7 +100,7 @@ public struct JSONLineParser {
         }
         if requireText && record.text == nil {
             throw JSONLineError(reason: .missingField, column: nil,
-                                message: "missing field \(ByteText.quoted(textField))")
+                                message: "missing field \(JSONValue.quoted(textField))")
         }
         return record
     }
@@ -110,16 +112,7 @@ public struct JSONLineParser {
     /// Parses `"key": value` pairs up to and including the closing `}`.
     private mutating func parseMembers(into record: inout JSONLineRecord) throws(JSONLineError) {
         while true {
-            guard i < line.count, line[i] == UInt8(ascii: "\"") else {
-                throw error(.invalidJSON, "expected a field name in double quotes", found: true)
-            }
-            let field = try parseKey()
-            skipWhitespace()
-            guard i < line.count, line[i] == UInt8(ascii: ":") else {
-                throw error(.invalidJSON, "expected ':' after the field name", found: true)
-            }
-            i += 1
-            skipWhitespace()
+            let field = try memberName(decode: true).withBytes(scratch, line) { JSONLineParser.classify($0, textKey: textKey) }
             switch field {
             case .text: record.text = try parseStringField(textField)
             case .id: record.id = try parseIDField()
@@ -144,12 +137,23 @@ public struct JSONLineParser {
         }
     }
 
-    /// Reads a key and says which known field it names (the text field wins over the others).
-    private mutating func parseKey() throws(JSONLineError) -> Field {
-        let span = try scanString(decode: true)
-        return span.withBytes(scratch, line) { key in JSONLineParser.classify(key, textKey: textKey) }
+    /// Reads `"name":` and the whitespace after it (the name scanned as `scanString(decode:)`
+    /// does); returns where the name is.
+    private mutating func memberName(decode: Bool) throws(JSONLineError) -> StringSpan {
+        guard i < line.count, line[i] == UInt8(ascii: "\"") else {
+            throw error(.invalidJSON, "expected a field name in double quotes", found: true)
+        }
+        let span = try scanString(decode: decode)
+        skipWhitespace()
+        guard i < line.count, line[i] == UInt8(ascii: ":") else {
+            throw error(.invalidJSON, "expected ':' after the field name", found: true)
+        }
+        i += 1
+        skipWhitespace()
+        return span
     }
 
+    /// Which known field a key names (the text field wins over the others).
     private static func classify(_ key: UnsafeBufferPointer<UInt8>, textKey: [UInt8]) -> Field {
         func matches(_ name: StaticString) -> Bool {
             key.count == name.utf8CodeUnitCount && ByteText.equal(key.baseAddress, name.utf8Start, key.count)
@@ -271,18 +275,7 @@ public struct JSONLineParser {
             return
         }
         while true {
-            if keyed {
-                guard i < line.count, line[i] == UInt8(ascii: "\"") else {
-                    throw error(.invalidJSON, "expected a field name in double quotes", found: true)
-                }
-                _ = try scanString(decode: false)
-                skipWhitespace()
-                guard i < line.count, line[i] == UInt8(ascii: ":") else {
-                    throw error(.invalidJSON, "expected ':' after the field name", found: true)
-                }
-                i += 1
-                skipWhitespace()
-            }
+            if keyed { _ = try memberName(decode: false) }
             try skipValue(depth: depth + 1)
             skipWhitespace()
             guard i < line.count else { throw error(.invalidJSON, "unexpected end of line inside a nested value") }
@@ -369,6 +362,6 @@ public struct JSONLineParser {
         default: return error(.invalidJSON, "expected a value", found: true)
         }
         return JSONLineError(reason: .wrongType, column: i + 1,
-                             message: "field \(ByteText.quoted(name)) is \(kind), expected \(expected) (at column \(i + 1))")
+                             message: "field \(JSONValue.quoted(name)) is \(kind), expected \(expected) (at column \(i + 1))")
     }
 }

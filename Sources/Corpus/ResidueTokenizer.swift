@@ -77,19 +77,15 @@ public struct ResidueTokenizer: Tokenizer {
 
     public func makeEncoder() -> any TokenEncoder { ResidueEncoder() }
 
-    /// Uppercase residue letters; the specials decode to `<|pad|>` and `<|endoftext|>`.
-    public func decode(_ ids: [TokenID]) throws -> String {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(ids.count)
-        for id in ids {
-            switch id {
-            case ResidueTokenizer.padID: bytes.append(contentsOf: "<|pad|>".utf8)
-            case ResidueTokenizer.endOfTextID: bytes.append(contentsOf: "<|endoftext|>".utf8)
-            case 2..<TokenID(vocabularySize): bytes.append(ResidueAlphabet.letters[Int(id) - 2])
-            default: throw TokenizerError.unknownID(id, vocabularySize: vocabularySize)
-            }
+    /// The uppercase residue letter; the specials append `<|pad|>` and `<|endoftext|>`.
+    public func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool {
+        switch id {
+        case ResidueTokenizer.padID: bytes.append(contentsOf: "<|pad|>".utf8)
+        case ResidueTokenizer.endOfTextID: bytes.append(contentsOf: "<|endoftext|>".utf8)
+        case 2..<TokenID(vocabularySize): bytes.append(ResidueAlphabet.letters[Int(id) - 2])
+        default: return false
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return true
     }
 }
 

@@ -2,6 +2,8 @@
 // fixture staleness checks (issue 2). No dependency: the project admits no crypto package, and
 // index metadata wants a real, externally checkable hash (`sha256sum` gives the same hex).
 
+import Support
+
 /// Incremental SHA-256.
 ///
 /// ```swift
@@ -86,16 +88,7 @@ public struct SHA256: Sendable {
     }
 
     /// Lower-case hexadecimal of `digest` (as printed by `sha256sum`).
-    public static func hex(_ digest: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(digest.count * 2)
-        for byte in digest {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
+    public static func hex(_ digest: [UInt8]) -> String { hexText(digest) }
 
     /// The SHA-256 of `bytes` as lower-case hexadecimal.
     public static func hexDigest(_ bytes: [UInt8]) -> String { hex(digest(bytes)) }

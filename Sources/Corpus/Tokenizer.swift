@@ -25,9 +25,23 @@ public protocol Tokenizer: Sendable {
     /// A fresh encoder; use one per thread.
     func makeEncoder() -> any TokenEncoder
 
-    /// Text for `ids`. Byte sequences that are not valid UTF-8 decode to U+FFFD.
+    /// Appends the bytes of token `id` (a special token's: its content) to `bytes`; false when
+    /// no token has the id.
+    func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool
+}
+
+extension Tokenizer {
+    /// Text for `ids`: their bytes, with sequences that are not valid UTF-8 decoded to U+FFFD.
     /// - Throws: `TokenizerError.unknownID` for an id outside the vocabulary.
-    func decode(_ ids: [TokenID]) throws -> String
+    /// - Complexity: O(total bytes).
+    public func decode(_ ids: [TokenID]) throws -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(ids.count)
+        for id in ids {
+            guard appendBytes(of: id, to: &bytes) else { throw TokenizerError.unknownID(id, vocabularySize: vocabularySize) }
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }
 
 /// Stateful encoder for one thread.

@@ -4,9 +4,6 @@
 import Storage
 
 public enum TokenizerLoader {
-    /// The names accepted besides a path.
-    public static let builtinNames = ["bytes", "residues"]
-
     /// Loads the tokenizer named by `spec`.
     /// - Throws: `TokenizerError.invalidDefinition` naming the file when it is missing, is not
     ///   JSON, or is not a byte-level BPE tokenizer.

@@ -103,16 +103,6 @@ enum ByteText {
         return true
     }
 
-    /// `"name"` in double quotes, with `"` and `\` backslash-escaped as JSON would.
-    static func quoted(_ name: String) -> String {
-        var out = "\""
-        for c in name {
-            if c == "\"" || c == "\\" { out.append("\\") }
-            out.append(c)
-        }
-        return out + "\""
-    }
-
     /// `'x'` for printable ASCII, `U+000A` for control characters, `byte 0xC3` otherwise.
     static func describe(_ b: UInt8) -> String {
         if b >= 0x20 && b < 0x7F { return "'\(Character(Unicode.Scalar(b)))'" }

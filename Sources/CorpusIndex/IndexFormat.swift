@@ -34,7 +34,6 @@ public enum IndexFormat {
     public static let stateKey = "state"
     public static let manifestKey = "manifest"
     public static let resumeKey = "resume"
-    public static let carryKey = "resume_carry"
 
     /// The largest vocabulary stored with 2-byte tokens.
     public static let narrowVocabularyLimit = 65_536

@@ -58,9 +58,7 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var hash = FNV1a64()
-        hash.add(try encoder.encode(r.manifest))
-        fingerprint = hash.value
+        fingerprint = FNV1a64(try encoder.encode(r.manifest)).value
     }
 
     public func entry(metric: Int, rank: Int) throws -> OrderEntry {
@@ -209,11 +207,7 @@ struct DenseMetricTables {
 
     /// The value of sample `id` (0 ≤ id < N, checked by the caller).
     @inline(__always)
-    func value(id: Int) -> Double {
-        let chunk = values[id >> IndexFormat.denseChunkShift]
-        let bits = chunk.loadUnaligned(fromByteOffset: (id & (IndexFormat.denseChunk - 1)) << 3, as: UInt64.self)
-        return Double(bitPattern: UInt64(littleEndian: bits))
-    }
+    func value(id: Int) -> Double { values.withUnsafeBufferPointer { Self.value($0, id: id) } }
 
     /// Calls `body` with the chunk base tables (values, ranks) as unsafe buffers, for batched reads
     /// through the static `value(_:id:)` and `entry(_:rank:)` (no per-read array checks).
@@ -240,13 +234,7 @@ struct DenseMetricTables {
 
     /// The order row at `rank` (0 ≤ rank < N, checked by the caller).
     @inline(__always)
-    func entry(rank: Int) -> OrderEntry {
-        let chunk = ranks[rank >> IndexFormat.denseChunkShift]
-        let offset = (rank & (IndexFormat.denseChunk - 1)) << 4
-        let id = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset, as: UInt64.self))
-        let bits = UInt64(littleEndian: chunk.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self))
-        return OrderEntry(sampleID: id, value: Double(bitPattern: bits))
-    }
+    func entry(rank: Int) -> OrderEntry { ranks.withUnsafeBufferPointer { Self.entry($0, rank: rank) } }
 }
 
 extension LMDBDifficultyIndex {

@@ -50,15 +50,6 @@ public final class IndexReader {
         }
     }
 
-    /// The tokens of sample `id`, or nil if there is no such sample.
-    public func tokens(of id: Int) throws -> [TokenID]? {
-        try store.env.read { txn in
-            try txn.withValue(key: IndexFormat.idKey(id), in: samplesDB) { raw -> [TokenID] in
-                var out = [TokenID](); IndexFormat.decodeTokens(raw, width: manifest.tokenWidth, into: &out); return out
-            }
-        }
-    }
-
     /// Appends the tokens of each sample of `ids` to `tokens` and its token count to `lengths`, in
     /// one read transaction and without a per-sample array (batch rows, `CurriculumBatchStream`).
     /// - Throws: `IndexError.corrupt` naming a sample that is not in the index.

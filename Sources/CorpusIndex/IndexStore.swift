@@ -62,12 +62,7 @@ public final class IndexStore {
         if exists && mode == .force {
             for name in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: path + "/" + name) }
         }
-        let env: LMDBEnvironment
-        do {
-            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, noSync: true)
-        } catch let error as LMDBError {
-            throw IndexError.notWritable(path: path, reason: error.description)
-        }
+        let env = try environment(path, readOnly: false) { IndexError.notWritable(path: path, reason: $0) }
         return try IndexStore(path: path, env: env, lock: lock)
     }
 
@@ -78,12 +73,7 @@ public final class IndexStore {
             throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
         }
         warnIfNetworkFilesystem(path, fakeFilesystem: options.fakeFilesystem)
-        let env: LMDBEnvironment
-        do {
-            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true, noLock: options.noLock)
-        } catch let error as LMDBError {
-            throw IndexError.notAnIndex(path: path, reason: error.description)
-        }
+        let env = try environment(path, readOnly: true, noLock: options.noLock) { IndexError.notAnIndex(path: path, reason: $0) }
         let store = try IndexStore(path: path, env: env, lock: nil)
         let state = try store.state()
         guard state == .complete else { throw IndexError.notComplete(path: path, state: state.rawValue) }
@@ -101,13 +91,19 @@ public final class IndexStore {
 
     /// The state of the index at `path`, opened briefly read-only.
     static func existingState(_ path: String) throws -> IndexState {
-        let env: LMDBEnvironment
-        do {
-            env = try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: true)
-        } catch let error as LMDBError {
-            throw IndexError.notAnIndex(path: path, reason: error.description)
-        }
+        let env = try environment(path, readOnly: true) { IndexError.notAnIndex(path: path, reason: $0) }
         return try IndexStore(path: path, env: env, lock: nil).state()
+    }
+
+    /// The LMDB environment of the index at `path`: read-only, or writable without an fsync per
+    /// commit (the finished index is synced as it is marked complete); an LMDB failure becomes
+    /// `failure(reason)`.
+    private static func environment(_ path: String, readOnly: Bool, noLock: Bool = false,
+                                    _ failure: (String) -> IndexError) throws -> LMDBEnvironment {
+        do {
+            return try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: readOnly,
+                                       noSync: !readOnly, noLock: noLock)
+        } catch let error as LMDBError { throw failure(error.description) }
     }
 
     /// Checks the format tag and returns the state.

@@ -3,6 +3,7 @@
 // the problem.
 
 import Storage
+import Support
 
 public enum IndexedDatasetError: Error, CustomStringConvertible, Equatable {
     /// The first 9 bytes are not `MMIDIDX\0\0`.
@@ -49,8 +50,7 @@ public enum IndexedDatasetError: Error, CustomStringConvertible, Equatable {
     public var description: String {
         switch self {
         case let .notAnIndexFile(path, found):
-            let hex = found.map { String($0, radix: 16).leftPadded(to: 2) }.joined(separator: " ")
-            return "\(path): not an MMIDIDX file (first bytes \(hex), expected 4d 4d 49 44 49 44 58 00 00)"
+            return "\(path): not an MMIDIDX file (first bytes \(hexText(found, separator: " ")), expected 4d 4d 49 44 49 44 58 00 00)"
         case let .unsupportedVersion(path, version):
             return "\(path): version \(version) not supported (only version 1 exists)"
         case let .unknownDTypeCode(path, code, table):
@@ -101,11 +101,5 @@ public enum IndexedDatasetError: Error, CustomStringConvertible, Equatable {
         case let .writeFailed(path, reason): return .io(path: path, operation: "write", reason: reason)
         case let .failed(path, operation, reason): return .io(path: path, operation: operation, reason: reason)
         }
-    }
-}
-
-extension String {
-    func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -58,7 +58,7 @@ struct RankKey: Comparable {
 
 /// A cluster's filter with its rank bounds turned into keys, ready for membership tests.
 struct ClusterFilter {
-    /// Index metric positions; `values` passed to `accepts` follow this order.
+    /// Index metric positions; the `values` of `rejectNonMembers` follow this order.
     let metrics: [Int]
     let box: [RankKey]
     let excluded: [[RankKey]]
@@ -96,26 +96,12 @@ struct ClusterFilter {
         segmentUpper = highs
     }
 
-    /// Whether sample `id`, found in segment `segment`, is a member counted in that segment.
-    /// `values[i]` is its value in `metrics[i]`.
-    func accepts(id: UInt64, segment: Int, values: UnsafeBufferPointer<Double>) -> Bool {
-        for i in metrics.indices where !(RankKey(value: values[i], id: id) < box[i]) { return false }
-        for k in 0..<segment {
-            let key = RankKey(value: values[segmentSlot[k]], id: id)
-            if segmentLower[k] <= key, key < segmentUpper[k] { return false }
-        }
-        for e in excluded {
-            var inside = true
-            for i in metrics.indices where !(RankKey(value: values[i], id: id) < e[i]) { inside = false; break }
-            if inside { return false }
-        }
-        return true
-    }
-
-    /// `accepts` for every slot of a chunk: marks the rejected slots of `members` with
-    /// `ClusterReader.rejected`. `values` is slot-major (slot · metrics + i); `segmentOf[slot]`
-    /// is the candidate's segment. Same result as `accepts` per slot, without per-element array
-    /// checks (the boxes are flattened into one buffer first).
+    /// Marks with `ClusterReader.rejected` the slots of a chunk whose candidate is not a member
+    /// counted in its segment: a member lies below the box on every metric (keys compared as
+    /// (value, id)), in no earlier segment's [lower, upper) on that segment's metric, and inside
+    /// no excluded box. `values` is slot-major (slot · metrics + i, i following `metrics`);
+    /// `segmentOf[slot]` is the candidate's segment. The boxes are flattened into one buffer
+    /// first, so the loop has no per-element array checks.
     func rejectNonMembers(_ members: UnsafeMutableBufferPointer<UInt64>, segmentOf: UnsafeBufferPointer<Int>,
                           values: UnsafeBufferPointer<Double>) {
         let m = metrics.count, nExcluded = excluded.count, nSegments = segmentSlot.count

@@ -11,6 +11,8 @@
 // `resolveAnyOrder`, whose loops run over unsafe buffers (no per-element uniqueness or
 // exclusivity checks; issue 4 item 7).
 
+import Support
+
 /// Reusable buffers and the batched read of one chunk of a cluster's domain.
 struct ClusterReader {
     /// Largest chunk: the packed sort keys keep the chunk slot in 16 bits.
@@ -66,24 +68,18 @@ struct ClusterReader {
         }
     }
 
-    /// Sets `a.count` to `n` (new elements `fill`), keeping the capacity.
-    @inline(__always)
-    private static func resize<T>(_ a: inout [T], _ n: Int, _ fill: T) {
-        if a.count < n { a.append(contentsOf: repeatElement(fill, count: n - a.count)) } else if a.count > n { a.removeLast(a.count - n) }
-    }
-
     /// `resolve` for an index that reads in any order: per segment one `entries` call over its
     /// candidates in slot order, per other filter metric one `values` call, then the filter; all
     /// loops over unsafe buffers. Same members as the sorted path.
     private mutating func resolveAnyOrder<Index: DifficultyIndex>(_ positions: [Int], _ runtime: ClusterRuntime, index: Index) throws {
         let n = positions.count
         let segments = runtime.segments
-        Self.resize(&members, n, 0)
-        Self.resize(&segmentOf, n, 0)
-        Self.resize(&values, n, 0)
+        resizeForOverwrite(&members, n, 0)
+        resizeForOverwrite(&segmentOf, n, 0)
+        resizeForOverwrite(&values, n, 0)
         if segments.count == 1 {
             let lower = segments[0].lower
-            Self.resize(&ranks, n, 0)
+            resizeForOverwrite(&ranks, n, 0)
             ranks.withUnsafeMutableBufferPointer { r in
                 positions.withUnsafeBufferPointer { p in for j in 0..<n { r[j] = p[j] &+ lower } }
             }
@@ -93,7 +89,7 @@ struct ClusterReader {
             scatterEntries(slots: nil)
         } else {
             // Segment of each slot (rank kept in `keys` as scratch), then one read per segment.
-            Self.resize(&keys, n, 0)
+            resizeForOverwrite(&keys, n, 0)
             segments.withUnsafeBufferPointer { segs in
                 segmentOf.withUnsafeMutableBufferPointer { so in
                     keys.withUnsafeMutableBufferPointer { rk in
@@ -111,8 +107,8 @@ struct ClusterReader {
             for k in segments.indices {
                 // The ranks and slots of segment k, in slot order (`ids` is scratch for the slots).
                 var count = 0
-                Self.resize(&ranks, n, 0)
-                Self.resize(&ids, n, 0)
+                resizeForOverwrite(&ranks, n, 0)
+                resizeForOverwrite(&ids, n, 0)
                 segmentOf.withUnsafeBufferPointer { so in
                     keys.withUnsafeBufferPointer { rk in
                         ranks.withUnsafeMutableBufferPointer { r in
@@ -126,8 +122,8 @@ struct ClusterReader {
                         }
                     }
                 }
-                Self.resize(&ranks, count, 0)
-                Self.resize(&ids, count, 0)
+                resizeForOverwrite(&ranks, count, 0)
+                resizeForOverwrite(&ids, count, 0)
                 guard count > 0 else { continue }
                 try index.entries(metric: segments[k].metric!, sortedRanks: ranks, into: &entries)
                 precondition(entries.count == ranks.count, "index returned the wrong number of entries")
@@ -136,7 +132,7 @@ struct ClusterReader {
         }
         guard let filter = runtime.filter else { return }
         let m = filter.metrics.count
-        Self.resize(&filterValues, n * m, 0)
+        resizeForOverwrite(&filterValues, n * m, 0)
         var readIDs: [UInt64] = [], readSlots: [UInt64] = []
         swap(&readIDs, &ids)
         swap(&readSlots, &keys)  // scratch: the slots read from metric i

@@ -4,7 +4,8 @@
 // is reported at once (`ConfigError.issues`). DeepSpeed top-level keys outside Gradus's scope
 // (fp16, optimizer, zero_optimization, …) are accepted and listed in `ignoredDeepSpeedKeys`.
 // Keys of the `gradus` block owned by other modules (the trainer's `model` / `train`) are read by
-// a `GradusBlockExtension` inside the same pass.
+// a `GradusBlockExtension` inside the same pass. Each key is named once, here; each default once,
+// as the property's initial value in CurriculumConfig.swift, which a missing key keeps.
 
 import Support
 
@@ -88,16 +89,16 @@ extension GradusConfig {
     static func parseDataEfficiency(_ r: ObjectReader) -> DataEfficiencyConfig {
         var r = r
         var de = DataEfficiencyConfig()
-        de.enabled = r.bool("enabled", default: false)
-        de.seed = r.int("seed") ?? 1234
+        de.enabled = r.bool("enabled", default: de.enabled)
+        de.seed = r.int("seed") ?? de.seed
         var sampling = r.object("data_sampling")
-        de.dataSampling.enabled = sampling.bool("enabled", default: false)
-        de.dataSampling.numEpochs = sampling.int("num_epochs") ?? 1000
-        de.dataSampling.numWorkers = sampling.int("num_workers") ?? 0
+        de.dataSampling.enabled = sampling.bool("enabled", default: de.dataSampling.enabled)
+        de.dataSampling.numEpochs = sampling.int("num_epochs") ?? de.dataSampling.numEpochs
+        de.dataSampling.numWorkers = sampling.int("num_workers") ?? de.dataSampling.numWorkers
         de.dataSampling.curriculumLearning = parseCurriculumLearning(sampling.object("curriculum_learning"))
         sampling.finish()
         var routing = r.object("data_routing")
-        de.dataRouting.enabled = routing.bool("enabled", default: false)
+        de.dataRouting.enabled = routing.bool("enabled", default: de.dataRouting.enabled)
         de.dataRouting.randomLTD = parseRandomLTD(routing.object("random_ltd"))
         routing.finish()
         r.finish()
@@ -107,7 +108,7 @@ extension GradusConfig {
     static func parseCurriculumLearning(_ r: ObjectReader) -> CurriculumLearningConfig {
         var r = r
         var cl = CurriculumLearningConfig()
-        cl.enabled = r.bool("enabled", default: false)
+        cl.enabled = r.bool("enabled", default: cl.enabled)
         cl.dataClusterPath = r.string("data_cluster_path")
         var metrics = r.object("curriculum_metrics", required: cl.enabled)
         for name in metrics.keys {
@@ -210,22 +211,22 @@ extension GradusConfig {
     static func parseRandomLTD(_ r: ObjectReader) -> RandomLTDConfig {
         var r = r
         var c = RandomLTDConfig()
-        c.enabled = r.bool("enabled", default: false)
+        c.enabled = r.bool("enabled", default: c.enabled)
         let req = c.enabled
-        c.totalLayerNum = r.int("total_layer_num", required: req) ?? 0
-        c.randomLTDLayerNum = r.int("random_ltd_layer_num", required: req) ?? 0
-        c.randomLTDLayerIDs = (r.numbers("random_ltd_layer_id", required: req) ?? []).map { Int($0) }
+        c.totalLayerNum = r.int("total_layer_num", required: req) ?? c.totalLayerNum
+        c.randomLTDLayerNum = r.int("random_ltd_layer_num", required: req) ?? c.randomLTDLayerNum
+        c.randomLTDLayerIDs = r.numbers("random_ltd_layer_id", required: req)?.map { Int($0) } ?? c.randomLTDLayerIDs
         switch r.raw("model_mask_name") {
         case .string(let s)?: c.modelMaskName = s
         case .null?: c.modelMaskName = nil
         case nil: if req { r.log.add(r.keyPath("model_mask_name"), "required key is missing (use null for no mask)") }
         case let other?: r.log.add(r.keyPath("model_mask_name"), "expected a string or null, found \(other.typeName)")
         }
-        c.modelType = r.choice("model_type", ["decoder", "encoder"], required: req) ?? "decoder"
-        c.hiddenStateOrder = r.choice("hidden_state_order", ["batch_seq_dim", "seq_batch_dim"], required: req) ?? "batch_seq_dim"
+        c.modelType = r.choice("model_type", ["decoder", "encoder"], required: req) ?? c.modelType
+        c.hiddenStateOrder = r.choice("hidden_state_order", ["batch_seq_dim", "seq_batch_dim"], required: req) ?? c.hiddenStateOrder
         c.schedule = parseLTDSchedule(r.object("random_ltd_schedule", required: req), required: req)
         var lr = r.object("layer_token_lr_schedule")
-        c.layerTokenLRSchedule.enabled = lr.bool("enabled", default: false)
+        c.layerTokenLRSchedule.enabled = lr.bool("enabled", default: c.layerTokenLRSchedule.enabled)
         c.layerTokenLRSchedule.totalLayerTokens = lr.int("total_layer_tokens")
         c.layerTokenLRSchedule.warmupType = lr.string("warmup_type")
         c.layerTokenLRSchedule.warmupLayerTokens = lr.int("warmup_layer_tokens")

@@ -70,12 +70,6 @@ extension DifficultyIndex {
 
     /// The position of `name` in `metricNames`.
     public func metricIndex(named name: String) -> Int? { metricNames.firstIndex(of: name) }
-
-    /// The sample id at `rank`.
-    public func sampleID(metric: Int, rank: Int) throws -> UInt64 { try entry(metric: metric, rank: rank).sampleID }
-
-    /// The value at `rank`.
-    public func value(metric: Int, rank: Int) throws -> Double { try entry(metric: metric, rank: rank).value }
 }
 
 /// DeepSpeed's percentile semantics (spec §6.3 `by_pct`): with S samples and P = max_difficulty,
@@ -157,16 +151,6 @@ public struct InMemoryDifficultyIndex: DifficultyIndex, Sendable {
                 }
             }
         }
-    }
-
-    public func rankCount(metric: Int, atMost v: Double) throws -> Int {
-        let table = order[metric]
-        var lo = 0, hi = table.count
-        while lo < hi {
-            let mid = (lo + hi) / 2
-            if table[mid].value <= v { lo = mid + 1 } else { hi = mid }
-        }
-        return lo
     }
 }
 

@@ -181,15 +181,10 @@ public struct CurriculumScheduler: Codable, Sendable, Equatable {
     /// `current_difficulty`; starts at `min_difficulty`.
     public private(set) var currentDifficulty: Double
 
-    public init(pacing: PacingFunction) {
+    /// A scheduler at `min_difficulty`, or restored at a saved `currentDifficulty`.
+    public init(pacing: PacingFunction, currentDifficulty: Double? = nil) {
         self.pacing = pacing
-        currentDifficulty = pacing.minDifficulty
-    }
-
-    /// Restores a scheduler whose current difficulty was saved.
-    public init(pacing: PacingFunction, currentDifficulty: Double) {
-        self.pacing = pacing
-        self.currentDifficulty = currentDifficulty
+        self.currentDifficulty = currentDifficulty ?? pacing.minDifficulty
     }
 
     /// `update_difficulty(s)`: recompute unless frozen at max, and return the current difficulty.

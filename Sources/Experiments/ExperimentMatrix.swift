@@ -13,17 +13,13 @@
 
 import Foundation
 import Support
+import Training
 
-/// The equal budget every run gets.
-public enum ExperimentBudget: Equatable, Sendable {
-    /// Train until at least this many tokens are consumed.
-    case tokens(Int)
-    /// Train until this many seconds of training wall-clock (evaluation excluded) have passed.
-    case seconds(Double)
-
+extension TrainingBudget {
     /// Human-readable form for the report.
     public var text: String {
         switch self {
+        case .steps(let n): return "\(n) steps"
         case .tokens(let n): return "\(n) tokens"
         case .seconds(let s): return "\(formatNumber(s)) s of training wall-clock"
         }
@@ -47,7 +43,8 @@ public struct ExperimentMatrix: Sendable {
     package var common: JSONValue
     public var variants: [ExperimentVariant]
     public var seeds: [UInt64]
-    public var budget: ExperimentBudget
+    /// The equal budget every run gets: tokens, or seconds of training wall-clock.
+    public var budget: TrainingBudget
     /// Tokens between held-out evaluations (an evaluation also runs at 0 and at the end).
     public var evalIntervalTokens: Int
     /// Fraction of the index's samples held out (same split for every run).
@@ -123,6 +120,7 @@ public struct ExperimentMatrix: Sendable {
     package func recorded() -> JSONValue {
         let budgetObject: JSONValue
         switch budget {
+        case .steps(let n): budgetObject = .object([("steps", .int(Int64(n)))])
         case .tokens(let n): budgetObject = .object([("tokens", .int(Int64(n)))])
         case .seconds(let s): budgetObject = .object([("seconds", .double(s))])
         }
@@ -153,7 +151,7 @@ extension ExperimentMatrix {
         return seeds
     }
 
-    static func parseBudget(_ r: inout ObjectReader) -> ExperimentBudget? {
+    static func parseBudget(_ r: inout ObjectReader) -> TrainingBudget? {
         if !r.has("budget") { r.issue("budget", "required, {\"tokens\": N} or {\"seconds\": S}") }
         var b = r.object("budget")
         defer { b.finish() }

@@ -6,6 +6,7 @@
 
 import Foundation
 import Support
+import Training
 
 /// Writes the report of an experiment directory.
 public enum Report {
@@ -23,8 +24,8 @@ public enum Report {
         if FileManager.default.fileExists(atPath: matrixPath) {
             let m = try readJSON(matrixPath)
             if case .string(let name)? = m["baseline"] { baseline = name }
-            if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = ExperimentBudget.tokens(Int(t)).text }
-            if let s = m.value(at: ["budget", "seconds"])?.number { budget = ExperimentBudget.seconds(s).text }
+            if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = TrainingBudget.tokens(Int(t)).text }
+            if let s = m.value(at: ["budget", "seconds"])?.number { budget = TrainingBudget.seconds(s).text }
         }
         let table = try ReportTable(results: results, baseline: baseline)
         let plots = try writePlots(results: results, table: table, directory: directory + "/plots")
@@ -61,19 +62,16 @@ public enum Report {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: directory, reason: error.localizedDescription)
         }
-        var plots: [(String, String, Plot)] = []
-        let byTokens = table.rows.map { r in
-            PlotSeries(name: r.name, x: r.meanCurve.points.map(\.tokens), y: r.meanCurve.points.map(\.loss),
-                       band: (r.meanCurve.lower, r.meanCurve.upper))
+        /// Each variant's mean validation loss (and seed band) against `x`.
+        func lossPlot(_ title: String, _ stem: String, _ xLabel: String, _ x: (CurvePoint) -> Double) -> (String, String, Plot) {
+            let series = table.rows.map { r in
+                PlotSeries(name: r.name, x: r.meanCurve.points.map(x), y: r.meanCurve.points.map(\.loss),
+                           band: (r.meanCurve.lower, r.meanCurve.upper))
+            }
+            return (title, stem, Plot(title: title, xLabel: xLabel, yLabel: "validation loss", series: series))
         }
-        plots.append(("Validation loss vs tokens", "val-loss-vs-tokens",
-                      Plot(title: "Validation loss vs tokens", xLabel: "training tokens", yLabel: "validation loss", series: byTokens)))
-        let byWall = table.rows.map { r in
-            PlotSeries(name: r.name, x: r.meanCurve.points.map(\.wall), y: r.meanCurve.points.map(\.loss),
-                       band: (r.meanCurve.lower, r.meanCurve.upper))
-        }
-        plots.append(("Validation loss vs wall-clock", "val-loss-vs-wall",
-                      Plot(title: "Validation loss vs wall-clock", xLabel: "training wall-clock (s)", yLabel: "validation loss", series: byWall)))
+        var plots = [lossPlot("Validation loss vs tokens", "val-loss-vs-tokens", "training tokens") { $0.tokens },
+                     lossPlot("Validation loss vs wall-clock", "val-loss-vs-wall", "training wall-clock (s)") { $0.wall }]
         plots += schedulePlots(results: results, order: table.rows.map(\.name))
         for (_, name, plot) in plots {
             try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")

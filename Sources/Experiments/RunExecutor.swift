@@ -53,7 +53,6 @@ public struct RunExecutor {
         let configJSON = matrix.runConfig(variant: variant, seed: seed)
         try writeAtomically(Data(configJSON.prettyText.utf8), to: directory + "/config.json")
         let config = try ConfigFileError.wrapping(directory + "/config.json") { try RunConfig.parse(configJSON) }
-        let plan = try CurriculumPlan(config: config)
         let data = try TrainingData(index: indexPath, config: config, options: indexOptions)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
@@ -71,70 +70,58 @@ public struct RunExecutor {
         }
         let schedule = TrainingSchedule(evaluateEvery: .tokens(matrix.evalIntervalTokens), evaluateAtStart: true,
                                         evaluateAtEnd: true, checkpointEvery: nil)
-        _ = try trainer.train(budget: budget(config).training, schedule: schedule, checkpointPath: checkpointPath) { event in
+        _ = try trainer.train(budget: matrix.budget, schedule: schedule, checkpointPath: checkpointPath) { event in
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }
         let logged = try runLog.truncate(afterStep: trainer.progress.steps)
-        let result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, plan: plan, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        let result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
         try writeAtomically(try result.jsonLine(), to: resultPath)
         return result
     }
 
-    /// The matrix's budget for the trainer, and the steps it takes at full length (schedule sampling only).
-    private func budget(_ c: RunConfig) -> (training: TrainingBudget, plannedSteps: Int) {
+    /// The steps the matrix's budget takes at full length (schedule sampling only).
+    private func plannedSteps(_ c: RunConfig) -> Int {
         switch matrix.budget {
-        case .tokens(let n): return (.tokens(n), n / max(1, c.train.batchSize * c.sequenceLength))
-        case .seconds(let s): return (.seconds(s), 2000)
+        case .steps(let n): return n
+        case .tokens(let n): return n / max(1, c.train.batchSize * c.sequenceLength)
+        case .seconds: return 2000
         }
     }
 
     /// The result read off the whole run's log: the evaluations' curve, the schedule at step 1 and
     /// every 1/200 of the planned steps, Σ of the steps' FLOPs, the last step's training wall-clock.
-    private func makeResult(_ trainer: Trainer, steps: [StepRecord], evaluations: [EvalRecord], plan: CurriculumPlan,
-                            sampler: String) throws -> RunResult {
+    private func makeResult(_ trainer: Trainer, steps: [StepRecord], evaluations: [EvalRecord], sampler: String) throws -> RunResult {
         let curve = evaluations.map { CurvePoint(tokens: Double($0.tokens), wall: $0.trainingSeconds, loss: $0.valLoss) }
         guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }
-        let stride = max(1, budget(trainer.config).plannedSteps / 200)
-        let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(plan.point)
+        let stride = max(1, plannedSteps(trainer.config) / 200)
+        let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(SchedulePoint.init)
+        let requested = Self.requests(trainer.config)
         return RunResult(variant: variant.name, seed: seed, finalValidationLoss: curve.last?.loss ?? .nan,
                          steps: trainer.progress.steps, tokens: trainer.progress.tokens, layerTokens: trainer.progress.layerTokens,
                          flops: steps.reduce(0) { $0 + $1.flops }, wallSeconds: steps.last?.trainingSeconds ?? 0, curve: curve,
                          schedule: schedule, sampler: sampler, randomLTDApplied: schedule.contains { $0.appliedRandomLTD },
-                         curriculumRequested: plan.curriculumRequested, randomLTDRequested: plan.randomLTDRequested)
+                         curriculumRequested: requested.curriculum, randomLTDRequested: requested.randomLTD)
+    }
+
+    /// Whether the config asks for curriculum learning (DeepSpeed's enabled flags, or the legacy
+    /// block) and for random-LTD; the report flags a request the run did not apply.
+    static func requests(_ config: RunConfig) -> (curriculum: Bool, randomLTD: Bool) {
+        let de = config.file.dataEfficiency
+        return ((de.enabled && de.dataSampling.enabled && de.dataSampling.curriculumLearning.enabled)
+                    || config.file.legacyCurriculum?.enabled == true,
+                de.enabled && de.dataRouting.enabled && de.dataRouting.randomLTD.enabled)
     }
 }
 
-/// The curriculum / random-LTD side of a run config as DeepSpeed's parser reads it: whether they
-/// are requested, and the difficulties and reserved length they prescribe at a step.
-struct CurriculumPlan {
-    let preview: SchedulePreview
-    let curriculumRequested: Bool
-    let randomLTDRequested: Bool
-
-    /// - Throws: `SchedulePreview`'s errors.
-    init(config: RunConfig) throws {
-        let parsed = config.file, tokensPerStep = config.train.batchSize * config.sequenceLength
-        let de = parsed.dataEfficiency
-        curriculumRequested = (de.enabled && de.dataSampling.enabled && de.dataSampling.curriculumLearning.enabled)
-            || parsed.legacyCurriculum?.enabled == true
-        randomLTDRequested = de.enabled && de.dataRouting.enabled && de.dataRouting.randomLTD.enabled
-        preview = try SchedulePreview(config: parsed, tokensPerStep: Double(tokensPerStep))
-    }
-
-    /// The schedules at the step `record` describes.
-    func point(_ record: StepRecord) -> SchedulePoint {
-        let row = preview.row(step: record.step)
-        var difficulties: [String: Double] = [:]
-        if curriculumRequested { for d in row.difficulties { difficulties[d.name] = d.value } }
-        // What the step actually used wins over the config's prescription when the trainer reports it.
-        if let applied = record.difficulty { difficulties = applied }
-        var point = SchedulePoint(tokens: Double(record.tokens), lr: record.lr, seqLength: record.seqLength,
-                                  difficulties: difficulties, reservedLength: record.reserved ?? (randomLTDRequested ? row.reservedLength : nil))
-        point.appliedRandomLTD = record.reserved != nil
-        return point
+extension SchedulePoint {
+    /// The schedules the step `record` trained under: its LR, sequence length, difficulties and r.
+    init(_ record: StepRecord) {
+        self.init(tokens: Double(record.tokens), lr: record.lr, seqLength: record.seqLength,
+                  difficulties: record.difficulty ?? [:], reservedLength: record.reserved,
+                  appliedRandomLTD: record.reserved != nil)
     }
 }
 

@@ -1,9 +1,10 @@
 // RunResult.swift — one line of `results.jsonl` (issue 7 §2): what a finished (variant, seed) run
 // spent and reached — final validation loss, tokens, layer-tokens, FLOPs, training wall-clock, the
-// validation curve as [tokens, wall, loss] points and the schedules actually in force (LR,
-// sequence length) next to the ones the config prescribes (difficulty per metric, random-LTD r).
+// validation curve as [tokens, wall, loss] points and a sample of the schedules each step trained
+// under (LR, sequence length, difficulty per metric, random-LTD r), read off the run log.
 
 import Foundation
+import Training
 
 /// A point of a validation curve.
 public struct CurvePoint: Codable, Equatable, Sendable {
@@ -39,11 +40,12 @@ public struct SchedulePoint: Codable, Equatable, Sendable {
     public var lr: Double
     /// Sequence length of the step's batch (the seqlen curriculum's effect, once applied).
     public var seqLength: Int
-    /// Difficulty per curriculum metric prescribed by the config at this step.
+    /// Difficulty per curriculum metric the step's batch was drawn at (empty without curriculum).
     public var difficulties: [String: Double]
-    /// Random-LTD reserved length r prescribed by the config, when random-LTD is enabled.
+    /// Random-LTD reserved length r of the step, when random-LTD was applied.
     public var reservedLength: Int?
-    /// True when r came from the trainer (random-LTD applied at this step), not the config.
+    /// True when random-LTD was applied at this step (results.jsonl written before experiments
+    /// applied it could hold the config's prescribed r with this false).
     public var appliedRandomLTD = false
 
     enum CodingKeys: String, CodingKey {
@@ -80,11 +82,7 @@ public struct RunResult: Codable, Equatable, Sendable {
     }
 
     /// One compact JSON line (no newline).
-    public func jsonLine() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return try encoder.encode(self)
-    }
+    public func jsonLine() throws -> Data { try sortedKeysEncoder().encode(self) }
 
     /// Reads `results.jsonl`.
     /// - Throws: `ExperimentError.invalidResults` naming the line that does not parse.

@@ -39,8 +39,6 @@ public struct ModelConfig: Codable, Equatable, Sendable {
         self.initStd = initStd
     }
 
-    /// Head size (HS = C / NH).
-    public var headSize: Int { heads > 0 ? dModel / heads : 0 }
     /// MLP hidden width (4C by default).
     public var hiddenSize: Int { dModel * mlpRatio }
 

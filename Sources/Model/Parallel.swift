@@ -3,9 +3,6 @@
 // Work is cut into a few contiguous chunks per core so each dispatch amortises its overhead.
 
 import Support
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Threads for a model's own loops and OpenBLAS alike: one value, given to `GPTModel` (which sets
 /// OpenBLAS from it) and by the trainer to AdamW.
@@ -17,7 +14,7 @@ public struct ComputeThreads: Sendable, Equatable {
     /// One thread: serial loops and single-threaded OpenBLAS (reproducible tests and timings).
     public static let one = ComputeThreads(1)
     /// One thread per online core.
-    public static var allCores: ComputeThreads { ComputeThreads(max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))) }
+    public static var allCores: ComputeThreads { ComputeThreads(availableCores) }
 }
 
 /// Runs `body(range)` over contiguous chunks covering 0..<rows, concurrently when the work

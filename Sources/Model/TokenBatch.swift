@@ -29,15 +29,24 @@ public struct TokenBatch: Equatable, Sendable {
         self.lossMask = lossMask ?? [Float](repeating: 1, count: n)
     }
 
-    /// Splits each row of `rows` (B rows of T + 1 tokens) into inputs row[0..<T] and targets
-    /// row[1...T], counting every position.
-    /// - Throws: `ModelError.invalidBatch` when rows are empty or of different lengths.
-    public init(sequences rows: [[Int32]]) throws {
-        guard let first = rows.first, first.count >= 2, rows.allSatisfy({ $0.count == first.count }) else {
-            throw ModelError.invalidBatch("need at least one row, all of the same length >= 2")
+    /// Splits `tokens`, rows of `width` tokens row-major with −1 after a row's last real token,
+    /// into inputs row[0..<T] (padding read as token 0) and targets row[1...T], T = width − 1;
+    /// a position counts in the loss where its input and target are real tokens.
+    /// - Throws: `ModelError.invalidBatch` for no rows, rows of fewer than two tokens, or a token
+    ///   count that is not a multiple of `width`.
+    public init(rows tokens: [Int32], width: Int) throws {
+        let T = width - 1, rows = T >= 1 ? tokens.count / width : 0
+        guard rows > 0, tokens.count == rows * width else {
+            throw ModelError.invalidBatch("need one or more rows of width \(width) >= 2; got \(tokens.count) tokens")
         }
-        let T = first.count - 1
-        try self.init(batchSize: rows.count, length: T,
-                      inputs: rows.flatMap { $0[0..<T] }, targets: rows.flatMap { $0[1...T] })
+        var inputs = [Int32](repeating: 0, count: rows * T), targets = inputs
+        var mask = [Float](repeating: 0, count: rows * T)
+        for r in 0..<rows {
+            for t in 0..<T {
+                let (a, b) = (tokens[r * width + t], tokens[r * width + t + 1])
+                (inputs[r * T + t], targets[r * T + t], mask[r * T + t]) = (max(0, a), b, a >= 0 && b >= 0 ? 1 : 0)
+            }
+        }
+        try self.init(batchSize: rows, length: T, inputs: inputs, targets: targets, lossMask: mask)
     }
 }

@@ -335,19 +335,24 @@ public final class LMDBEnvironment: @unchecked Sendable {
     /// Begins a transaction holding the shared resize lock, runs `body` with its handle, and
     /// releases the lock. `body` must commit or abort the handle.
     private func withRawTransaction<R>(readOnly: Bool, _ body: (OpaquePointer) throws -> R) throws -> R {
-        let flags = readOnly ? UInt32(MDB_RDONLY) : 0
+        let handle = try beginTransaction(readOnly: readOnly)
+        defer { resizeLock.unlock() }
+        return try body(handle)
+    }
+
+    /// Begins a transaction (`MDB_RDONLY` when `readOnly`) and returns with the shared resize lock
+    /// held, for the caller to release once the handle is committed or aborted. When another
+    /// process grew the map, adopts its size once and retries.
+    /// - Throws: `LMDBError` naming `context`.
+    func beginTransaction(readOnly: Bool, context: String = "mdb_txn_begin") throws -> OpaquePointer {
         var adopted = false
         while true {
             resizeLock.lockShared()
             var created: OpaquePointer?
-            let rc = mdb_txn_begin(env, nil, flags, &created)
-            if rc == 0, let handle = created {
-                defer { resizeLock.unlock() }
-                return try body(handle)
-            }
+            let rc = mdb_txn_begin(env, nil, readOnly ? UInt32(MDB_RDONLY) : 0, &created)
+            if rc == 0, let handle = created { return handle }
             resizeLock.unlock()
-            // Another process grew the map: adopt its size once, then retry.
-            guard rc == MDB_MAP_RESIZED, !adopted else { throw error(rc, "mdb_txn_begin") }
+            guard rc == MDB_MAP_RESIZED, !adopted else { throw error(rc, context) }
             adopted = true
             try setMapSize(0)
         }

@@ -26,7 +26,7 @@ public final class LMDBReadSnapshot {
 
     init(environment: LMDBEnvironment) throws {
         self.environment = environment
-        let handle = try environment.beginSnapshotTransaction()
+        let handle = try environment.beginTransaction(readOnly: true, context: "mdb_txn_begin (snapshot)")
         transaction = LMDBReadTransaction(environment: environment, handle: handle)
     }
 
@@ -99,21 +99,5 @@ extension LMDBEnvironment {
     /// read first (`database(_:)`).
     public func openReadSnapshot() throws -> LMDBReadSnapshot {
         try LMDBReadSnapshot(environment: self)
-    }
-
-    /// Begins an `MDB_RDONLY` transaction and returns with the shared resize lock held; adopts a
-    /// map size grown by another process once, like the closure transactions.
-    func beginSnapshotTransaction() throws -> OpaquePointer {
-        var adopted = false
-        while true {
-            resizeLock.lockShared()
-            var created: OpaquePointer?
-            let rc = mdb_txn_begin(env, nil, UInt32(MDB_RDONLY), &created)
-            if rc == 0, let handle = created { return handle }
-            resizeLock.unlock()
-            guard rc == MDB_MAP_RESIZED, !adopted else { throw error(rc, "mdb_txn_begin (snapshot)") }
-            adopted = true
-            try setMapSize(0)
-        }
     }
 }

@@ -99,18 +99,9 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
 
     func decode(_ type: Double.Type) throws -> Double { value?.number ?? mismatch("a number", 0) }
     func decode(_ type: Float.Type) throws -> Float { Float(try decode(Double.self)) }
-    func decode(_ type: Int.Type) throws -> Int { try integer() }
-    func decode(_ type: Int8.Type) throws -> Int8 { try integer() }
-    func decode(_ type: Int16.Type) throws -> Int16 { try integer() }
-    func decode(_ type: Int32.Type) throws -> Int32 { try integer() }
-    func decode(_ type: Int64.Type) throws -> Int64 { try integer() }
-    func decode(_ type: UInt.Type) throws -> UInt { try integer() }
-    func decode(_ type: UInt8.Type) throws -> UInt8 { try integer() }
-    func decode(_ type: UInt16.Type) throws -> UInt16 { try integer() }
-    func decode(_ type: UInt32.Type) throws -> UInt32 { try integer() }
-    func decode(_ type: UInt64.Type) throws -> UInt64 { try integer() }
 
-    func integer<I: FixedWidthInteger>() throws -> I {
+    /// Every integer type's `decode` (the generic one below dispatches here).
+    func integer<I: FixedWidthInteger>(_ type: I.Type) -> I {
         guard case .int(let i)? = value else { return mismatch("an integer", 0) }
         if let exact = I(exactly: i) { return exact }
         state.placeholders += 1
@@ -120,6 +111,7 @@ private struct ValueDecoder: Decoder, SingleValueDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         if let choice = T.self as? any ConfigChoice.Type { return self.choice(choice) as! T }
+        if let integer = T.self as? any FixedWidthInteger.Type { return self.integer(integer) as! T }
         return try T(from: self)
     }
 

@@ -1,8 +1,9 @@
 // ConfigReader.swift — a tiny key-path-tracking reader over `JSONValue` objects: every key read is
 // marked known, wrong types and missing required keys are recorded with their path instead of
-// thrown, and `finish()` records each unread key as unknown, so that one pass reports every
-// problem of a file at once. The run config (Curriculum, Training) and the experiment matrix
-// (Experiments) are read with it.
+// thrown (typed values are read by `ConfigDecoder`, so both follow one set of rules), and
+// `finish()` records each unread key as unknown, so that one pass reports every problem of a file
+// at once. The run config (Curriculum, Training) and the experiment matrix (Experiments) are read
+// with it.
 
 /// One configuration problem: the key path (`data_efficiency.seed`) and what is wrong.
 package struct ConfigIssue: Sendable, Equatable, CustomStringConvertible {
@@ -68,31 +69,17 @@ package struct ObjectReader {
     /// Keys of the object in document order.
     package var keys: [String] { members.map(\.key) }
 
-    /// The value of `key` as `get` extracts it; a missing key is recorded when `required`, a value
-    /// `get` refuses as not `expected`.
-    private mutating func typed<T>(_ key: String, _ required: Bool, _ expected: String, _ get: (JSONValue) -> T?) -> T? {
-        guard let v = raw(key) else {
-            if required { log.add(keyPath(key), "required key is missing") }
-            return nil
-        }
-        if let t = get(v) { return t }
-        log.add(keyPath(key), "expected \(expected), found \(v.typeName)")
-        return nil
-    }
-
-    package mutating func bool(_ key: String, default value: Bool) -> Bool {
-        typed(key, false, "a boolean") { if case .bool(let b) = $0 { return b } else { return nil } } ?? value
-    }
+    package mutating func bool(_ key: String, default value: Bool) -> Bool { decode(Bool.self, key) ?? value }
 
     /// An integer; `required` records a missing key.
-    package mutating func int(_ key: String, required: Bool = false) -> Int? { typed(key, required, "an integer", \.intValue) }
+    package mutating func int(_ key: String, required: Bool = false) -> Int? { decode(Int.self, key, required: required) }
 
     /// A number (integer or not) and whether it was written as an integer.
     package mutating func number(_ key: String, required: Bool = false) -> (value: Double, integral: Bool)? {
-        typed(key, required, "a number") { v in v.number.map { ($0, v.intValue != nil) } }
+        decode(Double.self, key, required: required).map { ($0, raw(key)?.intValue != nil) }
     }
 
-    package mutating func string(_ key: String, required: Bool = false) -> String? { typed(key, required, "a string", \.stringValue) }
+    package mutating func string(_ key: String, required: Bool = false) -> String? { decode(String.self, key, required: required) }
 
     /// A string restricted to `allowed` values.
     package mutating func choice(_ key: String, _ allowed: [String], required: Bool = false) -> String? {
@@ -106,12 +93,7 @@ package struct ObjectReader {
 
     /// An array of numbers.
     package mutating func numbers(_ key: String, required: Bool = false) -> [Double]? {
-        guard let items = typed(key, required, "an array", \.arrayValue) else { return nil }
-        if let i = items.firstIndex(where: { $0.number == nil }) {
-            log.add("\(keyPath(key))[\(i)]", "expected a number, found \(items[i].typeName)")
-            return nil
-        }
-        return items.compactMap(\.number)
+        decode([Double].self, key, required: required)
     }
 
     /// A nested object reader (empty when the key is absent; `required` records that).

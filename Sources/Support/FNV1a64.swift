@@ -1,5 +1,6 @@
 // FNV1a64.swift — the one 64-bit FNV-1a hash (Fowler, Noll, Vo): index and config fingerprints,
 // the built-in tokenizers' digests and the checkpoint checksum. Fast and stable; not for security.
+// Also the one lowercase hex text of bytes (digests, file headers in messages).
 
 /// 64-bit FNV-1a over bytes fed in order.
 package struct FNV1a64: Sendable {
@@ -35,4 +36,9 @@ package struct FNV1a64: Sendable {
         let digits = String(v, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
     }
+}
+
+/// `bytes` as lowercase hexadecimal, two digits each, joined by `separator`.
+package func hexText(_ bytes: some Sequence<UInt8>, separator: String = "") -> String {
+    bytes.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined(separator: separator)
 }

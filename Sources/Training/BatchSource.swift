@@ -46,8 +46,8 @@ public final class SyntheticBatchSource: BatchSource {
     }
 
     public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
-        let rows = (0..<batchSize).map { _ in (0...length).map { _ in Int32(rng.next() % UInt64(vocab)) } }
-        return (try TokenBatch(sequences: rows), nil)
+        let tokens = (0..<batchSize * (length + 1)).map { _ in Int32(rng.next() % UInt64(vocab)) }
+        return (try TokenBatch(rows: tokens, width: length + 1), nil)
     }
 
     public func saveState() throws -> Data { try sortedKeysEncoder().encode(rng) }

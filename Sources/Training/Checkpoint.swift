@@ -137,7 +137,7 @@ extension FixedWidthInteger {
 
 /// A JSON encoder with sorted keys, so that the same state always gives the same bytes (a
 /// checkpoint of a resumed run equals the uninterrupted run's, byte for byte).
-func sortedKeysEncoder() -> JSONEncoder {
+package func sortedKeysEncoder() -> JSONEncoder {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
     return encoder

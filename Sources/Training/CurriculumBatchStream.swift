@@ -28,22 +28,10 @@ public struct StreamRows {
     /// Rows (one per sample unless `seqlen_reshape` cut them).
     public var rows: Int { lengths.count }
 
-    /// Inputs row[0..<T] (padding read as token 0), targets row[1...T], loss counted where the
-    /// target is a real token.
+    /// The rows as a training batch (`TokenBatch(rows:width:)`: padding read as token 0, loss
+    /// counted where the target is a real token).
     /// - Throws: `ModelError.invalidBatch` for no rows or rows of fewer than two positions.
-    public func tokenBatch() throws -> TokenBatch {
-        let T = width - 1
-        guard rows > 0, T >= 1 else { throw ModelError.invalidBatch("no rows of two or more tokens") }
-        var inputs = [Int32](repeating: 0, count: rows * T), targets = inputs
-        var mask = [Float](repeating: 0, count: rows * T)
-        for r in 0..<rows {
-            for t in 0..<T {
-                let (a, b) = (tokens[r * width + t], tokens[r * width + t + 1])
-                (inputs[r * T + t], targets[r * T + t], mask[r * T + t]) = (max(0, a), b, a >= 0 && b >= 0 ? 1 : 0)
-            }
-        }
-        return try TokenBatch(batchSize: rows, length: T, inputs: inputs, targets: targets, lossMask: mask)
-    }
+    public func tokenBatch() throws -> TokenBatch { try TokenBatch(rows: tokens, width: width) }
 }
 
 /// Reads samples' token rows from an index into reused buffers (no per-sample arrays).

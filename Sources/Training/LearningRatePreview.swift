@@ -1,10 +1,11 @@
 // LearningRatePreview.swift — the learning rate each training step will use, computed without
 // training (issue 4 item 5, "once the trainer exists, the learning rate"): the counters the
 // trainer would have after step s — steps, tokens (rows · T of each served batch, shorter under a
-// sequence curriculum) and layer-tokens (with random-LTD: min(r, T) in each dropping layer, the same
-// `StepCost` the trainer counts) — fed to the run's `LearningRateSchedule`, the same
-// value the trainer logs as `lr`. The preview's step is also the curriculum step; in a real run the
-// curriculum step runs ahead by the held-out skips (CurriculumBatchStream.swift).
+// sequence curriculum) and layer-tokens (with random-LTD: min(r, T) in each dropping layer), by the
+// trainer's own `StepCost` and `TrainingProgress.advance(by:)` — fed to the run's
+// `LearningRateSchedule`: the value the trainer logs as `lr`. The preview's step is also the
+// curriculum step; in a real run the curriculum step runs ahead by the held-out skips
+// (CurriculumBatchStream.swift).
 
 import Curriculum
 
@@ -31,10 +32,7 @@ public struct LearningRatePreview: Sendable {
                                                kind: kind, difficulty: c)
         let cost = StepCost(model: config.model, batchSize: shape.rows, length: shape.width - 1,
                             reserved: routing?.reserved(atStep: progress.steps), dropping: routing?.layers.count ?? 0)
-        progress.steps += 1
-        progress.tokens += shape.servedTokens
-        progress.layerTokens += cost.layerTokens
-        progress.layerAveragedTokens += cost.layerAveragedTokens
+        progress.advance(by: cost)
         return config.train.lr.rate(at: progress)
     }
 }

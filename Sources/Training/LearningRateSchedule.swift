@@ -70,6 +70,15 @@ public struct TrainingProgress: Codable, Equatable, Sendable {
                   samples: try c.decodeIfPresent(Int.self, forKey: .samples) ?? 0)
     }
 
+    /// Counts one more step costing `cost` (the trainer's and the learning-rate preview's update).
+    public mutating func advance(by cost: StepCost) {
+        steps += 1
+        tokens += cost.tokens
+        layerTokens += cost.layerTokens
+        layerAveragedTokens += cost.layerAveragedTokens
+        samples += cost.rows
+    }
+
     /// The counter `unit` names.
     public func value(_ unit: ScheduleUnit) -> Int {
         switch unit {

@@ -88,18 +88,13 @@ public struct RandomLTDRouting: Codable, Equatable, Sendable {
         return out
     }
 
-    /// DeepSpeed's scheduler for these settings (L layers, global batch G), for previews and
-    /// DeepSpeed-style accounting.
-    public func scheduler(totalLayers: Int, globalBatchSize: Int) -> RandomLTDScheduler {
-        RandomLTDScheduler(minValue: minValue, maxValue: maxValue, requireSteps: requireSteps, seqPerStep: seqPerStep,
-                           totalLayers: totalLayers, droppingLayers: layers.count, globalBatchSize: globalBatchSize)
-    }
-
     /// r(step) for step = optimiser steps completed before this one (DeepSpeed's
-    /// `engine.global_steps`, read before the forward). fixed_linear is non-decreasing and capped
-    /// at max_value, so DeepSpeed's freeze at max changes nothing.
+    /// `engine.global_steps`, read before the forward), by DeepSpeed's scheduler (its layer-token
+    /// accounting unused). fixed_linear is non-decreasing and capped at max_value, so DeepSpeed's
+    /// freeze at max changes nothing.
     public func reserved(atStep step: Int) -> Int {
-        scheduler(totalLayers: 0, globalBatchSize: 0).value(at: step)
+        RandomLTDScheduler(minValue: minValue, maxValue: maxValue, requireSteps: requireSteps, seqPerStep: seqPerStep,
+                           totalLayers: 0, droppingLayers: layers.count, globalBatchSize: 0).value(at: step)
     }
 }
 
@@ -107,6 +102,8 @@ public struct RandomLTDRouting: Codable, Equatable, Sendable {
 /// the one cost model of the project: the run log's `flops`, `gradus bench train` and the
 /// experiment report all read `flops` from here.
 public struct StepCost: Equatable, Sendable {
+    /// Rows (B) and tokens (B·T) of the batch.
+    public let rows: Int, tokens: Int
     /// Σ over layers of tokens processed: B·(T·(L − l) + kept·l).
     public let layerTokens: Int
     /// Megatron's layer-averaged tokens: B·⌊(T·(L − l) + kept·l)/L⌋ (spec §9.7).
@@ -120,6 +117,7 @@ public struct StepCost: Equatable, Sendable {
     ///   step; dropping: l.
     public init(model: ModelConfig, batchSize B: Int, length T: Int, reserved: Int?, dropping l: Int) {
         let L = model.layers, C = Double(model.dModel), V = Double(model.vocab)
+        (rows, tokens) = (B, B * T)
         let kept = min(reserved ?? T, T), drop = kept < T ? l : 0
         let perRow = T * (L - drop) + kept * drop
         layerTokens = B * perRow

@@ -81,9 +81,7 @@ public final class RunLog {
     /// Appends `record` as one line.
     /// - Throws: `TrainingError.io` on a write failure.
     public func append<R: Encodable>(_ record: R) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try io { try handle.write(contentsOf: try encoder.encode(record) + [0x0A]) }
+        try io { try handle.write(contentsOf: try sortedKeysEncoder().encode(record) + [0x0A]) }
     }
 
     /// Flushes the appended lines to the device (before a checkpoint that they precede).

@@ -117,15 +117,10 @@ public final class Trainer {
         guard loss.isFinite, norm.isFinite else {
             throw TrainingError.nonFinite(step: progress.steps, what: loss.isFinite ? "gradient norm" : "loss")
         }
-        let tokens = batch.batchSize * batch.length
         let cost = StepCost(model: config.model, batchSize: batch.batchSize, length: batch.length,
                             reserved: reserved, dropping: randomLTD?.layers.count ?? 0)
         var next = progress
-        next.steps += 1
-        next.tokens += tokens
-        next.layerTokens += cost.layerTokens
-        next.layerAveragedTokens += cost.layerAveragedTokens
-        next.samples += batch.batchSize
+        next.advance(by: cost)
         let lr = config.train.lr.rate(at: next)
         optimizer.update(parameters: model.parameters, gradients: model.gradients, learningRate: lr)
         progress = next
@@ -133,8 +128,8 @@ public final class Trainer {
         trainingSeconds += seconds
         let record = StepRecord(step: next.steps, samples: next.samples, tokens: next.tokens, layerTokens: next.layerTokens,
                                 loss: Double(loss), lr: lr, gradNorm: norm, seqLength: batch.length,
-                                tokensPerSecond: Double(tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
-                                stepTokens: tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,
+                                tokensPerSecond: Double(cost.tokens) / max(seconds, 1e-9), elapsed: elapsedSeconds,
+                                stepTokens: cost.tokens, rows: batch.batchSize, curriculumStep: info?.curriculumStep,
                                 difficulty: info?.difficulties, reserved: reserved, flops: cost.flops,
                                 trainingSeconds: trainingSeconds)
         try log?.append(record)

@@ -9,6 +9,13 @@ import TestSupport
 import XCTest
 
 final class IndexBuilderTests: XCTestCase {
+    /// The tokens of sample `id`, read as batches read them (`appendTokens`).
+    private func tokens(_ r: IndexReader, _ id: UInt64) throws -> [TokenID] {
+        var out: [TokenID] = [], lengths: [Int] = []
+        try r.appendTokens(of: [id], to: &out, lengths: &lengths)
+        return out
+    }
+
     /// Two documents over a vocabulary of 4 whose counts are the spec's f = [3, 1, 0, 4]:
     /// w = [ln 3, ln 9, ln 9, ln 9/4]; A = [0,3,3,1] → ln3 + 2 ln(9/4) + ln9 = 4.9176973...,
     /// B = [0,0,3,3] → 2 ln3 + 2 ln(9/4) = 3.8190850...
@@ -29,7 +36,7 @@ final class IndexBuilderTests: XCTestCase {
         // C = 10^(ceil(log10(4 · ln 9)) + 1) = 100.
         XCTAssertEqual(try r.value("seqlen_vocabularyrarity", of: 0)!, 400 + a, accuracy: 1e-9)
         XCTAssertEqual(try r.tokenCounts(), [3, 1, 0, 4])
-        XCTAssertEqual(try r.tokens(of: 0), [0, 3, 3, 1])
+        XCTAssertEqual(try tokens(r, 0), [0, 3, 3, 1])
         // Order by (value, id): B (id 1) first.
         XCTAssertEqual(try r.ordered("vocabularyrarity", rank: 0)?.id, 1)
         XCTAssertEqual(try r.ordered("vocabularyrarity", rank: 1)?.id, 0)
@@ -48,9 +55,9 @@ final class IndexBuilderTests: XCTestCase {
         let eod = ByteTokenizer().endOfDocumentID!
         // stream: a b ⏎ c ⏎ d e f g ⏎  (10 tokens) → [0,4) [3,7) [6,10)
         XCTAssertEqual(r.sampleCount, 3)
-        XCTAssertEqual(try r.tokens(of: 0), [97, 98, eod, 99])
-        XCTAssertEqual(try r.tokens(of: 1), [99, eod, 100, 101])
-        XCTAssertEqual(try r.tokens(of: 2), [101, 102, 103, eod])
+        XCTAssertEqual(try tokens(r, 0), [97, 98, eod, 99])
+        XCTAssertEqual(try tokens(r, 1), [99, eod, 100, 101])
+        XCTAssertEqual(try tokens(r, 2), [101, 102, 103, eod])
         XCTAssertEqual(r.manifest.counts.droppedTokens, 0)
     }
 

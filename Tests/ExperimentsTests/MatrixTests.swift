@@ -193,9 +193,9 @@ final class MatrixTests: XCTestCase {
                 try text.write(to: URL(fileURLWithPath: tmp), atomically: true, encoding: .utf8)
                 let training = try RunConfig.load(path: tmp)
                 XCTAssertNoThrow(try GradusConfig.parse(text), "\(name)/\(v.name)")
-                let plan = try CurriculumPlan(config: training)
-                XCTAssertEqual(plan.curriculumRequested, v.name.contains("cl"), "\(name)/\(v.name)")
-                XCTAssertEqual(plan.randomLTDRequested, v.name.contains("ltd"), "\(name)/\(v.name)")
+                let requested = RunExecutor.requests(training)
+                XCTAssertEqual(requested.curriculum, v.name.contains("cl"), "\(name)/\(v.name)")
+                XCTAssertEqual(requested.randomLTD, v.name.contains("ltd"), "\(name)/\(v.name)")
             }
         }
         let ablation = try ExperimentMatrix.load(path: repo.appendingPathComponent("configs/ablation.json").path)

@@ -97,8 +97,8 @@ final class GPTTests: XCTestCase {
     /// A shorter T after a longer one reuses the arena and gives the same numbers as a fresh model.
     func testSequenceLengthChangeMatchesFreshModel() throws {
         let config = ModelConfig(layers: 1, dModel: 8, heads: 2, context: 12, vocab: 11)
-        let long = try TokenBatch(sequences: [Array(0...12).map { Int32($0 % 11) }])
-        let short = try TokenBatch(sequences: [[3, 1, 4, 1, 5, 9]])
+        let long = try TokenBatch(rows: Array(0...12).map { Int32($0 % 11) }, width: 13)
+        let short = try TokenBatch(rows: [3, 1, 4, 1, 5, 9], width: 6)
         let reused = try GPT(config: config, maxBatch: 1), fresh = try GPT(config: config, maxBatch: 1, maxLength: 5)
         reused.initializeParameters(seed: 3)
         fresh.initializeParameters(seed: 3)
@@ -143,7 +143,7 @@ final class GPTTests: XCTestCase {
         XCTAssertThrowsError(try m.forward(TokenBatch(batchSize: 1, length: 2, inputs: [0, 1], targets: [1, -1])))
         XCTAssertNoThrow(try m.forward(TokenBatch(batchSize: 1, length: 2, inputs: [0, 1], targets: [1, -1],
                                                   lossMask: [1, 0])))
-        XCTAssertThrowsError(try m.forward(TokenBatch(sequences: [[1, 2, 3, 4, 1, 2]])))
+        XCTAssertThrowsError(try m.forward(TokenBatch(rows: [1, 2, 3, 4, 1, 2], width: 6)))
         XCTAssertThrowsError(try TokenBatch(batchSize: 2, length: 2, inputs: [1, 2, 3], targets: [1, 2, 3, 4]))
     }
 }
