@@ -155,6 +155,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
             out.append(ConfigIssue(path: "curriculum_learning", message: "the legacy block is not trained on; use "
                 + "data_efficiency.data_sampling.curriculum_learning.curriculum_metrics.seqlen_truncate"))
         }
+        let de = file.dataEfficiency
+        if de.enabled && de.dataRouting.enabled && de.dataRouting.randomLTD.enabled && de.dataRouting.randomLTD.modelType == "encoder" {
+            out.append(ConfigIssue(path: "data_efficiency.data_routing.random_ltd.model_type", message: "encoder is not "
+                + "supported: the trainer is a causal decoder (random-LTD for encoders is not implemented)"))
+        }
         for m in curriculumMetrics where SequenceCurriculumKind(rawValue: m.name) != nil && m.pacing.minDifficulty < 1 {
             out.append(ConfigIssue(path: "data_efficiency.data_sampling.curriculum_learning.curriculum_metrics.\(m.name).min_difficulty",
                                    message: "must be >= 1 (a sequence of \(m.pacing.minDifficulty) tokens has no target)"))

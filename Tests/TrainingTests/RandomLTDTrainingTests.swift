@@ -13,6 +13,7 @@ import TestSupport
 import XCTest
 import Model
 import Curriculum
+import Support
 @testable import Training
 
 final class RandomLTDTrainingTests: XCTestCase {
@@ -110,6 +111,19 @@ final class RandomLTDTrainingTests: XCTestCase {
             XCTAssertTrue(problems.contains { $0.contains(fragment) }, "\(fragment) missing from \(problems)")
         }
         XCTAssertThrowsError(try Trainer(config: config(lr: layerTokenLR), source: source(), randomLTD: bad, threads: .one))
+    }
+
+    /// The trainer is a causal decoder: configs/gpt-ltd.json with `model_type: encoder` is refused
+    /// at parse time with its key path (it used to train a decoder silently); `decoder` parses.
+    func testEncoderModelTypeIsRefused() throws {
+        let text = try String(contentsOfFile: repositoryRoot + "/configs/gpt-ltd.json", encoding: .utf8)
+        XCTAssertTrue(text.contains(#""model_type": "decoder""#))
+        XCTAssertNoThrow(try RunConfig.parse(text))
+        XCTAssertThrowsError(try RunConfig.parse(text.replacingOccurrences(of: #""model_type": "decoder""#, with: #""model_type": "encoder""#))) { error in
+            let issues = (error as? ConfigError)?.issues.map(\.description) ?? ["\(error)"]
+            XCTAssertEqual(issues.count, 1, "\(issues)")
+            XCTAssertTrue(issues[0].hasPrefix("data_efficiency.data_routing.random_ltd.model_type: encoder is not supported"), issues[0])
+        }
     }
 
     /// configs/gpt-ltd.json: both parsers accept it, its settings validate, and its LayerToken
