@@ -24,31 +24,31 @@ CONFIG = {
 }
 
 
+def _udhr(gradus_binary, tmp_path_factory, name, pack=None):
+    """The UDHR sample indexed with the shipped BPE tokenizer, one sample per document or packed."""
+    out = tmp_path_factory.mktemp("idx") / name
+    packing = ["--pack", str(pack)] if pack else []
+    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
+               *packing, "--out", out)
+    return out
+
+
 @pytest.fixture(scope="session")
 def udhr_index(gradus_binary, tmp_path_factory):
     """The UDHR sample, one sample per document (313 samples, lengths 41–4579)."""
-    out = tmp_path_factory.mktemp("idx") / "udhr.idx"
-    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
-               "--out", out)
-    return out
+    return _udhr(gradus_binary, tmp_path_factory, "udhr.idx")
 
 
 @pytest.fixture(scope="session")
 def packed_index(gradus_binary, tmp_path_factory):
     """The UDHR sample packed to 16 + 1 tokens a sample: 10918 samples, two dense chunks a metric."""
-    out = tmp_path_factory.mktemp("idx") / "p16.idx"
-    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
-               "--pack", "16", "--out", out)
-    return out
+    return _udhr(gradus_binary, tmp_path_factory, "p16.idx", pack=16)
 
 
 @pytest.fixture(scope="session")
 def text64(gradus_binary, tmp_path_factory):
     """The UDHR sample packed to 64 + 1 tokens a sample (2729 samples), for sequence curricula."""
-    out = tmp_path_factory.mktemp("idx") / "u64.idx"
-    run_gradus(gradus_binary, "index", "corpora/udhr.sample.jsonl.zst", "--tokenizer", "corpora/tokenizer.json",
-               "--pack", "64", "--out", out)
-    return out
+    return _udhr(gradus_binary, tmp_path_factory, "u64.idx", pack=64)
 
 
 @pytest.fixture(scope="session")
