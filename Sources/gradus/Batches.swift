@@ -93,23 +93,23 @@ struct Batches: ParsableCommand {
         let out = StandardOutput()
         var encoder = BatchStreamEncoder(metricNames: stream.metrics.map(\.name), includesTokens: tokens)
         if format == .binary {
-            out.write(bytes: try encoder.header(rank: rank, geometry: geometry, applied: applied, sequenceLength: shapes ? s : nil))
+            try out.write(bytes: try encoder.header(rank: rank, geometry: geometry, applied: applied, sequenceLength: shapes ? s : nil))
         }
         for _ in 0..<steps {
             let batch = try stream.next()
             for j in 0..<geometry.gradientAccumulationSteps {
                 let rows = try stream.rows(of: batch, microBatch: j, tokens: tokens)
                 switch format {
-                case .jsonl: out.write(line(batch, j, rows, applied, stream.metrics) + "\n")
+                case .jsonl: try out.write(line(batch, j, rows, applied, stream.metrics) + "\n")
                 case .binary:
-                    out.write(bytes: try encoder.batch(step: batch.step, rank: rank, microBatch: j, difficulties: batch.difficulties,
+                    try out.write(bytes: try encoder.batch(step: batch.step, rank: rank, microBatch: j, difficulties: batch.difficulties,
                                                        sampleIDs: rows.sampleIDs,
                                                        rows: tokens ? (rows.width, rows.tokens, rows.lengths) : nil))
                 }
             }
         }
-        if format == .binary { out.write(bytes: try encoder.end()) }
-        out.flush()
+        if format == .binary { try out.write(bytes: try encoder.end()) }
+        try out.flush()
         if let saveState { try stream.samplerState().encoded().write(to: URL(fileURLWithPath: saveState)) }
     }
 

@@ -42,9 +42,9 @@ struct Dump: ParsableCommand {
                 line.addRaw("metrics", "{" + zip(names, values).map { "\(quote($0)):\(jsonNumber($1))" }.joined(separator: ",") + "}")
             }
             if tokens { line.addRaw("tokens", "[" + toks.map { String($0) }.joined(separator: ",") + "]") }
-            out.write(line.text + "\n")
+            try out.write(line.text + "\n")
         }
-        out.flush()
+        try out.flush()
     }
 
     private func parseRange(_ count: Int) throws -> Range<Int> {

@@ -18,4 +18,16 @@ struct Gradus: ParsableCommand {
         version: gradusVersion,
         subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Export.self, Schedule.self, Batches.self, Train.self, Experiment.self, ReportCommand.self, Bench.self]
     )
+
+    /// Runs the chosen subcommand, then checks that all its output reached standard output
+    /// (`StandardOutput.finish`), so a full disk or a failing pipe is a non-zero exit.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+            try StandardOutput.finish()
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

@@ -68,7 +68,7 @@ struct Schedule: ParsableCommand {
         let first = preview.row(step: 0)
         if !json {
             let poolColumns = pools == nil ? [] : first.difficulties.prefix(parsed.curriculumMetrics.count).map { "pool:\($0.name)" } + ["pool", "coverage"]
-            out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"])
+            try out.write((["step"] + first.difficulties.map(\.name) + (first.reservedLength == nil ? [] : ["random_ltd"])
                 + (rates == nil ? [] : ["lr"]) + poolColumns)
                 .joined(separator: "\t") + "\n")
         }
@@ -80,10 +80,10 @@ struct Schedule: ParsableCommand {
             let row = preview.row(step: s)
             let lr = s == 0 ? nil : rates?.next(difficulties: Dictionary(row.difficulties.map { ($0.name, $0.value) }) { a, _ in a })
             guard printed.contains(s) else { continue }
-            out.write((json ? jsonLine(row, pool, lr: lr) : textLine(row, pool, lr: rates == nil ? nil : .some(lr),
+            try out.write((json ? jsonLine(row, pool, lr: lr) : textLine(row, pool, lr: rates == nil ? nil : .some(lr),
                                                                       placeholders: pools == nil ? 0 : parsed.curriculumMetrics.count + 2)) + "\n")
         }
-        out.flush()
+        try out.flush()
         if let s = starved.first, let pools {
             writeStderr("warning: the admitted pool is smaller than the global batch (\(pools.globalBatchSize)) at \(starved.count) "
                 + "step(s), from step \(s) to \(starved.last!): DeepSpeed repeats samples inside those batches (issue #8520); "

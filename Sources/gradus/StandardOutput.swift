@@ -1,5 +1,8 @@
-// StandardOutput.swift — buffered stdout for commands that print many lines.
+// StandardOutput.swift — buffered stdout for commands that print many lines, and the check that
+// everything a command printed reached its destination: a failed write (a full disk, a closed
+// pipe when SIGPIPE is ignored) is an error and a non-zero exit, never silently truncated output.
 
+import Foundation
 import Storage
 
 final class StandardOutput {
@@ -7,22 +10,43 @@ final class StandardOutput {
 
     init() { buffer.reserveCapacity(1 << 16) }
 
-    deinit { flush() }
-
-    func write(_ text: String) {
+    /// Appends text; writes the buffer out when it is full.
+    /// - Throws: `OutputError` when standard output cannot be written.
+    func write(_ text: String) throws {
         buffer.append(contentsOf: text.utf8)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    /// Appends raw bytes (binary output).
-    func write(bytes: [UInt8]) {
+    /// Appends raw bytes (binary output); writes the buffer out when it is full.
+    /// - Throws: `OutputError` when standard output cannot be written.
+    func write(bytes: [UInt8]) throws {
         buffer.append(contentsOf: bytes)
-        if buffer.count >= 1 << 16 { flush() }
+        if buffer.count >= 1 << 16 { try flush() }
     }
 
-    func flush() {
+    /// Writes the buffer out.
+    /// - Throws: `OutputError` when standard output cannot be written.
+    func flush() throws {
         guard !buffer.isEmpty else { return }
-        buffer.withUnsafeBytes { try? PosixFile(standardStream: 1).write($0) }  // a closed pipe ends it silently
-        buffer.removeAll(keepingCapacity: true)
+        defer { buffer.removeAll(keepingCapacity: true) }
+        do { try buffer.withUnsafeBytes { try PosixFile(standardStream: 1).write($0) } } catch {
+            throw OutputError(reason: (error as? FileError)?.reason ?? "\(error)")
+        }
     }
+
+    /// Flushes what `print` buffered (C stdio) and checks that every earlier write succeeded.
+    /// - Throws: `OutputError` when something did not reach standard output.
+    static func finish() throws {
+        // fflush(nil) flushes every stdio stream (`print` writes through stdout's); a write that
+        // failed before stays unwritten in the buffer, so it fails again here.
+        if fflush(nil) != 0 {
+            throw OutputError(reason: String(cString: strerror(errno)))
+        }
+    }
+}
+
+/// Standard output could not be written: the command's output is incomplete.
+struct OutputError: Error, CustomStringConvertible {
+    let reason: String
+    var description: String { "cannot write to standard output (\(reason)); the output is incomplete" }
 }

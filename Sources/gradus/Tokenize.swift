@@ -39,11 +39,11 @@ struct Tokenize: ParsableCommand {
                 ids.removeAll(keepingCapacity: true)
                 var copy = text
                 try copy.withUTF8 { try encoder.encode($0, into: &ids) }
-                out.write(ids.lazy.map(String.init).joined(separator: " "))
+                try out.write(ids.lazy.map(String.init).joined(separator: " "))
             }
-            out.write("\n")
+            try out.write("\n")
         }
-        out.flush()
+        try out.flush()
     }
 
     private func parseIDs(_ line: UnsafeBufferPointer<UInt8>, line number: Int) throws -> [TokenID] {

@@ -28,9 +28,11 @@ package final class GradusProcess: @unchecked Sendable {
     private var out = Data(), err = Data()
 
     /// Starts `gradus arguments` with `stdin` as its standard input (none when nil), the test's
-    /// environment plus `env` (backtraces off), in `cwd` (the test's directory when nil).
+    /// environment plus `env` (backtraces off), in `cwd` (the test's directory when nil), its
+    /// standard output collected, or written to the file `stdoutPath` (e.g. /dev/full).
     /// - Throws: when the binary cannot be started.
-    package init(_ arguments: [String], stdin: String? = nil, env: [String: String] = [:], cwd: String? = nil) throws {
+    package init(_ arguments: [String], stdin: String? = nil, env: [String: String] = [:], cwd: String? = nil,
+                 stdoutPath: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("gradus")
         process.arguments = arguments
@@ -39,7 +41,13 @@ package final class GradusProcess: @unchecked Sendable {
         if let cwd { process.currentDirectoryURL = URL(fileURLWithPath: cwd) }
         let inPipe = stdin.map { _ in Pipe() }
         process.standardInput = inPipe ?? FileHandle.nullDevice
-        process.standardOutput = outPipe
+        if let stdoutPath {
+            guard let file = FileHandle(forWritingAtPath: stdoutPath) else { throw CocoaError(.fileWriteUnknown) }
+            process.standardOutput = file
+            try outPipe.fileHandleForWriting.close()
+        } else {
+            process.standardOutput = outPipe
+        }
         process.standardError = errPipe
         try process.run()
         // Drain both pipes concurrently so that large outputs cannot block the child.
@@ -65,8 +73,8 @@ package final class GradusProcess: @unchecked Sendable {
 
 /// Runs `gradus` to completion (see `GradusProcess.init` for the parameters).
 package func runGradus(_ arguments: [String], stdin: String? = nil, env: [String: String] = [:],
-                       cwd: String? = nil) throws -> GradusRun {
-    try GradusProcess(arguments, stdin: stdin, env: env, cwd: cwd).wait()
+                       cwd: String? = nil, stdoutPath: String? = nil) throws -> GradusRun {
+    try GradusProcess(arguments, stdin: stdin, env: env, cwd: cwd, stdoutPath: stdoutPath).wait()
 }
 
 /// The repository root (for the shipped corpora, tokenizer and configs).
