@@ -59,6 +59,10 @@ public enum IndexMerge {
         for (reader, path) in zip(shards, paths) {
             let m = reader.manifest
             guard m.kind == IndexKind.shard else { throw IndexError.invalidArgument("\(path) is not a shard (made without --shard)") }
+            guard m.shardCount == first.shardCount else {
+                throw IndexError.invalidArgument("\(path) is shard \(m.shard.map(String.init) ?? "?")/\(m.shardCount.map(String.init) ?? "?") "
+                    + "but \(paths[0]) is one of \(first.shardCount.map(String.init) ?? "?") shards; merge the shards of one --shard I/N run")
+            }
             guard m.sameContent(as: first) else {
                 throw IndexError.invalidArgument("\(path) was made from other inputs, tokenizer, metrics or options than \(paths[0])")
             }

@@ -54,6 +54,9 @@ struct Dump: ParsableCommand {
               a >= 0, a <= b else {
             throw ValidationError("--range must be A..B with 0 <= A <= B (got '\(range)')")
         }
+        guard a <= count else {
+            throw ValidationError("--range starts at \(a), past the index's \(count) samples (ids 0..<\(count))")
+        }
         return a..<min(b, count)
     }
 }

@@ -44,6 +44,30 @@ final class IndexCLITests: XCTestCase {
         XCTAssertTrue(ro.stderr.contains("cannot write the index"), ro.stderr)
     }
 
+    /// Refusals instead of a wrong merge or a trap: shards of two different `--shard I/N` runs
+    /// (0/2 and 1/3 used to merge into 261 of 313 documents), and `dump --range` starting past
+    /// the last sample (used to trap).
+    func testMergeOfMismatchedShardCountsAndDumpPastTheEndAreRefused() throws {
+        let dir = try TemporaryDirectory("cli-merge", removedAfter: self).path
+        let corpus = repositoryRoot + "/corpora/udhr.sample.jsonl.zst"
+        for (i, n) in [(0, 2), (1, 3)] {
+            let r = try runGradus(["index", corpus, "--tokenizer", "bytes", "--shard", "\(i)/\(n)", "--out", dir + "/s\(i)"])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let merged = try runGradus(["merge", dir + "/s0", dir + "/s1", "--out", dir + "/m"])
+        XCTAssertNotEqual(merged.status, 0)
+        XCTAssertTrue(merged.stderr.contains("is shard 1/3 but"), merged.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/m/data.mdb"))
+
+        try indexUDHRPacked(at: dir + "/u.idx")  // 5 382 samples
+        let past = try runGradus(["dump", dir + "/u.idx", "--range", "6000..7000"])
+        XCTAssertEqual(past.status, 64, past.stderr)  // a usage error, not a crash
+        XCTAssertTrue(past.stderr.contains("--range starts at 6000, past the index's 5382 samples"), past.stderr)
+        let tail = try runGradus(["dump", dir + "/u.idx", "--range", "5380..7000"])
+        XCTAssertEqual(tail.status, 0, tail.stderr)
+        XCTAssertEqual(tail.stdout.split(separator: "\n").count, 2)
+    }
+
     /// On a terminal, `gradus index` shows records/s, MB/s and the ETA (issue 3 item 9); run
     /// under util-linux `script`, which gives it a pseudo-terminal.
     func testProgressOnATerminalShowsRatesAndETA() throws {
