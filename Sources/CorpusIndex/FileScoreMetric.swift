@@ -32,7 +32,7 @@ public final class FileScoreMetric: DifficultyMetric {
         guard argument.hasPrefix("file:"), let eq = argument.firstIndex(of: "=") else { return nil }
         let name = String(argument[argument.index(argument.startIndex, offsetBy: 5)..<eq])
         let path = String(argument[argument.index(after: eq)...])
-        guard !name.isEmpty, !path.isEmpty, !name.contains("/") else { return nil }
+        guard isSafePathComponent(name), !path.isEmpty else { return nil }
         return try FileScoreMetric(name: name, path: path)
     }
 

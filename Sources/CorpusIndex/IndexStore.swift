@@ -4,6 +4,7 @@
 
 import Foundation
 import Storage
+import Support
 import Synchronization
 
 /// How a command opens the indexes it reads: the CLI builds it (`--no-lock`) and passes it to
@@ -160,6 +161,12 @@ public final class IndexStore {
     public func manifest() throws -> IndexManifest {
         guard let m = try readJSON(IndexManifest.self, key: IndexFormat.manifestKey) else {
             throw IndexError.notAnIndex(path: path, reason: "no manifest in meta")
+        }
+        // Metric names become file names (export, plots): a name that could leave a directory
+        // means the manifest was not written by gradus.
+        if let bad = m.metrics.first(where: { !isSafePathComponent($0.name) }) {
+            throw IndexError.corrupt("\(path): the manifest names a metric \(bad.name.debugDescription), which is not a metric "
+                + "name (letters, digits and - _ + . only)")
         }
         return m
     }

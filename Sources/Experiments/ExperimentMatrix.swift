@@ -180,8 +180,8 @@ extension ExperimentMatrix {
             let override = v.raw("override") ?? .object([])
             if case .object = override {} else { v.issue("override", "must be a JSON object") }
             v.finish()
-            guard let name, !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || "-_+.".contains($0) }) else {
-                v.issue("name", "required; letters, digits and - _ + . only (it names directories)")
+            guard let name, isSafePathComponent(name) else {
+                v.issue("name", "required; letters, digits and - _ + . only, not . or .. (it names directories)")
                 continue
             }
             variants.append(ExperimentVariant(name: name, override: override))

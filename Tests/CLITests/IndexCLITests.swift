@@ -4,6 +4,7 @@
 
 import CorpusIndex
 import Foundation
+import Storage
 import TestSupport
 import XCTest
 
@@ -66,6 +67,38 @@ final class IndexCLITests: XCTestCase {
         let tail = try runGradus(["dump", dir + "/u.idx", "--range", "5380..7000"])
         XCTAssertEqual(tail.status, 0, tail.stderr)
         XCTAssertEqual(tail.stdout.split(separator: "\n").count, 2)
+    }
+
+    /// A metric name from an index's manifest never becomes a path outside `--out`: an index whose
+    /// manifest names a metric `../../../x` is refused by every reader (export wrote three levels
+    /// up before), and `file:` metrics and matrix variants follow the same name rule.
+    func testMetricNamesThatCouldLeaveTheOutputDirectoryAreRefused() throws {
+        let dir = try TemporaryDirectory("cli-names", removedAfter: self).path
+        let index = dir + "/a/b/c/u.idx"
+        try FileManager.default.createDirectory(atPath: dir + "/a/b/c", withIntermediateDirectories: true)
+        try indexUDHRPacked(at: index)
+        do {
+            let env = try LMDBEnvironment(path: index, mapSize: 1 << 30)
+            let meta = try env.database(IndexFormat.metaDB)
+            try env.write { txn in
+                let key = Array(IndexFormat.manifestKey.utf8)
+                let text = String(decoding: try XCTUnwrap(try txn.get(key: key, in: meta)), as: UTF8.self)
+                XCTAssertTrue(text.contains(#""name":"seqlen""#), text)
+                let planted = text.replacingOccurrences(of: #""name":"seqlen""#, with: #""name":"..\/..\/..\/x""#)
+                try txn.put(key: key, value: Array(planted.utf8), in: meta)
+            }
+        }
+        let export = try runGradus(["export", index, "--format", "deepspeed", "--out", dir + "/a/b/c/out"])
+        XCTAssertNotEqual(export.status, 0)
+        XCTAssertTrue(export.stderr.contains(#"the manifest names a metric "../../../x""#), export.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/a/x"), "out/../../../x is dir/a/x")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir + "/a").sorted(), ["b"])
+        for command in [["info", index], ["dump", index, "--range", "0..1"]] {
+            XCTAssertNotEqual(try runGradus(command).status, 0, "\(command)")
+        }
+        let dotted = try runGradus(["index", repositoryRoot + "/corpora/udhr.sample.jsonl.zst", "--tokenizer", "bytes",
+                                    "--metrics", "seqlen,file:..=\(dir)/scores.jsonl", "--out", dir + "/d.idx"])
+        XCTAssertNotEqual(dotted.status, 0)
     }
 
     /// On a terminal, `gradus index` shows records/s, MB/s and the ETA (issue 3 item 9); run
