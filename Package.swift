@@ -60,7 +60,7 @@ let package = Package(
         ),
 
         // Helpers every test target shares: one temporary directory, one `gradus` launcher, one assertClose.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Corpus", "CorpusIndex"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Support", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Support", "TestSupport"]),

@@ -59,13 +59,6 @@ extension GradusConfig {
         return config
     }
 
-    /// Every semantic problem of an already-built config (also used by `parse`).
-    public func validate() throws {
-        let log = IssueLog()
-        collectProblems(into: log)
-        if !log.issues.isEmpty { throw ConfigError(issues: log.issues) }
-    }
-
     func collectProblems(into log: IssueLog) {
         for (key, v) in [("train_batch_size", trainBatchSize), ("train_micro_batch_size_per_gpu", trainMicroBatchSizePerGPU),
                          ("gradient_accumulation_steps", gradientAccumulationSteps)] {

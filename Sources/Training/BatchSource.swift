@@ -2,7 +2,7 @@
 // depend on the index or the curriculum (issue 5; CurriculumBatchStream.swift serves the sampler's). A source
 // owns its position and randomness and round-trips them through an opaque state blob that the
 // checkpoint stores, so a resumed run sees exactly the batches the uninterrupted one would.
-// Two sources live here: synthetic random tokens (benchmarks, tests) and a fixed cycle of batches.
+// The synthetic source (random tokens, for benchmarks and tests) lives here.
 
 import Foundation
 import Model
@@ -56,31 +56,5 @@ public final class SyntheticBatchSource: BatchSource {
         do { rng = try JSONDecoder().decode(SplitMix64.self, from: state) } catch {
             throw TrainingError.invalidSourceState("synthetic source: \(error)")
         }
-    }
-}
-
-/// Cycles through a fixed list of batches (overfitting checks, small held-out sets).
-public final class FixedBatchSource: BatchSource {
-    public let batches: [TokenBatch]
-    private var position = 0
-
-    /// - Precondition: `batches` is not empty.
-    public init(_ batches: [TokenBatch]) {
-        precondition(!batches.isEmpty, "a fixed source needs at least one batch")
-        self.batches = batches
-    }
-
-    public func nextBatch() throws -> (batch: TokenBatch, info: BatchInfo?) {
-        defer { position = (position + 1) % batches.count }
-        return (batches[position], nil)
-    }
-
-    public func saveState() throws -> Data { try sortedKeysEncoder().encode(position) }
-
-    public func restoreState(_ state: Data) throws {
-        guard let p = try? JSONDecoder().decode(Int.self, from: state), p >= 0, p < batches.count else {
-            throw TrainingError.invalidSourceState("fixed source: position blob is not valid for \(batches.count) batches")
-        }
-        position = p
     }
 }

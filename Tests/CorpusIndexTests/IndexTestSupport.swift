@@ -4,6 +4,7 @@
 import Corpus
 @testable import CorpusIndex
 import Foundation
+import TestSupport
 import Storage
 
 /// Builds an index from in-memory inputs (each input a list of texts or of token arrays).
