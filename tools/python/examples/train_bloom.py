@@ -15,8 +15,7 @@ a run started with the same OUT continues from there with exactly the batches it
 ``--random-ltd`` drops tokens in the config's ``random_ltd_layer_id`` layers (gradus.torch.RandomLTD);
 the learning rate follows consumed layer-tokens (gradus.torch.LayerTokenLR: linear warmup, cosine
 decay); without ``--random-ltd`` the run is dense and the same LayerTokenLR counts every layer's
-tokens. Without
-``gradus.torch`` importable the run is dense, at the peak rate after a linear warmup over steps.
+tokens.
 
 OUT/log.jsonl (rank 0): per step its loss, tokens, rate and tokens/s; OUT/batches-rank<r>.jsonl:
 the step and sample ids each rank trained on.
@@ -37,6 +36,8 @@ from transformers import BloomConfig, BloomForCausalLM
 
 from gradus.data import GradusIterableDataset
 from gradus.index import IndexReader
+from gradus.schedule import LearningRate, RandomLTDSchedule, random_ltd_settings
+from gradus.torch import LayerTokenLR, RandomLTD
 
 
 def arguments():
@@ -56,7 +57,6 @@ def arguments():
     p.add_argument("--lr", type=float, default=2e-3, help="peak learning rate")
     p.add_argument("--warmup-layer-tokens", type=int, default=8000, help="LayerTokenLR warmup")
     p.add_argument("--total-layer-tokens", type=int, default=200000, help="LayerTokenLR cosine decay end")
-    p.add_argument("--warmup-steps", type=int, default=4, help="warmup without gradus.torch")
     p.add_argument("--gradus", default=None, help="the gradus executable (default $GRADUS, else gradus on PATH)")
     return p.parse_args()
 
@@ -68,14 +68,7 @@ def build_model(args, vocab):
 
 
 def schedulers(args, config, model, optimizer):
-    """(RandomLTD or None, LR scheduler): gradus.torch when importable, else dense with a step warmup."""
-    try:
-        from gradus.schedule import LearningRate, RandomLTDSchedule, random_ltd_settings
-        from gradus.torch import LayerTokenLR, RandomLTD
-    except ImportError:
-        if args.random_ltd:
-            raise SystemExit("--random-ltd needs gradus.torch (pip install './tools/python[torch]')")
-        return None, torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / args.warmup_steps))
+    """(RandomLTD, LayerTokenLR): the config's random-LTD layers, or a dense run with the same counters."""
     settings = random_ltd_settings(config)
     if not args.random_ltd:  # dense: the same counters, and no layer ever drops (r ≥ any row length)
         settings["schedule"] = RandomLTDSchedule(1 << 30, 1 << 30, 1, 1)
@@ -110,16 +103,14 @@ def main():
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         loader.load_state_dict(state["loader"])
-        if ltd is not None:
-            ltd.load_state_dict(state["random_ltd"])
-        if lr is not None:
-            lr.load_state_dict(state["lr"])
+        ltd.load_state_dict(state["random_ltd"])
+        lr.load_state_dict(state["lr"])
         step = state["step"]
     ddp = DistributedDataParallel(model) if world > 1 else model
 
     def save():
         state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(), "loader": loader.state_dict(),
-                 "random_ltd": ltd.state_dict() if ltd else None, "lr": lr.state_dict() if lr else None, "step": step}
+                 "random_ltd": ltd.state_dict(), "lr": lr.state_dict(), "step": step}
         torch.save(state, checkpoint + ".tmp")
         os.replace(checkpoint + ".tmp", checkpoint)
 
@@ -141,11 +132,9 @@ def main():
             continue
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
-        if lr is not None:
-            lr.step()
-        reserved = ltd.reserved_length if ltd else None  # r this step trained with
-        if ltd is not None:
-            ltd.step()
+        lr.step()
+        reserved = ltd.reserved_length  # r this step trained with
+        ltd.step()
         optimizer.zero_grad(set_to_none=True)
         step = item["step"]
         batches.write(json.dumps({"step": step, "sample_ids": ids}) + "\n")
