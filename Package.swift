@@ -25,13 +25,14 @@ let package = Package(
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
 
         // Shared utilities of the package (`package` access, no dependencies): the ordered JSON
         // value, its merge and the strict key-path reader; SplitMix64, FNV-1a, parallel-for.
         .target(name: "Support"),
 
         // Safe wrappers: the only Swift modules that import the C modules.
-        .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib"]),
+        .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib", "CXXHash"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
 
         // Readers and tokenizers.

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
-# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib) with pkg-config, and the zstd CLI;
+# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, and the zstd CLI;
 # for the Python tests, lmdb, numpy, pytest, torch (the CPU build) and transformers.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
-packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev pkg-config zstd)
+packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev pkg-config zstd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
