@@ -2,6 +2,9 @@
 // was indexed and how) and the resume cursor of an unfinished build (issue 3 items 4 and 6).
 
 import Corpus
+import Foundation
+import Storage
+import Support
 
 /// `meta["format"]`: checked on every open.
 public struct IndexFormatTag: Codable, Equatable, Sendable {
@@ -33,8 +36,14 @@ public struct InputInfo: Codable, Equatable, Sendable {
     public var size: Int?
     /// `jsonl`, `fasta`, `text`, `jsonl-tokens` or `megatron`.
     public var format: String
-    public init(path: String, size: Int?, format: String) {
+    /// Modification time when the build read it (ISO-8601 UTC; nil for streams and older indexes).
+    public var modified: String?
+    /// `xxh3:` and the 16 hex digits of XXH3-64 over the bytes actually read from it (nil in
+    /// indexes written before content fingerprints).
+    public var contentHash: String?
+    public init(path: String, size: Int?, format: String, modified: String? = nil, contentHash: String? = nil) {
         self.path = path; self.size = size; self.format = format
+        self.modified = modified; self.contentHash = contentHash
     }
 }
 
@@ -104,6 +113,27 @@ public struct IndexManifest: Codable, Equatable, Sendable {
         self.inputs = inputs; self.metrics = metrics; self.pack = pack
         self.shard = shard; self.shardCount = shardCount; self.counts = IndexCounts()
         self.commandLine = commandLine; self.created = created; self.options = options
+    }
+
+    /// XXH3-64 (16 hex digits) of what the index holds, independent of when, where and how fast
+    /// it was built: kind, tokenizer, token width, each input's format, size and content hash (its
+    /// path where an older index has no hash), metrics, pack, shard, counts and content options.
+    /// A byte-identical rebuild has the same fingerprint; the same files in another order, or
+    /// an edited file, a different one. Training checkpoints record it to refuse another index.
+    public var contentFingerprint: String {
+        struct Content: Encodable {
+            var kind: String, tokenizer: TokenizerInfo, tokenWidth: Int, inputs: [[String]]
+            var metrics: [MetricInfo], pack: Int?, shard: Int?, shardCount: Int?
+            var counts: IndexCounts, options: [String: String]
+        }
+        let content = Content(
+            kind: kind, tokenizer: tokenizer, tokenWidth: tokenWidth,
+            inputs: inputs.map { [$0.format, $0.size.map(String.init) ?? "-", $0.contentHash ?? $0.path] },
+            metrics: metrics, pack: pack, shard: shard, shardCount: shardCount, counts: counts, options: options)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let bytes = [UInt8]((try? encoder.encode(content)) ?? Data())
+        return hexText(withUnsafeBytes(of: XXH3.hash64(bytes).bigEndian) { Array($0) })
     }
 
     /// The parts that must agree between a build and its resume, or between merged shards.
