@@ -22,6 +22,10 @@ package final class PosixFile: ByteSource {
         case update
         /// Read and write, created if missing, truncated to empty.
         case replace
+        /// Read and write, contents kept, never through a symbolic link: created with
+        /// `O_CREAT|O_EXCL|O_NOFOLLOW`, or an existing regular file opened with `O_NOFOLLOW` (lock
+        /// and state files, which a planted symlink must not redirect).
+        case updateNoFollow
     }
 
     /// The file, for messages.
@@ -41,13 +45,23 @@ package final class PosixFile: ByteSource {
         case .read: O_RDONLY
         case .update: O_RDWR | O_CREAT
         case .replace: O_RDWR | O_CREAT | O_TRUNC
+        case .updateNoFollow: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
         }
         fd = open(path, flags | O_CLOEXEC, permissions)
+        if fd < 0 && errno == EEXIST && mode == .updateNoFollow {
+            fd = open(path, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
+        }
         owned = true
-        guard fd >= 0 else { throw FileError.cannotOpen(path: path, reason: errnoMessage()) }
+        guard fd >= 0 else {
+            let reason = errno == ELOOP && mode == .updateNoFollow ? "is a symbolic link (refused: it could redirect the write; remove it)" : errnoMessage()
+            throw FileError.cannotOpen(path: path, reason: reason)
+        }
         var st = stat()
         if mode == .read, fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFDIR {
             throw FileError.cannotOpen(path: path, reason: "is a directory")
+        }
+        if mode == .updateNoFollow, fstat(fd, &st) != 0 || (st.st_mode & S_IFMT) != S_IFREG {
+            throw FileError.cannotOpen(path: path, reason: "is not a regular file (remove it)")
         }
     }
 
