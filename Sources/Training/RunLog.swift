@@ -69,19 +69,29 @@ public final class RunLog {
     private let handle: FileHandle
     public let path: String
 
-    /// Opens `path` for appending (O_APPEND), creating it when missing.
+    /// Opens `path` for appending (O_APPEND), creating it when missing; a symbolic link at
+    /// `path` is refused (O_NOFOLLOW), so a planted link cannot redirect the log's writes.
     /// - Throws: `TrainingError.io` when the file cannot be opened.
     public init(path: String) throws {
         self.path = path
-        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        if fd < 0 { throw TrainingError.io(path: path, reason: String(cString: strerror(errno))) }
+        let fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0o644)
+        if fd < 0 {
+            let reason = errno == ELOOP ? "is a symbolic link (refused; remove it)" : String(cString: strerror(errno))
+            throw TrainingError.io(path: path, reason: reason)
+        }
         handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
-    /// Appends `record` as one line.
+    /// Appends `record` as one line. A write that fails part-way (a full disk) is cut back to the
+    /// log's previous end, so the log never keeps a torn line.
     /// - Throws: `TrainingError.io` on a write failure.
     public func append<R: Encodable>(_ record: R) throws {
-        try io { try handle.write(contentsOf: try sortedKeysEncoder().encode(record) + [0x0A]) }
+        let line = try sortedKeysEncoder().encode(record) + [0x0A]
+        let end = try? handle.seekToEnd()
+        do { try handle.write(contentsOf: line) } catch {
+            if let end { try? handle.truncate(atOffset: end) }
+            throw TrainingError.io(path: path, reason: "\(error)")
+        }
     }
 
     /// Flushes the appended lines to the device (before a checkpoint that they precede).
