@@ -67,3 +67,26 @@ public struct PoolPreview<Index: DifficultyIndex> {
         return PoolRow(step: step, perMetric: perMetric, total: total, coverage: coverage, starved: total < globalBatchSize)
     }
 }
+
+extension PoolPreview {
+    /// The warning `gradus schedule --index` and `gradus train` print when the admitted pool is
+    /// smaller than the global batch at `starvedSteps` (ascending), or nil when there are none.
+    public static func starvationWarning(starvedSteps: [Int], globalBatchSize: Int) -> String? {
+        guard let first = starvedSteps.first, let last = starvedSteps.last else { return nil }
+        return "the admitted pool is smaller than the global batch (\(globalBatchSize)) at \(starvedSteps.count) "
+            + "step(s), from step \(first) to \(last): DeepSpeed repeats samples inside those batches (issue #8520); "
+            + "Gradus serves full batches by passing over the pool again"
+    }
+
+    /// Steps the preview on through step `steps` and returns `starvationWarning` for the starved
+    /// steps among them, or nil.
+    /// - Complexity: O(steps · metrics · log N) reads, as `next()`.
+    public mutating func starvationWarning(through steps: Int) throws -> String? {
+        var starved: [Int] = []
+        while step < steps {
+            let row = try next()
+            if row.starved { starved.append(row.step) }
+        }
+        return Self.starvationWarning(starvedSteps: starved, globalBatchSize: globalBatchSize)
+    }
+}

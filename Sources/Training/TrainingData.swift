@@ -21,6 +21,9 @@ public struct TrainingData {
     public let trainingCount: Int, heldOutCount: Int
     /// Whether training batches come from the curriculum sampler.
     public let usesCurriculum: Bool
+    /// The curriculum index (nil without a curriculum), for `poolWarning`.
+    private let curriculumIndex: LMDBDifficultyIndex?
+    private let config: RunConfig
 
     /// Opens the index at `path` (as `options` says) and builds both sources.
     /// - Throws: `IndexError` for a missing or incomplete index, `TrainingError.invalidConfig`
@@ -32,7 +35,7 @@ public struct TrainingData {
         let reader = try curriculumIndex?.reader ?? IndexReader(path: path, options: options)
         let problems = Self.problems(config, reader)
         if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
-        self.reader = reader
+        (self.reader, self.curriculumIndex, self.config) = (reader, curriculumIndex, config)
         let (B, T, V) = (config.train.batchSize, config.sequenceLength, config.model.vocab)
         let (trainingIDs, heldOutIDs) = HeldOutSplit.split(count: reader.sampleCount, fraction: config.train.validationFraction)
         (trainingCount, heldOutCount) = (trainingIDs.count, heldOutIDs.count)
@@ -44,6 +47,19 @@ public struct TrainingData {
         }
         heldOut = heldOutIDs.isEmpty ? nil : try IndexBatchSource(
             reader: reader, ids: heldOutIDs, batchSize: B, length: T, vocab: V, seed: 0, shuffle: false)
+    }
+
+    /// The warning `gradus schedule --index` gives when the curriculum's admitted pool is smaller
+    /// than the global batch at some of the first `steps` curriculum steps (a shard, or a low
+    /// minimum difficulty), or nil (also without a curriculum). Pacing by tokens assumes full
+    /// B × T batches.
+    /// - Throws: `CurriculumError` or `IndexError` from reading the index.
+    public func poolWarning(steps: Int) throws -> String? {
+        guard let curriculumIndex else { return nil }
+        var preview = try PoolPreview(index: curriculumIndex, metrics: config.curriculumMetrics,
+                                      globalBatchSize: config.train.batchSize,
+                                      tokensPerStep: Double(config.train.batchSize * config.sequenceLength))
+        return try preview.starvationWarning(through: steps)
     }
 
     /// Every reason `config` cannot train on the index of `reader`.

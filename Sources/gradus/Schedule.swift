@@ -84,10 +84,8 @@ struct Schedule: ParsableCommand {
                                                                       placeholders: pools == nil ? 0 : parsed.curriculumMetrics.count + 2)) + "\n")
         }
         try out.flush()
-        if let s = starved.first, let pools {
-            writeStderr("warning: the admitted pool is smaller than the global batch (\(pools.globalBatchSize)) at \(starved.count) "
-                + "step(s), from step \(s) to \(starved.last!): DeepSpeed repeats samples inside those batches (issue #8520); "
-                + "Gradus serves full batches by passing over the pool again\n")
+        if let pools, let warning = PoolPreview<LMDBDifficultyIndex>.starvationWarning(starvedSteps: starved, globalBatchSize: pools.globalBatchSize) {
+            writeStderr("warning: " + warning + "\n")
         }
     }
 
