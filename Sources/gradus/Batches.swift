@@ -7,6 +7,7 @@ import ArgumentParser
 import CorpusIndex
 import Curriculum
 import Foundation
+import Storage
 import Training
 
 struct Batches: ParsableCommand {
@@ -77,6 +78,7 @@ struct Batches: ParsableCommand {
     }
 
     func run() throws {
+        if let saveState { try checkWritableDirectory(of: saveState) }
         let (cfg, runConfig) = try RunConfig.loadFile(path: config)
         let geometry = try cfg.batchGeometry(world: world)
         let idx = try LMDBDifficultyIndex(path: index, options: indexOpen.options)
@@ -110,7 +112,25 @@ struct Batches: ParsableCommand {
         }
         if format == .binary { try out.write(bytes: try encoder.end()) }
         try out.flush()
-        if let saveState { try stream.samplerState().encoded().write(to: URL(fileURLWithPath: saveState)) }
+        if let saveState {  // temporary file + rename: a symlink at saveState is replaced, never followed
+            do { try stream.samplerState().encoded().withUnsafeBytes { try AtomicFile.write($0, to: saveState) } } catch {
+                throw InputError("cannot write the sampler state \(saveState): \(error)")
+            }
+        }
+    }
+
+    /// Refuses, before any batch is streamed, a `--save-state` path whose directory is missing or
+    /// not writable (issue 14 item 19).
+    private func checkWritableDirectory(of path: String) throws {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw InputError("--save-state \(path): the directory \(directory) does not exist; create it or choose another path")
+        }
+        guard access(directory, W_OK | X_OK) == 0 else {
+            throw InputError("--save-state \(path): the directory \(directory) is not writable; choose another path")
+        }
     }
 
     private func line(_ b: GlobalBatch, _ j: Int, _ rows: StreamRows, _ applied: SequenceCurriculumKind?,
