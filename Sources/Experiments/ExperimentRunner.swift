@@ -1,7 +1,8 @@
 // ExperimentRunner.swift — `gradus experiment` (issue 7 §1–2): every (variant, seed) of the
 // matrix in OUT/runs/VARIANT-seedSEED, N at a time, then OUT/results.jsonl in matrix order and
-// the report. OUT/matrix.json records the matrix; `--resume` refuses an OUT made by another
-// matrix, skips finished runs and resumes interrupted ones from their checkpoints.
+// the report. OUT/matrix.json records the matrix and the index (path and content fingerprint);
+// `--resume` refuses an OUT made by another matrix or on an index of other content, skips
+// finished runs and resumes interrupted ones from their checkpoints.
 
 import Foundation
 import CorpusIndex
@@ -19,6 +20,9 @@ public struct ExperimentRunner: Sendable {
     public let resume: Bool
     /// How the runs open the index (`--no-lock`).
     public var indexOptions = IndexReadOptions()
+    /// Polled by every run after each step (`Trainer.train`'s `stopRequested`): when true the
+    /// runs checkpoint and `run` throws `TrainingError.stopped`, to be continued with `--resume`.
+    public var stopRequested: @Sendable () -> Bool = { false }
 
     /// - Precondition: jobs ≥ 1, threads ≥ 1.
     public init(matrix: ExperimentMatrix, indexPath: String, outputPath: String, jobs: Int = 1, threads: Int, resume: Bool) {
@@ -35,9 +39,11 @@ public struct ExperimentRunner: Sendable {
     /// Trains every run (skipping finished ones), writes results.jsonl and returns the results in
     /// matrix order.
     /// - Parameter log: progress lines (called from worker threads, serialised by a lock).
-    /// - Throws: `ExperimentError.outputInUse` for a foreign or un-resumed OUT; the first run's error.
+    /// - Throws: `ExperimentError.outputInUse` for a foreign or un-resumed OUT, or one made on an
+    ///   index of other content; the first run's error.
     public func run(log: @escaping @Sendable (String) -> Void = { _ in }) throws -> [RunResult] {
-        try prepareOutput()
+        let index = try IndexReader(path: indexPath, options: indexOptions).manifest.contentFingerprint
+        try prepareOutput(indexFingerprint: index)
         let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
         let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
@@ -46,7 +52,7 @@ public struct ExperimentRunner: Sendable {
                 let (variant, seed) = tasks[i]
                 var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
                                            directory: runDirectory(variant, seed), indexPath: indexPath)
-                (executor.threads, executor.indexOptions) = (perRun, indexOptions)
+                (executor.threads, executor.indexOptions, executor.stopRequested) = (perRun, indexOptions, stopRequested)
                 do {
                     let result = try executor.run(log: { line in box.locked { log(line) } })
                     box.store(i, .success(result))
@@ -62,8 +68,11 @@ public struct ExperimentRunner: Sendable {
         return results
     }
 
-    /// Creates OUT and records the matrix, or checks that OUT belongs to this matrix (`--resume`).
-    private func prepareOutput() throws {
+    /// Creates OUT and records the matrix and the index (path and content fingerprint), or checks
+    /// that OUT belongs to this matrix and to an index of the same content (`--resume`; the
+    /// path may differ). A matrix.json without an index (made before issue 14) is not checked
+    /// against the index; each run's checkpoint still is.
+    private func prepareOutput(indexFingerprint: String) throws {
         let fm = FileManager.default
         let recordedPath = outputPath + "/matrix.json"
         let recorded = matrix.recorded()
@@ -71,8 +80,15 @@ public struct ExperimentRunner: Sendable {
             guard resume else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "already holds an experiment; pass --resume to continue it or choose another --out")
             }
-            guard try readJSON(recordedPath) == recorded else {
+            let found = try readJSON(recordedPath)
+            guard case .object(let members) = found, JSONValue.object(members.filter { $0.key != "index" }) == recorded else {
                 throw ExperimentError.outputInUse(path: outputPath, reason: "holds runs of a different matrix (base, variants, seeds, budget or validation changed); choose another --out")
+            }
+            if let index = found["index"], let fingerprint = index["content_fingerprint"]?.stringValue, fingerprint != indexFingerprint {
+                let path = index["path"]?.stringValue ?? "?"
+                throw ExperimentError.outputInUse(path: outputPath, reason: "its runs were trained on the index \(path) (content fingerprint "
+                    + "\(fingerprint)), but --index \(indexPath) holds other content (content fingerprint \(indexFingerprint)); "
+                    + "resume with the index the experiment started on, or choose another --out")
             }
             return
         }
@@ -82,7 +98,9 @@ public struct ExperimentRunner: Sendable {
         do { try fm.createDirectory(atPath: outputPath + "/runs", withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: outputPath, reason: error.localizedDescription)
         }
-        try writeAtomically(Data(recorded.prettyText.utf8), to: recordedPath)
+        guard case .object(let members) = recorded else { preconditionFailure("ExperimentMatrix.recorded() is an object") }
+        let index = JSONValue.object([("path", .string(indexPath)), ("content_fingerprint", .string(indexFingerprint))])
+        try writeAtomically(Data(JSONValue.object(members + [("index", index)]).prettyText.utf8), to: recordedPath)
     }
 }
 

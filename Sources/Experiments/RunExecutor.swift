@@ -27,6 +27,8 @@ public struct RunExecutor {
     public let indexPath: String
     /// Threads of the run's model, OpenBLAS and AdamW; how it opens the index (`--no-lock`).
     public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
+    /// Polled after every step; when true the run checkpoints and `run` throws `TrainingError.stopped`.
+    public var stopRequested: () -> Bool = { false }
 
     public init(matrix: ExperimentMatrix, variant: ExperimentVariant, seed: UInt64, directory: String, indexPath: String) {
         (self.matrix, self.variant, self.seed, self.directory, self.indexPath) = (matrix, variant, seed, directory, indexPath)
@@ -60,16 +62,20 @@ public struct RunExecutor {
         let resuming = FileManager.default.fileExists(atPath: checkpointPath)
         if !resuming { try? FileManager.default.removeItem(atPath: logPath) }
         let runLog = try RunLog(path: logPath)
+        let fingerprint = data.reader.manifest.contentFingerprint
         let trainer = resuming
             ? try Trainer(resumingFrom: checkpointPath, config: config, source: data.training, heldOut: validation,
-                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads)
+                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint)
             : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
-                          randomLTD: config.randomLTDRouting(), threads: threads)
-        if resuming && trainer.lastEvaluation?.step != trainer.progress.steps {
-            throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl does not reach checkpoint.bin's evaluation; remove the run directory to rerun it")
+                          randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint)
+        // The log must hold the evaluation at step 0; a checkpoint after a stop (SIGINT/SIGTERM)
+        // may lie between evaluations, and `makeResult` checks that no step line is missing.
+        if resuming && trainer.lastEvaluation == nil {
+            throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl holds no evaluation before checkpoint.bin's step; remove the run directory to rerun it")
         }
         let schedule = TrainingSchedule(evaluateEvery: .tokens(matrix.evalIntervalTokens), evaluateAtStart: true,
                                         evaluateAtEnd: true, checkpointEvery: nil)
+        trainer.stopRequested = stopRequested
         _ = try trainer.train(budget: matrix.budget, schedule: schedule, checkpointPath: checkpointPath) { event in
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")

@@ -19,6 +19,17 @@ public protocol BatchSource: AnyObject {
     /// Continues from a blob `saveState()` produced.
     /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
     func restoreState(_ state: Data) throws
+    /// Continues from a blob `saveState()` produced; with `indexVerified` the caller has already
+    /// matched the index's content fingerprint with the one the blob was saved on, so a source
+    /// skips its own, coarser index check (the curriculum sampler's hash of the whole manifest,
+    /// build time included) and checks the rest.
+    /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
+    func restoreState(_ state: Data, indexVerified: Bool) throws
+}
+
+extension BatchSource {
+    /// Sources whose own index check is content-based already ignore `indexVerified`.
+    public func restoreState(_ state: Data, indexVerified: Bool) throws { try restoreState(state) }
 }
 
 /// The curriculum context of one served batch.

@@ -5,7 +5,8 @@
 //   "GRADUSCK" (8 bytes) · version UInt32 = 2 · header length UInt64 · header JSON
 //   · parameters P×Float32 · AdamW m P×Float32 · AdamW v P×Float32 · FNV-1a 64 of all prior bytes
 // The header holds the resolved config, the counters, the AdamW step, the trainer's RNG state,
-// the batch source's opaque state blob and (optional, issue 6) the random-LTD settings. Writes go
+// the batch source's opaque state blob, (optional, issue 6) the random-LTD settings and
+// (optional, issue 14) the index's content fingerprint. Writes go
 // to a temporary file in the same directory, are flushed to disk, then renamed over the target, so
 // a crash mid-write leaves the previous good checkpoint intact. Loading checks magic, version,
 // sizes and checksum before anything is used.
@@ -32,6 +33,10 @@ public struct CheckpointHeader: Codable, Equatable, Sendable {
     /// The run's random-LTD settings (issue 6); absent for a dense run and in older checkpoints.
     /// Plans are drawn from `trainerRNG`, so these two are all a resume needs to redraw them.
     public var randomLTD: RandomLTDRouting? = nil
+    /// The training index's `IndexManifest.contentFingerprint` (issue 14 item 8); resuming on an
+    /// index with another one is refused. Absent in checkpoints of runs without an index and in
+    /// older checkpoints (their resume falls back to the batch source's own check).
+    public var indexFingerprint: String? = nil
 }
 
 /// A checkpoint in memory: header plus the three Float buffers.
@@ -89,10 +94,15 @@ public struct Checkpoint: Sendable {
     }
 
     /// Reads and validates a checkpoint.
-    /// - Throws: `TrainingError.corruptCheckpoint` for a missing, truncated, foreign or damaged
-    ///   file (each with the reason).
+    /// - Throws: `TrainingError.noCheckpoint` naming the directory when nothing is at `path`,
+    ///   `.corruptCheckpoint` for an unreadable, truncated, foreign or damaged file (each with the
+    ///   reason).
     public static func read(from path: String) throws -> Checkpoint {
         func corrupt(_ why: String) -> TrainingError { .corruptCheckpoint(path: path, reason: why) }
+        var st = stat()
+        if lstat(path, &st) != 0 && errno == ENOENT {
+            throw TrainingError.noCheckpoint(directory: path.lastIndex(of: "/").map { String(path[..<$0]) } ?? ".")
+        }
         guard let data = FileManager.default.contents(atPath: path) else { throw corrupt("cannot read the file") }
         let bytes = [UInt8](data)
         guard bytes.count >= 28, Array(bytes[0..<8]) == magic else { throw corrupt("not a Gradus checkpoint (bad magic)") }

@@ -202,14 +202,25 @@ extension CurriculumBatchStream: BatchSource {
 
     /// - Throws: `TrainingError.invalidSourceState` for a blob that is not a curriculum state, or
     ///   one of another index, curriculum or held-out split.
-    public func restoreState(_ data: Data) throws {
+    public func restoreState(_ data: Data) throws { try restoreState(data, indexVerified: false) }
+
+    /// With `indexVerified` the sampler's index fingerprint (a hash of the whole manifest, build
+    /// time and command line included, so a byte-identical rebuild differs) is not compared; the
+    /// curriculum config fingerprint still is.
+    /// - Throws: as `restoreState(_:)`.
+    public func restoreState(_ data: Data, indexVerified: Bool) throws {
         guard let s = try? JSONDecoder().decode(State.self, from: data) else {
             throw TrainingError.invalidSourceState("not a curriculum-source state (was the run started without a curriculum?)")
         }
         guard s.heldOutFraction == heldOutFraction, s.pending.count < geometry.globalBatchSize else {
             throw TrainingError.invalidSourceState("the state was saved with another validation_fraction or batch size")
         }
-        do { try sampler.restore(s.sampler) } catch {
+        if indexVerified && s.sampler.configFingerprint != sampler.state().configFingerprint {
+            throw TrainingError.invalidSourceState("the state was saved with another curriculum config, seed or global batch size")
+        }
+        do { try sampler.restore(s.sampler, force: indexVerified) } catch CurriculumError.fingerprintMismatch(let why) {
+            throw TrainingError.invalidSourceState(why + "; resume on the index the run started with")  // `train` has no --force
+        } catch {
             throw TrainingError.invalidSourceState("\(error)")
         }
         (pending, consumedTokens) = (s.pending, s.consumedTokens)

@@ -45,8 +45,11 @@ extension Trainer {
 
     /// Trains until `budget` (default `.steps(config.train.steps)`) is spent, evaluating and
     /// checkpointing (when `checkpointPath` is given) on `schedule` (default the config's).
+    /// After every step (and its evaluation and checkpoint) the loop polls `stopRequested`; when
+    /// true it writes a checkpoint of that step (unless it has one) and throws.
     /// - Parameter observe: called after every step, evaluation and checkpoint.
     /// - Returns: the records of the steps taken by this call.
+    /// - Throws: `TrainingError.stopped` after a requested stop; step, evaluation and checkpoint errors.
     public func train(budget: TrainingBudget? = nil, schedule: TrainingSchedule? = nil, checkpointPath: String? = nil,
                       observe: (Event) -> Void = { _ in }) throws -> [StepRecord] {
         let budget = budget ?? .steps(config.train.steps), schedule = schedule ?? TrainingSchedule(config.train)
@@ -69,6 +72,10 @@ extension Trainer {
             observe(.step(records[records.count - 1]))
             if crossed(schedule.evaluateEvery, since: before) { try evaluateNow() }
             if crossed(schedule.checkpointEvery, since: before) { try checkpoint() }
+            if stopRequested() && !spent(budget) {
+                if checkpointed != progress.steps { try checkpoint() }
+                throw TrainingError.stopped(step: progress.steps, checkpoint: checkpointPath)
+            }
         }
         if schedule.evaluateAtEnd && lastEvaluation?.step != progress.steps { try evaluateNow() }
         if checkpointed != progress.steps { try checkpoint() }

@@ -28,8 +28,14 @@ public final class Trainer {
     public private(set) var trainingSeconds = 0.0
     /// The run's latest evaluation, this process's or (on resume) the log's.
     public private(set) var lastEvaluation: EvalRecord?
+    /// Polled by `train` after every step: true asks it to checkpoint and stop (`TrainingError.stopped`);
+    /// `gradus train` and `gradus experiment` set it to `StopSignal.pending != nil`.
+    public var stopRequested: () -> Bool = { false }
     /// Fault tests only: `saveCheckpoint` after this step kills the process mid-write.
     public var abortInCheckpointAtStep: Int?
+    /// The training index's `IndexManifest.contentFingerprint`, recorded in checkpoints (nil
+    /// for sources without an index).
+    public let indexFingerprint: String?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
     private let heldOutStart: Data?
@@ -45,9 +51,12 @@ public final class Trainer {
     ///   - log: where step and evaluation records go, or nil.
     ///   - randomLTD: token dropping in the middle layers (issue 6), or nil to run every layer dense.
     ///   - threads: for the model's loops, OpenBLAS and AdamW (default: every core).
+    ///   - indexFingerprint: the index's content fingerprint when `source` reads an index; saved in
+    ///     checkpoints so a resume on another index is refused.
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
     public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
-                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
+                log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores,
+                indexFingerprint: String? = nil) throws {
         let ltdProblems = randomLTD?.problems(model: config.model, sequenceLength: config.sequenceLength) ?? []
         if !ltdProblems.isEmpty { throw TrainingError.invalidConfig(config.problems().map(\.description) + ltdProblems) }
         try config.validate()
@@ -58,6 +67,7 @@ public final class Trainer {
         optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer, threads: threads)
         rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
         (self.source, self.heldOut, self.log) = (source, heldOut, log)
+        self.indexFingerprint = indexFingerprint
         heldOutStart = try heldOut?.saveState()
         started = clock.now
     }
@@ -65,14 +75,25 @@ public final class Trainer {
     /// Continues the run saved at `path`; `log` is cut back to the checkpoint's step
     /// (`RunLog.truncate(afterStep:)`), and its last step and evaluation restore
     /// `trainingSeconds` and `lastEvaluation`.
-    /// - Parameter config: the run's config now; refused unless model, batch, seed, optimiser and
-    ///   schedule equal the checkpoint's (the budget and intervals may change).
-    /// - Throws: `TrainingError.corruptCheckpoint`, `.checkpointMismatch`, `.io` (the log), or
-    ///   the source's error.
+    /// - Parameters:
+    ///   - config: the run's config now; refused unless model, batch, seed, optimiser and
+    ///     schedule equal the checkpoint's (the budget and intervals may change).
+    ///   - indexFingerprint: the index's content fingerprint; refused unless it equals the one the
+    ///     checkpoint recorded. A checkpoint without one (made before issue 14) falls back to the
+    ///     source's own check of its state blob.
+    /// - Throws: `TrainingError.noCheckpoint` when `path` does not exist,
+    ///   `.corruptCheckpoint`, `.checkpointMismatch`, `.io` (the log), or the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
-                            randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores) throws {
+                            randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores,
+                            indexFingerprint: String? = nil) throws {
         let checkpoint = try Checkpoint.read(from: path)
+        let savedIndex = checkpoint.header.indexFingerprint
+        if let savedIndex, let indexFingerprint, savedIndex != indexFingerprint {
+            throw TrainingError.checkpointMismatch(path: path, reason: "it was made on an index with content fingerprint \(savedIndex), "
+                + "this index has \(indexFingerprint) (other inputs, input order, tokenizer, metrics, packing or shard); "
+                + "resume with the index the run started on, or start a new run in another --out")
+        }
         let saved = checkpoint.header.config
         var mismatches: [String] = []
         if saved.model != config.model { mismatches.append("model differs") }
@@ -91,14 +112,15 @@ public final class Trainer {
         if !mismatches.isEmpty {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
         }
-        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD, threads: threads)
+        try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD, threads: threads,
+                      indexFingerprint: indexFingerprint)
         _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
         _ = optimizer.m.update(fromContentsOf: checkpoint.m)
         _ = optimizer.v.update(fromContentsOf: checkpoint.v)
         optimizer.step = checkpoint.header.adamStep
         progress = checkpoint.header.progress
         rng = checkpoint.header.trainerRNG
-        try source.restoreState(checkpoint.header.sourceState)
+        try source.restoreState(checkpoint.header.sourceState, indexVerified: savedIndex != nil && savedIndex == indexFingerprint)
         let kept = try log?.truncate(afterStep: progress.steps)
         (trainingSeconds, lastEvaluation) = (kept?.steps.last?.trainingSeconds ?? 0, kept?.evaluations.last)
     }
@@ -171,7 +193,7 @@ public final class Trainer {
     public func checkpoint() throws -> Checkpoint {
         let header = CheckpointHeader(config: config, progress: progress, adamStep: optimizer.step, trainerRNG: rng,
                                       sourceState: try source.saveState(), parameterCount: model.parameterCount,
-                                      randomLTD: randomLTD)
+                                      randomLTD: randomLTD, indexFingerprint: indexFingerprint)
         return Checkpoint(header: header, parameters: Array(model.parameters), m: Array(optimizer.m),
                           v: Array(optimizer.v))
     }

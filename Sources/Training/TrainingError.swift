@@ -15,6 +15,11 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
     case nonFinite(step: Int, what: String)
     /// A file could not be written.
     case io(path: String, reason: String)
+    /// `--resume` on a run directory that holds no checkpoint.
+    case noCheckpoint(directory: String)
+    /// A stop was requested (SIGINT/SIGTERM, `StopSignal`): the step finished and, when the run has
+    /// a checkpoint path, a checkpoint of it was written.
+    case stopped(step: Int, checkpoint: String?)
 
     public var description: String {
         switch self {
@@ -27,6 +32,12 @@ public enum TrainingError: Error, Equatable, CustomStringConvertible {
         case .nonFinite(let step, let what):
             return "\(what) is not finite at step \(step); lower the learning rate or enable clipping"
         case .io(let path, let reason): return "cannot write \(path): \(reason)"
+        case .noCheckpoint(let directory):
+            return "no checkpoint in \(directory) (nothing to resume; drop --resume to start)"
+        case .stopped(let step, let checkpoint?):
+            return "stopped after step \(step); checkpoint written to \(checkpoint); run the same command with --resume to continue"
+        case .stopped(let step, nil):
+            return "stopped after step \(step) (no checkpoint path, nothing saved)"
         }
     }
 }

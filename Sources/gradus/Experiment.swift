@@ -7,7 +7,9 @@ import ArgumentParser
 import Corpus
 import Experiments
 import Foundation
+import Storage
 import Support
+import Training
 
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -55,10 +57,18 @@ struct Experiment: ParsableCommand {
         var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
                                       threads: threads ?? availableCores, resume: resume)
         runner.indexOptions = indexOpen.options
+        runner.stopRequested = { StopSignal.pending != nil }
+        let lock = try DirectoryLock(directory: out)  // creates OUT; one experiment per directory (issue 14 item 11)
+        defer { withExtendedLifetime(lock) {} }
         let runs = parsed.variants.count * parsed.seeds.count
         writeStderr("experiment: \(parsed.variants.count) variants × \(parsed.seeds.count) seeds = \(runs) runs, "
             + "budget \(parsed.budget.text) each, \(jobs) at a time\n")
-        _ = try runner.run(log: { writeStderr($0 + "\n") })
+        StopSignal.install()
+        do { _ = try runner.run(log: { writeStderr($0 + "\n") }) } catch let error as TrainingError {
+            guard case .stopped = error else { throw error }
+            writeStderr("experiment stopped; the interrupted runs are checkpointed: run the same command with --resume to continue\n")
+            throw ExitCode(StopSignal.exitStatus)
+        }
         let report = try Report.generate(directory: out)
         var json = JSONLine()
         json.add("runs", runs)

@@ -9,6 +9,7 @@ import Corpus
 import CorpusIndex
 import Foundation
 import Model
+import Storage
 import Training
 import Support
 
@@ -61,19 +62,26 @@ struct Train: ParsableCommand {
         if let steps { run.train.steps = steps }
         let threads = ComputeThreads(self.threads ?? availableCores)
         let routing = try run.randomLTDRouting()
-        let data = try TrainingData(index: index, config: run, options: indexOpen.options)
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let checkpoint = out + "/checkpoint.bin"
+        if resume && !FileManager.default.fileExists(atPath: checkpoint) { throw TrainingError.noCheckpoint(directory: out) }
+        let data = try TrainingData(index: index, config: run, options: indexOpen.options)
+        let lock = try DirectoryLock(directory: out)  // creates OUT; one run per directory (issue 14 item 11)
+        defer { withExtendedLifetime(lock) {} }
         if !resume && FileManager.default.fileExists(atPath: checkpoint) {
             throw TrainingError.invalidConfig(["\(out) already holds a checkpoint; pass --resume to continue it or choose another --out"])
         }
-        try run.resolvedJSON().write(to: URL(fileURLWithPath: out + "/config.json"))
+        let resolved = try run.resolvedJSON()
+        do { try resolved.withUnsafeBytes { try AtomicFile.write($0, to: out + "/config.json") } } catch {
+            throw TrainingError.io(path: out + "/config.json", reason: "\(error)")
+        }
         if !resume { try? FileManager.default.removeItem(atPath: out + "/log.jsonl") }
         let log = try RunLog(path: out + "/log.jsonl")
+        let fingerprint = data.reader.manifest.contentFingerprint
         let trainer = resume
             ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
-                          randomLTD: routing, threads: threads)
-            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing, threads: threads)
+                          randomLTD: routing, threads: threads, indexFingerprint: fingerprint)
+            : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing, threads: threads,
+                          indexFingerprint: fingerprint)
         trainer.abortInCheckpointAtStep = TestHooks.current.abortInCheckpointAtStep
         let entropy = try data.reader.unigramEntropy()
         let (B, T) = (run.train.batchSize, run.sequenceLength)
@@ -82,7 +90,13 @@ struct Train: ParsableCommand {
         writeStderr("model: \(trainer.model.parameterCount) parameters; \(B)×\(T) tokens a step, \(batches); "
             + "\(data.trainingCount) training / \(data.heldOutCount) held-out samples; unigram entropy \(rounded(entropy)) nats; "
             + "resolved config in \(out)/config.json\n")
-        try loop(trainer, checkpoint: checkpoint, entropy: entropy)
+        if let warning = try data.poolWarning(steps: run.train.steps) { writeStderr("warning: " + warning + "\n") }
+        StopSignal.install()
+        do { try loop(trainer, checkpoint: checkpoint, entropy: entropy) } catch let error as TrainingError {
+            guard case .stopped = error else { throw error }
+            writeStderr("\n" + error.description + "\n")
+            throw ExitCode(StopSignal.exitStatus)
+        }
     }
 
     /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,
@@ -91,6 +105,7 @@ struct Train: ParsableCommand {
         let progress = ProgressLine()
         var schedule = TrainingSchedule(trainer.config.train)
         schedule.evaluateAtEnd = true
+        trainer.stopRequested = { StopSignal.pending != nil }
         let records = try trainer.train(schedule: schedule, checkpointPath: checkpoint) { event in
             switch event {
             case .step(let r):
