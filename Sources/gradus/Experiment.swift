@@ -17,7 +17,10 @@ struct Experiment: ParsableCommand {
         discussion: """
         Each run trains in OUT/runs/VARIANT-seedSEED (config.json, log.jsonl, checkpoint.bin at
         every evaluation, result.json when finished). --resume skips finished runs and resumes
-        interrupted ones from their checkpoints; it refuses an OUT made by a different matrix.
+        interrupted ones from their checkpoints; it refuses an OUT made by a different matrix or
+        on an index of other content (OUT/matrix.json records the index's content fingerprint).
+        OUT is locked while the experiment runs. Ctrl-C or SIGTERM checkpoints the running runs
+        and exits 130/143; continue with --resume.
         Matrix format and the statistics: docs/evaluation.md.
 
         Examples:

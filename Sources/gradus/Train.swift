@@ -22,7 +22,10 @@ struct Train: ParsableCommand {
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
         RUN/checkpoint.bin (atomically replaced). --resume continues from the checkpoint
-        bit-identically (same config, same index, same thread count).
+        bit-identically (same config, same thread count, an index of the same content: the
+        checkpoint records its content fingerprint). RUN is locked while training (RUN/gradus.lock
+        names the pid). Ctrl-C or SIGTERM finishes the step, writes a checkpoint and exits 130/143;
+        continue with --resume.
 
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --pack 256 --out runs/text.idx
