@@ -69,7 +69,7 @@ public struct RunExecutor {
             : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
                           randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint)
         // The log must hold the evaluation at step 0; a checkpoint after a stop (SIGINT/SIGTERM)
-        // may lie between evaluations, and `makeResult` checks that no step line is missing.
+        // may lie between evaluations, and `makeResult` checks that no step or evaluation is missing.
         if resuming && trainer.lastEvaluation == nil {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl holds no evaluation before checkpoint.bin's step; remove the run directory to rerun it")
         }
@@ -102,6 +102,9 @@ public struct RunExecutor {
         guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }
+        guard evaluations.map(\.step) == Self.evaluationSteps(steps, every: matrix.evalIntervalTokens) else {
+            throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses evaluations of the run; remove the run directory to rerun it")
+        }
         let stride = max(1, plannedSteps(trainer.config) / 200)
         let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(SchedulePoint.init)
         let requested = Self.requests(trainer.config)
@@ -110,6 +113,18 @@ public struct RunExecutor {
                          flops: steps.reduce(0) { $0 + $1.flops }, wallSeconds: steps.last?.trainingSeconds ?? 0, curve: curve,
                          schedule: schedule, sampler: sampler, randomLTDApplied: schedule.contains { $0.appliedRandomLTD },
                          curriculumRequested: requested.curriculum, randomLTDRequested: requested.randomLTD)
+    }
+
+    /// The steps a run evaluates at (`TrainingSchedule` with `evaluateAtStart`/`evaluateAtEnd`):
+    /// 0, each step whose tokens cross a multiple of `every`, and the last step.
+    static func evaluationSteps(_ steps: [StepRecord], every: Int) -> [Int] {
+        var out = [0], before = 0
+        for s in steps {
+            if every > 0 && s.tokens / every > before / every { out.append(s.step) }
+            before = s.tokens
+        }
+        if let last = steps.last?.step, out.last != last { out.append(last) }
+        return out
     }
 
     /// Whether the config asks for curriculum learning (DeepSpeed's enabled flags, or the legacy
