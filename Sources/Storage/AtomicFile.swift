@@ -15,12 +15,15 @@ package enum AtomicFile {
     package static func temporaryPath(for path: String) -> String { path + ".tmp-\(getpid())" }
 
     /// Replaces `path` with `bytes`: writes `temporaryPath(for: path)`, then `commit`s it. The
-    /// temporary file is removed on failure.
+    /// temporary file is removed on failure. Whatever has the temporary name beforehand (an
+    /// abandoned file, a planted symbolic link) is unlinked and the file created new with
+    /// `O_EXCL|O_NOFOLLOW`, so the write never goes through a link.
     /// - Throws: `FileError` naming the file and the failing call.
     package static func write(_ bytes: UnsafeRawBufferPointer, to path: String) throws {
         let temporary = temporaryPath(for: path)
         do {
-            let file = try PosixFile(path: temporary, mode: .replace)
+            PosixFile.remove(temporary)
+            let file = try PosixFile(path: temporary, mode: .createNew)
             try file.write(bytes)
             try file.close()
             try commit(temporary, to: path)

@@ -26,6 +26,9 @@ package final class PosixFile: ByteSource {
         /// `O_CREAT|O_EXCL|O_NOFOLLOW`, or an existing regular file opened with `O_NOFOLLOW` (lock
         /// and state files, which a planted symlink must not redirect).
         case updateNoFollow
+        /// Read and write, a new file only (`O_CREAT|O_EXCL|O_NOFOLLOW`): fails if anything,
+        /// a symbolic link included, already has the name (temporary files).
+        case createNew
     }
 
     /// The file, for messages.
@@ -45,7 +48,7 @@ package final class PosixFile: ByteSource {
         case .read: O_RDONLY
         case .update: O_RDWR | O_CREAT
         case .replace: O_RDWR | O_CREAT | O_TRUNC
-        case .updateNoFollow: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
+        case .updateNoFollow, .createNew: O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW
         }
         fd = open(path, flags | O_CLOEXEC, permissions)
         if fd < 0 && errno == EEXIST && mode == .updateNoFollow {

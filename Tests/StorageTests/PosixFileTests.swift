@@ -79,6 +79,19 @@ final class PosixFileTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["out.json"])
     }
 
+    /// A symbolic link planted at the predictable temporary name (`path.tmp-<pid>`) is not
+    /// written through: the link's target keeps its bytes and the link itself is gone.
+    func testAtomicWriteDoesNotFollowALinkAtTheTemporaryName() throws {
+        let dir = try TemporaryDirectory("atomic", removedAfter: self)
+        let path = dir.file("out.json"), victim = dir.file("victim")
+        try Data("precious".utf8).write(to: URL(fileURLWithPath: victim))
+        try FileManager.default.createSymbolicLink(atPath: AtomicFile.temporaryPath(for: path), withDestinationPath: victim)
+        try Array("new contents".utf8).withUnsafeBytes { try AtomicFile.write($0, to: path) }
+        XCTAssertEqual(try String(contentsOfFile: victim, encoding: .utf8), "precious")
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "new contents")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted(), ["out.json", "victim"])
+    }
+
     func testAtomicWriteIntoAMissingDirectoryNamesTheTemporaryFile() throws {
         let dir = try TemporaryDirectory("atomic", removedAfter: self)
         let path = dir.file("missing/out.json")
