@@ -9,14 +9,20 @@ import Storage
 public enum IndexFormat {
     /// The value of `meta["format"].magic`.
     public static let magic = "gradus-index"
-    /// The value of `meta["format"].version`; readers refuse other versions.
-    public static let version = 1
+    /// The value of `meta["format"].version` gradus writes: 2 (version 1 had no `checksums`).
+    public static let version = 2
+    /// The versions readers accept; version 1 is read without checksum verification.
+    public static let readableVersions = 1...2
+    /// The first version with the `checksums` database.
+    public static let checksummedVersion = 2
 
     /// Named databases.
     public static let metaDB = "meta"
     public static let samplesDB = "samples"
     public static let docsDB = "docs"
     public static let countsDB = "counts"
+    /// XXH3-64 checksums per chunk of every table (`IndexChecksums`), format ≥ 2.
+    public static let checksumsDB = "checksums"
     public static func metricDB(_ name: String) -> String { "metric/\(name)" }
     public static func orderDB(_ name: String) -> String { "order/\(name)" }
     /// `metric/<name>` as a dense array: chunk c → the Float64 LE values of samples
