@@ -106,7 +106,7 @@ public final class IndexStore {
                                        noSync: !readOnly, noLock: noLock)
         } catch let error as LMDBError {
             switch error {
-            case .truncated, .emptyDataFile, .symbolicLink: throw IndexError.corrupt(error.description)
+            case .truncated, .emptyDataFile: throw IndexError.corrupt(error.description)
             default: throw failure(error.description)
             }
         }

@@ -89,12 +89,18 @@ public enum IndexVerifier {
         /// One table: a full cursor walk (LMDB structure, entry count), then each chunk's checksum.
         func checkTable(_ name: String, layout: IndexChecksums.Layout, chunks: Int, _ report: inout IndexVerification) {
             guard let db = try? store.env.database(name) else { return }  // reported as missing
-            var entries = 0
+            var entries = 0, recorded = 0
             do {
-                try store.env.read { txn in try txn.forEach(in: db) { _, _ in entries += 1; return true } }
+                try store.env.read { txn in
+                    try txn.forEach(in: db) { _, _ in entries += 1; return true }
+                    recorded = try txn.count(in: db)
+                }
             } catch {
                 report.problems.append("\(path): database '\(name)': a cursor walk fails after \(entries) entries: \(error)")
                 return
+            }
+            if recorded != entries {
+                report.problems.append("\(path): database '\(name)': LMDB records \(recorded) entries, a cursor walk finds \(entries)")
             }
             guard checksummed else {
                 report.checked.append("\(name): \(entries) entries walked")
