@@ -146,7 +146,9 @@ public final class IndexStore {
 
     /// Reads and decodes the JSON document `meta[key]`, or nil when absent.
     public func readJSON<T: Decodable>(_ type: T.Type, key: String) throws -> T? {
-        try env.read { txn in try Self.readJSON(type, key: key, txn: txn, meta: meta) }
+        do { return try env.read { txn in try Self.readJSON(type, key: key, txn: txn, meta: meta) } } catch IndexError.corrupt(let problem) {
+            throw IndexError.corrupt("\(path): \(problem) (restore or rebuild the index)")
+        }
     }
 
     static func readJSON<T: Decodable>(_ type: T.Type, key: String, txn: LMDBReadTransaction, meta: LMDBDatabase) throws -> T? {

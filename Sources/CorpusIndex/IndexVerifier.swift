@@ -71,8 +71,13 @@ public enum IndexVerifier {
             do {
                 let main = try store.env.database(nil)
                 var found = Set<String>()
+                var recorded = 0
                 try store.env.read { txn in
                     try txn.forEach(in: main) { key, _ in found.insert(String(decoding: key, as: UTF8.self)); return true }
+                    recorded = try txn.count(in: main)
+                }
+                if recorded != found.count {
+                    report.problems.append("\(path): LMDB's main database records \(recorded) entries, a cursor walk finds \(found.count)")
                 }
                 for name in expected.subtracting(found).sorted() { report.problems.append("\(path): database '\(name)' is missing") }
                 let extra = found.subtracting(expected).filter { name in

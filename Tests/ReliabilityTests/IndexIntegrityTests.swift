@@ -142,6 +142,28 @@ final class IndexIntegrityTests: XCTestCase {
         XCTAssertEqual(try runGradus(["batches", bad, "--config", config, "--steps", "2"]).status, 0, "batches reads no token")
     }
 
+    func testDamagedNodeFlagsAreAnErrorNotASegfault() throws {
+        let (index, config) = try makeIndex()
+        // Sample 4000's leaf node in `samples`: data size 130 (lo, hi), flags 0, key size 8, the
+        // key (UInt64 BE 4000), then the first tokens. F_DUPDATA in its flags sends liblmdb 0.9
+        // into its sub-database cursor, which a database without MDB_DUPSORT does not have.
+        let dump = try runGradus(["dump", index, "--tokens", "--range", "4000..4001"])
+        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
+        let tokens = try XCTUnwrap(line["tokens"] as? [Int])
+        let node: [UInt8] = [130, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x0F, 0xA0] + tokens.prefix(8).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+        let offset = try uniqueOffset(of: node, in: index + "/data.mdb")
+        let copy = try copyIndex(index, to: "flags.idx")
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/data.mdb"))
+        bytes[offset + 4] = 0x04
+        try bytes.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
+        for command in [["dump", copy, "--tokens"], ["verify", copy], readers(copy, config)[3]] {
+            let r = try runGradus(command)
+            XCTAssertFalse(r.signaled, "\(command[0]) died from signal \(r.status)")
+            XCTAssertEqual(r.status, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("\(copy): LMDB environment is corrupted (MDB_CORRUPTED"), r.stderr)
+        }
+    }
+
     func testDamagedDenseValuesStopTheSamplerAndVerify() throws {
         let (index, config) = try makeIndex()
         // values/seqlen is 5 382 little-endian Float64 65.0 (every packed sample has 65 tokens):
