@@ -29,7 +29,13 @@ public enum IndexVerifier {
     public static func verify(_ path: String, options: IndexReadOptions = IndexReadOptions()) -> IndexVerification {
         let start = Date()
         var report = IndexVerification()
-        defer { report.seconds = Date().timeIntervalSince(start) }
+        check(path, options: options, into: &report)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// The checks of `verify`, adding to `report`.
+    private static func check(_ path: String, options: IndexReadOptions, into report: inout IndexVerification) {
         let store: IndexStore, manifest: IndexManifest, version: Int
         do {
             store = try IndexStore.openForReading(path, options: options)
@@ -37,7 +43,7 @@ public enum IndexVerifier {
             manifest = try store.manifest()
         } catch {
             report.problems.append("\(error)")
-            return report
+            return
         }
         report.checked.append("format \(version), state complete, manifest: \(manifest.kind), \(manifest.counts.samples) samples, "
             + "\(manifest.counts.tokens) tokens, metrics \(manifest.kind == IndexKind.shard ? "none (shard)" : manifest.metrics.map(\.name).joined(separator: ", "))")
@@ -51,7 +57,6 @@ public enum IndexVerifier {
             context.checkTable(name, layout: layout, chunks: chunks, &report)
         }
         context.checkContent(&report)
-        return report
     }
 
     /// What the checks of one index share.

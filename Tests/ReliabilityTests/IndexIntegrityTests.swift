@@ -181,6 +181,22 @@ final class IndexIntegrityTests: XCTestCase {
         XCTAssertTrue(v.stderr.contains("chunk 0: entry 1234 differs from the B-tree table"), v.stderr)
     }
 
+    func testShardsAndTheirMergeCarryChecksumsThatVerify() throws {
+        let input = repositoryRoot + "/corpora/udhr.sample.jsonl.zst"
+        for shard in ["0/2", "1/2"] {
+            let r = try runGradus(["index", input, "--tokenizer", "bytes", "--shard", shard, "--out", dir.file("s\(shard.first!).idx")])
+            XCTAssertEqual(r.status, 0, r.stderr)
+        }
+        let merged = try runGradus(["merge", dir.file("s0.idx"), dir.file("s1.idx"), "--out", dir.file("m.idx")])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        for idx in ["s0.idx", "s1.idx", "m.idx"] {
+            let v = try runGradus(["verify", dir.file(idx)])
+            XCTAssertEqual(v.status, 0, v.stderr)
+            XCTAssertTrue(v.stdout.contains("checked samples: "), v.stdout)
+        }
+        XCTAssertTrue(try runGradus(["verify", dir.file("m.idx")]).stdout.contains("checked ranks/vocabularyrarity: 1 entries, 1 checksummed chunks ok"))
+    }
+
     func testVerifyReportsASoundIndexAndAFormatOneIndex() throws {
         let (index, _) = try makeIndex()
         let ok = try runGradus(["verify", index])
