@@ -32,7 +32,9 @@ let package = Package(
         .target(name: "Support"),
 
         // Safe wrappers: the only Swift modules that import the C modules.
-        .target(name: "Storage", dependencies: ["CLMDB", "CZstd", "CZlib", "CXXHash"]),
+        // liblmdb reads behind a fault guard: a damaged page is an error, not a crash (issue 14).
+        .target(name: "CLMDBGuard", dependencies: ["CLMDB"]),
+        .target(name: "Storage", dependencies: ["CLMDB", "CLMDBGuard", "CZstd", "CZlib", "CXXHash"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
 
         // Readers and tokenizers.

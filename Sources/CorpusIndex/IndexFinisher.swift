@@ -229,13 +229,23 @@ enum IndexFinisher {
         }
     }
 
-    /// Syncs the data, then records the final manifest and `complete`, then syncs again.
+    /// Syncs the data, then records the final manifest, the format tag of this gradus, the
+    /// checksums of every table (`IndexChecksums`, computed from the synced data) and `complete`
+    /// in one transaction, then syncs again.
     private static func markComplete(store: IndexStore, manifest: IndexManifest) throws {
         try store.env.sync()
+        let sumsDB = try store.database(IndexFormat.checksumsDB)
+        var databases: [String: LMDBDatabase] = [:]
+        for (name, layout, _) in IndexChecksums.tables(manifest) where layout != .meta {
+            databases[name] = try store.database(name)
+        }
+        let metaValues = [try IndexStore.encodeJSON(IndexFormatTag()), try IndexStore.encodeJSON(manifest),
+                          Array(IndexState.complete.rawValue.utf8)]
         try store.env.write { txn in
-            try store.writeJSON(manifest, key: IndexFormat.manifestKey, txn: txn)
+            for (key, value) in zip(IndexChecksums.metaKeys, metaValues) { try txn.put(key: Array(key.utf8), value: value, in: store.meta) }
             _ = try txn.delete(key: Array(IndexFormat.resumeKey.utf8), in: store.meta)
-            try store.writeState(.complete, txn: txn)
+            try IndexChecksums.write(store: store, manifest: manifest, metaValues: metaValues, txn: txn, sumsDB: sumsDB,
+                                     databases: databases)
         }
         try store.env.sync()
     }

@@ -9,14 +9,20 @@ import Storage
 public enum IndexFormat {
     /// The value of `meta["format"].magic`.
     public static let magic = "gradus-index"
-    /// The value of `meta["format"].version`; readers refuse other versions.
-    public static let version = 1
+    /// The value of `meta["format"].version` gradus writes: 2 (version 1 had no `checksums`).
+    public static let version = 2
+    /// The versions readers accept; version 1 is read without checksum verification.
+    public static let readableVersions = 1...2
+    /// The first version with the `checksums` database.
+    public static let checksummedVersion = 2
 
     /// Named databases.
     public static let metaDB = "meta"
     public static let samplesDB = "samples"
     public static let docsDB = "docs"
     public static let countsDB = "counts"
+    /// XXH3-64 checksums per chunk of every table (`IndexChecksums`), format ≥ 2.
+    public static let checksumsDB = "checksums"
     public static func metricDB(_ name: String) -> String { "metric/\(name)" }
     public static func orderDB(_ name: String) -> String { "order/\(name)" }
     /// `metric/<name>` as a dense array: chunk c → the Float64 LE values of samples
@@ -107,7 +113,8 @@ public enum IndexFormat {
     public static func decodeOrderValue(_ raw: UnsafeRawBufferPointer) throws -> (id: Int, value: Double) {
         guard raw.count == 16 else { throw IndexError.corrupt("order entry of \(raw.count) bytes, expected 16") }
         let id = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        return (Int(id), try decodeValue(raw, at: 8))
+        guard let exact = Int(exactly: id) else { throw IndexError.corrupt("order entry with sample id \(id)") }
+        return (exact, try decodeValue(raw, at: 8))
     }
 
     /// A `counts` value: UInt64 little-endian.
@@ -154,9 +161,12 @@ public struct DocRecord: Equatable, Sendable, Codable {
     public static func decode(_ raw: UnsafeRawBufferPointer) throws -> DocRecord {
         guard raw.count >= 21 else { throw IndexError.corrupt("docs entry of \(raw.count) bytes") }
         let flags = raw[0]
+        guard let record = Int(exactly: raw.loadUnaligned(fromByteOffset: 5, as: UInt64.self).littleEndian),
+              let offset = Int(exactly: raw.loadUnaligned(fromByteOffset: 13, as: UInt64.self).littleEndian) else {
+            throw IndexError.corrupt("docs entry with a record ordinal or byte offset beyond 2^63")
+        }
         var r = DocRecord(input: Int(raw.loadUnaligned(fromByteOffset: 1, as: UInt32.self).littleEndian),
-                          record: Int(raw.loadUnaligned(fromByteOffset: 5, as: UInt64.self).littleEndian),
-                          byteOffset: Int(raw.loadUnaligned(fromByteOffset: 13, as: UInt64.self).littleEndian))
+                          record: record, byteOffset: offset)
         var at = 21
         func string() throws -> String {
             guard at + 4 <= raw.count else { throw IndexError.corrupt("truncated docs entry") }

@@ -51,6 +51,14 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
         let snap = try r.store.env.openReadSnapshot()
         snapshot = snap
         let n = r.sampleCount
+        // The chunks pinned below are checked against their checksums once, here.
+        try snap.withTransaction { txn in
+            for (name, dbs) in zip(names, denseDBs) {
+                guard let (v, k) = dbs else { continue }
+                try r.verifier.checkAll(IndexFormat.valuesDB(name), db: v, txn: txn)
+                try r.verifier.checkAll(IndexFormat.ranksDB(name), db: k, txn: txn)
+            }
+        }
         dense = try zip(names, denseDBs).map { name, dbs in
             guard let (v, k) = dbs else { return nil }
             return try DenseMetricTables(values: snap.pinnedValues(in: v), ranks: snap.pinnedValues(in: k),
@@ -66,6 +74,7 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
             guard rank >= 0, rank < sampleCount else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
             return d.entry(rank: rank)
         }
+        try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], rank)
         let found = try snapshot.withValue(key: IndexFormat.idKey(rank), in: orderDBs[metric]) { try IndexFormat.decodeOrderValue($0) }
         guard let found else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
         return OrderEntry(sampleID: UInt64(found.id), value: found.value)
@@ -80,6 +89,7 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
             for rank in ranks { try body(rank, d.entry(rank: rank)) }
             return
         }
+        try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], ranks.lowerBound, ranks.upperBound - 1)
         try snapshot.withCursor(in: orderDBs[metric]) { cursor in
             var found = try cursor.seek(atLeast: IndexFormat.idKey(ranks.lowerBound))
             for rank in ranks {
@@ -111,6 +121,9 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
             if let bad { throw IndexError.corrupt("order/\(metricNames[metric]) has no key \(bad)") }
             return
         }
+        if let first = sortedRanks.first, let last = sortedRanks.last {
+            try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], first, last)
+        }
         try walk(orderDBs[metric], keys: sortedRanks, table: "order/\(metricNames[metric])") { raw in
             let e = try IndexFormat.decodeOrderValue(raw)
             out.append(OrderEntry(sampleID: UInt64(e.id), value: e.value))
@@ -122,6 +135,7 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
             guard sampleID < UInt64(sampleCount) else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
             return d.value(id: Int(sampleID))
         }
+        try verify(IndexFormat.metricDB(metricNames[metric]), metricDBs[metric], Int(clamping: sampleID))
         let v = try snapshot.withValue(key: IndexFormat.idKey(Int(sampleID)), in: metricDBs[metric]) { try IndexFormat.decodeValue($0) }
         guard let v else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
         return v
@@ -147,8 +161,22 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
             if let bad { throw IndexError.corrupt("metric/\(metricNames[metric]) has no key \(bad)") }
             return
         }
+        if let first = sortedSampleIDs.first, let last = sortedSampleIDs.last {
+            try verify(IndexFormat.metricDB(metricNames[metric]), metricDBs[metric], Int(clamping: first), Int(clamping: last))
+        }
         try walk(metricDBs[metric], keys: sortedSampleIDs.lazy.map { Int($0) }, table: "metric/\(metricNames[metric])") { raw in
             out.append(try IndexFormat.decodeValue(raw))
+        }
+    }
+
+    /// B-tree reads (no dense tables): checks the chunks holding keys `first...last` of `table`
+    /// against their checksums (once each); keys outside 0..<N are left to the read to refuse.
+    private func verify(_ table: String, _ db: LMDBDatabase, _ first: Int, _ last: Int? = nil) throws {
+        let last = min(last ?? first, sampleCount - 1)
+        guard first >= 0, first <= last else { return }
+        try snapshot.withTransaction { txn in
+            try reader.verifier.check(table, db: db, chunks: (first >> IndexChecksums.chunkShift)..<((last >> IndexChecksums.chunkShift) + 1),
+                                      txn: txn)
         }
     }
 

@@ -12,14 +12,32 @@ public final class IndexReader {
     public let manifest: IndexManifest
     private let samplesDB: LMDBDatabase
     private let docsDB: LMDBDatabase
+    /// Checks each chunk a read uses against its checksum, once (format ≥ 2).
+    let verifier: ChunkVerifier
+    /// The longest stored sample in bytes: a longer value is corrupt and is not decoded.
+    private let maxSampleBytes: Int
 
-    /// Opens the index at `path` as `options` says.
-    /// - Throws: `IndexError.notComplete` (saying how to finish it), `.notAnIndex`.
+    /// Opens the index at `path` as `options` says, and checks its `meta` documents (format,
+    /// manifest, state) against their checksums.
+    /// - Throws: `IndexError.notComplete` (saying how to finish it), `.notAnIndex`, `.corrupt`.
     public init(path: String, options: IndexReadOptions = IndexReadOptions()) throws {
         store = try IndexStore.openForReading(path, options: options)
         manifest = try store.manifest()
         samplesDB = try store.database(IndexFormat.samplesDB)
         docsDB = try store.database(IndexFormat.docsDB)
+        verifier = try ChunkVerifier(store: store, manifest: manifest, version: try store.formatVersion())
+        maxSampleBytes = manifest.counts.maxSampleLength * manifest.tokenWidth
+        let (verifier, meta) = (verifier, store.meta)
+        try store.env.read { txn in try verifier.checkAll(IndexFormat.metaDB, db: meta, txn: txn) }
+    }
+
+    /// Decodes a stored sample after checking its size against the manifest.
+    private func decode(_ raw: UnsafeRawBufferPointer, id: some BinaryInteger, into tokens: inout [TokenID]) throws {
+        guard raw.count <= maxSampleBytes, raw.count % manifest.tokenWidth == 0 else {
+            throw IndexError.corrupt("\(store.path): database 'samples': sample \(id) has \(raw.count) bytes; the longest sample "
+                + "has \(maxSampleBytes) and a token \(manifest.tokenWidth) (restore or rebuild the index)")
+        }
+        IndexFormat.decodeTokens(raw, width: manifest.tokenWidth, into: &tokens)
     }
 
     public var sampleCount: Int { manifest.counts.samples }
@@ -30,14 +48,20 @@ public final class IndexReader {
     /// (in `metricNames` order), in one read transaction.
     public func forEach(in range: Range<Int>, tokens wantTokens: Bool,
                         _ body: (Int, [TokenID], DocRecord, [Double]) throws -> Void) throws {
+        let metricNames = metricNames
         let metricDBs = try metricNames.map { try store.database(IndexFormat.metricDB($0)) }
         var tokens = [TokenID]()
         try store.env.read { txn in
             for id in range {
                 let key = IndexFormat.idKey(id)
                 tokens.removeAll(keepingCapacity: true)
+                if id & (IndexChecksums.chunk - 1) == 0 || id == range.lowerBound {
+                    if wantTokens { try verifier.check(IndexFormat.samplesDB, db: samplesDB, entry: id, txn: txn) }
+                    try verifier.check(IndexFormat.docsDB, db: docsDB, entry: id, txn: txn)
+                    for (name, db) in zip(metricNames, metricDBs) { try verifier.check(IndexFormat.metricDB(name), db: db, entry: id, txn: txn) }
+                }
                 if wantTokens {
-                    _ = try txn.withValue(key: key, in: samplesDB) { IndexFormat.decodeTokens($0, width: manifest.tokenWidth, into: &tokens) }
+                    _ = try txn.withValue(key: key, in: samplesDB) { try decode($0, id: id, into: &tokens) }
                 }
                 guard let doc = try txn.withValue(key: key, in: docsDB, { try DocRecord.decode($0) }) else {
                     throw IndexError.corrupt("sample \(id) has no docs entry")
@@ -57,8 +81,9 @@ public final class IndexReader {
         try store.env.read { txn in
             for id in ids {
                 let before = tokens.count
+                if id < UInt64(sampleCount) { try verifier.check(IndexFormat.samplesDB, db: samplesDB, entry: Int(id), txn: txn) }
                 let found = try txn.withValue(key: KeyBuilder().appending(id), in: samplesDB) {
-                    IndexFormat.decodeTokens($0, width: manifest.tokenWidth, into: &tokens)
+                    try decode($0, id: id, into: &tokens)
                 }
                 guard found != nil else { throw IndexError.corrupt("sample \(id) is missing from the index") }
                 lengths.append(tokens.count - before)
@@ -69,18 +94,26 @@ public final class IndexReader {
     /// The value of `metric` for sample `id`.
     public func value(_ metric: String, of id: Int) throws -> Double? {
         let db = try store.database(IndexFormat.metricDB(metric))
-        return try store.env.read { txn in try txn.withValue(key: IndexFormat.idKey(id), in: db) { try IndexFormat.decodeValue($0) } }
+        return try store.env.read { txn in
+            if id >= 0 && id < sampleCount { try verifier.check(IndexFormat.metricDB(metric), db: db, entry: id, txn: txn) }
+            return try txn.withValue(key: IndexFormat.idKey(id), in: db) { try IndexFormat.decodeValue($0) }
+        }
     }
 
     /// The entry of `order/<metric>` at `rank` (0 = smallest value).
     public func ordered(_ metric: String, rank: Int) throws -> (id: Int, value: Double)? {
         let db = try store.database(IndexFormat.orderDB(metric))
-        return try store.env.read { txn in try txn.withValue(key: IndexFormat.idKey(rank), in: db) { try IndexFormat.decodeOrderValue($0) } }
+        return try store.env.read { txn in
+            if rank >= 0 && rank < sampleCount { try verifier.check(IndexFormat.orderDB(metric), db: db, entry: rank, txn: txn) }
+            return try txn.withValue(key: IndexFormat.idKey(rank), in: db) { try IndexFormat.decodeOrderValue($0) }
+        }
     }
 
     /// Token counts from the `counts` table, indexed by token id.
     public func tokenCounts() throws -> [UInt64] {
-        try IndexFinisher.readCounts(store: store, vocabularySize: manifest.tokenizer.vocabularySize)
+        let db = try store.database(IndexFormat.countsDB)
+        try store.env.read { txn in try verifier.checkAll(IndexFormat.countsDB, db: db, txn: txn) }
+        return try IndexFinisher.readCounts(store: store, vocabularySize: manifest.tokenizer.vocabularySize)
     }
 
     /// Summary statistics of `metric` (see `MetricSummary`).
@@ -90,6 +123,7 @@ public final class IndexReader {
         var values = [Double]()
         values.reserveCapacity(n)
         try store.env.read { txn in
+            try verifier.checkAll(IndexFormat.orderDB(metric), db: db, txn: txn)
             try txn.forEach(in: db) { _, raw in values.append(try IndexFormat.decodeOrderValue(raw).value); return true }
         }
         guard values.count == n, n > 0 else { throw IndexError.corrupt("order/\(metric) holds \(values.count) of \(n) samples") }

@@ -104,7 +104,12 @@ public final class IndexStore {
         do {
             return try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: readOnly,
                                        noSync: !readOnly, noLock: noLock)
-        } catch let error as LMDBError { throw failure(error.description) }
+        } catch let error as LMDBError {
+            switch error {
+            case .truncated, .emptyDataFile: throw IndexError.corrupt(error.description)
+            default: throw failure(error.description)
+            }
+        }
     }
 
     /// Checks the format tag and returns the state.
@@ -115,8 +120,9 @@ public final class IndexStore {
                   format.magic == IndexFormat.magic else {
                 throw IndexError.notAnIndex(path: path, reason: "no Gradus format tag in meta")
             }
-            guard format.version == IndexFormat.version else {
-                throw IndexError.notAnIndex(path: path, reason: "format version \(format.version), this gradus reads \(IndexFormat.version)")
+            guard IndexFormat.readableVersions.contains(format.version) else {
+                throw IndexError.notAnIndex(path: path, reason: "format version \(format.version), this gradus reads versions "
+                    + "\(IndexFormat.readableVersions.lowerBound)–\(IndexFormat.readableVersions.upperBound)")
             }
             guard let raw = try txn.get(key: Array(IndexFormat.stateKey.utf8), in: meta),
                   let state = IndexState(rawValue: String(decoding: raw, as: UTF8.self)) else {
@@ -124,6 +130,11 @@ public final class IndexStore {
             }
             return state
         }
+    }
+
+    /// The format version in `meta["format"]` (checked by `state()`): 1 = no checksums.
+    public func formatVersion() throws -> Int {
+        try readJSON(IndexFormatTag.self, key: IndexFormat.formatKey)?.version ?? 0
     }
 
     /// Opens (creating when writable) the database `name`.
@@ -135,7 +146,9 @@ public final class IndexStore {
 
     /// Reads and decodes the JSON document `meta[key]`, or nil when absent.
     public func readJSON<T: Decodable>(_ type: T.Type, key: String) throws -> T? {
-        try env.read { txn in try Self.readJSON(type, key: key, txn: txn, meta: meta) }
+        do { return try env.read { txn in try Self.readJSON(type, key: key, txn: txn, meta: meta) } } catch IndexError.corrupt(let problem) {
+            throw IndexError.corrupt("\(path): \(problem) (restore or rebuild the index)")
+        }
     }
 
     static func readJSON<T: Decodable>(_ type: T.Type, key: String, txn: LMDBReadTransaction, meta: LMDBDatabase) throws -> T? {
@@ -147,9 +160,14 @@ public final class IndexStore {
 
     /// Stores `value` as JSON under `meta[key]` inside `txn`.
     func writeJSON<T: Encodable>(_ value: T, key: String, txn: LMDBWriteTransaction) throws {
+        try txn.put(key: Array(key.utf8), value: try Self.encodeJSON(value), in: meta)
+    }
+
+    /// The bytes `writeJSON` stores for `value` (JSON, sorted keys).
+    static func encodeJSON<T: Encodable>(_ value: T) throws -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        try txn.put(key: Array(key.utf8), value: Array(try encoder.encode(value)), in: meta)
+        return Array(try encoder.encode(value))
     }
 
     /// Sets `meta["state"]`.

@@ -3,6 +3,7 @@
 // the bytes, then length — numeric for the big-endian keys of `KeyCoding`.
 
 import CLMDB
+import CLMDBGuard
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -48,7 +49,7 @@ public final class LMDBCursor {
     }
 
     private func move(_ op: MDB_cursor_op, _ name: String) throws -> Bool {
-        let rc = mdb_cursor_get(try live(), &key, &value, op)
+        let rc = gradus_mdb_cursor_get(try live(), &key, &value, op)
         if rc == MDB_NOTFOUND { return false }
         try transaction.check(rc, "cursor \(name) in \(database)")
         return true
@@ -71,7 +72,7 @@ public final class LMDBCursor {
         let cursor = try live()
         let rc = target.withBorrowedBytes { raw -> Int32 in
             key = MDB_val(raw)
-            return mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
+            return gradus_mdb_cursor_get(cursor, &key, &value, MDB_SET_RANGE)
         }
         if rc == MDB_NOTFOUND { return false }
         try transaction.check(rc, "cursor seek in \(database)")
@@ -83,7 +84,7 @@ public final class LMDBCursor {
     public func withCurrent<R>(
         _ body: (_ key: UnsafeRawBufferPointer, _ value: UnsafeRawBufferPointer) throws -> R
     ) throws -> R {
-        let rc = mdb_cursor_get(try live(), &key, &value, MDB_GET_CURRENT)
+        let rc = gradus_mdb_cursor_get(try live(), &key, &value, MDB_GET_CURRENT)
         if rc == MDB_NOTFOUND || rc == EINVAL {
             throw LMDBError.notFound(context: "\(transaction.environment.path): cursor on \(database) is not positioned")
         }

@@ -7,6 +7,7 @@
 // shared lock on `resizeLock`; growth takes it exclusively between two attempts of a write closure.
 
 import CLMDB
+import CLMDBGuard
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -90,7 +91,16 @@ public final class LMDBEnvironment: @unchecked Sendable {
         if readOnly { flags |= UInt32(MDB_RDONLY) }
         if noLock { flags |= UInt32(MDB_NOLOCK) }
         if noSync { flags |= UInt32(MDB_NOSYNC) }
-        let handle = try Self.openHandle(path: path, mapSize: mapSize, maxDatabases: maxDatabases, flags: flags)
+        try Self.checkFilesBeforeOpen(path: path, readOnly: readOnly)
+        gradus_lmdb_install_fault_guard()  // reads of damaged pages fail with MDB_CORRUPTED (shim.h)
+        let handle: OpaquePointer
+        do {
+            handle = try Self.openHandle(path: path, mapSize: mapSize, maxDatabases: maxDatabases, flags: flags)
+        } catch { throw Self.truncationError(path: path) ?? error }
+        do { try Self.checkNotTruncated(handle, path: path) } catch {
+            mdb_env_close(handle)
+            throw error
+        }
         guard let lock = ResizeLock() else {
             mdb_env_close(handle)
             throw LMDBError.other(code: ENOMEM, message: "pthread_rwlock_init failed", context: path)
@@ -105,6 +115,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         mdb_env_info(handle, &info)
         let page = Self.pageSize(handle)
         self.maxMapSize = max(info.me_mapsize, maxMapSize / page * page)
+        guardMapTail()
     }
 
     deinit {
@@ -138,7 +149,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
         return handle
     }
 
-    private static func pageSize(_ handle: OpaquePointer) -> Int {
+    static func pageSize(_ handle: OpaquePointer) -> Int {
         var stat = MDB_stat()
         mdb_env_stat(handle, &stat)
         return Int(stat.ms_psize)
@@ -180,7 +191,7 @@ public final class LMDBEnvironment: @unchecked Sendable {
     }
 
     /// The address ranges where `data.mdb` is mapped in this process, from /proc/self/maps.
-    private func mappings() -> [Range<UInt>] {
+    func mappings() -> [Range<UInt>] {
         guard let resolved = realpath(path + "/data.mdb", nil) else { return [] }
         let file = String(cString: resolved)
         free(resolved)

@@ -53,6 +53,12 @@ public enum LMDBError: Error, CustomStringConvertible, Equatable {
     case resizeBlocked(path: String)
     /// A database handle from another environment was passed in.
     case wrongEnvironment(database: String)
+    /// `data.mdb` is shorter than the pages its last committed transaction uses.
+    case truncated(path: String, size: Int, needed: Int)
+    /// `data.mdb` is empty (opened read-only).
+    case emptyDataFile(path: String)
+    /// `data.mdb` or `lock.mdb` is a symbolic link, which LMDB would follow and write through.
+    case symbolicLink(path: String)
     /// Any other code, with liblmdb's message.
     case other(code: Int32, message: String, context: String)
 
@@ -102,6 +108,13 @@ public enum LMDBError: Error, CustomStringConvertible, Equatable {
                 + "(e.g. write called inside read); finish them first or raise --map-size"
         case let .wrongEnvironment(database):
             return "database \(database) belongs to another LMDB environment"
+        case let .truncated(path, size, needed):
+            return "\(path) is truncated (restore or rebuild it): the file has \(size) bytes, its LMDB meta page says it needs \(needed)"
+        case let .emptyDataFile(path):
+            return "\(path) is empty (0 bytes): not an LMDB environment (restore or rebuild it)"
+        case let .symbolicLink(path):
+            return "\(path) is a symbolic link; LMDB would follow it and write through it, so it is refused: "
+                + "replace it with the file itself"
         case let .other(code, message, context):
             return "\(context): LMDB error \(code): \(message)"
         }

@@ -4,6 +4,7 @@
 // memory map are only lent to closures (`withValue`, `forEach`), never returned.
 
 import CLMDB
+import CLMDBGuard
 
 extension MDB_val {
     /// An `MDB_val` viewing `bytes` (LMDB never writes through key/value inputs).
@@ -67,7 +68,7 @@ public class LMDBReadTransaction {
     func openDatabase(_ name: String?, flags: UInt32) throws -> MDB_dbi {
         let txn = try live()
         var dbi: MDB_dbi = 0
-        let rc = mdb_dbi_open(txn, name, flags, &dbi)
+        let rc = gradus_mdb_dbi_open(txn, name, flags, &dbi)
         try check(rc, "opening \(name.map { "database '\($0)'" } ?? "the main database")")
         return dbi
     }
@@ -87,7 +88,7 @@ public class LMDBReadTransaction {
         var value = MDB_val()
         let rc = key.withBorrowedBytes { raw -> Int32 in
             var k = MDB_val(raw)
-            return mdb_get(txn, dbi, &k, &value)
+            return gradus_mdb_get(txn, dbi, &k, &value)
         }
         if rc == MDB_NOTFOUND { return nil }
         try check(rc, "mdb_get in \(db)")

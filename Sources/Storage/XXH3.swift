@@ -26,6 +26,9 @@ public final class XXH3Hasher {
     /// Adds `bytes` to the hashed stream.
     public func update(_ bytes: [UInt8]) { bytes.withUnsafeBytes { update($0) } }
 
+    /// Starts a new stream (as a fresh hasher would).
+    public func reset() { XXH3_64bits_reset(state) }
+
     /// XXH3-64 of everything added so far.
     public var digest: UInt64 { XXH3_64bits_digest(state) }
 }

@@ -27,7 +27,7 @@ struct Info: ParsableCommand {
         let m = reader.manifest
         let summaries = try reader.metricNames.map { try reader.summary(of: $0) }
         if json { print(jsonText(m, summaries)); return }
-        print("index: \(index) (\(m.kind), format \(IndexFormat.version), created \(m.created))")
+        print("index: \(index) (\(m.kind), format \(try reader.store.formatVersion()), created \(m.created))")
         print("tokenizer: \(m.tokenizer.name), vocabulary \(m.tokenizer.vocabularySize), \(m.tokenWidth)-byte tokens")
         for input in m.inputs { print("input: \(input.path) (\(input.format), \(input.size.map { "\($0) bytes" } ?? "size unknown"))") }
         print("documents: \(m.counts.documents)  samples: \(m.counts.samples)  tokens: \(m.counts.tokens)" + (m.pack.map { "  packed to \($0 + 1) tokens (\(m.counts.droppedTokens) trailing tokens dropped)" } ?? ""))

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Reads a Gradus index with the PyPI `lmdb` package using only docs/index-format.md, and checks
-counts, a sample's tokens and its metric values against an independent numpy computation.
+counts, a sample's tokens and its metric values against an independent numpy computation, and
+every checksum of the `checksums` database against the PyPI `xxhash` package.
 
 Usage: test_index_format.py INDEX_DIR   (exit status non-zero on any failure)
 Build INDEX_DIR first, e.g. `gradus index corpora/udhr.sample.jsonl.zst --out /tmp/u.idx`.
@@ -12,6 +13,44 @@ import sys
 
 import lmdb
 import numpy as np
+import xxhash
+
+CHUNK = 8192
+
+
+def check_checksums(txn, db, manifest):
+    """Recomputes every checksum as docs/index-format.md "Checksums" defines it."""
+    n = manifest["counts"]["samples"]
+    per_sample = -(-n // CHUNK)
+    sums = {bytes(k).decode(): struct.unpack("<%dQ" % (len(v) // 8), v) for k, v in txn.cursor(db=db("checksums"))}
+    meta = db("meta")
+    assert list(sums["meta"]) == [xxhash.xxh3_64_intdigest(txn.get(k, db=meta)) for k in (b"format", b"manifest", b"state")]
+
+    def chunked(name, keyed):
+        hashers = [xxhash.xxh3_64() for _ in range(per_sample)]
+        for i, (key, value) in enumerate(txn.cursor(db=db(name))):
+            assert struct.unpack(">Q", key)[0] == i
+            h = hashers[i // CHUNK]
+            if keyed:
+                h.update(key + struct.pack("<I", len(value)))
+            h.update(value)
+        return [h.intdigest() for h in hashers]
+
+    expected = {"samples": chunked("samples", False), "docs": chunked("docs", True)}
+    counts = [xxhash.xxh3_64() for _ in range(-(-manifest["tokenizer"]["vocabularySize"] // CHUNK))]
+    for key, value in txn.cursor(db=db("counts")):
+        counts[struct.unpack(">I", key)[0] // CHUNK].update(key + struct.pack("<I", len(value)) + value)
+    expected["counts"] = [h.intdigest() for h in counts]
+    if manifest["kind"] != "shard":
+        for m in manifest["metrics"]:
+            name = m["name"]
+            expected["metric/" + name] = chunked("metric/" + name, True)
+            expected["order/" + name] = chunked("order/" + name, True)
+            for dense in ("values/", "ranks/"):
+                expected[dense + name] = [xxhash.xxh3_64_intdigest(v) for _, v in txn.cursor(db=db(dense + name))]
+    for name, digests in expected.items():
+        assert list(sums[name]) == digests, "checksums of %s differ from xxhash's" % name
+    assert set(sums) == set(expected) | {"meta"}, sorted(sums)
 
 
 def main(path):
@@ -20,7 +59,7 @@ def main(path):
         db = lambda name: env.open_db(name.encode(), txn=txn, create=False)
         meta = db("meta")
         fmt = json.loads(txn.get(b"format", db=meta))
-        assert fmt == {"magic": "gradus-index", "version": 1}, fmt
+        assert fmt == {"magic": "gradus-index", "version": 2}, fmt
         assert txn.get(b"state", db=meta) == b"complete"
         manifest = json.loads(txn.get(b"manifest", db=meta))
         n = manifest["counts"]["samples"]
@@ -72,6 +111,7 @@ def main(path):
         rec = txn.get(struct.pack(">Q", 0), db=docs)
         flags, inp, record, offset = struct.unpack("<BIQQ", rec[:21])
         assert inp < len(manifest["inputs"])
+        check_checksums(txn, db, manifest)
     print(f"ok: {n} samples, metrics {names}")
 
 

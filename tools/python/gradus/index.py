@@ -42,8 +42,8 @@ class IndexReader:
         try:
             meta = self._db("meta")
             fmt = json.loads(bytes(self._txn.get(b"format", db=meta) or b"null"))
-            if fmt != {"magic": "gradus-index", "version": 1}:
-                raise IndexFormatError("%s: unknown index format %r (this reader knows version 1)" % (path, fmt))
+            if not isinstance(fmt, dict) or fmt.get("magic") != "gradus-index" or fmt.get("version") not in (1, 2):
+                raise IndexFormatError("%s: unknown index format %r (this reader knows versions 1 and 2)" % (path, fmt))
             state = bytes(self._txn.get(b"state", db=meta) or b"")
             if state != b"complete":
                 raise IndexFormatError("%s: index state is %r, not complete" % (path, state.decode(errors="replace")))

@@ -1,0 +1,308 @@
+// IndexVerifier.swift — `gradus verify INDEX` (issue 14 item 14): a complete check of an index.
+// Format, state and manifest; every database the manifest implies, walked with a cursor from
+// first to last key (LMDB's own structure); every checksum, chunk by chunk; and the content
+// against the manifest: sample ids dense, token ids inside the vocabulary, lengths and totals
+// equal to `counts`, the `counts` table equal to a histogram of the stored tokens, `values`/`ranks`
+// equal to `metric`/`order`, order rows a permutation sorted by (value, id). Problems are
+// collected, not thrown, so one run names them all.
+
+import Corpus
+import Foundation
+import Storage
+
+/// The outcome of `IndexVerifier.verify`.
+public struct IndexVerification: Sendable {
+    /// What was checked, one line each (counts, chunks).
+    public var checked: [String] = []
+    /// Each problem: database, key or chunk, sample range, what is wrong. Empty: the index is sound.
+    public var problems: [String] = []
+    /// Wall time of the verification, seconds.
+    public var seconds = 0.0
+}
+
+/// Checks a whole index; see the file comment.
+public enum IndexVerifier {
+    /// At most this many problems are listed per database (the rest are counted).
+    static let problemsPerTable = 20
+
+    /// Verifies the index at `path` (opened as `options` says).
+    public static func verify(_ path: String, options: IndexReadOptions = IndexReadOptions()) -> IndexVerification {
+        let start = Date()
+        var report = IndexVerification()
+        check(path, options: options, into: &report)
+        report.seconds = Date().timeIntervalSince(start)
+        return report
+    }
+
+    /// The checks of `verify`, adding to `report`.
+    private static func check(_ path: String, options: IndexReadOptions, into report: inout IndexVerification) {
+        let store: IndexStore, manifest: IndexManifest, version: Int
+        do {
+            store = try IndexStore.openForReading(path, options: options)
+            version = try store.formatVersion()
+            manifest = try store.manifest()
+        } catch {
+            report.problems.append("\(error)")
+            return
+        }
+        report.checked.append("format \(version), state complete, manifest: \(manifest.kind), \(manifest.counts.samples) samples, "
+            + "\(manifest.counts.tokens) tokens, metrics \(manifest.kind == IndexKind.shard ? "none (shard)" : manifest.metrics.map(\.name).joined(separator: ", "))")
+        if version < IndexFormat.checksummedVersion {
+            report.problems.append("\(path): format version \(version) predates checksums, so its content cannot be verified; "
+                + "rebuild it with this gradus (gradus index ... --force)")
+        }
+        var context = Context(path: path, store: store, manifest: manifest, checksummed: version >= IndexFormat.checksummedVersion)
+        context.checkDatabaseList(&report)
+        for (name, layout, chunks) in IndexChecksums.tables(manifest) {
+            context.checkTable(name, layout: layout, chunks: chunks, &report)
+        }
+        context.checkContent(&report)
+    }
+
+    /// What the checks of one index share.
+    private struct Context {
+        let path: String
+        let store: IndexStore
+        let manifest: IndexManifest
+        let checksummed: Bool
+        var n: Int { manifest.counts.samples }
+        /// Metric names with tables (none in a shard).
+        var metrics: [String] { manifest.kind == IndexKind.shard ? [] : manifest.metrics.map(\.name) }
+
+        /// The named databases (keys of LMDB's main database) against those the manifest implies.
+        func checkDatabaseList(_ report: inout IndexVerification) {
+            var expected = Set(IndexChecksums.tables(manifest).map(\.name))
+            if checksummed { expected.insert(IndexFormat.checksumsDB) }
+            do {
+                let main = try store.env.database(nil)
+                var found = Set<String>()
+                var recorded = 0
+                try store.env.read { txn in
+                    try txn.forEach(in: main) { key, _ in found.insert(String(decoding: key, as: UTF8.self)); return true }
+                    recorded = try txn.count(in: main)
+                }
+                if recorded != found.count {
+                    report.problems.append("\(path): LMDB's main database records \(recorded) entries, a cursor walk finds \(found.count)")
+                }
+                for name in expected.subtracting(found).sorted() { report.problems.append("\(path): database '\(name)' is missing") }
+                let extra = found.subtracting(expected).filter { name in
+                    // A shard may hold empty metric tables created before it knew it was one.
+                    !(manifest.kind == IndexKind.shard && ["metric/", "order/", "values/", "ranks/"].contains { name.hasPrefix($0) })
+                }
+                for name in extra.sorted() { report.problems.append("\(path): unexpected database '\(name)' (not written by gradus)") }
+                report.checked.append("\(found.count) databases listed in LMDB's main database")
+            } catch {
+                report.problems.append("\(path): LMDB's main database cannot be read: \(error)")
+            }
+        }
+
+        /// One table: a full cursor walk (LMDB structure, entry count), then each chunk's checksum.
+        func checkTable(_ name: String, layout: IndexChecksums.Layout, chunks: Int, _ report: inout IndexVerification) {
+            guard let db = try? store.env.database(name) else { return }  // reported as missing
+            var entries = 0, recorded = 0
+            do {
+                try store.env.read { txn in
+                    try txn.forEach(in: db) { _, _ in entries += 1; return true }
+                    recorded = try txn.count(in: db)
+                }
+            } catch {
+                report.problems.append("\(path): database '\(name)': a cursor walk fails after \(entries) entries: \(error)")
+                return
+            }
+            if recorded != entries {
+                report.problems.append("\(path): database '\(name)': LMDB records \(recorded) entries, a cursor walk finds \(entries)")
+            }
+            guard checksummed else {
+                report.checked.append("\(name): \(entries) entries walked")
+                return
+            }
+            var bad = 0
+            do {
+                // Opened before the transaction: a handle opened inside it is not valid in it.
+                let sumsDB = try? store.env.database(IndexFormat.checksumsDB)
+                try store.env.read { txn in
+                    guard let sumsDB, let stored = try IndexChecksums.stored(name, db: sumsDB, txn: txn) else {
+                        throw IndexError.corrupt("\(path): no checksums for database '\(name)'")
+                    }
+                    guard stored.count == chunks else {
+                        throw IndexError.corrupt("\(path): database '\(name)' has \(stored.count) checksums for \(chunks) chunks")
+                    }
+                    let limit = IndexChecksums.maxValueBytes(layout, table: name, manifest: manifest)
+                    for c in 0..<chunks {
+                        do {
+                            let sum = try IndexChecksums.compute(name, layout: layout, db: db, chunks: c..<(c + 1), entries: n,
+                                                                 maxValueBytes: limit, txn: txn, path: path)
+                            if sum != [stored[c]] { throw IndexError.corrupt("\(path): database '\(name)' \(IndexChecksums.describe(layout, chunk: c, entries: n)) does not match its checksum") }
+                        } catch {
+                            bad += 1
+                            if bad <= problemsPerTable { report.problems.append("\(error)") }
+                        }
+                    }
+                }
+            } catch {
+                report.problems.append("\(error)")
+                return
+            }
+            if bad > problemsPerTable { report.problems.append("\(path): database '\(name)': \(bad - problemsPerTable) more bad chunks") }
+            report.checked.append("\(name): \(entries) entries, \(chunks) checksummed chunks\(bad == 0 ? " ok" : ", \(bad) bad")")
+        }
+
+        /// The content against the manifest and the tables against each other.
+        func checkContent(_ report: inout IndexVerification) {
+            var problems = ProblemList(path: path)
+            do { try checkSamples(&problems) } catch { problems.add("samples", "\(error)") }
+            do { try checkDocs(&problems) } catch { problems.add("docs", "\(error)") }
+            for m in metrics {
+                do { try checkMetric(m, &problems) } catch { problems.add(IndexFormat.metricDB(m), "\(error)") }
+            }
+            report.problems += problems.lines
+            report.checked.append("content: sample ids dense, tokens, counts, docs\(metrics.isEmpty ? "" : ", metric/order/values/ranks of \(metrics.count) metrics") checked against the manifest")
+        }
+
+        /// Keys 0..<N in order, values decoded by `body`; problems for gaps and a wrong count.
+        private func walkDense(_ name: String, _ problems: inout ProblemList,
+                               _ body: (Int, UnsafeRawBufferPointer, inout ProblemList) throws -> Void) throws {
+            let db = try store.env.database(name)
+            var next = 0
+            try store.env.read { txn in
+                try txn.forEach(in: db) { key, value in
+                    guard key.count == 8 else { problems.add(name, "a key of \(key.count) bytes after entry \(next - 1)"); return true }
+                    let k = UInt64(bigEndian: key.loadUnaligned(as: UInt64.self))
+                    if k != UInt64(next) { problems.add(name, "key \(k) where entry \(next) was expected (ids must be dense 0..<\(n))") }
+                    try body(next, value, &problems)
+                    next += 1
+                    return true
+                }
+            }
+            if next != n { problems.add(name, "\(next) entries, the manifest says \(n) samples") }
+        }
+
+        private func checkSamples(_ problems: inout ProblemList) throws {
+            let width = manifest.tokenWidth, vocabulary = manifest.tokenizer.vocabularySize
+            var histogram = [UInt64](repeating: 0, count: vocabulary)
+            var tokens = 0, longest = 0
+            var decoded = [TokenID]()
+            try walkDense(IndexFormat.samplesDB, &problems) { id, raw, problems in
+                guard raw.count % width == 0, raw.count <= manifest.counts.maxSampleLength * width else {
+                    problems.add(IndexFormat.samplesDB, "sample \(id) has \(raw.count) bytes (token width \(width), longest sample \(manifest.counts.maxSampleLength))")
+                    return
+                }
+                decoded.removeAll(keepingCapacity: true)
+                IndexFormat.decodeTokens(raw, width: width, into: &decoded)
+                tokens += decoded.count
+                longest = max(longest, decoded.count)
+                if let pack = manifest.pack, decoded.count != pack + 1 {
+                    problems.add(IndexFormat.samplesDB, "sample \(id) has \(decoded.count) tokens, packed samples have \(pack + 1)")
+                }
+                for t in decoded {
+                    if Int(t) < vocabulary { histogram[Int(t)] += 1 } else {
+                        problems.add(IndexFormat.samplesDB, "sample \(id) holds token id \(t), outside the vocabulary of \(vocabulary)")
+                    }
+                }
+            }
+            if tokens != manifest.counts.tokens { problems.add(IndexFormat.samplesDB, "\(tokens) tokens, the manifest says \(manifest.counts.tokens)") }
+            if longest != manifest.counts.maxSampleLength {
+                problems.add(IndexFormat.samplesDB, "the longest sample has \(longest) tokens, the manifest says \(manifest.counts.maxSampleLength)")
+            }
+            let stored = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
+            if let t = stored.indices.first(where: { stored[$0] != histogram[$0] }) {
+                problems.add(IndexFormat.countsDB, "token id \(t) counts \(stored[t]), the stored samples hold it \(histogram[t]) times")
+            }
+        }
+
+        private func checkDocs(_ problems: inout ProblemList) throws {
+            let inputs = manifest.inputs.count
+            try walkDense(IndexFormat.docsDB, &problems) { id, raw, problems in
+                do {
+                    let doc = try DocRecord.decode(raw)
+                    if doc.input >= inputs || doc.input < 0 { problems.add(IndexFormat.docsDB, "sample \(id) names input \(doc.input) of \(inputs)") }
+                } catch { problems.add(IndexFormat.docsDB, "sample \(id): \(error)") }
+            }
+        }
+
+        private func checkMetric(_ m: String, _ problems: inout ProblemList) throws {
+            var values = [Double]()
+            values.reserveCapacity(n)
+            let metricDB = IndexFormat.metricDB(m), orderDB = IndexFormat.orderDB(m)
+            try walkDense(metricDB, &problems) { id, raw, problems in
+                guard raw.count == 8 else { problems.add(metricDB, "sample \(id) has a value of \(raw.count) bytes, expected 8"); values.append(.nan); return }
+                values.append(try IndexFormat.decodeValue(raw))
+            }
+            var order = [RankedSample]()
+            order.reserveCapacity(n)
+            try walkDense(orderDB, &problems) { rank, raw, problems in
+                do {
+                    let e = try IndexFormat.decodeOrderValue(raw)
+                    order.append(RankedSample(id: UInt64(e.id), value: e.value))
+                } catch { problems.add(orderDB, "rank \(rank): \(error)"); order.append(RankedSample(id: .max, value: .nan)) }
+            }
+            var seen = [Bool](repeating: false, count: n)
+            for (rank, row) in order.enumerated() {
+                guard row.id < UInt64(n), !seen[Int(row.id)] else {
+                    problems.add(orderDB, "rank \(rank) holds sample \(row.id), outside 0..<\(n) or already ranked")
+                    continue
+                }
+                seen[Int(row.id)] = true
+                let v = Int(row.id) < values.count ? values[Int(row.id)] : .nan
+                if v.bitPattern != row.value.bitPattern { problems.add(orderDB, "rank \(rank): sample \(row.id) with value \(row.value), metric/\(m) says \(v)") }
+                if rank > 0, !Self.precedes(order[rank - 1], row) {
+                    problems.add(orderDB, "ranks \(rank - 1) and \(rank) are not sorted by (value, sample id)")
+                }
+            }
+            try compareDense(IndexFormat.valuesDB(m), entryBytes: 8, &problems) { i, raw, offset in
+                i < values.count && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) == values[i].bitPattern.littleEndian.littleEndian
+            }
+            try compareDense(IndexFormat.ranksDB(m), entryBytes: 16, &problems) { i, raw, offset in
+                i < order.count && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) == order[i].id
+                    && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)) == order[i].value.bitPattern
+            }
+        }
+
+        /// `values/<m>` or `ranks/<m>`: ⌈N/8192⌉ chunks of the right size whose entries equal
+        /// the B-tree table's (`same(i, chunk, offset)`).
+        private func compareDense(_ name: String, entryBytes: Int, _ problems: inout ProblemList,
+                                  _ same: (Int, UnsafeRawBufferPointer, Int) -> Bool) throws {
+            let db = try store.env.database(name)
+            let chunks = (n + IndexFormat.denseChunk - 1) >> IndexFormat.denseChunkShift
+            var c = 0
+            try store.env.read { txn in
+                try txn.forEach(in: db) { key, raw in
+                    let first = c << IndexFormat.denseChunkShift
+                    let count = min(IndexFormat.denseChunk, n - first)
+                    guard key.count == 8, UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) == UInt64(c), count > 0,
+                          raw.count == count * entryBytes else {
+                        problems.add(name, "chunk \(c) (entries \(first)..<\(first + max(count, 0))): wrong key or \(raw.count) bytes")
+                        c += 1
+                        return true
+                    }
+                    if let i = (0..<count).first(where: { !same(first + $0, raw, $0 * entryBytes) }) {
+                        problems.add(name, "chunk \(c): entry \(first + i) differs from the B-tree table")
+                    }
+                    c += 1
+                    return true
+                }
+            }
+            if c != chunks { problems.add(name, "\(c) chunks, expected \(chunks)") }
+        }
+
+        /// The order of `order/<m>`: by (value, id), NaN after every number.
+        static func precedes(_ a: RankedSample, _ b: RankedSample) -> Bool {
+            if a.value.isNaN || b.value.isNaN { return a.value.isNaN == b.value.isNaN ? a.id < b.id : !a.value.isNaN }
+            return a.value < b.value || (a.value == b.value && a.id < b.id)
+        }
+    }
+
+    /// Problems per database, capped at `problemsPerTable` each.
+    private struct ProblemList {
+        let path: String
+        var lines: [String] = []
+        var perTable: [String: Int] = [:]
+
+        mutating func add(_ table: String, _ problem: String) {
+            perTable[table, default: 0] += 1
+            let k = perTable[table]!
+            if k <= problemsPerTable { lines.append("\(path): database '\(table)': \(problem)") }
+            else if k == problemsPerTable + 1 { lines.append("\(path): database '\(table)': further problems not listed") }
+        }
+    }
+}
