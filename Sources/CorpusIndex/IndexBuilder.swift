@@ -81,13 +81,20 @@ public enum IndexBuilder {
                              onCommit: (Int) throws -> Void = { _ in }) throws -> IndexManifest {
         guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
         try IndexFinisher.validate(runSamples: options.runSamples)
-        let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
+        let (inputs, pretokenized, opened) = try describeInputs(options, openSource: openSource)
+        var streams = opened
+        // A stream (stdin, a FIFO, `/dev/fd/N`) cannot be opened twice: pass 1 reads on from
+        // where detection stopped, in the source that detection opened.
+        let openOnce: RecordSourceOpener = { path, index in
+            if let source = streams.removeValue(forKey: index) { return source }
+            return try openSource(path, index)
+        }
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
         let store = try IndexStore.openForWriting(options.output, mode: options.mode, fakeFilesystem: options.fakeFilesystem)
         let run = try PassOne(store: store, manifest: &manifest, metrics: metrics, options: options)
         if run.cursor.phase == "pass1" {
-            try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)
+            try run.readAll(openSource: openOnce, progress: progress, onCommit: onCommit)
         }
         manifest.counts = run.writer.state.counts
         guard manifest.counts.samples > 0 else {
@@ -107,19 +114,25 @@ public enum IndexBuilder {
         return manifest
     }
 
-    /// Opens every input once to learn its format, size and kind (text or token ids).
-    private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws -> ([InputInfo], Bool) {
+    /// Opens every input once to learn its format, size and kind (text or token ids). Inputs
+    /// without a size (streams: stdin, FIFOs, `/dev/fd/N`) are returned still open, by input
+    /// index, for pass 1 to read on; regular files are closed again (holding each one's read
+    /// buffer for the whole build would cost memory per input) and reopened by pass 1.
+    private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws
+        -> ([InputInfo], Bool, [Int: any RecordSource]) {
         var infos: [InputInfo] = []
         var kinds = Set<Bool>()
+        var streams: [Int: any RecordSource] = [:]
         for (i, path) in options.inputs.enumerated() {
             let source = try openSource(path, i)
             infos.append(InputInfo(path: path, size: source.size, format: source.formatName))
             kinds.insert(source.isPretokenized)
+            if source.size == nil { streams[i] = source }
         }
         guard kinds.count == 1 else {
             throw IndexError.invalidArgument("inputs mix text and pre-tokenized files; index them separately")
         }
-        return (infos, kinds.first!)
+        return (infos, kinds.first!, streams)
     }
 
     /// The manifest of a fresh build (compared with the stored one on resume).
