@@ -17,12 +17,20 @@ struct ReaderArguments: ParsableArguments {
     @Option(help: "Input format when the file name does not say it: jsonl, fasta or text.")
     var format: CorpusFormat?
 
+    @Option(help: "Longest record accepted, in bytes (a line, paragraph or FASTA record; default 268435456 = 256 MiB); a longer one is an error, or skipped as record-too-large with --skip-bad.")
+    var maxRecordBytes = ReaderOptions.defaultMaxRecordBytes
+
+    func validate() throws {
+        if maxRecordBytes < 1 { throw ValidationError("--max-record-bytes must be at least 1") }
+    }
+
     var readerOptions: ReaderOptions {
         var options = ReaderOptions()
         options.textField = textField
         options.paragraphs = paragraphs
         options.skipBad = skipBad
         options.format = format
+        options.maxRecordBytes = maxRecordBytes
         return options
     }
 }
