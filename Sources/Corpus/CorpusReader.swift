@@ -62,6 +62,10 @@ public struct ReaderOptions: Sendable, Equatable {
     /// bounded by this whatever the input (issue 14 item 4).
     public var maxRecordBytes: Int
 
+    /// The largest zstd window accepted, as a base-2 logarithm (nil: libzstd's default, 27);
+    /// frames written by `zstd --long=N` need N (at most 31).
+    public var zstdWindowLog: Int?
+
     /// Default `maxRecordBytes`: 256 MiB.
     public static let defaultMaxRecordBytes = LineReader.defaultMaxLineBytes
 
@@ -123,7 +127,7 @@ public final class CorpusReader {
     public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
         self.path = path
         self.options = options
-        let input = try openInput(path: path)
+        let input = try openInput(path: path, zstdWindowLog: options.zstdWindowLog)
         source = input.source
         compression = input.compression
         inputSize = input.size

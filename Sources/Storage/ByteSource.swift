@@ -76,8 +76,9 @@ public enum Compression: String, Sendable {
 
 /// Opens `path` (or `-` for standard input) and returns a source of its decompressed bytes,
 /// detecting zstd by its magic number rather than by the file name. A file that starts with a
-/// zstd skippable frame (as `pzstd` writes) is zstd too.
-public func openInput(path: String) throws -> (source: ByteSource, compression: Compression, size: Int?) {
+/// zstd skippable frame (as `pzstd` writes) is zstd too. `zstdWindowLog` raises the largest zstd
+/// window accepted (see `ZstdDecompressingSource.init(source:path:windowLogMax:)`).
+public func openInput(path: String, zstdWindowLog: Int? = nil) throws -> (source: ByteSource, compression: Compression, size: Int?) {
     let file = try PosixFile(path: path, mode: .read)
     let size = file.size
     var head = [UInt8](repeating: 0, count: 4)
@@ -90,7 +91,7 @@ public func openInput(path: String) throws -> (source: ByteSource, compression: 
     head.removeLast(4 - got)
     let replay = PrefixedSource(prefix: head, rest: file)
     if isZstdFrameStart(head) {
-        let z = try ZstdDecompressingSource(source: replay, path: path)
+        let z = try ZstdDecompressingSource(source: replay, path: path, windowLogMax: zstdWindowLog)
         return (z, .zstd, size)
     }
     return (replay, .none, size)
