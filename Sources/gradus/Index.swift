@@ -61,6 +61,10 @@ struct Index: ParsableCommand {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
+        if let vocabSize, vocabSize < 1 { throw ValidationError("--vocab-size must be at least 1 (the number of token ids)") }
+        if let vocabSize, vocabSize > IndexBuildOptions.maxVocabularySize {
+            throw ValidationError("--vocab-size must be at most \(IndexBuildOptions.maxVocabularySize) (2^24 token ids)")
+        }
     }
 
     func run() throws {
