@@ -12,7 +12,7 @@ public struct IndexBuildStopped: Error, CustomStringConvertible {
     public init(path: String, cause: Error) { self.path = path; self.cause = cause }
 
     public var description: String {
-        "\(cause)\n\(path) keeps the batches committed before this error, marked building: once the cause is fixed, "
+        "\(cause)\n\(path) keeps what was committed before this error, marked building: once the cause is fixed, "
             + "rerun the same command with --resume to continue from there, or with --force to start over"
     }
 }

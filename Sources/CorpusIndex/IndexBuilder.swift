@@ -110,19 +110,23 @@ public enum IndexBuilder {
         }
     }
 
-    /// What a failed build leaves (issue 14 item 19): a directory this run created that holds no
-    /// committed batch — or no usable record at all — is removed, so no `building` husk remains;
-    /// an index with committed batches (or one being resumed) is kept, and the error says how to
-    /// go on. Refusals before the store was opened (an index already there, a lock) leave
-    /// everything alone, since `created` is then false or nothing was made.
+    /// What a failed build leaves (issue 14 item 19): when the input or tokenizer failed (not the
+    /// output's storage), a directory this run created that holds no committed batch is removed,
+    /// so no `building` husk remains. An index with committed batches, one being resumed, or one
+    /// stopped by its storage (disk full: resumable once space is freed) is kept, and the error
+    /// says how to go on. Inputs that were read to the end without a usable record (`noSamples`)
+    /// leave the index `building` as before: readers refuse it, and the error names the inputs.
+    /// Refusals before the store was opened (an index already there, a lock) leave everything
+    /// alone, since `created` is then false or nothing was made.
     private static func afterFailure(_ error: Error, options: IndexBuildOptions, created: Bool, committed: Int) -> Error {
-        let empty: Bool
-        if case IndexError.noSamples = error { empty = true } else { empty = false }
-        if created && (committed == 0 || empty) {
+        if case IndexError.noSamples = error { return error }
+        var storage = error is LMDBError
+        if case IndexError.notWritable = error { storage = true }
+        if created && !storage && committed == 0 {
             try? FileManager.default.removeItem(atPath: options.output)
             return error
         }
-        guard !empty, committed > 0 || options.mode == .resume,
+        guard committed > 0 || options.mode == .resume || storage,
               FileManager.default.fileExists(atPath: options.output + "/data.mdb") else { return error }
         return IndexBuildStopped(path: options.output, cause: error)
     }
@@ -132,9 +136,13 @@ public enum IndexBuilder {
                               metrics: [any DifficultyMetric], options: IndexBuildOptions,
                               openSource: RecordSourceOpener, progress: (IndexProgress) -> Void,
                               onCommit: (Int) throws -> Void) throws -> IndexManifest {
+        let watch = try OutputWatch(directory: options.output)
         let run = try PassOne(store: store, manifest: &manifest, metrics: metrics, options: options)
         if run.cursor.phase == "pass1" {
-            try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)
+            try run.readAll(openSource: openSource, progress: progress) { batches in
+                try watch.check()
+                try onCommit(batches)
+            }
         }
         manifest.counts = run.writer.state.counts
         guard manifest.counts.samples > 0 else {
@@ -152,6 +160,7 @@ public enum IndexBuilder {
         try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
                                  tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
                                  onPhase: phase)
+        try watch.check()
         phase("complete")
         return manifest
     }

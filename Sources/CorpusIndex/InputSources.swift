@@ -33,8 +33,8 @@ public final class CorpusRecordSource: RecordSource {
     private var pendingTokens: [UInt32]?
     public let isPretokenized: Bool
 
-    /// - Throws: `IndexError.badInput` for a file without a single record (empty or blank: an
-    ///   input that contributes nothing is more likely a mistake than intended); the reader's
+    /// - Throws: `IndexError.noSamples` naming a file without a single record (empty or blank:
+    ///   an input that contributes nothing is more likely a mistake than intended); the reader's
     ///   errors.
     public init(path: String, options: ReaderOptions) throws {
         reader = try CorpusReader(path: path, options: options)
@@ -42,7 +42,7 @@ public final class CorpusRecordSource: RecordSource {
         pendingTokens = reader.tokens
         isPretokenized = pendingTokens != nil
         if pending == nil && reader.skipped.total == 0 {
-            throw IndexError.badInput(path: path, problem: "the file holds no records (it is empty or blank); remove it from the inputs")
+            throw IndexError.noSamples(reason: "\(path) holds no records (the file is empty or blank); remove it from the inputs")
         }
     }
 

@@ -2,7 +2,8 @@
 // failed build leaves behind (issue 14 items 15 and 19, and "an empty input or an all-bad corpus
 // is refused without naming the file"):
 // - an empty or blank input file is refused naming it; a corpus whose every record is bad
-//   (`--skip-bad`) is refused naming the file and the skip counts;
+//   (`--skip-bad`) is refused naming the files and the skip counts (the index stays `building`,
+//   never complete);
 // - `--vocab-size 0` says it must be at least 1; 2^32 is a limit error, not a hang;
 // - a build that fails before committing anything leaves no `building` directory behind when it
 //   created the directory (a directory that existed before is left alone); one that fails after
@@ -32,7 +33,7 @@ final class IndexInputMessagesTests: XCTestCase {
             let input = try write(name, text)
             let r = try runGradus(["index", good, input, "--out", dir + "/out"])
             XCTAssertEqual(r.status, 1, r.stderr)
-            XCTAssertTrue(r.stderr.contains("\(input): the file holds no records (it is empty or blank); remove it from the inputs"), r.stderr)
+            XCTAssertTrue(r.stderr.contains("no samples to index: \(input) holds no records (the file is empty or blank); remove it from the inputs"), r.stderr)
             XCTAssertFalse(exists(dir + "/out"))
         }
     }
@@ -43,7 +44,8 @@ final class IndexInputMessagesTests: XCTestCase {
         let r = try runGradus(["index", a, b, "--out", dir + "/out", "--skip-bad"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("no samples to index: \(a), \(b) hold no usable record (every record was bad: skipped invalid-json 2, wrong-type 1)"), r.stderr)
-        XCTAssertFalse(exists(dir + "/out"), "nothing usable: no building directory is left")
+        let info = try runGradus(["info", dir + "/out"])
+        XCTAssertEqual(info.status, 1, "an index without samples never looks complete")
     }
 
     func testVocabSizeZeroAndBeyondTheLimitAreRefusedClearly() throws {
@@ -95,7 +97,7 @@ final class IndexInputMessagesTests: XCTestCase {
         let r = try runGradus(["index", input, "--out", out, "--threads", "1"], env: ["GRADUS_TEST_BATCH_RECORDS": "10"])
         XCTAssertEqual(r.status, 1, r.stderr)
         XCTAssertTrue(r.stderr.contains("\(input):41: record 40:"), r.stderr)
-        XCTAssertTrue(r.stderr.contains("\(out) keeps the batches committed before this error, marked building"), r.stderr)
+        XCTAssertTrue(r.stderr.contains("\(out) keeps what was committed before this error, marked building"), r.stderr)
         XCTAssertTrue(r.stderr.contains("--resume"), r.stderr)
         let info = try runGradus(["info", out])
         XCTAssertTrue(info.stderr.contains("state: building"), info.stderr)
