@@ -83,6 +83,7 @@ struct Index: ParsableCommand {
         let hooks = TestHooks.current
         if let records = hooks.batchRecords { options.batchRecords = records }
         options.fakeFilesystem = hooks.fakeNetworkFilesystem
+        StopSignal.install()
         let progress = ProgressLine()
         var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
         let readerOptions = reader.readerOptions
@@ -95,7 +96,10 @@ struct Index: ParsableCommand {
                 progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples  \(recordsPerSecond) records/s",
                                 done: p.bytesRead, total: p.totalBytes)
             },
-            onCommit: { hooks.abortIfCommitted($0) })
+            onCommit: {
+                hooks.abortIfCommitted($0)
+                try StopSignal.check()
+            })
         progress.finish()
         if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts
