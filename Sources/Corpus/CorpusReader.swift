@@ -114,6 +114,9 @@ public final class CorpusReader {
     public let compression: Compression
     /// The file's size on disk (compressed), when it is a regular file; nil for standard input.
     public let inputSize: Int?
+    /// The on-disk bytes read so far (count and XXH3), the file's size and mtime at open; it
+    /// throws `InputChangedError` at the end of a file that changed while being read.
+    public let tracker: InputTracker
     /// Records skipped so far (always empty unless `options.skipBad`).
     public private(set) var skipped = SkipReport()
 
@@ -127,10 +130,11 @@ public final class CorpusReader {
     public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
         self.path = path
         self.options = options
-        let input = try openInput(path: path, zstdWindowLog: options.zstdWindowLog)
+        let input = try openTrackedInput(path: path, zstdWindowLog: options.zstdWindowLog)
         source = input.source
         compression = input.compression
-        inputSize = input.size
+        tracker = input.tracker
+        inputSize = input.tracker.sizeAtOpen
         lines = LineReader(source: input.source, maxLineBytes: options.maxRecordBytes)
         if let chosen = options.format ?? CorpusFormat.fromFileName(path) {
             format = chosen
@@ -153,7 +157,8 @@ public final class CorpusReader {
 
     /// The next document, or nil at the end of the file.
     /// - Throws: `CorpusError` for a bad record (unless `skipBad`), `ZstdError` for a corrupt or
-    ///   truncated zstd stream, `FileError` for an I/O error.
+    ///   truncated zstd stream, `FileError` for an I/O error, `InputChangedError` for a file that
+    ///   changed while being read.
     /// - Complexity: O(size of the record), amortised.
     public func next() throws -> Document? {
         while let outcome = try parser.next(lines) {

@@ -115,11 +115,13 @@ public enum IndexBuilder {
     /// so no `building` husk remains. An index with committed batches, one being resumed, or one
     /// stopped by its storage (disk full: resumable once space is freed) is kept, and the error
     /// says how to go on. Inputs that were read to the end without a usable record (`noSamples`)
-    /// leave the index `building` as before: readers refuse it, and the error names the inputs.
+    /// leave the index `building` as before: readers refuse it, and the error names the inputs;
+    /// so does an input that changed while being read (its error says to index it again).
     /// Refusals before the store was opened (an index already there, a lock) leave everything
     /// alone, since `created` is then false or nothing was made.
     private static func afterFailure(_ error: Error, options: IndexBuildOptions, created: Bool, committed: Int) -> Error {
         if case IndexError.noSamples = error { return error }
+        if error is InputChangedError { return error }  // resuming cannot help: it says to index again
         var storage = error is LMDBError
         if case IndexError.notWritable = error { storage = true }
         if created && !storage && committed == 0 {
@@ -145,6 +147,12 @@ public enum IndexBuilder {
             }
         }
         manifest.counts = run.writer.state.counts
+        if let finished = run.cursor.finished, finished.count == manifest.inputs.count {
+            for (i, digest) in finished.enumerated() {  // what was read, as read (issue 14 item 9)
+                manifest.inputs[i].contentHash = digest.contentHash
+                manifest.inputs[i].modified = digest.modified
+            }
+        }
         guard manifest.counts.samples > 0 else {
             let names = inputs.map(\.path).joined(separator: ", ")
             throw IndexError.noSamples(reason: names + (inputs.count == 1 ? " holds" : " hold") + " no usable record"

@@ -143,6 +143,13 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     }
 }
 
+/// What a finished input gave: `InputInfo.contentHash` and `.modified` (nil without a file).
+public struct InputDigest: Codable, Equatable, Sendable {
+    public var contentHash: String?
+    public var modified: String?
+    public init(contentHash: String?, modified: String?) { self.contentHash = contentHash; self.modified = modified }
+}
+
 /// `meta["resume"]`: where pass 1 stands after the last committed batch.
 public struct ResumeCursor: Codable, Equatable, Sendable {
     /// `pass1` while reading inputs, `pass2` once every sample is stored.
@@ -158,6 +165,12 @@ public struct ResumeCursor: Codable, Equatable, Sendable {
     /// them starts (offset into `carry`).
     public var carry: [UInt32]
     public var carryDocs: [CarryDoc]
+    /// The on-disk bytes of input `input` read by the last commit and their XXH3 (`xxh3:…`): on
+    /// resume the same prefix must hash the same (issue 14 item 9). Nil for sources without a file.
+    public var inputBytes: Int?
+    public var inputHash: String?
+    /// Per finished input, its content hash and mtime as read (`InputInfo.contentHash`/`modified`).
+    public var finished: [InputDigest]?
     public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,
                 carry: [UInt32], carryDocs: [CarryDoc]) {
         self.phase = phase; self.input = input; self.recordsConsumed = recordsConsumed

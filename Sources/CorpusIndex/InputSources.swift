@@ -6,6 +6,7 @@
 
 import Corpus
 import Foundation
+import Storage
 
 public enum InputSources {
     /// Opens `path`: a Megatron dataset when it ends in `.idx`/`.bin` or `path.idx` exists,
@@ -47,6 +48,7 @@ public final class CorpusRecordSource: RecordSource {
     }
 
     public var formatName: String { reader.format.rawValue + (isPretokenized ? "-tokens" : "") }
+    public var tracker: InputTracker? { reader.tracker }
     public var bytesRead: Int { reader.compressedBytesRead }
     public var size: Int? { reader.inputSize }
     public var skipped: [String: Int] {

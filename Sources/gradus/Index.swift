@@ -98,6 +98,7 @@ struct Index: ParsableCommand {
             },
             onCommit: {
                 hooks.abortIfCommitted($0)
+                hooks.truncateInputIfCommitted($0, path: inputs[0])
                 try StopSignal.check()
             })
         progress.finish()
