@@ -138,7 +138,10 @@ public struct IndexManifest: Codable, Equatable, Sendable {
 
     /// The parts that must agree between a build and its resume, or between merged shards.
     func sameContent(as other: IndexManifest) -> Bool {
-        tokenizer == other.tokenizer && inputs == other.inputs && metrics == other.metrics
+        // An input's mtime says when it was read, not what it holds (shards built on different
+        // machines differ in it): its contentHash is what counts.
+        let timeless = { (inputs: [InputInfo]) in inputs.map { var i = $0; i.modified = nil; return i } }
+        return tokenizer == other.tokenizer && timeless(inputs) == timeless(other.inputs) && metrics == other.metrics
             && pack == other.pack && options == other.options
     }
 }

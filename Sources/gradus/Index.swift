@@ -13,6 +13,10 @@ struct Index: ParsableCommand {
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
         inputs pass --vocab-size instead of --tokenizer. Format: docs/index-format.md.
 
+        Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
+        An input that changes while it is read stops the build; --resume checks that the inputs'
+        content is what the interrupted run read.
+
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
           gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
@@ -21,7 +25,7 @@ struct Index: ParsableCommand {
         """
     )
 
-    @Argument(help: "Input files.")
+    @Argument(help: "Input files (`-` reads standard input; named pipes and <(...) work too, each read once).")
     var inputs: [String]
 
     @Option(help: "Output index directory.")

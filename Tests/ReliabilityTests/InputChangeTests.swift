@@ -57,6 +57,19 @@ final class InputChangeTests: XCTestCase {
         }
     }
 
+    /// Shards of the same content merge although the input's mtime changed between them (as
+    /// on different machines): the recorded content hash decides, not the time.
+    func testShardsOfTheSameContentMergeDespiteDifferentModificationTimes() throws {
+        let input = try corpus("s.jsonl", count: 20)
+        let first = try runGradus(["index", input, "--out", dir + "/s0", "--shard", "0/2"])
+        XCTAssertEqual(first.status, 0, first.stderr)
+        try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSince1970: 1_000_000_000)], ofItemAtPath: input)
+        let second = try runGradus(["index", input, "--out", dir + "/s1", "--shard", "1/2"])
+        XCTAssertEqual(second.status, 0, second.stderr)
+        let merged = try runGradus(["merge", dir + "/s0", dir + "/s1", "--out", dir + "/m"])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+    }
+
     func testInputCutShortDuringTheBuildStopsIt() throws {
         let input = try corpus("cut.jsonl", count: 300)
         let out = dir + "/cut.idx"
