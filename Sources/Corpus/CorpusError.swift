@@ -25,6 +25,9 @@ public enum SkipReason: String, Sendable, CaseIterable, Codable, Comparable {
     case invalidResidue = "invalid-residue"
     /// Any format: text the chosen tokenizer cannot represent (e.g. a digit for `residues`).
     case untokenizable = "untokenizable"
+    /// Any format: a record (line, paragraph, FASTA header or sequence) longer than
+    /// `ReaderOptions.maxRecordBytes` (issue 14 item 4).
+    case recordTooLarge = "record-too-large"
 
     public static func < (a: SkipReason, b: SkipReason) -> Bool { a.rawValue < b.rawValue }
 }
@@ -56,6 +59,15 @@ public struct CorpusError: Error, CustomStringConvertible, Sendable, Equatable {
     public var description: String {
         if let record { return "\(path):\(line): record \(record): \(problem)" }
         return "\(path):\(line): \(problem)"
+    }
+}
+
+extension CorpusError {
+    /// A record longer than the reader's limit of `limit` bytes, starting at `line`.
+    static func tooLarge(path: String, line: Int, record: Int?, limit: Int) -> CorpusError {
+        CorpusError(path: path, line: line, record: record, reason: .recordTooLarge,
+                    problem: "record is longer than the limit of \(limit) bytes; if it is genuine, raise the limit "
+                        + "with --max-record-bytes N, or skip such records with --skip-bad")
     }
 }
 

@@ -57,11 +57,22 @@ public struct ReaderOptions: Sendable, Equatable {
     public var skipBad: Bool
     /// Overrides detection from the file name and content.
     public var format: CorpusFormat?
+    /// The longest record accepted, in bytes (a line, a paragraph, a FASTA header or sequence):
+    /// a longer one is a bad record (`record-too-large`) found while reading it, so memory stays
+    /// bounded by this whatever the input (issue 14 item 4).
+    public var maxRecordBytes: Int
+
+    /// The largest zstd window accepted, as a base-2 logarithm (nil: libzstd's default, 27);
+    /// frames written by `zstd --long=N` need N (at most 31).
+    public var zstdWindowLog: Int?
+
+    /// Default `maxRecordBytes`: 256 MiB.
+    public static let defaultMaxRecordBytes = LineReader.defaultMaxLineBytes
 
     public init(textField: String = "text", paragraphs: Bool = false, skipBad: Bool = false,
-                format: CorpusFormat? = nil) {
+                format: CorpusFormat? = nil, maxRecordBytes: Int = ReaderOptions.defaultMaxRecordBytes) {
         self.textField = textField; self.paragraphs = paragraphs
-        self.skipBad = skipBad; self.format = format
+        self.skipBad = skipBad; self.format = format; self.maxRecordBytes = maxRecordBytes
     }
 }
 
@@ -103,6 +114,9 @@ public final class CorpusReader {
     public let compression: Compression
     /// The file's size on disk (compressed), when it is a regular file; nil for standard input.
     public let inputSize: Int?
+    /// The on-disk bytes read so far (count and XXH3), the file's size and mtime at open; it
+    /// throws `InputChangedError` at the end of a file that changed while being read.
+    public let tracker: InputTracker
     /// Records skipped so far (always empty unless `options.skipBad`).
     public private(set) var skipped = SkipReport()
 
@@ -116,26 +130,35 @@ public final class CorpusReader {
     public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
         self.path = path
         self.options = options
-        let input = try openInput(path: path)
+        let input = try openTrackedInput(path: path, zstdWindowLog: options.zstdWindowLog)
         source = input.source
         compression = input.compression
-        inputSize = input.size
-        lines = LineReader(source: input.source)
+        tracker = input.tracker
+        inputSize = input.tracker.sizeAtOpen
+        lines = LineReader(source: input.source, maxLineBytes: options.maxRecordBytes)
         if let chosen = options.format ?? CorpusFormat.fromFileName(path) {
             format = chosen
         } else {
-            format = CorpusFormat.sniff(firstNonBlankByte: try lines.peekFirstNonBlankByte())
+            do {
+                format = CorpusFormat.sniff(firstNonBlankByte: try lines.peekFirstNonBlankByte())
+            } catch let oversized as OversizedLine {
+                throw CorpusError.tooLarge(path: path, line: oversized.number, record: nil, limit: oversized.limit)
+            }
         }
+        lines.discardsOversizedLines = options.skipBad
         switch format {
         case .jsonl: parser = JSONLRecordParser(path: path, textField: options.textField)
-        case .fasta: parser = FASTAParser(path: path)
-        case .text: parser = PlainTextParser(path: path, paragraphs: options.paragraphs)
+        case .fasta:
+            lines.carriageReturnEndsLines = true  // classic Mac OS FASTA (issue 14 item 22)
+            parser = FASTAParser(path: path, maxRecordBytes: options.maxRecordBytes)
+        case .text: parser = PlainTextParser(path: path, paragraphs: options.paragraphs, maxRecordBytes: options.maxRecordBytes)
         }
     }
 
     /// The next document, or nil at the end of the file.
     /// - Throws: `CorpusError` for a bad record (unless `skipBad`), `ZstdError` for a corrupt or
-    ///   truncated zstd stream, `FileError` for an I/O error.
+    ///   truncated zstd stream, `FileError` for an I/O error, `InputChangedError` for a file that
+    ///   changed while being read.
     /// - Complexity: O(size of the record), amortised.
     public func next() throws -> Document? {
         while let outcome = try parser.next(lines) {
@@ -183,7 +206,16 @@ final class JSONLRecordParser: RecordParser {
     }
 
     func next(_ lines: LineReader) throws -> ParseOutcome? {
-        while let line = try lines.next() {
+        while true {
+            let line: LineReader.Line
+            do {
+                guard let next = try lines.next() else { break }
+                line = next
+            } catch let oversized as OversizedLine {
+                lastTokens = nil
+                ordinal += 1
+                return .bad(.tooLarge(path: path, line: oversized.number, record: ordinal - 1, limit: oversized.limit))
+            }
             if PlainTextParser.isBlank(line.bytes) { continue }
             let record = ordinal
             ordinal += 1

@@ -13,6 +13,10 @@
 //   non-ASCII), naming line, column and character; a header without residues; ill-formed UTF-8
 //   in a header; non-blank text before the first header (reported once, without record number,
 //   and not counted as a record).
+// - Line ends may be LF, CRLF or a lone CR (classic Mac OS; the reader sets
+//   `LineReader.carriageReturnEndsLines` for FASTA).
+// - A header line or a sequence longer than the record limit is a bad record
+//   (`record-too-large`); the sequence never grows past the limit.
 // `Document.line`/`byteOffset` point at the header line.
 
 import Support
@@ -25,11 +29,15 @@ final class FASTAParser: RecordParser {
     private var pendingLine = 0
     private var pendingOffset = 0
     private var hasPending = false
+    /// The pending header was longer than the limit (its bytes were dropped).
+    private var pendingTooLarge = false
     private var started = false
     private var sequence: [UInt8] = []
+    private let maxRecordBytes: Int
 
-    init(path: String) {
+    init(path: String, maxRecordBytes: Int = ReaderOptions.defaultMaxRecordBytes) {
         self.path = path
+        self.maxRecordBytes = maxRecordBytes
     }
 
     func next(_ lines: LineReader) throws -> ParseOutcome? {
@@ -42,7 +50,12 @@ final class FASTAParser: RecordParser {
         let record = ordinal
         ordinal += 1
         let headerLine = pendingLine, headerOffset = pendingOffset
-        let header = parseHeader(record: record)
+        var header: (id: String?, source: String?, problem: CorpusError?) = (nil, nil, nil)
+        if pendingTooLarge {
+            header.problem = .tooLarge(path: path, line: headerLine, record: record, limit: maxRecordBytes)
+        } else {
+            header = parseHeader(record: record)
+        }
         var problem = header.problem
         try readSequence(lines, record: record, id: header.id, headerLine: headerLine, problem: &problem)
         if let problem { return .bad(problem) }
@@ -59,16 +72,31 @@ final class FASTAParser: RecordParser {
     /// Skips blank lines up to the first header and keeps it pending; non-blank lines before it
     /// are consumed and reported as one error.
     private func seekFirstHeader(_ lines: LineReader) throws -> CorpusError? {
-        var firstText: LineReader.Line?
-        while let line = try lines.next() {
+        var firstText: Int?
+        while true {
+            let line: LineReader.Line
+            do {
+                guard let next = try lines.next() else { break }
+                line = next
+            } catch let oversized as OversizedLine {
+                guard oversized.skipped else {
+                    return .tooLarge(path: path, line: oversized.number, record: nil, limit: oversized.limit)
+                }
+                if oversized.firstByte == UInt8(ascii: ">") {
+                    keepPending(tooLarge: oversized)
+                    break
+                }
+                if firstText == nil { firstText = oversized.number }
+                continue
+            }
             if line.bytes.first == UInt8(ascii: ">") {
                 keepPending(line)
                 break
             }
-            if firstText == nil && !PlainTextParser.isBlank(line.bytes) { firstText = line }
+            if firstText == nil && !PlainTextParser.isBlank(line.bytes) { firstText = line.number }
         }
         guard let firstText else { return nil }
-        return CorpusError(path: path, line: firstText.number, record: nil, column: 1, reason: .textBeforeHeader,
+        return CorpusError(path: path, line: firstText, record: nil, column: 1, reason: .textBeforeHeader,
                            problem: "text before the first '>' header (not a FASTA file, or a missing header)")
     }
 
@@ -78,6 +106,16 @@ final class FASTAParser: RecordParser {
         pendingLine = line.number
         pendingOffset = line.byteOffset
         hasPending = true
+        pendingTooLarge = false
+    }
+
+    /// Keeps a header line that was too long (and skipped by the reader) as the next record.
+    private func keepPending(tooLarge line: OversizedLine) {
+        pendingHeader.removeAll(keepingCapacity: true)
+        pendingLine = line.number
+        pendingOffset = line.byteOffset
+        hasPending = true
+        pendingTooLarge = true
     }
 
     /// The pending header's id and full text, or an error for ill-formed UTF-8 in it.
@@ -107,7 +145,27 @@ final class FASTAParser: RecordParser {
     private func readSequence(_ lines: LineReader, record: Int, id: String?, headerLine: Int,
                               problem: inout CorpusError?) throws {
         sequence.removeAll(keepingCapacity: true)
-        while let line = try lines.next() {
+        while true {
+            let line: LineReader.Line
+            do {
+                guard let next = try lines.next() else { return }
+                line = next
+            } catch let oversized as OversizedLine {
+                if oversized.skipped && oversized.firstByte == UInt8(ascii: ">") {
+                    keepPending(tooLarge: oversized)
+                    return
+                }
+                if !oversized.skipped {  // the reader cannot go on: report the line itself
+                    let isHeader = oversized.firstByte == UInt8(ascii: ">")
+                    problem = problem ?? .tooLarge(path: path, line: oversized.number, record: isHeader ? record + 1 : record,
+                                                   limit: oversized.limit)
+                    return
+                }
+                if problem == nil {
+                    problem = .tooLarge(path: path, line: headerLine, record: record, limit: oversized.limit)
+                }
+                continue
+            }
             if line.bytes.first == UInt8(ascii: ">") {
                 keepPending(line)
                 return
@@ -116,6 +174,11 @@ final class FASTAParser: RecordParser {
             var end = line.bytes.count
             while end > 0 && ByteText.isWhitespace(line.bytes[end - 1]) { end -= 1 }
             if end == 0 { continue }
+            if sequence.count + end > maxRecordBytes {
+                problem = .tooLarge(path: path, line: headerLine, record: record, limit: maxRecordBytes)
+                sequence.removeAll()
+                continue
+            }
             let old = sequence.count
             sequence.append(contentsOf: UnsafeBufferPointer(rebasing: line.bytes[0..<end]))
             let bad = sequence.withUnsafeMutableBufferPointer { ResidueAlphabet.foldInPlace($0, from: old) }

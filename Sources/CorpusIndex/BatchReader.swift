@@ -68,6 +68,7 @@ final class BatchReader {
             }
         }
         batch.recordsConsumed = consumed
+        if let tracker = source.tracker { (batch.inputBytes, batch.inputDigest) = (tracker.bytesRead, tracker.digest) }
         if !source.isPretokenized { try tokenize(&batch) }
     }
 

@@ -51,6 +51,11 @@ public struct IndexBuildOptions {
     public static let defaultRunSamples = 1 << 18
     /// Fault tests only: warn as if the output were on this network filesystem.
     public var fakeFilesystem: String?
+    /// The largest vocabulary an index may have: 2^24 token ids. Pass 1 and 2 keep per-id
+    /// tables (counts, rarity) of about 30 bytes an id, so 2^24 ids cost ~0.5 GB; a larger
+    /// `--vocab-size` (e.g. 2^32, beyond the 32-bit id range) is refused instead of exhausting
+    /// memory (issue 14 item 15). Real tokenizers have at most a few hundred thousand ids.
+    public static let maxVocabularySize = 1 << 24
 
     public init(inputs: [String], output: String) { self.inputs = inputs; self.output = output }
 }
@@ -81,18 +86,78 @@ public enum IndexBuilder {
                              onCommit: (Int) throws -> Void = { _ in }) throws -> IndexManifest {
         guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
         try IndexFinisher.validate(runSamples: options.runSamples)
-        let (inputs, pretokenized) = try describeInputs(options, openSource: openSource)
+        let (inputs, pretokenized, opened) = try describeInputs(options, openSource: openSource)
+        var streams = opened
+        // A stream (stdin, a FIFO, `/dev/fd/N`) cannot be opened twice: pass 1 reads on from
+        // where detection stopped, in the source that detection opened.
+        let openOnce: RecordSourceOpener = { path, index in
+            if let source = streams.removeValue(forKey: index) { return source }
+            return try openSource(path, index)
+        }
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
-        let store = try IndexStore.openForWriting(options.output, mode: options.mode, fakeFilesystem: options.fakeFilesystem)
+        let created = !FileManager.default.fileExists(atPath: options.output)
+        var committed = 0
+        do {
+            let store = try IndexStore.openForWriting(options.output, mode: options.mode, fakeFilesystem: options.fakeFilesystem)
+            return try build(in: store, manifest: &manifest, inputs: inputs, metrics: metrics, options: options,
+                             openSource: openOnce, progress: progress) { batches in
+                committed = batches
+                try onCommit(batches)
+            }
+        } catch {
+            throw afterFailure(error, options: options, created: created, committed: committed)
+        }
+    }
+
+    /// What a failed build leaves (issue 14 item 19): when the input or tokenizer failed (not the
+    /// output's storage), a directory this run created that holds no committed batch is removed,
+    /// so no `building` husk remains. An index with committed batches, one being resumed, or one
+    /// stopped by its storage (disk full: resumable once space is freed) is kept, and the error
+    /// says how to go on. Inputs that were read to the end without a usable record (`noSamples`)
+    /// leave the index `building` as before: readers refuse it, and the error names the inputs;
+    /// so does an input that changed while being read (its error says to index it again).
+    /// Refusals before the store was opened (an index already there, a lock) leave everything
+    /// alone, since `created` is then false or nothing was made.
+    private static func afterFailure(_ error: Error, options: IndexBuildOptions, created: Bool, committed: Int) -> Error {
+        if case IndexError.noSamples = error { return error }
+        if error is InputChangedError { return error }  // resuming cannot help: it says to index again
+        var storage = error is LMDBError
+        if case IndexError.notWritable = error { storage = true }
+        if created && !storage && committed == 0 {
+            try? FileManager.default.removeItem(atPath: options.output)
+            return error
+        }
+        guard committed > 0 || options.mode == .resume || storage,
+              FileManager.default.fileExists(atPath: options.output + "/data.mdb") else { return error }
+        return IndexBuildStopped(path: options.output, cause: error)
+    }
+
+    /// Pass 1 from the cursor on, then pass 2, in an open store.
+    private static func build(in store: IndexStore, manifest: inout IndexManifest, inputs: [InputInfo],
+                              metrics: [any DifficultyMetric], options: IndexBuildOptions,
+                              openSource: RecordSourceOpener, progress: (IndexProgress) -> Void,
+                              onCommit: (Int) throws -> Void) throws -> IndexManifest {
+        let watch = try OutputWatch(directory: options.output)
         let run = try PassOne(store: store, manifest: &manifest, metrics: metrics, options: options)
         if run.cursor.phase == "pass1" {
-            try run.readAll(openSource: openSource, progress: progress, onCommit: onCommit)
+            try run.readAll(openSource: openSource, progress: progress) { batches in
+                try watch.check()
+                try onCommit(batches)
+            }
         }
         manifest.counts = run.writer.state.counts
+        if let finished = run.cursor.finished, finished.count == manifest.inputs.count {
+            for (i, digest) in finished.enumerated() {  // what was read, as read (issue 14 item 9)
+                manifest.inputs[i].contentHash = digest.contentHash
+                manifest.inputs[i].modified = digest.modified
+            }
+        }
         guard manifest.counts.samples > 0 else {
-            throw IndexError.noSamples(reason: "the inputs hold no usable record" + (manifest.counts.skipped.isEmpty ? "" :
-                " (skipped: " + manifest.counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
+            let names = inputs.map(\.path).joined(separator: ", ")
+            throw IndexError.noSamples(reason: names + (inputs.count == 1 ? " holds" : " hold") + " no usable record"
+                + (manifest.counts.skipped.isEmpty ? "" : " (every record was bad: skipped "
+                    + manifest.counts.skipped.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"))
         }
         let counts = manifest.counts, bytes = inputs.compactMap(\.size).reduce(0, +)
         func phase(_ name: String) {
@@ -103,38 +168,57 @@ public enum IndexBuilder {
         try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
                                  tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
                                  onPhase: phase)
+        try watch.check()
         phase("complete")
         return manifest
     }
 
-    /// Opens every input once to learn its format, size and kind (text or token ids).
-    private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws -> ([InputInfo], Bool) {
+    /// Opens every input once to learn its format, size and kind (text or token ids). Inputs
+    /// without a size (streams: stdin, FIFOs, `/dev/fd/N`) are returned still open, by input
+    /// index, for pass 1 to read on; regular files are closed again (holding each one's read
+    /// buffer for the whole build would cost memory per input) and reopened by pass 1.
+    private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws
+        -> ([InputInfo], Bool, [Int: any RecordSource]) {
         var infos: [InputInfo] = []
         var kinds = Set<Bool>()
+        var streams: [Int: any RecordSource] = [:]
         for (i, path) in options.inputs.enumerated() {
             let source = try openSource(path, i)
             infos.append(InputInfo(path: path, size: source.size, format: source.formatName))
             kinds.insert(source.isPretokenized)
+            if source.size == nil { streams[i] = source }
         }
         guard kinds.count == 1 else {
             throw IndexError.invalidArgument("inputs mix text and pre-tokenized files; index them separately")
         }
-        return (infos, kinds.first!)
+        return (infos, kinds.first!, streams)
+    }
+
+    /// Refuses a vocabulary below 1 or above `IndexBuildOptions.maxVocabularySize`.
+    /// - Throws: `IndexError.invalidArgument` naming `what`, the value and the limit.
+    static func checkVocabularySize(_ v: Int, what: String) throws {
+        guard v >= 1 else { throw IndexError.invalidArgument("\(what) must be at least 1 (the number of token ids), not \(v)") }
+        guard v <= IndexBuildOptions.maxVocabularySize else {
+            throw IndexError.invalidArgument("\(what) is \(v), beyond the limit of \(IndexBuildOptions.maxVocabularySize) token ids "
+                + "(2^24: the index keeps tables of about 30 bytes per id, and token ids are 32-bit)")
+        }
     }
 
     /// The manifest of a fresh build (compared with the stored one on resume).
     private static func makeManifest(_ options: IndexBuildOptions, inputs: [InputInfo], pretokenized: Bool) throws -> IndexManifest {
         let tokenizer: TokenizerInfo
         if pretokenized {
-            guard let v = options.vocabularySize, v > 0 else {
+            guard let v = options.vocabularySize else {
                 throw IndexError.invalidArgument("the inputs are pre-tokenized: pass --vocab-size N (the number of token ids) instead of --tokenizer")
             }
+            try checkVocabularySize(v, what: "--vocab-size")
             tokenizer = TokenizerInfo(name: "pretokenized", vocabularySize: v, fingerprint: "vocab-\(v)", endOfDocumentID: nil)
         } else {
             guard let t = options.tokenizer else { throw IndexError.invalidArgument("text inputs need --tokenizer") }
             if options.vocabularySize != nil {
                 throw IndexError.invalidArgument("--vocab-size is only for pre-tokenized inputs; the tokenizer sets the vocabulary of text inputs")
             }
+            try checkVocabularySize(t.vocabularySize, what: "the vocabulary of tokenizer \(t.name)")
             tokenizer = TokenizerInfo(name: t.name, vocabularySize: t.vocabularySize, fingerprint: t.fingerprint,
                                       endOfDocumentID: t.endOfDocumentID)
         }

@@ -138,9 +138,19 @@ public struct IndexManifest: Codable, Equatable, Sendable {
 
     /// The parts that must agree between a build and its resume, or between merged shards.
     func sameContent(as other: IndexManifest) -> Bool {
-        tokenizer == other.tokenizer && inputs == other.inputs && metrics == other.metrics
+        // An input's mtime says when it was read, not what it holds (shards built on different
+        // machines differ in it): its contentHash is what counts.
+        let timeless = { (inputs: [InputInfo]) in inputs.map { var i = $0; i.modified = nil; return i } }
+        return tokenizer == other.tokenizer && timeless(inputs) == timeless(other.inputs) && metrics == other.metrics
             && pack == other.pack && options == other.options
     }
+}
+
+/// What a finished input gave: `InputInfo.contentHash` and `.modified` (nil without a file).
+public struct InputDigest: Codable, Equatable, Sendable {
+    public var contentHash: String?
+    public var modified: String?
+    public init(contentHash: String?, modified: String?) { self.contentHash = contentHash; self.modified = modified }
 }
 
 /// `meta["resume"]`: where pass 1 stands after the last committed batch.
@@ -158,6 +168,12 @@ public struct ResumeCursor: Codable, Equatable, Sendable {
     /// them starts (offset into `carry`).
     public var carry: [UInt32]
     public var carryDocs: [CarryDoc]
+    /// The on-disk bytes of input `input` read by the last commit and their XXH3 (`xxh3:…`): on
+    /// resume the same prefix must hash the same (issue 14 item 9). Nil for sources without a file.
+    public var inputBytes: Int?
+    public var inputHash: String?
+    /// Per finished input, its content hash and mtime as read (`InputInfo.contentHash`/`modified`).
+    public var finished: [InputDigest]?
     public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,
                 carry: [UInt32], carryDocs: [CarryDoc]) {
         self.phase = phase; self.input = input; self.recordsConsumed = recordsConsumed

@@ -6,6 +6,7 @@
 
 import Corpus
 import Foundation
+import Storage
 
 public enum InputSources {
     /// Opens `path`: a Megatron dataset when it ends in `.idx`/`.bin` or `path.idx` exists,
@@ -33,14 +34,21 @@ public final class CorpusRecordSource: RecordSource {
     private var pendingTokens: [UInt32]?
     public let isPretokenized: Bool
 
+    /// - Throws: `IndexError.noSamples` naming a file without a single record (empty or blank:
+    ///   an input that contributes nothing is more likely a mistake than intended); the reader's
+    ///   errors.
     public init(path: String, options: ReaderOptions) throws {
         reader = try CorpusReader(path: path, options: options)
         pending = try reader.next()
         pendingTokens = reader.tokens
         isPretokenized = pendingTokens != nil
+        if pending == nil && reader.skipped.total == 0 {
+            throw IndexError.noSamples(reason: "\(path) holds no records (the file is empty or blank); remove it from the inputs")
+        }
     }
 
     public var formatName: String { reader.format.rawValue + (isPretokenized ? "-tokens" : "") }
+    public var tracker: InputTracker? { reader.tracker }
     public var bytesRead: Int { reader.compressedBytesRead }
     public var size: Int? { reader.inputSize }
     public var skipped: [String: Int] {

@@ -22,6 +22,10 @@ struct RecordBatch {
     var counts: [UInt32] = []
     /// Whether `counts` holds this batch's counts (filled by `countTokens` on the reader thread).
     var precounted = false
+    /// On-disk bytes of the input read once this batch was read, and their XXH3 (nil for
+    /// sources without a file): the resume cursor's proof of the consumed prefix.
+    var inputBytes: Int?
+    var inputDigest: UInt64?
 
     /// Counts `tokens` into `counts` (ids ≥ `vocabularySize` are left to the writer, which rejects them).
     mutating func countTokens(vocabularySize v: Int) {
@@ -46,6 +50,8 @@ struct RecordBatch {
         tokenizerSkipped = 0
         endOfInput = false
         precounted = false
+        inputBytes = nil
+        inputDigest = nil
     }
 }
 
@@ -125,6 +131,7 @@ final class PassOne {
 
     /// Reads every input from the cursor on, then stores the counts and moves to pass 2.
     func readAll(openSource: RecordSourceOpener, progress: (IndexProgress) -> Void, onCommit: (Int) throws -> Void) throws {
+        if options.mode == .resume { try verifyFinishedInputs() }
         var finishedBytes = manifest.inputs[..<min(cursor.input, manifest.inputs.count)].compactMap(\.size).reduce(0, +)
         let total = manifest.inputs.allSatisfy { $0.size != nil } ? manifest.inputs.compactMap(\.size).reduce(0, +) : nil
         let tokenizer = manifest.tokenizer.name == "pretokenized" ? nil : options.tokenizer
@@ -132,6 +139,10 @@ final class PassOne {
             let input = cursor.input
             let source = try openSource(manifest.inputs[input].path, input)
             let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer)
+            if cursor.recordsConsumed > 0, let tracker = source.tracker, let bytes = cursor.inputBytes,
+               let digest = cursor.inputHash.flatMap(InputTracker.parse) {
+                try tracker.expectPrefix(bytes: bytes, digest: digest)  // checked while skipping
+            }
             try reader.skip(cursor.recordsConsumed)
             try pipeline(reader) { batch in
                 try commit(batch, input: input, reader: reader)
@@ -198,6 +209,30 @@ final class PassOne {
         }
     }
 
+    /// Resume: every input finished before the interruption must still hash to what was read
+    /// then (a same-size edit is caught too). Streams cannot be read twice and are not checked.
+    private func verifyFinishedInputs() throws {
+        guard let finished = cursor.finished else { return }
+        for (i, digest) in finished.enumerated() where i < manifest.inputs.count {
+            guard let expected = digest.contentHash, manifest.inputs[i].size != nil else { continue }
+            let path = manifest.inputs[i].path
+            let tracker = InputTracker(file: try PosixFile(path: path, mode: .read))
+            try tracker.readToEnd()
+            let found = InputTracker.format(tracker.digest)
+            if found != expected {
+                throw InputChangedError(path: path, detail: "its content hash is \(found), not the \(expected) it had when it was indexed", onResume: true)
+            }
+        }
+    }
+
+    /// ISO-8601 UTC of a file's mtime, as `InputInfo.modified` records it.
+    static func isoTime(_ time: (seconds: Int, nanoseconds: Int)?) -> String? {
+        guard let time else { return nil }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanoseconds) / 1e9))
+    }
+
     /// Stores `batch` and the cursor after it in one transaction.
     private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader) throws {
         let ownsSkips = options.shard.map { $0.index == 0 } ?? true
@@ -214,11 +249,18 @@ final class PassOne {
             var next = ResumeCursor(phase: "pass1", input: input, recordsConsumed: batch.recordsConsumed,
                                     nextSample: writer.state.nextSample, counts: writer.state.counts,
                                     carry: writer.state.carry, carryDocs: writer.state.carryDocs)
+            next.finished = cursor.finished
+            next.inputBytes = batch.inputBytes
+            next.inputHash = batch.inputDigest.map(InputTracker.format)
             if batch.endOfInput {
                 if ownsSkips { writer.state.counts.skipped.merge(reader.source.skipped, uniquingKeysWith: +) }
                 next.counts = writer.state.counts
                 next.input = input + 1
                 next.recordsConsumed = 0
+                let modified = Self.isoTime(reader.source.tracker?.modifiedAtOpen)
+                next.finished = (cursor.finished ?? []) + [InputDigest(contentHash: next.inputHash, modified: modified)]
+                next.inputBytes = nil
+                next.inputHash = nil
             }
             try store.writeJSON(next, key: IndexFormat.resumeKey, txn: txn)
             cursor = next

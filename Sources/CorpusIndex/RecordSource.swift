@@ -3,6 +3,7 @@
 // Adapters over the Corpus readers and the Megatron reader live in InputSources.swift.
 
 import Corpus
+import Storage
 
 /// One record of an input, reused between calls to avoid allocation.
 public struct SourceRecord: Sendable {
@@ -31,4 +32,11 @@ public protocol RecordSource: AnyObject {
     /// Reads the next record into `record` and, for a pre-tokenized source, appends its token ids
     /// to `tokens` (so they are copied once, straight into the batch); false at the end.
     func next(into record: inout SourceRecord, appendingTokensTo tokens: inout [TokenID]) throws -> Bool
+    /// The input file's on-disk bytes read so far (count, XXH3) and its size and mtime at open;
+    /// nil for sources that are not read through a file (`InputTracker`, issue 14 item 9).
+    var tracker: InputTracker? { get }
+}
+
+extension RecordSource {
+    public var tracker: InputTracker? { nil }
 }

@@ -76,24 +76,32 @@ public enum Compression: String, Sendable {
 
 /// Opens `path` (or `-` for standard input) and returns a source of its decompressed bytes,
 /// detecting zstd by its magic number rather than by the file name. A file that starts with a
-/// zstd skippable frame (as `pzstd` writes) is zstd too.
-public func openInput(path: String) throws -> (source: ByteSource, compression: Compression, size: Int?) {
-    let file = try PosixFile(path: path, mode: .read)
-    let size = file.size
+/// zstd skippable frame (as `pzstd` writes) is zstd too. `zstdWindowLog` raises the largest zstd
+/// window accepted (see `ZstdDecompressingSource.init(source:path:windowLogMax:)`).
+public func openInput(path: String, zstdWindowLog: Int? = nil) throws -> (source: ByteSource, compression: Compression, size: Int?) {
+    let input = try openTrackedInput(path: path, zstdWindowLog: zstdWindowLog)
+    return (input.source, input.compression, input.tracker.sizeAtOpen)
+}
+
+/// `openInput`, also returning the `InputTracker` that counts and hashes the on-disk bytes and
+/// checks at the end of the file that it did not change while being read.
+public func openTrackedInput(path: String, zstdWindowLog: Int? = nil) throws
+    -> (source: ByteSource, compression: Compression, tracker: InputTracker) {
+    let tracker = InputTracker(file: try PosixFile(path: path, mode: .read))
     var head = [UInt8](repeating: 0, count: 4)
     var got = 0
     while got < 4 {
-        let n = try head.withUnsafeMutableBytes { try file.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
+        let n = try head.withUnsafeMutableBytes { try tracker.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
         if n == 0 { break }
         got += n
     }
     head.removeLast(4 - got)
-    let replay = PrefixedSource(prefix: head, rest: file)
+    let replay = PrefixedSource(prefix: head, rest: tracker)
     if isZstdFrameStart(head) {
-        let z = try ZstdDecompressingSource(source: replay, path: path)
-        return (z, .zstd, size)
+        let z = try ZstdDecompressingSource(source: replay, path: path, windowLogMax: zstdWindowLog)
+        return (z, .zstd, tracker)
     }
-    return (replay, .none, size)
+    return (replay, .none, tracker)
 }
 
 /// Whether `path` names an existing file or directory.

@@ -79,6 +79,13 @@ package final class PosixFile: ByteSource {
         return fstat(fd, &st) == 0 && (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
     }
 
+    /// Size and modification time (`fstat`), if the file is a regular file.
+    package var status: (size: Int, seconds: Int, nanoseconds: Int)? {
+        var st = stat()
+        guard fstat(fd, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return (Int(st.st_size), Int(st.st_mtim.tv_sec), Int(st.st_mtim.tv_nsec))
+    }
+
     /// Fills up to `buffer.count` bytes from the sequential offset; returns how many, 0 at the end.
     /// - Throws: `FileError.readFailed`.
     package func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {

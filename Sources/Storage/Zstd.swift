@@ -22,6 +22,10 @@ public enum ZstdError: Error, CustomStringConvertible, Equatable {
     case corrupt(path: String, offset: Int, message: String)
     /// The stream ended inside a frame.
     case truncated(path: String, offset: Int)
+    /// The frame at compressed byte `offset` needs a window of 2^`windowLog` bytes (at most
+    /// 2^31; a larger one is `corrupt`), more than the 2^`limit` the decoder allows (issue 14
+    /// item 16: `zstd --long=31` writes such frames; they are not corrupt).
+    case windowTooLarge(path: String, offset: Int, windowLog: Int, limit: Int)
     case compressionFailed(message: String)
 
     public var description: String {
@@ -30,10 +34,19 @@ public enum ZstdError: Error, CustomStringConvertible, Equatable {
             return "\(path): corrupt zstd data near compressed byte \(offset): \(message)"
         case let .truncated(path, offset):
             return "\(path): zstd stream is truncated (ends inside a frame at compressed byte \(offset)); the file is incomplete — re-download or re-compress it"
+        case let .windowTooLarge(path, offset, windowLog, limit):
+            return "\(path): the zstd frame at compressed byte \(offset) needs a window of 2^\(windowLog) bytes "
+                + "(\(Self.size(windowLog)), as `zstd --long=\(windowLog)` writes), more than the \(Self.size(limit)) allowed "
+                + (limit == ZstdDecompressingSource.defaultWindowLog ? "by default" : "by --zstd-window-log \(limit)")
+                + "; the data is not corrupt: allow the window with --zstd-window-log \(windowLog) if this machine has "
+                + "that much memory, or recompress with a smaller --long"
         case let .compressionFailed(message):
             return "zstd compression failed: \(message)"
         }
     }
+
+    /// 2^`log` bytes in MiB or GiB, e.g. "128 MiB", "2 GiB".
+    private static func size(_ log: Int) -> String { log >= 30 ? "\(1 << (log - 30)) GiB" : "\(1 << max(0, log - 20)) MiB" }
 }
 
 /// Streams the decompressed bytes of a zstd file (any number of concatenated frames).
@@ -55,16 +68,41 @@ public final class ZstdDecompressingSource: ByteSource {
     /// there with no input would start a new frame and report a non-zero hint, and a stream that
     /// then ends would be called truncated although it is complete.
     private var outputPending = false
+    /// Compressed offset of the current frame and its first bytes (up to a whole frame header:
+    /// libzstd may take the header over several calls).
+    private var frameStart = 0
+    private var frameHead: [UInt8] = []
+    /// The longest zstd frame header (RFC 8878 §3.1.1): magic 4, descriptor 1, window 1,
+    /// dictionary id 4, content size 8.
+    private static let maximumHeaderBytes = 18
 
-    /// Decompresses everything `source` yields; `path` names it in errors.
-    public init(source: ByteSource, path: String) throws {
+    /// The decoder's window limit unless raised: 2^27 bytes (libzstd's
+    /// `ZSTD_WINDOWLOG_LIMIT_DEFAULT`).
+    public static let defaultWindowLog = 27
+    /// The largest window a frame may need on a 64-bit system: 2^31 bytes (`ZSTD_WINDOWLOG_MAX_64`).
+    public static let maximumWindowLog = 31
+    /// The window limit in use, as a base-2 logarithm.
+    public let windowLogMax: Int
+
+    /// Decompresses everything `source` yields; `path` names it in errors. `windowLogMax`
+    /// (`defaultWindowLog`...`maximumWindowLog`, default 27) is the largest window a frame may
+    /// ask for (`ZSTD_d_windowLogMax`): frames written with `zstd --long=N` need N.
+    public init(source: ByteSource, path: String, windowLogMax: Int? = nil) throws {
         self.path = path
         self.file = source
+        self.windowLogMax = windowLogMax ?? Self.defaultWindowLog
         guard let ctx = ZSTD_createDCtx() else {
             throw ZstdError.corrupt(path: path, offset: 0, message: "cannot allocate a decompression context")
         }
         dctx = ctx
         input = .allocate(byteCount: ZSTD_DStreamInSize(), alignment: 16)
+        if let windowLogMax {
+            let rc = ZSTD_DCtx_setParameter(ctx, ZSTD_d_windowLogMax, Int32(windowLogMax))
+            if ZSTD_isError(rc) != 0 {
+                ZSTD_freeDCtx(ctx); input.deallocate()
+                throw ZstdError.corrupt(path: path, offset: 0, message: "window log \(windowLogMax) refused: \(String(cString: ZSTD_getErrorName(rc)))")
+            }
+        }
     }
 
     public convenience init(path: String) throws {
@@ -90,12 +128,27 @@ public final class ZstdDecompressingSource: ByteSource {
                     return 0
                 }
             }
+            if !insideFrame {
+                frameStart = consumedBefore + inputPosition
+                frameHead.removeAll(keepingCapacity: true)
+            }
             var inBuf = ZSTD_inBuffer(src: input.baseAddress, size: inputFilled, pos: inputPosition)
             var outBuf = ZSTD_outBuffer(dst: buffer.baseAddress, size: buffer.count, pos: 0)
             let hint = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
             let offsetBefore = consumedBefore + inputPosition
+            let isError = ZSTD_isError(hint) != 0
+            // The first bytes of the frame (at most a whole header), for the window it needs.
+            let headEnd = isError ? inputFilled : inBuf.pos
+            if frameHead.count < Self.maximumHeaderBytes && inputPosition < headEnd {
+                frameHead += input[inputPosition..<min(headEnd, inputPosition + Self.maximumHeaderBytes - frameHead.count)]
+            }
             inputPosition = inBuf.pos
-            if ZSTD_isError(hint) != 0 {
+            if isError {
+                // A window no zstd writer uses (beyond 2^31) means a damaged header: corrupt.
+                if ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge,
+                   let log = frameHead.withUnsafeBytes({ zstdWindowLog(frameHeader: $0) }), log <= Self.maximumWindowLog {
+                    throw ZstdError.windowTooLarge(path: path, offset: frameStart, windowLog: log, limit: windowLogMax)
+                }
                 let message = String(cString: ZSTD_getErrorName(hint))
                 throw ZstdError.corrupt(path: path, offset: offsetBefore, message: message)
             }
@@ -104,6 +157,32 @@ public final class ZstdDecompressingSource: ByteSource {
             if outBuf.pos > 0 { return outBuf.pos }
         }
     }
+}
+
+/// The base-2 logarithm of the window the zstd frame starting at `header` needs, rounded up
+/// (RFC 8878 §3.1.1.1: the Window_Descriptor, or the content size of a single-segment frame);
+/// nil when `header` does not hold a whole frame header.
+func zstdWindowLog(frameHeader header: UnsafeRawBufferPointer) -> Int? {
+    guard header.count >= 6, Array(header.prefix(4)) == zstdMagic else { return nil }
+    let descriptor = header[4]
+    let singleSegment = descriptor & 0x20 != 0
+    var window: UInt64
+    if !singleSegment {
+        let w = header[5]
+        let base = UInt64(1) << (10 + UInt64(w >> 3))
+        window = base + base / 8 * UInt64(w & 7)
+    } else {
+        let dictionaryBytes = [0, 1, 2, 4][Int(descriptor & 3)]
+        let sizeBytes = [1, 2, 4, 8][Int(descriptor >> 6)]
+        let start = 5 + dictionaryBytes
+        guard header.count >= start + sizeBytes else { return nil }
+        window = 0
+        for i in 0..<sizeBytes { window |= UInt64(header[start + i]) << (8 * UInt64(i)) }
+        if sizeBytes == 2 { window += 256 }
+    }
+    var log = 0
+    while (UInt64(1) << UInt64(log)) < window && log < 63 { log += 1 }
+    return log
 }
 
 /// Streaming zstd compression to a file.

@@ -13,6 +13,10 @@ struct Index: ParsableCommand {
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
         inputs pass --vocab-size instead of --tokenizer. Format: docs/index-format.md.
 
+        Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
+        An input that changes while it is read stops the build; --resume checks that the inputs'
+        content is what the interrupted run read.
+
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
           gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
@@ -21,7 +25,7 @@ struct Index: ParsableCommand {
         """
     )
 
-    @Argument(help: "Input files.")
+    @Argument(help: "Input files (`-` reads standard input; named pipes and <(...) work too, each read once).")
     var inputs: [String]
 
     @Option(help: "Output index directory.")
@@ -61,6 +65,10 @@ struct Index: ParsableCommand {
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
+        if let vocabSize, vocabSize < 1 { throw ValidationError("--vocab-size must be at least 1 (the number of token ids)") }
+        if let vocabSize, vocabSize > IndexBuildOptions.maxVocabularySize {
+            throw ValidationError("--vocab-size must be at most \(IndexBuildOptions.maxVocabularySize) (2^24 token ids)")
+        }
     }
 
     func run() throws {
@@ -79,6 +87,7 @@ struct Index: ParsableCommand {
         let hooks = TestHooks.current
         if let records = hooks.batchRecords { options.batchRecords = records }
         options.fakeFilesystem = hooks.fakeNetworkFilesystem
+        StopSignal.install()
         let progress = ProgressLine()
         var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
         let readerOptions = reader.readerOptions
@@ -91,7 +100,11 @@ struct Index: ParsableCommand {
                 progress.update("\(p.phase): \(p.documents) documents, \(p.samples) samples  \(recordsPerSecond) records/s",
                                 done: p.bytesRead, total: p.totalBytes)
             },
-            onCommit: { hooks.abortIfCommitted($0) })
+            onCommit: {
+                hooks.abortIfCommitted($0)
+                hooks.truncateInputIfCommitted($0, path: inputs[0])
+                try StopSignal.check()
+            })
         progress.finish()
         if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts

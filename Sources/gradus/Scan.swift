@@ -2,6 +2,7 @@
 
 import ArgumentParser
 import Corpus
+import Storage
 import Support
 
 struct ReaderArguments: ParsableArguments {
@@ -17,12 +18,28 @@ struct ReaderArguments: ParsableArguments {
     @Option(help: "Input format when the file name does not say it: jsonl, fasta or text.")
     var format: CorpusFormat?
 
+    @Option(help: "Longest record accepted, in bytes (a line, paragraph or FASTA record; default 268435456 = 256 MiB); a longer one is an error, or skipped as record-too-large with --skip-bad.")
+    var maxRecordBytes = ReaderOptions.defaultMaxRecordBytes
+
+    @Option(help: "Largest zstd window to accept, as a power of two (27 by default, up to 31): frames written with `zstd --long=N` need N.")
+    var zstdWindowLog: Int?
+
+    func validate() throws {
+        if maxRecordBytes < 1 { throw ValidationError("--max-record-bytes must be at least 1") }
+        let windows = ZstdDecompressingSource.defaultWindowLog...ZstdDecompressingSource.maximumWindowLog
+        if let zstdWindowLog, !windows.contains(zstdWindowLog) {
+            throw ValidationError("--zstd-window-log must be between \(windows.lowerBound) and \(windows.upperBound)")
+        }
+    }
+
     var readerOptions: ReaderOptions {
         var options = ReaderOptions()
         options.textField = textField
         options.paragraphs = paragraphs
         options.skipBad = skipBad
         options.format = format
+        options.maxRecordBytes = maxRecordBytes
+        options.zstdWindowLog = zstdWindowLog
         return options
     }
 }

@@ -22,13 +22,20 @@ struct Tokenize: ParsableCommand {
     @Flag(help: "Read space-separated ids, print the text.")
     var decode = false
 
+    @Option(help: "Longest input line accepted, in bytes (default 268435456 = 256 MiB).")
+    var maxRecordBytes = LineReader.defaultMaxLineBytes
+
+    func validate() throws {
+        if maxRecordBytes < 1 { throw ValidationError("--max-record-bytes must be at least 1") }
+    }
+
     func run() throws {
         let tok = try TokenizerLoader.load(tokenizer)
         let encoder = tok.makeEncoder()
         let out = StandardOutput()
         var ids: [TokenID] = []
-        let lines = LineReader(source: try PosixFile(path: "-", mode: .read))
-        while let next = try lines.next() {
+        let lines = LineReader(source: try PosixFile(path: "-", mode: .read), maxLineBytes: maxRecordBytes)
+        while let next = try nextLine(lines) {
             let line = next.bytes, number = next.number
             if decode {
                 try out.write(tok.decode(parseIDs(line, line: number)))
@@ -44,6 +51,13 @@ struct Tokenize: ParsableCommand {
             try out.write("\n")
         }
         try out.flush()
+    }
+
+    /// The next line of stdin; a line over the limit is an `InputError` saying how to raise it.
+    private func nextLine(_ lines: LineReader) throws -> LineReader.Line? {
+        do { return try lines.next() } catch let oversized as OversizedLine {
+            throw InputError("stdin:\(oversized.number): the line is longer than the limit of \(oversized.limit) bytes; raise it with --max-record-bytes N")
+        }
     }
 
     private func parseIDs(_ line: UnsafeBufferPointer<UInt8>, line number: Int) throws -> [TokenID] {
