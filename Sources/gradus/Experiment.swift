@@ -66,11 +66,8 @@ struct Experiment: ParsableCommand {
         let runs = parsed.variants.count * parsed.seeds.count
         writeStderr("experiment: \(parsed.variants.count) variants × \(parsed.seeds.count) seeds = \(runs) runs, "
             + "budget \(parsed.budget.text) each, \(jobs) at a time\n")
-        StopSignal.install()
-        do { _ = try runner.run(log: { writeStderr($0 + "\n") }) } catch let error as TrainingError {
-            guard case .stopped = error else { throw error }
-            writeStderr("experiment stopped; the interrupted runs are checkpointed: run the same command with --resume to continue\n")
-            throw ExitCode(StopSignal.exitStatus)
+        _ = try StopSignal.stoppable(message: "experiment stopped; the interrupted runs are checkpointed: run the same command with --resume to continue") {
+            try runner.run(log: { writeStderr($0 + "\n") })
         }
         let report = try Report.generate(directory: out)
         var json = JSONLine()

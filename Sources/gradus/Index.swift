@@ -87,11 +87,10 @@ struct Index: ParsableCommand {
         let hooks = TestHooks.current
         if let records = hooks.batchRecords { options.batchRecords = records }
         options.fakeFilesystem = hooks.fakeNetworkFilesystem
-        StopSignal.install()
         let progress = ProgressLine()
         var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
         let readerOptions = reader.readerOptions
-        let manifest = try IndexBuilder.build(
+        let manifest = try StopSignal.stoppable { try IndexBuilder.build(
             options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
             progress: { p in
                 hooks.abortIfPhase(p.phase)
@@ -104,7 +103,7 @@ struct Index: ParsableCommand {
                 hooks.abortIfCommitted($0)
                 hooks.truncateInputIfCommitted($0, path: inputs[0])
                 try StopSignal.check()
-            })
+            }) }
         progress.finish()
         if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts

@@ -94,12 +94,7 @@ struct Train: ParsableCommand {
             + "\(data.trainingCount) training / \(data.heldOutCount) held-out samples; unigram entropy \(rounded(entropy)) nats; "
             + "resolved config in \(out)/config.json\n")
         if let warning = try data.poolWarning(steps: run.train.steps) { writeStderr("warning: " + warning + "\n") }
-        StopSignal.install()
-        do { try loop(trainer, checkpoint: checkpoint, entropy: entropy) } catch let error as TrainingError {
-            guard case .stopped = error else { throw error }
-            writeStderr("\n" + error.description + "\n")
-            throw ExitCode(StopSignal.exitStatus)
-        }
+        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy) }
     }
 
     /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,

@@ -41,7 +41,7 @@ final class GracefulStopTests: XCTestCase {
         let stopped = index.wait()
         writer.waitUntilExit()
         XCTAssertFalse(stopped.signaled, "SIGTERM is handled, not fatal: \(stopped.stderr)")
-        XCTAssertEqual(stopped.status, 1, stopped.stderr)
+        XCTAssertEqual(stopped.status, 128 + SIGTERM, stopped.stderr)
         XCTAssertTrue(stopped.stderr.contains("stopped by SIGTERM after the last committed batch"), stopped.stderr)
         XCTAssertTrue(stopped.stderr.contains("rerun the same command with --resume"), stopped.stderr)
         XCTAssertFalse(stopped.stderr.contains("indexed "), stopped.stderr)
