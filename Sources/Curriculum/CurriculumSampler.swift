@@ -287,6 +287,8 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
               state.clusters.count == state.cursors.count else {
             throw CurriculumError.invalidState("metric or cluster counts do not match the config")
         }
+        let problems = state.rangeProblems(metrics: metrics, index: index)
+        if !problems.isEmpty { throw CurriculumError.invalidState(problems.joined(separator: "; ")) }
         schedulers = zip(metrics, state.schedulerDifficulties).map { CurriculumScheduler(pacing: $0.pacing, currentDifficulty: $1) }
         current = state.currentDifficulties
         rng = state.rng
