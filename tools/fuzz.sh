@@ -4,7 +4,8 @@
 #   tools/fuzz.sh NAME SECONDS [extra libFuzzer flags...]
 #   tools/fuzz.sh list
 #
-# NAME is jsonl, fasta, zstd, idx, bpe or config. The targets live in
+# NAME is jsonl, fasta, zstd, idx, bpe, config, state (sampler state), matrix (experiment matrix
+# and run config) or results (results.jsonl and the report). The targets live in
 # the separate package tools/fuzz/ (so `swift build` of Gradus never builds them) and are built
 # with `-sanitize=fuzzer,address`, which instruments the Gradus modules too. The working corpus
 # is tools/fuzz/corpus/NAME (not committed), seeded from the committed tools/fuzz/seeds/NAME
@@ -15,7 +16,7 @@ set -euo pipefail
 cd "$(dirname "$0")/fuzz"
 
 declare -A PRODUCT=([jsonl]=FuzzJSONL [fasta]=FuzzFASTA [zstd]=FuzzZstd [idx]=FuzzIdx [bpe]=FuzzBPE
-                    [config]=FuzzConfig)
+                    [config]=FuzzConfig [state]=FuzzSamplerState [matrix]=FuzzMatrix [results]=FuzzResults)
 
 if [[ $# -lt 1 || "$1" == "list" ]]; then
     echo "targets: ${!PRODUCT[*]}"
