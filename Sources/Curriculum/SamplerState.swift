@@ -71,7 +71,8 @@ extension SamplerState {
     /// `field: value is outside lo...hi (why)`; empty when the state can be resumed. Checked
     /// before the sampler adopts anything, so no later arithmetic or allocation sees a hostile
     /// value: counts and steps are bounded, difficulties lie in what each schedule can produce,
-    /// at most one cluster per step, cluster segments inside the index, cluster sizes within their
+    /// at most one cluster per step, cluster segments inside the index (each naming a metric unless
+    /// it is the cluster's only one, and only one without a box), cluster sizes within their
     /// domains, cursors inside their domains and passes ≤ consumed samples.
     public func rangeProblems<Index: DifficultyIndex>(metrics: [CurriculumMetricConfig], index: Index) -> [String] {
         var out: [String] = []
@@ -110,8 +111,16 @@ extension SamplerState {
             let at = "clusters[\(c)]"
             guard check("\(at).segments.count", spec.segments.count, 1, 255, "a cluster has one segment per clustering metric") else { continue }
             var domain = 0, segmentsOK = true
+            if spec.box == nil, spec.segments.count != 1 {
+                out.append("\(at).segments: \(spec.segments.count) segments in a cluster without a box (an unfiltered cluster has one)")
+                segmentsOK = false
+            }
             for (k, s) in spec.segments.enumerated() {
                 if let m = s.metric, !check("\(at).segments[\(k)].metric", m, 0, metricCount - 1, "a metric of the index") { segmentsOK = false }
+                if s.metric == nil, spec.segments.count > 1 {
+                    out.append("\(at).segments[\(k)].metric: missing (only a single-segment cluster ranges over sample ids)")
+                    segmentsOK = false
+                }
                 guard check("\(at).segments[\(k)].lower", s.lower, 0, n, "positions of an index of \(n) samples"),
                       check("\(at).segments[\(k)].upper", s.upper, s.lower, n, "from lower to the index's \(n) samples") else {
                     segmentsOK = false
