@@ -95,8 +95,8 @@ final class TrapRegressionTests: XCTestCase {
         let (d3, p3) = try report([resultLine(seed: 1, curve: "[[0,0,5.0],[-4,1,3.0]]")])
         try assertRefused(["report", d3], ["\(p3)", "line 1: curve[1] tokens: -4 is outside 0...9007199254740992"])
         // Two seeds whose curves share no token range: nothing to average.
-        let (d4, _) = try report([resultLine(seed: 1, curve: "[[0,0,5.0],[100,1,3.0]]"),
-                                  resultLine(seed: 2, curve: "[[200,0,5.0],[400,1,3.0]]")])
-        try assertRefused(["report", d4], ["the validation curves of base cover no common token range (seed 1: 0...100, seed 2: 200...400)"])
+        let (d4, p4) = try report([resultLine(seed: 1, curve: "[[0,0,5.0],[100,1,3.0]]"),
+                                   resultLine(seed: 2, curve: "[[200,0,5.0],[400,1,3.0]]")])
+        try assertRefused(["report", d4], ["\(p4): the validation curves of base cover no common token range (seed 1: 0...100, seed 2: 200...400)"])
     }
 }
