@@ -11,6 +11,9 @@
 # is tools/fuzz/corpus/NAME (not committed), seeded from the committed tools/fuzz/seeds/NAME
 # (written by tools/gen_bad_inputs.py); crashing inputs go to tools/fuzz/crashes/NAME/ — add
 # them to Tests/ReliabilityTests as regression tests. Runs one job (the machine has 2 cores).
+# For `results` pass -timeout=120 (a report with its PNG plots takes seconds under ASan) and, for
+# `matrix` and `results`, -detect_leaks=0: Foundation's Data(contentsOf:) leaks a 4 KiB buffer
+# when it reads an empty file (a toolchain leak, not Gradus's).
 # Exit status: libFuzzer's (0 = no finding in the time given).
 set -euo pipefail
 cd "$(dirname "$0")/fuzz"

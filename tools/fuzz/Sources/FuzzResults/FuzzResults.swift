@@ -1,7 +1,8 @@
 // FuzzResults.swift — libFuzzer target `results`: arbitrary bytes as an experiment's
 // `results.jsonl`, read by `RunResult.readLines` and turned into the report (`ReportTable`, and
 // for a quarter of the inputs `Report.generate`: report.md and every SVG/PNG plot) in a scratch
-// directory (issue 14 item 13). Run with -timeout=30 so that a hang in the plots is a finding.
+// directory (issue 14 item 13). Run with -timeout=120 so that a hang in the plots is a finding
+// (a report takes seconds under ASan on a loaded machine; -timeout=30 gave false timeouts).
 //
 // Invariants beyond "no trap, no hang, no ASan report":
 // - reading and the report throw only `ExperimentError`;
