@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Training", "CorpusIndex", "Corpus", "Curriculum", "Storage", "Support", "TestSupport"]),
         .testTarget(name: "CLITests", dependencies: ["gradus", "Storage", "CorpusIndex", "Support", "TestSupport"]),
         // Bad-input suite (issue 8): committed inputs from tools/gen_bad_inputs.py, read in place.
-        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Storage", "Support", "TestSupport"],
+        .testTarget(name: "ReliabilityTests", dependencies: ["gradus", "Corpus", "CorpusIndex", "Curriculum", "Experiments", "Storage", "Support", "TestSupport"],
                     exclude: ["BadInputs"]),
     ]
 )

@@ -54,6 +54,7 @@ extension GradusConfig {
         top.accept(ignoredTopLevelKeys)
         top.finish()
         config.collectProblems(into: log)
+        config.collectLimitProblems(into: log)
         ext.crossCheck(config, log: log)
         if !log.issues.isEmpty { throw ConfigError(issues: log.issues) }
         return config
@@ -71,6 +72,7 @@ extension GradusConfig {
         if dataEfficiency.seed < 0 { log.add("data_efficiency.seed", "must be ≥ 0") }
         for m in cl.metrics {
             for p in m.pacing.validationProblems() { log.add("\(base).curriculum_metrics.\(m.name)", p) }
+            m.collectRangeProblems(path: "\(base).curriculum_metrics.\(m.name)", into: log)
         }
         let ltd = dataEfficiency.dataRouting.randomLTD
         if ltd.enabled, ltd.randomLTDLayerNum > ltd.totalLayerNum || ltd.randomLTDLayerIDs.count != ltd.randomLTDLayerNum {
@@ -208,7 +210,13 @@ extension GradusConfig {
         let req = c.enabled
         c.totalLayerNum = r.int("total_layer_num", required: req) ?? c.totalLayerNum
         c.randomLTDLayerNum = r.int("random_ltd_layer_num", required: req) ?? c.randomLTDLayerNum
-        c.randomLTDLayerIDs = r.numbers("random_ltd_layer_id", required: req)?.map { Int($0) } ?? c.randomLTDLayerIDs
+        if let ids = r.numbers("random_ltd_layer_id", required: req) {
+            // Checked before the conversion: Int(1e300) or Int(0.5) would trap or truncate.
+            for (i, id) in ids.enumerated() where !(id >= 0 && id < Double(maxLayers) && id == id.rounded()) {
+                r.log.add("\(r.keyPath("random_ltd_layer_id"))[\(i)]", "\(id) is not a layer id: an integer in 0..<\(maxLayers)")
+            }
+            c.randomLTDLayerIDs = ids.allSatisfy { $0 >= 0 && $0 < Double(maxLayers) && $0 == $0.rounded() } ? ids.map { Int($0) } : []
+        }
         switch r.raw("model_mask_name") {
         case .string(let s)?: c.modelMaskName = s
         case .null?: c.modelMaskName = nil

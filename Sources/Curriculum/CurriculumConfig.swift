@@ -193,16 +193,25 @@ extension GradusConfig {
         func fail(_ m: String) -> ConfigError { ConfigError(issues: [ConfigIssue(path: "train_batch_size", message: m)]) }
         guard world > 0 else { throw fail("world size must be > 0") }
         let (t, m, g) = (trainBatchSize, trainMicroBatchSizePerGPU, gradientAccumulationSteps)
+        // Products are formed in Double first: Int multiplication of hostile sizes would trap.
+        let limit = Double(Self.maxBatchSize)
+        for v in [t, m, g, world] where Double(v ?? 0) > limit {
+            throw fail("a batch size or the world size (\(v!)) exceeds the limit \(Self.maxBatchSize) (2^24 samples per global batch)")
+        }
         var mbs: Int, gas: Int
         switch (t, m, g) {
         case let (t?, m?, g?): (mbs, gas) = (m, g)
-            guard t == m * g * world else { throw fail("\(t) ≠ \(m) (micro batch) × \(g) (accumulation) × \(world) (world)") }
+            guard Double(t) == Double(m) * Double(g) * Double(world) else { throw fail("\(t) ≠ \(m) (micro batch) × \(g) (accumulation) × \(world) (world)") }
         case let (t?, m?, nil): (mbs, gas) = (m, m * world > 0 ? t / (m * world) : 0)
         case let (t?, nil, g?): (mbs, gas) = (g * world > 0 ? t / (g * world) : 0, g)
         case let (nil, m?, g?): (mbs, gas) = (m, g)
         case let (t?, nil, nil): (mbs, gas) = (t / world, 1)
         case let (nil, m?, nil): (mbs, gas) = (m, 1)
         default: throw fail("set train_batch_size or train_micro_batch_size_per_gpu")
+        }
+        if Double(mbs) * Double(gas) * Double(world) > limit {
+            throw fail("\(mbs) (micro batch) × \(gas) (accumulation) × \(world) (world) exceeds the limit \(Self.maxBatchSize) "
+                + "(2^24 samples per global batch)")
         }
         let geometry = BatchGeometry(microBatchSize: mbs, gradientAccumulationSteps: gas, world: world)
         guard mbs > 0, gas > 0, t == nil || geometry.globalBatchSize == t else {

@@ -179,6 +179,9 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         let ahead = lookahead[c]
         let domain = runtime[c].domain
         var need = n
+        // A restored state may claim members its filter never admits: a whole pass without a
+        // member is an error, not an endless loop (fuzz target `state`, timeout-2d4172b1).
+        var passStartedEmpty = false
         while need > 0 {
             if !ahead.isEmpty {
                 let k = min(need, ahead.ids.count - ahead.next)
@@ -186,9 +189,15 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
                 ahead.next += k
                 need -= k
                 cursor.position = ahead.positions[ahead.next - 1] + 1
+                passStartedEmpty = false
                 continue
             }
             if ahead.resolvedEnd == domain {
+                if passStartedEmpty {
+                    throw CurriculumError.invalidState("cluster \(c) has no member in a whole pass although its size is "
+                        + "\(clusters[c].size) (the state does not belong to this index)")
+                }
+                passStartedEmpty = true
                 cursor.position = 0
                 cursor.pass += 1
                 runtime[c].permutation = KeyedPermutation(count: UInt64(domain), key: permutationKey(cluster: c, pass: cursor.pass))
@@ -287,6 +296,8 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
               state.clusters.count == state.cursors.count else {
             throw CurriculumError.invalidState("metric or cluster counts do not match the config")
         }
+        let problems = state.rangeProblems(metrics: metrics, index: index)
+        if !problems.isEmpty { throw CurriculumError.invalidState(problems.joined(separator: "; ")) }
         schedulers = zip(metrics, state.schedulerDifficulties).map { CurriculumScheduler(pacing: $0.pacing, currentDifficulty: $1) }
         current = state.currentDifficulties
         rng = state.rng

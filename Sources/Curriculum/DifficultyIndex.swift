@@ -79,7 +79,11 @@ public func percentileRankCount(_ p: Double, maxDifficulty: Double, sampleCount 
     if p == maxDifficulty { return s }
     guard maxDifficulty > 0 else { return 0 }
     let per = (Double(s) / maxDifficulty).rounded(.down)
-    return Swift.max(0, Swift.min(s, Int((per * p).rounded(.towardZero))))
+    // Clamped as a Double: Int() of a product beyond 2^63 (a discrete difficulty far above
+    // max_difficulty) would trap, and NaN selects nothing.
+    let count = (per * p).rounded(.towardZero)
+    guard count > 0 else { return 0 }
+    return count >= Double(s) ? s : Int(count)
 }
 
 /// An index held in arrays: for tests, benchmarks and small corpora.

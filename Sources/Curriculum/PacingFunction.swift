@@ -123,8 +123,27 @@ public struct PacingFunction: Codable, Sendable, Equatable {
                 problems.append("custom points must have strictly increasing steps")
             }
         }
+        if !minDifficulty.isFinite || !maxDifficulty.isFinite {
+            problems.append("min_difficulty and max_difficulty must be finite numbers")
+        }
         if maxDifficulty < minDifficulty { problems.append("max_difficulty must be ≥ min_difficulty") }
         return problems
+    }
+
+    /// The smallest and largest difficulty the function (and a scheduler driving it) can hold at
+    /// any step: [min, max] widened by the rounding to `difficulty_step` of root schedules and by
+    /// the listed values of discrete and custom ones. A restored state is checked against it.
+    public var attainableDifficulties: (lower: Double, upper: Double) {
+        let lo = Swift.min(minDifficulty, maxDifficulty), hi = Swift.max(minDifficulty, maxDifficulty)
+        switch kind {
+        case .fixedLinear, .fixedRoot:
+            return (lo.rounded(.down) - Swift.abs(difficultyStep) - 1, hi)
+        case .fixedDiscrete:
+            return (Swift.min(lo, discreteDifficulties.min() ?? lo), Swift.max(hi, discreteDifficulties.max() ?? hi))
+        case .custom:
+            let ds = points.map(\.difficulty)
+            return (Swift.min(lo, ds.min() ?? lo), Swift.max(hi, ds.max() ?? hi))
+        }
     }
 
     /// DeepSpeed's `get_difficulty(s)` (spec §2.2, with the current release's minimum rule).

@@ -61,6 +61,87 @@ public struct SamplerState: Codable, Sendable, Equatable {
     }
 }
 
+extension SamplerState {
+    /// The largest `consumedSamples` a state may hold: 2^52 samples, so that the count (and the
+    /// step, the pacing functions' argument) stays exact as a Double and further batches cannot
+    /// overflow it.
+    public static let maxConsumedSamples = 1 << 52
+
+    /// Every field out of range for a sampler over `index` with `metrics` (config order), each as
+    /// `field: value is outside lo...hi (why)`; empty when the state can be resumed. Checked
+    /// before the sampler adopts anything, so no later arithmetic or allocation sees a hostile
+    /// value: counts and steps are bounded, difficulties lie in what each schedule can produce,
+    /// at most one cluster per step, cluster segments inside the index (each naming a metric unless
+    /// it is the cluster's only one, and only one without a box), cluster sizes within their
+    /// domains, cursors inside their domains and passes ≤ consumed samples.
+    public func rangeProblems<Index: DifficultyIndex>(metrics: [CurriculumMetricConfig], index: Index) -> [String] {
+        var out: [String] = []
+        func check(_ field: String, _ v: Int, _ lo: Int, _ hi: Int, _ why: String) -> Bool {
+            if v >= lo && v <= hi { return true }
+            out.append("\(field): \(v) is outside the allowed range \(lo)...\(hi) (\(why))")
+            return false
+        }
+        let n = index.sampleCount, metricCount = index.metricNames.count
+        _ = check("globalBatchSize", globalBatchSize, 1, GradusConfig.maxBatchSize, "the global batch size limit")
+        let consumedOK = check("consumedSamples", consumedSamples, 0, Self.maxConsumedSamples, "2^52 samples")
+        if consumedOK { _ = check("step", step, 0, consumedSamples, "every step draws at least one sample, and consumedSamples is \(consumedSamples)") }
+        for (field, values) in [("currentDifficulties", currentDifficulties.map { $0 }), ("schedulerDifficulties", schedulerDifficulties.map { Optional($0) })] {
+            guard values.count == metrics.count else {
+                out.append("\(field): \(values.count) values for \(metrics.count) configured metrics")
+                continue
+            }
+            for (i, (v, m)) in zip(values, metrics).enumerated() {
+                guard let v else { continue }
+                let range = m.pacing.attainableDifficulties
+                if !(v >= range.lower && v <= range.upper) {
+                    out.append("\(field)[\(i)]: \(v) is outside the range \(range.lower)...\(range.upper) that the schedule of "
+                        + "metric \"\(m.name)\" can produce")
+                }
+            }
+        }
+        guard clusters.count == cursors.count else {
+            out.append("clusters: \(clusters.count) clusters but \(cursors.count) cursors")
+            return out
+        }
+        if clusters.count > max(0, step) {
+            out.append("clusters: \(clusters.count) clusters after \(step) steps (a step creates at most one cluster)")
+            return out
+        }
+        for (c, (spec, cursor)) in zip(clusters, cursors).enumerated() {
+            let at = "clusters[\(c)]"
+            guard check("\(at).segments.count", spec.segments.count, 1, 255, "a cluster has one segment per clustering metric") else { continue }
+            var domain = 0, segmentsOK = true
+            if spec.box == nil, spec.segments.count != 1 {
+                out.append("\(at).segments: \(spec.segments.count) segments in a cluster without a box (an unfiltered cluster has one)")
+                segmentsOK = false
+            }
+            for (k, s) in spec.segments.enumerated() {
+                if let m = s.metric, !check("\(at).segments[\(k)].metric", m, 0, metricCount - 1, "a metric of the index") { segmentsOK = false }
+                if s.metric == nil, spec.segments.count > 1 {
+                    out.append("\(at).segments[\(k)].metric: missing (only a single-segment cluster ranges over sample ids)")
+                    segmentsOK = false
+                }
+                guard check("\(at).segments[\(k)].lower", s.lower, 0, n, "positions of an index of \(n) samples"),
+                      check("\(at).segments[\(k)].upper", s.upper, s.lower, n, "from lower to the index's \(n) samples") else {
+                    segmentsOK = false
+                    continue
+                }
+                domain += s.count
+            }
+            for (k, m) in spec.filterMetrics.enumerated() where !check("\(at).filterMetrics[\(k)]", m, 0, metricCount - 1, "a metric of the index") {
+                segmentsOK = false
+            }
+            guard segmentsOK, check("\(at).size", spec.size, 1, max(1, domain), "a cluster has members, at most its domain of \(domain) positions"),
+                  check("cursors[\(c)].position", cursor.position, 0, domain, "a position in the cluster's domain of \(domain)") else { continue }
+            if cursor.pass > UInt64(max(0, consumedSamples)) {
+                out.append("cursors[\(c)].pass: \(cursor.pass) is outside the allowed range 0...\(consumedSamples) (every pass after "
+                    + "the first serves at least one sample)")
+            }
+        }
+        return out
+    }
+}
+
 /// The config fingerprint: metrics (names, types, pacing), seed, epochs and global batch size.
 func configFingerprint(metrics: [CurriculumMetricConfig], seed: UInt64, numEpochs: Int, globalBatchSize: Int) throws -> String {
     struct Shape: Encodable {

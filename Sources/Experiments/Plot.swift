@@ -66,9 +66,12 @@ public struct Plot: Sendable {
         let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
         var out: [Double] = []
         var v = ceil(lo / step) * step
-        while v <= hi + step * 1e-9 {
+        // At most count · 2 + 2 ticks: near 2^53 a step below half an ulp would not advance v.
+        while v <= hi + step * 1e-9, out.count <= 2 * count + 1 {
             out.append(abs(v) < step * 1e-9 ? 0 : v)
-            v += step
+            let next = v + step
+            if next <= v { break }
+            v = next
         }
         return out
     }

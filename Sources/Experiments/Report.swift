@@ -27,7 +27,10 @@ public enum Report {
             if case .int(let t)? = m.value(at: ["budget", "tokens"]) { budget = TrainingBudget.tokens(Int(t)).text }
             if let s = m.value(at: ["budget", "seconds"])?.number { budget = TrainingBudget.seconds(s).text }
         }
-        let table = try ReportTable(results: results, baseline: baseline)
+        let table: ReportTable
+        do { table = try ReportTable(results: results, baseline: baseline) } catch ExperimentError.invalidResults(_, let reason) {
+            throw ExperimentError.invalidResults(path: directory + "/results.jsonl", reason: reason)  // the file's real path
+        }
         let plots = try writePlots(results: results, table: table, directory: directory + "/plots")
         let text = markdown(table: table, results: results, budget: budget, plots: plots)
         let path = directory + "/report.md"

@@ -26,7 +26,8 @@ public struct ReportTable: Sendable {
     public var rows: [VariantRow]
 
     /// Groups `results` by variant (first-appearance order) and compares each with `baseline`.
-    /// - Throws: `ExperimentError.invalidResults` when the baseline is missing or a curve is empty.
+    /// - Throws: `ExperimentError.invalidResults` when the baseline is missing, a curve is empty or
+    ///   a variant's seed curves share no token range.
     public init(results: [RunResult], baseline: String) throws {
         var order: [String] = []
         for r in results where !order.contains(r.variant) { order.append(r.variant) }
@@ -37,11 +38,20 @@ public struct ReportTable: Sendable {
             throw ExperimentError.invalidResults(path: "results.jsonl", reason: "\(empty.variant) seed \(empty.seed) has no validation curve")
         }
         func runs(_ v: String) -> [RunResult] { results.filter { $0.variant == v } }
-        let baseCurve = MeanCurve(curves: runs(baseline).map(\.curve))
-        self.baseline = baseline
-        rows = order.map { name in
-            let rs = runs(name)
+        /// The seeds' mean curve; refused when the seeds' token ranges do not overlap (no point
+        /// to average, and tokens-to-target needs one).
+        func meanCurve(_ name: String, _ rs: [RunResult]) throws -> MeanCurve {
             let curve = MeanCurve(curves: rs.map(\.curve))
+            guard curve.points.isEmpty else { return curve }
+            let spans = rs.map { "seed \($0.seed): \(formatNumber($0.curve.first!.tokens))...\(formatNumber($0.curve.last!.tokens))" }
+            throw ExperimentError.invalidResults(path: "results.jsonl", reason: "the validation curves of \(name) cover no common "
+                + "token range (\(spans.joined(separator: ", "))), so they cannot be averaged; rerun its seeds with the same budget")
+        }
+        let baseCurve = try meanCurve(baseline, runs(baseline))
+        self.baseline = baseline
+        rows = try order.map { name in
+            let rs = runs(name)
+            let curve = try meanCurve(name, rs)
             var unapplied: [String] = []
             if rs.contains(where: { $0.curriculumRequested && $0.sampler != "curriculum" }) { unapplied.append("curriculum") }
             if rs.contains(where: { $0.randomLTDRequested && !$0.randomLTDApplied }) { unapplied.append("random-LTD") }

@@ -84,15 +84,26 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// One compact JSON line (no newline).
     public func jsonLine() throws -> Data { try sortedKeysEncoder().encode(self) }
 
-    /// Reads `results.jsonl`.
-    /// - Throws: `ExperimentError.invalidResults` naming the line that does not parse.
+    /// Reads `results.jsonl`. A line that does not parse, or holds a value no run can have
+    /// (`problem`), refuses the whole file: the report never averages a damaged line in.
+    /// - Throws: `ExperimentError.invalidResults` naming the line and the problem.
     public static func readLines(path: String) throws -> [RunResult] {
         let data = try readFile(path)
-        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
-        return try lines.enumerated().map { i, line in
-            do { return try JSONDecoder().decode(RunResult.self, from: Data(line)) } catch {
-                throw ExperimentError.invalidResults(path: path, reason: "line \(i + 1): \(error)")
+        var results: [RunResult] = []
+        var number = 0
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: false) {
+            number += 1
+            if line.isEmpty { continue }
+            let result: RunResult
+            do { result = try JSONDecoder().decode(RunResult.self, from: Data(line)) } catch {
+                throw ExperimentError.invalidResults(path: path, reason: "line \(number): \(error)")
             }
+            if let problem = result.problem {
+                throw ExperimentError.invalidResults(path: path, reason: "line \(number): \(problem); fix or remove the line, "
+                    + "or rerun the run (`gradus experiment --resume`) to rewrite it")
+            }
+            results.append(result)
         }
+        return results
     }
 }

@@ -63,6 +63,7 @@ public final class GPTModel<F: ModelScalar> {
         if T < 1 || T > config.context {
             problems.append("sequence length must be in 1...context (\(config.context)); got \(T)")
         }
+        if problems.isEmpty, let a = config.activationLimitProblem(batch: maxBatch, length: T) { problems.append(a) }
         if !problems.isEmpty { throw ModelError.invalidConfig(problems) }
         (self.config, self.threads) = (config, threads)
         BLAS.setThreads(threads.count)

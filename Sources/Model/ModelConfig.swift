@@ -42,8 +42,15 @@ public struct ModelConfig: Codable, Equatable, Sendable {
     /// MLP hidden width (4C by default).
     public var hiddenSize: Int { dModel * mlpRatio }
 
-    /// Every inconsistency in the config, as sentences naming the field; empty when valid.
+    /// Every inconsistency in the config and every size above its limit (`limitProblems`), as
+    /// sentences naming the field; empty when valid.
     public func problems() -> [String] {
+        consistencyProblems() + limitProblems().map { ($0.key.isEmpty ? "" : "\($0.key): ") + $0.message }
+    }
+
+    /// Every inconsistency in the config (sizes below 1, heads not dividing d_model, …), as
+    /// sentences naming the field; empty when consistent. Limits are `limitProblems()`.
+    public func consistencyProblems() -> [String] {
         var out: [String] = []
         if layers < 1 { out.append("layers must be >= 1 (got \(layers))") }
         if dModel < 1 { out.append("d_model must be >= 1 (got \(dModel))") }

@@ -116,10 +116,15 @@ public struct RunConfig: Codable, Equatable, Sendable {
     /// Every problem of the model, the loop settings and their agreement with the rest of the
     /// file, each with its key path; empty when valid.
     package func problems() -> [ConfigIssue] {
-        var out = model.problems().map { ConfigIssue(path: "gradus.model", message: $0) }
+        var out = model.consistencyProblems().map { ConfigIssue(path: "gradus.model", message: $0) }
+        let limits = model.limitProblems()
+        out += limits.map { ConfigIssue(path: $0.key.isEmpty ? "gradus.model" : "gradus.model." + $0.key, message: $0.message) }
         func add(_ key: String, _ message: String) { out.append(ConfigIssue(path: "gradus.train." + key, message: message)) }
         let t = train
         if t.batchSize < 1 { add("batch_size", "must be >= 1 (got \(t.batchSize))") }
+        if t.batchSize > GradusConfig.maxBatchSize {
+            add("batch_size", "\(t.batchSize) exceeds the limit \(GradusConfig.maxBatchSize) (2^24 rows per batch)")
+        }
         if let T = t.sequenceLength, T < 1 || T > model.context {
             add("seq_length", "must be in 1...context (\(model.context)); got \(T)")
         }
@@ -132,6 +137,11 @@ public struct RunConfig: Codable, Equatable, Sendable {
         if t.checkpointInterval < 0 { add("checkpoint_interval", "must be >= 0") }
         if !(t.validationFraction >= 0 && t.validationFraction < 1) {
             add("validation_fraction", "must be in [0, 1) (got \(t.validationFraction))")
+        }
+        // Activations only once every size is in range (their product is then meaningful).
+        if model.problems().isEmpty, (1...GradusConfig.maxBatchSize).contains(t.batchSize), (1...model.context).contains(sequenceLength),
+           let a = model.activationLimitProblem(batch: maxBatchRows, length: sequenceLength) {
+            add("batch_size", a)
         }
         return out + fileProblems()
     }

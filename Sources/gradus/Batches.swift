@@ -88,7 +88,10 @@ struct Batches: ParsableCommand {
                                                sequenceLength: s,
                                                shapesRows: shapes, vocab: idx.reader.manifest.tokenizer.vocabularySize)
         if let resume {
-            try stream.restoreSampler(try SamplerState.decode(try Data(contentsOf: URL(fileURLWithPath: resume))), force: force)
+            // Errors name the state file: decoding, fingerprints and the range check of every field.
+            try ConfigFileError.wrapping(resume) {
+                try stream.restoreSampler(try SamplerState.decode(try Data(contentsOf: URL(fileURLWithPath: resume))), force: force)
+            }
         }
         for _ in 0..<(startStep ?? 0) { _ = try stream.next() }
         let applied = shapes ? stream.kind : nil

@@ -28,5 +28,8 @@ let package = Package(
         fuzzTarget("FuzzIdx", ["CorpusIndex"]),
         fuzzTarget("FuzzBPE", ["Corpus", "Storage"]),
         fuzzTarget("FuzzConfig", ["Curriculum"]),
+        fuzzTarget("FuzzSamplerState", ["Curriculum"]),
+        fuzzTarget("FuzzMatrix", ["Experiments", "Training", "Model"]),
+        fuzzTarget("FuzzResults", ["Experiments"]),
     ]
 )
