@@ -16,7 +16,7 @@ import Storage
 let path = scratchPath("input.zst")
 let cap = 8 << 20
 
-enum Outcome: Equatable { case ok, truncated, corrupt }
+enum Outcome: Equatable { case ok, truncated, corrupt, windowTooLarge }
 
 func drain(_ source: ByteSource, outputSizes: [Int]) -> (bytes: [UInt8], outcome: Outcome) {
     var out: [UInt8] = []
@@ -36,6 +36,7 @@ func drain(_ source: ByteSource, outputSizes: [Int]) -> (bytes: [UInt8], outcome
         switch error {
         case .truncated: return (out, .truncated)
         case .corrupt: return (out, .corrupt)
+        case .windowTooLarge: return (out, .windowTooLarge)
         case .compressionFailed: fuzzFailure("decompression threw \(error)")
         }
     } catch {
