@@ -40,7 +40,10 @@ public final class IndexStore {
     public enum WriteMode: Sendable { case create, force, resume }
 
     /// Opens `path` for building: takes the directory lock, then
-    /// - `create`: refuses a directory that holds an index (complete or not);
+    /// - `create`: refuses a complete index, a resumable one (committed progress) and an LMDB
+    ///   file that is not a Gradus index; replaces what a failed build left with nothing to
+    ///   keep (no format tag and no data, or `building` without committed progress; see
+    ///   `ExistingOutput`);
     /// - `force`: deletes any index there and starts fresh;
     /// - `resume`: requires an unfinished index.
     /// `fakeFilesystem` (fault tests only): warn as if `path` were on that network filesystem.
@@ -51,16 +54,21 @@ public final class IndexStore {
         warnIfNetworkFilesystem(path, fakeFilesystem: fakeFilesystem)
         let dataFile = path + "/data.mdb"
         let exists = FileManager.default.fileExists(atPath: dataFile)
-        if exists && mode != .force {
-            let state = try existingState(path)
-            if mode == .create {
-                throw state == .complete ? IndexError.alreadyComplete(path: path) : IndexError.unfinishedOutput(path: path)
+        var replace = exists && mode == .force
+        if exists && mode == .create {
+            switch try ExistingOutput.classify(path) {
+            case .complete: throw IndexError.alreadyComplete(path: path)
+            case .resumable: throw IndexError.unfinishedOutput(path: path)
+            case let .foreign(reason): throw IndexError.notAnIndex(path: path, reason: reason
+                + "; not replacing it: choose another --out, or pass --force to replace its data.mdb")
+            case .husk: replace = true  // a failed or interrupted build left nothing to keep
             }
-            if state == .complete { throw IndexError.cannotResume(path: path, reason: "the index is already complete") }
+        } else if exists && mode == .resume {
+            if try existingState(path) == .complete { throw IndexError.cannotResume(path: path, reason: "the index is already complete") }
         } else if mode == .resume {
             throw IndexError.cannotResume(path: path, reason: "no unfinished index there")
         }
-        if exists && mode == .force {
+        if replace {
             for name in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: path + "/" + name) }
         }
         let env = try environment(path, readOnly: false) { IndexError.notWritable(path: path, reason: $0) }
