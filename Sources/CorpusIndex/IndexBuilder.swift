@@ -28,9 +28,18 @@ public struct ShardSpec: Equatable, Sendable {
 public struct IndexBuildOptions {
     public var inputs: [String]
     public var output: String
-    /// The tokenizer for text inputs; nil for pre-tokenized inputs (then `vocabularySize` is required).
+    /// The tokenizer for text inputs. For pre-tokenized inputs, when given (and not
+    /// `tokenizerIsDefault`), it supplies the vocabulary size and end-of-document id;
+    /// otherwise `vocabularySize` is required.
     public var tokenizer: (any Tokenizer)?
+    /// True when `tokenizer` is only the CLI's default (`bytes`, no `--tokenizer`): pre-tokenized
+    /// inputs then ignore it.
+    public var tokenizerIsDefault = false
     public var vocabularySize: Int?
+    /// `--eod-id`: the end-of-document token id that `--pack` puts between documents. It wins
+    /// over the tokenizer's; for pre-tokenized inputs without a tokenizer it is the only one.
+    /// Must be below the vocabulary size.
+    public var endOfDocumentID: UInt32?
     /// nil: the defaults for the tokenizer.
     public var metrics: [any DifficultyMetric]?
     public var pack: Int?
@@ -206,13 +215,19 @@ public enum IndexBuilder {
 
     /// The manifest of a fresh build (compared with the stored one on resume).
     private static func makeManifest(_ options: IndexBuildOptions, inputs: [InputInfo], pretokenized: Bool) throws -> IndexManifest {
-        let tokenizer: TokenizerInfo
+        var tokenizer: TokenizerInfo
         if pretokenized {
-            guard let v = options.vocabularySize else {
-                throw IndexError.invalidArgument("the inputs are pre-tokenized: pass --vocab-size N (the number of token ids) instead of --tokenizer")
+            let given = options.tokenizerIsDefault ? nil : options.tokenizer
+            if let t = given, let v = options.vocabularySize, v != t.vocabularySize {
+                throw IndexError.invalidArgument("--vocab-size \(v) differs from the \(t.vocabularySize) ids of tokenizer \(t.name); pass one of them")
             }
-            try checkVocabularySize(v, what: "--vocab-size")
-            tokenizer = TokenizerInfo(name: "pretokenized", vocabularySize: v, fingerprint: "vocab-\(v)", endOfDocumentID: nil)
+            guard let v = options.vocabularySize ?? given?.vocabularySize else {
+                throw IndexError.invalidArgument("the inputs are pre-tokenized: pass --vocab-size N (the number of token ids) "
+                    + "or the --tokenizer FILE they were made with, instead of the default tokenizer")
+            }
+            try checkVocabularySize(v, what: given.map { "the vocabulary of tokenizer \($0.name)" } ?? "--vocab-size")
+            tokenizer = TokenizerInfo(name: "pretokenized", vocabularySize: v, fingerprint: "vocab-\(v)",
+                                      endOfDocumentID: given?.endOfDocumentID)
         } else {
             guard let t = options.tokenizer else { throw IndexError.invalidArgument("text inputs need --tokenizer") }
             if options.vocabularySize != nil {
@@ -221,6 +236,12 @@ public enum IndexBuilder {
             try checkVocabularySize(t.vocabularySize, what: "the vocabulary of tokenizer \(t.name)")
             tokenizer = TokenizerInfo(name: t.name, vocabularySize: t.vocabularySize, fingerprint: t.fingerprint,
                                       endOfDocumentID: t.endOfDocumentID)
+        }
+        if let eod = options.endOfDocumentID {
+            guard Int(eod) < tokenizer.vocabularySize else {
+                throw IndexError.invalidArgument("--eod-id \(eod) is not a token id: the vocabulary has \(tokenizer.vocabularySize) ids (0–\(tokenizer.vocabularySize - 1))")
+            }
+            tokenizer.endOfDocumentID = eod
         }
         if let pack = options.pack, pack < 1 { throw IndexError.invalidArgument("--pack must be at least 1") }
         let specs = options.metrics ?? MetricRegistry.defaults(tokenizer: tokenizer.name)

@@ -64,7 +64,8 @@ final class SampleWriter {
         context = MetricContext(sequenceLength: 0, skipBad: manifest.options["skip_bad"] == "true")
         scratch = MetricScratch(vocabularySize: sampleMetrics.isEmpty ? 0 : vocabularySize)
         if manifest.pack != nil && endOfDocument == nil {
-            throw IndexError.invalidArgument("--pack needs an end-of-document token, and tokenizer '\(manifest.tokenizer.name)' has none")
+            throw IndexError.invalidArgument("--pack needs an end-of-document token, and tokenizer '\(manifest.tokenizer.name)' has none; "
+                + "pass --eod-id N (the id that ends each document)")
         }
     }
 

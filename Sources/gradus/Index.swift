@@ -11,7 +11,10 @@ struct Index: ParsableCommand {
         discussion: """
         Inputs: JSONL/FASTA/text files (zstd or not), JSONL whose records carry a `tokens` array,
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
-        inputs pass --vocab-size instead of --tokenizer. Format: docs/index-format.md.
+        inputs pass --vocab-size (or the --tokenizer FILE they were made with, which gives the
+        vocabulary size and end-of-document id). To --pack pre-tokenized inputs, give the id that
+        ends each document with --eod-id N; --eod-id wins over a tokenizer's own end-of-document
+        token. Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
         An input that changes while it is read stops the build; --resume checks that the inputs'
@@ -31,11 +34,14 @@ struct Index: ParsableCommand {
     @Option(help: "Output index directory.")
     var out: String
 
-    @Option(help: "`bytes`, `residues` or the path of a Hugging Face tokenizer.json.")
-    var tokenizer = "bytes"
+    @Option(help: "`bytes` (the default), `residues` or the path of a Hugging Face tokenizer.json; with pre-tokenized inputs, the tokenizer that made them (vocabulary size and end-of-document id).")
+    var tokenizer: String?
 
     @Option(help: "Vocabulary size of pre-tokenized inputs (replaces --tokenizer).")
     var vocabSize: Int?
+
+    @Option(help: "End-of-document token id that --pack puts between documents (below the vocabulary size); wins over the tokenizer's.")
+    var eodId: Int?
 
     @Option(help: "Comma-separated metrics: seqlen, vocabularyrarity, seqlen_vocabularyrarity, entropy, file:NAME=PATH (default: seqlen,vocabularyrarity; plus entropy for residues).")
     var metrics: String?
@@ -69,12 +75,24 @@ struct Index: ParsableCommand {
         if let vocabSize, vocabSize > IndexBuildOptions.maxVocabularySize {
             throw ValidationError("--vocab-size must be at most \(IndexBuildOptions.maxVocabularySize) (2^24 token ids)")
         }
+        if let eodId, eodId < 0 { throw ValidationError("--eod-id must be a token id (0 or more), not \(eodId)") }
+        if let eodId, let vocabSize, eodId >= vocabSize {
+            throw ValidationError("--eod-id \(eodId) is not a token id: --vocab-size \(vocabSize) allows 0–\(vocabSize - 1)")
+        }
     }
 
     func run() throws {
         var options = IndexBuildOptions(inputs: inputs, output: out)
-        if vocabSize == nil { options.tokenizer = try TokenizerLoader.load(tokenizer) }
+        if vocabSize == nil || tokenizer != nil {
+            let loaded = try TokenizerLoader.load(tokenizer ?? "bytes")
+            if let eodId, vocabSize == nil, eodId >= loaded.vocabularySize {
+                throw ValidationError("--eod-id \(eodId) is not a token id: tokenizer \(loaded.name) has \(loaded.vocabularySize) ids (0–\(loaded.vocabularySize - 1))")
+            }
+            options.tokenizer = loaded
+            options.tokenizerIsDefault = tokenizer == nil
+        }
         options.vocabularySize = vocabSize
+        options.endOfDocumentID = eodId.map { UInt32(clamping: $0) }  // below the vocabulary (checked above)
         options.metrics = try metrics.map { try MetricRegistry.parseList($0) }
         options.pack = pack
         options.threads = threads ?? availableCores
