@@ -10,9 +10,10 @@ import Storage
 enum ExistingOutput: Equatable {
     /// A complete index: replaced only with `--force`.
     case complete
-    /// A `building` index with committed progress (a resume cursor past the start): continued
-    /// with `--resume` or replaced with `--force`.
-    case resumable
+    /// A `building` index with committed progress (a resume cursor past the start), or one
+    /// without resume cursor (a `gradus merge` output): continued with `--resume` or replaced
+    /// with `--force`.
+    case unfinished
     /// Nothing to keep: an empty `data.mdb`, an environment whose databases are all empty and
     /// carry no format tag, or a `building` index without committed progress. A plain rerun
     /// replaces it.
@@ -40,9 +41,10 @@ enum ExistingOutput: Equatable {
             return empty ? .husk : .foreign(reason: "its data.mdb has no Gradus format tag and holds data")
         }
         if try IndexStore.existingState(path) == .complete { return .complete }
-        guard let cursor else { return .husk }
+        // `gradus index` writes its cursor with the format tag; only merges have none.
+        guard let cursor else { return .unfinished }
         let started = cursor.phase != "pass1" || cursor.input > 0 || cursor.recordsConsumed > 0 || cursor.nextSample > 0
-        return started ? .resumable : .husk
+        return started ? .unfinished : .husk
     }
 
     /// Opens `path` read-only (closed again on return, before `IndexStore.existingState` opens

@@ -31,7 +31,7 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
         case let .alreadyComplete(path):
             return "\(path) already holds a complete index; pass --force to replace it"
         case let .unfinishedOutput(path):
-            return "\(path) holds an unfinished index with committed progress: resume it with --resume, or replace it with --force"
+            return "\(path) holds an unfinished index: resume it with --resume, or replace it with --force"
         case let .notComplete(path, state):
             return "\(path) is not a complete index (state: \(state)); finish it by re-running the same `gradus index ... --out \(path) --resume` command"
         case let .locked(path, pid):

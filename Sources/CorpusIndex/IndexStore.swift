@@ -40,7 +40,8 @@ public final class IndexStore {
     public enum WriteMode: Sendable { case create, force, resume }
 
     /// Opens `path` for building: takes the directory lock, then
-    /// - `create`: refuses a complete index, a resumable one (committed progress) and an LMDB
+    /// - `create`: refuses a complete index, an unfinished one (committed progress, or a merge's
+    ///   output) and an LMDB
     ///   file that is not a Gradus index; replaces what a failed build left with nothing to
     ///   keep (no format tag and no data, or `building` without committed progress; see
     ///   `ExistingOutput`);
@@ -58,7 +59,7 @@ public final class IndexStore {
         if exists && mode == .create {
             switch try ExistingOutput.classify(path) {
             case .complete: throw IndexError.alreadyComplete(path: path)
-            case .resumable: throw IndexError.unfinishedOutput(path: path)
+            case .unfinished: throw IndexError.unfinishedOutput(path: path)
             case let .foreign(reason): throw IndexError.notAnIndex(path: path, reason: reason
                 + "; not replacing it: choose another --out, or pass --force to replace its data.mdb")
             case .husk: replace = true  // a failed or interrupted build left nothing to keep
