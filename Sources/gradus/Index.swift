@@ -17,6 +17,7 @@ struct Index: ParsableCommand {
         token. Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
+        A build that failed before committing anything is replaced by a plain rerun.
         An input that changes while it is read stops the build; --resume checks that the inputs'
         content is what the interrupted run read.
 
@@ -24,6 +25,7 @@ struct Index: ParsableCommand {
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
           gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
           gradus index data/pile_text_document.idx --vocab-size 50257 --out runs/pile.idx --threads 8
+          gradus index data/pile_text_document.idx --vocab-size 50257 --eod-id 50256 --pack 2048 --out runs/pile-packed.idx
           gradus index big.jsonl.zst --tokenizer bytes --out runs/s1.idx --shard 1/4   # then gradus merge
         """
     )
