@@ -9,9 +9,11 @@ struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Index a corpus: tokens and per-sample difficulty metrics in an LMDB index.",
         discussion: """
-        Inputs: JSONL/FASTA/text files (zstd or not), JSONL whose records carry a `tokens` array,
+        Inputs: JSONL/FASTA/text files (plain, zstd or gzip), JSONL whose records carry a `tokens` array,
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
-        inputs pass --vocab-size instead of --tokenizer. Format: docs/index-format.md.
+        inputs pass --vocab-size instead of --tokenizer. Parquet/Arrow: convert with
+        `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
+        Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
         An input that changes while it is read stops the build; --resume checks that the inputs'
