@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
-# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, and the zstd CLI;
-# for the Python tests, lmdb, numpy, pytest, torch (the CPU build) and transformers.
+# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, the zstd CLI, and the gzip,
+# bzip2 and xz CLIs the input tests compress with;
+# for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers and pyarrow.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
-packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev pkg-config zstd)
+packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev pkg-config zstd gzip bzip2 xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -51,4 +52,9 @@ fi
 if ! python3 -c "import accelerate" >/dev/null 2>&1; then
   echo "setup: installing Python package accelerate" >&2
   python3 -m pip install -q accelerate
+fi
+# gradus.convert (Parquet and Arrow files to JSONL, issue 15 item 2) and its tests: pyarrow.
+if ! python3 -c "import pyarrow.parquet" >/dev/null 2>&1; then
+  echo "setup: installing Python package pyarrow" >&2
+  python3 -m pip install -q pyarrow
 fi

@@ -19,13 +19,13 @@ public enum CorpusFormat: String, Sendable, CaseIterable, Codable {
     /// One document per line, or per blank-line-separated paragraph.
     case text
 
-    /// The format named by a file's extension, after removing `.zst`/`.zstd`:
+    /// The format named by a file's extension, after removing `.zst`/`.zstd`/`.gz`:
     /// `.jsonl` `.json` `.ndjson` → jsonl; `.fasta` `.fa` `.faa` `.fas` → fasta; `.txt` → text;
     /// nil when the name says nothing (the reader then looks at the first non-blank byte).
     public static func fromFileName(_ path: String) -> CorpusFormat? {
         var name = Substring(path.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
         name = Substring(name.lowercased())
-        for suffix in [".zst", ".zstd"] where name.hasSuffix(suffix) {
+        for suffix in [".zst", ".zstd", ".gz"] where name.hasSuffix(suffix) {
             name = name.dropLast(suffix.count)
         }
         guard let dot = name.lastIndex(of: ".") else { return nil }
@@ -110,7 +110,7 @@ public final class CorpusReader {
     public let options: ReaderOptions
     /// The format in use (from `options.format`, the file name, or the content).
     public let format: CorpusFormat
-    /// Whether the file is zstd-compressed (by its magic bytes).
+    /// Whether the file is zstd- or gzip-compressed (by its magic bytes).
     public let compression: Compression
     /// The file's size on disk (compressed), when it is a regular file; nil for standard input.
     public let inputSize: Int?
@@ -126,7 +126,7 @@ public final class CorpusReader {
 
     /// Opens `path` (`-` for standard input) and decides its format.
     /// - Throws: `FileError` when the file cannot be opened or read, `ZstdError` for a damaged
-    ///   zstd header.
+    ///   zstd header, `UnreadFormatError` for a Parquet, Arrow, bzip2 or xz file.
     public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
         self.path = path
         self.options = options
@@ -156,8 +156,8 @@ public final class CorpusReader {
     }
 
     /// The next document, or nil at the end of the file.
-    /// - Throws: `CorpusError` for a bad record (unless `skipBad`), `ZstdError` for a corrupt or
-    ///   truncated zstd stream, `FileError` for an I/O error, `InputChangedError` for a file that
+    /// - Throws: `CorpusError` for a bad record (unless `skipBad`), `ZstdError`/`GzipError` for a corrupt or
+    ///   truncated zstd/gzip stream, `FileError` for an I/O error, `InputChangedError` for a file that
     ///   changed while being read.
     /// - Complexity: O(size of the record), amortised.
     public func next() throws -> Document? {
@@ -181,10 +181,11 @@ public final class CorpusReader {
     /// no text field (its `text` is then empty): pre-tokenized input needs no text.
     public var hasText: Bool { parser.lastHadText }
 
-    /// Bytes of the file consumed so far (compressed bytes for a zstd file), for progress and ETA
+    /// Bytes of the file consumed so far (compressed bytes for a zstd or gzip file), for progress and ETA
     /// against `inputSize`.
     public var compressedBytesRead: Int {
-        (source as? ZstdDecompressingSource)?.compressedBytesRead ?? lines.bytesRead
+        (source as? ZstdDecompressingSource)?.compressedBytesRead
+            ?? (source as? GzipDecompressingSource)?.compressedBytesRead ?? lines.bytesRead
     }
 
     /// Decompressed bytes read from the file so far.

@@ -1,5 +1,5 @@
-// ByteSource.swift — sequential byte input from plain files and zstd files, detected by magic
-// bytes (issue 2). Readers in `Corpus` stream through this in constant memory.
+// ByteSource.swift — sequential byte input from plain, zstd and gzip files, detected by magic
+// bytes (issue 2, issue 15 item 2). Readers in `Corpus` stream through this in constant memory.
 
 #if canImport(Glibc)
 import Glibc
@@ -71,12 +71,13 @@ final class PrefixedSource: ByteSource {
 
 /// Whether the input is compressed, as detected from its first bytes.
 public enum Compression: String, Sendable {
-    case none, zstd
+    case none, zstd, gzip
 }
 
 /// Opens `path` (or `-` for standard input) and returns a source of its decompressed bytes,
-/// detecting zstd by its magic number rather than by the file name. A file that starts with a
-/// zstd skippable frame (as `pzstd` writes) is zstd too. `zstdWindowLog` raises the largest zstd
+/// detecting zstd and gzip by their magic numbers rather than by the file name. A file that
+/// starts with a zstd skippable frame (as `pzstd` writes) is zstd too. Parquet, Arrow IPC, bzip2
+/// and xz files are refused with `UnreadFormatError` rather than read as text. `zstdWindowLog` raises the largest zstd
 /// window accepted (see `ZstdDecompressingSource.init(source:path:windowLogMax:)`).
 public func openInput(path: String, zstdWindowLog: Int? = nil) throws -> (source: ByteSource, compression: Compression, size: Int?) {
     let input = try openTrackedInput(path: path, zstdWindowLog: zstdWindowLog)
@@ -88,20 +89,44 @@ public func openInput(path: String, zstdWindowLog: Int? = nil) throws -> (source
 public func openTrackedInput(path: String, zstdWindowLog: Int? = nil) throws
     -> (source: ByteSource, compression: Compression, tracker: InputTracker) {
     let tracker = InputTracker(file: try PosixFile(path: path, mode: .read))
-    var head = [UInt8](repeating: 0, count: 4)
+    // Enough for every magic below (bzip2's is 10 bytes with its first block's); a pipe is
+    // peeked in the same stream and the bytes replayed. Peeking stops as soon as the bytes
+    // cannot begin a magic, so a short line typed into a terminal is not held back.
+    var head = [UInt8](repeating: 0, count: UnreadFormat.longestMagic)
     var got = 0
-    while got < 4 {
+    while got < head.count && (got == 0 || mayBeginMagic(head[0..<got])) {
         let n = try head.withUnsafeMutableBytes { try tracker.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...])) }
         if n == 0 { break }
         got += n
     }
-    head.removeLast(4 - got)
+    head.removeLast(head.count - got)
+    if let unread = UnreadFormat(head: head) { throw UnreadFormatError(path: path, format: unread) }
     let replay = PrefixedSource(prefix: head, rest: tracker)
     if isZstdFrameStart(head) {
         let z = try ZstdDecompressingSource(source: replay, path: path, windowLogMax: zstdWindowLog)
         return (z, .zstd, tracker)
     }
+    if isGzipStart(head) {
+        return (try GzipDecompressingSource(source: replay, path: path), .gzip, tracker)
+    }
     return (replay, .none, tracker)
+}
+
+/// The magic numbers `openTrackedInput` recognises, byte by byte (a range where several values
+/// are allowed): zstd, a zstd skippable frame, gzip, then those of `UnreadFormat`.
+private let magicPatterns: [[ClosedRange<UInt8>]] = {
+    func exact(_ bytes: [UInt8]) -> [ClosedRange<UInt8>] { bytes.map { $0...$0 } }
+    let bzip2 = exact(Array("BZh".utf8)) + [UInt8(ascii: "1")...UInt8(ascii: "9")]
+    return [exact(zstdMagic), [0x50...0x5F] + exact([0x2A, 0x4D, 0x18]), exact(gzipMagic),
+            exact(Array("PAR1".utf8) + [0x15]), exact(Array("ARROW1".utf8) + [0, 0]), exact([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
+            bzip2 + exact([0x31, 0x41, 0x59, 0x26, 0x53, 0x59]), bzip2 + exact([0x17, 0x72, 0x45, 0x38, 0x50, 0x90])]
+}()
+
+/// Whether `head` is a proper prefix of one of `magicPatterns` (more bytes could complete it).
+func mayBeginMagic(_ head: ArraySlice<UInt8>) -> Bool {
+    magicPatterns.contains { pattern in
+        head.count < pattern.count && zip(head, pattern).allSatisfy { $1.contains($0) }
+    }
 }
 
 /// Whether `path` names an existing file or directory.

@@ -9,12 +9,14 @@ struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Index a corpus: tokens and per-sample difficulty metrics in an LMDB index.",
         discussion: """
-        Inputs: JSONL/FASTA/text files (zstd or not), JSONL whose records carry a `tokens` array,
+        Inputs: JSONL/FASTA/text files (plain, zstd or gzip), JSONL whose records carry a `tokens` array,
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
         inputs pass --vocab-size (or the --tokenizer FILE they were made with, which gives the
         vocabulary size and end-of-document id). To --pack pre-tokenized inputs, give the id that
         ends each document with --eod-id N; --eod-id wins over a tokenizer's own end-of-document
-        token. Format: docs/index-format.md.
+        token. Parquet/Arrow: convert with
+        `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
+        Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
         A build that failed before committing anything is replaced by a plain rerun.

@@ -50,7 +50,7 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read corpus files, tokenize every document and print counts.",
         discussion: """
-        Inputs may be JSONL, FASTA or plain text, each plain or zstd-compressed (detected by magic bytes).
+        Inputs may be JSONL, FASTA or plain text, each plain, zstd- or gzip-compressed (detected by magic bytes).
 
         Examples:
           gradus scan corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json
@@ -123,7 +123,7 @@ struct Scan: ParsableCommand {
         var table = [header]
         for s in rows {
             let perDoc = s.documents > 0 ? Double(s.tokens) / Double(s.documents) : 0
-            table.append([s.path, s.format + (s.compression == "zstd" ? "+zst" : ""), "\(s.documents)",
+            table.append([s.path, s.format + (s.compression == "zstd" ? "+zst" : s.compression == "gzip" ? "+gz" : ""), "\(s.documents)",
                           format1(Double(s.textBytes) / 1e6), "\(s.tokens)", format1(perDoc),
                           "\(s.documents > 0 ? s.minTokens : 0)", "\(s.maxTokens)", "\(s.languages.count)",
                           "\(s.skippedTotal)"])

@@ -7,7 +7,7 @@ import Storage
 
 struct Tokenize: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Tokenize standard input, one document per line; print space-separated ids (or text with --decode).",
+        abstract: "Tokenize standard input (plain, zstd or gzip), one document per line; print space-separated ids (or text with --decode).",
         discussion: """
         Examples:
           echo "Hello, world" | gradus tokenize --tokenizer corpora/tokenizer.json
@@ -34,7 +34,8 @@ struct Tokenize: ParsableCommand {
         let encoder = tok.makeEncoder()
         let out = StandardOutput()
         var ids: [TokenID] = []
-        let lines = LineReader(source: try PosixFile(path: "-", mode: .read), maxLineBytes: maxRecordBytes)
+        // Standard input may be zstd or gzip (detected by magic, issue 15 item 2).
+        let lines = LineReader(source: try openInput(path: "-").source, maxLineBytes: maxRecordBytes)
         while let next = try nextLine(lines) {
             let line = next.bytes, number = next.number
             if decode {
