@@ -150,9 +150,12 @@ package protocol GradusBlockExtension {
 /// types and validates them).
 package struct TrainerBlocksSkipped: GradusBlockExtension {
     package init() {}
-    package mutating func read(gradus: inout ObjectReader) { gradus.accept(["model", "train"]) }
-    /// nil: `gradus.train` is not read here, so `"auto"` needs a number in another batch key.
-    package var autoBatchSize: Int? { nil }
+    /// `gradus.train.batch_size` when it is a positive integer (the trainer validates it).
+    package private(set) var autoBatchSize: Int?
+    package mutating func read(gradus: inout ObjectReader) {
+        if case .int(let b)? = gradus.raw("train")?["batch_size"], b > 0, b <= Int64(GradusConfig.maxBatchSize) { autoBatchSize = Int(b) }
+        gradus.accept(["model", "train"])
+    }
     package func crossCheck(_ config: GradusConfig, log: IssueLog) {}
 }
 

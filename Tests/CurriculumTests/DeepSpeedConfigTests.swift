@@ -51,6 +51,11 @@ final class DeepSpeedConfigTests: XCTestCase {
         XCTAssertEqual(c.autoBatchKeys, ["train_micro_batch_size_per_gpu", "gradient_accumulation_steps"])
         XCTAssertEqual(try c.batchGeometry(world: 2), BatchGeometry(microBatchSize: 8, gradientAccumulationSteps: 1, world: 2))
         XCTAssertEqual(issues("{\"train_batch_size\": \"eight\"}").count, 1, "strings other than \"auto\" stay type errors")
+        // With gradus.train.batch_size, "auto" is that global batch: 6 on one rank, accumulation 1.
+        let hf = try GradusConfig.parse("{\"train_batch_size\": \"auto\", \"train_micro_batch_size_per_gpu\": \"auto\", "
+            + "\"gradient_accumulation_steps\": \"auto\", \"gradus\": {\"train\": {\"batch_size\": 6}}}")
+        XCTAssertEqual(hf.trainBatchSize, 6)
+        XCTAssertEqual(try hf.batchGeometry(world: 1), BatchGeometry(microBatchSize: 6, gradientAccumulationSteps: 1, world: 1))
     }
 
     func testEnabledDynamicBatchingIsRefused() {
