@@ -2,6 +2,7 @@
 // voc"): seqlen · C + vocab_rarity with C = 10^(⌈log10(seq_length · max_k w_k)⌉ + 1), so the length
 // dominates the order and rarity breaks ties.
 
+import Curriculum
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -21,7 +22,7 @@ public struct SeqlenVocabularyRarityMetric: DifficultyMetric {
 
     /// `seqlen_vocabularyrarity`, or DeepSpeed's `seqlen_vocab_rarity`.
     public static func parse(_ argument: String) -> SeqlenVocabularyRarityMetric? {
-        ["seqlen_vocabularyrarity", "seqlen_vocab_rarity"].contains(argument) ? SeqlenVocabularyRarityMetric() : nil
+        MetricAliases.canonical(argument) == "seqlen_vocabularyrarity" ? SeqlenVocabularyRarityMetric() : nil
     }
 
     /// C = 10^(⌈log(x)/log(10)⌉ + 1), x = sequenceLength · maxWeight. The logarithm is computed as

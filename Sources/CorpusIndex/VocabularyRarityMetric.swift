@@ -2,6 +2,8 @@
 // sum (not the mean) of the rarity weights of a sample's tokens. DeepSpeed exports int(Σ w) (GPT)
 // or the int64 cast (BERT), both truncation toward zero; Gradus keeps the exact sum.
 
+import Curriculum
+
 /// Σ_j w[t_j] with w from `RarityWeights`.
 public struct VocabularyRarityMetric: DifficultyMetric {
     public let name: String
@@ -14,7 +16,7 @@ public struct VocabularyRarityMetric: DifficultyMetric {
 
     /// `vocabularyrarity`, or DeepSpeed's `vocab_rarity`.
     public static func parse(_ argument: String) -> VocabularyRarityMetric? {
-        ["vocabularyrarity", "vocab_rarity"].contains(argument) ? VocabularyRarityMetric() : nil
+        MetricAliases.canonical(argument) == "vocabularyrarity" ? VocabularyRarityMetric() : nil
     }
 
     /// - Complexity: O(tokens.count).

@@ -14,12 +14,13 @@ struct PlannedMetric: Sendable {
     var maxDifficulty: Double
 }
 
-/// Resolves configured metrics against `index`; every `schedule_based` metric must exist in it.
+/// Resolves configured metrics against `index`; every `schedule_based` metric must exist in it,
+/// under its name or, for a DeepSpeed alias (`vocab_rarity`, …), under `MetricAliases.canonical`.
 func planMetrics<Index: DifficultyIndex>(_ metrics: [CurriculumMetricConfig], index: Index) throws -> [PlannedMetric] {
     try metrics.map { m in
         var indexMetric: Int?
         if m.clusteringType == .scheduleBased {
-            guard let im = index.metricIndex(named: m.name) else {
+            guard let im = MetricAliases.position(of: m.name, in: index.metricNames) else {
                 throw CurriculumError.unknownMetric(m.name, available: index.metricNames)
             }
             indexMetric = im

@@ -2,7 +2,8 @@
 // (spec §1.1–1.3): same keys, same defaults and same required-when rules as DeepSpeed, but strict —
 // unknown keys are errors naming their key path, types are checked, and every problem in the file
 // is reported at once (`ConfigError.issues`). DeepSpeed top-level keys outside Gradus's scope
-// (fp16, optimizer, zero_optimization, …) are accepted and listed in `ignoredDeepSpeedKeys`.
+// (fp16, optimizer, zero_optimization, …), `"auto"` batch sizes and the loader keys of
+// `data_sampling` are handled in CurriculumConfig+DeepSpeed.swift.
 // Keys of the `gradus` block owned by other modules (the trainer's `model` / `train`) are read by
 // a `GradusBlockExtension` inside the same pass. Each key is named once, here; each default once,
 // as the property's initial value in CurriculumConfig.swift, which a missing key keeps.
@@ -10,16 +11,6 @@
 import Support
 
 extension GradusConfig {
-    /// DeepSpeed top-level keys that Gradus accepts and does not use.
-    public static let ignoredTopLevelKeys: [String] = [
-        "fp16", "bf16", "amp", "optimizer", "scheduler", "gradient_clipping", "zero_optimization",
-        "steps_per_print", "wall_clock_breakdown", "dataloader_drop_last", "prescale_gradients",
-        "gradient_predivide_factor", "communication_data_type", "zero_allow_untested_optimizer",
-        "activation_checkpointing", "flops_profiler", "tensorboard", "wandb", "csv_monitor",
-        "comms_logger", "memory_breakdown", "sparse_gradients", "checkpoint", "aio", "elasticity",
-        "pipeline", "compression_training", "autotuning", "data_types", "seq_parallel_communication_data_type",
-    ]
-
     /// Parses and validates JSON text; throws `JSONSyntaxError` or a `ConfigError` listing every
     /// problem. `gradus.model` / `gradus.train` are accepted unread (see `TrainerBlocksSkipped`).
     public static func parse(_ text: String) throws -> GradusConfig {
@@ -40,19 +31,20 @@ extension GradusConfig {
         let log = IssueLog()
         var config = GradusConfig()
         var top = ObjectReader(json, path: "", log: log)
-        config.trainBatchSize = top.int("train_batch_size")
-        config.trainMicroBatchSizePerGPU = top.int("train_micro_batch_size_per_gpu")
-        config.gradientAccumulationSteps = top.int("gradient_accumulation_steps")
-        config.dataEfficiency = parseDataEfficiency(top.object("data_efficiency"))
+        config.trainBatchSize = config.readBatchKey("train_batch_size", &top)
+        config.trainMicroBatchSizePerGPU = config.readBatchKey("train_micro_batch_size_per_gpu", &top)
+        config.gradientAccumulationSteps = config.readBatchKey("gradient_accumulation_steps", &top)
+        var ignoredInside: [String] = []
+        config.dataEfficiency = parseDataEfficiency(top.object("data_efficiency"), ignored: &ignoredInside)
         let legacy = top.object("curriculum_learning")
         if legacy.isPresent { config.legacyCurriculum = parseLegacy(legacy) }
         config.gradus = parseGradus(top.object("gradus"), extension: &ext)
         for i in config.dataEfficiency.dataSampling.curriculumLearning.metrics.indices {
             config.dataEfficiency.dataSampling.curriculumLearning.metrics[i].pacing.stepUnit = config.gradus.stepUnit
         }
-        config.ignoredDeepSpeedKeys = top.keys.filter { ignoredTopLevelKeys.contains($0) }
-        top.accept(ignoredTopLevelKeys)
-        top.finish()
+        config.resolveAutoBatchKeys(trainBatchSize: ext.autoBatchSize, log: log)
+        config.ignoredDeepSpeedKeys = top.keys.filter { ignoredTopLevelKeys.contains($0) } + ignoredInside
+        rejectUnknownTopLevelKeys(&top, read: batchKeys + ["data_efficiency", "curriculum_learning", "gradus"])
         config.collectProblems(into: log)
         config.collectLimitProblems(into: log)
         ext.crossCheck(config, log: log)
@@ -81,7 +73,7 @@ extension GradusConfig {
         }
     }
 
-    static func parseDataEfficiency(_ r: ObjectReader) -> DataEfficiencyConfig {
+    static func parseDataEfficiency(_ r: ObjectReader, ignored: inout [String]) -> DataEfficiencyConfig {
         var r = r
         var de = DataEfficiencyConfig()
         de.enabled = r.bool("enabled", default: de.enabled)
@@ -91,6 +83,7 @@ extension GradusConfig {
         de.dataSampling.numEpochs = sampling.int("num_epochs") ?? de.dataSampling.numEpochs
         de.dataSampling.numWorkers = sampling.int("num_workers") ?? de.dataSampling.numWorkers
         de.dataSampling.curriculumLearning = parseCurriculumLearning(sampling.object("curriculum_learning"))
+        readLoaderKeys(&sampling, ignored: &ignored)
         sampling.finish()
         var routing = r.object("data_routing")
         de.dataRouting.enabled = routing.bool("enabled", default: de.dataRouting.enabled)

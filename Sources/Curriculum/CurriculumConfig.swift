@@ -137,6 +137,9 @@ package protocol GradusBlockExtension {
     /// Reads the keys of `gradus` this extension owns (`gradus.finish()` runs afterwards and
     /// reports any key nobody read as unknown).
     mutating func read(gradus: inout ObjectReader)
+    /// The global batch size an `"auto"` batch key resolves to (`gradus.train.batch_size`), or
+    /// nil when the extension sets none.
+    var autoBatchSize: Int? { get }
     /// Records problems that involve the extension's keys and the rest of the file (e.g.
     /// `train_batch_size` against `gradus.train.batch_size`); runs after everything was read.
     func crossCheck(_ config: GradusConfig, log: IssueLog)
@@ -147,7 +150,12 @@ package protocol GradusBlockExtension {
 /// types and validates them).
 package struct TrainerBlocksSkipped: GradusBlockExtension {
     package init() {}
-    package mutating func read(gradus: inout ObjectReader) { gradus.accept(["model", "train"]) }
+    /// `gradus.train.batch_size` when it is a positive integer (the trainer validates it).
+    package private(set) var autoBatchSize: Int?
+    package mutating func read(gradus: inout ObjectReader) {
+        if case .int(let b)? = gradus.raw("train")?["batch_size"], b > 0, b <= Int64(GradusConfig.maxBatchSize) { autoBatchSize = Int(b) }
+        gradus.accept(["model", "train"])
+    }
     package func crossCheck(_ config: GradusConfig, log: IssueLog) {}
 }
 
@@ -159,8 +167,12 @@ public struct GradusConfig: Codable, Sendable, Equatable {
     public var dataEfficiency = DataEfficiencyConfig()
     public var legacyCurriculum: LegacyCurriculumConfig?
     public var gradus = GradusBlock()
-    /// Top-level DeepSpeed keys outside Gradus's scope (fp16, optimizer, …): accepted, unused.
+    /// DeepSpeed keys outside Gradus's scope (top-level fp16, optimizer, …, and
+    /// `data_efficiency.data_sampling.pin_memory` / a disabled `dynamic_batching`): accepted, unused.
     public var ignoredDeepSpeedKeys: [String] = []
+    /// The batch keys the file gave as `"auto"` (resolved from `gradus.train.batch_size` or derived
+    /// from the other batch keys; see `resolveAutoBatchKeys`).
+    public var autoBatchKeys: [String] = []
 
     public init() {}
 

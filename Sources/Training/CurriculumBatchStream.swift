@@ -97,6 +97,17 @@ public final class CurriculumBatchStream {
     /// The curriculum metrics, config order.
     public var metrics: [CurriculumMetricConfig] { sampler.metrics }
 
+    /// Samples the sampler has drawn (step × global batch size, held-out ids included).
+    public var consumedSamples: Int { sampler.consumedSamples }
+
+    /// N · num_epochs, DeepSpeed's `total_samples` (N = the index's samples).
+    public var totalSamples: Int { sampler.totalSamples }
+
+    /// Micro-batches (of all ranks together, mbs · world samples each) DeepSpeed's sampler yields
+    /// before it ends (spec §6.6): it yields while consumed_samples ≤ total_samples, so
+    /// ⌊total_samples / (mbs · world)⌋ + 1 of them, one more than the epochs hold (its off-by-one).
+    public var epochLimitMicroBatches: Int { totalSamples / (geometry.microBatchSize * geometry.world) + 1 }
+
     /// - Parameters:
     ///   - geometry: micro-batch size, accumulation steps and world; B = its global batch size.
     ///   - sequenceLength: S. Needed when rows are shaped or a metric is paced by tokens (T = S

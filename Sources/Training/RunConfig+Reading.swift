@@ -23,6 +23,9 @@ struct TrainerBlocks: GradusBlockExtension {
         train = gradus.decode(TrainingConfig.self, "train", required: needed)
     }
 
+    /// `gradus.train.batch_size`: the trainer's global batch, what `"auto"` batch keys become.
+    var autoBatchSize: Int? { train?.batchSize }
+
     func crossCheck(_ config: GradusConfig, log: IssueLog) {
         guard let model, let train else { return }
         for issue in RunConfig(model: model, train: train, file: config).problems() { log.add(issue.path, issue.message) }

@@ -49,6 +49,11 @@ public struct TrainingData {
             reader: reader, ids: heldOutIDs, batchSize: B, length: T, vocab: V, seed: 0, shuffle: false)
     }
 
+    /// The optimiser steps after which the curriculum data ends (`data_sampling.num_epochs`, as
+    /// DeepSpeed's sampler: `CurriculumBatchStream.epochLimitMicroBatches`, one B-sample micro-batch
+    /// a step), or nil without a curriculum (DeepSpeed's plain loader has no such limit).
+    public var epochLimitSteps: Int? { (training as? CurriculumBatchStream)?.epochLimitMicroBatches }
+
     /// The warning `gradus schedule --index` gives when the curriculum's admitted pool is smaller
     /// than the global batch at some of the first `steps` curriculum steps (a shard, or a low
     /// minimum difficulty), or nil (also without a curriculum). Pacing by tokens assumes full
@@ -75,7 +80,7 @@ public struct TrainingData {
                 + "lower seq_length/context or re-index with --pack \(T)")
         }
         if reader.sampleCount == 0 { out.append("the index holds no samples") }
-        let missing = config.curriculumMetrics.filter { $0.clusteringType == .scheduleBased && !reader.metricNames.contains($0.name) }
+        let missing = config.curriculumMetrics.filter { $0.clusteringType == .scheduleBased && MetricAliases.position(of: $0.name, in: reader.metricNames) == nil }
         for metric in missing {
             out.append("curriculum metric \(metric.name) is not in the index (it has: \(reader.metricNames.joined(separator: ", ")))")
         }

@@ -17,6 +17,9 @@ struct Batches: ParsableCommand {
         One JSON line per micro-batch of this rank:
           {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"post_process":null,"sample_ids":[...],"tokens":[[...]]}
         Every rank computes the same global batches; --world only changes the slicing.
+        The data ends as DeepSpeed's sampler ends it (data_sampling.num_epochs): after
+        ⌊N · num_epochs / (micro batch · world)⌋ + 1 micro-batches over all ranks the stream stops
+        with a note on stderr (exit 0), even before --steps.
         seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does ("post_process"
         names it; docs/curriculum.md); --no-sequence-curriculum streams the stored samples whole.
         --format binary writes the framing of docs/stream-format.md instead (header frame,
@@ -80,6 +83,7 @@ struct Batches: ParsableCommand {
     func run() throws {
         if let saveState { try checkWritableDirectory(of: saveState) }
         let (cfg, runConfig) = try RunConfig.loadFile(path: config)
+        noteDeepSpeedKeys(cfg, path: config)
         let geometry = try cfg.batchGeometry(world: world)
         let idx = try LMDBDifficultyIndex(path: index, options: indexOpen.options)
         let s = runConfig?.sequenceLength ?? idx.reader.manifest.pack
@@ -100,9 +104,14 @@ struct Batches: ParsableCommand {
         if format == .binary {
             try out.write(bytes: try encoder.header(rank: rank, geometry: geometry, applied: applied, sequenceLength: shapes ? s : nil))
         }
-        for _ in 0..<steps {
+        // DeepSpeed's end of the data (num_epochs): micro-batches of all ranks served so far, skipped included.
+        let perMicroBatch = geometry.microBatchSize * geometry.world
+        var served = stream.consumedSamples / perMicroBatch, ended = served >= stream.epochLimitMicroBatches
+        stepping: for _ in 0..<(ended ? 0 : steps) {
             let batch = try stream.next()
             for j in 0..<geometry.gradientAccumulationSteps {
+                if served >= stream.epochLimitMicroBatches { ended = true; break stepping }
+                served += 1
                 let rows = try stream.rows(of: batch, microBatch: j, tokens: tokens)
                 switch format {
                 case .jsonl: try out.write(line(batch, j, rows, applied, stream.metrics) + "\n")
@@ -115,6 +124,11 @@ struct Batches: ParsableCommand {
         }
         if format == .binary { try out.write(bytes: try encoder.end()) }
         try out.flush()
+        if ended || (steps > 0 && served >= stream.epochLimitMicroBatches) {
+            writeStderr("note: the curriculum data ended after \(served) micro-batches (\(served * perMicroBatch) samples over all ranks): "
+                + "data_efficiency.data_sampling.num_epochs × \(stream.totalSamples / max(1, cfg.dataEfficiency.dataSampling.numEpochs)) "
+                + "samples = \(stream.totalSamples), served while at most that many were consumed (DeepSpeed's rule)\n")
+        }
         if let saveState {  // temporary file + rename: a symlink at saveState is replaced, never followed
             do { try stream.samplerState().encoded().withUnsafeBytes { try AtomicFile.write($0, to: saveState) } } catch {
                 throw InputError("cannot write the sampler state \(saveState): \(error)")

@@ -58,6 +58,7 @@ struct Schedule: ParsableCommand {
 
     func run() throws {
         let (parsed, run) = try RunConfig.loadFile(path: config)
+        noteDeepSpeedKeys(parsed, path: config)
         var rates = try run.map { try LearningRatePreview(config: $0) }
         let preview = try SchedulePreview(config: parsed, tokensPerStep: tokensPerStep)
         var pools = try index.map { path in

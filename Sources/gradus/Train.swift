@@ -19,6 +19,8 @@ struct Train: ParsableCommand {
         discussion: """
         Batches come from the curriculum sampler when data_efficiency enables curriculum metrics
         (seqlen_truncate / seqlen_reshape shorten the served rows), else from uniform shuffling.
+        Curriculum data ends as DeepSpeed's sampler ends it (data_sampling.num_epochs): the run
+        stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
         RUN/checkpoint.bin (atomically replaced). --resume continues from the checkpoint
@@ -62,6 +64,7 @@ struct Train: ParsableCommand {
 
     func run() throws {
         var run = try RunConfig.load(path: config)
+        noteDeepSpeedKeys(run.file, path: config)
         if let steps { run.train.steps = steps }
         let threads = ComputeThreads(self.threads ?? availableCores)
         let routing = try run.randomLTDRouting()
@@ -94,21 +97,30 @@ struct Train: ParsableCommand {
             + "\(data.trainingCount) training / \(data.heldOutCount) held-out samples; unigram entropy \(rounded(entropy)) nats; "
             + "resolved config in \(out)/config.json\n")
         if let warning = try data.poolWarning(steps: run.train.steps) { writeStderr("warning: " + warning + "\n") }
-        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy) }
+        var budget = run.train.steps
+        if let limit = data.epochLimitSteps, limit < budget {
+            writeStderr("note: the curriculum data ends after step \(limit), before the \(budget) steps asked for: "
+                + "data_efficiency.data_sampling.num_epochs \(run.file.dataEfficiency.dataSampling.numEpochs) × "
+                + "\(data.reader.sampleCount) samples, served while at most that many were consumed (DeepSpeed's rule); "
+                + "raise num_epochs to train longer\n")
+            budget = limit
+        }
+        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy, steps: budget) }
     }
 
     /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,
     /// evaluation lines, and a closing JSON summary.
-    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double) throws {
+    /// Stops after step `steps` (the config's, or fewer where the curriculum's epochs end).
+    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double, steps: Int) throws {
         let progress = ProgressLine()
         var schedule = TrainingSchedule(trainer.config.train)
         schedule.evaluateAtEnd = true
         trainer.stopRequested = { StopSignal.pending != nil }
-        let records = try trainer.train(schedule: schedule, checkpointPath: checkpoint) { event in
+        let records = try trainer.train(budget: .steps(steps), schedule: schedule, checkpointPath: checkpoint) { event in
             switch event {
             case .step(let r):
-                progress.update("step \(r.step)/\(trainer.config.train.steps) loss \(rounded(r.loss)) lr \(r.lr)",
-                                done: r.step, total: trainer.config.train.steps, unit: "steps", scale: 1)
+                progress.update("step \(r.step)/\(steps) loss \(rounded(r.loss)) lr \(r.lr)",
+                                done: r.step, total: steps, unit: "steps", scale: 1)
             case .evaluation(let e):
                 progress.finish()
                 writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))\n")
