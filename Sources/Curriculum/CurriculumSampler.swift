@@ -19,7 +19,8 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
     public let metrics: [CurriculumMetricConfig]
     public let seed: UInt64
     public let globalBatchSize: Int
-    /// N · num_epochs: `isFinished` after this many samples.
+    /// N · num_epochs; the data ends one micro-batch after this many samples, as in DeepSpeed
+    /// (`CurriculumBatchStream.epochLimitMicroBatches`).
     public let totalSamples: Int
     public let configFingerprint: String
     let planner: ClusterPlanner<Index>
@@ -70,9 +71,6 @@ public struct CurriculumSampler<Index: DifficultyIndex> {
         try self.init(index: index, metrics: config.curriculumMetrics, seed: UInt64(max(0, de.seed)),
                       globalBatchSize: globalBatchSize, numEpochs: de.dataSampling.numEpochs)
     }
-
-    /// True once `totalSamples` samples were served (DeepSpeed serves one micro-batch more).
-    public var isFinished: Bool { consumedSamples >= totalSamples }
 
     /// The number of admitted samples: Σ cluster sizes.
     public var admittedCount: Int { cumulativeSizes.last ?? 0 }
