@@ -65,7 +65,7 @@ final class ChunkVerifier: Sendable {
         guard chunks.lowerBound >= 0, chunks.upperBound <= count else {
             throw IndexError.corrupt("\(path): database '\(table)' has no chunk \(chunks.upperBound - 1) (it has \(count))")
         }
-        var entry = try state.withLock { $0[table] }
+        var entry = state.withLock { $0[table] }
         if entry == nil {
             guard let stored = try IndexChecksums.stored(table, db: sumsDB, txn: txn) else {
                 throw IndexError.corrupt("\(path): no checksums for database '\(table)' (restore or rebuild the index)")

@@ -82,7 +82,7 @@ public final class IndexReader {
             for id in ids {
                 let before = tokens.count
                 if id < UInt64(sampleCount) { try verifier.check(IndexFormat.samplesDB, db: samplesDB, entry: Int(id), txn: txn) }
-                let found = try txn.withValue(key: KeyBuilder().appending(id), in: samplesDB) {
+                let found: Void? = try txn.withValue(key: KeyBuilder().appending(id), in: samplesDB) {
                     try decode($0, id: id, into: &tokens)
                 }
                 guard found != nil else { throw IndexError.corrupt("sample \(id) is missing from the index") }

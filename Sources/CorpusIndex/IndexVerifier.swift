@@ -51,7 +51,7 @@ public enum IndexVerifier {
             report.problems.append("\(path): format version \(version) predates checksums, so its content cannot be verified; "
                 + "rebuild it with this gradus (gradus index ... --force)")
         }
-        var context = Context(path: path, store: store, manifest: manifest, checksummed: version >= IndexFormat.checksummedVersion)
+        let context = Context(path: path, store: store, manifest: manifest, checksummed: version >= IndexFormat.checksummedVersion)
         context.checkDatabaseList(&report)
         for (name, layout, chunks) in IndexChecksums.tables(manifest) {
             context.checkTable(name, layout: layout, chunks: chunks, &report)

@@ -70,7 +70,7 @@ public struct Checkpoint: Sendable {
         }
         append(&bytes, bytes.withUnsafeBytes { FNV1a64($0).value })
         if abortHalfway {  // fault tests: die like `kill -9` with half the temporary file written
-            FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
+            _ = FileManager.default.createFile(atPath: AtomicFile.temporaryPath(for: path), contents: bytes.prefix(bytes.count / 2))
             raise(SIGKILL)
         }
         do { try bytes.withUnsafeBytes { try AtomicFile.write($0, to: path) } } catch {
