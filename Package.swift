@@ -26,6 +26,9 @@ let package = Package(
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
+        // The regex engine and the Unicode normalization tables the tokenizer families need (issue 15).
+        .systemLibrary(name: "COniguruma", pkgConfig: "oniguruma", providers: [.apt(["libonig-dev"])]),
+        .systemLibrary(name: "CICU", pkgConfig: "icu-uc", providers: [.apt(["libicu-dev"])]),
 
         // Shared utilities of the package (`package` access, no dependencies): the ordered JSON
         // value, its merge and the strict key-path reader; SplitMix64, FNV-1a, parallel-for.
@@ -36,9 +39,11 @@ let package = Package(
         .target(name: "CLMDBGuard", dependencies: ["CLMDB"]),
         .target(name: "Storage", dependencies: ["CLMDB", "CLMDBGuard", "CZstd", "CZlib", "CXXHash"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
+        // Oniguruma regexes (tokenizers' engine) and ICU normalization forms, on UTF-8 bytes.
+        .target(name: "TextSupport", dependencies: ["COniguruma", "CICU"]),
 
         // Readers and tokenizers.
-        .target(name: "Corpus", dependencies: ["Storage", "Support"]),
+        .target(name: "Corpus", dependencies: ["Storage", "Support", "TextSupport"]),
 
         // The difficulty index: metrics, LMDB format, shards and merge, DeepSpeed/Megatron export.
         .target(name: "CorpusIndex", dependencies: ["Corpus", "Storage", "Curriculum", "Support"]),
@@ -65,6 +70,7 @@ let package = Package(
         // Helpers every test target shares: one temporary directory, one `gradus` launcher, one assertClose.
         .target(name: "TestSupport", dependencies: ["Corpus", "CorpusIndex"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
+        .testTarget(name: "TextSupportTests", dependencies: ["TextSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Support", "TestSupport"]),
         .testTarget(name: "LinalgTests", dependencies: ["Linalg", "Support", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Storage", "Support", "TestSupport"], resources: [.copy("Fixtures")]),

@@ -6,7 +6,7 @@
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
-packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev pkg-config zstd gzip bzip2 xz-utils)
+packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev libonig-dev libicu-dev pkg-config zstd gzip bzip2 xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

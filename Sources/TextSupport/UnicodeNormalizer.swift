@@ -1,0 +1,66 @@
+// UnicodeNormalizer.swift — the four Unicode normalization forms (NFC, NFD, NFKC, NFKD) through
+// ICU's `unorm2`, on UTF-8 bytes. Foundation's String methods give the same results but ran at
+// 0.4 MB/s here; ICU runs at hundreds of MB/s, and ASCII (invariant under all four forms) is
+// returned without a call.
+
+import CICU
+
+/// One Unicode normalization form, backed by ICU (Unicode version of the installed ICU: 15.0 for
+/// Debian 12's ICU 72).
+///
+/// ```swift
+/// UnicodeNormalizer.nfkc.normalize(Array("ﬁ①".utf8))   // Array("fi1".utf8)
+/// ```
+public struct UnicodeNormalizer: Sendable {
+    /// The forms.
+    public enum Form: String, Sendable, CaseIterable { case nfc = "NFC", nfd = "NFD", nfkc = "NFKC", nfkd = "NFKD" }
+
+    public static let nfc = UnicodeNormalizer(.nfc)
+    public static let nfd = UnicodeNormalizer(.nfd)
+    public static let nfkc = UnicodeNormalizer(.nfkc)
+    public static let nfkd = UnicodeNormalizer(.nfkd)
+
+    /// This normalizer's form.
+    public let form: Form
+    /// ICU's singleton instance (owned by ICU, never freed); nil only if ICU's data is missing.
+    nonisolated(unsafe) private let instance: OpaquePointer?
+
+    private init(_ form: Form) {
+        self.form = form
+        var status = U_ZERO_ERROR
+        switch form {
+        case .nfc: instance = gradus_unorm2_nfc(&status)
+        case .nfd: instance = gradus_unorm2_nfd(&status)
+        case .nfkc: instance = gradus_unorm2_nfkc(&status)
+        case .nfkd: instance = gradus_unorm2_nfkd(&status)
+        }
+        precondition(status.rawValue <= U_ZERO_ERROR.rawValue && instance != nil, "ICU normalization data missing (libicu): \(status)")
+    }
+
+    /// `text` (valid UTF-8) in this form, as UTF-8.
+    /// - Complexity: O(n); no ICU call when `text` is ASCII.
+    public func normalize(_ text: [UInt8]) -> [UInt8] {
+        text.withUnsafeBufferPointer { normalize($0) }
+    }
+
+    /// `text` (valid UTF-8) in this form, as UTF-8.
+    public func normalize(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
+        if text.allSatisfy({ $0 < 0x80 }) { return Array(text) }
+        let source = Array(String(decoding: text, as: UTF8.self).utf16)
+        // Decompositions grow a UTF-16 string by at most a factor of 18 (U+FDFA under NFKD); start
+        // at 3× and let ICU say how much it needs when that is not enough.
+        var capacity = max(16, source.count * 3)
+        while true {
+            var status = U_ZERO_ERROR
+            var output = [UInt16](repeating: 0, count: capacity)
+            let length = source.withUnsafeBufferPointer { input in
+                output.withUnsafeMutableBufferPointer { out in
+                    gradus_unorm2_normalize(instance, input.baseAddress, Int32(input.count), out.baseAddress, Int32(capacity), &status)
+                }
+            }
+            if status == U_BUFFER_OVERFLOW_ERROR { capacity = Int(length) + 1; continue }
+            precondition(status.rawValue <= U_ZERO_ERROR.rawValue, "ICU normalization failed: \(status)")
+            return Array(String(decoding: output[0..<Int(length)], as: UTF16.self).utf8)
+        }
+    }
+}
