@@ -13,7 +13,9 @@ import Support
 public enum IndexMetricEditor {
     /// What a change did: the manifest before and after (their `contentFingerprint`s differ).
     public struct Change: Sendable {
+        /// The manifest the index had.
         public let before: IndexManifest
+        /// The manifest the index has now (committed).
         public let after: IndexManifest
     }
 
