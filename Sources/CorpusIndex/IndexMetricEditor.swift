@@ -36,6 +36,10 @@ public enum IndexMetricEditor {
             throw IndexError.invalidArgument("\(index) already has a metric \(name): pass --replace to overwrite its values, "
                 + "or choose another name")
         }
+        if existing == nil && before.metrics.count >= maxMetrics(store) {
+            throw IndexError.invalidArgument("\(index) has \(before.metrics.count) metrics, as many as an index can hold (four of "
+                + "LMDB's \(store.env.maxDatabases) named databases each): remove one with gradus metric remove first")
+        }
         let matched = try MetricSampleValues(path: file, per: per, store: store, manifest: before)
         var after = before
         let info = MetricInfo(name: name, definition: matched.definition)
@@ -130,6 +134,10 @@ public enum IndexMetricEditor {
         }
         return manifest
     }
+
+    /// How many metrics an index can hold: four databases each besides `meta`, `samples`, `docs`,
+    /// `counts` and `checksums`, within the environment's named databases (14 of 64).
+    static func maxMetrics(_ store: IndexStore) -> Int { (store.env.maxDatabases - 5) / 4 }
 
     /// The four databases of metric `name`: `metric/`, `values/`, `order/`, `ranks/`.
     private static func tableNames(_ name: String) -> [String] {

@@ -11,7 +11,7 @@ enum NumpyVector {
     static let magic: [UInt8] = [0x93] + Array("NUMPY".utf8)
 
     /// Whether `data` starts with the `.npy` magic.
-    static func isNumpy(_ data: Data) -> Bool { data.count >= magic.count && Array(data.prefix(magic.count)) == magic }
+    static func isNumpy(_ data: Data) -> Bool { data.count >= magic.count && data.prefix(magic.count).elementsEqual(magic) }
 
     /// The element types read, by numpy `descr`, with their sizes in bytes.
     private static let types: [String: Int] = ["<f4": 4, "<f8": 8, "<i4": 4, "<i8": 8]
@@ -22,9 +22,15 @@ enum NumpyVector {
     ///   1-D, a data size that does not match the shape, or an int64 element that Float64 cannot
     ///   hold exactly (|v| > 2^53 and not representable).
     static func read(_ data: Data, path: String) throws -> [Double] {
+        try data.withUnsafeBytes { try read(bytes: $0, path: path) }
+    }
+
+    /// `read` over the file's bytes in place (no copy of the data).
+    private static func read(bytes: UnsafeRawBufferPointer, path: String) throws -> [Double] {
         func bad(_ problem: String) -> IndexError { .badInput(path: path, problem: problem) }
-        let bytes = [UInt8](data)
-        guard bytes.count >= 10, isNumpy(data) else { throw bad("not a .npy file (no \\x93NUMPY magic)") }
+        guard bytes.count >= 10, bytes.prefix(magic.count).elementsEqual(magic) else {
+            throw bad("not a .npy file (no \\x93NUMPY magic)")
+        }
         let major = bytes[6]
         let headerStart: Int, headerLength: Int
         switch major {
@@ -36,7 +42,7 @@ enum NumpyVector {
         default: throw bad(".npy format version \(major) is not supported (versions 1–3 are)")
         }
         guard headerStart + headerLength <= bytes.count else { throw bad(".npy header is truncated") }
-        let header = String(decoding: bytes[headerStart..<(headerStart + headerLength)], as: UTF8.self)
+        let header = String(decoding: UnsafeRawBufferPointer(rebasing: bytes[headerStart..<(headerStart + headerLength)]), as: UTF8.self)
         guard let descr = quotedValue(of: "descr", in: header) else { throw bad(".npy header has no 'descr' (element type)") }
         guard let size = types[descr] else {
             throw bad(".npy element type \(descr) is not supported: use little-endian float32, float64, int32 or int64 "
@@ -48,21 +54,19 @@ enum NumpyVector {
         }
         let count = shape[0]
         let dataStart = headerStart + headerLength
-        guard bytes.count - dataStart == count * size else {
-            throw bad(".npy data holds \(bytes.count - dataStart) bytes, but shape (\(count),) of \(descr) needs \(count * size)")
+        guard count <= (bytes.count - dataStart) / size, bytes.count - dataStart == count * size else {
+            throw bad(".npy data holds \(bytes.count - dataStart) bytes, but shape (\(count),) of \(descr) needs \(count.multipliedReportingOverflow(by: size).overflow ? "more" : String(count * size))")
         }
-        return try bytes.withUnsafeBytes { raw in
-            let body = UnsafeRawBufferPointer(rebasing: raw[dataStart...])
-            switch descr {
-            case "<f4": return (0..<count).map { Double(Float(bitPattern: UInt32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
-            case "<f8": return (0..<count).map { Double(bitPattern: UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
-            case "<i4": return (0..<count).map { Double(Int32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
-            default:
-                return try (0..<count).map { i in
-                    let v = Int64(littleEndian: body.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
-                    guard let d = Double(exactly: v) else { throw bad("element \(i) (\(v)) cannot be held exactly as a Float64 value") }
-                    return d
-                }
+        let body = UnsafeRawBufferPointer(rebasing: bytes[dataStart...])
+        switch descr {
+        case "<f4": return (0..<count).map { Double(Float(bitPattern: UInt32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))) }
+        case "<f8": return (0..<count).map { Double(bitPattern: UInt64(littleEndian: body.loadUnaligned(fromByteOffset: 8 * $0, as: UInt64.self))) }
+        case "<i4": return (0..<count).map { Double(Int32(littleEndian: body.loadUnaligned(fromByteOffset: 4 * $0, as: Int32.self))) }
+        default:
+            return try (0..<count).map { i in
+                let v = Int64(littleEndian: body.loadUnaligned(fromByteOffset: 8 * i, as: Int64.self))
+                guard let d = Double(exactly: v) else { throw bad("element \(i) (\(v)) cannot be held exactly as a Float64 value") }
+                return d
             }
         }
     }

@@ -267,6 +267,15 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m", from: path("ok.npy"), per: .sample)) {
             XCTAssertEqual("\($0)", "\(index) already has a metric m: pass --replace to overwrite its values, or choose another name")
         }
+        // 14 metrics fill LMDB's 64 named databases (5 + 4 · 14 = 61): the 15th is refused, --replace still works.
+        for k in 3...14 { _ = try IndexMetricEditor.add(index: index, name: "m\(k)", from: path("ok.npy"), per: .sample) }
+        XCTAssertEqual(try IndexReader(path: index).metricNames.count, 14)
+        XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m15", from: path("ok.npy"), per: .sample)) {
+            XCTAssertEqual("\($0)", "\(index) has 14 metrics, as many as an index can hold (four of LMDB's 64 named databases each): "
+                + "remove one with gradus metric remove first")
+        }
+        XCTAssertNoThrow(try IndexMetricEditor.add(index: index, name: "m14", from: path("ok.npy"), per: .sample, replace: true))
+        XCTAssertEqual(IndexVerifier.verify(index).problems.map { "\($0)" }, [])
         // The only metric of an index stays.
         var onlyFile = IndexBuildOptions(inputs: ["texts"], output: path("only.idx"))
         onlyFile.tokenizer = ByteTokenizer()
