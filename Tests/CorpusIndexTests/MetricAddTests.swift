@@ -243,6 +243,9 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         try refused(npy("<f8", count: 3, data: [UInt8](repeating: 0, count: 48), shape: "(3, 2)"), "FILE: .npy array has shape (3, 2); a 1-D array is needed")
         try refused(npy("<f8", count: 3, data: [UInt8](repeating: 0, count: 20)), "FILE: .npy data holds 20 bytes, but shape (3,) of <f8 needs 24")
         try refused(Array(npy([1, 2, 3]).prefix(40)), "FILE: .npy header is truncated")
+        try refused(npy("<f8", count: 0, data: [], shape: "(4611686018427387904,)"),
+                    "FILE: .npy data holds 0 bytes, but shape (4611686018427387904,) of <f8 needs more")
+        try refused(npy("<f8", count: 0, data: [], shape: "(-1,)"), "FILE: .npy header has no readable 'shape'")
         try refused(npy("<i8", count: 3, data: le64(1) + le64(Int64.max) + le64(2)), "FILE: element 1 (9223372036854775807) cannot be held exactly as a Float64 value")
         XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m", from: path("missing.npy"), per: .sample)) {
             XCTAssertEqual("\($0)", "\(path("missing.npy")): cannot read the values file (check the path and its permissions)")
