@@ -59,7 +59,7 @@ public struct BPETokenizer: Tokenizer {
         model = try definition.makeModel()
         vocabularySize = definition.vocabularySize
         specialTokens = definition.specialTokens
-        endOfDocumentID = ["<|endoftext|>", "</s>", "<eos>"].lazy.compactMap { definition.id(of: $0) }.first
+        endOfDocumentID = ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"].lazy.compactMap { definition.id(of: $0) }.first
         paddingID = ["<|pad|>", "<pad>"].lazy.compactMap { definition.id(of: $0) }.first
         fingerprint = SHA256.hexDigest(bytes)
     }
