@@ -6,7 +6,7 @@
 // `invalidDefinition(path:problem:)` that names the JSON key.
 
 import Support
-internal import TextSupport
+import TextSupport
 
 /// The tables shared (read-only) by all encoders of one tokenizer.
 struct BPEModel: Sendable {

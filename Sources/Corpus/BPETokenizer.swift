@@ -32,7 +32,7 @@ public struct BPETokenizer: Tokenizer {
     public let vocabularySize: Int
     /// Added tokens marked `"special": true`, by content.
     public let specialTokens: [String: TokenID]
-    /// `<|endoftext|>`, else `</s>`, else `<eos>` — the first of these the vocabulary has.
+    /// The first of `TokenizerSpecials.endOfDocument` (`<|endoftext|>`, `<|end_of_text|>`, `</s>`, `<eos>`, `[SEP]`) the vocabulary has.
     public let endOfDocumentID: TokenID?
     /// `<|pad|>`, else `<pad>`.
     public let paddingID: TokenID?
@@ -59,7 +59,7 @@ public struct BPETokenizer: Tokenizer {
         model = try definition.makeModel()
         vocabularySize = definition.vocabularySize
         specialTokens = definition.specialTokens
-        endOfDocumentID = ["<|endoftext|>", "<|end_of_text|>", "</s>", "<eos>"].lazy.compactMap { definition.id(of: $0) }.first
+        endOfDocumentID = TokenizerSpecials.endOfDocument.lazy.compactMap { definition.id(of: $0) }.first
         paddingID = ["<|pad|>", "<pad>"].lazy.compactMap { definition.id(of: $0) }.first
         fingerprint = SHA256.hexDigest(bytes)
     }

@@ -28,6 +28,11 @@ public protocol Tokenizer: Sendable {
     /// Appends the bytes of token `id` (a special token's: its content) to `bytes`; false when
     /// no token has the id.
     func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool
+
+    /// The text of `ids`, as the tokenizer's decoder gives it (HF's `decode(ids,
+    /// skip_special_tokens=False)`). The default concatenates `appendBytes`.
+    /// - Throws: `TokenizerError.unknownID` for an id outside the vocabulary.
+    func decode(_ ids: [TokenID]) throws -> String
 }
 
 extension Tokenizer {
@@ -71,6 +76,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     /// Text that is not valid UTF-8 given to a tokenizer that reads Unicode (a tokenizer.json with
     /// a Split regex or a normalizer); `offset` is the byte offset of the ill-formed sequence.
     case invalidUTF8(offset: Int, problem: String)
+    /// A piece of text the model has no token for, in a vocabulary without an unknown token.
+    case unknownToken(String, unknownToken: String)
 
     public var description: String {
         switch self {
@@ -82,6 +89,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "\(path): not a usable tokenizer: \(problem)"
         case let .invalidUTF8(offset, problem):
             return "invalid UTF-8 at byte \(offset) of the text: \(problem); this tokenizer reads Unicode text, so fix or drop the document"
+        case let .unknownToken(piece, unknown):
+            return "\(piece.debugDescription) is not in the vocabulary, and the vocabulary has no unknown token \(unknown.debugDescription) to stand for it"
         }
     }
 }

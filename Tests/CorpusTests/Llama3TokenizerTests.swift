@@ -92,7 +92,10 @@ final class Llama3TokenizerTests: XCTestCase {
             let tokenizer = try BPETokenizer(contentsOf: path)
             let records = fixture.records.filter { $0.variant == name }
             XCTAssertGreaterThan(records.count, 100, name)
-            try assertIDsMatch(records, encoder: tokenizer.makeEncoder(), label: "variant \(name)")
+            // The one known difference (docs/tokenizers.md): see `hasScalarNewerThanSystemOniguruma`.
+            let exact = records.filter { !Self.hasScalarNewerThanSystemOniguruma($0.text) }
+            XCTAssertGreaterThan(exact.count, records.count - 20, name)
+            try assertIDsMatch(exact, encoder: tokenizer.makeEncoder(), label: "variant \(name)")
             for (index, record) in records.enumerated() {
                 let decoded = try tokenizer.decode(record.ids)
                 guard decoded == record.decoded else {
@@ -100,6 +103,29 @@ final class Llama3TokenizerTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Whether `text` has a scalar assigned in Unicode 15.0–16.0. Debian's Oniguruma (6.9.8, the
+    /// system library Gradus links) has Unicode 14.0 tables; the one built into tokenizers 0.23.3
+    /// has 16.0, so `\p{L}` and friends differ on those scalars (U+1C89 is a letter there, not here)
+    /// and a Split regex may cut such text differently. Measured on this fixture: 4 variant records.
+    static func hasScalarNewerThanSystemOniguruma(_ text: String) -> Bool {
+        text.unicodeScalars.contains { scalar in
+            guard let age = scalar.properties.age else { return false }
+            return (age.major, age.minor) > (14, 0) && (age.major, age.minor) <= (16, 0)
+        }
+    }
+
+    /// The difference is real (so the exclusion above is needed) and limited to those scalars:
+    /// the system engine does not class U+1C89 (16.0) or U+11F04 (15.0) as letters, but does
+    /// U+0889 (14.0), which tokenizers also does (probed with `Split(Regex("\p{L}"))` in Python).
+    func testSystemOnigurumaUnicodeVersionIsWhatTheExclusionAssumes() throws {
+        let letters = try SplitPreTokenizer(pattern: .regex(#"\p{L}"#), behavior: .removed, invert: false)
+        XCTAssertEqual(pieces(letters, "\u{0889}"), [], "U+0889 (Unicode 14.0) is a letter")
+        XCTAssertEqual(pieces(letters, "\u{1C89}"), ["\u{1C89}"], "U+1C89 (16.0): if this fails, Oniguruma was upgraded; drop the exclusion")
+        XCTAssertEqual(pieces(letters, "\u{11F04}"), ["\u{11F04}"], "U+11F04 (15.0)")
+        XCTAssertTrue(Self.hasScalarNewerThanSystemOniguruma("a\u{1C89}"))
+        XCTAssertFalse(Self.hasScalarNewerThanSystemOniguruma("a\u{0889}é"))
     }
 
     func testMetadataMatchesReference() throws {
@@ -164,7 +190,7 @@ final class Llama3TokenizerTests: XCTestCase {
 
     /// A literal pattern is escaped as Rust's `regex::escape` does, so metacharacters match themselves.
     func testLiteralPatternMatchesMetacharactersLiterally() throws {
-        XCTAssertEqual(SplitPreTokenizer.escaped(#"a.b*c(d)|[e]{f}^$#&-~\"#), #"a\.b\*c\(d\)\|\[e\]\{f\}\^\$\#\&\-\~\\"#)
+        XCTAssertEqual(SplitPreTokenizer.escaped(##"a.b*c(d)|[e]{f}^$#&-~\"##), ##"a\.b\*c\(d\)\|\[e\]\{f\}\^\$\#\&\-\~\\"##)
         let split = try SplitPreTokenizer(pattern: .string(".*"), behavior: .isolated, invert: false)
         XCTAssertEqual(pieces(split, "a.*b..c"), ["a", ".*", "b..c"])
         // Where the piece starts in the text (Metaspace's `prepend_scheme: first` needs it).
@@ -200,7 +226,7 @@ final class Llama3TokenizerTests: XCTestCase {
                                     mentioning: "`pre_tokenizer.pretokenizers[0]` is Digits")
         try assertInvalidDefinition(try llama3JSON {
             $0["pre_tokenizer"] = ["type": "Sequence", "pretokenizers": [["type": "ByteLevel"], ["type": "Split", "pattern": llama3, "behavior": "Isolated", "invert": false]]]
-        }, mentioning: "`pre_tokenizer.pretokenizers[1]` is Split; a byte-level BPE needs ByteLevel as the last")
+        }, mentioning: "`pre_tokenizer.pretokenizers[0]` is ByteLevel; a byte-level BPE supports ByteLevel, alone or last in a Sequence after any number of Split")
         try assertInvalidDefinition(try llama3JSON { $0["normalizer"] = ["type": "Sequence", "normalizers": [["type": "NFKC"]]] },
                                     mentioning: "`normalizer.normalizers[0]` is NFKC")
     }

@@ -17,7 +17,7 @@
 // 4. Empty pieces are dropped (`PreTokenizedString::split`).
 
 import Support
-internal import TextSupport
+import TextSupport
 
 /// HF's `Split` pre-tokenizer.
 ///
@@ -58,6 +58,11 @@ struct SplitPreTokenizer: PreTokenizerStep {
         case .regex(let source): regex = try OnigurumaRegex(pattern: source)
         case .string(let literal): regex = try OnigurumaRegex(pattern: Self.escaped(literal))
         }
+    }
+
+    /// Reads a `{"type": "Split", ...}` step of a `PipelineTokenizer` file (see `init(json:at:problem:)`).
+    init(_ json: JSONValue, file: TokenizerFile, at keyPath: String) throws {
+        try self.init(json: json, at: keyPath, problem: file.problem)
     }
 
     /// Reads a `{"type": "Split", "pattern": ..., "behavior": ..., "invert": ...}` object; all
