@@ -25,7 +25,8 @@ both fixtures sample the same way: round-robin over every language of the corpor
 CJK, Arabic, ...), Llama-3 specific edge cases (CR/LF runs, digit runs, contractions in any case,
 special tokens inside text), seeded random strings; variants: the GPT-4o (o200k) pattern, ``invert``,
 each ``behavior`` on a literal (``String``) pattern, a pattern with empty matches, two Splits, a
-ByteLevel with ``use_regex``/``add_prefix_space``, and an ``NFC`` normalizer (Qwen2).
+ByteLevel with ``use_regex``/``add_prefix_space``, an ``NFC`` normalizer (Qwen2), and NFC with added
+tokens matched before (``normalized: false``) and after (``normalized: true``) normalization.
 
 Usage::
 
@@ -100,6 +101,27 @@ VARIANTS["literal_metacharacters"] = pre_tokenizer_edit(split(".*", "MergedWithN
 VARIANTS["literal_invert"] = pre_tokenizer_edit(split("--", "Contiguous", invert=True, literal=True), byte_level())
 
 
+# An NFC normalizer with added tokens found after normalization (`normalized: true`): "café" written
+# with a combining accent matches only once NFC has composed it, as in the library.
+NFC_ADDED_TOKENS = [
+    {"id": 4096, "content": "caf\u00e9", "single_word": False, "lstrip": False, "rstrip": False, "normalized": True, "special": False},
+    {"id": 4097, "content": "<|raw\u00e9|>", "single_word": False, "lstrip": False, "rstrip": False, "normalized": False, "special": True},
+]
+
+
+def resolved_variants(definition):
+    """VARIANTS plus "nfc_added_tokens" (the file's added tokens followed by NFC_ADDED_TOKENS)."""
+    variants = copy.deepcopy(VARIANTS)
+    variants["nfc_added_tokens"] = [{"path": ["normalizer"], "value": {"type": "NFC"}},
+                                    {"path": ["added_tokens"], "value": definition["added_tokens"] + NFC_ADDED_TOKENS}]
+    return variants
+
+
+def nfc_added_texts():
+    return ["cafe\u0301", "caf\u00e9", "un cafe\u0301 noir", "cafe\u0301\u0301", "<|raw\u00e9|>", "<|rawe\u0301|>",
+            "x<|rawe\u0301|>cafe\u0301<|raw\u00e9|>", "CAFE\u0301", "cafe", "e\u0301" * 20]
+
+
 def train():
     """The trained tokenizer (deterministic), saved to TOKENIZER_PATH; returns the file's bytes."""
     tokenizer = Tokenizer(models.BPE(ignore_merges=True))
@@ -149,13 +171,14 @@ def main():
     definition = json.loads(raw)
     base = Tokenizer.from_str(raw.decode("utf-8"))
     documents, groups = sample_documents()
+    variants = resolved_variants(definition)
     edges = edge_cases(groups) + llama3_edge_cases()
     header = {
         "format": FORMAT, "version": VERSION, "tokenizers": tokenizers.__version__,
         "tokenizer": "Tests/CorpusTests/Fixtures/tokenizers/llama3-bpe.json",
         "tokenizer_sha256": hashlib.sha256(raw).hexdigest(),
         "semantics": "ids = encode(text, add_special_tokens=False).ids; decoded = decode(ids, skip_special_tokens=False)",
-        "variants": copy.deepcopy(VARIANTS),
+        "variants": variants,
     }
     records = [record(base, text, origin) for origin, text in documents]
     records += [record(base, text, "edge") for text in edges]
@@ -164,9 +187,10 @@ def main():
         if record_["decoded"] != record_["text"]:
             raise SystemExit(f"reference does not round-trip {record_['text']!r}")
     variant_texts = [t for _, t in documents[::50]] + edges + random_strings(30, 31)
-    for name in sorted(VARIANTS):
-        tokenizer = Tokenizer.from_str(json.dumps(apply_edits(definition, VARIANTS[name])))
-        records += [record(tokenizer, text, "variant", name) for text in variant_texts]
+    for name in sorted(variants):
+        tokenizer = Tokenizer.from_str(json.dumps(apply_edits(definition, variants[name])))
+        texts = variant_texts + (nfc_added_texts() if name == "nfc_added_tokens" else [])
+        records += [record(tokenizer, text, "variant", name) for text in texts]
 
     lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
     payload = ("\n".join(lines) + "\n").encode("utf-8")

@@ -55,25 +55,44 @@ final class BPEEncoder: TokenEncoder {
         }
         if model.addedTokens.isEmpty {
             encodePiece(base, text.count, into: &output)
-            return
+        } else if model.normalizer == nil {
+            // Without a normalizer, normalized text is the raw text: both phases in one pass.
+            model.addedTokens.split(base, text.count, onText: { lo, hi in
+                splitPiece(0, base + lo, hi - lo, into: &output)
+            }, onToken: { id in
+                output.append(id)
+            })
+        } else {
+            model.addedTokens.splitRaw(base, text.count, onText: { lo, hi in
+                encodePiece(base + lo, hi - lo, into: &output)
+            }, onToken: { id in
+                output.append(id)
+            })
         }
-        model.addedTokens.split(base, text.count, onText: { lo, hi in
-            encodePiece(base + lo, hi - lo, into: &output)
+    }
+
+    /// A piece of raw text (between `normalized: false` added tokens): the normalizer, then the
+    /// `normalized: true` added tokens on the normalized text (HF's `extract_and_normalize`), then
+    /// the Split pre-tokenizers.
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard let normalizer = model.normalizer, !UnsafeBufferPointer(start: p, count: n).allSatisfy({ $0 < 0x80 }) else {
+            // No normalizer, or ASCII (which NFC leaves unchanged).
+            return encodeNormalized(p, n, into: &output)
+        }
+        // Normalized into a fresh array: not hot for the corpora NFC files are used with (mostly
+        // ASCII, or text already in NFC).
+        let normalized = normalizer.normalize(UnsafeBufferPointer(start: p, count: n))
+        normalized.withUnsafeBufferPointer { encodeNormalized($0.baseAddress!, $0.count, into: &output) }
+    }
+
+    /// Normalized text: the `normalized: true` added tokens, then the Split pre-tokenizers.
+    private func encodeNormalized(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard !model.addedTokens.isEmpty, n > 0 else { return splitPiece(0, p, n, into: &output) }
+        model.addedTokens.splitNormalized(p, n, onText: { lo, hi in
+            splitPiece(0, p + lo, hi - lo, into: &output)
         }, onToken: { id in
             output.append(id)
         })
-    }
-
-    /// One piece of text between added tokens: the normalizer, then the Split pre-tokenizers.
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
-        if let normalizer = model.normalizer, !UnsafeBufferPointer(start: p, count: n).allSatisfy({ $0 < 0x80 }) {
-            // NFC leaves ASCII unchanged; anything else is normalized into a fresh array (not hot
-            // for the corpora Qwen2-style files are used with: mostly ASCII or already NFC).
-            let normalized = normalizer.normalize(UnsafeBufferPointer(start: p, count: n))
-            normalized.withUnsafeBufferPointer { splitPiece(0, $0.baseAddress!, $0.count, into: &output) }
-            return
-        }
-        splitPiece(0, p, n, into: &output)
     }
 
     /// Runs `model.splits[level...]` over a piece, then ByteLevel and BPE on each final piece.
@@ -86,6 +105,7 @@ final class BPEEncoder: TokenEncoder {
 
     /// One piece for ByteLevel: the prefix space, the GPT-2 regex if `use_regex`, then BPE per pre-token.
     private func encodeByteLevel(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard n > 0 else { return }
         if model.addPrefixSpace && p[0] != UInt8(ascii: " ") {
             prefixed.removeAll(keepingCapacity: true)
             prefixed.append(UInt8(ascii: " "))

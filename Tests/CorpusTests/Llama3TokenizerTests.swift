@@ -83,7 +83,7 @@ final class Llama3TokenizerTests: XCTestCase {
         let fixture = try fixture()
         let variants = try XCTUnwrap(fixture.header["variants"] as? [String: Any])
         let behaviours = SplitPreTokenizer.Behavior.allCases.map { "literal_" + $0.rawValue }
-        XCTAssertTrue(Set(variants.keys).isSuperset(of: ["o200k", "nfc", "invert_removed", "empty_matches", "two_splits",
+        XCTAssertTrue(Set(variants.keys).isSuperset(of: ["o200k", "nfc", "nfc_added_tokens", "invert_removed", "empty_matches", "two_splits",
                                                          "bytelevel_regex", "prefix_space"] + behaviours))
         let directory = try TemporaryDirectory("llama3", removedAfter: self).path
         for (name, edits) in variants.sorted(by: { $0.key < $1.key }) {
@@ -197,6 +197,39 @@ final class Llama3TokenizerTests: XCTestCase {
         var output: [TextPiece] = []
         split.split(TextPiece(bytes: Array(".*x".utf8), atStart: true), into: &output)
         XCTAssertEqual(output.map(\.atStart), [true, false])
+    }
+
+    // MARK: - Through the loader
+
+    /// `TokenizerLoader` sends a Sequence[Split, ByteLevel] file to the byte-level BPE engine.
+    func testLoaderRunsLlama3FileOnTheByteLevelEngine() throws {
+        let tokenizer = try TokenizerLoader.load(Llama3TokenizerTests.tokenizerPath)
+        XCTAssertTrue(tokenizer is BPETokenizer)
+        let record = try XCTUnwrap(try fixture().records.first { $0.variant == nil && $0.origin.contains("-Khmr") })
+        XCTAssertEqual(try tokenizer.makeEncoder().encode(record.text), record.ids)
+    }
+
+    /// The pipeline engine runs the same Split: a WordLevel file whose pre-tokenizer is
+    /// Split(" ", Removed) then Split("-", MergedWithNext). By hand: "a b-c  d-" → "a", "b", "-c",
+    /// "d", "-" → ids 1, 2, 3, 0 (unknown), 4.
+    func testPipelineTokenizerRunsSplit() throws {
+        let json = """
+        {"version": "1.0", "added_tokens": [], "normalizer": null,
+         "pre_tokenizer": {"type": "Sequence", "pretokenizers": [
+             {"type": "Split", "pattern": {"String": " "}, "behavior": "Removed", "invert": false},
+             {"type": "Split", "pattern": {"Regex": "-"}, "behavior": "MergedWithNext", "invert": false}]},
+         "model": {"type": "WordLevel", "unk_token": "[UNK]", "vocab": {"[UNK]": 0, "a": 1, "b": 2, "-c": 3, "-": 4}}}
+        """
+        let path = try TemporaryDirectory("llama3", removedAfter: self).path + "/wordlevel-split.json"
+        try Data(json.utf8).write(to: URL(fileURLWithPath: path))
+        let tokenizer = try TokenizerLoader.load(path)
+        XCTAssertTrue(tokenizer is PipelineTokenizer)
+        XCTAssertEqual(try tokenizer.makeEncoder().encode("a b-c  d-"), [1, 2, 3, 0, 4])
+        let bad = json.replacingOccurrences(of: "\"Removed\"", with: "\"removed\"")
+        try Data(bad.utf8).write(to: URL(fileURLWithPath: path))
+        XCTAssertThrowsError(try TokenizerLoader.load(path)) { error in
+            XCTAssertTrue("\(error)".contains("`pre_tokenizer.pretokenizers[0].behavior` is \"removed\"; supported: Removed"), "\(error)")
+        }
     }
 
     // MARK: - Refusals
