@@ -4,8 +4,9 @@
 //
 // 1. tokens with `normalized: false` are found in the raw text, leftmost-longest and
 //    non-overlapping (HF uses an Aho-Corasick automaton with `MatchKind::LeftmostLongest`);
-// 2. tokens with `normalized: true` are then found the same way inside each remaining piece (there
-//    is no normalizer — files with one are rejected — so "normalized text" is the text itself).
+// 2. tokens with `normalized: true` are then found the same way inside each remaining piece,
+//    after the normalizer (`split` runs both phases on one text, right when there is no
+//    normalizer; with one, `splitRaw`, normalize, `splitNormalized`).
 //
 // Per match: `single_word` drops the match unless it is not preceded and not followed by a word
 // character (`\w`: Alphabetic, marks, Nd, Pc, Join_Control); `lstrip` widens it over whitespace on

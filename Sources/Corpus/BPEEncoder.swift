@@ -1,5 +1,12 @@
 // BPEEncoder.swift — the per-thread encoder of `BPETokenizer` (issue 2, item 4): added-token split
-// → GPT-2 pre-tokens → word cache or BPE merges → ids.
+// → [NFC] → [Split pre-tokenizers] → GPT-2 pre-tokens → word cache or BPE merges → ids.
+//
+// GPT-2-style files (ByteLevel alone, no normalizer) take the hand-written path unchanged. Files
+// with `Split` pre-tokenizers before ByteLevel (Llama-3, GPT-4o, Qwen2; issue 15 item 1) run each
+// Split on the pieces of the one before, then ByteLevel (prefix space, GPT-2 regex if `use_regex`)
+// on each final piece; the word cache is keyed by the pre-token's bytes as before. Those files read
+// the text as Unicode (Oniguruma, ICU), so their text must be valid UTF-8: anything else throws
+// `invalidUTF8` (the corpus readers already refuse such documents).
 //
 // Hot path (a cached pre-token): classify bytes (ASCII table), hash the pre-token's bytes, probe
 // the open-addressing cache, append the cached ids. No allocation, no `String`, no dictionary keyed
@@ -24,10 +31,13 @@ final class BPEEncoder: TokenEncoder {
     /// in 4.4 M) 65 536 cuts cache misses by a third and encoding time by ~10 %, for ~4 MB per
     /// encoder (2 MB of 16-byte slots, 1 MB of keys, 1 MB of ids).
     static let cacheEntries = 65_536
+    /// Whether the model reads the text as Unicode (a Split regex or a normalizer), so that it must be UTF-8.
+    private let readsUnicode: Bool
 
     /// - Parameter cacheEntries: words the cache keeps (tests use a tiny cache to exercise clearing).
     init(model: BPEModel, cacheEntries: Int = BPEEncoder.cacheEntries) {
         self.model = model
+        readsUnicode = !model.splits.isEmpty || model.normalizer != nil
         preTokenizer = GPT2PreTokenizer(classifier: GPT2ScalarClassifier())
         cache = ByteKeyedTable(maxEntries: cacheEntries, maxKeyLength: 255,
                                keyBytes: max(cacheEntries * 16, 1024), valueCount: max(cacheEntries * 4, 256))
@@ -40,19 +50,62 @@ final class BPEEncoder: TokenEncoder {
 
     func encode(_ text: UnsafeBufferPointer<UInt8>, into output: inout [TokenID]) throws {
         guard let base = text.baseAddress, !text.isEmpty else { return }
+        if readsUnicode, let bad = UTF8Check.firstInvalid(text) {
+            throw TokenizerError.invalidUTF8(offset: bad.offset, problem: bad.problem)
+        }
         if model.addedTokens.isEmpty {
             encodePiece(base, text.count, into: &output)
-            return
+        } else if model.normalizer == nil {
+            // Without a normalizer, normalized text is the raw text: both phases in one pass.
+            model.addedTokens.split(base, text.count, onText: { lo, hi in
+                splitPiece(0, base + lo, hi - lo, into: &output)
+            }, onToken: { id in
+                output.append(id)
+            })
+        } else {
+            model.addedTokens.splitRaw(base, text.count, onText: { lo, hi in
+                encodePiece(base + lo, hi - lo, into: &output)
+            }, onToken: { id in
+                output.append(id)
+            })
         }
-        model.addedTokens.split(base, text.count, onText: { lo, hi in
-            encodePiece(base + lo, hi - lo, into: &output)
+    }
+
+    /// A piece of raw text (between `normalized: false` added tokens): the normalizer, then the
+    /// `normalized: true` added tokens on the normalized text (HF's `extract_and_normalize`), then
+    /// the Split pre-tokenizers.
+    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard let normalizer = model.normalizer, !UnsafeBufferPointer(start: p, count: n).allSatisfy({ $0 < 0x80 }) else {
+            // No normalizer, or ASCII (which NFC leaves unchanged).
+            return encodeNormalized(p, n, into: &output)
+        }
+        // Normalized into a fresh array: not hot for the corpora NFC files are used with (mostly
+        // ASCII, or text already in NFC).
+        let normalized = normalizer.normalize(UnsafeBufferPointer(start: p, count: n))
+        normalized.withUnsafeBufferPointer { encodeNormalized($0.baseAddress!, $0.count, into: &output) }
+    }
+
+    /// Normalized text: the `normalized: true` added tokens, then the Split pre-tokenizers.
+    private func encodeNormalized(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard !model.addedTokens.isEmpty, n > 0 else { return splitPiece(0, p, n, into: &output) }
+        model.addedTokens.splitNormalized(p, n, onText: { lo, hi in
+            splitPiece(0, p + lo, hi - lo, into: &output)
         }, onToken: { id in
             output.append(id)
         })
     }
 
-    /// One piece of text between added tokens: ByteLevel pre-tokenization, then BPE per pre-token.
-    private func encodePiece(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+    /// Runs `model.splits[level...]` over a piece, then ByteLevel and BPE on each final piece.
+    private func splitPiece(_ level: Int, _ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard level < model.splits.count else { return encodeByteLevel(p, n, into: &output) }
+        model.splits[level].forEachPiece(in: UnsafeBufferPointer(start: p, count: n)) { range in
+            splitPiece(level + 1, p + range.lowerBound, range.count, into: &output)
+        }
+    }
+
+    /// One piece for ByteLevel: the prefix space, the GPT-2 regex if `use_regex`, then BPE per pre-token.
+    private func encodeByteLevel(_ p: UnsafePointer<UInt8>, _ n: Int, into output: inout [TokenID]) {
+        guard n > 0 else { return }
         if model.addPrefixSpace && p[0] != UInt8(ascii: " ") {
             prefixed.removeAll(keepingCapacity: true)
             prefixed.append(UInt8(ascii: " "))

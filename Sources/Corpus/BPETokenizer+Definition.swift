@@ -6,6 +6,7 @@
 // `invalidDefinition(path:problem:)` that names the JSON key.
 
 import Support
+import TextSupport
 
 /// The tables shared (read-only) by all encoders of one tokenizer.
 struct BPEModel: Sendable {
@@ -21,6 +22,11 @@ struct BPEModel: Sendable {
     var addedTokens: AddedTokenSplitter
     var addPrefixSpace: Bool
     var useRegex: Bool
+    /// The `Split` pre-tokenizers before ByteLevel, in order (Llama-3, GPT-4o, Qwen2); empty for
+    /// GPT-2-style files, which keep the hand-written regex alone.
+    var splits: [SplitPreTokenizer]
+    /// The `NFC` normalizer (Qwen2), if the file has one.
+    var normalizer: UnicodeNormalizer?
     /// Decoded bytes of id `i`: `decodeBytes[decodeStart[i]..<decodeStart[i + 1]]`, if `known[i]`.
     var decodeBytes: [UInt8]
     var decodeStart: [Int]
@@ -47,6 +53,8 @@ struct BPEDefinition {
     private var settings = ModelSettings(unknownToken: nil, fuseUnknown: false, ignoreMerges: false)
     private var addPrefixSpace = false
     private var useRegex = true
+    private var splits: [SplitPreTokenizer] = []
+    private var normalizer: UnicodeNormalizer?
 
     init(json: [UInt8], path: String) throws {
         self.path = path
@@ -58,8 +66,8 @@ struct BPEDefinition {
             throw problem("not valid JSON: \(error)")
         }
         guard case .object = root else { throw problem("the top level is not a JSON object") }
-        try checkNormalizer(root["normalizer"])
-        (addPrefixSpace, useRegex) = try parsePreTokenizer(root["pre_tokenizer"])
+        normalizer = try parseNormalizer(root["normalizer"])
+        (splits, addPrefixSpace, useRegex) = try parsePreTokenizer(root["pre_tokenizer"])
         try checkDecoder(root["decoder"])
         guard let modelObject = root["model"], case .object = modelObject else { throw problem("`model` is missing or not an object") }
         settings = try parseModelSettings(modelObject)
@@ -82,29 +90,49 @@ struct BPEDefinition {
 
     private func typeName(_ value: JSONValue?) -> String? { value?["type"]?.stringValue }
 
-    private func checkNormalizer(_ value: JSONValue?) throws {
-        guard let value, value != .null else { return }
-        if typeName(value) == "Sequence", value["normalizers"]?.arrayValue?.isEmpty == true { return }
-        throw problem("`normalizer` is \(typeName(value) ?? "not an object"); only a tokenizer without a normalizer is supported (byte-level BPE needs none)")
+    /// None, an empty `Sequence`, `NFC`, or a `Sequence` whose only member is `NFC`.
+    private func parseNormalizer(_ value: JSONValue?) throws -> UnicodeNormalizer? {
+        guard var object = value, object != .null else { return nil }
+        var key = "normalizer"
+        if typeName(object) == "Sequence", let members = object["normalizers"]?.arrayValue, members.count <= 1 {
+            guard let only = members.first else { return nil }
+            object = only
+            key = "normalizer.normalizers[0]"
+        }
+        guard typeName(object) == "NFC" else {
+            throw problem("`\(key)` is \(typeName(object) ?? "not an object"); a byte-level BPE supports no normalizer or NFC (alone or as the only member of a Sequence)")
+        }
+        return .nfc
     }
 
-    /// `ByteLevel`, or a `Sequence` whose only member is `ByteLevel`.
-    private func parsePreTokenizer(_ value: JSONValue?) throws -> (addPrefixSpace: Bool, useRegex: Bool) {
+    /// `ByteLevel`, or a `Sequence` of any number of `Split`s followed by `ByteLevel`.
+    private func parsePreTokenizer(_ value: JSONValue?) throws -> (splits: [SplitPreTokenizer], addPrefixSpace: Bool, useRegex: Bool) {
         guard var object = value, case .object = object else {
             throw problem("`pre_tokenizer` is missing; a byte-level BPE needs the ByteLevel pre-tokenizer")
         }
+        var splits: [SplitPreTokenizer] = []
+        var key = "pre_tokenizer"
         if typeName(object) == "Sequence" {
-            guard let members = object["pretokenizers"]?.arrayValue, members.count == 1, case .object = members[0] else {
-                throw problem("`pre_tokenizer` is a Sequence of several pre-tokenizers; only ByteLevel (alone or as the only member of a Sequence) is supported")
+            let supported = "a byte-level BPE supports ByteLevel, alone or last in a Sequence after any number of Split pre-tokenizers"
+            guard let members = object["pretokenizers"]?.arrayValue, let last = members.last else {
+                throw problem("`pre_tokenizer.pretokenizers` is missing, not an array or empty; \(supported)")
             }
-            object = members[0]
+            for (index, member) in members.dropLast().enumerated() {
+                let memberKey = "pre_tokenizer.pretokenizers[\(index)]"
+                guard typeName(member) == "Split" else {
+                    throw problem("`\(memberKey)` is \(typeName(member) ?? "untyped"); \(supported)")
+                }
+                splits.append(try SplitPreTokenizer(json: member, at: memberKey, problem: problem))
+            }
+            object = last
+            key = "pre_tokenizer.pretokenizers[\(members.count - 1)]"
         }
         guard typeName(object) == "ByteLevel" else {
-            throw problem("`pre_tokenizer` is \(typeName(object) ?? "untyped"); only ByteLevel is supported")
+            throw problem("`\(key)` is \(typeName(object) ?? "untyped"); a byte-level BPE needs ByteLevel as the last pre-tokenizer (alone or after Split pre-tokenizers in a Sequence)")
         }
-        let addPrefixSpace = try bool(object, "add_prefix_space", in: "pre_tokenizer", default: true)
-        let useRegex = try bool(object, "use_regex", in: "pre_tokenizer", default: true)
-        return (addPrefixSpace, useRegex)
+        let addPrefixSpace = try bool(object, "add_prefix_space", in: key, default: true)
+        let useRegex = try bool(object, "use_regex", in: key, default: true)
+        return (splits, addPrefixSpace, useRegex)
     }
 
     private func checkDecoder(_ value: JSONValue?) throws {
@@ -232,7 +260,7 @@ struct BPEDefinition {
                          merges: MergeTable(merges: table), ignoreMerges: settings.ignoreMerges,
                          vocabularyByBytes: settings.ignoreMerges ? buildByteVocabulary() : nil,
                          addedTokens: AddedTokenSplitter(tokens: addedTokens),
-                         addPrefixSpace: addPrefixSpace, useRegex: useRegex,
+                         addPrefixSpace: addPrefixSpace, useRegex: useRegex, splits: splits, normalizer: normalizer,
                          decodeBytes: decodeBytes, decodeStart: decodeStart, known: known)
     }
 

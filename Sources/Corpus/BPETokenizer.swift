@@ -5,7 +5,8 @@
 // tokenizers 0.23.3 (for a ByteLevel or absent post-processor — the trained Gradus file — that is
 // also what plain `encode(text)` gives). The pipeline, one file each:
 //   AddedTokenSplitter (added/special tokens in the text become their ids) →
-//   GPT2PreTokenizer (the GPT-2 regex, hand-written) →
+//   [NFC, Split pre-tokenizers: Llama-3 / GPT-4o / Qwen2 files, issue 15 item 1] →
+//   GPT2PreTokenizer (the GPT-2 regex, hand-written; unless ByteLevel's `use_regex` is false) →
 //   byte ids (ByteLevel: each byte is one base token) →
 //   BPEMerger (merges by rank, HF's tie rule) with a per-encoder ByteKeyedTable word cache.
 // Loading and validation of the file: BPETokenizer+Definition.swift. Checked against
@@ -32,7 +33,7 @@ public struct BPETokenizer: Tokenizer {
     public let vocabularySize: Int
     /// Added tokens marked `"special": true`, by content.
     public let specialTokens: [String: TokenID]
-    /// `<|endoftext|>`, else `</s>`, else `<eos>` — the first of these the vocabulary has.
+    /// The first of `TokenizerSpecials.endOfDocument` (`<|endoftext|>`, `<|end_of_text|>`, `</s>`, `<eos>`, `[SEP]`) the vocabulary has.
     public let endOfDocumentID: TokenID?
     /// `<|pad|>`, else `<pad>`.
     public let paddingID: TokenID?
@@ -47,8 +48,9 @@ public struct BPETokenizer: Tokenizer {
     ///
     /// Accepted: model `BPE` (merges as `"a b"` strings or `["a", "b"]` pairs, `ignore_merges`,
     /// `unk_token`/`fuse_unk`, no `dropout`, no `byte_fallback`, no subword prefix/suffix); a
-    /// `ByteLevel` pre-tokenizer, alone or as the only member of a `Sequence` (`add_prefix_space`
-    /// and `use_regex` honoured); no normalizer; a `ByteLevel` decoder; any post-processor (ignored).
+    /// `ByteLevel` pre-tokenizer, alone or last in a `Sequence` after any number of `Split`s
+    /// (Llama-3, GPT-4o, Qwen2; `add_prefix_space` and `use_regex` honoured); no normalizer or
+    /// `NFC`; a `ByteLevel` decoder; any post-processor (ignored).
     /// - Throws: `TokenizerError.invalidDefinition` naming `path` and the problem (malformed JSON,
     ///   another model type such as WordPiece or Unigram, an unsupported normalizer or
     ///   pre-tokenizer, a merge of unknown tokens, ...); `FileError` if the file cannot be read.
@@ -59,7 +61,7 @@ public struct BPETokenizer: Tokenizer {
         model = try definition.makeModel()
         vocabularySize = definition.vocabularySize
         specialTokens = definition.specialTokens
-        endOfDocumentID = ["<|endoftext|>", "</s>", "<eos>"].lazy.compactMap { definition.id(of: $0) }.first
+        endOfDocumentID = TokenizerSpecials.endOfDocument.lazy.compactMap { definition.id(of: $0) }.first
         paddingID = ["<|pad|>", "<pad>"].lazy.compactMap { definition.id(of: $0) }.first
         fingerprint = SHA256.hexDigest(bytes)
     }

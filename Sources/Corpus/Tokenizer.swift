@@ -73,6 +73,9 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case invalidCharacter(String, offset: Int, tokenizer: String)
     /// A tokenizer file that cannot be used; `path` names it.
     case invalidDefinition(path: String, problem: String)
+    /// Text that is not valid UTF-8 given to a tokenizer that reads Unicode (a tokenizer.json with
+    /// a Split regex or a normalizer); `offset` is the byte offset of the ill-formed sequence.
+    case invalidUTF8(offset: Int, problem: String)
     /// A piece of text the model has no token for, in a vocabulary without an unknown token.
     case unknownToken(String, unknownToken: String)
 
@@ -84,6 +87,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "character \(char.debugDescription) at byte \(offset) is not in the \(tokenizer) alphabet"
         case let .invalidDefinition(path, problem):
             return "\(path): not a usable tokenizer: \(problem)"
+        case let .invalidUTF8(offset, problem):
+            return "invalid UTF-8 at byte \(offset) of the text: \(problem); this tokenizer reads Unicode text, so fix or drop the document"
         case let .unknownToken(piece, unknown):
             return "\(piece.debugDescription) is not in the vocabulary, and the vocabulary has no unknown token \(unknown.debugDescription) to stand for it"
         }

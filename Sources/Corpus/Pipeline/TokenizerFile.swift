@@ -154,8 +154,9 @@ struct TokenizerFile {
         case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
         case "Whitespace": return WhitespacePreTokenizer()
         case "Metaspace": return try MetaspacePreTokenizer(json, file: self, at: keyPath)
+        case "Split": return try SplitPreTokenizer(json, file: self, at: keyPath)
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace (ByteLevel: only for byte-level BPE files)")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace, Split (ByteLevel: only for byte-level BPE files)")
         }
     }
 
