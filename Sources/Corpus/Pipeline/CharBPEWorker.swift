@@ -28,7 +28,7 @@ final class CharBPEWorker: SubwordWorker {
         symbols.reserveCapacity(256)
     }
 
-    func tokenize(_ piece: [UInt8], into output: inout [TokenID]) {
+    func tokenize(_ piece: [UInt8], into output: inout [TokenID]) throws {
         piece.withUnsafeBufferPointer { buffer in
             guard let p = buffer.baseAddress, !buffer.isEmpty else { return }
             tokenize(p, buffer.count, into: &output)

@@ -1,0 +1,150 @@
+// CharBPETokenizerTests.swift — Llama-2 / Mistral style tokenizer.json files (character-level BPE
+// with byte fallback, issue 15 item 1) through `TokenizerLoader.load`, against the Python
+// `tokenizers` reference (Fixtures/spm-bpe-fixtures.jsonl.zst and Fixtures/tokenizers/llama2-bpe.json,
+// made by tools/gen_spm_bpe_fixtures.py; no Python needed here): ids and decoded text of every
+// record — >= 2 000 multilingual documents, edge cases, special tokens in text — in the Llama-2
+// "legacy" layout, and of the variant records (Metaspace layout, unknown-character options,
+// ignore_merges, subword prefix/suffix); decode round trips; the special tokens.
+
+import Foundation
+import Support
+import TestSupport
+import XCTest
+@testable import Corpus
+
+final class CharBPETokenizerTests: XCTestCase {
+    struct Record: Decodable {
+        var text: String
+        var ids: [TokenID]
+        var decoded: String
+        var origin: String
+        var variant: String?
+    }
+
+    static let tokenizerPath = repositoryRoot + "/Tests/CorpusTests/Fixtures/tokenizers/llama2-bpe.json"
+    static let fixturePath = repositoryRoot + "/Tests/CorpusTests/Fixtures/spm-bpe-fixtures.jsonl.zst"
+
+    /// Loaded once for all tests.
+    nonisolated(unsafe) private static var cached: (header: JSONValue, records: [Record])?
+
+    private func fixture() throws -> (header: JSONValue, records: [Record]) {
+        if let cached = Self.cached { return cached }
+        let lines = try fixtureLines(Self.fixturePath)
+        let header = try JSONValue.parse(String(decoding: lines[0], as: UTF8.self))
+        let decoder = JSONDecoder()
+        let loaded = (header, try lines.dropFirst().map { try decoder.decode(Record.self, from: $0) })
+        Self.cached = loaded
+        return loaded
+    }
+
+    private func baseTokenizer() throws -> any Tokenizer { try TokenizerLoader.load(Self.tokenizerPath) }
+
+    func testFixtureMatchesTokenizerFile() throws {
+        let header = try fixture().header
+        XCTAssertEqual(header["format"], .string("gradus-spm-bpe-fixtures"))
+        XCTAssertEqual(header["version"], .int(1))
+        let tokenizer = try baseTokenizer()
+        XCTAssertEqual(.string(tokenizer.fingerprint), header["tokenizer_sha256"],
+                       "llama2-bpe.json changed since the fixture was made: run tools/gen_spm_bpe_fixtures.py")
+        let documents = try fixture().records.filter { $0.variant == nil && $0.origin != "edge" && $0.origin != "random" }
+        XCTAssertGreaterThanOrEqual(documents.count, 2000)
+    }
+
+    /// The Llama-2 layout loads as a pipeline, `</s>` (id 2 in Llama's layout) ends documents.
+    func testLoadsAsPipelineWithLlamaSpecialTokens() throws {
+        let tokenizer = try baseTokenizer()
+        XCTAssertTrue(tokenizer is PipelineTokenizer)
+        XCTAssertEqual(tokenizer.name, "bpe")
+        XCTAssertEqual(tokenizer.vocabularySize, 4096)
+        let records = try fixture().records.filter { $0.variant == nil }
+        func referenceID(_ text: String) throws -> TokenID {
+            let ids = try XCTUnwrap(records.first { $0.text == text }?.ids, "no fixture record for \(text)")
+            XCTAssertEqual(ids.count, 1, text)
+            return ids[0]
+        }
+        XCTAssertEqual(tokenizer.endOfDocumentID, try referenceID("</s>"))
+        XCTAssertEqual(tokenizer.endOfDocumentID, 2)
+        XCTAssertNil(tokenizer.paddingID)
+        XCTAssertEqual(tokenizer.specialTokens, ["<unk>": try referenceID("<unk>"), "<s>": try referenceID("<s>"), "</s>": 2])
+    }
+
+    func testEncodeAndDecodeMatchReferenceForEveryRecord() throws {
+        let records = try fixture().records.filter { $0.variant == nil }
+        try assertMatch(records, tokenizer: try baseTokenizer(), label: "llama2-bpe")
+    }
+
+    func testVariantsMatchReference() throws {
+        let (header, records) = try fixture()
+        guard case .object(let variants)? = header["variants"] else { return XCTFail("fixture header has no variants") }
+        XCTAssertEqual(Set(variants.map(\.key)), ["metaspace", "metaspace_decoder", "metaspace_split", "ignore_merges", "no_fallback",
+                                                  "no_fallback_unfused", "no_fallback_no_unk", "partial_fallback",
+                                                  "partial_fallback_unfused", "affixes"])
+        let directory = try TemporaryDirectory("spm-bpe", removedAfter: self).path
+        let base = try JSONValue.parse(try String(contentsOfFile: Self.tokenizerPath, encoding: .utf8))
+        for (name, edits) in variants {
+            var definition = base
+            for edit in try XCTUnwrap(edits.arrayValue) {
+                let path = try XCTUnwrap(edit["path"]?.arrayValue).compactMap(\.stringValue)
+                definition = definition.setting(path[...], to: edit["delete"] == .bool(true) ? nil : edit["value"] ?? .null)
+            }
+            let file = directory + "/\(name).json"
+            try definition.prettyText.write(toFile: file, atomically: true, encoding: .utf8)
+            let selected = records.filter { $0.variant == name }
+            XCTAssertGreaterThan(selected.count, 300, name)
+            try assertMatch(selected, tokenizer: try TokenizerLoader.load(file), label: "variant \(name)")
+        }
+    }
+
+    /// decode(encode(text)) gives the text back (the ids and decoded text equal the reference's,
+    /// checked above, so this is the reference's decoded text), except where the Llama layout
+    /// cannot: a text with `▁` (it decodes to a space) or with a special token (the legacy
+    /// normalizer prepends `▁` to the text after it, which decodes to an extra space).
+    func testDecodeOfEncodeRestoresTheText() throws {
+        let tokenizer = try baseTokenizer()
+        let encoder = tokenizer.makeEncoder()
+        var checked = 0
+        for record in try fixture().records where record.variant == nil && record.origin != "random" {
+            if record.text.contains("▁") || ["<s>", "</s>", "<unk>"].contains(where: record.text.contains) { continue }
+            let back = try tokenizer.decode(try encoder.encode(record.text))
+            guard back.utf8.elementsEqual(record.text.utf8) else {
+                return XCTFail("round trip changed \(record.text.debugDescription.prefix(120)) into \(back.debugDescription.prefix(120))")
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThan(checked, 2300)
+    }
+
+    /// Fails at the first record whose ids or decoded text differ, naming it and the first
+    /// differing position.
+    private func assertMatch(_ records: [Record], tokenizer: any Tokenizer, label: String) throws {
+        XCTAssertTrue(tokenizer is PipelineTokenizer, label)
+        let encoder = tokenizer.makeEncoder()
+        for (index, record) in records.enumerated() {
+            let ids = try encoder.encode(record.text)
+            guard ids == record.ids else {
+                let at = zip(ids, record.ids).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(ids.count, record.ids.count)
+                return XCTFail("\(label) record \(index) (\(record.origin)) \(String(record.text.prefix(80)).debugDescription): ids differ from tokenizers at position \(at): expected \(record.ids.dropFirst(at).prefix(8)) got \(ids.dropFirst(at).prefix(8))")
+            }
+            let decoded = try tokenizer.decode(ids)
+            guard decoded == record.decoded else {
+                return XCTFail("\(label) record \(index): decoded \(decoded.debugDescription.prefix(120)) expected \(record.decoded.debugDescription.prefix(120))")
+            }
+        }
+    }
+}
+
+extension JSONValue {
+    /// A copy with the value at `path` (object keys) replaced, added, or removed (`nil`).
+    fileprivate func setting(_ path: ArraySlice<String>, to value: JSONValue?) -> JSONValue {
+        guard let key = path.first, case .object(var members) = self else { return value ?? self }
+        let index = members.firstIndex { $0.key == key }
+        let child = path.count == 1 ? value : (index.map { members[$0].value } ?? .object([])).setting(path.dropFirst(), to: value)
+        switch (index, child) {
+        case let (i?, v?): members[i].value = v
+        case let (i?, nil): members.remove(at: i)
+        case let (nil, v?): members.append((key, v))
+        case (nil, nil): break
+        }
+        return .object(members)
+    }
+}
