@@ -27,8 +27,9 @@ byte-level fixture): the Metaspace layout of Mistral / ``legacy=False`` (no norm
 ``Metaspace(prepend_scheme "first", split false)``) with the Sequence decoder and with a
 ``Metaspace`` decoder; Metaspace with ``split: true``; ``ignore_merges``; no byte fallback (fused,
 unfused, no unknown token at all); byte tokens missing from the vocabulary (``<0xF0>``: 4-byte
-characters become ``<unk>``, fused and unfused); and ``affixes``, a second small model trained with
-``continuing_subword_prefix "##"`` and ``end_of_word_suffix "</w>"``.
+characters become ``<unk>``, fused and unfused); and ``affixes``, a second small model with
+``continuing_subword_prefix "##"`` and ``end_of_word_suffix "</w>"`` (trained by plain BPE here:
+``BpeTrainer`` numbers affixed symbols in hash order, which differs between runs).
 
 Usage::
 
@@ -81,13 +82,13 @@ def restrict_alphabet(texts, size):
     return ["".join(ch for ch in text if ch in kept) for text in texts]
 
 
-def train(texts, vocab_size, **affixes):
+def train(texts, vocab_size):
     """A trained BPE with byte fallback; words split by Metaspace for training only."""
     texts = restrict_alphabet(texts, 600)
-    tokenizer = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True, **affixes))
+    tokenizer = Tokenizer(models.BPE(byte_fallback=True, unk_token="<unk>", fuse_unk=True))
     tokenizer.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always", split=True)
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=2, special_tokens=SPECIALS + BYTE_TOKENS,
-                                  show_progress=False, **affixes)
+                                  show_progress=False)
     tokenizer.train_from_iterator(texts, trainer=trainer)
     return tokenizer
 
@@ -110,10 +111,48 @@ def llama_layout(tokenizer):
     return definition
 
 
+def affix_model(texts, merge_count=200):
+    """A small BPE model with ``continuing_subword_prefix "##"`` and ``end_of_word_suffix "</w>"``,
+    trained here by plain BPE (most frequent pair, ties by the pair's strings) because
+    ``BpeTrainer`` numbers affixed symbols in hash order, which differs between runs."""
+    counts = {}
+    for text in restrict_alphabet(texts, 80):
+        for word in text.split():
+            counts["▁" + word] = counts.get("▁" + word, 0) + 1
+    words = []
+    for word, count in sorted(counts.items()):
+        symbols = [c if i == 0 else "##" + c for i, c in enumerate(word)]
+        symbols[-1] += "</w>"
+        words.append((symbols, count))
+    vocab = SPECIALS + BYTE_TOKENS + sorted({s for symbols, _ in words for s in symbols})
+    merges = []
+    for _ in range(merge_count):
+        pairs = {}
+        for symbols, count in words:
+            for pair in zip(symbols, symbols[1:]):
+                pairs[pair] = pairs.get(pair, 0) + count
+        if not pairs:
+            break
+        best = min(pairs, key=lambda pair: (-pairs[pair], pair))
+        merged = best[0] + best[1][2:]
+        merges.append(list(best))
+        if merged not in vocab:
+            vocab.append(merged)
+        for symbols, _ in words:
+            i = 0
+            while i < len(symbols) - 1:
+                if (symbols[i], symbols[i + 1]) == best:
+                    symbols[i:i + 2] = [merged]
+                i += 1
+    return {"type": "BPE", "dropout": None, "unk_token": "<unk>", "continuing_subword_prefix": "##",
+            "end_of_word_suffix": "</w>", "fuse_unk": True, "byte_fallback": True, "ignore_merges": False,
+            "vocab": {token: i for i, token in enumerate(vocab)}, "merges": merges}
+
+
 METASPACE = {"type": "Metaspace", "replacement": "▁", "prepend_scheme": "first", "split": False}
 
 
-def variants(affix_model):
+def variants(affixed):
     no_fallback = [{"path": ["model", "byte_fallback"], "value": False}]
     no_f0 = [{"path": ["model", "vocab", "<0xF0>"], "delete": True}]
     return {
@@ -130,7 +169,7 @@ def variants(affix_model):
         "no_fallback_no_unk": no_fallback + [{"path": ["model", "unk_token"], "value": None}],
         "partial_fallback": no_f0,
         "partial_fallback_unfused": no_f0 + [{"path": ["model", "fuse_unk"], "value": False}],
-        "affixes": [{"path": ["model"], "value": affix_model}, {"path": ["normalizer"], "value": None},
+        "affixes": [{"path": ["model"], "value": affixed}, {"path": ["normalizer"], "value": None},
                     {"path": ["pre_tokenizer"], "value": dict(METASPACE, split=True)}],
     }
 
@@ -154,7 +193,7 @@ def record(tokenizer, text, origin, variant=None):
 def main():
     texts = training_texts()
     definition = llama_layout(train(texts, VOCAB_SIZE))
-    affix = json.loads(train(texts[:1500], 1200, continuing_subword_prefix="##", end_of_word_suffix="</w>").to_str())
+    affix = affix_model(texts[:150])
     os.makedirs(os.path.dirname(TOKENIZER_PATH), exist_ok=True)
     raw = (json.dumps(definition, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
     with open(TOKENIZER_PATH, "wb") as handle:
@@ -162,7 +201,7 @@ def main():
     base = Tokenizer.from_str(raw.decode("utf-8"))
     documents, groups = sample_documents()
     edges = edge_cases(groups) + special_texts()
-    edits = variants(affix["model"])
+    edits = variants(affix)
     header = {
         "format": FORMAT, "version": VERSION, "tokenizers": tokenizers.__version__,
         "tokenizer": "Tests/CorpusTests/Fixtures/tokenizers/llama2-bpe.json",
