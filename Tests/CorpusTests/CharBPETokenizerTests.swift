@@ -101,6 +101,35 @@ final class CharBPETokenizerTests: XCTestCase {
         }
     }
 
+    /// Options Gradus cannot honour, and inconsistent files, are refused when the file is loaded,
+    /// naming the file and the key.
+    func testUnsupportedOrInconsistentModelsAreRefusedByKey() throws {
+        let directory = try TemporaryDirectory("spm-bpe-bad", removedAfter: self).path
+        let base = try JSONValue.parse(try String(contentsOfFile: Self.tokenizerPath, encoding: .utf8))
+        let cases: [([String], JSONValue, String)] = [
+            (["model", "dropout"], .double(0.1), "`model.dropout` is 0.1; BPE dropout is random and not supported"),
+            (["model", "byte_fallback"], .string("yes"), "`model.byte_fallback` is not a boolean"),
+            (["model", "unk_token"], .string("[UNK]"), "`model.unk_token` \"[UNK]\" is not in `model.vocab`"),
+            (["model", "merges"], .array([.string("a b c")]), "`model.merges[0]` \"a b c\" is not two tokens separated by one space"),
+            (["model", "continuing_subword_prefix"], .string("##"), "`model.merges[0]`"),
+        ]
+        for (index, (path, value, message)) in cases.enumerated() {
+            let file = directory + "/bad\(index).json"
+            try base.setting(path[...], to: value).prettyText.write(toFile: file, atomically: true, encoding: .utf8)
+            XCTAssertThrowsError(try TokenizerLoader.load(file), message) { error in
+                guard case let .invalidDefinition(errorPath, problem)? = error as? TokenizerError else {
+                    return XCTFail("expected invalidDefinition, got \(error)")
+                }
+                XCTAssertEqual(errorPath, file)
+                XCTAssertTrue(problem.contains(message), "\(problem.debugDescription) does not say \(message.debugDescription)")
+            }
+        }
+        // dropout 0 is no dropout (as in the library).
+        let zero = directory + "/zero.json"
+        try base.setting(["model", "dropout"], to: .double(0)).prettyText.write(toFile: zero, atomically: true, encoding: .utf8)
+        XCTAssertNoThrow(try TokenizerLoader.load(zero))
+    }
+
     /// Fails at the first record whose ids or decoded text differ, naming it and the first
     /// differing position; and at the first text `roundTrips` selects that does not decode back
     /// to itself. Returns how many texts were checked for the round trip.
