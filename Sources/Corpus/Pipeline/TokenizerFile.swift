@@ -124,6 +124,7 @@ struct TokenizerFile {
         guard let json = root["model"], case .object = json else { throw problem("`model` is missing or not an object") }
         switch typeName(json) {
         case "WordLevel": return try WordLevelModel(json, file: self, at: "model")
+        case "BPE": return try CharBPEModel(json, file: self, at: "model")
         case let other:
             throw problem("`model.type` is \(other.map { "\"\($0)\"" } ?? "missing"); supported: BPE, WordPiece, Unigram, WordLevel")
         }
