@@ -68,7 +68,7 @@ let package = Package(
         ),
 
         // Helpers every test target shares: one temporary directory, one `gradus` launcher, one assertClose.
-        .target(name: "TestSupport", dependencies: ["Corpus", "CorpusIndex"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Corpus", "CorpusIndex", "Storage"], path: "Tests/TestSupport"),
         .testTarget(name: "SupportTests", dependencies: ["Support", "TestSupport"]),
         .testTarget(name: "TextSupportTests", dependencies: ["TextSupport"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Support", "TestSupport"]),

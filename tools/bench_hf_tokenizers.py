@@ -18,6 +18,10 @@ Reading and decompressing the corpora is done before the clock starts; only enco
 Usage::
 
     python3 tools/bench_hf_tokenizers.py [--tokenizer corpora/tokenizer.json] [--repeat 3]
+        [--modes encode] [--max-documents N]
+
+``gradus bench tokenize`` runs it (``--modes encode``) for each tokenizer it measures and prints
+the ratio of the two speeds.
 
 With ``--repeat R`` each mode runs R times and the fastest run is reported (least disturbed by
 other work on a shared machine). Requirements: Python 3.9+, ``pip install tokenizers==0.23.3``,
@@ -70,11 +74,16 @@ def main():
     parser.add_argument("--tokenizer", default=os.path.join(ROOT, "corpora", "tokenizer.json"))
     parser.add_argument("--corpora", default=os.path.join(ROOT, "corpora"))
     parser.add_argument("--repeat", type=int, default=1, help="runs per mode; the fastest is reported")
+    parser.add_argument("--modes", default="encode,encode_batch", help="comma-separated: encode, encode_batch")
+    parser.add_argument("--max-documents", type=int, default=None, help="only the first N documents")
     args = parser.parse_args()
 
-    texts = load_texts(args.corpora)
+    texts = load_texts(args.corpora)[:args.max_documents]
     total_bytes = sum(len(t.encode("utf-8")) for t in texts)
+    modes = [m for m in args.modes.split(",") if m]
     for mode, run in (("encode", time_encode), ("encode_batch", time_encode_batch)):
+        if mode not in modes:
+            continue
         best, tokens = None, 0
         for _ in range(max(1, args.repeat)):
             tokenizer = Tokenizer.from_file(args.tokenizer)  # fresh word cache each run

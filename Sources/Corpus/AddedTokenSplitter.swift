@@ -71,6 +71,19 @@ struct AddedTokenSplitter: Sendable {
         }, onToken: onToken)
     }
 
+    /// Only the tokens with `normalized: false`, on raw text (the first phase; a pipeline with a
+    /// normalizer normalizes each text piece before `splitNormalized`).
+    func splitRaw(_ p: UnsafePointer<UInt8>, _ n: Int,
+                  onText: (Int, Int) throws -> Void, onToken: (TokenID) throws -> Void) rethrows {
+        try findMatches(raw, p, 0, n, onText: onText, onToken: onToken)
+    }
+
+    /// Only the tokens with `normalized: true`, on normalized text (the second phase).
+    func splitNormalized(_ p: UnsafePointer<UInt8>, _ n: Int,
+                         onText: (Int, Int) throws -> Void, onToken: (TokenID) throws -> Void) rethrows {
+        try findMatches(normalized, p, 0, n, onText: onText, onToken: onToken)
+    }
+
     /// HF's `find_matches` over the sentence `p[lo..<hi]`.
     private func findMatches(_ phase: Phase, _ p: UnsafePointer<UInt8>, _ lo: Int, _ hi: Int,
                              onText: (Int, Int) throws -> Void, onToken: (TokenID) throws -> Void) rethrows {
@@ -141,9 +154,11 @@ enum UTF8Scan {
         return nil
     }
 
-    /// `\w` of the Rust regex crate (UTS #18 Annex C word character).
+    /// `\w` of the Rust regex crate (UTS #18 Annex C word character), with its Unicode 16.0
+    /// tables: a character assigned later (Swift's tables are newer) is not a word character there.
     static func isWordCharacter(_ s: Unicode.Scalar) -> Bool {
         let properties = s.properties
+        guard let age = properties.age, age.major <= 16 else { return false }
         if properties.isAlphabetic || properties.isJoinControl { return true }
         switch properties.generalCategory {
         case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .connectorPunctuation: return true

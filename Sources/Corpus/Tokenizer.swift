@@ -28,6 +28,11 @@ public protocol Tokenizer: Sendable {
     /// Appends the bytes of token `id` (a special token's: its content) to `bytes`; false when
     /// no token has the id.
     func appendBytes(of id: TokenID, to bytes: inout [UInt8]) -> Bool
+
+    /// The text of `ids`, as the tokenizer's decoder gives it (HF's `decode(ids,
+    /// skip_special_tokens=False)`). The default concatenates `appendBytes`.
+    /// - Throws: `TokenizerError.unknownID` for an id outside the vocabulary.
+    func decode(_ ids: [TokenID]) throws -> String
 }
 
 extension Tokenizer {
@@ -68,6 +73,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
     case invalidCharacter(String, offset: Int, tokenizer: String)
     /// A tokenizer file that cannot be used; `path` names it.
     case invalidDefinition(path: String, problem: String)
+    /// A piece of text the model has no token for, in a vocabulary without an unknown token.
+    case unknownToken(String, unknownToken: String)
 
     public var description: String {
         switch self {
@@ -77,6 +84,8 @@ public enum TokenizerError: Error, CustomStringConvertible, Equatable {
             return "character \(char.debugDescription) at byte \(offset) is not in the \(tokenizer) alphabet"
         case let .invalidDefinition(path, problem):
             return "\(path): not a usable tokenizer: \(problem)"
+        case let .unknownToken(piece, unknown):
+            return "\(piece.debugDescription) is not in the vocabulary, and the vocabulary has no unknown token \(unknown.debugDescription) to stand for it"
         }
     }
 }

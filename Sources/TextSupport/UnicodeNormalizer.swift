@@ -46,7 +46,43 @@ public struct UnicodeNormalizer: Sendable {
     /// `text` (valid UTF-8) in this form, as UTF-8.
     public func normalize(_ text: UnsafeBufferPointer<UInt8>) -> [UInt8] {
         if text.allSatisfy({ $0 < 0x80 }) { return Array(text) }
-        let source = Array(String(decoding: text, as: UTF8.self).utf16)
+        return normalizeUTF16(Array(String(decoding: text, as: UTF8.self).utf16))
+    }
+
+    /// `text` in this form as a normalizer whose tables stop at Unicode `version` gives it:
+    /// characters assigned later (or unassigned) are left as they are. Exact, because such a
+    /// character is, for the older tables, a starter without decomposition or composition — a
+    /// barrier no normalization crosses — and Unicode's stability policy never changes the
+    /// normalization of a character once assigned. (`tokenizers` normalizes with Unicode 9.0
+    /// tables.)
+    public func normalize(_ text: [UInt8], assignedThrough version: Unicode.Version) -> [UInt8] {
+        if text.allSatisfy({ $0 < 0x80 }) { return text }
+        let string = String(decoding: text, as: UTF8.self)
+        func isNewer(_ scalar: Unicode.Scalar) -> Bool {
+            guard let age = scalar.properties.age else { return true }
+            return age.major > version.major || (age.major == version.major && age.minor > version.minor)
+        }
+        guard string.unicodeScalars.contains(where: isNewer) else { return normalize(text) }
+        var output: [UInt8] = []
+        var segment = String.UnicodeScalarView()
+        func flush() {
+            guard !segment.isEmpty else { return }
+            output += normalizeUTF16(Array(String(segment).utf16))
+            segment.removeAll()
+        }
+        for scalar in string.unicodeScalars {
+            if isNewer(scalar) {
+                flush()
+                output += UTF8.encode(scalar)!
+            } else {
+                segment.append(scalar)
+            }
+        }
+        flush()
+        return output
+    }
+
+    private func normalizeUTF16(_ source: [UInt16]) -> [UInt8] {
         // Decompositions grow a UTF-16 string by at most a factor of 18 (U+FDFA under NFKD); start
         // at 3× and let ICU say how much it needs when that is not enough.
         var capacity = max(16, source.count * 3)

@@ -46,7 +46,9 @@ protocol SubwordModel: Sendable {
 /// Turns pre-tokens into ids for one thread.
 protocol SubwordWorker: AnyObject {
     /// Appends the ids of the pre-token `piece` (UTF-8, non-empty) to `output`.
-    func tokenize(_ piece: [UInt8], into output: inout [TokenID])
+    /// - Throws: `TokenizerError.unknownToken` where the model cannot represent the piece and has
+    ///   no unknown token (models that always can need not throw).
+    func tokenize(_ piece: [UInt8], into output: inout [TokenID]) throws
 }
 
 /// One decoding step (`decoder` or a member of its `Sequence`), HF's `decode_chain`: takes the
