@@ -124,6 +124,7 @@ struct TokenizerFile {
         guard let json = root["model"], case .object = json else { throw problem("`model` is missing or not an object") }
         switch typeName(json) {
         case "WordLevel": return try WordLevelModel(json, file: self, at: "model")
+        case "WordPiece": return try WordPieceModel(json, file: self, at: "model")
         case let other:
             throw problem("`model.type` is \(other.map { "\"\($0)\"" } ?? "missing"); supported: BPE, WordPiece, Unigram, WordLevel")
         }
@@ -141,11 +142,12 @@ struct TokenizerFile {
                                    right: try bool(json, "strip_right", at: keyPath, default: true))
         case "StripAccents": return StripAccentsNormalizer()
         case "Replace": return ReplaceNormalizer(try replacer(json, at: keyPath))
+        case "BertNormalizer": return try BertNormalizer(json, file: self, at: keyPath)
         case "Prepend":
             guard let prefix = try string(json, "prepend", at: keyPath, default: nil) else { throw problem("`\(keyPath).prepend` is missing") }
             return PrependNormalizer(prefix: Array(prefix.utf8))
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer")
         }
     }
 
@@ -154,8 +156,11 @@ struct TokenizerFile {
         case "WhitespaceSplit": return WhitespaceSplitPreTokenizer()
         case "Whitespace": return WhitespacePreTokenizer()
         case "Metaspace": return try MetaspacePreTokenizer(json, file: self, at: keyPath)
+        case "BertPreTokenizer": return BertPreTokenizer()
+        case "Punctuation": return try PunctuationPreTokenizer(json, file: self, at: keyPath)
+        case "Digits": return try DigitsPreTokenizer(json, file: self, at: keyPath)
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace (ByteLevel: only for byte-level BPE files)")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace, BertPreTokenizer, Punctuation, Digits (ByteLevel: only for byte-level BPE files)")
         }
     }
 
@@ -169,8 +174,9 @@ struct TokenizerFile {
                                 stop: try int(json, "stop", at: keyPath, default: 0) ?? 0)
         case "Fuse": return FuseDecoder()
         case "ByteFallback": return ByteFallbackDecoder()
+        case "WordPiece": return try WordPieceDecoder(json, file: self, at: keyPath)
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a decoder Gradus does not implement in this pipeline; supported: Sequence, Metaspace, Replace, Strip, Fuse, ByteFallback")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a decoder Gradus does not implement in this pipeline; supported: Sequence, Metaspace, Replace, Strip, Fuse, ByteFallback, WordPiece")
         }
     }
 
