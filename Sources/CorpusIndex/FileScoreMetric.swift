@@ -45,6 +45,17 @@ public final class FileScoreMetric: DifficultyMetric {
         throw MetricError.missingScore(metric: name, documentID: sample.documentID)
     }
 
+    /// The document id a scores line's `"id"` names, as the `docs` table records it: a string as
+    /// is, an integral number in decimal; nil for anything else.
+    static func documentID(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let s)?: return s
+        case .int(let n)?: return String(n)
+        case .double(let d)?: return d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
+        default: return nil
+        }
+    }
+
     /// Loads `path` into id → score.
     /// - Throws: `IndexError.badInput` naming the line for malformed JSON, a missing id/score, a
     ///   non-finite score or a duplicate id.
@@ -60,12 +71,8 @@ public final class FileScoreMetric: DifficultyMetric {
             guard let object = try? JSONValue.parse(String(decoding: line, as: UTF8.self)), case .object = object else {
                 throw IndexError.badInput(path: path, problem: "line \(lineNumber): not a JSON object")
             }
-            let id: String
-            switch object["id"] {
-            case .string(let s)?: id = s
-            case .int(let n)?: id = String(n)
-            case .double(let d)?: id = d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : "\(d)"
-            default: throw IndexError.badInput(path: path, problem: "line \(lineNumber): no \"id\"")
+            guard let id = documentID(object["id"]) else {
+                throw IndexError.badInput(path: path, problem: "line \(lineNumber): no \"id\"")
             }
             guard let score = object["score"]?.number, score.isFinite else {
                 throw IndexError.badInput(path: path, problem: "line \(lineNumber): no finite numeric \"score\"")

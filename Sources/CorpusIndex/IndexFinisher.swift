@@ -215,7 +215,7 @@ enum IndexFinisher {
     /// Appends the dense chunks (`IndexFormat.denseChunk` entries of `entryBytes` each, keyed by
     /// chunk number) holding entries firstIndex ..< firstIndex + count; `store(i, raw, offset)`
     /// writes entry firstIndex + i at `offset`. firstIndex is a multiple of denseChunk.
-    private static func writeDense(count: Int, firstIndex: Int, entryBytes: Int, db: LMDBDatabase, txn: LMDBWriteTransaction,
+    static func writeDense(count: Int, firstIndex: Int, entryBytes: Int, db: LMDBDatabase, txn: LMDBWriteTransaction,
                                    _ store: (Int, UnsafeMutableRawBufferPointer, Int) -> Void) throws {
         precondition(firstIndex % IndexFormat.denseChunk == 0)
         var start = 0

@@ -90,6 +90,24 @@ public final class IndexStore {
         return store
     }
 
+    /// Opens the complete index at `path` to change its metrics (`gradus metric add/remove`):
+    /// takes the directory lock, refuses anything but a complete index, and opens LMDB with synced
+    /// commits (no `MDB_NOSYNC`), so the one transaction that changes the index is atomic and,
+    /// once committed, durable.
+    /// - Throws: `IndexError.notAnIndex`, `.locked`, `.notComplete`, `.notWritable`.
+    public static func openForChangingMetrics(_ path: String) throws -> IndexStore {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
+        }
+        let lock = try IndexLock(directory: path)
+        warnIfNetworkFilesystem(path, fakeFilesystem: nil)
+        let env = try environment(path, readOnly: false, syncedCommits: true) { IndexError.notWritable(path: path, reason: $0) }
+        let store = try IndexStore(path: path, env: env, lock: lock)
+        let state = try store.state()
+        guard state == .complete else { throw IndexError.notComplete(path: path, state: state.rawValue) }
+        return store
+    }
+
     /// Prints `networkFilesystemWarning` on stderr (once per path and process) when `path` is on
     /// a network or FUSE filesystem, where LMDB's and flock's locking cannot be trusted.
     private static func warnIfNetworkFilesystem(_ path: String, fakeFilesystem: String?) {
@@ -106,13 +124,13 @@ public final class IndexStore {
     }
 
     /// The LMDB environment of the index at `path`: read-only, or writable without an fsync per
-    /// commit (the finished index is synced as it is marked complete); an LMDB failure becomes
-    /// `failure(reason)`.
-    private static func environment(_ path: String, readOnly: Bool, noLock: Bool = false,
+    /// commit (the finished index is synced as it is marked complete) unless `syncedCommits`; an
+    /// LMDB failure becomes `failure(reason)`.
+    private static func environment(_ path: String, readOnly: Bool, noLock: Bool = false, syncedCommits: Bool = false,
                                     _ failure: (String) -> IndexError) throws -> LMDBEnvironment {
         do {
             return try LMDBEnvironment(path: path, mapSize: initialMapSize, maxDatabases: 64, readOnly: readOnly,
-                                       noSync: !readOnly, noLock: noLock)
+                                       noSync: !readOnly && !syncedCommits, noLock: noLock)
         } catch let error as LMDBError {
             switch error {
             case .truncated, .emptyDataFile: throw IndexError.corrupt(error.description)

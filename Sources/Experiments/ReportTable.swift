@@ -18,6 +18,8 @@ public struct VariantRow: Sendable {
     public var flops: Summary
     /// The config asked for a curriculum / random-LTD that the trainer did not apply.
     public var unappliedRequests: [String]
+    /// Seeds whose curriculum data ended before the budget, as "seed S after step N".
+    public var dataEnded: [String] = []
 }
 
 /// The report's table, built from results.
@@ -59,7 +61,8 @@ public struct ReportTable: Sendable {
                               meanCurve: curve, comparison: TargetAnalysis.compare(baseline: baseCurve.points, variant: curve.points),
                               tokens: Summary(rs.map { Double($0.tokens) }), wall: Summary(rs.map(\.wallSeconds)),
                               layerTokens: Summary(rs.map { Double($0.layerTokens) }), flops: Summary(rs.map(\.flops)),
-                              unappliedRequests: unapplied)
+                              unappliedRequests: unapplied,
+                              dataEnded: rs.compactMap { r in r.dataEndedAtStep.map { "seed \(r.seed) after step \($0)" } })
         }
     }
 
@@ -94,6 +97,9 @@ public struct ReportTable: Sendable {
         var parts: [String] = []
         if !row.unappliedRequests.isEmpty {
             parts.append("**Caution:** the config enables \(row.unappliedRequests.joined(separator: " and ")) but this trainer did not apply it, so this run measures the baseline procedure again (a check of seed noise, not of the method).")
+        }
+        if !row.dataEnded.isEmpty {
+            parts.append("**Note:** the curriculum data ended before the budget (data_sampling.num_epochs, DeepSpeed's end of data) for \(row.dataEnded.joined(separator: ", ")), so those runs trained on fewer tokens; raise num_epochs for a full-budget comparison.")
         }
         if row.name == baseline { return (["Reference: the target is its mean final validation loss, \(String(format: "%.4f", row.comparison.target))."] + parts).joined(separator: " ") }
         let loss = String(format: "%.4f vs %.4f", row.finalLoss.mean, base.finalLoss.mean)

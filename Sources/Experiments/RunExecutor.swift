@@ -76,12 +76,20 @@ public struct RunExecutor {
         let schedule = TrainingSchedule(evaluateEvery: .tokens(matrix.evalIntervalTokens), evaluateAtStart: true,
                                         evaluateAtEnd: true, checkpointEvery: nil)
         trainer.stopRequested = stopRequested
-        _ = try trainer.train(budget: matrix.budget, schedule: schedule, checkpointPath: checkpointPath) { event in
+        // DeepSpeed's end of the data (num_epochs) stops a curriculum run as in `gradus train`.
+        let limit = data.epochLimitSteps
+        _ = try trainer.train(budget: matrix.budget, stepLimit: limit, schedule: schedule, checkpointPath: checkpointPath) { event in
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }
         let logged = try runLog.truncate(afterStep: trainer.progress.steps)
-        let result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        var result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        if let limit, trainer.progress.steps >= limit, !trainer.spent(matrix.budget) {
+            result.dataEndedAtStep = trainer.progress.steps
+            log("\(variant.name) seed \(seed): the curriculum data ended after step \(trainer.progress.steps) "
+                + "(data_sampling.num_epochs \(config.file.dataEfficiency.dataSampling.numEpochs) × \(data.reader.sampleCount) samples, "
+                + "DeepSpeed's rule), before the budget; the run stops there")
+        }
         try writeAtomically(try result.jsonLine(), to: resultPath)
         return result
     }

@@ -30,6 +30,9 @@ extension RunResult {
                        real("final_val_loss", finalValidationLoss, -m, m), real("flops", flops, 0, Self.maxFLOPs),
                        real("wall_seconds", wallSeconds, 0, Self.maxSeconds)]
         if let first = scalars.compactMap({ $0 }).first { return first }
+        if let end = dataEndedAtStep, end != steps {
+            return "data_ended_at_step: \(end) is not the run's last step (\(steps)); the data ends a run at its last step"
+        }
         for (k, p) in curve.enumerated() {
             let issues = [real("curve[\(k)] tokens", p.tokens, 0, Double(Self.maxCount)),
                           real("curve[\(k)] wall", p.wall, 0, Self.maxSeconds), real("curve[\(k)] loss", p.loss, -m, m)]

@@ -74,11 +74,15 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// What the config asked for (so the report can flag a config the trainer did not apply).
     public var curriculumRequested: Bool
     public var randomLTDRequested: Bool
+    /// The step after which the curriculum data ended (`data_sampling.num_epochs`, DeepSpeed's end
+    /// of data) before the budget was spent: the run stopped there. Nil when the budget ended it.
+    public var dataEndedAtStep: Int? = nil
 
     enum CodingKeys: String, CodingKey {
         case variant, seed, finalValidationLoss = "final_val_loss", steps, tokens, layerTokens = "layer_tokens"
         case flops, wallSeconds = "wall_seconds", curve, schedule, sampler, randomLTDApplied = "random_ltd_applied"
         case curriculumRequested = "curriculum_requested", randomLTDRequested = "random_ltd_requested"
+        case dataEndedAtStep = "data_ended_at_step"
     }
 
     /// One compact JSON line (no newline).

@@ -118,7 +118,7 @@ private let magicPatterns: [[ClosedRange<UInt8>]] = {
     func exact(_ bytes: [UInt8]) -> [ClosedRange<UInt8>] { bytes.map { $0...$0 } }
     let bzip2 = exact(Array("BZh".utf8)) + [UInt8(ascii: "1")...UInt8(ascii: "9")]
     return [exact(zstdMagic), [0x50...0x5F] + exact([0x2A, 0x4D, 0x18]), exact(gzipMagic),
-            exact(Array("PAR1".utf8) + [0x15]), exact(Array("ARROW1".utf8) + [0, 0]), exact([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
+            exact(Array("PAR1".utf8) + [0x15]), exact(Array("ARROW1".utf8) + [0, 0]), exact([0xFF, 0xFF, 0xFF, 0xFF]), exact([0xFD, 0x37, 0x7A, 0x58, 0x5A, 0x00]),
             bzip2 + exact([0x31, 0x41, 0x59, 0x26, 0x53, 0x59]), bzip2 + exact([0x17, 0x72, 0x45, 0x38, 0x50, 0x90])]
 }()
 

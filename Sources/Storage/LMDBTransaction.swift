@@ -177,6 +177,16 @@ public final class LMDBWriteTransaction: LMDBReadTransaction {
         try check(mdb_drop(try live(), try dbi(db), 0), "clearing \(db)")
     }
 
+    /// Opens the named database `name` inside this transaction (creating it when `create`), so
+    /// that a new database appears atomically with what this transaction writes into it. LMDB
+    /// keeps the handle if the transaction commits and closes it if it aborts (a map-full retry of
+    /// the enclosing `write` opens it again).
+    /// - Throws: `LMDBError.notFound` when it does not exist and `create` is false.
+    public func openDatabase(named name: String, create: Bool) throws -> LMDBDatabase {
+        let handle = try openDatabase(name, flags: create ? UInt32(MDB_CREATE) : 0)
+        return LMDBDatabase(name: name, handle: handle, environment: ObjectIdentifier(environment))
+    }
+
     /// Deletes the named database `db` itself. LMDB closes the handle at once, even if this
     /// transaction later aborts: do not use `db` again (reopen by name), and do the drop in a
     /// write closure of its own, since a map-full retry would re-run it with the closed handle.

@@ -47,11 +47,14 @@ extension Trainer {
     /// checkpointing (when `checkpointPath` is given) on `schedule` (default the config's).
     /// After every step (and its evaluation and checkpoint) the loop polls `stopRequested`; when
     /// true it writes a checkpoint of that step (unless it has one) and throws.
-    /// - Parameter observe: called after every step, evaluation and checkpoint.
+    /// - Parameters:
+    ///   - stepLimit: stop after this step even when `budget` is not spent: the curriculum's end of
+    ///     data (`TrainingData.epochLimitSteps`); nil for none.
+    ///   - observe: called after every step, evaluation and checkpoint.
     /// - Returns: the records of the steps taken by this call.
     /// - Throws: `TrainingError.stopped` after a requested stop; step, evaluation and checkpoint errors.
-    public func train(budget: TrainingBudget? = nil, schedule: TrainingSchedule? = nil, checkpointPath: String? = nil,
-                      observe: (Event) -> Void = { _ in }) throws -> [StepRecord] {
+    public func train(budget: TrainingBudget? = nil, stepLimit: Int? = nil, schedule: TrainingSchedule? = nil,
+                      checkpointPath: String? = nil, observe: (Event) -> Void = { _ in }) throws -> [StepRecord] {
         let budget = budget ?? .steps(config.train.steps), schedule = schedule ?? TrainingSchedule(config.train)
         var records: [StepRecord] = [], checkpointed: Int?
         func checkpoint() throws {
@@ -66,7 +69,7 @@ extension Trainer {
             if schedule.checkpointEvery == nil { try checkpoint() }
         }
         if schedule.evaluateAtStart && progress.steps == 0 && lastEvaluation?.step != 0 { try evaluateNow() }
-        while !spent(budget) {
+        while !spent(budget) && progress.steps < (stepLimit ?? .max) {
             let before = progress
             records.append(try step())
             observe(.step(records[records.count - 1]))
@@ -82,7 +85,8 @@ extension Trainer {
         return records
     }
 
-    private func spent(_ budget: TrainingBudget) -> Bool {
+    /// Whether `budget` is spent by the steps taken so far.
+    public func spent(_ budget: TrainingBudget) -> Bool {
         switch budget {
         case .steps(let n): return progress.steps >= n
         case .tokens(let n): return progress.tokens >= n

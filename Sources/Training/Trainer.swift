@@ -92,7 +92,8 @@ public final class Trainer {
         if let savedIndex, let indexFingerprint, savedIndex != indexFingerprint {
             throw TrainingError.checkpointMismatch(path: path, reason: "it was made on an index with content fingerprint \(savedIndex), "
                 + "this index has \(indexFingerprint) (other inputs, input order, tokenizer, metrics, packing or shard); "
-                + "resume with the index the run started on, or start a new run in another --out")
+                + "resume with the index the run started on (a metric added since with `gradus metric add` goes again with "
+                + "`gradus metric remove`, which gives the index its old fingerprint back), or start a new run in another --out")
         }
         let saved = checkpoint.header.config
         var mismatches: [String] = []

@@ -57,6 +57,14 @@ final class UnreadFormatTests: XCTestCase {
         try assertRefused(path, "Arrow IPC is not read directly; convert it to JSONL with `python -m gradus.convert arrow FILE...")
     }
 
+    func testArrowIPCStreamIsRefusedWithTheConverterCommand() throws {
+        // Arrow columnar format, IPC streaming format (a datasets cache file): each message starts
+        // with the continuation marker 0xFFFFFFFF and an int32 metadata length (here 0x70, as
+        // pyarrow writes for a one-column schema), then the flatbuffer.
+        let path = try write([0xFF, 0xFF, 0xFF, 0xFF, 0x70, 0, 0, 0, 0x10, 0, 0, 0, 0, 0, 0x0A, 0], "data-00000-of-00001.arrow")
+        try assertRefused(path, "Arrow IPC stream (a Hugging Face datasets cache file?) is not read directly; convert it to JSONL with `python -m gradus.convert arrow FILE...")
+    }
+
     func testBzip2AndXzAreRefusedWithDecompressAdvice() throws {
         try assertRefused(try compressed("bzip2", "c.jsonl.bz2"), "bzip2-compressed input is not read; decompress it first")
         try assertRefused(try compressed("xz", "c.jsonl.xz"), "xz-compressed input is not read; decompress it first")

@@ -11,6 +11,8 @@ Importing ``gradus`` imports neither torch nor numpy; every submodule is importe
 - ``gradus.schedule``: DeepSpeed's ``random_ltd_schedule`` r(step), the warmup + decay
   learning-rate formula of ``gradus train``, and the reading of a run config's ``random_ltd`` and
   ``gradus.train.lr`` blocks (pure Python).
+- ``gradus.metric``: ``add``/``remove`` a metric computed in Python (one value per sample or per
+  document) on a complete index, through ``gradus metric add``/``remove``.
 - ``gradus.convert``: Parquet and Arrow files (Hugging Face datasets) to the JSONL ``gradus index -``
   reads (``python -m gradus.convert parquet FILE...``), streamed batch by batch with pyarrow.
 - ``gradus.torch``: ``RandomLTD`` (random layerwise token dropping over a decoder's layer stack)
@@ -19,7 +21,7 @@ Importing ``gradus`` imports neither torch nor numpy; every submodule is importe
 
 import importlib
 
-_SUBMODULES = ("convert", "data", "index", "schedule", "stream", "torch")
+_SUBMODULES = ("convert", "data", "index", "metric", "schedule", "stream", "torch")
 _EXPORTS = {"GradusIterableDataset": "data", "IndexReader": "index"}
 __all__ = list(_SUBMODULES) + list(_EXPORTS)
 
