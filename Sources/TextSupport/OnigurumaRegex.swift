@@ -3,7 +3,7 @@
 // a tokenizer.json matches here exactly what it matches there: same syntax (Oniguruma's default,
 // Ruby-like), same UTF-8 encoding, same Unicode tables version for `\p{L}` and friends.
 
-import COniguruma
+internal import COniguruma
 
 /// A pattern that does not compile; `message` is Oniguruma's.
 public struct RegexCompileError: Error, CustomStringConvertible, Equatable {

@@ -3,7 +3,7 @@
 // 0.4 MB/s here; ICU runs at hundreds of MB/s, and ASCII (invariant under all four forms) is
 // returned without a call.
 
-import CICU
+internal import CICU
 
 /// One Unicode normalization form, backed by ICU (Unicode version of the installed ICU: 15.0 for
 /// Debian 12's ICU 72).

@@ -35,13 +35,7 @@ struct SplitPreTokenizer: PreTokenizerStep {
     }
 
     /// HF's `SplitDelimiterBehavior`, by its tokenizer.json name.
-    enum Behavior: String, CaseIterable, Sendable {
-        case removed = "Removed"
-        case isolated = "Isolated"
-        case mergedWithPrevious = "MergedWithPrevious"
-        case mergedWithNext = "MergedWithNext"
-        case contiguous = "Contiguous"
-    }
+    typealias Behavior = SplitDelimiterBehavior
 
     let pattern: Pattern
     let behavior: Behavior
@@ -56,7 +50,7 @@ struct SplitPreTokenizer: PreTokenizerStep {
         self.invert = invert
         switch pattern {
         case .regex(let source): regex = try OnigurumaRegex(pattern: source)
-        case .string(let literal): regex = try OnigurumaRegex(pattern: Self.escaped(literal))
+        case .string(let literal): regex = try OnigurumaRegex(pattern: PatternReplacer.escaped(literal))
         }
     }
 
@@ -124,7 +118,7 @@ struct SplitPreTokenizer: PreTokenizerStep {
             if previous < text.count { body(previous..<text.count) }
             return
         }
-        var fold = Fold(behavior: behavior)
+        var fold = SplitDelimiterBehavior.Fold(behavior: behavior)
         var previous = 0
         regex.forEachMatch(in: text) { match in
             if previous < match.lowerBound, let piece = fold.add(previous..<match.lowerBound, isMatch: invert) { body(piece) }
@@ -133,54 +127,5 @@ struct SplitPreTokenizer: PreTokenizerStep {
         }
         if previous < text.count, let piece = fold.add(previous..<text.count, isMatch: invert) { body(piece) }
         if let piece = fold.finish() { body(piece) }
-    }
-
-    /// The left-to-right form of `NormalizedString::split`'s folds (the `MergedWithNext` one,
-    /// which HF runs right to left, puts a boundary between two elements exactly when the left one
-    /// is not a match or the right one is, so it streams too). Elements go in with `add`; each
-    /// call returns the piece it completes, if any, and `finish` the last one.
-    private struct Fold {
-        let behavior: Behavior
-        var pending: Range<Int>?
-        var previousIsMatch = false
-
-        init(behavior: Behavior) { self.behavior = behavior }
-
-        mutating func add(_ range: Range<Int>, isMatch: Bool) -> Range<Int>? {
-            let joins: Bool
-            switch behavior {
-            case .removed: return !isMatch && !range.isEmpty ? range : nil
-            case .isolated: joins = false
-            case .contiguous: joins = isMatch == previousIsMatch
-            case .mergedWithPrevious: joins = isMatch && !previousIsMatch
-            case .mergedWithNext: joins = previousIsMatch && !isMatch
-            }
-            previousIsMatch = isMatch
-            if joins, let open = pending {
-                pending = open.lowerBound..<range.upperBound
-                return nil
-            }
-            let done = finish()
-            pending = range
-            return done
-        }
-
-        /// The open piece, unless empty (HF drops empty pieces); closes it.
-        mutating func finish() -> Range<Int>? {
-            defer { pending = nil }
-            guard let open = pending, !open.isEmpty else { return nil }
-            return open
-        }
-    }
-
-    /// The Rust `regex::escape` of `literal`: a backslash before each of `\.+*?()|[]{}^$#&-~`,
-    /// which Oniguruma then reads as the literal character.
-    static func escaped(_ literal: String) -> String {
-        var out = ""
-        for character in literal.unicodeScalars {
-            if "\\.+*?()|[]{}^$#&-~".unicodeScalars.contains(character) { out.unicodeScalars.append("\\") }
-            out.unicodeScalars.append(character)
-        }
-        return out
     }
 }

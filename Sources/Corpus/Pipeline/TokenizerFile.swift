@@ -125,6 +125,7 @@ struct TokenizerFile {
         switch typeName(json) {
         case "WordLevel": return try WordLevelModel(json, file: self, at: "model")
         case "BPE": return try CharBPEModel(json, file: self, at: "model")
+        case "WordPiece": return try WordPieceModel(json, file: self, at: "model")
         case let other:
             throw problem("`model.type` is \(other.map { "\"\($0)\"" } ?? "missing"); supported: BPE, WordPiece, Unigram, WordLevel")
         }
@@ -142,11 +143,12 @@ struct TokenizerFile {
                                    right: try bool(json, "strip_right", at: keyPath, default: true))
         case "StripAccents": return StripAccentsNormalizer()
         case "Replace": return ReplaceNormalizer(try replacer(json, at: keyPath))
+        case "BertNormalizer": return try BertNormalizer(json, file: self, at: keyPath)
         case "Prepend":
             guard let prefix = try string(json, "prepend", at: keyPath, default: nil) else { throw problem("`\(keyPath).prepend` is missing") }
             return PrependNormalizer(prefix: Array(prefix.utf8))
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer")
         }
     }
 
@@ -156,8 +158,11 @@ struct TokenizerFile {
         case "Whitespace": return WhitespacePreTokenizer()
         case "Metaspace": return try MetaspacePreTokenizer(json, file: self, at: keyPath)
         case "Split": return try SplitPreTokenizer(json, file: self, at: keyPath)
+        case "BertPreTokenizer": return BertPreTokenizer()
+        case "Punctuation": return try PunctuationPreTokenizer(json, file: self, at: keyPath)
+        case "Digits": return try DigitsPreTokenizer(json, file: self, at: keyPath)
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace, Split (ByteLevel: only for byte-level BPE files)")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a pre-tokenizer Gradus does not implement in this pipeline; supported: Sequence, Whitespace, WhitespaceSplit, Metaspace, Split, BertPreTokenizer, Punctuation, Digits (ByteLevel: only for byte-level BPE files)")
         }
     }
 
@@ -171,8 +176,9 @@ struct TokenizerFile {
                                 stop: try int(json, "stop", at: keyPath, default: 0) ?? 0)
         case "Fuse": return FuseDecoder()
         case "ByteFallback": return ByteFallbackDecoder()
+        case "WordPiece": return try WordPieceDecoder(json, file: self, at: keyPath)
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a decoder Gradus does not implement in this pipeline; supported: Sequence, Metaspace, Replace, Strip, Fuse, ByteFallback")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a decoder Gradus does not implement in this pipeline; supported: Sequence, Metaspace, Replace, Strip, Fuse, ByteFallback, WordPiece")
         }
     }
 
