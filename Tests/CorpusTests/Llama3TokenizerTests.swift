@@ -190,7 +190,7 @@ final class Llama3TokenizerTests: XCTestCase {
 
     /// A literal pattern is escaped as Rust's `regex::escape` does, so metacharacters match themselves.
     func testLiteralPatternMatchesMetacharactersLiterally() throws {
-        XCTAssertEqual(SplitPreTokenizer.escaped(##"a.b*c(d)|[e]{f}^$#&-~\"##), ##"a\.b\*c\(d\)\|\[e\]\{f\}\^\$\#\&\-\~\\"##)
+        XCTAssertEqual(PatternReplacer.escaped(##"a.b*c(d)|[e]{f}^$#&-~\"##), ##"a\.b\*c\(d\)\|\[e\]\{f\}\^\$\#\&\-\~\\"##)
         let split = try SplitPreTokenizer(pattern: .string(".*"), behavior: .isolated, invert: false)
         XCTAssertEqual(pieces(split, "a.*b..c"), ["a", ".*", "b..c"])
         // Where the piece starts in the text (Metaspace's `prepend_scheme: first` needs it).
