@@ -45,8 +45,12 @@ Usage::
     python3 tools/gen_unigram_fixtures.py           # fixtures from the committed files
 
 Requirements: ``tokenizers==0.23.3``; for ``--train`` also ``sentencepiece`` and ``protobuf``
-(``tools/setup.sh`` installs them) and ``transformers``. Deterministic: the same corpora and
-library versions give byte-identical files.
+(``tools/setup.sh`` installs them) and ``transformers``. The fixture and ``unigram-spm.json`` are
+deterministic (the same corpora and library versions give byte-identical files; checked by
+retraining). ``unigram-nfkc.json`` is not: ``tokenizers``' ``UnigramTrainer`` sums over randomly
+seeded hash maps, so a retrained file has the same pieces with scores that differ in the last
+digits (up to 0.003) and ties in another order — the committed file is the reference, and the
+fixture is regenerated from it (the default mode).
 """
 
 import argparse
