@@ -58,3 +58,9 @@ if ! python3 -c "import pyarrow.parquet" >/dev/null 2>&1; then
   echo "setup: installing Python package pyarrow" >&2
   python3 -m pip install -q pyarrow
 fi
+# tools/gen_unigram_fixtures.py --train (a real SentencePiece model converted by transformers' T5Converter, issue 15
+# item 1): sentencepiece, and protobuf for the converter. The committed fixtures need neither at test time.
+if ! python3 -c "import sentencepiece, google.protobuf" >/dev/null 2>&1; then
+  echo "setup: installing Python packages sentencepiece protobuf" >&2
+  python3 -m pip install -q sentencepiece protobuf
+fi

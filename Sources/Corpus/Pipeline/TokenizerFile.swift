@@ -126,6 +126,7 @@ struct TokenizerFile {
         case "WordLevel": return try WordLevelModel(json, file: self, at: "model")
         case "BPE": return try CharBPEModel(json, file: self, at: "model")
         case "WordPiece": return try WordPieceModel(json, file: self, at: "model")
+        case "Unigram": return try UnigramModel(json, file: self, at: "model")
         case let other:
             throw problem("`model.type` is \(other.map { "\"\($0)\"" } ?? "missing"); supported: BPE, WordPiece, Unigram, WordLevel")
         }
@@ -147,8 +148,10 @@ struct TokenizerFile {
         case "Prepend":
             guard let prefix = try string(json, "prepend", at: keyPath, default: nil) else { throw problem("`\(keyPath).prepend` is missing") }
             return PrependNormalizer(prefix: Array(prefix.utf8))
+        case "Precompiled": return try PrecompiledNormalizer(json, file: self, at: keyPath)
+        case "Nmt": return NmtNormalizer()
         case let other:
-            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer")
+            throw problem("`\(keyPath)` is \(other.map { "\"\($0)\"" } ?? "untyped"), a normalizer Gradus does not implement; supported: Sequence, NFC, NFD, NFKC, NFKD, Lowercase, Strip, StripAccents, Replace, Prepend, BertNormalizer, Precompiled, Nmt")
         }
     }
 
