@@ -220,6 +220,19 @@ def probe_scalar_classes():
     return runs
 
 
+def write_fixture(path, header, records):
+    """Writes the header and records as zstd-compressed JSON lines (level 19, byte-identical for the
+    same input) to `path`; returns (uncompressed bytes, compressed bytes). Every fixture generator
+    writes its file with this."""
+    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
+    payload = ("\n".join(lines) + "\n").encode("utf-8")
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
+    with open(path, "wb") as handle:
+        handle.write(compressed)
+    return payload, compressed
+
+
 def record(tokenizer, text, origin, variant=None):
     encoding = tokenizer.encode(text, add_special_tokens=False)
     ids = encoding.ids
@@ -264,12 +277,7 @@ def main():
         tokenizer = Tokenizer.from_str(json.dumps(apply_edits(definition, variants[name])))
         records += [record(tokenizer, text, "variant", name) for text in texts]
 
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    os.makedirs(os.path.dirname(OUT_PATH), exist_ok=True)
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"out": OUT_PATH, "records": len(records), "sampled_documents": len(documents),
                       "bytes_uncompressed": len(payload), "bytes": len(compressed),
                       "tokenizers": tokenizers.__version__, "tokenizer_sha256": header["tokenizer_sha256"]}))

@@ -40,7 +40,6 @@ import copy
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
@@ -50,7 +49,7 @@ import tokenizers  # noqa: E402
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_bpe_fixtures import apply_edits, edge_cases, random_strings, sample_documents  # noqa: E402
+from gen_bpe_fixtures import apply_edits, edge_cases, random_strings, sample_documents, write_fixture  # noqa: E402
 from train_tokenizer import corpus_texts  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -194,11 +193,7 @@ def main():
         texts = variant_texts + (nfc_added_texts() if name == "nfc_added_tokens" else [])
         records += [record(tokenizer, text, "variant", name) for text in texts]
 
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"out": OUT_PATH, "records": len(records), "sampled_documents": len(documents),
                       "tokenizer_bytes": len(raw), "bytes": len(compressed), "tokenizers": tokenizers.__version__,
                       "tokenizer_sha256": header["tokenizer_sha256"]}))

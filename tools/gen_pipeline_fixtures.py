@@ -27,7 +27,6 @@ Deterministic: the same corpora and library version give a byte-identical file.
 
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -38,7 +37,7 @@ import tokenizers  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
 from tokenizers import AddedToken, Regex  # noqa: E402
 
-from gen_bpe_fixtures import ROOT, edge_cases, random_strings, sample_documents  # noqa: E402
+from gen_bpe_fixtures import ROOT, edge_cases, random_strings, sample_documents, write_fixture  # noqa: E402
 
 OUT_PATH = os.path.join(ROOT, "Tests", "CorpusTests", "Fixtures", "pipeline-fixtures.jsonl.zst")
 FORMAT = "gradus-pipeline-fixtures"
@@ -112,11 +111,7 @@ def main():
         # more over the five chains, at half the fixture's size.
         texts = [t for _, t in documents[index % 2::2]] + extra
         records += [record(name, tokenizer, text) for text in texts]
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"out": OUT_PATH, "records": len(records),
                       "bytes": len(compressed), "tokenizers": tokenizers.__version__}))
 

@@ -41,7 +41,6 @@ Requirements: Python 3.9+, ``pip install tokenizers==0.23.3``, the ``zstd`` CLI.
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 os.environ.setdefault("RAYON_NUM_THREADS", "1")
@@ -53,7 +52,7 @@ import tokenizers  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 
 from gen_bpe_fixtures import (  # noqa: E402  (the shared document sampling and edge cases)
-    ROOT, TEXT_CORPORA, apply_edits, edge_cases, random_strings, read_corpus, sample_documents,
+    ROOT, TEXT_CORPORA, apply_edits, edge_cases, random_strings, read_corpus, sample_documents, write_fixture,
 )
 
 TOKENIZER_PATH = os.path.join(ROOT, "Tests", "CorpusTests", "Fixtures", "tokenizers", "llama2-bpe.json")
@@ -217,11 +216,7 @@ def main():
         tokenizer = Tokenizer.from_str(json.dumps(apply_edits(definition, changes)))
         records += [record(tokenizer, text, "variant", name) for text in variant_texts]
 
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"tokenizer": TOKENIZER_PATH, "tokenizer_bytes": len(raw), "out": OUT_PATH,
                       "records": len(records), "sampled_documents": len(documents), "bytes": len(compressed),
                       "tokenizers": tokenizers.__version__, "tokenizer_sha256": header["tokenizer_sha256"]}))

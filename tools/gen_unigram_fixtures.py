@@ -59,7 +59,6 @@ import hashlib
 import io
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -69,7 +68,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import tokenizers  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers  # noqa: E402
 
-from gen_bpe_fixtures import ROOT, edge_cases, random_strings, sample_documents  # noqa: E402
+from gen_bpe_fixtures import ROOT, edge_cases, random_strings, sample_documents, write_fixture  # noqa: E402
 from train_tokenizer import corpus_texts  # noqa: E402
 
 TOKENIZER_DIR = os.path.join(ROOT, "Tests", "CorpusTests", "Fixtures", "tokenizers")
@@ -244,11 +243,7 @@ def main():
         if "error" in r and r.get("variant") != "no-unk":
             raise SystemExit(f"the library refused {r['text']!r} ({r.get('variant') or r['tokenizer']}): {r['error']}")
 
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"out": OUT_PATH, "records": len(records), "sampled_documents": len(documents),
                       "errors": sum("error" in r for r in records), "bytes": len(compressed),
                       "tokenizers": tokenizers.__version__,

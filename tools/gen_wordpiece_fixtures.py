@@ -43,11 +43,9 @@ Requirements: Python 3.9+, ``pip install tokenizers==0.23.3``, the ``zstd`` CLI.
 the same corpora and library version give byte-identical files.
 """
 
-import copy
 import hashlib
 import json
 import os
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -58,7 +56,7 @@ import tokenizers  # noqa: E402
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, processors, trainers  # noqa: E402
 
 from gen_bert_tables import probe, ranges  # noqa: E402
-from gen_bpe_fixtures import ROOT, apply_edits, edge_cases, random_strings, read_corpus, sample_documents  # noqa: E402
+from gen_bpe_fixtures import ROOT, apply_edits, edge_cases, random_strings, read_corpus, sample_documents, write_fixture  # noqa: E402
 
 FIXTURES = os.path.join(ROOT, "Tests", "CorpusTests", "Fixtures")
 FILES = {"uncased": os.path.join(FIXTURES, "tokenizers", "bert-wordpiece.json"),
@@ -165,11 +163,7 @@ def main():
         header["variants"][name] = text
         tokenizer = Tokenizer.from_str(text)
         records += [record(tokenizer, name, text, "variant") for text in variant_texts]
-    lines = [json.dumps(header, ensure_ascii=False)] + [json.dumps(r, ensure_ascii=False) for r in records]
-    payload = ("\n".join(lines) + "\n").encode("utf-8")
-    compressed = subprocess.run(["zstd", "-19", "-q", "-c"], input=payload, check=True, stdout=subprocess.PIPE).stdout
-    with open(OUT_PATH, "wb") as handle:
-        handle.write(compressed)
+    payload, compressed = write_fixture(OUT_PATH, header, records)
     print(json.dumps({"out": OUT_PATH, "records": len(records), "sampled_documents": len(documents),
                       "bytes_uncompressed": len(payload), "bytes": len(compressed),
                       "files": {name: os.path.getsize(path) for name, path in FILES.items()},
