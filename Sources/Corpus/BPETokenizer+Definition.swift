@@ -56,16 +56,10 @@ struct BPEDefinition {
     private var splits: [SplitPreTokenizer] = []
     private var normalizer: UnicodeNormalizer?
 
-    init(json: [UInt8], path: String) throws {
-        self.path = path
-        let root: JSONValue
-        do {
-            guard let text = String(validating: json, as: UTF8.self) else { throw problem("not valid JSON: invalid UTF-8") }
-            root = try JSONValue.parse(text)
-        } catch let error as JSONSyntaxError {
-            throw problem("not valid JSON: \(error)")
-        }
-        guard case .object = root else { throw problem("the top level is not a JSON object") }
+    /// Reads the byte-level BPE parts of `file` (parsed once by the loader).
+    init(file: TokenizerFile) throws {
+        self.path = file.path
+        let root = file.root
         normalizer = try parseNormalizer(root["normalizer"])
         (splits, addPrefixSpace, useRegex) = try parsePreTokenizer(root["pre_tokenizer"])
         try checkDecoder(root["decoder"])
@@ -73,7 +67,7 @@ struct BPEDefinition {
         settings = try parseModelSettings(modelObject)
         vocabulary = try parseVocabulary(modelObject["vocab"])
         merges = try parseMerges(modelObject["merges"])
-        addedTokens = try parseAddedTokens(root["added_tokens"])
+        addedTokens = try file.addedTokens()
         if let maxID = (Array(vocabulary.values) + addedTokens.map(\.id)).max() { vocabularySize = Int(maxID) + 1 }
         for token in addedTokens where token.special { specialTokens[token.content] = token.id }
     }
@@ -214,25 +208,6 @@ struct BPEDefinition {
             }
         }
         return merges
-    }
-
-    private func parseAddedTokens(_ value: JSONValue?) throws -> [AddedToken] {
-        guard let value, value != .null else { return [] }
-        guard let list = value.arrayValue else { throw problem("`added_tokens` is not an array") }
-        return try list.enumerated().map { index, entry in
-            let key = "added_tokens[\(index)]"
-            guard let content = entry["content"]?.stringValue else {
-                throw problem("`\(key)` has no string `content`")
-            }
-            guard let id = entry["id"]?.intValue, id >= 0, id < Int(UInt32.max) else { throw problem("`\(key).id` is not a token id") }
-            let special = try bool(entry, "special", in: key, default: false)
-            return AddedToken(id: TokenID(id), content: content,
-                              singleWord: try bool(entry, "single_word", in: key, default: false),
-                              lstrip: try bool(entry, "lstrip", in: key, default: false),
-                              rstrip: try bool(entry, "rstrip", in: key, default: false),
-                              normalized: try bool(entry, "normalized", in: key, default: !special),
-                              special: special)
-        }
     }
 
     /// Builds the encoder's and decoder's tables: byte ids, merge table, decode table.

@@ -35,7 +35,7 @@ public struct BPETokenizer: Tokenizer {
     public let specialTokens: [String: TokenID]
     /// The first of `TokenizerSpecials.endOfDocument` (`<|endoftext|>`, `<|end_of_text|>`, `</s>`, `<eos>`, `[SEP]`) the vocabulary has.
     public let endOfDocumentID: TokenID?
-    /// `<|pad|>`, else `<pad>`.
+    /// The first of `TokenizerSpecials.padding` the file has (`<|pad|>`, `<pad>`, `[PAD]`).
     public let paddingID: TokenID?
     /// SHA-256 (lower-case hex) of the `tokenizer.json` file's bytes; `sha256sum` prints the same.
     public let fingerprint: String
@@ -55,15 +55,19 @@ public struct BPETokenizer: Tokenizer {
     ///   another model type such as WordPiece or Unigram, an unsupported normalizer or
     ///   pre-tokenizer, a merge of unknown tokens, ...); `FileError` if the file cannot be read.
     public init(contentsOf path: String) throws {
-        let bytes = try BPETokenizer.readFile(path)
-        let definition = try BPEDefinition(json: bytes, path: path)
-        self.path = path
+        try self.init(file: try TokenizerFile(path: path))
+    }
+
+    /// The tokenizer of an already parsed file (`TokenizerLoader` parses once).
+    init(file: TokenizerFile) throws {
+        let definition = try BPEDefinition(file: file)
+        self.path = file.path
         model = try definition.makeModel()
         vocabularySize = definition.vocabularySize
         specialTokens = definition.specialTokens
         endOfDocumentID = TokenizerSpecials.endOfDocument.lazy.compactMap { definition.id(of: $0) }.first
-        paddingID = ["<|pad|>", "<pad>"].lazy.compactMap { definition.id(of: $0) }.first
-        fingerprint = SHA256.hexDigest(bytes)
+        paddingID = TokenizerSpecials.padding.lazy.compactMap { definition.id(of: $0) }.first
+        fingerprint = file.fingerprint
     }
 
     /// A fresh encoder with its own word cache and scratch buffers; use one per thread.
@@ -76,7 +80,4 @@ public struct BPETokenizer: Tokenizer {
         bytes.append(contentsOf: model.decodeBytes[range])
         return true
     }
-
-    /// The whole file, through `Storage` (so the error names the path).
-    private static func readFile(_ path: String) throws -> [UInt8] { try PosixFile(path: path, mode: .read).readAll() }
 }

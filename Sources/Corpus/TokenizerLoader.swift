@@ -21,7 +21,7 @@ public enum TokenizerLoader {
                     problem: "no such file (use `bytes`, `residues` or the path of a Hugging Face tokenizer.json)")
             }
             let file = try TokenizerFile(path: spec)
-            if isByteLevel(file) { return try BPETokenizer(contentsOf: spec) }
+            if isByteLevel(file) { return try BPETokenizer(file: file) }
             return try PipelineTokenizer(file: file)
         }
     }

@@ -41,19 +41,11 @@ final class BPETokenizerTests: XCTestCase {
     /// Reads a zstd JSONL fixture: a header object, then one `Record` per line (shared with
     /// `Llama3TokenizerTests`, whose fixture has the same layout).
     static func readFixture(_ path: String) throws -> Fixture {
-        let (source, _, _) = try openInput(path: path)
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = try chunk.withUnsafeMutableBytes { try source.read(into: $0) }
-            if n == 0 { break }
-            bytes += chunk[0..<n]
-        }
-        let lines = bytes.split(separator: UInt8(ascii: "\n"))
-        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(lines[0])) as? [String: Any])
+        let lines = try fixtureLines(path)
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: lines[0]) as? [String: Any])
         // JSONDecoder, not JSONSerialization: the latter drops a leading U+FEFF from strings on Linux.
         let decoder = JSONDecoder()
-        let records = try lines.dropFirst().map { try decoder.decode(Record.self, from: Data($0)) }
+        let records = try lines.dropFirst().map { try decoder.decode(Record.self, from: $0) }
         return Fixture(header: header, records: records)
     }
 
