@@ -32,10 +32,18 @@ public final class OnigurumaRegex: @unchecked Sendable {
         return encodings.withUnsafeMutableBufferPointer { onig_initialize($0.baseAddress, 1) } == ONIG_NORMAL
     }()
 
+    /// The Unicode version searches answer general-category classes for (`UnicodeStandIns`), nil
+    /// for the linked library's own tables.
+    private let standInsThrough: Unicode.Version?
+
     /// Compiles `pattern` as `tokenizers` does: default syntax, UTF-8, no options.
+    /// - Parameter standInsThrough: when the pattern's Unicode properties are all general
+    ///   categories, searches class characters assigned up to this version (newer than the linked
+    ///   library's tables) as that version does; `tokenizers` 0.23.3's Oniguruma has 16.0.
     /// - Throws: `RegexCompileError` with Oniguruma's message.
-    public init(pattern: String) throws(RegexCompileError) {
+    public init(pattern: String, standInsThrough: Unicode.Version? = (16, 0)) throws(RegexCompileError) {
         self.pattern = pattern
+        self.standInsThrough = standInsThrough.flatMap { UnicodeStandIns.usesOnlyGeneralCategories(pattern) ? $0 : nil }
         guard Self.initialised else { throw RegexCompileError(pattern: pattern, message: "Oniguruma did not initialise") }
         var compiled: OnigRegex?
         var info = OnigErrorInfo()
@@ -59,6 +67,13 @@ public final class OnigurumaRegex: @unchecked Sendable {
     /// advancing one character.
     /// - Complexity: what the pattern costs Oniguruma; O(n) searches at most.
     public func forEachMatch(in text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
+        if let version = standInsThrough, let copy = UnicodeStandIns.substituted(text, through: version) {
+            return copy.withUnsafeBufferPointer { search($0, body) }
+        }
+        search(text, body)
+    }
+
+    private func search(_ text: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>) -> Void) {
         guard let base = text.baseAddress else { return }
         let region = onig_region_new()
         defer { onig_region_free(region, 1) }

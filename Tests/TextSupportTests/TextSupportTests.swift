@@ -60,4 +60,14 @@ final class TextSupportTests: XCTestCase {
         let out = UnicodeNormalizer.nfkd.normalize(Array(String(repeating: "\u{FDFA}", count: 3).utf8))
         XCTAssertEqual(String(decoding: out, as: UTF8.self).unicodeScalars.count, 54)
     }
+
+    func testNewerCharactersAreStoodInOnlyForGeneralCategoryPatterns() throws {
+        // Debian's libonig 6.9.8 has Unicode 14.0 tables; U+1C89 (16.0, Lu) is a letter in 16.0.
+        XCTAssertEqual(try matches(#"\p{L}+"#, "a\u{1C89}b"), [0..<5])
+        XCTAssertEqual(try matches(#"\p{Lu}"#, "\u{1C89}"), [0..<3])
+        // A script property has no exact stand-in, so it is searched as it is: U+1C89 is Cyrillic
+        // in 16.0 but unknown to the linked tables, and stays unmatched.
+        XCTAssertEqual(try matches(#"\p{Cyrillic}"#, "\u{1C89}"), [])
+    }
 }
+
