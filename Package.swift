@@ -28,7 +28,6 @@ let package = Package(
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         // The regex engine and the Unicode normalization tables the tokenizer families need (issue 15).
         .systemLibrary(name: "COniguruma", pkgConfig: "oniguruma", providers: [.apt(["libonig-dev"])]),
-        .systemLibrary(name: "CICU", pkgConfig: "icu-uc", providers: [.apt(["libicu-dev"])]),
 
         // Shared utilities of the package (`package` access, no dependencies): the ordered JSON
         // value, its merge and the strict key-path reader; SplitMix64, FNV-1a, parallel-for.
@@ -40,7 +39,10 @@ let package = Package(
         .target(name: "Storage", dependencies: ["CLMDB", "CLMDBGuard", "CZstd", "CZlib", "CXXHash"]),
         .target(name: "Linalg", dependencies: ["COpenBLAS"]),
         // Oniguruma regexes (tokenizers' engine) and ICU normalization forms, on UTF-8 bytes.
-        .target(name: "TextSupport", dependencies: ["COniguruma", "CICU"]),
+        // ICU through a C shim whose header names no ICU type: Foundation carries its own ICU
+        // headers, which clash with Debian's in any module that sees both (libicu-dev).
+        .target(name: "CICUShim", linkerSettings: [.linkedLibrary("icuuc"), .linkedLibrary("icudata")]),
+        .target(name: "TextSupport", dependencies: ["COniguruma", "CICUShim"]),
 
         // Readers and tokenizers.
         .target(name: "Corpus", dependencies: ["Storage", "Support", "TextSupport"]),

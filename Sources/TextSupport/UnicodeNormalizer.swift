@@ -3,7 +3,7 @@
 // 0.4 MB/s here; ICU runs at hundreds of MB/s, and ASCII (invariant under all four forms) is
 // returned without a call.
 
-internal import CICU
+internal import CICUShim
 
 /// One Unicode normalization form, backed by ICU (Unicode version of the installed ICU: 15.0 for
 /// Debian 12's ICU 72).
@@ -23,18 +23,12 @@ public struct UnicodeNormalizer: Sendable {
     /// This normalizer's form.
     public let form: Form
     /// ICU's singleton instance (owned by ICU, never freed); nil only if ICU's data is missing.
-    nonisolated(unsafe) private let instance: OpaquePointer?
+    nonisolated(unsafe) private let instance: UnsafeRawPointer?
 
     private init(_ form: Form) {
         self.form = form
-        var status = U_ZERO_ERROR
-        switch form {
-        case .nfc: instance = gradus_unorm2_nfc(&status)
-        case .nfd: instance = gradus_unorm2_nfd(&status)
-        case .nfkc: instance = gradus_unorm2_nfkc(&status)
-        case .nfkd: instance = gradus_unorm2_nfkd(&status)
-        }
-        precondition(status.rawValue <= U_ZERO_ERROR.rawValue && instance != nil, "ICU normalization data missing (libicu): \(status)")
+        instance = gradus_icu_normalizer(Int32(Form.allCases.firstIndex(of: form)!))
+        precondition(instance != nil, "ICU normalization data missing (libicu)")
     }
 
     /// `text` (valid UTF-8) in this form, as UTF-8.
@@ -87,15 +81,15 @@ public struct UnicodeNormalizer: Sendable {
         // at 3× and let ICU say how much it needs when that is not enough.
         var capacity = max(16, source.count * 3)
         while true {
-            var status = U_ZERO_ERROR
+            var status: Int32 = 0
             var output = [UInt16](repeating: 0, count: capacity)
             let length = source.withUnsafeBufferPointer { input in
                 output.withUnsafeMutableBufferPointer { out in
-                    gradus_unorm2_normalize(instance, input.baseAddress, Int32(input.count), out.baseAddress, Int32(capacity), &status)
+                    gradus_icu_normalize(instance, input.baseAddress, Int32(input.count), out.baseAddress, Int32(capacity), &status)
                 }
             }
-            if status == U_BUFFER_OVERFLOW_ERROR { capacity = Int(length) + 1; continue }
-            precondition(status.rawValue <= U_ZERO_ERROR.rawValue, "ICU normalization failed: \(status)")
+            if status == 1 { capacity = Int(length) + 1; continue }
+            precondition(status == 0, "ICU normalization failed")
             return Array(String(decoding: output[0..<Int(length)], as: UTF16.self).utf8)
         }
     }
