@@ -75,25 +75,42 @@ enum UnicodeStandIns {
         var length: Int
     }
 
+    /// Bit `c` is set when code point `c` was assigned after `linkedVersion` and up to 16.0 (the
+    /// newest version a search asks for) and has a stand-in: one bit per code point, 136 KiB,
+    /// so the per-character test on the search path is a shift and a mask.
+    private static let newerBits: [UInt64] = {
+        var bits = [UInt64](repeating: 0, count: 0x110000 / 64)
+        let linked = linkedVersion
+        for value in UInt32(0x800)...0x10FFFF {
+            guard let scalar = Unicode.Scalar(value), let age = scalar.properties.age,
+                  (age.major, age.minor) > (linked.major, linked.minor), (age.major, age.minor) <= (16, 0),
+                  table[Key(category: scalar.properties.generalCategory, length: UTF8.width(scalar))] != nil else { continue }
+            bits[Int(value >> 6)] |= 1 << UInt64(value & 63)
+        }
+        return bits
+    }()
+
     /// A copy of `text` (valid UTF-8) with every character assigned after `linkedVersion` and up
     /// to `version` replaced by its stand-in (same category, same length, so byte offsets do not
     /// change); nil when there is none.
     static func substituted(_ text: UnsafeBufferPointer<UInt8>, through version: Unicode.Version) -> [UInt8]? {
-        guard text.contains(where: { $0 >= 0xE0 }) else { return nil }   // every such character is 3 or 4 bytes
-        let linked = linkedVersion
-        func isStandedIn(_ age: Unicode.Version) -> Bool {
-            (age.major, age.minor) > (linked.major, linked.minor) && (age.major, age.minor) <= (version.major, version.minor)
-        }
         var output: [UInt8]?
-        var offset = 0
-        for scalar in String(decoding: text, as: UTF8.self).unicodeScalars {
-            let width = UTF8.width(scalar)
-            if width >= 3, let age = scalar.properties.age, isStandedIn(age),
+        var i = 0
+        while i < text.count {
+            let lead = text[i]
+            guard lead >= 0xE0 else { i += lead < 0x80 ? 1 : 2; continue }   // every such character is 3 or 4 bytes
+            let width = lead >= 0xF0 ? 4 : 3
+            guard i + width <= text.count else { break }
+            var value = UInt32(lead) & (width == 4 ? 0x07 : 0x0F)
+            for k in 1..<width { value = value << 6 | UInt32(text[i + k] & 0x3F) }
+            if value < 0x110000, newerBits[Int(value >> 6)] & (1 << UInt64(value & 63)) != 0,
+               let scalar = Unicode.Scalar(value), let age = scalar.properties.age,
+               (age.major, age.minor) <= (version.major, version.minor),
                let standIn = table[Key(category: scalar.properties.generalCategory, length: width)] {
                 if output == nil { output = Array(text) }
-                output!.replaceSubrange(offset..<(offset + width), with: UTF8.encode(standIn)!)
+                output!.replaceSubrange(i..<(i + width), with: UTF8.encode(standIn)!)
             }
-            offset += width
+            i += width
         }
         return output
     }
