@@ -49,7 +49,7 @@ import tokenizers  # noqa: E402
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers, processors, trainers  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gen_bpe_fixtures import apply_edits, edge_cases, random_strings, sample_documents, write_fixture  # noqa: E402
+from gen_bpe_fixtures import apply_edits, edge_cases, random_strings, sample_documents, write_fixture, reference_record as record  # noqa: E402
 from train_tokenizer import corpus_texts  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -155,14 +155,6 @@ def llama3_edge_cases():
         "e\u0301\u0302 a\u0308", "\u1100\u1161\u11a8", "x" + " " * 40 + "y", "-" * 300, "." * 301, "9" * 301,
         "\u0000\u0001\u001f", "\ud7ff\ue000",
     ]
-
-
-def record(tokenizer, text, origin, variant=None):
-    ids = tokenizer.encode(text, add_special_tokens=False).ids
-    out = {"text": text, "ids": ids, "decoded": tokenizer.decode(ids, skip_special_tokens=False), "origin": origin}
-    if variant:
-        out["variant"] = variant
-    return out
 
 
 def main():

@@ -53,6 +53,7 @@ from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers,
 
 from gen_bpe_fixtures import (  # noqa: E402  (the shared document sampling and edge cases)
     ROOT, TEXT_CORPORA, apply_edits, edge_cases, random_strings, read_corpus, sample_documents, write_fixture,
+    reference_record as record,
 )
 
 TOKENIZER_PATH = os.path.join(ROOT, "Tests", "CorpusTests", "Fixtures", "tokenizers", "llama2-bpe.json")
@@ -179,14 +180,6 @@ def special_texts():
         "</s></s>x", "<s", "s>", "</s", "<unk>x<unk>", "<0x41>", "<0x41><0xE2>", "<0x00>", "x<0xFF>y", "<0x4>",
         "▁", "▁▁", "▁hello", "hello▁world", " ▁ ", "▁ ▁",
     ]
-
-
-def record(tokenizer, text, origin, variant=None):
-    ids = tokenizer.encode(text, add_special_tokens=False).ids
-    out = {"text": text, "ids": ids, "decoded": tokenizer.decode(ids, skip_special_tokens=False), "origin": origin}
-    if variant:
-        out["variant"] = variant
-    return out
 
 
 def main():

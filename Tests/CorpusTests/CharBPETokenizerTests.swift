@@ -13,13 +13,8 @@ import XCTest
 @testable import Corpus
 
 final class CharBPETokenizerTests: XCTestCase {
-    struct Record: Decodable {
-        var text: String
-        var ids: [TokenID]
-        var decoded: String
-        var origin: String
-        var variant: String?
-    }
+    /// The fixture lines have the byte-level BPE fixture's layout.
+    typealias Record = BPETokenizerTests.Record
 
     static let tokenizerPath = repositoryRoot + "/Tests/CorpusTests/Fixtures/tokenizers/llama2-bpe.json"
     static let fixturePath = repositoryRoot + "/Tests/CorpusTests/Fixtures/spm-bpe-fixtures.jsonl.zst"
