@@ -95,5 +95,34 @@ final class ChunkVerifier: Sendable {
         state.withLock { $0[table] = done }
     }
 
+    /// Checks that the token chunk holding sample `entry` matches its checksum (the `samples`
+    /// entry of `checksums`), unless already verified.
+    func checkTokens(entry: Int, tokens: TokenStore, txn: LMDBReadTransaction) throws {
+        guard let sumsDB else { return }
+        let table = IndexFormat.samplesDB
+        let c = entry >> IndexChecksums.chunkShift
+        guard let count = layouts[table]?.chunks, c >= 0, c < count else {
+            throw IndexError.corrupt("\(path): the token store has no chunk \(c)")
+        }
+        var entry_ = state.withLock { $0[table] }
+        if entry_ == nil {
+            guard let stored = try IndexChecksums.stored(table, db: sumsDB, txn: txn), stored.count == count else {
+                throw IndexError.corrupt("\(path): no checksums for the token store (restore or rebuild the index)")
+            }
+            entry_ = Table(stored: stored, verified: [Bool](repeating: false, count: count))
+        }
+        guard var t = entry_, !t.verified[c] else { return }
+        let n = manifest.counts.samples
+        let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1), entries: n)[0]
+        guard sum == t.stored[c] else {
+            throw IndexError.corrupt("\(path): database '\(table)' \(IndexChecksums.describe(.tokens, chunk: c, entries: n)) "
+                + "does not match its checksum (stored \(hex(t.stored[c])), computed \(hex(sum))): a token file (\(tokens.info.files.map(\.prefix).joined(separator: ", "))) "
+                + "is damaged or was changed; restore it or rebuild the index, and run `gradus verify \(path)` for the full list")
+        }
+        t.verified[c] = true
+        let done = t
+        state.withLock { $0[table] = done }
+    }
+
     private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 }

@@ -22,7 +22,7 @@ enum ExistingOutput: Equatable {
     case foreign(reason: String)
 
     /// The files an index directory holds by itself; anything else belongs to someone else.
-    static let indexFiles: Set<String> = ["data.mdb", "lock.mdb", IndexLock.fileName]
+    static let indexFiles: Set<String> = Set(["data.mdb", "lock.mdb", IndexLock.fileName]).union(TokenStoreInfo.ownFileNames)
 
     /// Classifies the index directory `path`, which holds a `data.mdb`.
     /// - Throws: `IndexError.notAnIndex`/`.corrupt` when the file cannot be opened as LMDB or a

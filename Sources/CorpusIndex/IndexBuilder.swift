@@ -46,6 +46,8 @@ public struct IndexBuildOptions {
     public var threads = 1
     public var shard: ShardSpec?
     public var skipBad = false
+    /// `--copy`: store the tokens of Megatron inputs in the index instead of referencing the inputs.
+    public var copyTokens = false
     public var mode = IndexStore.WriteMode.create
     public var commandLine: [String] = []
     /// Reader options that change content (text field, paragraphs, format), compared on resume.
@@ -95,7 +97,7 @@ public enum IndexBuilder {
                              onCommit: (Int) throws -> Void = { _ in }) throws -> IndexManifest {
         guard !options.inputs.isEmpty else { throw IndexError.invalidArgument("no inputs to index") }
         try IndexFinisher.validate(runSamples: options.runSamples)
-        let (inputs, pretokenized, opened) = try describeInputs(options, openSource: openSource)
+        let (inputs, pretokenized, opened, references) = try describeInputs(options, openSource: openSource)
         var streams = opened
         // A stream (stdin, a FIFO, `/dev/fd/N`) cannot be opened twice: pass 1 reads on from
         // where detection stopped, in the source that detection opened.
@@ -103,7 +105,7 @@ public enum IndexBuilder {
             if let source = streams.removeValue(forKey: index) { return source }
             return try openSource(path, index)
         }
-        var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized)
+        var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized, references: references)
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
         let created = !FileManager.default.fileExists(atPath: options.output)
         var committed = 0
@@ -156,6 +158,7 @@ public enum IndexBuilder {
             }
         }
         manifest.counts = run.writer.state.counts
+        manifest.tokenStore = run.writer.state.tokenStore
         if let finished = run.cursor.finished, finished.count == manifest.inputs.count {
             for (i, digest) in finished.enumerated() {  // what was read, as read (issue 14 item 9)
                 manifest.inputs[i].contentHash = digest.contentHash
@@ -174,9 +177,9 @@ public enum IndexBuilder {
         }
         phase("pass2")
         // A shard stores documents only: metrics are computed when the shards are merged.
-        try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
-                                 tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
-                                 onPhase: phase)
+        manifest = try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
+                                            tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
+                                            onPhase: phase)
         try watch.check()
         phase("complete")
         return manifest
@@ -186,21 +189,25 @@ public enum IndexBuilder {
     /// without a size (streams: stdin, FIFOs, `/dev/fd/N`) are returned still open, by input
     /// index, for pass 1 to read on; regular files are closed again (holding each one's read
     /// buffer for the whole build would cost memory per input) and reopened by pass 1.
+    /// Also returns, by input index, the Megatron inputs the index may read in place (see
+    /// `MegatronRecordSource.reference`).
     private static func describeInputs(_ options: IndexBuildOptions, openSource: RecordSourceOpener) throws
-        -> ([InputInfo], Bool, [Int: any RecordSource]) {
+        -> ([InputInfo], Bool, [Int: any RecordSource], [Int: TokenFileInfo]) {
         var infos: [InputInfo] = []
         var kinds = Set<Bool>()
         var streams: [Int: any RecordSource] = [:]
+        var references: [Int: TokenFileInfo] = [:]
         for (i, path) in options.inputs.enumerated() {
             let source = try openSource(path, i)
             infos.append(InputInfo(path: path, size: source.size, format: source.formatName))
             kinds.insert(source.isPretokenized)
             if source.size == nil { streams[i] = source }
+            if let megatron = source as? MegatronRecordSource, let file = try megatron.reference() { references[i] = file }
         }
         guard kinds.count == 1 else {
             throw IndexError.invalidArgument("inputs mix text and pre-tokenized files; index them separately")
         }
-        return (infos, kinds.first!, streams)
+        return (infos, kinds.first!, streams, references)
     }
 
     /// Refuses a vocabulary below 1 or above `IndexBuildOptions.maxVocabularySize`.
@@ -214,7 +221,8 @@ public enum IndexBuilder {
     }
 
     /// The manifest of a fresh build (compared with the stored one on resume).
-    private static func makeManifest(_ options: IndexBuildOptions, inputs: [InputInfo], pretokenized: Bool) throws -> IndexManifest {
+    private static func makeManifest(_ options: IndexBuildOptions, inputs: [InputInfo], pretokenized: Bool,
+                                     references: [Int: TokenFileInfo]) throws -> IndexManifest {
         var tokenizer: TokenizerInfo
         if pretokenized {
             let given = options.tokenizerIsDefault ? nil : options.tokenizer
@@ -251,10 +259,21 @@ public enum IndexBuilder {
         var contentOptions = options.readerOptions
         contentOptions["skip_bad"] = String(options.skipBad)
         contentOptions["metric_specs"] = specs.map(\.argument).joined(separator: ",")
-        return IndexManifest(
+        var manifest = IndexManifest(
             kind: options.shard == nil ? IndexKind.index : IndexKind.shard, tokenizer: tokenizer, inputs: inputs,
             metrics: specs.map { MetricInfo(name: $0.name, definition: $0.definition) }, pack: options.pack,
             shard: options.shard?.index, shardCount: options.shard?.count, commandLine: options.commandLine,
             created: ISO8601DateFormatter().string(from: Date()), options: contentOptions)
+        // Token files: the index's own, then each Megatron input read in place. Packed samples,
+        // `--copy` and shards (which keep every N-th document) store copies instead.
+        var store = TokenStoreInfo(files: [TokenFileInfo(prefix: TokenStoreInfo.ownPrefix, owned: true, codeTable: .megatron)])
+        if options.pack == nil && options.shard == nil && !options.copyTokens {
+            for (i, file) in references.sorted(by: { $0.key < $1.key }) {
+                manifest.inputs[i].tokenFile = store.files.count
+                store.files.append(file)
+            }
+        }
+        manifest.tokenStore = store
+        return manifest
     }
 }

@@ -18,8 +18,8 @@ public enum IndexChecksums {
 
     /// How the entries of a table map to chunks and which bytes are hashed.
     public enum Layout: Sendable, Equatable {
-        /// `samples`: keys are the sample ids 0..<N; a chunk hashes its samples' token bytes only,
-        /// concatenated in id order (the bytes a Megatron `.bin` of the same samples holds).
+        /// `samples`: the token store (`TokenStore`), not a database; a chunk hashes its samples'
+        /// token bytes as stored in their `.bin` files, concatenated in id order.
         case tokens
         /// `docs`, `metric/*`, `order/*`: keys are 0..<N; a chunk hashes key ‖ u32 LE value
         /// length ‖ value of each entry.
@@ -161,6 +161,22 @@ public enum IndexChecksums {
         return out
     }
 
+    /// The checksums of chunks `chunks` of the token store `tokens` (`n` samples): XXH3-64 over the
+    /// stored bytes of the chunk's samples in id order.
+    static func computeTokens(_ tokens: TokenStore, chunks: Range<Int>, entries n: Int) throws -> [UInt64] {
+        let hasher = XXH3Hasher()
+        var out: [UInt64] = []
+        out.reserveCapacity(chunks.count)
+        for c in chunks {
+            hasher.reset()
+            for id in (c << chunkShift)..<min(n, (c + 1) << chunkShift) {
+                try tokens.withRawTokens(id) { raw, _ in hasher.update(raw) }
+            }
+            out.append(hasher.digest)
+        }
+        return out
+    }
+
     /// A UInt64 BE key.
     private static func keyID(_ key: UnsafeRawBufferPointer, table: String, path: String) throws -> Int {
         guard key.count == 8 else { throw IndexError.corrupt("\(path): database '\(table)': a key of \(key.count) bytes, expected 8") }
@@ -184,12 +200,14 @@ public enum IndexChecksums {
     /// documents being `format`, `manifest` and `state` (written in the same transaction): the
     /// last step of `IndexFinisher` before the state becomes `complete`.
     static func write(store: IndexStore, manifest: IndexManifest, metaValues: [[UInt8]], txn: LMDBWriteTransaction,
-                      sumsDB: LMDBDatabase, databases: [String: LMDBDatabase]) throws {
+                      sumsDB: LMDBDatabase, databases: [String: LMDBDatabase], tokens: TokenStore) throws {
         try txn.clear(sumsDB)
         for (name, layout, chunks) in tables(manifest) {
             var sums: [UInt64]
             if layout == .meta {
                 sums = metaValues.map { XXH3.hash64($0) }
+            } else if layout == .tokens {
+                sums = try computeTokens(tokens, chunks: 0..<chunks, entries: manifest.counts.samples)
             } else {
                 guard let db = databases[name] else { throw IndexError.corrupt("\(store.path): no database '\(name)' to checksum") }
                 sums = try compute(name, layout: layout, db: db, chunks: 0..<chunks, entries: manifest.counts.samples,

@@ -25,6 +25,11 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
     case badInput(path: String, problem: String)
     /// Stored data does not decode.
     case corrupt(String)
+    /// A token file the index reads (its own, or a referenced Megatron input) is missing or
+    /// differs from what was recorded when the index was completed.
+    case tokenFileChanged(index: String, file: String, detail: String)
+    /// The index was written in a format this gradus no longer reads.
+    case oldFormat(path: String, version: Int, commandLine: [String])
 
     public var description: String {
         switch self {
@@ -50,6 +55,13 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
             return "\(path): \(problem)"
         case let .corrupt(message):
             return "corrupt index: \(message)"
+        case let .tokenFileChanged(index, file, detail):
+            return "\(index) reads its tokens from \(file).bin/.idx, which changed since the index was built: \(detail). "
+                + "Restore the file, or rebuild the index (`gradus index ... --force`; `--copy` keeps a copy of Megatron inputs in the index)"
+        case let .oldFormat(path, version, commandLine):
+            return "\(path) is an index of format version \(version), which kept its tokens in LMDB; this gradus reads format "
+                + "\(IndexFormat.version) (tokens in Megatron .bin/.idx files). Rebuild it"
+                + (commandLine.isEmpty ? "" : ": \(commandLine.joined(separator: " ")) --force")
         }
     }
 }

@@ -11,6 +11,9 @@
 // name items of the token dataset.
 
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Exporting a complete index to DeepSpeed/Megatron files.
 public enum IndexExport {
@@ -62,8 +65,23 @@ public enum IndexExport {
         return Summary(metrics: summaries, samples: reader.sampleCount, tokensPrefix: prefix)
     }
 
-    /// Every sample as one item and one document of a Megatron token dataset, in id order.
+    /// Every sample as one item and one document of a Megatron token dataset, in id order: a hard
+    /// link to the index's own `tokens.bin/.idx` when they hold every sample in order (a copy
+    /// when the output is on another filesystem), else written item by item.
     private static func writeTokens(_ reader: IndexReader, prefix: String) throws {
+        let info = reader.tokens.info
+        if info.segments.count == 1, let s = info.segments.first, s.file == 0, s.firstItem == 0,
+           info.files[0].owned, let own = try? IndexedDatasetReader(prefix: reader.store.path + "/" + info.files[0].prefix, codeTable: .megatron),
+           own.count == reader.sampleCount {
+            for ext in [".bin", ".idx"] {
+                let source = reader.store.path + "/" + info.files[0].prefix + ext
+                try? FileManager.default.removeItem(atPath: prefix + ext)
+                if link(source, prefix + ext) != 0 {
+                    try FileManager.default.copyItem(atPath: source, toPath: prefix + ext)
+                }
+            }
+            return
+        }
         let writer = try MegatronTokenDatasetWriter(prefix: prefix, vocabularySize: reader.manifest.tokenizer.vocabularySize)
         let chunk = 4096
         for start in stride(from: 0, to: reader.sampleCount, by: chunk) {

@@ -20,11 +20,14 @@ enum IndexFinisher {
     /// `order/<m>` and `ranks/<m>` (ExternalRankSort), again a chunk per transaction.
     /// - Parameter onPhase: called with `order` before the order tables and `sync` before the
     ///   final sync (for progress and per-phase timings).
+    /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
+    @discardableResult
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
                        tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
-                       onPhase: (String) -> Void = { _ in }) throws {
+                       onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
         try validate(runSamples: runLength)
         let n = manifest.counts.samples
+        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false)
         let tables = try metrics.map { metric in
             MetricTables(metric: metric,
                          values: try store.database(IndexFormat.metricDB(metric.name)),
@@ -53,8 +56,8 @@ enum IndexFinisher {
         let releasesPages = manifest.counts.tokens * manifest.tokenWidth > residentBudget
         for first in Swift.stride(from: 0, to: n, by: runLength) {
             let ids = first..<min(n, first + runLength)
-            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, manifest: manifest, threads: threads,
-                            releasesPages: releasesPages)
+            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, tokens: tokenStore,
+                            manifest: manifest, threads: threads)
             try values.withUnsafeBufferPointer { all in
                 let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
                 try store.env.write { txn in
@@ -67,7 +70,7 @@ enum IndexFinisher {
                 }
                 for (sorter, v) in zip(sorters, perMetric) { try sorter.addRun(v, firstID: first) }
             }
-            if releasesPages { store.env.releaseMappedPages() }
+            if releasesPages { tokenStore.releaseMappedPages() }
         }
         values = []
         onPhase("order")
@@ -79,7 +82,7 @@ enum IndexFinisher {
             }
         }
         onPhase("sync")
-        try markComplete(store: store, manifest: manifest)
+        return try markComplete(store: store, manifest: manifest, tokens: tokenStore)
     }
 
     /// Throws unless `runSamples` is a positive multiple of `IndexFormat.denseChunk`.
@@ -89,10 +92,9 @@ enum IndexFinisher {
         }
     }
 
-    /// Bytes of stored tokens pass 2 may keep mapped in the resident set (split between its
-    /// workers); past that, a worker drops the pages it has read (they stay in the page cache).
-    /// Dropping costs ~0.1 ms per MiB of page-table teardown (pass 2 of 200 000 documents, 412 MB
-    /// of tokens: 0.28 s → 0.33 s when dropping every 8 MiB), so tokens within the budget pay nothing.
+    /// Bytes of stored tokens pass 2 may keep mapped in the resident set; past that, the token
+    /// files' pages are dropped at the end of each chunk (they stay in the page cache).
+    /// Dropping costs ~0.1 ms per MiB of page-table teardown, so tokens within the budget pay nothing.
     private static let residentBudget = 512 << 20
 
     /// The LMDB tables of one metric.
@@ -106,8 +108,8 @@ enum IndexFinisher {
     /// tokens over `threads` workers, each with its own token and metric scratch; the others are
     /// read back from pass 1's `metric/<m>`.
     private static func chunkValues(_ tables: [MetricTables], ids: Range<Int>, into values: inout [Double],
-                                    context: MetricContext, store: IndexStore, manifest: IndexManifest, threads: Int,
-                                    releasesPages: Bool) throws {
+                                    context: MetricContext, store: IndexStore, tokens tokenStore: TokenStore,
+                                    manifest: IndexManifest, threads: Int) throws {
         let stride = values.count / max(tables.count, 1)
         let computed = tables.indices.filter { tables[$0].metric.needsTokenCounts }
         try values.withUnsafeMutableBufferPointer { out in
@@ -119,9 +121,7 @@ enum IndexFinisher {
                 }
             }
             guard !computed.isEmpty else { return }
-            let width = manifest.tokenWidth
             let vocabulary = manifest.tokenizer.vocabularySize
-            let samplesDB = try store.database(IndexFormat.samplesDB)
             let parts = splitRange(ids.count, parts: max(1, min(threads, ids.count)))
             var failures = [Error?](repeating: nil, count: parts.count)
             failures.withUnsafeMutableBufferPointer { fail in
@@ -131,20 +131,9 @@ enum IndexFinisher {
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)
                     let range = (ids.lowerBound + parts[p].lowerBound)..<(ids.lowerBound + parts[p].upperBound)
-                    var unreleased = 0
-                    var low = UInt.max, high: UInt = 0  // addresses of the values read since the last release
                     do {
-                        try scan(store: store, db: samplesDB, range: range) { id, raw in
-                            if let base = raw.baseAddress, !raw.isEmpty {
-                                low = min(low, UInt(bitPattern: base))
-                                high = max(high, UInt(bitPattern: base) + UInt(raw.count))
-                                unreleased += raw.count
-                            }
-                            if releasesPages && unreleased >= residentBudget / parts.count {  // keep RSS flat
-                                store.env.releaseMappedPages(within: low..<high)
-                                (unreleased, low, high) = (0, .max, 0)
-                            }
-                            let sample = MetricSample(tokens: IndexFormat.decodeTokens(raw, width: width, into: tokens))
+                        for id in range {
+                            let sample = MetricSample(tokens: try tokenStore.tokens(id, into: tokens))
                             for m in computed {
                                 shared.value.0[m * stride + id - ids.lowerBound] =
                                     try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
@@ -232,11 +221,12 @@ enum IndexFinisher {
     /// Syncs the data, then records the final manifest, the format tag of this gradus, the
     /// checksums of every table (`IndexChecksums`, computed from the synced data) and `complete`
     /// in one transaction, then syncs again.
-    private static func markComplete(store: IndexStore, manifest: IndexManifest) throws {
+    private static func markComplete(store: IndexStore, manifest unsealed: IndexManifest, tokens: TokenStore) throws -> IndexManifest {
+        let manifest = try sealTokenFiles(unsealed, indexPath: store.path)
         try store.env.sync()
         let sumsDB = try store.database(IndexFormat.checksumsDB)
         var databases: [String: LMDBDatabase] = [:]
-        for (name, layout, _) in IndexChecksums.tables(manifest) where layout != .meta {
+        for (name, layout, _) in IndexChecksums.tables(manifest) where layout != .meta && layout != .tokens {
             databases[name] = try store.database(name)
         }
         let metaValues = [try IndexStore.encodeJSON(IndexFormatTag()), try IndexStore.encodeJSON(manifest),
@@ -245,9 +235,36 @@ enum IndexFinisher {
             for (key, value) in zip(IndexChecksums.metaKeys, metaValues) { try txn.put(key: Array(key.utf8), value: value, in: store.meta) }
             _ = try txn.delete(key: Array(IndexFormat.resumeKey.utf8), in: store.meta)
             try IndexChecksums.write(store: store, manifest: manifest, metaValues: metaValues, txn: txn, sumsDB: sumsDB,
-                                     databases: databases)
+                                     databases: databases, tokens: tokens)
         }
         try store.env.sync()
+        PosixFile.remove(store.path + "/" + TokenStoreInfo.ownPrefix + ".sizes")
+        return manifest
+    }
+
+    /// Records the sizes and fingerprint of the index's own token files (written and synced when
+    /// pass 1 ended), and checks that every referenced input still has those it had when the
+    /// build started.
+    /// - Throws: `InputChangedError` for a referenced input that changed during the build.
+    static func sealTokenFiles(_ manifest: IndexManifest, indexPath: String) throws -> IndexManifest {
+        guard var info = manifest.tokenStore else { throw IndexError.corrupt("\(indexPath): the manifest has no token store") }
+        for k in info.files.indices {
+            let prefix = info.files[k].path(in: indexPath)
+            if info.files[k].owned {
+                try info.files[k].seal(prefix: prefix)
+            } else {
+                let recorded = info.files[k]
+                var now = recorded
+                try now.seal(prefix: prefix)
+                guard now == recorded else {
+                    throw InputChangedError(path: prefix + ".bin", detail: "its .bin/.idx sizes or fingerprint changed (\(recorded.fingerprint ?? "-") "
+                        + "→ \(now.fingerprint ?? "-"))", onResume: false)
+                }
+            }
+        }
+        var m = manifest
+        m.tokenStore = info
+        return m
     }
 
     /// Writes the `counts` table (token id UInt32 BE → count UInt64 LE, ids with a non-zero count).

@@ -9,15 +9,17 @@ import Storage
 public enum IndexFormat {
     /// The value of `meta["format"].magic`.
     public static let magic = "gradus-index"
-    /// The value of `meta["format"].version` gradus writes: 2 (version 1 had no `checksums`).
-    public static let version = 2
-    /// The versions readers accept; version 1 is read without checksum verification.
-    public static let readableVersions = 1...2
+    /// The value of `meta["format"].version` gradus writes: 3 (tokens in Megatron `.bin/.idx`
+    /// files; versions 1 and 2 kept them in an LMDB `samples` database, version 1 had no `checksums`).
+    public static let version = 3
+    /// The versions readers accept; older ones are refused with how to rebuild them.
+    public static let readableVersions = 3...3
     /// The first version with the `checksums` database.
     public static let checksummedVersion = 2
 
     /// Named databases.
     public static let metaDB = "meta"
+    /// The token store's name in `checksums` (the tokens themselves are in `TokenStore` files).
     public static let samplesDB = "samples"
     public static let docsDB = "docs"
     public static let countsDB = "counts"
@@ -41,12 +43,13 @@ public enum IndexFormat {
     public static let manifestKey = "manifest"
     public static let resumeKey = "resume"
 
-    /// The largest vocabulary stored with 2-byte tokens.
-    public static let narrowVocabularyLimit = 65_536
+    /// Vocabularies smaller than this are stored with 2-byte tokens (uint16), larger ones with
+    /// 4 (int32): Megatron's `best_fitting_dtype`, so the token files are what Megatron writes.
+    public static let narrowVocabularyLimit = 65_500
 
     /// Bytes per stored token for a vocabulary of `size` ids.
     public static func tokenWidth(vocabularySize size: Int) -> Int {
-        size <= narrowVocabularyLimit ? 2 : 4
+        size < narrowVocabularyLimit ? 2 : 4
     }
 
     /// A UInt64 big-endian key (sample ids, ranks).

@@ -41,6 +41,9 @@ public struct InputInfo: Codable, Equatable, Sendable {
     /// `xxh3:` and the 16 hex digits of XXH3-64 over the bytes actually read from it (nil in
     /// indexes written before content fingerprints).
     public var contentHash: String?
+    /// For a Megatron input whose tokens the index reads where they are: its entry in
+    /// `tokenStore.files` (nil: the index stores its own copy of the input's samples).
+    public var tokenFile: Int?
     public init(path: String, size: Int?, format: String, modified: String? = nil, contentHash: String? = nil) {
         self.path = path; self.size = size; self.format = format
         self.modified = modified; self.contentHash = contentHash
@@ -104,6 +107,10 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     public var created: String
     /// Options that change content, compared on resume and merge.
     public var options: [String: String]
+    /// Where the samples' tokens are (format 3): the own `tokens.bin/.idx` (file 0) and any
+    /// referenced Megatron inputs, and the segments mapping sample ids to their items. Its
+    /// segments are filled when pass 1 ends.
+    public var tokenStore: TokenStoreInfo?
 
     public init(kind: String, tokenizer: TokenizerInfo, inputs: [InputInfo], metrics: [MetricInfo],
                 pack: Int?, shard: Int?, shardCount: Int?, commandLine: [String], created: String,
@@ -174,6 +181,11 @@ public struct ResumeCursor: Codable, Equatable, Sendable {
     public var inputHash: String?
     /// Per finished input, its content hash and mtime as read (`InputInfo.contentHash`/`modified`).
     public var finished: [InputDigest]?
+    /// The token segments of the samples stored so far, and the lengths (items, bytes) of the
+    /// own token files as of this commit: a resume cuts the files back to them.
+    public var tokenSegments: [TokenSegmentInfo]?
+    public var tokenItems: Int?
+    public var tokenBytes: Int?
     public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,
                 carry: [UInt32], carryDocs: [CarryDoc]) {
         self.phase = phase; self.input = input; self.recordsConsumed = recordsConsumed

@@ -21,12 +21,15 @@ public enum IndexMerge {
         try IndexFinisher.validate(runSamples: runSamples)
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
+        manifest.tokenStore = TokenStoreInfo(files: [TokenFileInfo(prefix: TokenStoreInfo.ownPrefix, owned: true, codeTable: .megatron)])
         manifest.commandLine = commandLine
         manifest.created = ISO8601DateFormatter().string(from: Date())
         let metrics = try MetricRegistry.parseList(manifest.options["metric_specs"] ?? "")
         let store = try IndexStore.openForWriting(output, mode: mode == .resume ? .force : mode)
         try start(store: store, manifest: manifest)
-        let writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: SampleWriter.State(),
+        var state = SampleWriter.State()
+        state.tokenStore = manifest.tokenStore!
+        let writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state,
                                       tokenCounts: [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize))
         let cursors = shards.map { ShardCursor(reader: $0) }
         onPhase("copy")
@@ -42,15 +45,16 @@ public enum IndexMerge {
             }
         }
         writer.finishPacking()
+        try writer.tokens.finish()
         let skipped = manifest.counts.skipped
         manifest.counts = writer.state.counts
+        manifest.tokenStore = writer.state.tokenStore
         manifest.counts.skipped = skipped
         let countsDB = try store.database(IndexFormat.countsDB)
         try store.env.write { txn in try IndexFinisher.writeCounts(writer.tokenCounts, db: countsDB, txn: txn) }
         guard manifest.counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
-        try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts, threads: threads,
-                                 runLength: runSamples, onPhase: onPhase)
-        return manifest
+        return try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts,
+                                        threads: threads, runLength: runSamples, onPhase: onPhase)
     }
 
     /// The manifest of the merged index, after checking that the shards belong together.

@@ -292,6 +292,7 @@ extension LMDBDifficultyIndex {
             var options = IndexBuildOptions(inputs: [scratch + "/zipf.idx"], output: path)
             options.vocabularySize = 50_000
             options.threads = threads
+            options.copyTokens = true  // the generated corpus is removed below
             _ = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
         } catch {
             try? fm.removeItem(atPath: path)  // created here, so ours to remove

@@ -10,12 +10,11 @@ import Storage
 public final class IndexReader {
     public let store: IndexStore
     public let manifest: IndexManifest
-    private let samplesDB: LMDBDatabase
+    /// The samples' tokens (Megatron `.bin/.idx` files).
+    public let tokens: TokenStore
     private let docsDB: LMDBDatabase
-    /// Checks each chunk a read uses against its checksum, once (format ≥ 2).
+    /// Checks each chunk a read uses against its checksum, once.
     let verifier: ChunkVerifier
-    /// The longest stored sample in bytes: a longer value is corrupt and is not decoded.
-    private let maxSampleBytes: Int
 
     /// Opens the index at `path` as `options` says, and checks its `meta` documents (format,
     /// manifest, state) against their checksums.
@@ -23,21 +22,11 @@ public final class IndexReader {
     public init(path: String, options: IndexReadOptions = IndexReadOptions()) throws {
         store = try IndexStore.openForReading(path, options: options)
         manifest = try store.manifest()
-        samplesDB = try store.database(IndexFormat.samplesDB)
         docsDB = try store.database(IndexFormat.docsDB)
         verifier = try ChunkVerifier(store: store, manifest: manifest, version: try store.formatVersion())
-        maxSampleBytes = manifest.counts.maxSampleLength * manifest.tokenWidth
         let (verifier, meta) = (verifier, store.meta)
         try store.env.read { txn in try verifier.checkAll(IndexFormat.metaDB, db: meta, txn: txn) }
-    }
-
-    /// Decodes a stored sample after checking its size against the manifest.
-    private func decode(_ raw: UnsafeRawBufferPointer, id: some BinaryInteger, into tokens: inout [TokenID]) throws {
-        guard raw.count <= maxSampleBytes, raw.count % manifest.tokenWidth == 0 else {
-            throw IndexError.corrupt("\(store.path): database 'samples': sample \(id) has \(raw.count) bytes; the longest sample "
-                + "has \(maxSampleBytes) and a token \(manifest.tokenWidth) (restore or rebuild the index)")
-        }
-        IndexFormat.decodeTokens(raw, width: manifest.tokenWidth, into: &tokens)
+        tokens = try TokenStore(indexPath: path, manifest: manifest)
     }
 
     public var sampleCount: Int { manifest.counts.samples }
@@ -56,13 +45,11 @@ public final class IndexReader {
                 let key = IndexFormat.idKey(id)
                 tokens.removeAll(keepingCapacity: true)
                 if id & (IndexChecksums.chunk - 1) == 0 || id == range.lowerBound {
-                    if wantTokens { try verifier.check(IndexFormat.samplesDB, db: samplesDB, entry: id, txn: txn) }
+                    if wantTokens { try verifier.checkTokens(entry: id, tokens: self.tokens, txn: txn) }
                     try verifier.check(IndexFormat.docsDB, db: docsDB, entry: id, txn: txn)
                     for (name, db) in zip(metricNames, metricDBs) { try verifier.check(IndexFormat.metricDB(name), db: db, entry: id, txn: txn) }
                 }
-                if wantTokens {
-                    _ = try txn.withValue(key: key, in: samplesDB) { try decode($0, id: id, into: &tokens) }
-                }
+                if wantTokens { try self.tokens.appendTokens(of: id, to: &tokens) }
                 guard let doc = try txn.withValue(key: key, in: docsDB, { try DocRecord.decode($0) }) else {
                     throw IndexError.corrupt("sample \(id) has no docs entry")
                 }
@@ -81,11 +68,9 @@ public final class IndexReader {
         try store.env.read { txn in
             for id in ids {
                 let before = tokens.count
-                if id < UInt64(sampleCount) { try verifier.check(IndexFormat.samplesDB, db: samplesDB, entry: Int(id), txn: txn) }
-                let found: Void? = try txn.withValue(key: KeyBuilder().appending(id), in: samplesDB) {
-                    try decode($0, id: id, into: &tokens)
-                }
-                guard found != nil else { throw IndexError.corrupt("sample \(id) is missing from the index") }
+                guard id < UInt64(sampleCount) else { throw IndexError.corrupt("\(store.path): sample \(id) is missing from the index") }
+                try verifier.checkTokens(entry: Int(id), tokens: self.tokens, txn: txn)
+                try self.tokens.appendTokens(of: Int(id), to: &tokens)
                 lengths.append(tokens.count - before)
             }
         }

@@ -70,7 +70,9 @@ public final class IndexStore {
             throw IndexError.cannotResume(path: path, reason: "no unfinished index there")
         }
         if replace {
-            for name in ["data.mdb", "lock.mdb"] { try? FileManager.default.removeItem(atPath: path + "/" + name) }
+            for name in ["data.mdb", "lock.mdb"] + TokenStoreInfo.ownFileNames.sorted() {
+                try? FileManager.default.removeItem(atPath: path + "/" + name)
+            }
         }
         let env = try environment(path, readOnly: false) { IndexError.notWritable(path: path, reason: $0) }
         return try IndexStore(path: path, env: env, lock: lock)
@@ -147,9 +149,15 @@ public final class IndexStore {
                   format.magic == IndexFormat.magic else {
                 throw IndexError.notAnIndex(path: path, reason: "no Gradus format tag in meta")
             }
+            guard format.version >= IndexFormat.readableVersions.lowerBound else {
+                struct Built: Decodable { var commandLine: [String]? }
+                let built = try? txn.get(key: Array(IndexFormat.manifestKey.utf8), in: meta)
+                    .flatMap { try? JSONDecoder().decode(Built.self, from: Data($0)) }
+                throw IndexError.oldFormat(path: path, version: format.version, commandLine: built?.commandLine ?? [])
+            }
             guard IndexFormat.readableVersions.contains(format.version) else {
                 throw IndexError.notAnIndex(path: path, reason: "format version \(format.version), this gradus reads versions "
-                    + "\(IndexFormat.readableVersions.lowerBound)–\(IndexFormat.readableVersions.upperBound)")
+                    + "\(IndexFormat.readableVersions.lowerBound)–\(IndexFormat.readableVersions.upperBound) (a newer gradus wrote it)")
             }
             guard let raw = try txn.get(key: Array(IndexFormat.stateKey.utf8), in: meta),
                   let state = IndexState(rawValue: String(decoding: raw, as: UTF8.self)) else {

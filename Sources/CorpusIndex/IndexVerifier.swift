@@ -47,13 +47,10 @@ public enum IndexVerifier {
         }
         report.checked.append("format \(version), state complete, manifest: \(manifest.kind), \(manifest.counts.samples) samples, "
             + "\(manifest.counts.tokens) tokens, metrics \(manifest.kind == IndexKind.shard ? "none (shard)" : manifest.metrics.map(\.name).joined(separator: ", "))")
-        if version < IndexFormat.checksummedVersion {
-            report.problems.append("\(path): format version \(version) predates checksums, so its content cannot be verified; "
-                + "rebuild it with this gradus (gradus index ... --force)")
-        }
         let context = Context(path: path, store: store, manifest: manifest, checksummed: version >= IndexFormat.checksummedVersion)
         context.checkDatabaseList(&report)
-        for (name, layout, chunks) in IndexChecksums.tables(manifest) {
+        context.checkTokenStore(&report)
+        for (name, layout, chunks) in IndexChecksums.tables(manifest) where layout != .tokens {  // tokens: checkSamples
             context.checkTable(name, layout: layout, chunks: chunks, &report)
         }
         context.checkContent(&report)
@@ -71,7 +68,7 @@ public enum IndexVerifier {
 
         /// The named databases (keys of LMDB's main database) against those the manifest implies.
         func checkDatabaseList(_ report: inout IndexVerification) {
-            var expected = Set(IndexChecksums.tables(manifest).map(\.name))
+            var expected = Set(IndexChecksums.tables(manifest).filter { $0.layout != .tokens }.map(\.name))
             if checksummed { expected.insert(IndexFormat.checksumsDB) }
             do {
                 let main = try store.env.database(nil)
@@ -147,6 +144,40 @@ public enum IndexVerifier {
             report.checked.append("\(name): \(entries) entries, \(chunks) checksummed chunks\(bad == 0 ? " ok" : ", \(bad) bad")")
         }
 
+        /// The token files: each opens with the sizes and fingerprint recorded, and every chunk of
+        /// 8 192 samples hashes to its checksum.
+        func checkTokenStore(_ report: inout IndexVerification) {
+            let name = IndexFormat.samplesDB
+            do {
+                let tokens = try TokenStore(indexPath: path, manifest: manifest)
+                let chunks = (n + IndexChecksums.chunk - 1) >> IndexChecksums.chunkShift
+                let sumsDB = try store.env.database(IndexFormat.checksumsDB)
+                guard let stored = try store.env.read({ txn in try IndexChecksums.stored(name, db: sumsDB, txn: txn) }) else {
+                    report.problems.append("\(path): no checksums for the token store ('\(name)')")
+                    return
+                }
+                guard stored.count == chunks else {
+                    report.problems.append("\(path): database '\(name)' has \(stored.count) checksums for \(chunks) chunks")
+                    return
+                }
+                var bad = 0
+                for c in 0..<chunks {
+                    let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1), entries: n)[0]
+                    if sum != stored[c] {
+                        bad += 1
+                        if bad <= problemsPerTable {
+                            report.problems.append("\(path): database '\(name)' \(IndexChecksums.describe(.tokens, chunk: c, entries: n)) does not match its checksum")
+                        }
+                    }
+                }
+                if bad > problemsPerTable { report.problems.append("\(path): database '\(name)': \(bad - problemsPerTable) more bad chunks") }
+                report.checked.append("\(name): \(n) entries in \(tokens.info.files.count) token files (\(tokens.info.segments.count) segments), "
+                    + "\(chunks) checksummed chunks\(bad == 0 ? " ok" : ", \(bad) bad")")
+            } catch {
+                report.problems.append("\(error)")
+            }
+        }
+
         /// The content against the manifest and the tables against each other.
         func checkContent(_ report: inout IndexVerification) {
             var problems = ProblemList(path: path)
@@ -178,25 +209,47 @@ public enum IndexVerifier {
         }
 
         private func checkSamples(_ problems: inout ProblemList) throws {
-            let width = manifest.tokenWidth, vocabulary = manifest.tokenizer.vocabularySize
+            let vocabulary = manifest.tokenizer.vocabularySize
             var histogram = [UInt64](repeating: 0, count: vocabulary)
             var tokens = 0, longest = 0
             var decoded = [TokenID]()
-            try walkDense(IndexFormat.samplesDB, &problems) { id, raw, problems in
-                guard raw.count % width == 0, raw.count <= manifest.counts.maxSampleLength * width else {
-                    problems.add(IndexFormat.samplesDB, "sample \(id) has \(raw.count) bytes (token width \(width), longest sample \(manifest.counts.maxSampleLength))")
-                    return
+            let store_: TokenStore
+            do { store_ = try TokenStore(indexPath: store.path, manifest: manifest) } catch {
+                problems.add(IndexFormat.samplesDB, "the token store cannot be opened: \(error)")
+                return
+            }
+            let n = manifest.counts.samples
+            for id in 0..<n {
+                if store_.length(of: id) > manifest.counts.maxSampleLength {
+                    problems.add(IndexFormat.samplesDB, "sample \(id) has \(store_.length(of: id)) tokens, longer than the longest sample (\(manifest.counts.maxSampleLength))")
+                    continue
                 }
                 decoded.removeAll(keepingCapacity: true)
-                IndexFormat.decodeTokens(raw, width: width, into: &decoded)
-                tokens += decoded.count
-                longest = max(longest, decoded.count)
-                if let pack = manifest.pack, decoded.count != pack + 1 {
-                    problems.add(IndexFormat.samplesDB, "sample \(id) has \(decoded.count) tokens, packed samples have \(pack + 1)")
-                }
-                for t in decoded {
-                    if Int(t) < vocabulary { histogram[Int(t)] += 1 } else {
-                        problems.add(IndexFormat.samplesDB, "sample \(id) holds token id \(t), outside the vocabulary of \(vocabulary)")
+                try store_.withRawTokens(id) { raw, dtype in
+                    var wide = [Int64](); wide.reserveCapacity(raw.count / dtype.itemSize)
+                    for k in 0..<(raw.count / dtype.itemSize) {
+                        let v: Int64
+                        switch dtype {
+                        case .uint16: v = Int64(raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
+                        case .int16: v = Int64(raw.loadUnaligned(fromByteOffset: 2 * k, as: Int16.self))
+                        case .int32: v = Int64(raw.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self))
+                        case .uint32: v = Int64(raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
+                        case .int64: v = raw.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)
+                        case .uint64: v = Int64(clamping: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
+                        case .uint8: v = Int64(raw[k])
+                        case .int8: v = Int64(Int8(bitPattern: raw[k]))
+                        }
+                        wide.append(v)
+                    }
+                    tokens += wide.count
+                    longest = max(longest, wide.count)
+                    if let pack = manifest.pack, wide.count != pack + 1 {
+                        problems.add(IndexFormat.samplesDB, "sample \(id) has \(wide.count) tokens, packed samples have \(pack + 1)")
+                    }
+                    for t in wide {
+                        if t >= 0 && t < Int64(vocabulary) { histogram[Int(t)] += 1 } else {
+                            problems.add(IndexFormat.samplesDB, "sample \(id) holds token id \(t), outside the vocabulary of \(vocabulary)")
+                        }
                     }
                 }
             }

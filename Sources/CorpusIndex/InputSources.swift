@@ -114,6 +114,19 @@ public final class MegatronRecordSource: RecordSource {
         binSize = opened.elementCount * opened.dtype.itemSize
     }
 
+    /// The dataset as a token file an index can read in place (sealed: sizes and fingerprint
+    /// now), when each of its documents is exactly one item (`doc_idx` = 0, 1, …, len), so that
+    /// document d is item d; nil otherwise (e.g. sentence-split BERT data: the index copies it).
+    public func reference() throws -> TokenFileInfo? {
+        guard reader.documentCount == reader.count else { return nil }
+        for k in 0..<reader.documentIndexCount where reader.documentIndexEntry(k) != k { return nil }
+        let absolute = reader.prefix.hasPrefix("/") ? reader.prefix
+            : FileManager.default.currentDirectoryPath + "/" + reader.prefix
+        var file = TokenFileInfo(prefix: URL(fileURLWithPath: absolute).standardizedFileURL.path, owned: false, codeTable: reader.codeTable)
+        try file.seal(prefix: file.prefix)
+        return file
+    }
+
     public func next(into record: inout SourceRecord, appendingTokensTo tokens: inout [TokenID]) throws -> Bool {
         guard position < reader.documentCount else { return false }
         let items = reader.items(ofDocument: position)

@@ -28,7 +28,7 @@ enum PackedDocumentMean {
             throw IndexError.invalidArgument("\(store.path) is not packed: per-document values are per-sample values there")
         }
         let n = manifest.counts.samples
-        let samplesDB = try store.database(IndexFormat.samplesDB)
+        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest)
         let docsDB = try store.database(IndexFormat.docsDB)
         func disagree(_ sample: Int) -> IndexError {
             .badInput(path: valuesPath, problem: "per-document values cannot be assigned to the samples of \(store.path): "
@@ -40,11 +40,9 @@ enum PackedDocumentMean {
         var docAtStart = 0  // the document holding the current sample's first token
         var previous: (doc: Int, record: DocRecord)?
         try store.env.read { txn in
-            var i = 0
-            try txn.forEach(in: samplesDB) { _, raw in
-                guard i < n else { throw IndexError.corrupt("\(store.path): samples holds more than \(n) samples") }
+            for i in 0..<n {
                 tokens.removeAll(keepingCapacity: true)
-                IndexFormat.decodeTokens(raw, width: manifest.tokenWidth, into: &tokens)
+                try tokenStore.appendTokens(of: i, to: &tokens)
                 guard tokens.count == length + 1 else {
                     throw IndexError.corrupt("\(store.path): packed sample \(i) has \(tokens.count) tokens, not \(length + 1)")
                 }
@@ -73,10 +71,7 @@ enum PackedDocumentMean {
                     }
                 }
                 out[i] = sum / Double(tokens.count)
-                i += 1
-                return true
             }
-            guard i == n else { throw IndexError.corrupt("\(store.path): samples holds \(i) samples, the manifest says \(n)") }
         }
         return out
     }

@@ -84,20 +84,29 @@ final class PassOne {
         } else {
             cursor = ResumeCursor(phase: "pass1", input: 0, recordsConsumed: 0, nextSample: 0, counts: IndexCounts(),
                                   carry: [], carryDocs: [])
+            cursor.tokenSegments = []
+            cursor.tokenItems = 0
+            cursor.tokenBytes = 0
         }
         self.manifest = manifest
-        let counts: [UInt64]
-        if cursor.phase == "pass2" {
-            counts = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
-        } else {
-            counts = try Self.recount(store: store, manifest: manifest, samples: cursor.nextSample)
+        guard let files = manifest.tokenStore?.files, let segments = cursor.tokenSegments,
+              let items = cursor.tokenItems, let bytes = cursor.tokenBytes else {
+            throw IndexError.cannotResume(path: store.path, reason: "the resume point has no token store lengths; start over with --force")
         }
         var state = SampleWriter.State()
         state.nextSample = cursor.nextSample
         state.counts = cursor.counts
         state.carry = cursor.carry
         state.carryDocs = cursor.carryDocs
-        writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts)
+        state.tokenStore = TokenStoreInfo(files: files, segments: segments)
+        let counts: [UInt64]
+        if cursor.phase == "pass2" {
+            counts = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
+        } else {
+            counts = try Self.recount(store: store, manifest: manifest, segments: segments, ownBytes: bytes)
+        }
+        writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts,
+                                  tokenItems: items, tokenBytes: bytes)
         _ = try store.database(IndexFormat.countsDB)
         if options.mode != .resume { try start() }
     }
@@ -113,17 +122,53 @@ final class PassOne {
         }
     }
 
-    /// Token counts of the samples already stored (resume): recomputed from `samples`.
-    private static func recount(store: IndexStore, manifest: IndexManifest, samples: Int) throws -> [UInt64] {
+    /// Token counts of the samples already stored (resume): recomputed from the first `ownBytes`
+    /// bytes of the own `tokens.bin` and the referenced items of `segments`.
+    private static func recount(store: IndexStore, manifest: IndexManifest, segments: [TokenSegmentInfo], ownBytes: Int) throws -> [UInt64] {
         var counts = [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize)
-        guard samples > 0 else { return counts }
-        let width = manifest.tokenWidth
-        try IndexFinisher.scan(store: store, db: try store.database(IndexFormat.samplesDB), range: 0..<samples) { _, raw in
-            for i in 0..<(raw.count / width) {
-                let t = width == 2 ? Int(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
-                                   : Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self)))
-                guard t < counts.count else { throw IndexError.corrupt("stored token \(t) outside the vocabulary") }
-                counts[t] &+= 1
+        func add(_ raw: UnsafeRawBufferPointer, _ dtype: IndexedDatasetDType, path: String) throws {
+            var scratch = [TokenID](repeating: 0, count: raw.count / dtype.itemSize)
+            try scratch.withUnsafeMutableBufferPointer { out in
+                for t in TokenStore.decode(raw, dtype: dtype, into: out) {
+                    guard Int(t) < counts.count else { throw IndexError.corrupt("\(path) holds token \(t), outside the vocabulary") }
+                    counts[Int(t)] &+= 1
+                }
+            }
+        }
+        let dtype = MegatronTokenDatasetWriter.dtype(vocabularySize: manifest.tokenizer.vocabularySize)
+        let binPath = store.path + "/" + TokenStoreInfo.ownPrefix + ".bin"
+        if ownBytes > 0 {
+            let bin = try PosixFile(path: binPath, mode: .read)
+            guard let have = bin.size, have >= ownBytes else {
+                throw IndexError.cannotResume(path: store.path, reason: "\(binPath) holds \(bin.size ?? 0) bytes, but the last committed batch "
+                    + "recorded \(ownBytes) (data lost in a system crash?); start over with --force")
+            }
+            var buffer = [UInt8](repeating: 0, count: 4 << 20)
+            var done = 0
+            while done < ownBytes {
+                let want = min(buffer.count, ownBytes - done)
+                var got = 0
+                while got < want {
+                    let n = try buffer.withUnsafeMutableBytes {
+                        try bin.read(at: done + got, into: UnsafeMutableRawBufferPointer(rebasing: $0[got..<want]))
+                    }
+                    guard n > 0 else {
+                        throw IndexError.cannotResume(path: store.path, reason: "\(binPath) is shorter than the \(ownBytes) bytes committed; start over with --force")
+                    }
+                    got += n
+                }
+                try buffer.withUnsafeBytes { try add(UnsafeRawBufferPointer(rebasing: $0[0..<want]), dtype, path: binPath) }
+                done += want
+            }
+        }
+        guard let files = manifest.tokenStore?.files else { return counts }
+        var readers: [Int: IndexedDatasetReader] = [:]
+        for s in segments where s.file != 0 {
+            let file = files[s.file]
+            let reader = try readers[s.file] ?? IndexedDatasetReader(prefix: file.prefix, codeTable: DTypeCodeTable(rawValue: file.codeTable) ?? .megatron)
+            readers[s.file] = reader
+            for item in s.firstItem..<(s.firstItem + s.samples) {
+                try reader.withItemBytes(item) { raw, dtype in try add(raw, dtype, path: reader.dataPath) }
             }
         }
         return counts
@@ -139,13 +184,14 @@ final class PassOne {
             let input = cursor.input
             let source = try openSource(manifest.inputs[input].path, input)
             let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer)
+            let referencedFile = manifest.inputs[input].tokenFile
             if cursor.recordsConsumed > 0, let tracker = source.tracker, let bytes = cursor.inputBytes,
                let digest = cursor.inputHash.flatMap(InputTracker.parse) {
                 try tracker.expectPrefix(bytes: bytes, digest: digest)  // checked while skipping
             }
             try reader.skip(cursor.recordsConsumed)
             try pipeline(reader) { batch in
-                try commit(batch, input: input, reader: reader)
+                try commit(batch, input: input, reader: reader, referencedFile: referencedFile)
                 progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
                                        bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
                 batches += 1
@@ -159,6 +205,7 @@ final class PassOne {
             finishedBytes += manifest.inputs[input].size ?? 0
         }
         writer.finishPacking()
+        try writer.tokens.finish()  // tokens.idx written; .bin and .idx synced
         let counts = writer.tokenCounts
         let countsDB = try store.database(IndexFormat.countsDB)
         cursor.phase = "pass2"
@@ -166,6 +213,9 @@ final class PassOne {
             cursor.counts = writer.state.counts
             cursor.carry = []
             cursor.carryDocs = []
+            cursor.tokenSegments = writer.state.tokenStore.segments
+            cursor.tokenItems = writer.tokens.itemCount
+            cursor.tokenBytes = writer.tokens.byteCount
             try IndexFinisher.writeCounts(counts, db: countsDB, txn: txn)
             try store.writeJSON(cursor, key: IndexFormat.resumeKey, txn: txn)
         }
@@ -234,14 +284,15 @@ final class PassOne {
     }
 
     /// Stores `batch` and the cursor after it in one transaction.
-    private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader) throws {
+    private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader, referencedFile: Int?) throws {
         let ownsSkips = options.shard.map { $0.index == 0 } ?? true
         try batch.counts.withUnsafeBufferPointer { counts in
           try writer.transaction(store: store, precounted: batch.precounted ? counts : nil) { txn in
             try batch.tokens.withUnsafeBufferPointer { all in
                 var start = 0
                 for (i, end) in batch.ends.enumerated() {
-                    try writer.add(document: UnsafeBufferPointer(rebasing: all[start..<end]), doc: batch.docs[i], txn: txn)
+                    try writer.add(document: UnsafeBufferPointer(rebasing: all[start..<end]), doc: batch.docs[i], txn: txn,
+                                   referencedFile: referencedFile)
                     start = end
                 }
             }
@@ -250,6 +301,9 @@ final class PassOne {
                                     nextSample: writer.state.nextSample, counts: writer.state.counts,
                                     carry: writer.state.carry, carryDocs: writer.state.carryDocs)
             next.finished = cursor.finished
+            next.tokenSegments = writer.state.tokenStore.segments
+            next.tokenItems = writer.tokens.itemCount
+            next.tokenBytes = writer.tokens.byteCount
             next.inputBytes = batch.inputBytes
             next.inputHash = batch.inputDigest.map(InputTracker.format)
             if batch.endOfInput {

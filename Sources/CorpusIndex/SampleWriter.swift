@@ -1,7 +1,9 @@
 // SampleWriter.swift — the single-threaded, in-order end of pass 1 (issue 3 item 3): turns
 // documents, in corpus order, into samples with dense ids (one per document, or packed to L+1
-// tokens), stores `samples`, `docs` and the pass-1 metrics (those that need no token counts,
-// computed through `DifficultyMetric`) with MDB_APPEND, and counts tokens.
+// tokens), appends their tokens to the index's own Megatron token files (`TokenStoreWriter`) or,
+// for a referenced Megatron input, records where they already are (`TokenStoreInfo` segments),
+// stores `docs` and the pass-1 metrics (those that need no token counts, computed through
+// `DifficultyMetric`) with MDB_APPEND, and counts tokens.
 // Shared by `gradus index` and `gradus merge`, so both give identical indexes.
 
 import Corpus
@@ -15,6 +17,8 @@ final class SampleWriter {
         var counts = IndexCounts()
         var carry: [TokenID] = []
         var carryDocs: [CarryDoc] = []
+        /// The token files and the segments of the samples stored so far.
+        var tokenStore = TokenStoreInfo(files: [])
     }
 
     var state: State
@@ -24,7 +28,8 @@ final class SampleWriter {
     private let width: Int
     private let pack: Int?
     private let endOfDocument: TokenID?
-    private let samplesDB: LMDBDatabase
+    /// The index's own token files.
+    let tokens: TokenStoreWriter
     private let docsDB: LMDBDatabase
     /// The pass-1 metrics and their `metric/<name>` databases.
     private let sampleMetrics: [(metric: any DifficultyMetric, db: LMDBDatabase)]
@@ -45,8 +50,9 @@ final class SampleWriter {
     private var docBytes = [UInt8]()
 
     /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
+    /// - Parameter tokenItems/tokenBytes: the lengths of the own token files at the last commit.
     init(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric], state: State,
-         tokenCounts: [UInt64]) throws {
+         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0) throws {
         self.state = state
         vocabularySize = manifest.tokenizer.vocabularySize
         width = manifest.tokenWidth
@@ -56,7 +62,8 @@ final class SampleWriter {
         endOfDocument = manifest.tokenizer.endOfDocumentID
         self.tokenCounts = tokenCounts
         batchCounts = [UInt32](repeating: 0, count: vocabularySize)
-        samplesDB = try store.database(IndexFormat.samplesDB)
+        tokens = try TokenStoreWriter(directory: store.path, vocabularySize: vocabularySize, items: tokenItems, bytes: tokenBytes)
+        precondition(tokens.dtype.itemSize == width, "token width \(width) is not that of \(tokens.dtype)")
         docsDB = try store.database(IndexFormat.docsDB)
         sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
             ($0, try store.database(IndexFormat.metricDB($0.name)))
@@ -82,10 +89,13 @@ final class SampleWriter {
         defer { self.precounted = nil }
         try store.env.write { txn in
             state = saved
+            tokens.beginBatch()
             if precounted == nil { batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
             batchTokens = 0
             try body(txn)
+            try tokens.writePending()  // before the commit that records the new lengths
         }
+        tokens.commitPending()
         if let precounted {
             for t in 0..<vocabularySize { tokenCounts[t] &+= UInt64(precounted[t]) }
         } else {
@@ -94,13 +104,17 @@ final class SampleWriter {
     }
 
     /// Adds one document (already in corpus order).
+    /// - Parameter referencedFile: for a document of a referenced Megatron input, the input's
+    ///   token file (`tokenStore.files` index): its tokens stay there, as item `doc.record`.
     /// - Throws: `IndexError.badInput` for a token id outside the vocabulary.
-    func add(document tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction) throws {
+    func add(document tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction,
+             referencedFile: Int? = nil) throws {
         state.counts.documents += 1
         guard let length = pack, let eod = endOfDocument else {
-            try emit(tokens, doc: doc, txn: txn)
+            try emit(tokens, doc: doc, txn: txn, referencedFile: referencedFile)
             return
         }
+        precondition(referencedFile == nil, "packed samples are stored, never referenced")
         state.carryDocs.append(CarryDoc(offset: state.carry.count, doc: doc))
         state.carry.append(contentsOf: tokens)
         state.carry.append(eod)
@@ -132,29 +146,42 @@ final class SampleWriter {
     }
 
     /// Stores one sample and its pass-1 metrics.
-    private func emit(_ tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction) throws {
+    private func emit(_ tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction,
+                      referencedFile: Int? = nil) throws {
         let id = state.nextSample
         let key = IndexFormat.idKey(id)
-        // Encoded straight into the LMDB page and counted in the same loop; a bad id throws after
-        // the put, which aborts the whole transaction (counts are reset on every attempt).
+        // Encoded straight into the token buffer and counted in the same loop; a bad id throws after
+        // the append, which aborts the whole transaction (the buffer and counts are reset on every attempt).
         batchTokens += tokens.count
         guard batchTokens <= Int(UInt32.max) else {
             throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
         }
         var bad: TokenID?
         let limit = TokenID(truncatingIfNeeded: vocabularySize)
-        if precounted != nil {
-            try txn.putReserved(key: key, count: tokens.count * width, in: samplesDB, append: true) { raw in
-                bad = width == 2 ? Self.encode(tokens, as: UInt16.self, into: raw, limit: limit)
-                                 : Self.encode(tokens, as: UInt32.self, into: raw, limit: limit)
+        let width = self.width
+        if let file = referencedFile {
+            // Already on disk in the input: checked and counted, not copied.
+            if precounted != nil {
+                bad = Self.firstOutside(tokens, limit: limit)
+            } else {
+                bad = batchCounts.withUnsafeMutableBufferPointer { Self.count(tokens, counts: $0, limit: limit) }
             }
+            state.tokenStore.append(file: file, item: doc.record)
         } else {
-          try batchCounts.withUnsafeMutableBufferPointer { counts in
-            try txn.putReserved(key: key, count: tokens.count * width, in: samplesDB, append: true) { raw in
-                bad = width == 2 ? Self.encodeAndCount(tokens, as: UInt16.self, into: raw, counts: counts, limit: limit)
-                                 : Self.encodeAndCount(tokens, as: UInt32.self, into: raw, counts: counts, limit: limit)
+            if precounted != nil {
+                self.tokens.append(count: tokens.count) { raw in
+                    bad = width == 2 ? Self.encode(tokens, as: UInt16.self, into: raw, limit: limit)
+                                     : Self.encode(tokens, as: UInt32.self, into: raw, limit: limit)
+                }
+            } else {
+                batchCounts.withUnsafeMutableBufferPointer { counts in
+                    self.tokens.append(count: tokens.count) { raw in
+                        bad = width == 2 ? Self.encodeAndCount(tokens, as: UInt16.self, into: raw, counts: counts, limit: limit)
+                                         : Self.encodeAndCount(tokens, as: UInt32.self, into: raw, counts: counts, limit: limit)
+                    }
+                }
             }
-          }
+            state.tokenStore.append(file: 0, item: self.tokens.itemCount - 1)
         }
         if let bad {
             throw IndexError.badInput(path: "input \(doc.input)",
@@ -181,6 +208,23 @@ final class SampleWriter {
 
     private func putValue(_ value: Double, key: KeyBuilder, db: LMDBDatabase, txn: LMDBWriteTransaction) throws {
         try withUnsafeBytes(of: IndexFormat.encodeValue(value)) { try txn.put(key: key, value: $0, in: db, append: true) }
+    }
+
+    /// The first id at or above `limit` in `tokens` (already counted), if any.
+    @inline(__always)
+    private static func firstOutside(_ tokens: UnsafeBufferPointer<TokenID>, limit: TokenID) -> TokenID? {
+        var maxID: TokenID = 0
+        for t in tokens { maxID = max(maxID, t) }
+        return maxID < limit ? nil : tokens.first { $0 >= limit }
+    }
+
+    /// Counts `tokens`; returns the first id at or above `limit` (not counted), if any.
+    @inline(__always)
+    private static func count(_ tokens: UnsafeBufferPointer<TokenID>, counts: UnsafeMutableBufferPointer<UInt32>,
+                              limit: TokenID) -> TokenID? {
+        var bad: TokenID?
+        for t in tokens { if t < limit { counts[Int(t)] &+= 1 } else if bad == nil { bad = t } }
+        return bad
     }
 
     /// Writes `tokens` as little-endian `T` into `raw` (already counted); returns the first id at or

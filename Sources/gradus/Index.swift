@@ -7,7 +7,7 @@ import Support
 
 struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Index a corpus: tokens and per-sample difficulty metrics in an LMDB index.",
+        abstract: "Index a corpus: tokens in Megatron .bin/.idx files, per-sample difficulty metrics in LMDB.",
         discussion: """
         Inputs: JSONL/FASTA/text files (plain, zstd or gzip), JSONL whose records carry a `tokens` array,
         or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
@@ -16,6 +16,8 @@ struct Index: ParsableCommand {
         ends each document with --eod-id N; --eod-id wins over a tokenizer's own end-of-document
         token. Parquet/Arrow: convert with
         `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
+        The index keeps its tokens in Megatron files (`tokens.bin/.idx` in --out); an unpacked Megatron
+        input is read where it lies instead of copied (keep it in place, or pass --copy).
         Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
@@ -65,6 +67,9 @@ struct Index: ParsableCommand {
     @Flag(help: "Replace an index that already exists in --out.")
     var force = false
 
+    @Flag(help: "Copy the tokens of Megatron inputs into the index instead of reading the inputs where they are.")
+    var copy = false
+
     @OptionGroup var reader: ReaderArguments
 
     /// `gradus bench index` runs each measurement as this command with a label; it then prints
@@ -102,6 +107,7 @@ struct Index: ParsableCommand {
         options.threads = threads ?? availableCores
         options.shard = try shard.map { try ShardSpec(parsing: $0) }
         options.skipBad = reader.skipBad
+        options.copyTokens = copy
         options.mode = resume ? .resume : force ? .force : .create
         options.commandLine = CommandLine.arguments
         options.readerOptions = ["text_field": reader.textField, "paragraphs": String(reader.paragraphs),

@@ -19,7 +19,7 @@ func buildIndex(_ options: IndexBuildOptions, texts: [[String]] = [], tokens: [[
 /// Every entry of every data table (all but `meta`), as hex, keyed by table name.
 func tableDump(_ path: String) throws -> [String: [String]] {
     let reader = try IndexReader(path: path)
-    var names = [IndexFormat.samplesDB, IndexFormat.docsDB, IndexFormat.countsDB]
+    var names = [IndexFormat.docsDB, IndexFormat.countsDB]
     for m in reader.metricNames {
         names += [IndexFormat.metricDB(m), IndexFormat.orderDB(m), IndexFormat.valuesDB(m), IndexFormat.ranksDB(m)]
     }
@@ -35,6 +35,11 @@ func tableDump(_ path: String) throws -> [String: [String]] {
         }
         out[name] = rows
     }
+    var samples: [String] = []
+    for id in 0..<reader.sampleCount {
+        try reader.tokens.withRawTokens(id) { raw, dtype in samples.append("\(dtype):" + hex(raw)) }
+    }
+    out["tokens"] = samples
     return out
 }
 

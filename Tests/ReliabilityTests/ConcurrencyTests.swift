@@ -51,7 +51,7 @@ final class ConcurrencyTests: XCTestCase {
         }
         // Readers create no lock file of Gradus's own (only a writer takes gradus.lock).
         let after = try FileManager.default.contentsOfDirectory(atPath: index).sorted()
-        XCTAssertEqual(after, ["data.mdb", "gradus.lock", "lock.mdb"])
+        XCTAssertEqual(after, ["data.mdb", "gradus.lock", "lock.mdb", "tokens.bin", "tokens.idx"])
     }
 
     func testTrainAmongConcurrentReaders() throws {

@@ -1,8 +1,8 @@
 // IndexIntegrityTests.swift — issue 14 items 5, 12 (LMDB files) and 14: a truncated, empty or
 // symlinked data.mdb is refused with a message instead of SIGBUS or an LMDB errno; damaged
 // tokens, values or metadata are errors for the reads that use them and for `gradus verify`,
-// never silently different output; an index of format 1 (no checksums) is still read, and
-// `verify` says it predates checksums.
+// never silently different output; an index of an older format (1, 2: tokens in LMDB) is refused
+// with its version and the command that rebuilds it.
 
 import Foundation
 import Storage
@@ -31,7 +31,9 @@ final class IndexIntegrityTests: XCTestCase {
     private func copyIndex(_ index: String, to name: String) throws -> String {
         let copy = dir.file(name)
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: index + "/data.mdb", toPath: copy + "/data.mdb")
+        for name in ["data.mdb", "tokens.bin", "tokens.idx"] where FileManager.default.fileExists(atPath: index + "/" + name) {
+            try FileManager.default.copyItem(atPath: index + "/" + name, toPath: copy + "/" + name)
+        }
         return copy
     }
 
@@ -98,12 +100,12 @@ final class IndexIntegrityTests: XCTestCase {
         }
     }
 
-    /// Flips the byte at `offset` of `index`'s data.mdb copy `name`.
-    private func flipped(_ index: String, _ name: String, at offset: Int) throws -> String {
+    /// Flips the byte at `offset` of `file` (data.mdb by default) in `index`'s copy `name`.
+    private func flipped(_ index: String, _ name: String, at offset: Int, file: String = "data.mdb") throws -> String {
         let copy = try copyIndex(index, to: name)
-        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/data.mdb"))
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/" + file))
         bytes[offset] ^= 0x5A
-        try bytes.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
+        try bytes.write(to: URL(fileURLWithPath: copy + "/" + file))
         return copy
     }
 
@@ -125,8 +127,8 @@ final class IndexIntegrityTests: XCTestCase {
         let tokens = try XCTUnwrap(line["tokens"] as? [Int])
         XCTAssertEqual(tokens.count, 65)
         let stored = tokens.flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        let offset = try uniqueOffset(of: stored, in: index + "/data.mdb")
-        let bad = try flipped(index, "tokens.idx", at: offset + 2 * 30)
+        let offset = try uniqueOffset(of: stored, in: index + "/tokens.bin")
+        let bad = try flipped(index, "damaged.idx", at: offset + 2 * 30, file: "tokens.bin")
         for command in [["dump", bad, "--tokens"], ["dump", bad, "--tokens", "--range", "4000..4001"]] + [readers(bad, config)[3]] {
             let r = try runGradus(command)
             XCTAssertEqual(r.status, 1, "\(command[0]) read damaged tokens silently: \(r.stderr)")
@@ -143,20 +145,28 @@ final class IndexIntegrityTests: XCTestCase {
     }
 
     func testDamagedNodeFlagsAreAnErrorNotASegfault() throws {
-        let (index, config) = try makeIndex()
-        // Sample 4000's leaf node in `samples`: data size 130 (lo, hi), flags 0, key size 8, the
-        // key (UInt64 BE 4000), then the first tokens. F_DUPDATA in its flags sends liblmdb 0.9
-        // into its sub-database cursor, which a database without MDB_DUPSORT does not have.
-        let dump = try runGradus(["dump", index, "--tokens", "--range", "4000..4001"])
-        let line = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(dump.stdout.utf8)) as? [String: Any])
-        let tokens = try XCTUnwrap(line["tokens"] as? [Int])
-        let node: [UInt8] = [130, 0, 0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x0F, 0xA0] + tokens.prefix(8).flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
-        let offset = try uniqueOffset(of: node, in: index + "/data.mdb")
+        let (index, _) = try makeIndex()
+        // Sample 4000's leaf node in `docs`: data size (the docs record, 21 bytes + its strings;
+        // lo, hi), flags 0, key size 8, the key (UInt64 BE 4000), then the record, whose flags byte
+        // and input index 0 follow. The metric tables' nodes for the same key hold 8 bytes,
+        // `order/`'s 16. F_DUPDATA in its flags sends liblmdb 0.9 into its sub-database cursor,
+        // which a database without MDB_DUPSORT does not have.
+        let hay = try Data(contentsOf: URL(fileURLWithPath: index + "/data.mdb"))
+        let key: [UInt8] = [0, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 0x0F, 0xA0]
+        var offsets: [Int] = []
+        var from = 2
+        while let r = hay.range(of: Data(key), in: from..<hay.count) {
+            let size = Int(hay[r.lowerBound - 2]) | Int(hay[r.lowerBound - 1]) << 8
+            if size >= 21 && size != 8 && size != 16 { offsets.append(r.lowerBound - 2) }
+            from = r.lowerBound + 1
+        }
+        XCTAssertEqual(offsets.count, 1, "sample 4000's docs node must be found once")
+        let offset = try XCTUnwrap(offsets.first)
         let copy = try copyIndex(index, to: "flags.idx")
         var bytes = try Data(contentsOf: URL(fileURLWithPath: copy + "/data.mdb"))
         bytes[offset + 4] = 0x04
         try bytes.write(to: URL(fileURLWithPath: copy + "/data.mdb"))
-        for command in [["dump", copy, "--tokens"], ["verify", copy], readers(copy, config)[3]] {
+        for command in [["dump", copy, "--tokens"], ["verify", copy]] {
             let r = try runGradus(command)
             XCTAssertFalse(r.signaled, "\(command[0]) died from signal \(r.status)")
             XCTAssertEqual(r.status, 1, r.stderr)
@@ -197,26 +207,27 @@ final class IndexIntegrityTests: XCTestCase {
         XCTAssertTrue(try runGradus(["verify", dir.file("m.idx")]).stdout.contains("checked ranks/vocabularyrarity: 1 entries, 1 checksummed chunks ok"))
     }
 
-    func testVerifyReportsASoundIndexAndAFormatOneIndex() throws {
+    func testVerifyReportsASoundIndexAndRefusesAnOlderFormat() throws {
         let (index, _) = try makeIndex()
         let ok = try runGradus(["verify", index])
         XCTAssertEqual(ok.status, 0, ok.stderr)
-        XCTAssertTrue(ok.stdout.contains("checked samples: 5382 entries, 1 checksummed chunks ok"), ok.stdout)
+        XCTAssertTrue(ok.stdout.contains("checked samples: 5382 entries in 1 token files (1 segments), 1 checksummed chunks ok"), ok.stdout)
         XCTAssertTrue(ok.stdout.contains("ok: \(index) verified in"), ok.stdout)
-        // Format 1: as written before checksums (version 1, no `checksums` database).
-        let old = try copyIndex(index, to: "v1.idx")
-        let env = try LMDBEnvironment(path: old, mapSize: 1 << 30, maxDatabases: 64)
-        let meta = try env.database("meta"), sums = try env.database("checksums")
-        try env.write { txn in
-            try txn.put(key: Array("format".utf8), value: Array(#"{"magic":"gradus-index","version":1}"#.utf8), in: meta)
-            try txn.drop(sums)
+        // Formats 1 and 2 kept the tokens in an LMDB `samples` database: refused by every reader,
+        // naming the version and the command that built the index.
+        for version in [1, 2] {
+            let old = try copyIndex(index, to: "v\(version).idx")
+            let env = try LMDBEnvironment(path: old, mapSize: 1 << 30, maxDatabases: 64)
+            let meta = try env.database("meta")
+            try env.write { txn in
+                try txn.put(key: Array("format".utf8), value: Array(#"{"magic":"gradus-index","version":\#(version)}"#.utf8), in: meta)
+            }
+            for command in [["dump", old, "--tokens", "--range", "0..2"], ["verify", old], ["info", old]] {
+                let r = try runGradus(command)
+                XCTAssertEqual(r.status, 1, r.stderr)
+                XCTAssertTrue(r.stderr.contains("\(old) is an index of format version \(version), which kept its tokens in LMDB"), r.stderr)
+                XCTAssertTrue(r.stderr.contains("Rebuild it: ") && r.stderr.contains("udhr.sample.jsonl.zst") && r.stderr.contains("--force"), r.stderr)
+            }
         }
-        let read = try runGradus(["dump", old, "--tokens", "--range", "0..2"])
-        XCTAssertEqual(read.status, 0, read.stderr)
-        XCTAssertEqual(read.stdout, try runGradus(["dump", index, "--tokens", "--range", "0..2"]).stdout)
-        let v = try runGradus(["verify", old])
-        XCTAssertEqual(v.status, 1)
-        XCTAssertTrue(v.stderr.contains("format version 1 predates checksums"), v.stderr)
-        XCTAssertTrue(v.stderr.contains("rebuild it"), v.stderr)
     }
 }

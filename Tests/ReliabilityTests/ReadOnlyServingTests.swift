@@ -50,8 +50,10 @@ final class ReadOnlyServingTests: XCTestCase {
         // The shared copy: data.mdb only, file 0444 in a 0555 directory.
         let copy = dir + "/copy.idx"
         try FileManager.default.createDirectory(atPath: copy, withIntermediateDirectories: false)
-        try FileManager.default.copyItem(atPath: built + "/data.mdb", toPath: copy + "/data.mdb")
-        XCTAssertEqual(chmod(copy + "/data.mdb", 0o444), 0)
+        for name in ["data.mdb", "tokens.bin", "tokens.idx"] {
+            try FileManager.default.copyItem(atPath: built + "/" + name, toPath: copy + "/" + name)
+            XCTAssertEqual(chmod(copy + "/" + name, 0o444), 0)
+        }
         XCTAssertEqual(chmod(copy, 0o555), 0)
 
         let curriculum = dir + "/rarity.json"
@@ -83,13 +85,13 @@ final class ReadOnlyServingTests: XCTestCase {
         for (c, r) in zip(commands("nolock"), served) {
             XCTAssertEqual(r.status, 0, "\(c) --no-lock: \(r.stderr)")
         }
-        XCTAssertEqual(try listing(copy), ["data.mdb"], "--no-lock created a file in the index directory")
+        XCTAssertEqual(try listing(copy), ["data.mdb", "tokens.bin", "tokens.idx"], "--no-lock created a file in the index directory")
 
         // The same commands with a normal open of the same copy (root may write the 0555
         // directory): LMDB creates lock.mdb, and every output is the same.
         XCTAssertEqual(chmod(copy, 0o755), 0)
         let normal = try commands("locked").map { try runGradus($0) }
-        XCTAssertEqual(try listing(copy), ["data.mdb", "lock.mdb"])
+        XCTAssertEqual(try listing(copy), ["data.mdb", "lock.mdb", "tokens.bin", "tokens.idx"])
         // Output paths differ only in the tag; everything else printed is the same.
         func normalized(_ text: String) -> String {
             text.replacingOccurrences(of: "-nolock", with: "-TAG").replacingOccurrences(of: "-locked", with: "-TAG")

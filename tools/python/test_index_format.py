@@ -18,7 +18,34 @@ import xxhash
 CHUNK = 8192
 
 
-def check_checksums(txn, db, manifest):
+CODES = {"megatron": {2: "<i1", 3: "<i2", 4: "<i4", 5: "<i8", 8: "<u2"},
+         "deepSpeed": {3: "<i2", 4: "<i4", 5: "<i8", 6: "<u2", 7: "<u4", 8: "<u8"},
+         "deepSpeedLegacy": {3: "<i2", 4: "<i4", 5: "<i8", 8: "<u2", 9: "<u4", 10: "<u8"}}
+
+
+def read_token_items(path, manifest):
+    """Every sample's stored token elements (numpy arrays of the file's dtype), in id order, read
+    from the Megatron .bin/.idx files the manifest's tokenStore names, as Megatron lays them out."""
+    files = []
+    for f in manifest["tokenStore"]["files"]:
+        prefix = path + "/" + f["prefix"] if f["owned"] else f["prefix"]
+        idx = open(prefix + ".idx", "rb").read()
+        assert idx[:9] == b"MMIDIDX\x00\x00"
+        version, code, count, docs = struct.unpack("<QBQQ", idx[9:34])
+        assert version == 1 and len(idx) == 34 + 12 * count + 8 * docs
+        dtype = np.dtype(CODES[f["codeTable"]][code])
+        sizes = np.frombuffer(idx, "<i4", count, 34)
+        pointers = np.frombuffer(idx, "<i8", count, 34 + 4 * count)
+        data = open(prefix + ".bin", "rb").read()
+        assert len(data) == f["binSize"] and len(idx) == f["idxSize"]
+        files.append([np.frombuffer(data, dtype, int(s), int(p)) for s, p in zip(sizes, pointers)])
+    items = []
+    for seg in manifest["tokenStore"]["segments"]:
+        items += files[seg["file"]][seg["firstItem"]:seg["firstItem"] + seg["samples"]]
+    return items
+
+
+def check_checksums(txn, db, manifest, items):
     """Recomputes every checksum as docs/index-format.md "Checksums" defines it."""
     n = manifest["counts"]["samples"]
     per_sample = -(-n // CHUNK)
@@ -36,7 +63,10 @@ def check_checksums(txn, db, manifest):
             h.update(value)
         return [h.intdigest() for h in hashers]
 
-    expected = {"samples": chunked("samples", False), "docs": chunked("docs", True)}
+    token_sums = [xxhash.xxh3_64() for _ in range(per_sample)]
+    for i, item in enumerate(items):
+        token_sums[i // CHUNK].update(item.tobytes())
+    expected = {"samples": [h.intdigest() for h in token_sums], "docs": chunked("docs", True)}
     counts = [xxhash.xxh3_64() for _ in range(-(-manifest["tokenizer"]["vocabularySize"] // CHUNK))]
     for key, value in txn.cursor(db=db("counts")):
         counts[struct.unpack(">I", key)[0] // CHUNK].update(key + struct.pack("<I", len(value)) + value)
@@ -59,20 +89,16 @@ def main(path):
         db = lambda name: env.open_db(name.encode(), txn=txn, create=False)
         meta = db("meta")
         fmt = json.loads(txn.get(b"format", db=meta))
-        assert fmt == {"magic": "gradus-index", "version": 2}, fmt
+        assert fmt == {"magic": "gradus-index", "version": 3}, fmt
         assert txn.get(b"state", db=meta) == b"complete"
         manifest = json.loads(txn.get(b"manifest", db=meta))
         n = manifest["counts"]["samples"]
         width = manifest["tokenWidth"]
         vocab = manifest["tokenizer"]["vocabularySize"]
-        dtype = "<u2" if width == 2 else "<u4"
-        assert width == (2 if vocab <= 65536 else 4)
-        samples = db("samples")
-        assert txn.stat(samples)["entries"] == n
-        tokens = []
-        for i, (key, value) in enumerate(txn.cursor(db=samples)):
-            assert struct.unpack(">Q", key)[0] == i
-            tokens.append(np.frombuffer(value, dtype=dtype).astype(np.int64))
+        assert width == (2 if vocab < 65500 else 4)
+        items = read_token_items(path, manifest)
+        assert len(items) == n
+        tokens = [item.astype(np.int64) for item in items]
         assert sum(len(t) for t in tokens) == manifest["counts"]["tokens"]
         counts = np.zeros(vocab, dtype=np.int64)
         for key, value in txn.cursor(db=db("counts")):
@@ -111,7 +137,7 @@ def main(path):
         rec = txn.get(struct.pack(">Q", 0), db=docs)
         flags, inp, record, offset = struct.unpack("<BIQQ", rec[:21])
         assert inp < len(manifest["inputs"])
-        check_checksums(txn, db, manifest)
+        check_checksums(txn, db, manifest, items)
     print(f"ok: {n} samples, metrics {names}")
 
 

@@ -2,7 +2,9 @@
 
 ``IndexReader`` opens the LMDB environment without its lock file and holds one read transaction
 for its lifetime, so metric arrays can be numpy views of LMDB's memory map (the pages a read
-transaction sees do not move while it lives). Needs numpy and the PyPI ``lmdb`` package.
+transaction sees do not move while it lives). Tokens are read from the index's Megatron
+``.bin/.idx`` token files (its own ``tokens.bin/.idx`` and referenced Megatron inputs) through
+numpy memory maps. Needs numpy and the PyPI ``lmdb`` package.
 """
 
 import json
@@ -16,6 +18,37 @@ CHUNK = 8192
 """Entries per `values/<m>` and `ranks/<m>` chunk."""
 
 _RANK = np.dtype([("id", "<u8"), ("value", "<f8")])
+
+_IDX_MAGIC = b"MMIDIDX\x00\x00"
+# dtype byte -> numpy dtype, per code table (the `codeTable` a token file records).
+_CODES = {
+    "megatron": {1: "<u1", 2: "<i1", 3: "<i2", 4: "<i4", 5: "<i8", 8: "<u2"},
+    "deepSpeed": {1: "<u1", 2: "<i1", 3: "<i2", 4: "<i4", 5: "<i8", 6: "<u2", 7: "<u4", 8: "<u8"},
+    "deepSpeedLegacy": {1: "<u1", 2: "<i1", 3: "<i2", 4: "<i4", 5: "<i8", 8: "<u2", 9: "<u4", 10: "<u8"},
+}
+
+
+class _TokenFile:
+    """One Megatron ``.bin/.idx`` pair, memory-mapped: ``item(i)`` is a view of item i."""
+
+    def __init__(self, prefix, code_table):
+        with open(prefix + ".idx", "rb") as f:
+            header = f.read(34)
+        if len(header) < 34 or header[:9] != _IDX_MAGIC:
+            raise IndexFormatError("%s.idx: not a Megatron index file" % prefix)
+        version, code, count, _docs = struct.unpack("<QBQQ", header[9:34])
+        dtype = _CODES.get(code_table, {}).get(code)
+        if version != 1 or dtype is None:
+            raise IndexFormatError("%s.idx: version %d, dtype code %d (%s table) not readable" % (prefix, version, code, code_table))
+        self.count = count
+        self.sizes = np.memmap(prefix + ".idx", dtype="<i4", mode="r", offset=34, shape=(count,)) if count else np.empty(0, "<i4")
+        self.pointers = (np.memmap(prefix + ".idx", dtype="<i8", mode="r", offset=34 + 4 * count, shape=(count,))
+                         if count else np.empty(0, "<i8"))
+        self.data = np.memmap(prefix + ".bin", dtype=dtype, mode="r") if os.path.getsize(prefix + ".bin") else np.empty(0, dtype)
+
+    def item(self, i):
+        start = int(self.pointers[i]) // self.data.dtype.itemsize
+        return self.data[start:start + int(self.sizes[i])]
 
 
 class IndexFormatError(Exception):
@@ -42,8 +75,9 @@ class IndexReader:
         try:
             meta = self._db("meta")
             fmt = json.loads(bytes(self._txn.get(b"format", db=meta) or b"null"))
-            if not isinstance(fmt, dict) or fmt.get("magic") != "gradus-index" or fmt.get("version") not in (1, 2):
-                raise IndexFormatError("%s: unknown index format %r (this reader knows versions 1 and 2)" % (path, fmt))
+            if not isinstance(fmt, dict) or fmt.get("magic") != "gradus-index" or fmt.get("version") != 3:
+                raise IndexFormatError("%s: index format %r; this reader knows version 3 (older indexes kept their tokens "
+                                       "in LMDB: rebuild them with this gradus)" % (path, fmt))
             state = bytes(self._txn.get(b"state", db=meta) or b"")
             if state != b"complete":
                 raise IndexFormatError("%s: index state is %r, not complete" % (path, state.decode(errors="replace")))
@@ -53,8 +87,19 @@ class IndexReader:
             raise
         self.path = path
         self.metrics = [m["name"] for m in self.manifest.get("metrics", [])]
-        self._token_dtype = np.dtype("<u2" if self.manifest["tokenWidth"] == 2 else "<u4")
         self._dbs = {}
+        store = self.manifest["tokenStore"]
+        self._files = []
+        for f in store["files"]:
+            prefix = os.path.join(path, f["prefix"]) if f["owned"] else f["prefix"]
+            for ext, key in ((".bin", "binSize"), (".idx", "idxSize")):
+                size = os.path.getsize(prefix + ext) if os.path.exists(prefix + ext) else None
+                if size != f.get(key):
+                    raise IndexFormatError("%s: token file %s%s is %s bytes, the index recorded %s (changed or missing)"
+                                           % (path, prefix, ext, size, f.get(key)))
+            self._files.append(_TokenFile(prefix, f["codeTable"]))
+        self._segments = store["segments"]
+        self._starts = np.cumsum([0] + [s["samples"] for s in self._segments])
 
     def _db(self, name):
         return self._env.open_db(name.encode(), txn=self._txn, create=False)
@@ -107,11 +152,13 @@ class IndexReader:
         return dense["id"], dense["value"]
 
     def tokens(self, sample_id):
-        """The token ids of sample ``sample_id`` (uint16 or uint32 array, a view of the map)."""
+        """The token ids of sample ``sample_id`` (an integer array, a view of the token file's map:
+        uint16 or int32 for the index's own files, the input's dtype for a referenced one)."""
         if not 0 <= sample_id < len(self):
             raise IndexError("sample id %d out of range 0..<%d" % (sample_id, len(self)))
-        value = self._txn.get(struct.pack(">Q", sample_id), db=self._named("samples"))
-        return np.frombuffer(value, dtype=self._token_dtype)
+        k = int(np.searchsorted(self._starts, sample_id, side="right")) - 1
+        segment = self._segments[k]
+        return self._files[segment["file"]].item(segment["firstItem"] + sample_id - int(self._starts[k]))
 
     def percentile(self, metric, value):
         """The percentage (0–100) of samples whose ``metric`` is ≤ ``value`` (NaN values count
