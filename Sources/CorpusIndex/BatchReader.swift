@@ -1,5 +1,4 @@
-// BatchReader.swift — the reading side of pass 1: pulls records of one input in order, keeps
-// those of this shard, and tokenizes text records over `threads` encoders (one per worker,
+// BatchReader.swift — the reading side of pass 1: pulls records of one input in order and tokenizes text records over `threads` encoders (one per worker,
 // no per-token allocation), producing `RecordBatch`es in corpus order.
 
 import Corpus
@@ -8,7 +7,6 @@ import Support
 final class BatchReader {
     let source: any RecordSource
     private let input: Int
-    private let shard: ShardSpec?
     private let batchRecords: Int
     private let batchTokens: Int
     private let skipBad: Bool
@@ -23,7 +21,6 @@ final class BatchReader {
     init(source: any RecordSource, input: Int, options: IndexBuildOptions, tokenizer: (any Tokenizer)?) {
         self.source = source
         self.input = input
-        shard = options.shard
         batchRecords = max(1, options.batchRecords)
         batchTokens = max(1, options.batchTokens)
         skipBad = options.skipBad
@@ -53,10 +50,6 @@ final class BatchReader {
             let start = batch.tokens.count
             guard try source.next(into: &record, appendingTokensTo: &batch.tokens) else { batch.endOfInput = true; break }
             consumed += 1
-            if let shard, !shard.owns(input: input, record: record.ordinal) {
-                batch.tokens.removeSubrange(start...)
-                continue
-            }
             batch.docs.append(DocRecord(input: input, record: record.ordinal, byteOffset: record.byteOffset,
                                         docID: record.docID, lang: record.lang, source: record.source))
             if source.isPretokenized {

@@ -100,7 +100,7 @@ final class ChunkVerifier: Sendable {
     func checkTokens(entry: Int, tokens: TokenStore, txn: LMDBReadTransaction) throws {
         guard let sumsDB else { return }
         let table = IndexFormat.samplesDB
-        let c = entry >> IndexChecksums.chunkShift
+        let c = tokens.chunk(of: entry)
         guard let count = layouts[table]?.chunks, c >= 0, c < count else {
             throw IndexError.corrupt("\(path): the token store has no chunk \(c)")
         }
@@ -112,10 +112,10 @@ final class ChunkVerifier: Sendable {
             entry_ = Table(stored: stored, verified: [Bool](repeating: false, count: count))
         }
         guard var t = entry_, !t.verified[c] else { return }
-        let n = manifest.counts.samples
-        let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1), entries: n)[0]
+        let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1))[0]
         guard sum == t.stored[c] else {
-            throw IndexError.corrupt("\(path): database '\(table)' \(IndexChecksums.describe(.tokens, chunk: c, entries: n)) "
+            let ids = tokens.samples(ofChunk: c)
+            throw IndexError.corrupt("\(path): database '\(table)' chunk \(c) (entries \(ids.lowerBound)..<\(ids.upperBound)) "
                 + "does not match its checksum (stored \(hex(t.stored[c])), computed \(hex(sum))): a token file (\(tokens.info.files.map(\.prefix).joined(separator: ", "))) "
                 + "is damaged or was changed; restore it or rebuild the index, and run `gradus verify \(path)` for the full list")
         }

@@ -7,7 +7,7 @@ import Corpus
 import Foundation
 import Storage
 
-/// `--shard I/N`: this process indexes the records whose (input index + record ordinal) mod N is I.
+/// `--shard I/N`: this process indexes the inputs assigned to shard I of N (`ownedInputs`).
 public struct ShardSpec: Equatable, Sendable {
     public var index: Int
     public var count: Int
@@ -21,7 +21,25 @@ public struct ShardSpec: Equatable, Sendable {
     }
     public init(index: Int, count: Int) { self.index = index; self.count = count }
 
-    @inline(__always) func owns(input: Int, record: Int) -> Bool { (input + record) % count == index }
+    /// The inputs (indices into `sizes`, ascending) this shard reads: inputs are assigned whole,
+    /// largest first (ties: the earlier input), each to the shard with the fewest bytes so far
+    /// (ties: the lower shard), so every shard reads about 1/N of the bytes and only its own.
+    /// Deterministic: the same sizes give every process the same assignment.
+    func ownedInputs(sizes: [Int]) -> [Int] {
+        Self.assign(sizes: sizes, shards: count)[index]
+    }
+
+    /// Longest-processing-time assignment of items of `sizes` to `shards` bins; each bin ascending.
+    static func assign(sizes: [Int], shards: Int) -> [[Int]] {
+        var bins = [[Int]](repeating: [], count: shards)
+        var load = [Int](repeating: 0, count: shards)
+        for i in sizes.indices.sorted(by: { (sizes[$0], -$0) > (sizes[$1], -$1) }) {
+            let target = load.indices.min { (load[$0], $0) < (load[$1], $1) }!
+            bins[target].append(i)
+            load[target] += sizes[i]
+        }
+        return bins.map { $0.sorted() }
+    }
 }
 
 /// Everything `gradus index` needs.
@@ -159,13 +177,15 @@ public enum IndexBuilder {
         }
         manifest.counts = run.writer.state.counts
         manifest.tokenStore = run.writer.state.tokenStore
+        manifest.pieces = run.writer.state.pieces
         if let finished = run.cursor.finished, finished.count == manifest.inputs.count {
             for (i, digest) in finished.enumerated() {  // what was read, as read (issue 14 item 9)
                 manifest.inputs[i].contentHash = digest.contentHash
                 manifest.inputs[i].modified = digest.modified
             }
         }
-        guard manifest.counts.samples > 0 else {
+        // A shard may own no input (more shards than inputs) or only empty ones: it is merged as nothing.
+        guard manifest.counts.samples > 0 || manifest.kind == IndexKind.shard else {
             let names = inputs.map(\.path).joined(separator: ", ")
             throw IndexError.noSamples(reason: names + (inputs.count == 1 ? " holds" : " hold") + " no usable record"
                 + (manifest.counts.skipped.isEmpty ? "" : " (every record was bad: skipped "
@@ -264,10 +284,10 @@ public enum IndexBuilder {
             metrics: specs.map { MetricInfo(name: $0.name, definition: $0.definition) }, pack: options.pack,
             shard: options.shard?.index, shardCount: options.shard?.count, commandLine: options.commandLine,
             created: ISO8601DateFormatter().string(from: Date()), options: contentOptions)
-        // Token files: the index's own, then each Megatron input read in place. Packed samples,
-        // `--copy` and shards (which keep every N-th document) store copies instead.
+        // Token files: the index's own, then each Megatron input read in place. Packed samples and
+        // `--copy` store copies instead.
         var store = TokenStoreInfo(files: [TokenFileInfo(prefix: TokenStoreInfo.ownPrefix, owned: true, codeTable: .megatron)])
-        if options.pack == nil && options.shard == nil && !options.copyTokens {
+        if options.pack == nil && !options.copyTokens {
             for (i, file) in references.sorted(by: { $0.key < $1.key }) {
                 manifest.inputs[i].tokenFile = store.files.count
                 store.files.append(file)

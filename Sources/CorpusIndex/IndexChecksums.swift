@@ -42,7 +42,7 @@ public enum IndexChecksums {
         let perSample = (n + chunk - 1) >> chunkShift
         var out: [(String, Layout, Int)] = [
             (IndexFormat.metaDB, .meta, metaKeys.count),
-            (IndexFormat.samplesDB, .tokens, perSample),
+            (IndexFormat.samplesDB, .tokens, manifest.tokenStore?.checksumChunks ?? perSample),
             (IndexFormat.docsDB, .keyed, perSample),
             (IndexFormat.countsDB, .counts, (manifest.tokenizer.vocabularySize + chunk - 1) >> chunkShift),
         ]
@@ -161,15 +161,15 @@ public enum IndexChecksums {
         return out
     }
 
-    /// The checksums of chunks `chunks` of the token store `tokens` (`n` samples): XXH3-64 over the
-    /// stored bytes of the chunk's samples in id order.
-    static func computeTokens(_ tokens: TokenStore, chunks: Range<Int>, entries n: Int) throws -> [UInt64] {
+    /// The checksums of chunks `chunks` of the token store `tokens`: XXH3-64 over the stored bytes
+    /// of the chunk's samples in id order (chunks are cut per segment, `TokenStore.samples(ofChunk:)`).
+    static func computeTokens(_ tokens: TokenStore, chunks: Range<Int>) throws -> [UInt64] {
         let hasher = XXH3Hasher()
         var out: [UInt64] = []
         out.reserveCapacity(chunks.count)
         for c in chunks {
             hasher.reset()
-            for id in (c << chunkShift)..<min(n, (c + 1) << chunkShift) {
+            for id in tokens.samples(ofChunk: c) {
                 try tokens.withRawTokens(id) { raw, _ in hasher.update(raw) }
             }
             out.append(hasher.digest)
@@ -200,14 +200,17 @@ public enum IndexChecksums {
     /// documents being `format`, `manifest` and `state` (written in the same transaction): the
     /// last step of `IndexFinisher` before the state becomes `complete`.
     static func write(store: IndexStore, manifest: IndexManifest, metaValues: [[UInt8]], txn: LMDBWriteTransaction,
-                      sumsDB: LMDBDatabase, databases: [String: LMDBDatabase], tokens: TokenStore) throws {
+                      sumsDB: LMDBDatabase, databases: [String: LMDBDatabase], tokens: TokenStore,
+                      tokenSums: [UInt64]? = nil) throws {
         try txn.clear(sumsDB)
         for (name, layout, chunks) in tables(manifest) {
             var sums: [UInt64]
             if layout == .meta {
                 sums = metaValues.map { XXH3.hash64($0) }
             } else if layout == .tokens {
-                sums = try computeTokens(tokens, chunks: 0..<chunks, entries: manifest.counts.samples)
+                // A merge passes its shards' checksums (the same chunks): no token is read.
+                sums = try tokenSums ?? computeTokens(tokens, chunks: 0..<chunks)
+                guard sums.count == chunks else { throw IndexError.corrupt("\(store.path): \(sums.count) token checksums for \(chunks) chunks") }
             } else {
                 guard let db = databases[name] else { throw IndexError.corrupt("\(store.path): no database '\(name)' to checksum") }
                 sums = try compute(name, layout: layout, db: db, chunks: 0..<chunks, entries: manifest.counts.samples,

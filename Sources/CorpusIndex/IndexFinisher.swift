@@ -20,11 +20,17 @@ enum IndexFinisher {
     /// `order/<m>` and `ranks/<m>` (ExternalRankSort), again a chunk per transaction.
     /// - Parameter onPhase: called with `order` before the order tables and `sync` before the
     ///   final sync (for progress and per-phase timings).
+    /// - Parameters:
+    ///   - tokenSums: the token chunks' checksums when already known (a merge: its shards'), so
+    ///     completing reads no token.
+    ///   - precomputed: when given (a merge), the value of metric m for a range of ids, filled into
+    ///     the buffer: no metric is computed here and every metric's `metric/<m>` is written.
     /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
     @discardableResult
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
                        tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
-                       onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
+                       onPhase: (String) -> Void = { _ in }, tokenSums: [UInt64]? = nil,
+                       precomputed: ((Int, Range<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void)? = nil) throws -> IndexManifest {
         try validate(runSamples: runLength)
         let n = manifest.counts.samples
         let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false)
@@ -37,14 +43,15 @@ enum IndexFinisher {
         }
         try store.env.write { txn in
             for t in tables {
-                if t.metric.needsTokenCounts { try txn.clear(t.values) }
+                if t.metric.needsTokenCounts || precomputed != nil { try txn.clear(t.values) }
                 try txn.clear(t.dense)
                 try txn.clear(t.order)
                 try txn.clear(t.ranks)
             }
         }
         let context = MetricContext(sequenceLength: max(manifest.counts.maxSampleLength, 1),
-                                    rarity: metrics.contains(where: \.needsTokenCounts) ? try RarityWeights(tokenCounts: tokenCounts) : nil,
+                                    rarity: precomputed == nil && metrics.contains(where: \.needsTokenCounts)
+                                        ? try RarityWeights(tokenCounts: tokenCounts) : nil,
                                     skipBad: manifest.options["skip_bad"] == "true")
         let sorters = tables.indices.map { m in
             ExternalRankSort(runLength: runLength, scratchPath: store.path + "/sort-\(m).tmp")
@@ -56,13 +63,21 @@ enum IndexFinisher {
         let releasesPages = manifest.counts.tokens * manifest.tokenWidth > residentBudget
         for first in Swift.stride(from: 0, to: n, by: runLength) {
             let ids = first..<min(n, first + runLength)
-            try chunkValues(tables, ids: ids, into: &values, context: context, store: store, tokens: tokenStore,
-                            manifest: manifest, threads: threads)
+            if let precomputed {
+                try values.withUnsafeMutableBufferPointer { all in
+                    for m in tables.indices {
+                        try precomputed(m, ids, UnsafeMutableBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]))
+                    }
+                }
+            } else {
+                try chunkValues(tables, ids: ids, into: &values, context: context, store: store, tokens: tokenStore,
+                                manifest: manifest, threads: threads)
+            }
             try values.withUnsafeBufferPointer { all in
                 let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
                 try store.env.write { txn in
                     for (t, v) in zip(tables, perMetric) {
-                        if t.metric.needsTokenCounts { try writeValues(v, firstID: first, db: t.values, txn: txn) }
+                        if t.metric.needsTokenCounts || precomputed != nil { try writeValues(v, firstID: first, db: t.values, txn: txn) }
                         try writeDense(count: v.count, firstIndex: first, entryBytes: 8, db: t.dense, txn: txn) { i, raw, offset in
                             raw.storeBytes(of: IndexFormat.encodeValue(v[i]), toByteOffset: offset, as: UInt64.self)
                         }
@@ -82,7 +97,7 @@ enum IndexFinisher {
             }
         }
         onPhase("sync")
-        return try markComplete(store: store, manifest: manifest, tokens: tokenStore)
+        return try markComplete(store: store, manifest: manifest, tokens: tokenStore, tokenSums: tokenSums)
     }
 
     /// Throws unless `runSamples` is a positive multiple of `IndexFormat.denseChunk`.
@@ -221,7 +236,8 @@ enum IndexFinisher {
     /// Syncs the data, then records the final manifest, the format tag of this gradus, the
     /// checksums of every table (`IndexChecksums`, computed from the synced data) and `complete`
     /// in one transaction, then syncs again.
-    private static func markComplete(store: IndexStore, manifest unsealed: IndexManifest, tokens: TokenStore) throws -> IndexManifest {
+    private static func markComplete(store: IndexStore, manifest unsealed: IndexManifest, tokens: TokenStore,
+                                     tokenSums: [UInt64]?) throws -> IndexManifest {
         let manifest = try sealTokenFiles(unsealed, indexPath: store.path)
         try store.env.sync()
         let sumsDB = try store.database(IndexFormat.checksumsDB)
@@ -235,7 +251,7 @@ enum IndexFinisher {
             for (key, value) in zip(IndexChecksums.metaKeys, metaValues) { try txn.put(key: Array(key.utf8), value: value, in: store.meta) }
             _ = try txn.delete(key: Array(IndexFormat.resumeKey.utf8), in: store.meta)
             try IndexChecksums.write(store: store, manifest: manifest, metaValues: metaValues, txn: txn, sumsDB: sumsDB,
-                                     databases: databases, tokens: tokens)
+                                     databases: databases, tokens: tokens, tokenSums: tokenSums)
         }
         try store.env.sync()
         PosixFile.remove(store.path + "/" + TokenStoreInfo.ownPrefix + ".sizes")
@@ -252,7 +268,7 @@ enum IndexFinisher {
             let prefix = info.files[k].path(in: indexPath)
             if info.files[k].owned {
                 try info.files[k].seal(prefix: prefix)
-            } else {
+            } else if info.files[k].fingerprint != nil {
                 let recorded = info.files[k]
                 var now = recorded
                 try now.seal(prefix: prefix)

@@ -87,6 +87,22 @@ public struct IndexCounts: Codable, Equatable, Sendable {
     public init() {}
 }
 
+/// What one input gave in pass 1: its samples are ids `firstSample ..< firstSample + samples` of
+/// the build that read it (with `--pack`, samples never cross an input: each input's tail that
+/// does not fill a sample is dropped, `droppedTokens`).
+public struct PieceStats: Codable, Equatable, Sendable {
+    public var input: Int
+    public var firstSample: Int
+    public var samples: Int
+    public var documents: Int
+    public var tokens: Int
+    public var droppedTokens: Int
+    public init(input: Int, firstSample: Int, samples: Int, documents: Int, tokens: Int, droppedTokens: Int) {
+        self.input = input; self.firstSample = firstSample; self.samples = samples
+        self.documents = documents; self.tokens = tokens; self.droppedTokens = droppedTokens
+    }
+}
+
 /// `meta["manifest"]`: everything needed to interpret, reproduce or resume the index.
 public struct IndexManifest: Codable, Equatable, Sendable {
     /// `index`, or `shard` for the output of `--shard I/N` (merge it with `gradus merge`).
@@ -111,6 +127,9 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     /// referenced Megatron inputs, and the segments mapping sample ids to their items. Its
     /// segments are filled when pass 1 ends.
     public var tokenStore: TokenStoreInfo?
+    /// Per input this build read, in order, what it gave (`gradus merge` places a shard's samples
+    /// with it). A shard reads only its own inputs.
+    public var pieces: [PieceStats]?
 
     public init(kind: String, tokenizer: TokenizerInfo, inputs: [InputInfo], metrics: [MetricInfo],
                 pack: Int?, shard: Int?, shardCount: Int?, commandLine: [String], created: String,
@@ -147,7 +166,10 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     func sameContent(as other: IndexManifest) -> Bool {
         // An input's mtime says when it was read, not what it holds (shards built on different
         // machines differ in it): its contentHash is what counts.
-        let timeless = { (inputs: [InputInfo]) in inputs.map { var i = $0; i.modified = nil; return i } }
+        // A shard reads (and hashes) only its own inputs, so shards compare paths, sizes and formats.
+        let timeless = { (inputs: [InputInfo]) in
+            inputs.map { var i = $0; i.modified = nil; if kind == IndexKind.shard { i.contentHash = nil }; return i }
+        }
         return tokenizer == other.tokenizer && timeless(inputs) == timeless(other.inputs) && metrics == other.metrics
             && pack == other.pack && options == other.options
     }
@@ -184,6 +206,11 @@ public struct ResumeCursor: Codable, Equatable, Sendable {
     /// The token segments of the samples stored so far, and the lengths (items, bytes) of the
     /// own token files as of this commit: a resume cuts the files back to them.
     public var tokenSegments: [TokenSegmentInfo]?
+    /// The inputs finished so far (`IndexManifest.pieces`), the counts when the current input
+    /// started, and whether the next sample starts a token segment.
+    public var pieces: [PieceStats]?
+    public var pieceStart: IndexCounts?
+    public var startsSegment: Bool?
     public var tokenItems: Int?
     public var tokenBytes: Int?
     public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,

@@ -1,60 +1,153 @@
-// IndexMerge.swift — `gradus merge` (issue 3 item 5): combines the shards of `--shard I/N`
-// runs into one index identical in content to a single-process run. Shards hold documents
-// keyed by their global position (input, record); the merge walks them k-way in that order
-// through the same SampleWriter and IndexFinisher as `gradus index`, so ids, packing, counts,
-// metrics and order tables come out the same.
+// IndexMerge.swift — `gradus merge` (issue 16 item 3): the shards of `gradus index --shard I/N`
+// become one index by a map-reduce that moves no tokens. Each shard read only its own inputs and
+// stored their samples (packed per input) in its token files. The merge runs in three stages,
+// each a `gradus merge` subcommand a scheduler can run and each safe to run again:
+//
+//   plan     (one job)         place every input's samples in corpus order, sum the shards'
+//                              `counts` (vocabulary-sized), write the output's manifest, whose
+//                              token store references the shards' token files
+//   metrics  (one job a shard) every metric of the shard's samples, from its tokens and the
+//                              global counts, into `<out>/parts/shard-I.values`
+//   finish   (one job)         docs copied with global ids, the values into `metric/`, `values/`
+//                              and, sorted, `order/`/`ranks/`; checksums (the token chunks' are
+//                              the shards'); complete
+//
+// The result equals the single-process index in content (ids, tokens, docs, counts, metric values
+// and order tables) for any N and --threads, because samples never cross an input.
 
 import Corpus
 import Foundation
 import Storage
+import Support
+
+/// `meta["merge"]` of a merge output while it is built: where each input's samples come from.
+public struct MergePlan: Codable, Equatable, Sendable {
+    public struct Shard: Codable, Equatable, Sendable {
+        /// The shard directory (absolute).
+        public var path: String
+        public var samples: Int
+        /// The shard manifest's content fingerprint: stages refuse a shard rebuilt meanwhile.
+        public var fingerprint: String
+    }
+    public struct Piece: Codable, Equatable, Sendable {
+        public var input: Int
+        public var shard: Int
+        /// The piece's first sample id in the shard and in the merged index.
+        public var localFirst: Int
+        public var globalFirst: Int
+        public var samples: Int
+    }
+    public var shards: [Shard]
+    public var pieces: [Piece]
+}
 
 public enum IndexMerge {
-    /// Merges the complete shards at `shards` into a new index at `output`.
-    /// - Throws: `IndexError.invalidArgument` when the shards do not form one complete set
-    ///   (same inputs, tokenizer, metrics and options; indices 0..<N each once), plus the
-    ///   refusals of `IndexStore.openForWriting`.
-    /// - Parameter onPhase: called with `copy` before the samples are copied, then `order` and
-    ///   `sync` (from `IndexFinisher`), for progress and the CLI's fault-test hook.
+    static let planKey = "merge"
+    /// The directory of the metric stage's outputs inside the merge output.
+    static let partsDirectory = "parts"
+
+    /// All three stages in one process.
     public static func merge(shards paths: [String], output: String, mode: IndexStore.WriteMode, threads: Int,
                              commandLine: [String], runSamples: Int = IndexBuildOptions.defaultRunSamples,
                              onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
-        try IndexFinisher.validate(runSamples: runSamples)
+        let plan = try self.plan(shards: paths, output: output, mode: mode, commandLine: commandLine)
+        onPhase("metrics")
+        for i in plan.shards.indices { try metrics(output: output, shard: i, threads: threads) }
+        return try finish(output: output, threads: threads, runSamples: runSamples, onPhase: onPhase)
+    }
+
+    // MARK: plan
+
+    /// Stage 1: checks that `paths` are the N complete shards of one `--shard I/N` run, places
+    /// every input's samples (inputs in order; an input's samples keep their order), sums the
+    /// shards' token counts and writes the output's manifest, counts and plan (state `building`).
+    /// - Throws: `IndexError.invalidArgument` when the shards do not form one complete set; the
+    ///   refusals of `IndexStore.openForWriting`.
+    @discardableResult
+    public static func plan(shards paths: [String], output: String, mode: IndexStore.WriteMode, commandLine: [String]) throws -> MergePlan {
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
-        manifest.tokenStore = TokenStoreInfo(files: [TokenFileInfo(prefix: TokenStoreInfo.ownPrefix, owned: true, codeTable: .megatron)])
         manifest.commandLine = commandLine
         manifest.created = ISO8601DateFormatter().string(from: Date())
-        let metrics = try MetricRegistry.parseList(manifest.options["metric_specs"] ?? "")
-        let store = try IndexStore.openForWriting(output, mode: mode == .resume ? .force : mode)
-        try start(store: store, manifest: manifest)
-        var state = SampleWriter.State()
-        state.tokenStore = manifest.tokenStore!
-        let writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state,
-                                      tokenCounts: [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize))
-        let cursors = shards.map { ShardCursor(reader: $0) }
-        onPhase("copy")
-        var batch: [(DocRecord, [TokenID])] = []
-        while true {
-            batch.removeAll(keepingCapacity: true)
-            while batch.count < 8192, let next = try nextInOrder(cursors) { batch.append(next) }
-            if batch.isEmpty { break }
-            try writer.transaction(store: store) { txn in
-                for (doc, tokens) in batch {
-                    try tokens.withUnsafeBufferPointer { try writer.add(document: $0, doc: doc, txn: txn) }
+        let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        // Which shard read which input, and that shard's pieces.
+        var owner: [Int: (shard: Int, stats: PieceStats)] = [:]
+        for (s, reader) in shards.enumerated() {
+            for p in reader.manifest.pieces ?? [] {
+                if let other = owner[p.input] {
+                    throw IndexError.invalidArgument("input \(manifest.inputs[p.input].path) was read by both \(paths[other.shard]) and \(paths[s])")
                 }
+                owner[p.input] = (s, p)
             }
         }
-        writer.finishPacking()
-        try writer.tokens.finish()
-        let skipped = manifest.counts.skipped
-        manifest.counts = writer.state.counts
-        manifest.tokenStore = writer.state.tokenStore
-        manifest.counts.skipped = skipped
+        var pieces: [MergePlan.Piece] = []
+        var files: [TokenFileInfo] = []
+        var fileIndex: [String: Int] = [:]
+        var segments: [TokenSegmentInfo] = []
+        var counts = IndexCounts()
+        var tokenCounts = [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize)
+        var globalPieces: [PieceStats] = []
+        for input in manifest.inputs.indices {
+            guard let (s, stats) = owner[input] else {
+                throw IndexError.invalidArgument("no shard read input \(manifest.inputs[input].path); merge all N shards of one run")
+            }
+            let reader = shards[s]
+            pieces.append(MergePlan.Piece(input: input, shard: s, localFirst: stats.firstSample, globalFirst: counts.samples,
+                                          samples: stats.samples))
+            var global = stats
+            global.firstSample = counts.samples
+            globalPieces.append(global)
+            manifest.inputs[input].contentHash = reader.manifest.inputs[input].contentHash
+            manifest.inputs[input].modified = reader.manifest.inputs[input].modified
+            manifest.inputs[input].tokenFile = nil
+            // The shard's segments of this input (segments never span inputs), pointing at its files.
+            let info = reader.tokens.info
+            var local = 0
+            for seg in info.segments {
+                defer { local += seg.samples }
+                guard local >= stats.firstSample && local < stats.firstSample + stats.samples else { continue }
+                var file = info.files[seg.file]
+                file.prefix = file.path(in: absolute[s])
+                file.owned = false
+                let k = fileIndex[file.prefix] ?? {
+                    files.append(file)
+                    fileIndex[file.prefix] = files.count - 1
+                    return files.count - 1
+                }()
+                if !info.files[seg.file].owned { manifest.inputs[input].tokenFile = k }
+                segments.append(TokenSegmentInfo(file: k, firstItem: seg.firstItem, samples: seg.samples))
+            }
+            counts.samples += stats.samples
+            counts.documents += stats.documents
+            counts.tokens += stats.tokens
+            counts.droppedTokens += stats.droppedTokens
+        }
+        for reader in shards {
+            counts.maxSampleLength = max(counts.maxSampleLength, reader.manifest.counts.maxSampleLength)
+            counts.skipped.merge(reader.manifest.counts.skipped, uniquingKeysWith: +)
+            let c = try reader.tokenCounts()
+            for t in c.indices { tokenCounts[t] &+= c[t] }
+        }
+        guard counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
+        manifest.counts = counts
+        manifest.pieces = globalPieces
+        manifest.tokenStore = TokenStoreInfo(files: files, segments: segments)
+        let plan = MergePlan(shards: zip(shards, absolute).map {
+            MergePlan.Shard(path: $1, samples: $0.sampleCount, fingerprint: $0.manifest.contentFingerprint)
+        }, pieces: pieces)
+        let store = try IndexStore.openForWriting(output, mode: mode == .resume ? .force : mode)
+        try? FileManager.default.removeItem(atPath: output + "/" + partsDirectory)
         let countsDB = try store.database(IndexFormat.countsDB)
-        try store.env.write { txn in try IndexFinisher.writeCounts(writer.tokenCounts, db: countsDB, txn: txn) }
-        guard manifest.counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
-        return try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: writer.tokenCounts,
-                                        threads: threads, runLength: runSamples, onPhase: onPhase)
+        let finalManifest = manifest
+        try store.env.write { txn in
+            try store.writeJSON(IndexFormatTag(), key: IndexFormat.formatKey, txn: txn)
+            try store.writeState(.building, txn: txn)
+            try store.writeJSON(finalManifest, key: IndexFormat.manifestKey, txn: txn)
+            try store.writeJSON(plan, key: planKey, txn: txn)
+            try IndexFinisher.writeCounts(tokenCounts, db: countsDB, txn: txn)
+        }
+        try store.env.sync()
+        return plan
     }
 
     /// The manifest of the merged index, after checking that the shards belong together.
@@ -80,53 +173,231 @@ public enum IndexMerge {
         m.shard = nil
         m.shardCount = nil
         m.counts = IndexCounts()
-        for reader in shards { m.counts.skipped.merge(reader.manifest.counts.skipped, uniquingKeysWith: +) }
         return m
     }
 
-    private static func start(store: IndexStore, manifest: IndexManifest) throws {
-        try store.env.write { txn in
-            try store.writeJSON(IndexFormatTag(), key: IndexFormat.formatKey, txn: txn)
-            try store.writeState(.building, txn: txn)
-            try store.writeJSON(manifest, key: IndexFormat.manifestKey, txn: txn)
+    // MARK: metrics
+
+    /// The metric stage's output for shard `shard`: Float64 LE values, metric after metric (the
+    /// manifest's order), each over the shard's samples in its own order.
+    static func partPath(output: String, shard: Int) -> String { output + "/" + partsDirectory + "/shard-\(shard).values" }
+
+    /// Stage 2, for one shard: every metric of shard `shard`'s samples, from its tokens (and doc
+    /// ids, for `file:` metrics) with the corpus counts of the plan, written to
+    /// `partPath` through a `.partial` file that is synced and renamed (a rerun redoes it).
+    /// - Parameter onPhase: called with `metrics-commit` before the values are renamed into place.
+    public static func metrics(output: String, shard: Int, threads: Int, onPhase: (String) -> Void = { _ in }) throws {
+        let (store, manifest, plan) = try openPlanned(output)
+        guard plan.shards.indices.contains(shard) else {
+            throw IndexError.invalidArgument("--shard \(shard): the merge at \(output) has shards 0..<\(plan.shards.count)")
+        }
+        let entry = plan.shards[shard]
+        let reader = try IndexReader(path: entry.path)
+        guard reader.manifest.contentFingerprint == entry.fingerprint else {
+            throw IndexError.invalidArgument("\(entry.path) changed since `gradus merge plan` (fingerprint \(reader.manifest.contentFingerprint), "
+                + "planned \(entry.fingerprint)); run the plan again")
+        }
+        let metrics = try MetricRegistry.parseList(manifest.options["metric_specs"] ?? "")
+        let counts = try IndexFinisher.readCounts(store: store, vocabularySize: manifest.tokenizer.vocabularySize)
+        let context = MetricContext(sequenceLength: max(manifest.counts.maxSampleLength, 1),
+                                    rarity: metrics.contains(where: \.needsTokenCounts) ? try RarityWeights(tokenCounts: counts) : nil,
+                                    skipBad: manifest.options["skip_bad"] == "true")
+        let n = reader.sampleCount
+        let path = partPath(output: output, shard: shard)
+        try FileManager.default.createDirectory(atPath: output + "/" + partsDirectory, withIntermediateDirectories: true)
+        let file = try PosixFile(path: path + ".partial", mode: .replace)
+        let chunk = 1 << 16
+        var values = [Double](repeating: 0, count: chunk)
+        for first in stride(from: 0, to: n, by: chunk) {
+            let ids = first..<min(n, first + chunk)
+            for (m, metric) in metrics.enumerated() {
+                try values.withUnsafeMutableBufferPointer { out in
+                    try shardValues(metric, reader: reader, ids: ids, context: context, threads: threads, into: out)
+                }
+                try values.withUnsafeBytes { raw in
+                    try file.write(at: 8 * (m * n + first), UnsafeRawBufferPointer(rebasing: raw[0..<(8 * ids.count)]))
+                }
+            }
+            reader.tokens.releaseMappedPages()
+        }
+        try file.sync()
+        onPhase("metrics-commit")
+        try AtomicFile.commit(path + ".partial", to: path)
+    }
+
+    /// Values of `metric` for the shard samples `ids` into `out[0..<ids.count]`: over `threads`
+    /// workers from the tokens, or in order with the doc ids for metrics that score documents.
+    private static func shardValues(_ metric: any DifficultyMetric, reader: IndexReader, ids: Range<Int>, context: MetricContext,
+                                    threads: Int, into out: UnsafeMutableBufferPointer<Double>) throws {
+        let vocabulary = reader.manifest.tokenizer.vocabularySize
+        if metric is FileScoreMetric {
+            var scratch = MetricScratch(vocabularySize: 0)
+            var i = 0
+            try reader.forEach(in: ids, tokens: true) { _, tokens, doc, _ in
+                try tokens.withUnsafeBufferPointer {
+                    out[i] = try metric.value(of: MetricSample(tokens: $0, documentID: doc.docID), context: context, scratch: &scratch)
+                }
+                i += 1
+            }
+            return
+        }
+        let parts = splitRange(ids.count, parts: max(1, min(threads, ids.count)))
+        var failures = [Error?](repeating: nil, count: parts.count)
+        let longest = max(reader.manifest.counts.maxSampleLength, 1)
+        try reader.store.env.read { txn in
+            for id in stride(from: ids.lowerBound, to: ids.upperBound, by: IndexChecksums.chunk) {
+                try reader.verifier.checkTokens(entry: id, tokens: reader.tokens, txn: txn)
+            }
+            if ids.upperBound > ids.lowerBound { try reader.verifier.checkTokens(entry: ids.upperBound - 1, tokens: reader.tokens, txn: txn) }
+        }
+        failures.withUnsafeMutableBufferPointer { fail in
+            let shared = UncheckedSendable((out, fail))
+            parallelFor(parts.count) { p in
+                let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: longest)
+                defer { tokens.deallocate() }
+                var scratch = MetricScratch(vocabularySize: vocabulary)
+                do {
+                    for k in parts[p] {
+                        let sample = MetricSample(tokens: try reader.tokens.tokens(ids.lowerBound + k, into: tokens))
+                        shared.value.0[k] = try metric.value(of: sample, context: context, scratch: &scratch)
+                    }
+                } catch { shared.value.1[p] = error }
+            }
+        }
+        if let error = failures.compactMap({ $0 }).first { throw error }
+    }
+
+    // MARK: finish
+
+    /// Stage 3: with every shard's values in place, copies the docs with global ids, writes the
+    /// metric tables and the order tables (sorted from the values: no token is read), the
+    /// checksums (the token chunks' taken from the shards) and marks the index complete.
+    @discardableResult
+    public static func finish(output: String, threads: Int, runSamples: Int = IndexBuildOptions.defaultRunSamples,
+                              onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
+        try IndexFinisher.validate(runSamples: runSamples)
+        let store = try IndexStore.openForWriting(output, mode: .resume)
+        guard let manifest = try store.readJSON(IndexManifest.self, key: IndexFormat.manifestKey),
+              let plan = try store.readJSON(MergePlan.self, key: planKey) else {
+            throw IndexError.invalidArgument("\(output) is not a planned merge; run `gradus merge plan SHARDS --out \(output)` first")
+        }
+        let metrics = try MetricRegistry.parseList(manifest.options["metric_specs"] ?? "")
+        let shards = try plan.shards.map { entry -> IndexReader in
+            let reader = try IndexReader(path: entry.path)
+            guard reader.manifest.contentFingerprint == entry.fingerprint else {
+                throw IndexError.invalidArgument("\(entry.path) changed since `gradus merge plan`; run the plan again")
+            }
+            return reader
+        }
+        let parts = try plan.shards.indices.map { s -> MappedFile in
+            let path = partPath(output: output, shard: s)
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw IndexError.invalidArgument("\(path) is missing: run `gradus merge metrics \(output) --shard \(s)` first")
+            }
+            let file = try MappedFile(path: path)
+            guard file.bytes.count == 8 * metrics.count * plan.shards[s].samples else {
+                throw IndexError.corrupt("\(path) holds \(file.bytes.count) bytes, expected \(8 * metrics.count * plan.shards[s].samples); "
+                    + "run `gradus merge metrics \(output) --shard \(s)` again")
+            }
+            return file
+        }
+        onPhase("docs")
+        try copyDocs(plan: plan, shards: shards, into: store)
+        let tokenSums = try tokenChecksums(plan: plan, shards: shards)
+        onPhase("pass2")
+        let pieceStarts = plan.pieces.map(\.globalFirst)
+        let complete = try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: [], threads: threads,
+                                                runLength: runSamples, onPhase: onPhase, tokenSums: tokenSums) { m, ids, out in
+            // Global ids → (piece, shard, local id): a piece's samples are consecutive in both.
+            var k = max(0, (pieceStarts.lastIndex { $0 <= ids.lowerBound }) ?? 0)
+            var id = ids.lowerBound
+            while id < ids.upperBound {
+                while k + 1 < plan.pieces.count && plan.pieces[k + 1].globalFirst <= id { k += 1 }
+                let piece = plan.pieces[k]
+                let end = min(ids.upperBound, piece.globalFirst + piece.samples)
+                let n = plan.shards[piece.shard].samples
+                let base = 8 * (m * n + piece.localFirst + id - piece.globalFirst)
+                parts[piece.shard].bytes.baseAddress!.advanced(by: base)
+                    .withMemoryRebound(to: UInt64.self, capacity: end - id) { src in
+                        for j in 0..<(end - id) { out[id - ids.lowerBound + j] = Double(bitPattern: UInt64(littleEndian: src[j])) }
+                    }
+                id = end
+            }
+        }
+        try store.env.write { txn in _ = try txn.delete(key: Array(planKey.utf8), in: store.meta) }
+        try store.env.sync()
+        try? FileManager.default.removeItem(atPath: output + "/" + partsDirectory)
+        return complete
+    }
+
+    /// The store, manifest and plan of a planned merge output (read-only).
+    private static func openPlanned(_ output: String) throws -> (IndexStore, IndexManifest, MergePlan) {
+        let store = try IndexStore.openBuilding(output)
+        guard let manifest = try store.readJSON(IndexManifest.self, key: IndexFormat.manifestKey),
+              let plan = try store.readJSON(MergePlan.self, key: planKey) else {
+            throw IndexError.invalidArgument("\(output) is not a planned merge; run `gradus merge plan SHARDS --out \(output)` first")
+        }
+        return (store, manifest, plan)
+    }
+
+    /// The shards' `docs` entries under their global ids, a piece at a time (one transaction per
+    /// 65 536 entries).
+    private static func copyDocs(plan: MergePlan, shards: [IndexReader], into store: IndexStore) throws {
+        let docsDB = try store.database(IndexFormat.docsDB)
+        try store.env.write { txn in try txn.clear(docsDB) }
+        for piece in plan.pieces {
+            let reader = shards[piece.shard]
+            let shardDocs = try reader.store.database(IndexFormat.docsDB)
+            var first = 0
+            while first < piece.samples {
+                let count = min(1 << 16, piece.samples - first)
+                var rows: [[UInt8]] = []
+                rows.reserveCapacity(count)
+                try reader.store.env.read { txn in
+                    for id in (piece.localFirst + first)..<(piece.localFirst + first + count) {
+                        if id == piece.localFirst + first || id & (IndexChecksums.chunk - 1) == 0 {
+                            try reader.verifier.check(IndexFormat.docsDB, db: shardDocs, entry: id, txn: txn)
+                        }
+                        guard let row = try txn.get(key: IndexFormat.idKey(id), in: shardDocs) else {
+                            throw IndexError.corrupt("\(reader.store.path): docs has no entry for sample \(id)")
+                        }
+                        rows.append(row)
+                    }
+                }
+                let base = piece.globalFirst + first
+                try store.env.write { txn in
+                    for (j, row) in rows.enumerated() { try txn.put(key: IndexFormat.idKey(base + j), value: row, in: docsDB, append: true) }
+                }
+                first += count
+            }
         }
     }
 
-    /// The next document over all shards in (input, record) order.
-    private static func nextInOrder(_ cursors: [ShardCursor]) throws -> (DocRecord, [TokenID])? {
-        var best: ShardCursor?
-        for c in cursors {
-            guard let head = try c.head() else { continue }
-            if let b = try best?.head(), (b.0.input, b.0.record) <= (head.0.input, head.0.record) { continue }
-            best = c
+    /// The token checksums of the merged index: each shard's chunk checksums of the segments of
+    /// each input, in input order (segments, and so chunks, never span inputs).
+    private static func tokenChecksums(plan: MergePlan, shards: [IndexReader]) throws -> [UInt64] {
+        let stored = try shards.map { reader -> [UInt64] in
+            let sumsDB = try reader.store.database(IndexFormat.checksumsDB)
+            return try reader.store.env.read { txn in
+                guard let sums = try IndexChecksums.stored(IndexFormat.samplesDB, db: sumsDB, txn: txn) else {
+                    throw IndexError.corrupt("\(reader.store.path): no token checksums")
+                }
+                return sums
+            }
         }
-        return best?.pop()
-    }
-}
-
-/// Reads a shard's documents in id order, a chunk at a time.
-final class ShardCursor {
-    private let reader: IndexReader
-    private var next = 0
-    private var chunk: [(DocRecord, [TokenID])] = []
-    private var position = 0
-
-    init(reader: IndexReader) { self.reader = reader }
-
-    func head() throws -> (DocRecord, [TokenID])? {
-        if position == chunk.count {
-            let end = min(reader.sampleCount, next + 4096)
-            chunk.removeAll(keepingCapacity: true)
-            position = 0
-            try reader.forEach(in: next..<end, tokens: true) { _, tokens, doc, _ in chunk.append((doc, tokens)) }
-            next = end
+        var out: [UInt64] = []
+        for piece in plan.pieces {
+            let info = shards[piece.shard].tokens.info
+            var local = 0, chunk = 0
+            for seg in info.segments {
+                let chunks = (seg.samples + IndexChecksums.chunk - 1) / IndexChecksums.chunk
+                if local >= piece.localFirst && local < piece.localFirst + piece.samples {
+                    out += stored[piece.shard][chunk..<(chunk + chunks)]
+                }
+                local += seg.samples
+                chunk += chunks
+            }
         }
-        return position < chunk.count ? chunk[position] : nil
-    }
-
-    func pop() -> (DocRecord, [TokenID])? {
-        guard position < chunk.count else { return nil }
-        defer { position += 1 }
-        return chunk[position]
+        return out
     }
 }

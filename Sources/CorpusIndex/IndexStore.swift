@@ -92,6 +92,20 @@ public final class IndexStore {
         return store
     }
 
+    /// Opens an index that is being built (a planned merge) read-only, without lock file.
+    /// - Throws: `IndexError.notAnIndex`, `.cannotResume` when it is complete.
+    public static func openBuilding(_ path: String) throws -> IndexStore {
+        guard FileManager.default.fileExists(atPath: path + "/data.mdb") else {
+            throw IndexError.notAnIndex(path: path, reason: "no data.mdb in the directory")
+        }
+        let env = try environment(path, readOnly: true, noLock: true) { IndexError.notAnIndex(path: path, reason: $0) }
+        let store = try IndexStore(path: path, env: env, lock: nil)
+        guard try store.state() == .building else {
+            throw IndexError.cannotResume(path: path, reason: "the index is already complete")
+        }
+        return store
+    }
+
     /// Opens the complete index at `path` to change its metrics (`gradus metric add/remove`):
     /// takes the directory lock, refuses anything but a complete index, and opens LMDB with synced
     /// commits (no `MDB_NOSYNC`), so the one transaction that changes the index is atomic and,

@@ -150,7 +150,7 @@ public enum IndexVerifier {
             let name = IndexFormat.samplesDB
             do {
                 let tokens = try TokenStore(indexPath: path, manifest: manifest)
-                let chunks = (n + IndexChecksums.chunk - 1) >> IndexChecksums.chunkShift
+                let chunks = tokens.chunkCount
                 let sumsDB = try store.env.database(IndexFormat.checksumsDB)
                 guard let stored = try store.env.read({ txn in try IndexChecksums.stored(name, db: sumsDB, txn: txn) }) else {
                     report.problems.append("\(path): no checksums for the token store ('\(name)')")
@@ -162,11 +162,12 @@ public enum IndexVerifier {
                 }
                 var bad = 0
                 for c in 0..<chunks {
-                    let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1), entries: n)[0]
+                    let sum = try IndexChecksums.computeTokens(tokens, chunks: c..<(c + 1))[0]
                     if sum != stored[c] {
                         bad += 1
                         if bad <= problemsPerTable {
-                            report.problems.append("\(path): database '\(name)' \(IndexChecksums.describe(.tokens, chunk: c, entries: n)) does not match its checksum")
+                            let ids = tokens.samples(ofChunk: c)
+                            report.problems.append("\(path): database '\(name)' chunk \(c) (entries \(ids.lowerBound)..<\(ids.upperBound)) does not match its checksum")
                         }
                     }
                 }

@@ -87,6 +87,9 @@ final class PassOne {
             cursor.tokenSegments = []
             cursor.tokenItems = 0
             cursor.tokenBytes = 0
+            cursor.pieces = []
+            cursor.pieceStart = IndexCounts()
+            cursor.startsSegment = true
         }
         self.manifest = manifest
         guard let files = manifest.tokenStore?.files, let segments = cursor.tokenSegments,
@@ -99,6 +102,9 @@ final class PassOne {
         state.carry = cursor.carry
         state.carryDocs = cursor.carryDocs
         state.tokenStore = TokenStoreInfo(files: files, segments: segments)
+        state.pieces = cursor.pieces ?? []
+        state.pieceStart = cursor.pieceStart ?? IndexCounts()
+        state.startsSegment = cursor.startsSegment ?? true
         let counts: [UInt64]
         if cursor.phase == "pass2" {
             counts = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
@@ -180,8 +186,15 @@ final class PassOne {
         var finishedBytes = manifest.inputs[..<min(cursor.input, manifest.inputs.count)].compactMap(\.size).reduce(0, +)
         let total = manifest.inputs.allSatisfy { $0.size != nil } ? manifest.inputs.compactMap(\.size).reduce(0, +) : nil
         let tokenizer = manifest.tokenizer.name == "pretokenized" ? nil : options.tokenizer
+        let owned = try ownedInputs()
         while cursor.input < manifest.inputs.count {
             let input = cursor.input
+            guard owned.contains(input) else {  // another shard's input: not read at all
+                cursor.finished = (cursor.finished ?? []) + [InputDigest(contentHash: nil, modified: nil)]
+                cursor.input += 1
+                cursor.recordsConsumed = 0
+                continue
+            }
             let source = try openSource(manifest.inputs[input].path, input)
             let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer)
             let referencedFile = manifest.inputs[input].tokenFile
@@ -204,7 +217,6 @@ final class PassOne {
             }
             finishedBytes += manifest.inputs[input].size ?? 0
         }
-        writer.finishPacking()
         try writer.tokens.finish()  // tokens.idx written; .bin and .idx synced
         let counts = writer.tokenCounts
         let countsDB = try store.database(IndexFormat.countsDB)
@@ -214,6 +226,7 @@ final class PassOne {
             cursor.carry = []
             cursor.carryDocs = []
             cursor.tokenSegments = writer.state.tokenStore.segments
+            cursor.pieces = writer.state.pieces
             cursor.tokenItems = writer.tokens.itemCount
             cursor.tokenBytes = writer.tokens.byteCount
             try IndexFinisher.writeCounts(counts, db: countsDB, txn: txn)
@@ -259,6 +272,19 @@ final class PassOne {
         }
     }
 
+    /// The inputs this build reads: all of them, or a shard's own (`ShardSpec.ownedInputs`).
+    /// - Throws: `IndexError.invalidArgument` for a shard of an input without a size (a stream).
+    private func ownedInputs() throws -> Set<Int> {
+        guard let shard = options.shard else { return Set(manifest.inputs.indices) }
+        let sizes = try manifest.inputs.map { input -> Int in
+            guard let size = input.size else {
+                throw IndexError.invalidArgument("--shard needs files: \(input.path) is a stream (its size is unknown)")
+            }
+            return size
+        }
+        return Set(shard.ownedInputs(sizes: sizes))
+    }
+
     /// Resume: every input finished before the interruption must still hash to what was read
     /// then (a same-size edit is caught too). Streams cannot be read twice and are not checked.
     private func verifyFinishedInputs() throws {
@@ -285,7 +311,6 @@ final class PassOne {
 
     /// Stores `batch` and the cursor after it in one transaction.
     private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader, referencedFile: Int?) throws {
-        let ownsSkips = options.shard.map { $0.index == 0 } ?? true
         try batch.counts.withUnsafeBufferPointer { counts in
           try writer.transaction(store: store, precounted: batch.precounted ? counts : nil) { txn in
             try batch.tokens.withUnsafeBufferPointer { all in
@@ -302,12 +327,16 @@ final class PassOne {
                                     carry: writer.state.carry, carryDocs: writer.state.carryDocs)
             next.finished = cursor.finished
             next.tokenSegments = writer.state.tokenStore.segments
+            next.pieces = writer.state.pieces
+            next.pieceStart = writer.state.pieceStart
+            next.startsSegment = writer.state.startsSegment
             next.tokenItems = writer.tokens.itemCount
             next.tokenBytes = writer.tokens.byteCount
             next.inputBytes = batch.inputBytes
             next.inputHash = batch.inputDigest.map(InputTracker.format)
             if batch.endOfInput {
-                if ownsSkips { writer.state.counts.skipped.merge(reader.source.skipped, uniquingKeysWith: +) }
+                writer.state.counts.skipped.merge(reader.source.skipped, uniquingKeysWith: +)
+                writer.endPiece(input: input)
                 next.counts = writer.state.counts
                 next.input = input + 1
                 next.recordsConsumed = 0

@@ -19,6 +19,11 @@ final class SampleWriter {
         var carryDocs: [CarryDoc] = []
         /// The token files and the segments of the samples stored so far.
         var tokenStore = TokenStoreInfo(files: [])
+        /// What each finished input gave, and the counts when the current one started.
+        var pieces: [PieceStats] = []
+        var pieceStart = IndexCounts()
+        /// The next sample starts a token segment (it is the first of its input).
+        var startsSegment = true
     }
 
     var state: State
@@ -56,9 +61,10 @@ final class SampleWriter {
         self.state = state
         vocabularySize = manifest.tokenizer.vocabularySize
         width = manifest.tokenWidth
-        // A shard stores documents as they are; packing and metrics happen when shards are merged.
+        // A shard packs its own inputs (samples never cross an input); its metrics are computed
+        // by `gradus merge metrics`.
         let isShard = manifest.kind == IndexKind.shard
-        pack = isShard ? nil : manifest.pack
+        pack = manifest.pack
         endOfDocument = manifest.tokenizer.endOfDocumentID
         self.tokenCounts = tokenCounts
         batchCounts = [UInt32](repeating: 0, count: vocabularySize)
@@ -137,12 +143,23 @@ final class SampleWriter {
         for i in state.carryDocs.indices { state.carryDocs[i].offset = max(0, state.carryDocs[i].offset - start) }
     }
 
-    /// With `--pack`: the carry-over that is too short for a sample is dropped at the end.
-    func finishPacking() {
-        guard pack != nil else { return }
-        state.counts.droppedTokens = max(0, state.carry.count - (state.nextSample > 0 ? 1 : 0))
-        state.carry.removeAll()
-        state.carryDocs.removeAll()
+    /// Ends input `input` (inside the transaction of its last batch): with `--pack` the carry-over
+    /// too short for a sample is dropped (samples never cross an input, so an index is the same
+    /// whichever shard read which input), and what the input gave is recorded.
+    func endPiece(input: Int) {
+        let start = state.pieceStart
+        if pack != nil {
+            let emitted = state.counts.samples > start.samples
+            state.counts.droppedTokens += max(0, state.carry.count - (emitted ? 1 : 0))
+            state.carry.removeAll()
+            state.carryDocs.removeAll()
+        }
+        let c = state.counts
+        state.pieces.append(PieceStats(input: input, firstSample: start.samples, samples: c.samples - start.samples,
+                                       documents: c.documents - start.documents, tokens: c.tokens - start.tokens,
+                                       droppedTokens: c.droppedTokens - start.droppedTokens))
+        state.pieceStart = c
+        state.startsSegment = true
     }
 
     /// Stores one sample and its pass-1 metrics.
@@ -166,7 +183,7 @@ final class SampleWriter {
             } else {
                 bad = batchCounts.withUnsafeMutableBufferPointer { Self.count(tokens, counts: $0, limit: limit) }
             }
-            state.tokenStore.append(file: file, item: doc.record)
+            state.tokenStore.append(file: file, item: doc.record, newSegment: state.startsSegment)
         } else {
             if precounted != nil {
                 self.tokens.append(count: tokens.count) { raw in
@@ -181,7 +198,7 @@ final class SampleWriter {
                     }
                 }
             }
-            state.tokenStore.append(file: 0, item: self.tokens.itemCount - 1)
+            state.tokenStore.append(file: 0, item: self.tokens.itemCount - 1, newSegment: state.startsSegment)
         }
         if let bad {
             throw IndexError.badInput(path: "input \(doc.input)",
@@ -200,6 +217,7 @@ final class SampleWriter {
             }
             try putValue(value, key: key, db: db, txn: txn)
         }
+        state.startsSegment = false
         state.nextSample += 1
         state.counts.samples += 1
         state.counts.tokens += tokens.count

@@ -87,9 +87,11 @@ public struct TokenStoreInfo: Codable, Equatable, Sendable {
     /// The file names an index's own token store uses in its directory (`tokens.sizes` only while building).
     public static let ownFileNames: Set<String> = ["tokens.bin", "tokens.idx", "tokens.sizes", "tokens.idx.partial"]
 
-    /// Appends sample (file `file`, item `item`) after the existing ones.
-    mutating func append(file: Int, item: Int) {
-        if var last = segments.last, last.file == file, last.firstItem + last.samples == item {
+    /// Appends sample (file `file`, item `item`) after the existing ones; `newSegment` starts a
+    /// segment even where the item follows on (the first sample of an input: segments never
+    /// span two inputs, so a shard's segments are the merged index's).
+    mutating func append(file: Int, item: Int, newSegment: Bool = false) {
+        if !newSegment, var last = segments.last, last.file == file, last.firstItem + last.samples == item {
             last.samples += 1
             segments[segments.count - 1] = last
         } else {
@@ -99,6 +101,10 @@ public struct TokenStoreInfo: Codable, Equatable, Sendable {
 
     /// The number of samples the segments cover.
     var sampleCount: Int { segments.reduce(0) { $0 + $1.samples } }
+
+    /// Token checksum chunks: each segment is cut into chunks of `IndexChecksums.chunk` samples
+    /// from its start (so a shard's chunks are the merged index's); the number of chunks.
+    var checksumChunks: Int { segments.reduce(0) { $0 + ($1.samples + IndexChecksums.chunk - 1) / IndexChecksums.chunk } }
 }
 
 /// Read access to the tokens of a complete index.
@@ -109,6 +115,9 @@ public final class TokenStore {
     private let readers: [IndexedDatasetReader]
     /// First sample id of each segment, ascending.
     private let starts: [Int]
+    /// First checksum chunk of each segment (`TokenStoreInfo.checksumChunks`), and their number.
+    private let chunkStarts: [Int]
+    let chunkCount: Int
     /// The longest sample, in tokens: a longer item is corrupt.
     let maxSampleLength: Int
 
@@ -135,8 +144,10 @@ public final class TokenStore {
             }
         }
         self.readers = readers
-        var starts: [Int] = [], next = 0
+        var starts: [Int] = [], chunkStarts: [Int] = [], next = 0, chunks = 0
         for s in info.segments {
+            chunkStarts.append(chunks)
+            chunks += (s.samples + IndexChecksums.chunk - 1) / IndexChecksums.chunk
             guard s.file >= 0, s.file < readers.count, s.firstItem >= 0, s.samples >= 0,
                   s.firstItem + s.samples <= readers[s.file].count else {
                 throw IndexError.corrupt("\(indexPath): token segment \(s) lies outside its file")
@@ -148,6 +159,36 @@ public final class TokenStore {
             throw IndexError.corrupt("\(indexPath): the token store maps \(next) samples, the manifest counts \(manifest.counts.samples)")
         }
         self.starts = starts
+        self.chunkStarts = chunkStarts
+        chunkCount = chunks
+    }
+
+    /// The segment holding sample `id`. - Precondition: 0 ≤ id < sample count.
+    @inline(__always)
+    private func segment(of id: Int) -> Int {
+        var lo = 0, hi = starts.count - 1
+        while lo < hi {  // the last segment starting at or before id
+            let mid = (lo + hi + 1) >> 1
+            if starts[mid] <= id { lo = mid } else { hi = mid - 1 }
+        }
+        return lo
+    }
+
+    /// The checksum chunk of sample `id`.
+    func chunk(of id: Int) -> Int {
+        let k = segment(of: id)
+        return chunkStarts[k] + (id - starts[k]) / IndexChecksums.chunk
+    }
+
+    /// The sample ids of checksum chunk `c`.
+    func samples(ofChunk c: Int) -> Range<Int> {
+        var lo = 0, hi = chunkStarts.count - 1
+        while lo < hi {
+            let mid = (lo + hi + 1) >> 1
+            if chunkStarts[mid] <= c { lo = mid } else { hi = mid - 1 }
+        }
+        let first = starts[lo] + (c - chunkStarts[lo]) * IndexChecksums.chunk
+        return first..<min(first + IndexChecksums.chunk, starts[lo] + info.segments[lo].samples)
     }
 
     /// Refuses a token file whose sizes or fingerprint differ from those recorded.
@@ -173,11 +214,7 @@ public final class TokenStore {
     /// - Precondition: 0 ≤ id < sample count.
     @inline(__always)
     func location(of id: Int) -> (reader: IndexedDatasetReader, item: Int) {
-        var lo = 0, hi = starts.count - 1
-        while lo < hi {  // the last segment starting at or before id
-            let mid = (lo + hi + 1) >> 1
-            if starts[mid] <= id { lo = mid } else { hi = mid - 1 }
-        }
+        let lo = segment(of: id)
         let s = info.segments[lo]
         return (readers[s.file], s.firstItem + id - starts[lo])
     }

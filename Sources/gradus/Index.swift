@@ -58,7 +58,7 @@ struct Index: ParsableCommand {
     @Option(help: "Worker threads (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Index only slice I of N (0-based), to be combined with `gradus merge`.")
+    @Option(help: "Index only the inputs of shard I of N (0-based; whole inputs, balanced by size), to be combined with `gradus merge`.")
     var shard: String?
 
     @Flag(help: "Continue an interrupted build from its last committed batch.")

@@ -101,7 +101,7 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(try runGradus(["index"] + inputs + ["--out", dir + "/whole"], env: small).status, 0)
         XCTAssertEqual(try dumpAll(dir + "/whole"), reference, "merge of shards differs from one build")
 
-        for phase in ["copy", "order", "sync"] {
+        for phase in ["metrics", "docs", "order", "sync"] {
             let out = dir + "/m-\(phase)"
             let killed = try runGradus(["merge"] + shards + ["--out", out], env: ["GRADUS_TEST_ABORT_AT_PHASE": phase])
             XCTAssertTrue(killed.killedBySIGKILL, "\(phase): \(killed.status) \(killed.stderr)")
@@ -115,6 +115,45 @@ final class FaultTests: XCTestCase {
             XCTAssertEqual(redone.status, 0, "\(phase): \(redone.stderr)")
             XCTAssertEqual(try dumpAll(out), reference, phase)
         }
+    }
+
+    func testEachMergeStageKilledIsRunAgainToTheSameIndex() throws {
+        let inputs = try writeCorpus()
+        var shards: [String] = []
+        for shard in 0..<3 {
+            let out = dir + "/t\(shard)"
+            // Killed in pass 1, then resumed: a stage 1 job re-queued by the scheduler (a shard
+            // with fewer batches finishes before the kill).
+            let first = try runGradus(["index"] + inputs + ["--out", out, "--shard", "\(shard)/3"],
+                                      env: small.merging(["GRADUS_TEST_ABORT_AFTER_BATCHES": "1"]) { $1 })
+            if first.status != 0 {
+                XCTAssertTrue(first.killedBySIGKILL, first.stderr)
+                let resumed = try runGradus(["index"] + inputs + ["--out", out, "--shard", "\(shard)/3", "--resume"], env: small)
+                XCTAssertEqual(resumed.status, 0, resumed.stderr)
+            }
+            shards.append(out)
+        }
+        XCTAssertEqual(try runGradus(["index"] + inputs + ["--out", dir + "/whole"], env: small).status, 0)
+        let reference = try dumpAll(dir + "/whole")
+        let out = dir + "/staged"
+        XCTAssertEqual(try runGradus(["merge", "plan"] + shards + ["--out", out]).status, 0)
+        // A metrics job killed before its values are in place leaves nothing the finish would take.
+        let killed = try runGradus(["merge", "metrics", out, "--shard", "1"], env: ["GRADUS_TEST_ABORT_AT_PHASE": "metrics-commit"])
+        XCTAssertTrue(killed.killedBySIGKILL, killed.stderr)
+        for shard in [0, 2] { XCTAssertEqual(try runGradus(["merge", "metrics", out, "--shard", "\(shard)"]).status, 0) }
+        let early = try runGradus(["merge", "finish", out])
+        XCTAssertEqual(early.status, 1)
+        XCTAssertTrue(early.stderr.contains("run `gradus merge metrics \(out) --shard 1` first"), early.stderr)
+        XCTAssertEqual(try runGradus(["merge", "metrics", out, "--shard", "1"]).status, 0)
+        for phase in ["docs", "order", "sync"] {
+            let r = try runGradus(["merge", "finish", out], env: ["GRADUS_TEST_ABORT_AT_PHASE": phase])
+            XCTAssertTrue(r.killedBySIGKILL, "\(phase): \(r.stderr)")
+            XCTAssertEqual(try runGradus(["info", out]).status, 1, phase)
+        }
+        let finished = try runGradus(["merge", "finish", out])
+        XCTAssertEqual(finished.status, 0, finished.stderr)
+        XCTAssertEqual(try dumpAll(out), reference)
+        XCTAssertEqual(try runGradus(["verify", out]).status, 0)
     }
 
     func testTrainKilledDuringCheckpointWriteResumesFromThePreviousCheckpoint() throws {
