@@ -11,6 +11,7 @@
 #
 #   tools/test_slurm.sh .build/debug/gradus
 set -euo pipefail
+shopt -s extglob
 cd "$(dirname "$0")/.."
 gradus=$(cd "$(dirname "${1:?usage: tools/test_slurm.sh GRADUS_BINARY}")" && pwd)/$(basename "$1")
 [ -x "$gradus" ] || { echo "test_slurm: $gradus is not an executable gradus binary" >&2; exit 1; }
@@ -41,6 +42,7 @@ cleanup() {
     rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 130" INT; trap "exit 143" TERM   # so that EXIT runs cleanup on Ctrl-C and kill too
 if ! tools/slurm/cluster.sh start "$work/cluster" > "$work/start.log" 2>&1; then
     cat "$work/start.log" >&2
     echo "SKIP: the single-node Slurm cluster did not start here (log above)"
@@ -81,8 +83,8 @@ for i in 0 1 2; do
     [ -d "$work/run/c.shard-$i.idx" ] || fail "shard $i was not written"
     ls "$work/run/logs"/slurm-*_"$i".out >/dev/null 2>&1 || fail "no job output of array task $i in $work/run/logs"
 done
-shard1=$(ls "$work/run/logs"/slurm-*_1.out)
-merge_log=$(ls "$work/run/logs"/slurm-*.out | grep -v '_[0-9]*\.out$')
+shard1=$(echo "$work"/run/logs/slurm-*_1.out)
+merge_log=$(echo "$work"/run/logs/slurm-+([0-9]).out)
 grep -q "(restart 1)" "$shard1" && grep -q "resuming" "$shard1" \
     || { cat "$shard1" >&2; fail "shard 1 was not re-queued and resumed"; }
 grep -q "(restart 1)" "$merge_log" && grep -q "redoing" "$merge_log" \

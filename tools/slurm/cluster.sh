@@ -145,8 +145,7 @@ start() {
 }
 
 has_pid() { # NAME: wait up to 10 s for the daemon's pid file (written after it forks), so stop finds it
-    local i
-    for i in $(seq 1 50); do [ -n "$(pid_of "$1")" ] && return 0; sleep 0.2; done
+    for _ in $(seq 1 50); do [ -n "$(pid_of "$1")" ] && return 0; sleep 0.2; done
     return 1
 }
 
@@ -159,7 +158,12 @@ start_failed() { # MESSAGE: say why, show the daemons' logs, stop what did start
 stop() {
     if [ -n "$(pid_of slurmctld)" ]; then
         # Jobs first, so that no job step outlives slurmd.
-        scancel --quiet --full $(squeue -h -o %i 2>/dev/null) 2>/dev/null || true
+        local jobs=()
+        mapfile -t jobs < <(squeue -h -o %i 2>/dev/null || true)
+        if [ ${#jobs[@]} -gt 0 ]; then
+            scancel --quiet --full "${jobs[@]}" 2>/dev/null || true
+            for _ in $(seq 1 75); do [ -z "$(squeue -h -o %i 2>/dev/null)" ] && break; sleep 0.2; done
+        fi
     fi
     # slurmd and slurmctld together (each takes 1-2 s to shut down), then munged, which they use until then.
     stop_daemons slurmd slurmctld
@@ -168,12 +172,12 @@ stop() {
 }
 
 stop_daemons() { # NAME...: SIGTERM those of DIR that run, wait up to 10 s, SIGKILL what is left
-    local p pid pids=() i alive
+    local p pid pids=() alive
     for p in "$@"; do
         pid=$(pid_of "$p")
         [ -n "$pid" ] && { kill -TERM "$pid" 2>/dev/null || true; pids+=("$pid"); }
     done
-    for i in $(seq 1 50); do
+    for _ in $(seq 1 50); do
         alive=0
         for pid in "${pids[@]}"; do [ -d "/proc/$pid" ] && alive=1; done
         [ $alive = 0 ] && break

@@ -56,12 +56,12 @@ run_index() {
 
 # __merge GRADUS N PREFIX: merge the N shards into PREFIX.idx.
 run_merge() {
-    local gradus=$1 n=$2 prefix=$3 shards=() i force=()
-    for ((i = 0; i < n; i++)); do shards+=("$prefix.shard-$i.idx"); done
+    local gradus=$1 n=$2 prefix=$3 dirs=() i force=()
+    for ((i = 0; i < n; i++)); do dirs+=("$prefix.shard-$i.idx"); done
     # A re-run merge job replaces the output its killed run left (readers refuse that one).
     echo "index.sh: merging $n shards on $(hostname) (restart ${SLURM_RESTART_COUNT:-0}) -> $prefix.idx"
     [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ] && { force=(--force); echo "index.sh: redoing $prefix.idx (--force)"; }
-    exec "$gradus" merge "${shards[@]}" --out "$prefix.idx" \
+    exec "$gradus" merge "${dirs[@]}" --out "$prefix.idx" \
         --threads "${SLURM_CPUS_PER_TASK:-1}" "${force[@]}"
 }
 
