@@ -72,6 +72,8 @@ SlurmctldPort=$ctld_port
 SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
+# This cluster's own munged; cred_expire (default 120 s) is also how long a re-queued job waits
+# before it may start again.
 AuthType=auth/munge
 CredType=cred/munge
 AuthInfo=socket=$dir/socket/munge.socket,cred_expire=5
@@ -84,7 +86,9 @@ SlurmdLogFile=$dir/log/slurmd.log
 SlurmctldDebug=info
 SlurmdDebug=info
 MailProg=/bin/true
-# No cgroups in a container: track job processes through /proc, no task binding, no accounting.
+# No cgroups (they would be written under /sys/fs/cgroup and need a host that delegates them, which
+# a container often does not): track job processes through /proc, no task binding, no accounting
+# daemon (sacct says "accounting storage is disabled"; squeue and scontrol work).
 ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 JobAcctGatherType=jobacct_gather/none
@@ -92,7 +96,8 @@ AccountingStorageType=accounting_storage/none
 JobCompType=jobcomp/none
 SwitchType=switch/none
 MpiDefault=none
-# Cores are consumable, memory is checked but not counted (no cgroup enforces it here).
+# Cores are consumable, memory is checked but not counted (no cgroup enforces it here). Schedule
+# every second (defaults: 30 s backfill, 60 s main), or a re-queued job waits up to 30 s more.
 SchedulerType=sched/backfill
 SchedulerParameters=bf_interval=1,sched_interval=1
 SelectType=select/cons_tres
