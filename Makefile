@@ -34,6 +34,7 @@ demo-protein: release
 test: setup
 	$(SWIFT) build --build-tests
 	tools/test_python.sh .build/debug/gradus
+	tools/test_slurm.sh .build/debug/gradus
 	$(SWIFT) test --skip-build --disable-swift-testing
 
 bench: release
