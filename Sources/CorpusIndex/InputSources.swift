@@ -16,6 +16,17 @@ public enum InputSources {
         return try CorpusRecordSource(path: path, options: options)
     }
 
+    /// Opens one piece of an input (issue 16 item 2); `path` is the input's path. A whole piece
+    /// is `open(path:options:)`; a `bytes` or `frames` piece reads only its bytes, as its
+    /// `format`, with record ordinals and byte offsets counted from the piece's start (see
+    /// `CorpusReader.init(path:piece:format:options:)`). Its `tracker` counts and hashes the
+    /// piece's on-disk bytes.
+    public static func open(piece: InputPiece, path: String, options: ReaderOptions) throws -> any RecordSource {
+        guard let bytes = piece.bytes, let format = piece.format else { return try open(path: path, options: options) }
+        let reader = try CorpusReader(path: path, piece: bytes, format: format, options: options)
+        return try CorpusRecordSource(reader: reader, name: "\(path) (bytes \(piece.start)..<\(piece.end))")
+    }
+
     /// The dataset prefix if `path` names a Megatron `.bin/.idx` pair.
     static func megatronPrefix(_ path: String) -> String? {
         for ext in [".idx", ".bin"] where path.hasSuffix(ext) {
@@ -37,13 +48,19 @@ public final class CorpusRecordSource: RecordSource {
     /// - Throws: `IndexError.noSamples` naming a file without a single record (empty or blank:
     ///   an input that contributes nothing is more likely a mistake than intended); the reader's
     ///   errors.
-    public init(path: String, options: ReaderOptions) throws {
-        reader = try CorpusReader(path: path, options: options)
+    public convenience init(path: String, options: ReaderOptions) throws {
+        try self.init(reader: CorpusReader(path: path, options: options), name: path)
+    }
+
+    /// Reads the records of `reader` (a file or one piece of it, named `name` in errors).
+    /// - Throws: `IndexError.noSamples` when it has no record; the reader's errors.
+    public init(reader: CorpusReader, name: String) throws {
+        self.reader = reader
         pending = try reader.next()
         pendingTokens = reader.tokens
         isPretokenized = pendingTokens != nil
         if pending == nil && reader.skipped.total == 0 {
-            throw IndexError.noSamples(reason: "\(path) holds no records (the file is empty or blank); remove it from the inputs")
+            throw IndexError.noSamples(reason: "\(name) holds no records (the file is empty or blank); remove it from the inputs")
         }
     }
 
