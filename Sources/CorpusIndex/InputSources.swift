@@ -24,7 +24,7 @@ public enum InputSources {
     public static func open(piece: InputPiece, path: String, options: ReaderOptions) throws -> any RecordSource {
         guard let bytes = piece.bytes, let format = piece.format else { return try open(path: path, options: options) }
         let reader = try CorpusReader(path: path, piece: bytes, format: format, options: options)
-        return try CorpusRecordSource(reader: reader, name: "\(path) (bytes \(piece.start)..<\(piece.end))")
+        return try CorpusRecordSource(reader: reader, name: PieceInput.label(path, bytes))
     }
 
     /// The dataset prefix if `path` names a Megatron `.bin/.idx` pair.
@@ -41,6 +41,8 @@ public enum InputSources {
 /// a `tokens` array; then every record must carry one.
 public final class CorpusRecordSource: RecordSource {
     private let reader: CorpusReader
+    /// The file, or the piece of it (`PieceInput.label`), in errors.
+    private let name: String
     private var pending: Document?
     private var pendingTokens: [UInt32]?
     public let isPretokenized: Bool
@@ -56,11 +58,14 @@ public final class CorpusRecordSource: RecordSource {
     /// - Throws: `IndexError.noSamples` when it has no record; the reader's errors.
     public init(reader: CorpusReader, name: String) throws {
         self.reader = reader
+        self.name = name
         pending = try reader.next()
         pendingTokens = reader.tokens
         isPretokenized = pendingTokens != nil
         if pending == nil && reader.skipped.total == 0 {
-            throw IndexError.noSamples(reason: "\(name) holds no records (the file is empty or blank); remove it from the inputs")
+            throw IndexError.noSamples(reason: name == reader.path
+                ? "\(name) holds no records (the file is empty or blank); remove it from the inputs"
+                : "\(name) holds no records, although pieces are cut at records: the file changed after its pieces were planned; index it again")
         }
     }
 
@@ -85,12 +90,12 @@ public final class CorpusRecordSource: RecordSource {
         record.docID = doc.id; record.lang = doc.lang; record.source = doc.source
         if isPretokenized {
             guard let ids else {
-                throw IndexError.badInput(path: reader.path, problem: "line \(doc.line): no \"tokens\" array, but the first record had one (pre-tokenized input)")
+                throw IndexError.badInput(path: name, problem: "line \(doc.line): no \"tokens\" array, but the first record had one (pre-tokenized input)")
             }
             tokens.append(contentsOf: ids)
         } else {
             guard reader.hasText else {
-                throw IndexError.badInput(path: reader.path, problem: "line \(doc.line): no \"\(reader.options.textField)\" field, but the first record had one (text input); only pre-tokenized input may carry \"tokens\" instead")
+                throw IndexError.badInput(path: name, problem: "line \(doc.line): no \"\(reader.options.textField)\" field, but the first record had one (text input); only pre-tokenized input may carry \"tokens\" instead")
             }
             record.text = doc.text
         }

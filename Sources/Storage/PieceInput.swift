@@ -32,7 +32,14 @@ public struct PieceInput {
     /// Compressed bytes read after the piece's frames, for its `tail` (0 for a byte range).
     public var tailBytesRead: Int { (source as? FrameRunSource)?.tailBytesRead ?? 0 }
 
+    /// How errors name a piece of `path`: `PATH (piece from byte N)`, N its first on-disk byte;
+    /// offsets and line numbers in them count from the piece's start.
+    public static func label(_ path: String, _ bytes: PieceBytes) -> String {
+        bytes.onDisk.lowerBound == 0 ? path : "\(path) (piece from byte \(bytes.onDisk.lowerBound))"
+    }
+
     /// Opens the piece `bytes` of the regular file `path`; `zstdWindowLog` as for `openInput`.
+    /// Decompression errors name the piece (`label`) and compressed offsets from its start.
     /// - Throws: `FileError` when the file cannot be opened or is not a regular file.
     public init(path: String, bytes: PieceBytes, zstdWindowLog: Int? = nil) throws {
         let file = try PosixFile(path: path, mode: .read)
@@ -43,11 +50,12 @@ public struct PieceInput {
             source = tracker
             compression = .none
         case let .frames(range, skip, tail):
-            let body = try ZstdDecompressingSource(source: tracker, path: path, windowLogMax: zstdWindowLog)
-            source = FrameRunSource(path: path, body: body, skip: skip, tail: tail) {
+            let label = Self.label(path, bytes)
+            let body = try ZstdDecompressingSource(source: tracker, path: label, windowLogMax: zstdWindowLog)
+            source = FrameRunSource(path: label, body: body, skip: skip, tail: tail) {
                 // Small reads: the tail is usually one line at the start of the frame.
                 try ZstdDecompressingSource(source: FileRangeSource(file: file, range: range.upperBound..<size, maximumRead: 4096),
-                                            path: path, windowLogMax: zstdWindowLog)
+                                            path: "\(path) (piece from byte \(range.upperBound))", windowLogMax: zstdWindowLog)
             }
             compression = .zstd
         }

@@ -120,6 +120,21 @@ final class InputPlanTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(contents(try pieceDocuments(p, plan)), ["-|-|-|first", "-|-|-|\u{FEFF}second"])
     }
 
+    /// A bad record in a later piece is reported with the piece named, since its line and record
+    /// numbers count from the piece: the bad line at byte 52 is line 1, record 0 of the piece from
+    /// byte 52.
+    func testErrorsInAPieceNameThePiece() throws {
+        let p = try file("bad.jsonl", String(repeating: "{\"text\":\"a\"}\n", count: 4) + "{\"text\":\"a\"]\n" + "{\"text\":\"a\"}\n")
+        let plan = try InputPlan.make(paths: [p], maxPieceBytes: 26)
+        XCTAssertEqual(plan.pieces.map(\.start), [0, 26, 52])
+        let source = try InputSources.open(piece: plan.pieces[1], path: p, options: ReaderOptions())
+        var record = SourceRecord(), tokens: [TokenID] = []
+        while try source.next(into: &record, appendingTokensTo: &tokens) {}
+        XCTAssertThrowsError(try InputSources.open(piece: plan.pieces[2], path: p, options: ReaderOptions())) { error in
+            XCTAssertTrue("\(error)".hasPrefix(p + " (piece from byte 52):1: record 0: "), "\(error)")
+        }
+    }
+
     // MARK: union of pieces = whole file
 
     /// Seeded corpora of the three formats, with blank lines, CRLF (and lone CR for FASTA), long
