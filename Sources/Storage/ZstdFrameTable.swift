@@ -3,7 +3,10 @@
 // Walks the headers (RFC 8878 §3.1.1): a frame header, then 3-byte block headers each giving its
 // block's compressed size, then the optional 4-byte checksum; a skippable frame gives its size in
 // its header. One positioned read of at most 18 bytes per frame header and one of 3 bytes per
-// block, so a 128 KiB block costs one small read whatever its content.
+// block, so a 128 KiB block costs one small read whatever its content. `pzstd` writes before each
+// frame a skippable frame holding that frame's compressed size: when the size lands on the next
+// frame's magic (or the end of the file) it is taken, and the frame's blocks are not walked (cold
+// block-header reads cost more than reading the file: each is in a different page).
 
 /// One frame of a zstd file.
 public struct ZstdFrame: Sendable, Equatable, Codable {
@@ -31,11 +34,13 @@ public enum ZstdFrameTable {
         return try read(file, size: size, bytesRead: &bytesRead)
     }
 
-    /// `read(path:)` over an open file of `size` bytes, adding the bytes it reads to `bytesRead`.
-    package static func read(_ file: PosixFile, size: Int, bytesRead: inout Int) throws -> [ZstdFrame] {
+    /// `read(path:)` over an open file of `size` bytes, adding the bytes it reads to `bytesRead`;
+    /// `usesSizeHints` false walks every frame's blocks even after a `pzstd` size frame.
+    package static func read(_ file: PosixFile, size: Int, bytesRead: inout Int, usesSizeHints: Bool = true) throws -> [ZstdFrame] {
         var frames: [ZstdFrame] = []
         var offset = 0
         var header = [UInt8](repeating: 0, count: 18)
+        var hint: Int?  // the size a `pzstd` skippable frame gives the frame after it
         while offset < size {
             let got = try header.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
             bytesRead += got
@@ -49,17 +54,40 @@ public enum ZstdFrameTable {
                 frameEnd = offset + 8 + length
                 guard frameEnd <= size else { throw ZstdError.truncated(path: file.path, offset: offset) }
                 frames.append(ZstdFrame(offset: offset, size: frameEnd - offset, isSkippable: true))
+                hint = nil
+                if usesSizeHints && magic == 0x184D_2A50 && length == 4 {
+                    hint = try header.withUnsafeMutableBytes { buffer in
+                        let got = try file.read(at: offset + 8, into: UnsafeMutableRawBufferPointer(rebasing: buffer[0..<4]))
+                        bytesRead += got
+                        return got == 4 ? Int(buffer.loadUnaligned(as: UInt32.self).littleEndian) : nil
+                    }
+                }
                 offset = frameEnd
                 continue
             }
             guard magic == 0xFD2F_B528 else {
                 throw ZstdError.corrupt(path: file.path, offset: offset, message: "no zstd frame starts here (magic \(String(magic, radix: 16)))")
             }
-            frameEnd = try blocksEnd(file, size: size, frame: offset, header: header, bytesRead: &bytesRead)
+            if let hint, try startsFrameOrEnds(file, at: offset + hint, size: size, bytesRead: &bytesRead) {
+                frameEnd = offset + hint
+            } else {
+                frameEnd = try blocksEnd(file, size: size, frame: offset, header: header, bytesRead: &bytesRead)
+            }
+            hint = nil
             frames.append(ZstdFrame(offset: offset, size: frameEnd - offset, isSkippable: false))
             offset = frameEnd
         }
         return frames
+    }
+
+    /// Whether `offset` is the end of the file or the start of a frame (zstd or skippable magic).
+    private static func startsFrameOrEnds(_ file: PosixFile, at offset: Int, size: Int, bytesRead: inout Int) throws -> Bool {
+        guard offset > 0 && offset <= size else { return false }
+        if offset == size { return true }
+        var magic = [UInt8](repeating: 0, count: 4)
+        let got = try magic.withUnsafeMutableBytes { try file.read(at: offset, into: $0) }
+        bytesRead += got
+        return got == 4 && isZstdFrameStart(magic)
     }
 
     /// The end of the frame at `frame` whose first bytes are `header`: past its header, its blocks

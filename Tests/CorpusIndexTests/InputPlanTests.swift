@@ -253,6 +253,12 @@ final class InputPlanTests: TemporaryDirectoryTestCase {
         let frames = try ZstdFrameTable.read(path: plain + ".zst")
         try XCTSkipIf(frames.filter { !$0.isSkippable }.count < 2, "this pzstd wrote one frame")
         XCTAssertTrue(frames[0].isSkippable)
+        // The frame sizes pzstd records are those the block headers give, and save reading them.
+        let file = try PosixFile(path: plain + ".zst", mode: .read)
+        var hinted = 0, walked = 0
+        XCTAssertEqual(try ZstdFrameTable.read(file, size: file.size!, bytesRead: &hinted),
+                       try ZstdFrameTable.read(file, size: file.size!, bytesRead: &walked, usesSizeHints: false))
+        XCTAssertLessThan(hinted, walked)
         let plan = try InputPlan.make(paths: [plain + ".zst"], maxPieceBytes: 1)
         XCTAssertEqual(plan.pieces.count, frames.filter { !$0.isSkippable }.count)
         XCTAssertEqual(contents(try pieceDocuments(plain + ".zst", plan)), contents(try wholeDocuments(plain)))

@@ -56,6 +56,18 @@ final class PieceInputTests: XCTestCase {
         }
     }
 
+    /// `pzstd`-style size frames (magic 0x184D2A50, 4-byte payload: the next frame's size) are
+    /// taken when they land on the next frame, and ignored when they do not (a wrong size).
+    func testPzstdSizeFramesAreCheckedBeforeUse() throws {
+        let a = try Zstd.compress(Array(String(repeating: "alpha\n", count: 300).utf8))
+        let b = try Zstd.compress(Array("beta\n".utf8))
+        func sizeFrame(_ n: Int) -> [UInt8] { [0x50, 0x2A, 0x4D, 0x18, 4, 0, 0, 0] + withUnsafeBytes(of: UInt32(n).littleEndian) { Array($0) } }
+        let good = try write("good.zst", sizeFrame(a.count) + a + sizeFrame(b.count) + b)
+        XCTAssertEqual(try ZstdFrameTable.read(path: good).map(\.size), [12, a.count, 12, b.count])
+        let wrong = try write("wrong.zst", sizeFrame(a.count - 5) + a + sizeFrame(b.count + 1) + b)
+        XCTAssertEqual(try ZstdFrameTable.read(path: wrong).map(\.size), [12, a.count, 12, b.count])
+    }
+
     /// A range source hands out exactly the bytes of its range and counts them.
     func testFileRangeSourceReadsOnlyItsRange() throws {
         let bytes = (0..<256).map { UInt8($0) }
