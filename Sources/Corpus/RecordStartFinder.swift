@@ -9,8 +9,9 @@
 ///
 /// Unless told it is at the start of the file, the line holding the first byte is taken as partial (what came before it is unknown), so a
 /// record that starts exactly at the first byte is not found: scanning from byte `c - 1` finds
-/// the first record start at or after `c`. A cut at the position found leaves every record whole
-/// on one side, and cuts from the same candidates are the same whatever reads them.
+/// the first record start at or after `c` (in paragraph mode, the first whose blank line before
+/// it lies wholly at or after `c - 1`). A cut at the position found leaves every record whole on
+/// one side, and cuts from the same candidates are the same whatever reads them.
 public struct RecordStartFinder: Sendable {
     private let format: CorpusFormat
     private let paragraphs: Bool

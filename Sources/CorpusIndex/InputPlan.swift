@@ -6,6 +6,11 @@
 // frame after it). Everything else stays whole: gzip, single-frame zstd (with a warning when it is
 // larger than a piece), standard input, Megatron `.bin/.idx` datasets.
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Corpus
 import Storage
 
@@ -57,8 +62,13 @@ private struct Planner {
             let size = (try? PosixFile(path: prefix + ".bin", mode: .read))?.size ?? 0
             return pieces.append(.whole(input, size: size))
         }
+        // Not opened unless a regular file larger than a piece: opening a FIFO would wait for its
+        // writer, and closing it again could end the writer with SIGPIPE.
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw FileError.cannotOpen(path: path, reason: String(cString: strerror(errno))) }
+        let isRegular = (status.st_mode & S_IFMT) == S_IFREG, size = Int(status.st_size)
+        guard isRegular, size > maxPieceBytes else { return pieces.append(.whole(input, size: isRegular ? size : 0)) }
         let file = try PosixFile(path: path, mode: .read)
-        guard let size = file.size, size > maxPieceBytes else { return pieces.append(.whole(input, size: file.size ?? 0)) }
         var head = [UInt8](repeating: 0, count: 10)  // the longest magic `UnreadFormat` knows
         head.removeLast(head.count - (try head.withUnsafeMutableBytes { try file.read(at: 0, into: $0) }))
         probed += head.count

@@ -284,6 +284,26 @@ final class InputPlanTests: TemporaryDirectoryTestCase {
         XCTAssertTrue(plan.warnings[1].hasPrefix(g + ": a gzip file cannot be cut"), plan.warnings[1])
     }
 
+    /// A FIFO is planned whole without being opened (opening it would wait for a writer; closing
+    /// it again could end the writer with SIGPIPE), as are standard input and a missing size.
+    func testFIFOIsPlannedWholeWithoutOpeningIt() throws {
+        let fifo = path("fifo.jsonl")
+        XCTAssertEqual(mkfifo(fifo, 0o600), 0)
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var plan: InputPlan?
+        DispatchQueue.global().async {
+            plan = try? InputPlan.make(paths: ["-", fifo], maxPieceBytes: 1)
+            done.signal()
+        }
+        if done.wait(timeout: .now() + 5) == .timedOut {
+            XCTFail("planning opened the FIFO and waits for a writer")
+            let writer = open(fifo, O_WRONLY)  // let the planner go on
+            close(writer)
+            done.wait()
+        }
+        XCTAssertEqual(plan?.pieces, [InputPiece.whole(0, size: 0), InputPiece.whole(1, size: 0)])
+    }
+
     // MARK: assignment
 
     /// Sizes 5, 3, 8, 2, 7 on two shards, by hand: 8→0, 7→1, 5→1 (7 < 8), 3→0 (8 < 12),
