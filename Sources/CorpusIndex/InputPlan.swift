@@ -108,12 +108,10 @@ private struct Planner {
     /// with no record start before the end gives no cut.
     private mutating func cutPoints(count: Int, format: CorpusFormat, path: String,
                                     read: (Int, UnsafeMutableRawBufferPointer) throws -> Int) throws -> [Int] {
-        let n = (count + maxPieceBytes - 1) / maxPieceBytes
+        var candidates = CutCandidates(count: count, maxPieceBytes: maxPieceBytes)
         var cuts: [Int] = []
         var buffer = [UInt8](repeating: 0, count: 4096)
-        for k in 1..<max(1, n) {
-            let candidate = Int((Int64(k) * Int64(count)) / Int64(n))  // Int64: k * count fits for files < 8 EiB / n
-            guard candidate > (cuts.last ?? 0) else { continue }
+        while let candidate = candidates.next(after: cuts.last ?? 0) {
             var finder = RecordStartFinder(format: format, paragraphs: options.paragraphs)
             var offset = candidate - 1, found: Int?
             while found == nil && offset < count {
@@ -139,12 +137,10 @@ private struct Planner {
             return pieces.append(.whole(input, size: size))
         }
         let format = try self.format(path)
-        let n = (size + maxPieceBytes - 1) / maxPieceBytes
+        var candidates = CutCandidates(count: size, maxPieceBytes: maxPieceBytes)
         var cuts: [(frame: Int, skip: Int)] = []
-        var next = 0  // frames before this one are inside the previous piece
-        for k in 1..<n {
-            let candidate = Int((Int64(k) * Int64(size)) / Int64(n))
-            var frame = max(next, frames.firstIndex { $0.offset >= candidate } ?? frames.count)
+        while let candidate = candidates.next(after: cuts.last.map { frames[$0.frame].offset } ?? 0) {
+            var frame = frames.firstIndex { $0.offset >= candidate } ?? frames.count
             var cut: (frame: Int, skip: Int)?
             while cut == nil && frame < frames.count {
                 if !frames[frame].isSkippable, let skip = try firstRecordStart(in: frames[frame], file: file, path: path, format: format) {
@@ -153,9 +149,8 @@ private struct Planner {
                     frame += 1
                 }
             }
-            guard let cut, cut.frame > 0 else { break }
+            guard let cut else { break }
             cuts.append(cut)
-            next = cut.frame + 1
         }
         if let first = cuts.first {
             let body = FileRangeSource(file: file, range: 0..<frames[first.frame].offset, maximumRead: 4096)
@@ -203,5 +198,29 @@ private struct Planner {
             }
             offset += got
         }
+    }
+}
+
+/// The candidate cut offsets ⌊k · count / n⌋, k = 1 ..< n, of a file of `count` bytes cut into
+/// n = ⌈count / maxPieceBytes⌉ about equal pieces (computed without overflow for any size).
+private struct CutCandidates {
+    let count: Int
+    let n: Int
+    private var k = 1
+
+    init(count: Int, maxPieceBytes: Int) {
+        self.count = count
+        n = count / maxPieceBytes + (count % maxPieceBytes == 0 ? 0 : 1)
+    }
+
+    /// The next candidate after `last` (the last cut; candidates at or before it are skipped in
+    /// one step, so a record or frame spanning many candidates costs nothing), or nil.
+    mutating func next(after last: Int) -> Int? {
+        // The first k with ⌊k · count / n⌋ > last is ⌈(last + 1) · n / count⌉.
+        let (q, r) = count.dividingFullWidth((last + 1).multipliedFullWidth(by: n))
+        k = max(k, q + (r == 0 ? 0 : 1))
+        guard k < n else { return nil }
+        defer { k += 1 }
+        return n.dividingFullWidth(k.multipliedFullWidth(by: count)).quotient
     }
 }

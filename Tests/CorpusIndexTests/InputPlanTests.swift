@@ -237,6 +237,30 @@ final class InputPlanTests: TemporaryDirectoryTestCase {
         }
     }
 
+    /// A frame larger than several pieces ends one piece; the candidates inside it give no more
+    /// cuts. Frames: a small one, one of ~3 000 incompressible bytes, then ten small ones of two
+    /// lines each (and the empty one `close` adds); pieces of at most a third of the file: every
+    /// candidate lies in the big frame, so the only cut is at the frame after it (frame 2), one
+    /// line into it (13 bytes, its first line belongs to the previous piece).
+    func testAFrameSpanningCandidatesGivesOneCut() throws {
+        var rng = SplitMix64(seed: 3)
+        let noise = String((0..<4000).map { _ in Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")[Int(rng.nextInt(below: 62))] })
+        let small = "{\"text\":\"s\"}\n{\"text\":\"t\"}\n"
+        let p = path("big-frame.jsonl.zst")
+        let sink = try ZstdCompressingSink(path: p)
+        for text in [small, "{\"text\":\"\(noise)\"}\n"] + Array(repeating: small, count: 10) {
+            try sink.write(Array(text.utf8)); try sink.endFrame()
+        }
+        try sink.close()
+        let size = try bytes(p).count
+        let frames = try ZstdFrameTable.read(path: p)
+        XCTAssertGreaterThan(frames[1].size, size * 2 / 3, "the noise frame is most of the file")
+        let plan = try InputPlan.make(paths: [p], maxPieceBytes: size / 3 + 1)
+        XCTAssertEqual(plan.pieces.map(\.firstFrame), [0, 2])
+        XCTAssertEqual(plan.pieces.map(\.skip), [0, 13])
+        XCTAssertEqual(contents(try pieceDocuments(p, plan)), contents(try wholeDocuments(p)))
+    }
+
     /// `pzstd` output (a skippable frame before each frame) is cut too, when the tool is present.
     func testPzstdOutputIsCutIntoPieces() throws {
         guard let pzstd = ["/usr/bin/pzstd", "/usr/local/bin/pzstd"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
