@@ -371,6 +371,7 @@ final class InputPlanTests: TemporaryDirectoryTestCase {
         XCTAssertGreaterThan(plan.pieces.count, 6)
         let cutsCount = plan.pieces.count - 2
         XCTAssertLessThan(plan.bytesProbed, 64 << 10 + cutsCount * (20 << 10), "format sniffing, frame headers and probing only")
+        XCTAssertEqual(try JSONDecoder().decode(InputPlan.self, from: JSONEncoder().encode(plan)), plan, "a manifest can record it")
         let shards = InputPlan.assign(pieces: plan.pieces, shards: 3)
         var perFile = [0, 0]
         var records = 0
