@@ -122,36 +122,64 @@ public final class CorpusReader {
 
     private let source: ByteSource
     private let lines: LineReader
+    /// Opened on a piece: `compressedBytesRead` is then the tracker's count of on-disk bytes.
+    private let isPiece: Bool
     private let parser: RecordParser
 
     /// Opens `path` (`-` for standard input) and decides its format.
     /// - Throws: `FileError` when the file cannot be opened or read, `ZstdError` for a damaged
     ///   zstd header, `UnreadFormatError` for a Parquet, Arrow, bzip2 or xz file.
-    public init(path: String, options: ReaderOptions = ReaderOptions()) throws {
+    public convenience init(path: String, options: ReaderOptions = ReaderOptions()) throws {
+        let input = try openTrackedInput(path: path, zstdWindowLog: options.zstdWindowLog)
+        try self.init(path: path, source: input.source, compression: input.compression, tracker: input.tracker,
+                      inputSize: input.tracker.sizeAtOpen, options: options, isPiece: false, label: path)
+    }
+
+    /// Opens one piece of the regular file `path` (issue 16 item 2): its bytes `piece`, read as
+    /// `format` (the whole file's, decided when the file was cut; `options.format` is ignored).
+    /// Only the piece's on-disk bytes are read and tracked: `tracker` counts and hashes them and
+    /// `inputSize` is their count. Record ordinals (`Document.record`), line numbers and byte
+    /// offsets (`Document.byteOffset`, in the piece's decompressed bytes after its `skip`) count
+    /// from the piece's start, not the file's: the caller adds the piece's first ordinal and
+    /// offset. Errors name the file as `PATH (piece from byte N)` (`PieceInput.label`), so that
+    /// their line and record numbers, which count from the piece, can be found. A byte order mark
+    /// is dropped only at the start of the file.
+    /// - Throws: `FileError` when the file cannot be opened or is not a regular file.
+    public convenience init(path: String, piece: PieceBytes, format: CorpusFormat, options: ReaderOptions = ReaderOptions()) throws {
+        let input = try PieceInput(path: path, bytes: piece, zstdWindowLog: options.zstdWindowLog)
+        var options = options
+        options.format = format
+        try self.init(path: path, source: input.source, compression: input.compression, tracker: input.tracker,
+                      inputSize: piece.onDisk.count, options: options, isPiece: true, label: PieceInput.label(path, piece))
+        if piece.onDisk.lowerBound > 0 { lines.dropsByteOrderMark = false }
+    }
+
+    private init(path: String, source: ByteSource, compression: Compression, tracker: InputTracker, inputSize: Int?,
+                 options: ReaderOptions, isPiece: Bool, label: String) throws {
         self.path = path
         self.options = options
-        let input = try openTrackedInput(path: path, zstdWindowLog: options.zstdWindowLog)
-        source = input.source
-        compression = input.compression
-        tracker = input.tracker
-        inputSize = input.tracker.sizeAtOpen
-        lines = LineReader(source: input.source, maxLineBytes: options.maxRecordBytes)
+        self.source = source
+        self.compression = compression
+        self.tracker = tracker
+        self.inputSize = inputSize
+        self.isPiece = isPiece
+        lines = LineReader(source: source, maxLineBytes: options.maxRecordBytes)
         if let chosen = options.format ?? CorpusFormat.fromFileName(path) {
             format = chosen
         } else {
             do {
                 format = CorpusFormat.sniff(firstNonBlankByte: try lines.peekFirstNonBlankByte())
             } catch let oversized as OversizedLine {
-                throw CorpusError.tooLarge(path: path, line: oversized.number, record: nil, limit: oversized.limit)
+                throw CorpusError.tooLarge(path: label, line: oversized.number, record: nil, limit: oversized.limit)
             }
         }
         lines.discardsOversizedLines = options.skipBad
         switch format {
-        case .jsonl: parser = JSONLRecordParser(path: path, textField: options.textField)
+        case .jsonl: parser = JSONLRecordParser(path: label, textField: options.textField)
         case .fasta:
             lines.carriageReturnEndsLines = true  // classic Mac OS FASTA (issue 14 item 22)
-            parser = FASTAParser(path: path, maxRecordBytes: options.maxRecordBytes)
-        case .text: parser = PlainTextParser(path: path, paragraphs: options.paragraphs, maxRecordBytes: options.maxRecordBytes)
+            parser = FASTAParser(path: label, maxRecordBytes: options.maxRecordBytes)
+        case .text: parser = PlainTextParser(path: label, paragraphs: options.paragraphs, maxRecordBytes: options.maxRecordBytes)
         }
     }
 
@@ -184,7 +212,8 @@ public final class CorpusReader {
     /// Bytes of the file consumed so far (compressed bytes for a zstd or gzip file), for progress and ETA
     /// against `inputSize`.
     public var compressedBytesRead: Int {
-        (source as? ZstdDecompressingSource)?.compressedBytesRead
+        if isPiece && compression == .zstd { return tracker.bytesRead }
+        return (source as? ZstdDecompressingSource)?.compressedBytesRead
             ?? (source as? GzipDecompressingSource)?.compressedBytesRead ?? lines.bytesRead
     }
 

@@ -84,6 +84,9 @@ public final class LineReader {
     public var discardsOversizedLines = false
     /// When true, a lone `"\r"` ends a line as well as `"\n"` (FASTA from classic Mac OS).
     public var carriageReturnEndsLines = false
+    /// When true (the default), a UTF-8 byte order mark at the very start of the stream is dropped;
+    /// false for a stream that starts inside a file (a piece, issue 16 item 2), where it is text.
+    public var dropsByteOrderMark = true
 
     /// - Parameters:
     ///   - bufferSize: initial buffer size (at least 16 bytes); grows for longer lines.
@@ -174,7 +177,7 @@ public final class LineReader {
     public func peekFirstNonBlankByte() throws -> UInt8? {
         while end - start < 3 && !atEnd { try fill() }  // enough to see a byte order mark
         var position = start
-        if lineCount == 0, LineReader.hasByteOrderMark(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
+        if lineCount == 0, dropsByteOrderMark, LineReader.hasByteOrderMark(buffer.baseAddress!.assumingMemoryBound(to: UInt8.self) + start,
                                                        end - start) {
             position += 3
         }
@@ -211,7 +214,7 @@ public final class LineReader {
 
     private func takeLine(upTo lineEnd: Int, consuming next: Int) -> Line {
         let base = buffer.baseAddress!.assumingMemoryBound(to: UInt8.self)
-        if lineCount == 0 && LineReader.hasByteOrderMark(base + start, lineEnd - start) { start += 3 }
+        if lineCount == 0 && dropsByteOrderMark && LineReader.hasByteOrderMark(base + start, lineEnd - start) { start += 3 }
         var stop = lineEnd
         if stop > start && base[stop - 1] == 0x0D { stop -= 1 }
         lineCount += 1

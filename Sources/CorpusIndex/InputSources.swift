@@ -16,6 +16,17 @@ public enum InputSources {
         return try CorpusRecordSource(path: path, options: options)
     }
 
+    /// Opens one piece of an input (issue 16 item 2); `path` is the input's path. A whole piece
+    /// is `open(path:options:)`; a `bytes` or `frames` piece reads only its bytes, as its
+    /// `format`, with record ordinals and byte offsets counted from the piece's start (see
+    /// `CorpusReader.init(path:piece:format:options:)`). Its `tracker` counts and hashes the
+    /// piece's on-disk bytes.
+    public static func open(piece: InputPiece, path: String, options: ReaderOptions) throws -> any RecordSource {
+        guard let bytes = piece.bytes, let format = piece.format else { return try open(path: path, options: options) }
+        let reader = try CorpusReader(path: path, piece: bytes, format: format, options: options)
+        return try CorpusRecordSource(reader: reader, name: PieceInput.label(path, bytes))
+    }
+
     /// The dataset prefix if `path` names a Megatron `.bin/.idx` pair.
     static func megatronPrefix(_ path: String) -> String? {
         for ext in [".idx", ".bin"] where path.hasSuffix(ext) {
@@ -30,6 +41,8 @@ public enum InputSources {
 /// a `tokens` array; then every record must carry one.
 public final class CorpusRecordSource: RecordSource {
     private let reader: CorpusReader
+    /// The file, or the piece of it (`PieceInput.label`), in errors.
+    private let name: String
     private var pending: Document?
     private var pendingTokens: [UInt32]?
     public let isPretokenized: Bool
@@ -37,13 +50,22 @@ public final class CorpusRecordSource: RecordSource {
     /// - Throws: `IndexError.noSamples` naming a file without a single record (empty or blank:
     ///   an input that contributes nothing is more likely a mistake than intended); the reader's
     ///   errors.
-    public init(path: String, options: ReaderOptions) throws {
-        reader = try CorpusReader(path: path, options: options)
+    public convenience init(path: String, options: ReaderOptions) throws {
+        try self.init(reader: CorpusReader(path: path, options: options), name: path)
+    }
+
+    /// Reads the records of `reader` (a file or one piece of it, named `name` in errors).
+    /// - Throws: `IndexError.noSamples` when it has no record; the reader's errors.
+    public init(reader: CorpusReader, name: String) throws {
+        self.reader = reader
+        self.name = name
         pending = try reader.next()
         pendingTokens = reader.tokens
         isPretokenized = pendingTokens != nil
         if pending == nil && reader.skipped.total == 0 {
-            throw IndexError.noSamples(reason: "\(path) holds no records (the file is empty or blank); remove it from the inputs")
+            throw IndexError.noSamples(reason: name == reader.path
+                ? "\(name) holds no records (the file is empty or blank); remove it from the inputs"
+                : "\(name) holds no records, although pieces are cut at records: the file changed after its pieces were planned; index it again")
         }
     }
 
@@ -68,12 +90,12 @@ public final class CorpusRecordSource: RecordSource {
         record.docID = doc.id; record.lang = doc.lang; record.source = doc.source
         if isPretokenized {
             guard let ids else {
-                throw IndexError.badInput(path: reader.path, problem: "line \(doc.line): no \"tokens\" array, but the first record had one (pre-tokenized input)")
+                throw IndexError.badInput(path: name, problem: "line \(doc.line): no \"tokens\" array, but the first record had one (pre-tokenized input)")
             }
             tokens.append(contentsOf: ids)
         } else {
             guard reader.hasText else {
-                throw IndexError.badInput(path: reader.path, problem: "line \(doc.line): no \"\(reader.options.textField)\" field, but the first record had one (text input); only pre-tokenized input may carry \"tokens\" instead")
+                throw IndexError.badInput(path: name, problem: "line \(doc.line): no \"\(reader.options.textField)\" field, but the first record had one (text input); only pre-tokenized input may carry \"tokens\" instead")
             }
             record.text = doc.text
         }

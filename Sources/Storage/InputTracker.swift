@@ -3,6 +3,8 @@
 // time at open. At the end of the file it checks that the file did not change while being read
 // (size, mtime, and bytes read equal to the size at open), and on resume that the first bytes
 // are those the interrupted build read. Streams (no regular file) are counted and hashed only.
+// A tracker may read one byte range of the file (a piece, issue 16 item 2): it then counts and
+// hashes only the range's bytes and expects to read the whole range.
 
 #if canImport(Glibc)
 import Glibc
@@ -34,7 +36,11 @@ public struct InputChangedError: Error, CustomStringConvertible, Equatable {
 public final class InputTracker: ByteSource {
     public let path: String
     private let file: PosixFile
-    /// Size in bytes at open (nil for a stream).
+    /// The piece's bytes when the tracker reads one range of the file; nil for the whole file.
+    private let rangeSource: FileRangeSource?
+    /// The on-disk bytes read: the piece's range, or nil for the whole file.
+    public var range: Range<Int>? { rangeSource?.range }
+    /// Size in bytes at open (nil for a stream); the whole file's size for a range.
     public let sizeAtOpen: Int?
     /// Modification time at open, seconds and nanoseconds since 1970 (nil for a stream).
     public let modifiedAtOpen: (seconds: Int, nanoseconds: Int)?
@@ -47,6 +53,19 @@ public final class InputTracker: ByteSource {
     /// Wraps `file` (opened for reading by the caller), taking its size and mtime now.
     package init(file: PosixFile) {
         self.file = file
+        rangeSource = nil
+        path = file.path
+        let status = file.status
+        sizeAtOpen = status?.size
+        modifiedAtOpen = status.map { ($0.seconds, $0.nanoseconds) }
+    }
+
+    /// Reads only the bytes `range` of `file` (a regular file opened for reading by the caller):
+    /// `bytesRead` and `digest` are those of the range, and the end of the range is checked as the
+    /// end of a whole file is (every byte of the range read, size and mtime as at open).
+    package init(file: PosixFile, range: Range<Int>) {
+        self.file = file
+        rangeSource = FileRangeSource(file: file, range: range)
         path = file.path
         let status = file.status
         sizeAtOpen = status?.size
@@ -93,7 +112,7 @@ public final class InputTracker: ByteSource {
     }
 
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
-        let n = try file.read(into: buffer)
+        let n = try rangeSource?.read(into: buffer) ?? file.read(into: buffer)
         var done = 0
         if let e = expected, bytesRead < e.bytes, n > 0 {
             let k = min(n, e.bytes - bytesRead)
@@ -122,7 +141,10 @@ public final class InputTracker: ByteSource {
         }
         guard let sizeAtOpen, let modifiedAtOpen else { return }
         let now = file.status
-        if bytesRead != sizeAtOpen {
+        if let range, bytesRead != range.count {
+            throw InputChangedError(path: path, detail: "\(bytesRead) bytes were read of the \(range.count) of its bytes \(range.lowerBound)..<\(range.upperBound) (it had \(sizeAtOpen) bytes when opened)", onResume: false)
+        }
+        if range == nil, bytesRead != sizeAtOpen {
             throw InputChangedError(path: path, detail: "\(bytesRead) bytes were read of the \(sizeAtOpen) it had when opened", onResume: false)
         }
         if let now, now.size != sizeAtOpen {
