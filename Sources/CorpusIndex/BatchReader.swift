@@ -18,8 +18,13 @@ final class BatchReader {
     private var consumed = 0
     private var texts: [String] = []
 
-    init(source: any RecordSource, input: Int, options: IndexBuildOptions, tokenizer: (any Tokenizer)?) {
+    /// What is added to the source's record ordinals and byte offsets (a piece counts from its start).
+    private let base: DocRecordBase
+
+    init(source: any RecordSource, input: Int, options: IndexBuildOptions, tokenizer: (any Tokenizer)?,
+         base: DocRecordBase = DocRecordBase()) {
         self.source = source
+        self.base = base
         self.input = input
         batchRecords = max(1, options.batchRecords)
         batchTokens = max(1, options.batchTokens)
@@ -50,7 +55,7 @@ final class BatchReader {
             let start = batch.tokens.count
             guard try source.next(into: &record, appendingTokensTo: &batch.tokens) else { batch.endOfInput = true; break }
             consumed += 1
-            batch.docs.append(DocRecord(input: input, record: record.ordinal, byteOffset: record.byteOffset,
+            batch.docs.append(DocRecord(input: input, record: base.record + record.ordinal, byteOffset: base.byteOffset + record.byteOffset,
                                         docID: record.docID, lang: record.lang, source: record.source))
             if source.isPretokenized {
                 batch.ends.append(batch.tokens.count)

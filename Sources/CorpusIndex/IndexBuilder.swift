@@ -7,7 +7,7 @@ import Corpus
 import Foundation
 import Storage
 
-/// `--shard I/N`: this process indexes the inputs assigned to shard I of N (`ownedInputs`).
+/// `--shard I/N`: this process indexes the input pieces assigned to shard I of N (`InputPlan.assign`).
 public struct ShardSpec: Equatable, Sendable {
     public var index: Int
     public var count: Int
@@ -20,26 +20,6 @@ public struct ShardSpec: Equatable, Sendable {
         index = i; count = n
     }
     public init(index: Int, count: Int) { self.index = index; self.count = count }
-
-    /// The inputs (indices into `sizes`, ascending) this shard reads: inputs are assigned whole,
-    /// largest first (ties: the earlier input), each to the shard with the fewest bytes so far
-    /// (ties: the lower shard), so every shard reads about 1/N of the bytes and only its own.
-    /// Deterministic: the same sizes give every process the same assignment.
-    func ownedInputs(sizes: [Int]) -> [Int] {
-        Self.assign(sizes: sizes, shards: count)[index]
-    }
-
-    /// Longest-processing-time assignment of items of `sizes` to `shards` bins; each bin ascending.
-    static func assign(sizes: [Int], shards: Int) -> [[Int]] {
-        var bins = [[Int]](repeating: [], count: shards)
-        var load = [Int](repeating: 0, count: shards)
-        for i in sizes.indices.sorted(by: { (sizes[$0], -$0) > (sizes[$1], -$1) }) {
-            let target = load.indices.min { (load[$0], $0) < (load[$1], $1) }!
-            bins[target].append(i)
-            load[target] += sizes[i]
-        }
-        return bins.map { $0.sorted() }
-    }
 }
 
 /// Everything `gradus index` needs.
@@ -70,6 +50,11 @@ public struct IndexBuildOptions {
     public var commandLine: [String] = []
     /// Reader options that change content (text field, paragraphs, format), compared on resume.
     public var readerOptions: [String: String] = [:]
+    /// The reader options themselves, for the pieces of inputs cut into several (`InputPlan`).
+    public var reader = ReaderOptions()
+    /// `--max-piece-bytes`: inputs larger than this are cut into pieces (`InputPlan`); part of
+    /// the content (packing never crosses a piece).
+    public var maxPieceBytes = InputPlan.defaultMaxPieceBytes
     /// Records per batch (one transaction each) and the token budget of a batch.
     public var batchRecords = 8192
     public var batchTokens = 4 << 20
@@ -124,6 +109,14 @@ public enum IndexBuilder {
             return try openSource(path, index)
         }
         var manifest = try makeManifest(options, inputs: inputs, pretokenized: pretokenized, references: references)
+        // Files are cut into pieces; other sources (streams, in-memory records) are read whole.
+        var whole: [Int: Int] = [:]
+        for (i, input) in inputs.enumerated() where input.path != "-" && !FileManager.default.fileExists(atPath: input.path) {
+            whole[i] = input.size ?? 0
+        }
+        let plan = try InputPlan.make(paths: options.inputs, maxPieceBytes: options.maxPieceBytes, options: options.reader, whole: whole)
+        for warning in plan.warnings { FileHandle.standardError.write(Data(("warning: " + warning + "\n").utf8)) }
+        manifest.inputPieces = plan.pieces
         let metrics = options.metrics ?? MetricRegistry.defaults(tokenizer: manifest.tokenizer.name)
         let created = !FileManager.default.fileExists(atPath: options.output)
         var committed = 0
@@ -178,11 +171,9 @@ public enum IndexBuilder {
         manifest.counts = run.writer.state.counts
         manifest.tokenStore = run.writer.state.tokenStore
         manifest.pieces = run.writer.state.pieces
-        if let finished = run.cursor.finished, finished.count == manifest.inputs.count {
-            for (i, digest) in finished.enumerated() {  // what was read, as read (issue 14 item 9)
-                manifest.inputs[i].contentHash = digest.contentHash
-                manifest.inputs[i].modified = digest.modified
-            }
+        if let finished = run.cursor.finished, let pieces = manifest.inputPieces, finished.count == pieces.count {
+            // What was read, as read (issue 14 item 9): per input, from its pieces.
+            manifest.setInputDigests(pieces: pieces, digests: finished)
         }
         // A shard may own no input (more shards than inputs) or only empty ones: it is merged as nothing.
         guard manifest.counts.samples > 0 || manifest.kind == IndexKind.shard else {
@@ -279,6 +270,7 @@ public enum IndexBuilder {
         var contentOptions = options.readerOptions
         contentOptions["skip_bad"] = String(options.skipBad)
         contentOptions["metric_specs"] = specs.map(\.argument).joined(separator: ",")
+        contentOptions["max_piece_bytes"] = String(options.maxPieceBytes)
         var manifest = IndexManifest(
             kind: options.shard == nil ? IndexKind.index : IndexKind.shard, tokenizer: tokenizer, inputs: inputs,
             metrics: specs.map { MetricInfo(name: $0.name, definition: $0.definition) }, pack: options.pack,

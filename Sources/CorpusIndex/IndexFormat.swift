@@ -185,6 +185,13 @@ public struct DocRecord: Equatable, Sendable, Codable {
     }
 }
 
+/// What is added to a piece's record ordinals and byte offsets, which count from the piece's start:
+/// the records of the input's earlier pieces, and a byte range piece's first byte.
+struct DocRecordBase: Equatable, Sendable {
+    var record = 0
+    var byteOffset = 0
+}
+
 @inline(__always)
 func appendLE<T: FixedWidthInteger>(_ value: T, _ out: inout [UInt8]) {
     withUnsafeBytes(of: value.littleEndian) { out.append(contentsOf: $0) }

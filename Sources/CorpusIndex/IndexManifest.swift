@@ -87,18 +87,25 @@ public struct IndexCounts: Codable, Equatable, Sendable {
     public init() {}
 }
 
-/// What one input gave in pass 1: its samples are ids `firstSample ..< firstSample + samples` of
-/// the build that read it (with `--pack`, samples never cross an input: each input's tail that
+/// What one input piece gave in pass 1: its samples are ids `firstSample ..< firstSample + samples`
+/// of the build that read it (with `--pack`, samples never cross a piece: each piece's tail that
 /// does not fill a sample is dropped, `droppedTokens`).
 public struct PieceStats: Codable, Equatable, Sendable {
+    /// The piece (`IndexManifest.inputPieces`) and its input.
+    public var piece: Int
     public var input: Int
+    /// Records of the piece read (kept or skipped), and `xxh3:` of its on-disk bytes (nil for a stream).
+    public var records: Int
+    public var contentHash: String?
     public var firstSample: Int
     public var samples: Int
     public var documents: Int
     public var tokens: Int
     public var droppedTokens: Int
-    public init(input: Int, firstSample: Int, samples: Int, documents: Int, tokens: Int, droppedTokens: Int) {
-        self.input = input; self.firstSample = firstSample; self.samples = samples
+    public init(piece: Int, input: Int, records: Int, contentHash: String?, firstSample: Int, samples: Int, documents: Int,
+                tokens: Int, droppedTokens: Int) {
+        self.piece = piece; self.input = input; self.records = records; self.contentHash = contentHash
+        self.firstSample = firstSample; self.samples = samples
         self.documents = documents; self.tokens = tokens; self.droppedTokens = droppedTokens
     }
 }
@@ -127,8 +134,10 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     /// referenced Megatron inputs, and the segments mapping sample ids to their items. Its
     /// segments are filled when pass 1 ends.
     public var tokenStore: TokenStoreInfo?
-    /// Per input this build read, in order, what it gave (`gradus merge` places a shard's samples
-    /// with it). A shard reads only its own inputs.
+    /// The pieces the inputs are cut into (`InputPlan`; the same for every shard count).
+    public var inputPieces: [InputPiece]?
+    /// Per piece this build read, in order, what it gave (`gradus merge` places a shard's samples
+    /// with it). A shard reads only its own pieces.
     public var pieces: [PieceStats]?
 
     public init(kind: String, tokenizer: TokenizerInfo, inputs: [InputInfo], metrics: [MetricInfo],
@@ -162,6 +171,29 @@ public struct IndexManifest: Codable, Equatable, Sendable {
         return hexText(withUnsafeBytes(of: XXH3.hash64(bytes).bigEndian) { Array($0) })
     }
 
+    /// Sets each input's `contentHash` and `modified` from the digests of its pieces (`digests[k]`
+    /// for `pieces[k]`): a whole input's is its file's; an input cut into pieces gets `pieces:` +
+    /// the XXH3-64 (16 hex digits) of its pieces' `xxh3:` digests joined by newlines, in order.
+    /// An input with a piece not read here (another shard's) gets none.
+    mutating func setInputDigests(pieces: [InputPiece], digests: [InputDigest]) {
+        for i in inputs.indices {
+            let own = pieces.indices.filter { pieces[$0].input == i }
+            let hashes = own.map { digests[$0].contentHash }
+            guard !own.isEmpty, hashes.allSatisfy({ $0 != nil }) else {
+                inputs[i].contentHash = nil
+                inputs[i].modified = nil
+                continue
+            }
+            inputs[i].modified = digests[own[0]].modified
+            if own.count == 1 && pieces[own[0]].kind == .whole {
+                inputs[i].contentHash = hashes[0]
+            } else {
+                let joined = Array(hashes.map { $0! }.joined(separator: "\n").utf8)
+                inputs[i].contentHash = "pieces:" + hexText(withUnsafeBytes(of: XXH3.hash64(joined).bigEndian) { Array($0) })
+            }
+        }
+    }
+
     /// The parts that must agree between a build and its resume, or between merged shards.
     func sameContent(as other: IndexManifest) -> Bool {
         // An input's mtime says when it was read, not what it holds (shards built on different
@@ -171,7 +203,7 @@ public struct IndexManifest: Codable, Equatable, Sendable {
             inputs.map { var i = $0; i.modified = nil; if kind == IndexKind.shard { i.contentHash = nil }; return i }
         }
         return tokenizer == other.tokenizer && timeless(inputs) == timeless(other.inputs) && metrics == other.metrics
-            && pack == other.pack && options == other.options
+            && pack == other.pack && options == other.options && inputPieces == other.inputPieces
     }
 }
 

@@ -30,7 +30,12 @@ public struct MergePlan: Codable, Equatable, Sendable {
         public var fingerprint: String
     }
     public struct Piece: Codable, Equatable, Sendable {
+        /// The input piece (`manifest.inputPieces`) and its input.
+        public var piece: Int
         public var input: Int
+        /// Records of the input's earlier pieces: added to the shard's docs ordinals, which count
+        /// from the piece's start.
+        public var recordBase: Int
         public var shard: Int
         /// The piece's first sample id in the shard and in the merged index.
         public var localFirst: Int
@@ -70,14 +75,15 @@ public enum IndexMerge {
         manifest.commandLine = commandLine
         manifest.created = ISO8601DateFormatter().string(from: Date())
         let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        // Which shard read which input, and that shard's pieces.
+        // Which shard read which piece.
+        let inputPieces = manifest.inputPieces ?? []
         var owner: [Int: (shard: Int, stats: PieceStats)] = [:]
         for (s, reader) in shards.enumerated() {
             for p in reader.manifest.pieces ?? [] {
-                if let other = owner[p.input] {
-                    throw IndexError.invalidArgument("input \(manifest.inputs[p.input].path) was read by both \(paths[other.shard]) and \(paths[s])")
+                if let other = owner[p.piece] {
+                    throw IndexError.invalidArgument("piece \(p.piece) of \(manifest.inputs[p.input].path) was read by both \(paths[other.shard]) and \(paths[s])")
                 }
-                owner[p.input] = (s, p)
+                owner[p.piece] = (s, p)
             }
         }
         var pieces: [MergePlan.Piece] = []
@@ -87,20 +93,23 @@ public enum IndexMerge {
         var counts = IndexCounts()
         var tokenCounts = [UInt64](repeating: 0, count: manifest.tokenizer.vocabularySize)
         var globalPieces: [PieceStats] = []
-        for input in manifest.inputs.indices {
-            guard let (s, stats) = owner[input] else {
-                throw IndexError.invalidArgument("no shard read input \(manifest.inputs[input].path); merge all N shards of one run")
+        var digests: [InputDigest] = []
+        var records: [Int: Int] = [:]
+        for input in manifest.inputs.indices { manifest.inputs[input].tokenFile = nil }
+        for k in inputPieces.indices {
+            let input = inputPieces[k].input
+            guard let (s, stats) = owner[k] else {
+                throw IndexError.invalidArgument("no shard read piece \(k) of \(manifest.inputs[input].path); merge all N shards of one run")
             }
             let reader = shards[s]
-            pieces.append(MergePlan.Piece(input: input, shard: s, localFirst: stats.firstSample, globalFirst: counts.samples,
-                                          samples: stats.samples))
+            pieces.append(MergePlan.Piece(piece: k, input: input, recordBase: records[input, default: 0], shard: s,
+                                          localFirst: stats.firstSample, globalFirst: counts.samples, samples: stats.samples))
+            records[input, default: 0] += stats.records
             var global = stats
             global.firstSample = counts.samples
             globalPieces.append(global)
-            manifest.inputs[input].contentHash = reader.manifest.inputs[input].contentHash
-            manifest.inputs[input].modified = reader.manifest.inputs[input].modified
-            manifest.inputs[input].tokenFile = nil
-            // The shard's segments of this input (segments never span inputs), pointing at its files.
+            digests.append(InputDigest(contentHash: stats.contentHash, modified: reader.manifest.inputs[input].modified))
+            // The shard's segments of this piece (segments never span pieces), pointing at its files.
             let info = reader.tokens.info
             var local = 0
             for seg in info.segments {
@@ -109,19 +118,20 @@ public enum IndexMerge {
                 var file = info.files[seg.file]
                 file.prefix = file.path(in: absolute[s])
                 file.owned = false
-                let k = fileIndex[file.prefix] ?? {
+                let f = fileIndex[file.prefix] ?? {
                     files.append(file)
                     fileIndex[file.prefix] = files.count - 1
                     return files.count - 1
                 }()
-                if !info.files[seg.file].owned { manifest.inputs[input].tokenFile = k }
-                segments.append(TokenSegmentInfo(file: k, firstItem: seg.firstItem, samples: seg.samples))
+                if !info.files[seg.file].owned { manifest.inputs[input].tokenFile = f }
+                segments.append(TokenSegmentInfo(file: f, firstItem: seg.firstItem, samples: seg.samples))
             }
             counts.samples += stats.samples
             counts.documents += stats.documents
             counts.tokens += stats.tokens
             counts.droppedTokens += stats.droppedTokens
         }
+        manifest.setInputDigests(pieces: inputPieces, digests: digests)
         for reader in shards {
             counts.maxSampleLength = max(counts.maxSampleLength, reader.manifest.counts.maxSampleLength)
             counts.skipped.merge(reader.manifest.counts.skipped, uniquingKeysWith: +)
@@ -365,6 +375,14 @@ public enum IndexMerge {
                     }
                 }
                 let base = piece.globalFirst + first
+                if piece.recordBase > 0 {  // the shard counted this piece's records from its start
+                    for j in rows.indices {
+                        var doc = try rows[j].withUnsafeBytes { try DocRecord.decode($0) }
+                        doc.record += piece.recordBase
+                        rows[j].removeAll(keepingCapacity: true)
+                        doc.encode(into: &rows[j])
+                    }
+                }
                 try store.env.write { txn in
                     for (j, row) in rows.enumerated() { try txn.put(key: IndexFormat.idKey(base + j), value: row, in: docsDB, append: true) }
                 }

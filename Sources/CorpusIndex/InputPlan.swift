@@ -35,13 +35,18 @@ public struct InputPlan: Sendable, Equatable, Codable {
     /// and the zstd window limit.
     /// - Throws: `IndexError.invalidArgument` for `maxPieceBytes < 1`; `FileError` when a file
     ///   cannot be opened or read; `ZstdError` for a damaged frame; `UnreadFormatError`.
+    /// - Parameter whole: inputs (by index) of the given sizes that are planned whole without being
+    ///   opened (sources that are not files, such as tests' in-memory records).
     public static func make(paths: [String], maxPieceBytes: Int = defaultMaxPieceBytes,
-                            options: ReaderOptions = ReaderOptions()) throws -> InputPlan {
+                            options: ReaderOptions = ReaderOptions(), whole: [Int: Int] = [:]) throws -> InputPlan {
         guard maxPieceBytes >= 1 else {
             throw IndexError.invalidArgument("the largest piece must be at least 1 byte, not \(maxPieceBytes)")
         }
         var planner = Planner(maxPieceBytes: maxPieceBytes, options: options)
-        for (input, path) in paths.enumerated() { try planner.plan(input: input, path: path) }
+        for (input, path) in paths.enumerated() {
+            if let size = whole[input] { planner.pieces.append(.whole(input, size: size)); continue }
+            try planner.plan(input: input, path: path)
+        }
         return InputPlan(maxPieceBytes: maxPieceBytes, pieces: planner.pieces, warnings: planner.warnings, bytesProbed: planner.probed)
     }
 }

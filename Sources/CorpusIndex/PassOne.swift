@@ -180,23 +180,43 @@ final class PassOne {
         return counts
     }
 
-    /// Reads every input from the cursor on, then stores the counts and moves to pass 2.
+    /// The pieces the inputs are cut into (one per input when the manifest has none).
+    private var pieces: [InputPiece] {
+        manifest.inputPieces ?? manifest.inputs.indices.map {
+            InputPiece(input: $0, kind: .whole, start: 0, end: manifest.inputs[$0].size ?? 0, firstFrame: nil, endFrame: nil,
+                       skip: nil, tail: nil, format: nil)
+        }
+    }
+
+    /// Reads every piece this build owns from the cursor on (`cursor.input` counts pieces), then
+    /// stores the counts and moves to pass 2.
     func readAll(openSource: RecordSourceOpener, progress: (IndexProgress) -> Void, onCommit: (Int) throws -> Void) throws {
-        if options.mode == .resume { try verifyFinishedInputs() }
-        var finishedBytes = manifest.inputs[..<min(cursor.input, manifest.inputs.count)].compactMap(\.size).reduce(0, +)
-        let total = manifest.inputs.allSatisfy { $0.size != nil } ? manifest.inputs.compactMap(\.size).reduce(0, +) : nil
+        let pieces = self.pieces
+        if options.mode == .resume { try verifyFinishedInputs(pieces) }
+        let owned = try ownedPieces(pieces)
+        let ownedBytes = pieces.indices.filter(owned.contains).map { pieces[$0].size }
+        var finishedBytes = pieces.indices.filter { owned.contains($0) && $0 < cursor.input }.map { pieces[$0].size }.reduce(0, +)
+        let total = manifest.inputs.allSatisfy { $0.size != nil } ? ownedBytes.reduce(0, +) : nil
         let tokenizer = manifest.tokenizer.name == "pretokenized" ? nil : options.tokenizer
-        let owned = try ownedInputs()
-        while cursor.input < manifest.inputs.count {
-            let input = cursor.input
-            guard owned.contains(input) else {  // another shard's input: not read at all
+        // Records of the pieces read so far, per input: a piece's ordinals count from its start,
+        // so one process adds those of the input's earlier pieces (a merge adds them for a shard).
+        var recordBase: [Int: Int] = [:]
+        for stats in writer.state.pieces { recordBase[stats.input, default: 0] += stats.records }
+        while cursor.input < pieces.count {
+            let k = cursor.input
+            let piece = pieces[k]
+            guard owned.contains(k) else {  // another shard's piece: not read at all
                 cursor.finished = (cursor.finished ?? []) + [InputDigest(contentHash: nil, modified: nil)]
                 cursor.input += 1
                 cursor.recordsConsumed = 0
                 continue
             }
-            let source = try openSource(manifest.inputs[input].path, input)
-            let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer)
+            let input = piece.input
+            let path = manifest.inputs[input].path
+            let source = piece.kind == .whole ? try openSource(path, input) : try InputSources.open(piece: piece, path: path, options: options.reader)
+            let base = DocRecordBase(record: options.shard == nil ? recordBase[input, default: 0] : 0,
+                                     byteOffset: piece.kind == .bytes ? piece.start : 0)
+            let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer, base: base)
             let referencedFile = manifest.inputs[input].tokenFile
             if cursor.recordsConsumed > 0, let tracker = source.tracker, let bytes = cursor.inputBytes,
                let digest = cursor.inputHash.flatMap(InputTracker.parse) {
@@ -204,7 +224,7 @@ final class PassOne {
             }
             try reader.skip(cursor.recordsConsumed)
             try pipeline(reader) { batch in
-                try commit(batch, input: input, reader: reader, referencedFile: referencedFile)
+                try commit(batch, piece: k, input: input, reader: reader, referencedFile: referencedFile)
                 progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
                                        bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
                 batches += 1
@@ -215,7 +235,8 @@ final class PassOne {
                 }
                 try onCommit(batches)
             }
-            finishedBytes += manifest.inputs[input].size ?? 0
+            recordBase[input, default: 0] += writer.state.pieces.last?.records ?? 0
+            finishedBytes += piece.size
         }
         try writer.tokens.finish()  // tokens.idx written; .bin and .idx synced
         let counts = writer.tokenCounts
@@ -272,27 +293,26 @@ final class PassOne {
         }
     }
 
-    /// The inputs this build reads: all of them, or a shard's own (`ShardSpec.ownedInputs`).
+    /// The pieces this build reads: all of them, or a shard's own (`InputPlan.assign`).
     /// - Throws: `IndexError.invalidArgument` for a shard of an input without a size (a stream).
-    private func ownedInputs() throws -> Set<Int> {
-        guard let shard = options.shard else { return Set(manifest.inputs.indices) }
-        let sizes = try manifest.inputs.map { input -> Int in
-            guard let size = input.size else {
-                throw IndexError.invalidArgument("--shard needs files: \(input.path) is a stream (its size is unknown)")
-            }
-            return size
+    private func ownedPieces(_ pieces: [InputPiece]) throws -> Set<Int> {
+        guard let shard = options.shard else { return Set(pieces.indices) }
+        if let stream = manifest.inputs.first(where: { $0.size == nil }) {
+            throw IndexError.invalidArgument("--shard needs files: \(stream.path) is a stream (its size is unknown)")
         }
-        return Set(shard.ownedInputs(sizes: sizes))
+        return Set(InputPlan.assign(pieces: pieces, shards: shard.count)[shard.index])
     }
 
     /// Resume: every input finished before the interruption must still hash to what was read
     /// then (a same-size edit is caught too). Streams cannot be read twice and are not checked.
-    private func verifyFinishedInputs() throws {
+    private func verifyFinishedInputs(_ pieces: [InputPiece]) throws {
         guard let finished = cursor.finished else { return }
-        for (i, digest) in finished.enumerated() where i < manifest.inputs.count {
-            guard let expected = digest.contentHash, manifest.inputs[i].size != nil else { continue }
-            let path = manifest.inputs[i].path
-            let tracker = InputTracker(file: try PosixFile(path: path, mode: .read))
+        for (k, digest) in finished.enumerated() where k < pieces.count {
+            let piece = pieces[k]
+            guard let expected = digest.contentHash, manifest.inputs[piece.input].size != nil else { continue }
+            let path = manifest.inputs[piece.input].path
+            let file = try PosixFile(path: path, mode: .read)
+            let tracker = piece.kind == .whole ? InputTracker(file: file) : InputTracker(file: file, range: piece.start..<piece.end)
             try tracker.readToEnd()
             let found = InputTracker.format(tracker.digest)
             if found != expected {
@@ -310,7 +330,7 @@ final class PassOne {
     }
 
     /// Stores `batch` and the cursor after it in one transaction.
-    private func commit(_ batch: RecordBatch, input: Int, reader: BatchReader, referencedFile: Int?) throws {
+    private func commit(_ batch: RecordBatch, piece: Int, input: Int, reader: BatchReader, referencedFile: Int?) throws {
         try batch.counts.withUnsafeBufferPointer { counts in
           try writer.transaction(store: store, precounted: batch.precounted ? counts : nil) { txn in
             try batch.tokens.withUnsafeBufferPointer { all in
@@ -322,7 +342,7 @@ final class PassOne {
                 }
             }
             if batch.tokenizerSkipped > 0 { writer.state.counts.skipped["tokenizer", default: 0] += batch.tokenizerSkipped }
-            var next = ResumeCursor(phase: "pass1", input: input, recordsConsumed: batch.recordsConsumed,
+            var next = ResumeCursor(phase: "pass1", input: piece, recordsConsumed: batch.recordsConsumed,
                                     nextSample: writer.state.nextSample, counts: writer.state.counts,
                                     carry: writer.state.carry, carryDocs: writer.state.carryDocs)
             next.finished = cursor.finished
@@ -336,9 +356,10 @@ final class PassOne {
             next.inputHash = batch.inputDigest.map(InputTracker.format)
             if batch.endOfInput {
                 writer.state.counts.skipped.merge(reader.source.skipped, uniquingKeysWith: +)
-                writer.endPiece(input: input)
+                writer.endPiece(piece: piece, input: input, records: batch.recordsConsumed,
+                                contentHash: batch.inputDigest.map(InputTracker.format))
                 next.counts = writer.state.counts
-                next.input = input + 1
+                next.input = piece + 1
                 next.recordsConsumed = 0
                 let modified = Self.isoTime(reader.source.tracker?.modifiedAtOpen)
                 next.finished = (cursor.finished ?? []) + [InputDigest(contentHash: next.inputHash, modified: modified)]

@@ -146,7 +146,7 @@ final class SampleWriter {
     /// Ends input `input` (inside the transaction of its last batch): with `--pack` the carry-over
     /// too short for a sample is dropped (samples never cross an input, so an index is the same
     /// whichever shard read which input), and what the input gave is recorded.
-    func endPiece(input: Int) {
+    func endPiece(piece: Int, input: Int, records: Int, contentHash: String?) {
         let start = state.pieceStart
         if pack != nil {
             let emitted = state.counts.samples > start.samples
@@ -155,7 +155,8 @@ final class SampleWriter {
             state.carryDocs.removeAll()
         }
         let c = state.counts
-        state.pieces.append(PieceStats(input: input, firstSample: start.samples, samples: c.samples - start.samples,
+        state.pieces.append(PieceStats(piece: piece, input: input, records: records, contentHash: contentHash,
+                                       firstSample: start.samples, samples: c.samples - start.samples,
                                        documents: c.documents - start.documents, tokens: c.tokens - start.tokens,
                                        droppedTokens: c.droppedTokens - start.droppedTokens))
         state.pieceStart = c

@@ -61,6 +61,9 @@ struct Index: ParsableCommand {
     @Option(help: "Index only the inputs of shard I of N (0-based; whole inputs, balanced by size), to be combined with `gradus merge`.")
     var shard: String?
 
+    @Option(help: "Inputs larger than this many bytes are cut into pieces at record starts (uncompressed files; multi-frame zstd by frame), which shards read separately; samples never cross a piece. Part of the index's content: use the same value for every shard. (default: 268435456 = 256 MiB)")
+    var maxPieceBytes: Int?
+
     @Flag(help: "Continue an interrupted build from its last committed batch.")
     var resume = false
 
@@ -79,6 +82,7 @@ struct Index: ParsableCommand {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let maxPieceBytes, maxPieceBytes < 4096 { throw ValidationError("--max-piece-bytes must be at least 4096, not \(maxPieceBytes)") }
         if resume && force { throw ValidationError("--resume and --force exclude each other") }
         if let vocabSize, vocabSize < 1 { throw ValidationError("--vocab-size must be at least 1 (the number of token ids)") }
         if let vocabSize, vocabSize > IndexBuildOptions.maxVocabularySize {
@@ -108,6 +112,8 @@ struct Index: ParsableCommand {
         options.shard = try shard.map { try ShardSpec(parsing: $0) }
         options.skipBad = reader.skipBad
         options.copyTokens = copy
+        options.reader = reader.readerOptions
+        if let maxPieceBytes { options.maxPieceBytes = maxPieceBytes }
         options.mode = resume ? .resume : force ? .force : .create
         options.commandLine = CommandLine.arguments
         options.readerOptions = ["text_field": reader.textField, "paragraphs": String(reader.paragraphs),
