@@ -63,8 +63,8 @@ def import_deepspeed():
     """DeepSpeed's modules, or a clear refusal naming how to install it."""
     try:
         import logging
+        import deepspeed  # first: without it the refusal costs no torch import
         import torch
-        import deepspeed
         from deepspeed.utils import logger
         from deepspeed.runtime.data_pipeline.data_sampling.data_analyzer import DataAnalyzer
         from deepspeed.runtime.data_pipeline.data_sampling.indexed_dataset import (MMapIndexedDataset,
@@ -161,6 +161,8 @@ def main():
         parser.error("--vocab-size and --batch-size must be positive")
     if args.write_only and not args.write_from:
         parser.error("--write-only needs --write-from SRC")
+    if args.write_from and os.path.realpath(args.write_from) == os.path.realpath(args.prefix):
+        parser.error("--write-from SRC must differ from PREFIX (the copy would overwrite its source)")
 
     # DeepSpeed's readers and builders print progress to stdout; the JSON line alone goes there.
     sys.stdout.flush()
