@@ -69,11 +69,19 @@ def _same(items, documents):
     return len(items) == len(documents) and all(np.array_equal(a, b) for a, b in zip(items, documents))
 
 
-def test_megatron_core_reads_exported_tokens_as_the_corpus(small, large, megatron_items):
+def _dump(gradus_binary, export):
+    """`gradus dump --tokens` of the index `export` was exported from: sample i's tokens."""
+    out = _run(gradus_binary, "dump", export.parent / "c.idx", "--tokens")
+    return [np.array(json.loads(line)["tokens"], dtype=np.int64) for line in out.splitlines()]
+
+
+def test_megatron_core_reads_exported_tokens_as_gradus_dump_samples(small, large, megatron_items, gradus_binary):
     for (documents, export), dtype in ((small, np.uint16), (large, np.int32)):
         items = megatron_items(export / "tokens_text_document")
         assert items.dtype == dtype, f"{export}: megatron-core reads {items.dtype}, expected {dtype}"
-        assert _same(items, documents), f"{export}: megatron-core's items differ from the indexed documents"
+        samples = _dump(gradus_binary, export)
+        assert _same(items, samples), f"{export}: megatron-core's items differ from gradus dump's samples"
+        assert _same(samples, documents), f"{export}: gradus dump's samples differ from the generated documents"
         # One document per sample.
         assert items.documents.tolist() == list(range(len(documents) + 1))
 
@@ -92,7 +100,7 @@ def test_megatron_items_notices_a_wrong_token(small, megatron_items, tmp_path):
 def test_deepspeed_reader_reads_int32_tokens_but_not_megatron_uint16(small, large):
     module = _deepspeed()
     items, dtype = _deepspeed_items(module, large[1] / "tokens_text_document")
-    assert dtype == np.int32 and _same(items, large[0])
+    assert dtype == np.int32 and _same(items, large[0])  # the documents gradus dump gives (test above)
     # Megatron's code 8 (uint16) is uint64 to DeepSpeed's reader: the wrong reader for that file
     # (docs/index-format.md, "Export"), as its 4x larger element size shows.
     index = module.MMapIndexedDataset.Index(str(small[1] / "tokens_text_document.idx"), skip_warmup=True)
