@@ -32,8 +32,9 @@ struct BenchIndex: ParsableCommand {
         then vocab_rarity, map and reduce), indexes that same form with Gradus, and adds
         deepspeed_samples_per_s and vs_deepspeed (Gradus one thread ÷ DeepSpeed) to the
         one-thread line, then prints DeepSpeed's own line. Without deepspeed (or run outside the
-        repository) the one-thread line says why in vs_deepspeed_skipped. DeepSpeed takes minutes
-        at the default 200 000 documents.
+        repository) the one-thread line says why in vs_deepspeed_skipped. DeepSpeed runs once
+        (over a minute at the default 200 000 documents); Gradus's figure is the fastest of
+        --rounds as always.
         """
     )
 

@@ -32,10 +32,14 @@ enum DeepSpeedAnalyzerReference {
               let errors = FileHandle(forWritingAtPath: log) else {
             return .skipped(reason: "cannot create \(log) for the DeepSpeed run's diagnostics; check the scratch directory")
         }
+        // DataAnalyzer's output of an earlier run in a kept --scratch is removed: its reduce would
+        // otherwise read stale per-value files.
+        let work = scratch + "/deepspeed-analysis"
+        try? FileManager.default.removeItem(atPath: work)
         let child = Process()
         child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         child.arguments = ["python3", script, prefix, "--vocab-size", String(vocabularySize), "--write-from", source,
-                           "--work", scratch + "/deepspeed-analysis"]
+                           "--work", work]
         let stdout = Pipe()
         child.standardOutput = stdout
         child.standardError = errors
