@@ -2,7 +2,7 @@
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
 # the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, the zstd CLI, and the gzip,
 # bzip2 and xz CLIs the input tests compress with;
-# for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers and pyarrow.
+# for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers, pyarrow, deepspeed and megatron-core.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
@@ -63,4 +63,16 @@ fi
 if ! python3 -c "import sentencepiece, google.protobuf" >/dev/null 2>&1; then
   echo "setup: installing Python packages sentencepiece protobuf" >&2
   python3 -m pip install -q sentencepiece protobuf
+fi
+# DeepSpeed's DataAnalyzer, curriculum sampler and indexed datasets (tools/bench_deepspeed_analyzer.py, `gradus bench
+# index --vs-deepspeed`, tools/python/tests/test_deepspeed_interop.py) and megatron-core's IndexedDataset (the same
+# tests), issue 16 items 1 and 5. DS_BUILD_OPS=0: no CUDA/C++ ops are built (the CPU paths used here need none), so
+# each installs from a wheel/sdist in about a minute.
+if ! python3 -c "import deepspeed" >/dev/null 2>&1; then
+  echo "setup: installing Python package deepspeed (CPU, no ops built)" >&2
+  DS_BUILD_OPS=0 python3 -m pip install -q "deepspeed==0.19.8"
+fi
+if ! python3 -c "import megatron.core" >/dev/null 2>&1; then
+  echo "setup: installing Python package megatron-core" >&2
+  python3 -m pip install -q "megatron-core==0.16.1"
 fi

@@ -4,6 +4,8 @@
 // the peak RSS during the run: all resident pages (mapped input and LMDB map included) and the
 // anonymous ones only (issue 3: memory must not grow with the number of samples). Each run is a
 // fresh `gradus index` process (hidden `--bench-label`), so no run's memory counts in another's.
+// `--vs-deepspeed` adds DeepSpeed's DataAnalyzer on the same files in the same run
+// (BenchIndexDeepSpeed.swift, issue 16 item 5).
 
 import ArgumentParser
 import Corpus
@@ -22,6 +24,17 @@ struct BenchIndex: ParsableCommand {
         Example:
           swift build -c release && .build/release/gradus bench index
           .build/release/gradus bench index --documents 2000000 --skip-shipped
+          .build/release/gradus bench index --skip-shipped --vs-deepspeed
+
+        --vs-deepspeed copies the generated corpus into its DeepSpeed-written form (DeepSpeed's
+        MMapIndexedDatasetBuilder), times DeepSpeed's DataAnalyzer on it with
+        tools/bench_deepspeed_analyzer.py (one worker, one thread: seqlen and total_vocab_freq,
+        then vocab_rarity, map and reduce), indexes that same form with Gradus, and adds
+        deepspeed_samples_per_s and vs_deepspeed (Gradus one thread ÷ DeepSpeed) to the
+        one-thread line, then prints DeepSpeed's own line. Without deepspeed (or run outside the
+        repository) the one-thread line says why in vs_deepspeed_skipped. DeepSpeed runs once
+        (over a minute at the default 200 000 documents); Gradus's figure is the fastest of
+        --rounds as always.
         """
     )
 
@@ -43,6 +56,12 @@ struct BenchIndex: ParsableCommand {
     @Flag(help: "Only the generated corpus.")
     var skipShipped = false
 
+    @Flag(help: "Also time DeepSpeed's DataAnalyzer on the same files and print the ratio (see below).")
+    var vsDeepspeed = false
+
+    /// The generated corpus's vocabulary (`SyntheticCorpus.writeMegatron`'s default).
+    private static let vocabularySize = 50_000
+
     func run() throws {
         warnIfDebugBuild()
         let dir = scratch ?? NSTemporaryDirectory() + "gradus-bench-index-\(getpid())"
@@ -51,10 +70,23 @@ struct BenchIndex: ParsableCommand {
         let prefix = dir + "/zipf"
         _ = try generatedCorpus(prefix: prefix)
         let all = threads ?? availableCores
-        try bestOfRounds(Set([1, all]).sorted()) { t in
-            try measure([prefix + ".idx", "--vocab-size", "50000"], output: dir + "/zipf-\(t).idx", threads: t,
-                        corpus: "zipf-\(documents)")
+        var input = prefix
+        var reference: DeepSpeedAnalyzerReference.Outcome?
+        if vsDeepspeed {
+            let copy = dir + "/zipf-deepspeed"
+            reference = DeepSpeedAnalyzerReference.run(source: prefix, prefix: copy, vocabularySize: Self.vocabularySize,
+                                                       scratch: dir)
+            if case .measured = reference { input = copy }  // Gradus indexes the files DeepSpeed analysed
+            if case .skipped(let reason)? = reference { writeStderr("warning: no DeepSpeed reference: \(reason)\n") }
         }
+        try bestOfRounds(Set([1, all]).sorted(), annotate: { t, line in
+            guard t == 1, let reference else { return line }
+            return DeepSpeedAnalyzerReference.annotate(line, with: reference)
+        }) { t in
+            try measure([input + ".idx", "--vocab-size", String(Self.vocabularySize)], output: dir + "/zipf-\(t).idx",
+                        threads: t, corpus: "zipf-\(documents)")
+        }
+        if case .measured(_, let line)? = reference { print(line) }
         guard !skipShipped else { return }
         let shipped: [(String, [String], String)] = [
             ("text", ["gnomehelp.sample.jsonl.zst", "appstream.sample.jsonl.zst", "udhr.sample.jsonl.zst"], "bytes"),
@@ -71,8 +103,9 @@ struct BenchIndex: ParsableCommand {
     /// Runs every thread setting `rounds` times, alternating their order each round, flushing
     /// dirty pages (`sync`) before each run so that one run's writeback does not land in the
     /// next run's time (it did: the second of two back-to-back runs was up to 2× slower), and
-    /// prints the fastest run of each setting.
-    private func bestOfRounds(_ settings: [Int], _ run: (Int) throws -> (seconds: Double, line: String)) throws {
+    /// prints the fastest run of each setting, passed through `annotate` (thread setting, line).
+    private func bestOfRounds(_ settings: [Int], annotate: (Int, String) -> String = { $1 },
+                              _ run: (Int) throws -> (seconds: Double, line: String)) throws {
         var best: [Int: (seconds: Double, line: String)] = [:]
         for round in 0..<max(1, rounds) {
             for t in (round % 2 == 0 ? settings : settings.reversed()) {
@@ -81,7 +114,7 @@ struct BenchIndex: ParsableCommand {
                 if best[t].map({ result.seconds < $0.seconds }) ?? true { best[t] = result }
             }
         }
-        for t in settings { print(best[t]!.line) }
+        for t in settings { print(annotate(t, best[t]!.line)) }
     }
 
     /// Generates the Zipf corpus at `prefix`, or reuses one of the same size that a kept

@@ -1,5 +1,6 @@
-"""Shared fixtures: the gradus binary (``GRADUS``, default ``.build/debug/gradus`` under the repo root)
-and ``gradus schedule --json`` as a list of per-step records. The models are tiny, so torch runs on
+"""Shared fixtures: the gradus binary (``GRADUS``, default ``.build/debug/gradus`` under the repo root),
+``gradus schedule --json`` as a list of per-step records, and ``megatron_items``, a Megatron
+``.bin/.idx`` dataset read by megatron-core's own reader. The models are tiny, so torch runs on
 one thread (on a busy machine more threads only contend)."""
 
 import json
@@ -7,6 +8,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import numpy
 import pytest
 import torch
 
@@ -31,3 +33,26 @@ def schedule(gradus_binary):
                              check=True, capture_output=True, text=True, cwd=REPO).stdout
         return [json.loads(line) for line in out.splitlines() if line.strip()]
     return run
+
+
+@pytest.fixture(scope="session")
+def megatron_items():
+    """``megatron_items(prefix)``: the items of the Megatron dataset ``prefix.bin``/``prefix.idx``
+    as megatron-core's own ``IndexedDataset`` reads them (Megatron's dtype codes: 8 = uint16), a
+    list of int64 numpy arrays, with the reader's element dtype as ``.dtype`` of the list and its
+    ``document_indices`` as ``.documents``. Skips, saying why, when megatron-core cannot be imported
+    (``tools/setup.sh`` installs it)."""
+    module = pytest.importorskip("megatron.core.datasets.indexed_dataset",
+                                 reason="megatron-core is not importable; tools/setup.sh installs megatron-core==0.16.1")
+
+    class Items(list):
+        """The items, with the reader's dtype and document boundaries."""
+
+    def read(prefix):
+        dataset = module.IndexedDataset(str(prefix), mmap=True)
+        items = Items(numpy.array(dataset[i], dtype=numpy.int64) for i in range(len(dataset)))
+        items.dtype = numpy.dtype(dataset.index.dtype)
+        items.documents = numpy.array(dataset.document_indices, dtype=numpy.int64)
+        del dataset
+        return items
+    return read
