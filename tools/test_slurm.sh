@@ -51,8 +51,11 @@ fi
 export SLURM_CONF=$work/cluster/slurm.conf
 echo "test_slurm: cluster up in $(( $(date +%s) - started )) s" >&2
 
-inputs=(corpora/udhr.sample.jsonl.zst corpora/appstream.sample.jsonl.zst)
-options=(--tokenizer corpora/tokenizer.json --pack 128)
+# The appstream sample uncompressed (7.9 MB) and cut into pieces of at most 2 MB, so every shard
+# reads a part of it (a whole-file input would go to one shard).
+zstd -dqc corpora/appstream.sample.jsonl.zst > "$work/appstream.jsonl"
+inputs=(corpora/udhr.sample.jsonl.zst "$work/appstream.jsonl")
+options=(--tokenizer corpora/tokenizer.json --pack 128 --max-piece-bytes 2000000)
 slurm=(--shards 3 --cpus-per-task 1 --mem 1G --time 10 --wait)
 fail() { # the jobs' output goes with the temporary directory: show it first
     local f
@@ -60,14 +63,21 @@ fail() { # the jobs' output goes with the temporary directory: show it first
     echo "test_slurm: FAILED: $*" >&2; exit 1
 }
 
-# The jobs run gradus through a stand-in that makes Slurm re-queue two of them part way, as a
+# The jobs run gradus through a stand-in that makes Slurm re-queue three of them part way, as a
 # preemption would: the first run of shard 1 is killed (SIGKILL) after 2 committed batches, the first
-# run of the merge when it starts copying (the test hooks of docs/reliability.md); each then asks Slurm
-# to re-queue it. Their second runs must continue (--resume) and redo (--force) to an equal result.
+# metrics task of shard 1 before its values are renamed into place, the first finish when it starts
+# the order tables (the test hooks of docs/reliability.md); each then asks Slurm to re-queue it. Their
+# second runs must continue (--resume) and redo their stage to an equal result.
 cat > "$work/gradus-requeued" <<STANDIN
 #!/usr/bin/env bash
-if [ "\${SLURM_RESTART_COUNT:-0}" = 0 ] && { [ "\$1" = merge ] || [ "\${SLURM_ARRAY_TASK_ID:-}" = 1 ]; }; then
-    GRADUS_TEST_BATCH_RECORDS=500 GRADUS_TEST_ABORT_AFTER_BATCHES=2 GRADUS_TEST_ABORT_AT_PHASE=copy "$gradus" "\$@" || true
+case "\$1 \${2:-}" in
+    "merge finish") phase=order ;;
+    "merge metrics") phase=metrics-commit; [ "\${SLURM_ARRAY_TASK_ID:-}" = 1 ] || phase="" ;;
+    "merge plan") phase="" ;;
+    *) phase=none; [ "\${SLURM_ARRAY_TASK_ID:-}" = 1 ] || phase="" ;;
+esac
+if [ "\${SLURM_RESTART_COUNT:-0}" = 0 ] && [ -n "\$phase" ]; then
+    GRADUS_TEST_BATCH_RECORDS=500 GRADUS_TEST_ABORT_AFTER_BATCHES=2 GRADUS_TEST_ABORT_AT_PHASE=\$phase "$gradus" "\$@" || true
     echo "test stand-in: first run ended; re-queueing"
     if [ -n "\${SLURM_ARRAY_JOB_ID:-}" ]; then job=\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}; else job=\$SLURM_JOB_ID; fi
     scontrol requeue "\$job"
@@ -78,18 +88,22 @@ STANDIN
 chmod +x "$work/gradus-requeued"
 tools/slurm/index.sh "${slurm[@]}" --gradus "$work/gradus-requeued" --out "$work/run/c" --logs "$work/run/logs" \
     "${inputs[@]}" -- "${options[@]}" > "$work/jobs.txt" || fail "tools/slurm/index.sh did not complete (messages above)"
-grep -q '^index [0-9]' "$work/jobs.txt" && grep -q '^merge [0-9]' "$work/jobs.txt" || fail "no job ids printed: $(cat "$work/jobs.txt")"
+job() { sed -n "s/^$1 \\([0-9]*\\)$/\\1/p" "$work/jobs.txt"; }
+for stage in index plan metrics finish; do [ -n "$(job $stage)" ] || fail "no $stage job id printed: $(cat "$work/jobs.txt")"; done
 for i in 0 1 2; do
     [ -d "$work/run/c.shard-$i.idx" ] || fail "shard $i was not written"
-    ls "$work/run/logs"/slurm-*_"$i".out >/dev/null 2>&1 || fail "no job output of array task $i in $work/run/logs"
+    [ -e "$work/run/logs/slurm-$(job index)_$i.out" ] || fail "no job output of index task $i in $work/run/logs"
+    [ -e "$work/run/logs/slurm-$(job metrics)_$i.out" ] || fail "no job output of metrics task $i in $work/run/logs"
 done
-shard1=$(echo "$work"/run/logs/slurm-*_1.out)
-merge_log=$(echo "$work"/run/logs/slurm-+([0-9]).out)
+shard1=$work/run/logs/slurm-$(job index)_1.out
+metrics1=$work/run/logs/slurm-$(job metrics)_1.out
+finish_log=$work/run/logs/slurm-$(job finish).out
 grep -q "(restart 1)" "$shard1" && grep -q "resuming" "$shard1" \
     || { cat "$shard1" >&2; fail "shard 1 was not re-queued and resumed"; }
-grep -q "(restart 1)" "$merge_log" && grep -q "redoing" "$merge_log" \
-    || { cat "$merge_log" >&2; fail "the merge was not re-queued and redone"; }
-echo "test_slurm: 3 shards and the merge ran under Slurm in $(( $(date +%s) - started )) s" >&2
+grep -q "(restart 1)" "$metrics1" || { cat "$metrics1" >&2; fail "the metrics of shard 1 were not re-queued and redone"; }
+grep -q "(restart 1)" "$finish_log" && grep -q "redoing" "$finish_log" \
+    || { cat "$finish_log" >&2; fail "the finish was not re-queued and redone"; }
+echo "test_slurm: 3 shards and the 3 merge stages ran under Slurm in $(( $(date +%s) - started )) s" >&2
 
 "$gradus" index "${inputs[@]}" "${options[@]}" --out "$work/one.idx" 2>/dev/null
 "$gradus" verify "$work/run/c.idx" > "$work/verify.txt" 2>&1 || { cat "$work/verify.txt" >&2; fail "gradus verify refused the merged index"; }

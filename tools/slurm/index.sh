@@ -6,16 +6,20 @@
 #
 #   tools/slurm/index.sh --shards 8 --out runs/c [options] data/*.jsonl.zst -- --tokenizer corpora/tokenizer.json --pack 2048
 #
-# Stages today: a job array of N tasks, task I running
-#   gradus index INPUTS --shard I/N --out PREFIX.shard-I.idx [--resume] GRADUS_INDEX_OPTIONS
-# and one job running `gradus merge PREFIX.shard-0.idx ... PREFIX.shard-(N-1).idx --out PREFIX.idx`.
+# Stages (each after the previous one):
+#   1. a job array of N tasks, task I running
+#        gradus index INPUTS --shard I/N --out PREFIX.shard-I.idx [--resume] GRADUS_INDEX_OPTIONS
+#   2. one job: gradus merge plan PREFIX.shard-0.idx ... PREFIX.shard-(N-1).idx --out PREFIX.idx --force
+#   3. a job array of N tasks, task I running  gradus merge metrics PREFIX.idx --shard I
+#   4. one job: gradus merge finish PREFIX.idx
+# Only stages 1 and 3 read tokens; 2 and 4 move counts and metric values (docs/scaling.md).
 # Each stage is one submit_* function (what sbatch gets) and one run_* function (what the job runs);
 # index.sh submits itself as the batch script, so there is no second copy of the job commands.
 #
 # A task that Slurm re-queues (preemption, node failure, `scontrol requeue`; jobs are submitted with
 # --requeue) resumes: an index task whose shard directory already holds a begun index adds --resume
-# (one its earlier run completed is kept), a merge job that is re-run (SLURM_RESTART_COUNT > 0) adds
-# --force to redo its half-written output.
+# (one its earlier run completed is kept); the merge stages are run again as they are (the plan
+# replaces what a killed plan left, a metrics task rewrites its values file, finish redoes its tables).
 #
 # Options (before the inputs):
 #   --out PREFIX          shards go to PREFIX.shard-I.idx, the result to PREFIX.idx (required)
@@ -54,20 +58,34 @@ run_index() {
         --threads "${SLURM_CPUS_PER_TASK:-1}" "${resume[@]}" "${options[@]}"
 }
 
-# __merge GRADUS N PREFIX: merge the N shards into PREFIX.idx.
-run_merge() {
-    local gradus=$1 n=$2 prefix=$3 dirs=() i force=()
+# __plan GRADUS N PREFIX: stage 2, place the shards' samples and sum their counts into PREFIX.idx.
+run_plan() {
+    local gradus=$1 n=$2 prefix=$3 dirs=() i
     for ((i = 0; i < n; i++)); do dirs+=("$prefix.shard-$i.idx"); done
-    # A re-run merge job replaces the output its killed run left (readers refuse that one).
-    echo "index.sh: merging $n shards on $(hostname) (restart ${SLURM_RESTART_COUNT:-0}) -> $prefix.idx"
-    [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ] && { force=(--force); echo "index.sh: redoing $prefix.idx (--force)"; }
-    exec "$gradus" merge "${dirs[@]}" --out "$prefix.idx" \
-        --threads "${SLURM_CPUS_PER_TASK:-1}" "${force[@]}"
+    echo "index.sh: planning the merge of $n shards on $(hostname) (restart ${SLURM_RESTART_COUNT:-0}) -> $prefix.idx"
+    exec "$gradus" merge plan "${dirs[@]}" --out "$prefix.idx" --force
+}
+
+# __metrics GRADUS PREFIX: stage 3, array task SLURM_ARRAY_TASK_ID computes its shard's metric values.
+run_metrics() {
+    local gradus=$1 prefix=$2 i=${SLURM_ARRAY_TASK_ID:?run as a job array task}
+    echo "index.sh: metrics of shard $i on $(hostname) (restart ${SLURM_RESTART_COUNT:-0}) -> $prefix.idx"
+    exec "$gradus" merge metrics "$prefix.idx" --shard "$i" --threads "${SLURM_CPUS_PER_TASK:-1}"
+}
+
+# __finish GRADUS PREFIX: stage 4, docs, metric and order tables; the index becomes complete.
+run_finish() {
+    local gradus=$1 prefix=$2
+    echo "index.sh: finishing $prefix.idx on $(hostname) (restart ${SLURM_RESTART_COUNT:-0})"
+    [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ] && echo "index.sh: redoing the finish of $prefix.idx"
+    exec "$gradus" merge finish "$prefix.idx" --threads "${SLURM_CPUS_PER_TASK:-1}"
 }
 
 case ${1:-} in
     __index) shift; run_index "$@" ;;
-    __merge) shift; run_merge "$@" ;;
+    __plan) shift; run_plan "$@" ;;
+    __metrics) shift; run_metrics "$@" ;;
+    __finish) shift; run_finish "$@" ;;
 esac
 
 # ---- the submitting side ------------------------------------------------------------------------------
@@ -120,17 +138,33 @@ submit_index() {
         "$self" __index "$gradus" "$shards" "$prefix" "${#inputs[@]}" "${inputs[@]}" "${options[@]}"
 }
 
-# Stage 2 (after DEPENDENCY): the merge.
-submit_merge() {
-    submit --job-name=gradus-merge --dependency="afterok:$1" --output="$logs/slurm-%j.out" \
-        "$self" __merge "$gradus" "$shards" "$prefix"
+# Stage 2 (after DEPENDENCY): the merge plan.
+submit_plan() {
+    submit --job-name=gradus-merge-plan --dependency="afterok:$1" --output="$logs/slurm-%j.out" \
+        "$self" __plan "$gradus" "$shards" "$prefix"
+}
+
+# Stage 3 (after DEPENDENCY): one array task per shard.
+submit_metrics() {
+    submit --job-name=gradus-merge-metrics --dependency="afterok:$1" --array="0-$((shards - 1))" \
+        --output="$logs/slurm-%A_%a.out" "$self" __metrics "$gradus" "$prefix"
+}
+
+# Stage 4 (after DEPENDENCY): finish.
+submit_finish() {
+    submit --job-name=gradus-merge-finish --dependency="afterok:$1" --output="$logs/slurm-%j.out" \
+        "$self" __finish "$gradus" "$prefix"
 }
 
 index_job=$(submit_index)
-merge_job=$(submit_merge "$index_job")
-jobs=("$index_job" "$merge_job")
+plan_job=$(submit_plan "$index_job")
+metrics_job=$(submit_metrics "$plan_job")
+finish_job=$(submit_finish "$metrics_job")
+jobs=("$index_job" "$plan_job" "$metrics_job" "$finish_job")
 echo "index $index_job"
-echo "merge $merge_job"
+echo "plan $plan_job"
+echo "metrics $metrics_job"
+echo "finish $finish_job"
 echo "index.sh: submitted ${#jobs[@]} stages for $shards shards; job output in $logs, result $prefix.idx" >&2
 [ "$wait" = 1 ] || exit 0
 
