@@ -167,15 +167,26 @@ public enum IndexChecksums {
         let hasher = XXH3Hasher()
         var out: [UInt64] = []
         out.reserveCapacity(chunks.count)
+        var mapped = 0
         for c in chunks {
             hasher.reset()
             for id in tokens.samples(ofChunk: c) {
-                try tokens.withRawTokens(id) { raw, _ in hasher.update(raw) }
+                try tokens.withRawTokens(id) { raw, _ in
+                    hasher.update(raw)
+                    mapped += raw.count
+                }
             }
             out.append(hasher.digest)
+            if mapped >= releaseBytes {  // a sequential read of every token must not keep them resident
+                tokens.releaseMappedPages()
+                mapped = 0
+            }
         }
         return out
     }
+
+    /// Token bytes hashed between two releases of the token files' mapped pages.
+    static let releaseBytes = 256 << 20
 
     /// A UInt64 BE key.
     private static func keyID(_ key: UnsafeRawBufferPointer, table: String, path: String) throws -> Int {

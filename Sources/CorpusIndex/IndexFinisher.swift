@@ -146,9 +146,15 @@ enum IndexFinisher {
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)
                     let range = (ids.lowerBound + parts[p].lowerBound)..<(ids.lowerBound + parts[p].upperBound)
+                    var unreleased = 0
                     do {
                         for id in range {
                             let sample = MetricSample(tokens: try tokenStore.tokens(id, into: tokens))
+                            unreleased += sample.tokens.count * manifest.tokenWidth
+                            if unreleased >= residentBudget / parts.count {  // keep RSS flat
+                                tokenStore.releaseMappedPages()
+                                unreleased = 0
+                            }
                             for m in computed {
                                 shared.value.0[m * stride + id - ids.lowerBound] =
                                     try tables[m].metric.value(of: sample, context: context, scratch: &scratch)

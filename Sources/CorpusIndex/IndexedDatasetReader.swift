@@ -62,6 +62,13 @@ public final class IndexedDatasetReader {
         index.releaseAllPages()
     }
 
+    /// Gives every mapped page of `.bin` and `.idx` back to the kernel, as often as called (a reader
+    /// that visits the file more than once, such as pass 2 after the checksums).
+    public func releaseAllMappedPages() {
+        data.releaseAllPages()
+        index.releaseAllPages()
+    }
+
     /// `<prefix>.idx`.
     public var indexPath: String { index.path }
     /// `<prefix>.bin`.

@@ -260,7 +260,7 @@ public final class TokenStore {
 
     /// Gives the mapped pages of every token file back to the kernel (they stay in the page cache).
     public func releaseMappedPages() {
-        for r in readers { r.releaseMappedPages(dataBelow: Int.max) }
+        for r in readers { r.releaseAllMappedPages() }
     }
 
     /// Decodes stored elements of `dtype` to token ids (ids were checked against the vocabulary
