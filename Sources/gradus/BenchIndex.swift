@@ -89,7 +89,8 @@ struct BenchIndex: ParsableCommand {
         if case .measured(_, let line)? = reference { print(line) }
         guard !skipShipped else { return }
         let shipped: [(String, [String], String)] = [
-            ("text", ["gnomehelp.sample.jsonl.zst", "appstream.sample.jsonl.zst", "udhr.sample.jsonl.zst"], "bytes"),
+            // The shipped byte-level BPE tokenizer: what a text corpus is indexed with.
+            ("text", ["gnomehelp.sample.jsonl.zst", "appstream.sample.jsonl.zst", "udhr.sample.jsonl.zst"], "\(corpora)/tokenizer.json"),
             ("protein", ["protein.sample.fasta.zst"], "residues"),
         ]
         for (name, files, tokenizer) in shipped {
