@@ -74,25 +74,30 @@ struct Merge: ParsableCommand {
         }
     }
 
+    /// The merge output and threads of stages 2 and 3.
+    struct StageArguments: ParsableArguments {
+        @Argument(help: "The merge output directory (after `gradus merge plan`).")
+        var out: String
+
+        @Option(help: "Threads (default: all cores).")
+        var threads: Int?
+    }
+
     /// Stage 2, one shard.
     struct Metrics: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stage 2: compute the metrics of one shard's samples with the corpus counts of the plan.")
 
-        @Argument(help: "The merge output directory (after `gradus merge plan`).")
-        var out: String
+        @OptionGroup var stage: StageArguments
 
         @Option(help: "The shard (0-based index into the plan's shards; in a Slurm array, $SLURM_ARRAY_TASK_ID).")
         var shard: Int
 
-        @Option(help: "Threads (default: all cores).")
-        var threads: Int?
-
         func run() throws {
             let start = ProgressLine()
-            try IndexMerge.metrics(output: out, shard: shard, threads: threads ?? availableCores,
+            try IndexMerge.metrics(output: stage.out, shard: shard, threads: stage.threads ?? availableCores,
                                    onPhase: { TestHooks.current.abortIfPhase($0) })
-            writeStderr("computed the metrics of shard \(shard) in \(format1(start.elapsed)) s -> \(out)\n")
+            writeStderr("computed the metrics of shard \(shard) in \(format1(start.elapsed)) s -> \(stage.out)\n")
         }
     }
 
@@ -101,17 +106,13 @@ struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Stage 3: docs, metric and order tables from every shard's values; mark the index complete.")
 
-        @Argument(help: "The merge output directory (after every `gradus merge metrics`).")
-        var out: String
-
-        @Option(help: "Threads (default: all cores).")
-        var threads: Int?
+        @OptionGroup var stage: StageArguments
 
         func run() throws {
             let start = ProgressLine()
-            let m = try IndexMerge.finish(output: out, threads: threads ?? availableCores,
+            let m = try IndexMerge.finish(output: stage.out, threads: stage.threads ?? availableCores,
                                           onPhase: { TestHooks.current.abortIfPhase($0) })
-            writeStderr("merged: \(m.counts.samples) samples, \(m.counts.tokens) tokens in \(format1(start.elapsed)) s -> \(out)\n")
+            writeStderr("merged: \(m.counts.samples) samples, \(m.counts.tokens) tokens in \(format1(start.elapsed)) s -> \(stage.out)\n")
         }
     }
 }

@@ -9,17 +9,14 @@ import XCTest
 import TestSupport
 
 final class PieceInputTests: XCTestCase {
-    private var directory = ""
+    private var dir: TemporaryDirectory!
+    private var directory: String { dir.path }
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory("piece", removedAfter: self).path
+        dir = try TemporaryDirectory("piece", removedAfter: self)
     }
 
-    private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = directory + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    private func write(_ name: String, _ bytes: [UInt8]) throws -> String { try dir.write(name, bytes) }
 
     private func readAll(_ source: ByteSource, chunk: Int = 7) throws -> [UInt8] {
         var out: [UInt8] = [], buffer = [UInt8](repeating: 0, count: chunk)

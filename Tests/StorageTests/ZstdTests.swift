@@ -9,17 +9,14 @@ import Storage
 import TestSupport
 
 final class ZstdTests: XCTestCase {
-    private var directory = ""
+    private var dir: TemporaryDirectory!
+    private var directory: String { dir.path }
 
     override func setUpWithError() throws {
-        directory = try TemporaryDirectory("zstd", removedAfter: self).path
+        dir = try TemporaryDirectory("zstd", removedAfter: self)
     }
 
-    private func write(_ name: String, _ bytes: [UInt8]) throws -> String {
-        let path = directory + "/" + name
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
-        return path
-    }
+    private func write(_ name: String, _ bytes: [UInt8]) throws -> String { try dir.write(name, bytes) }
 
     /// ~`count` bytes of seeded pseudo-random words: compressible, but not trivially.
     private func sampleData(_ count: Int, seed: UInt64) -> [UInt8] {

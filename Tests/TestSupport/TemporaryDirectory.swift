@@ -28,6 +28,14 @@ package final class TemporaryDirectory: @unchecked Sendable {
     /// `path/name`.
     package func file(_ name: String) -> String { path + "/" + name }
 
+    /// Writes `bytes` to the file `name` in the directory; returns its path.
+    @discardableResult
+    package func write(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let target = file(name)
+        try Data(bytes).write(to: URL(fileURLWithPath: target))
+        return target
+    }
+
     /// Removes the directory now (a later `deinit` does nothing more).
     package func remove() { try? FileManager.default.removeItem(atPath: path) }
 }
