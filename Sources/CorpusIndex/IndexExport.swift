@@ -65,10 +65,27 @@ public enum IndexExport {
         return Summary(metrics: summaries, samples: reader.sampleCount, tokensPrefix: prefix)
     }
 
+    /// Writes only the Megatron token dataset `<outputDirectory>/tokens_text_document.bin/.idx` of
+    /// the index at `indexPath`: a hard link to the index's own token files when they hold every
+    /// sample in order (nothing is copied), else a copy. Returns its prefix and the samples.
+    public static func megatron(indexPath: String, outputDirectory: String,
+                                options: IndexReadOptions = IndexReadOptions()) throws -> (prefix: String, samples: Int, linked: Bool) {
+        let reader = try IndexReader(path: indexPath, options: options)
+        guard reader.manifest.kind != IndexKind.shard else {
+            throw IndexError.invalidArgument("\(indexPath) is a shard; merge the shards with `gradus merge` first, then export")
+        }
+        try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
+        let prefix = outputDirectory + "/" + tokensPrefix
+        let linked = try writeTokens(reader, prefix: prefix)
+        return (prefix, reader.sampleCount, linked)
+    }
+
     /// Every sample as one item and one document of a Megatron token dataset, in id order: a hard
     /// link to the index's own `tokens.bin/.idx` when they hold every sample in order (a copy
     /// when the output is on another filesystem), else written item by item.
-    private static func writeTokens(_ reader: IndexReader, prefix: String) throws {
+    /// - Returns: whether the files were linked (or copied whole) rather than written sample by sample.
+    @discardableResult
+    private static func writeTokens(_ reader: IndexReader, prefix: String) throws -> Bool {
         let info = reader.tokens.info
         if info.segments.count == 1, let s = info.segments.first, s.file == 0, s.firstItem == 0,
            info.files[0].owned, let own = try? IndexedDatasetReader(prefix: reader.store.path + "/" + info.files[0].prefix, codeTable: .megatron),
@@ -80,7 +97,7 @@ public enum IndexExport {
                     try FileManager.default.copyItem(atPath: source, toPath: prefix + ext)
                 }
             }
-            return
+            return true
         }
         let writer = try MegatronTokenDatasetWriter(prefix: prefix, vocabularySize: reader.manifest.tokenizer.vocabularySize)
         let chunk = 4096
@@ -90,5 +107,6 @@ public enum IndexExport {
             }
         }
         try writer.finalize()
+        return false
     }
 }

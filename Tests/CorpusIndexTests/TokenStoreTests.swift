@@ -164,4 +164,23 @@ final class TokenStoreTests: XCTestCase {
                           "\(error)")
         }
     }
+
+    func testMegatronExportLinksTheOwnTokenFilesAndCopiesAReferencedInput() throws {
+        let docs = documents(120)
+        let input = try megatron(docs)
+        _ = try build([input + ".idx"], out: dir.file("own.idx"), copy: true)
+        _ = try build([input + ".idx"], out: dir.file("ref.idx"))
+        func inode(_ path: String) throws -> Int {
+            try XCTUnwrap(FileManager.default.attributesOfItem(atPath: path)[.systemFileNumber] as? Int)
+        }
+        let own = try IndexExport.megatron(indexPath: dir.file("own.idx"), outputDirectory: dir.file("own-out"))
+        XCTAssertTrue(own.linked)
+        XCTAssertEqual(try inode(own.prefix + ".bin"), try inode(dir.file("own.idx/tokens.bin")), "a hard link, not a copy")
+        let ref = try IndexExport.megatron(indexPath: dir.file("ref.idx"), outputDirectory: dir.file("ref-out"))
+        XCTAssertFalse(ref.linked)
+        for prefix in [own.prefix, ref.prefix] {
+            let reader = try IndexedDatasetReader(prefix: prefix, codeTable: .megatron)
+            XCTAssertEqual(try reader.allItems().map { $0.map(UInt32.init) }, docs)
+        }
+    }
 }
