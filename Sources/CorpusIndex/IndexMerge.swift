@@ -44,6 +44,8 @@ public struct MergePlan: Codable, Equatable, Sendable {
     }
     public var shards: [Shard]
     public var pieces: [Piece]
+    /// `--copy`: `finish` copies the shards' tokens into the output's own `tokens.bin/.idx`.
+    public var copyTokens: Bool?
 }
 
 public enum IndexMerge {
@@ -53,9 +55,9 @@ public enum IndexMerge {
 
     /// All three stages in one process.
     public static func merge(shards paths: [String], output: String, mode: IndexStore.WriteMode, threads: Int,
-                             commandLine: [String], runSamples: Int = IndexBuildOptions.defaultRunSamples,
+                             commandLine: [String], runSamples: Int = IndexBuildOptions.defaultRunSamples, copyTokens: Bool = false,
                              onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
-        let plan = try self.plan(shards: paths, output: output, mode: mode, commandLine: commandLine)
+        let plan = try self.plan(shards: paths, output: output, mode: mode, commandLine: commandLine, copyTokens: copyTokens)
         onPhase("metrics")
         for i in plan.shards.indices { try metrics(output: output, shard: i, threads: threads) }
         return try finish(output: output, threads: threads, runSamples: runSamples, onPhase: onPhase)
@@ -69,7 +71,9 @@ public enum IndexMerge {
     /// - Throws: `IndexError.invalidArgument` when the shards do not form one complete set; the
     ///   refusals of `IndexStore.openForWriting`.
     @discardableResult
-    public static func plan(shards paths: [String], output: String, mode: IndexStore.WriteMode, commandLine: [String]) throws -> MergePlan {
+    /// - Parameter copyTokens: `--copy`: the output gets its own copy of the tokens (at `finish`).
+    public static func plan(shards paths: [String], output: String, mode: IndexStore.WriteMode, commandLine: [String],
+                            copyTokens: Bool = false) throws -> MergePlan {
         let shards = try paths.map { try IndexReader(path: $0) }
         var manifest = try combinedManifest(shards, paths: paths)
         manifest.commandLine = commandLine
@@ -144,7 +148,7 @@ public enum IndexMerge {
         manifest.tokenStore = TokenStoreInfo(files: files, segments: segments)
         let plan = MergePlan(shards: zip(shards, absolute).map {
             MergePlan.Shard(path: $1, samples: $0.sampleCount, fingerprint: $0.manifest.contentFingerprint)
-        }, pieces: pieces)
+        }, pieces: pieces, copyTokens: copyTokens ? true : nil)
         let store = try IndexStore.openForWriting(output, mode: mode == .resume ? .force : mode)
         try? FileManager.default.removeItem(atPath: output + "/" + partsDirectory)
         let countsDB = try store.database(IndexFormat.countsDB)
@@ -287,7 +291,7 @@ public enum IndexMerge {
                               onPhase: (String) -> Void = { _ in }) throws -> IndexManifest {
         try IndexFinisher.validate(runSamples: runSamples)
         let store = try IndexStore.openForWriting(output, mode: .resume)
-        guard let manifest = try store.readJSON(IndexManifest.self, key: IndexFormat.manifestKey),
+        guard var manifest = try store.readJSON(IndexManifest.self, key: IndexFormat.manifestKey),
               let plan = try store.readJSON(MergePlan.self, key: planKey) else {
             throw IndexError.invalidArgument("\(output) is not a planned merge; run `gradus merge plan SHARDS --out \(output)` first")
         }
@@ -313,7 +317,13 @@ public enum IndexMerge {
         }
         onPhase("docs")
         try copyDocs(plan: plan, shards: shards, into: store)
-        let tokenSums = try tokenChecksums(plan: plan, shards: shards)
+        var tokenSums: [UInt64]? = try tokenChecksums(plan: plan, shards: shards)
+        if plan.copyTokens == true {
+            onPhase("copy")
+            manifest.tokenStore = try copyTokens(plan: plan, shards: shards, manifest: manifest, into: store)
+            for i in manifest.inputs.indices { manifest.inputs[i].tokenFile = nil }
+            tokenSums = nil  // recomputed from the copy (a referenced input of another dtype gives other bytes)
+        }
         onPhase("pass2")
         let pieceStarts = plan.pieces.map(\.globalFirst)
         let complete = try IndexFinisher.finish(store: store, manifest: manifest, metrics: metrics, tokenCounts: [], threads: threads,
@@ -389,6 +399,42 @@ public enum IndexMerge {
                 first += count
             }
         }
+    }
+
+    /// `--copy`: the shards' samples, piece after piece, into the output's own token files (one
+    /// segment per piece, as in the shards); returns the token store that describes them.
+    private static func copyTokens(plan: MergePlan, shards: [IndexReader], manifest: IndexManifest,
+                                   into store: IndexStore) throws -> TokenStoreInfo {
+        let writer = try TokenStoreWriter(directory: store.path, vocabularySize: manifest.tokenizer.vocabularySize, items: 0, bytes: 0)
+        var info = TokenStoreInfo(files: [TokenFileInfo(prefix: TokenStoreInfo.ownPrefix, owned: true, codeTable: .megatron)])
+        let width = writer.dtype.itemSize
+        var tokens = [TokenID]()
+        for piece in plan.pieces where piece.samples > 0 {
+            let reader = shards[piece.shard]
+            var done = 0
+            while done < piece.samples {
+                writer.beginBatch()
+                let count = min(1 << 14, piece.samples - done)
+                for local in (piece.localFirst + done)..<(piece.localFirst + done + count) {
+                    tokens.removeAll(keepingCapacity: true)
+                    try reader.tokens.appendTokens(of: local, to: &tokens)
+                    writer.append(count: tokens.count) { raw in
+                        for (j, t) in tokens.enumerated() {
+                            if width == 2 { raw.storeBytes(of: UInt16(truncatingIfNeeded: t).littleEndian, toByteOffset: 2 * j, as: UInt16.self) }
+                            else { raw.storeBytes(of: t.littleEndian, toByteOffset: 4 * j, as: UInt32.self) }
+                        }
+                    }
+                    info.append(file: 0, item: writer.itemCount - 1, newSegment: local == piece.localFirst)
+                }
+                try writer.writePending()
+                writer.commitPending()
+                done += count
+            }
+            reader.tokens.releaseMappedPages()
+        }
+        try writer.finish()
+        writer.removeSizes()
+        return info
     }
 
     /// The token checksums of the merged index: each shard's chunk checksums of the segments of

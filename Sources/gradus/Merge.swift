@@ -42,10 +42,13 @@ struct Merge: ParsableCommand {
         @Flag(help: "Replace an index that already exists in --out.")
         var force = false
 
+        @Flag(help: "Copy the shards' tokens into --out instead of reading them from the shards' token files.")
+        var copy = false
+
         func run() throws {
             let start = ProgressLine()
             let m = try IndexMerge.merge(shards: shards, output: out, mode: force ? .force : .create,
-                                         threads: threads ?? availableCores, commandLine: CommandLine.arguments,
+                                         threads: threads ?? availableCores, commandLine: CommandLine.arguments, copyTokens: copy,
                                          onPhase: { TestHooks.current.abortIfPhase($0) })
             writeStderr("merged \(shards.count) shards: \(m.counts.samples) samples, \(m.counts.tokens) tokens in \(format1(start.elapsed)) s -> \(out)\n")
         }
@@ -65,9 +68,13 @@ struct Merge: ParsableCommand {
         @Flag(help: "Replace an index or a merge that already exists in --out.")
         var force = false
 
+        @Flag(help: "Have `merge finish` copy the shards' tokens into --out (then the shards can be removed).")
+        var copy = false
+
         func run() throws {
             let start = ProgressLine()
-            let plan = try IndexMerge.plan(shards: shards, output: out, mode: force ? .force : .create, commandLine: CommandLine.arguments)
+            let plan = try IndexMerge.plan(shards: shards, output: out, mode: force ? .force : .create, commandLine: CommandLine.arguments,
+                                           copyTokens: copy)
             let samples = plan.pieces.reduce(0) { $0 + $1.samples }
             writeStderr("planned the merge of \(plan.shards.count) shards (\(samples) samples, \(plan.pieces.count) inputs) in \(format1(start.elapsed)) s -> \(out); "
                 + "next: gradus merge metrics \(out) --shard I (I = 0…\(plan.shards.count - 1)), then gradus merge finish \(out)\n")

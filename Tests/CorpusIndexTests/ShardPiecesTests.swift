@@ -97,4 +97,25 @@ final class ShardPiecesTests: XCTestCase {
         XCTAssertEqual(m.counts.droppedTokens, stats.map(\.droppedTokens).reduce(0, +))
         XCTAssertGreaterThan(stats.filter { $0.droppedTokens > 0 }.count, 1, "every piece drops its own tail")
     }
+
+    func testMergeWithCopyOwnsItsTokensAndOutlivesTheShards() throws {
+        let inputs = [try corpus(), repositoryRoot + "/corpora/udhr.sample.jsonl.zst"]
+        _ = try build(options(inputs, out: dir.file("single"), pack: 64))
+        let expected = try tableDump(dir.file("single"))
+        var shards: [String] = []
+        for i in 0..<3 {
+            var o = options(inputs, out: dir.file("c\(i)"), pack: 64)
+            o.shard = ShardSpec(index: i, count: 3)
+            _ = try build(o)
+            shards.append(o.output)
+        }
+        let out = dir.file("copied")
+        let merged = try IndexMerge.merge(shards: shards, output: out, mode: .create, threads: 1, commandLine: [], copyTokens: true)
+        XCTAssertEqual(merged.tokenStore?.files.map(\.owned), [true])
+        XCTAssertEqual(merged.tokenStore?.segments.count, merged.pieces?.filter { $0.samples > 0 }.count, "one segment per piece")
+        for s in shards { try FileManager.default.removeItem(atPath: s) }
+        XCTAssertEqual(try tableDump(out), expected)
+        let verified = IndexVerifier.verify(out)
+        XCTAssertTrue(verified.problems.isEmpty, "\(verified.problems)")
+    }
 }
