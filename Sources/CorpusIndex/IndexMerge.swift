@@ -199,8 +199,11 @@ public enum IndexMerge {
     /// Stage 2, for one shard: every metric of shard `shard`'s samples, from its tokens (and doc
     /// ids, for `file:` metrics) with the corpus counts of the plan, written to
     /// `partPath` through a `.partial` file that is synced and renamed (a rerun redoes it).
-    /// - Parameter onPhase: called with `metrics-commit` before the values are renamed into place.
-    public static func metrics(output: String, shard: Int, threads: Int, onPhase: (String) -> Void = { _ in }) throws {
+    /// - Parameters:
+    ///   - onPhase: called with `metrics-commit` before the values are renamed into place.
+    ///   - progress: called after each chunk with the samples done and the shard's samples.
+    public static func metrics(output: String, shard: Int, threads: Int, onPhase: (String) -> Void = { _ in },
+                               progress: (Int, Int) -> Void = { _, _ in }) throws {
         let (store, manifest, plan) = try openPlanned(output)
         guard plan.shards.indices.contains(shard) else {
             throw IndexError.invalidArgument("--shard \(shard): the merge at \(output) has shards 0..<\(plan.shards.count)")
@@ -233,6 +236,7 @@ public enum IndexMerge {
                 }
             }
             reader.tokens.releaseMappedPages()
+            progress(ids.upperBound, n)
         }
         try file.sync()
         onPhase("metrics-commit")

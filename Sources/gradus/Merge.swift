@@ -76,7 +76,7 @@ struct Merge: ParsableCommand {
             let plan = try IndexMerge.plan(shards: shards, output: out, mode: force ? .force : .create, commandLine: CommandLine.arguments,
                                            copyTokens: copy)
             let samples = plan.pieces.reduce(0) { $0 + $1.samples }
-            writeStderr("planned the merge of \(plan.shards.count) shards (\(samples) samples, \(plan.pieces.count) inputs) in \(format1(start.elapsed)) s -> \(out); "
+            writeStderr("planned the merge of \(plan.shards.count) shards (\(samples) samples in \(plan.pieces.count) input pieces) in \(format1(start.elapsed)) s -> \(out); "
                 + "next: gradus merge metrics \(out) --shard I (I = 0…\(plan.shards.count - 1)), then gradus merge finish \(out)\n")
         }
     }
@@ -103,7 +103,12 @@ struct Merge: ParsableCommand {
         func run() throws {
             let start = ProgressLine()
             try IndexMerge.metrics(output: stage.out, shard: shard, threads: stage.threads ?? availableCores,
-                                   onPhase: { TestHooks.current.abortIfPhase($0) })
+                                   onPhase: { TestHooks.current.abortIfPhase($0) },
+                                   progress: { done, total in
+                                       start.update("metrics of shard \(shard): \(done) of \(total) samples", done: done, total: total,
+                                                    unit: "k samples", scale: 1e3)
+                                   })
+            start.finish()
             writeStderr("computed the metrics of shard \(shard) in \(format1(start.elapsed)) s -> \(stage.out)\n")
         }
     }
@@ -118,7 +123,11 @@ struct Merge: ParsableCommand {
         func run() throws {
             let start = ProgressLine()
             let m = try IndexMerge.finish(output: stage.out, threads: stage.threads ?? availableCores,
-                                          onPhase: { TestHooks.current.abortIfPhase($0) })
+                                          onPhase: { phase in
+                                              TestHooks.current.abortIfPhase(phase)
+                                              start.status("finish: \(phase)")
+                                          })
+            start.finish()
             writeStderr("merged: \(m.counts.samples) samples, \(m.counts.tokens) tokens in \(format1(start.elapsed)) s -> \(stage.out)\n")
         }
     }

@@ -34,6 +34,13 @@ final class ProgressLine {
         drawn = true
     }
 
+    /// Redraws `text` alone (a phase without a count), with the time so far.
+    func status(_ text: String) {
+        guard enabled else { return }
+        writeStderr("\r\u{1B}[K\(text)  (\(clock(elapsed)) so far)")
+        drawn = true
+    }
+
     /// Clears the line so the next message starts clean.
     func finish() {
         if enabled && drawn { writeStderr("\r\u{1B}[K") }
