@@ -77,7 +77,11 @@ run_metrics() {
 run_finish() {
     local gradus=$1 prefix=$2
     echo "index.sh: finishing $prefix.idx on $(hostname) (restart ${SLURM_RESTART_COUNT:-0})"
-    [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ] && echo "index.sh: redoing the finish of $prefix.idx"
+    if [ "${SLURM_RESTART_COUNT:-0}" -gt 0 ]; then
+        # Re-queued after its earlier run completed the index: nothing left to do.
+        "$gradus" info "$prefix.idx" >/dev/null 2>&1 && { echo "index.sh: $prefix.idx is complete from this job's earlier run"; exit 0; }
+        echo "index.sh: redoing the finish of $prefix.idx"
+    fi
     exec "$gradus" merge finish "$prefix.idx" --threads "${SLURM_CPUS_PER_TASK:-1}"
 }
 
