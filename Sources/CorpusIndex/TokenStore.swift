@@ -99,9 +99,6 @@ public struct TokenStoreInfo: Codable, Equatable, Sendable {
         }
     }
 
-    /// The number of samples the segments cover.
-    var sampleCount: Int { segments.reduce(0) { $0 + $1.samples } }
-
     /// Token checksum chunks: each segment is cut into chunks of `IndexChecksums.chunk` samples
     /// from its start (so a shard's chunks are the merged index's); the number of chunks.
     var checksumChunks: Int { segments.reduce(0) { $0 + ($1.samples + IndexChecksums.chunk - 1) / IndexChecksums.chunk } }
