@@ -124,5 +124,15 @@ final class ChunkVerifier: Sendable {
         state.withLock { $0[table] = done }
     }
 
+    /// Checks every token chunk that holds a sample of `ids`.
+    func checkTokens(ids: Range<Int>, tokens: TokenStore, txn: LMDBReadTransaction) throws {
+        guard !ids.isEmpty else { return }
+        var id = ids.lowerBound
+        while id < ids.upperBound {
+            try checkTokens(entry: id, tokens: tokens, txn: txn)
+            id = tokens.samples(ofChunk: tokens.chunk(of: id)).upperBound
+        }
+    }
+
     private func hex(_ v: UInt64) -> String { "0x" + String(v, radix: 16) }
 }

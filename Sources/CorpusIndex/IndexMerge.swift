@@ -263,10 +263,7 @@ public enum IndexMerge {
         var failures = [Error?](repeating: nil, count: parts.count)
         let longest = max(reader.manifest.counts.maxSampleLength, 1)
         try reader.store.env.read { txn in
-            for id in stride(from: ids.lowerBound, to: ids.upperBound, by: IndexChecksums.chunk) {
-                try reader.verifier.checkTokens(entry: id, tokens: reader.tokens, txn: txn)
-            }
-            if ids.upperBound > ids.lowerBound { try reader.verifier.checkTokens(entry: ids.upperBound - 1, tokens: reader.tokens, txn: txn) }
+            try reader.verifier.checkTokens(ids: ids, tokens: reader.tokens, txn: txn)
         }
         failures.withUnsafeMutableBufferPointer { fail in
             let shared = UncheckedSendable((out, fail))

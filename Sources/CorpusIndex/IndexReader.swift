@@ -44,8 +44,10 @@ public final class IndexReader {
             for id in range {
                 let key = IndexFormat.idKey(id)
                 tokens.removeAll(keepingCapacity: true)
+                // Token chunks are cut per segment, so they need not start at a multiple of 8 192:
+                // each sample's chunk is looked up (a verified chunk costs a lookup).
+                if wantTokens { try verifier.checkTokens(entry: id, tokens: self.tokens, txn: txn) }
                 if id & (IndexChecksums.chunk - 1) == 0 || id == range.lowerBound {
-                    if wantTokens { try verifier.checkTokens(entry: id, tokens: self.tokens, txn: txn) }
                     try verifier.check(IndexFormat.docsDB, db: docsDB, entry: id, txn: txn)
                     for (name, db) in zip(metricNames, metricDBs) { try verifier.check(IndexFormat.metricDB(name), db: db, entry: id, txn: txn) }
                 }

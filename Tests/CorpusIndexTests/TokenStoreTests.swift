@@ -183,4 +183,22 @@ final class TokenStoreTests: XCTestCase {
             XCTAssertEqual(try reader.allItems().map { $0.map(UInt32.init) }, docs)
         }
     }
+
+    func testAChunkThatStartsInsideA8192BlockIsCheckedBeforeItsFirstSampleIsUsed() throws {
+        // Two inputs: token chunks [0, 2000) and [2000, 8000), cut per segment (one per input);
+        // ~80 KB and ~240 KB of tokens, so sample 2100 lies outside the fingerprint's head and tail.
+        let first = try megatron(documents(2000, seed: 1), name: "a"), second = try megatron(documents(6000, seed: 2), name: "b")
+        _ = try build([first + ".idx", second + ".idx"], out: dir.file("two.idx"), copy: true)
+        let reader = try IndexReader(path: dir.file("two.idx"))
+        XCTAssertEqual(reader.tokens.chunkCount, 2)
+        XCTAssertEqual(reader.tokens.samples(ofChunk: 1), 2000..<8000)
+        // Damage sample 2100's first token in tokens.bin.
+        let offset = try reader.tokens.withRawTokens(2100) { raw, _ in raw.baseAddress! } - reader.tokens.withRawTokens(0) { raw, _ in raw.baseAddress! }
+        let bin = try PosixFile(path: dir.file("two.idx/tokens.bin"), mode: .update)
+        try [UInt8]([0x55]).withUnsafeBytes { try bin.write(at: offset, $0) }
+        let fresh = try IndexReader(path: dir.file("two.idx"))
+        XCTAssertThrowsError(try fresh.forEach(in: 0..<2200, tokens: true) { _, _, _, _ in }) { error in
+            XCTAssertTrue("\(error)".contains("chunk 1 (entries 2000..<8000) does not match its checksum"), "\(error)")
+        }
+    }
 }
