@@ -105,18 +105,24 @@ struct Train: ParsableCommand {
                 + "raise num_epochs to train longer\n")
             budget = limit
         }
-        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy, steps: budget) }
+        let monitors = try MetricMonitors(run.file.monitors, runDirectory: out)
+        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy, steps: budget, monitors: monitors) }
     }
 
     /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,
     /// evaluation lines, and a closing JSON summary.
     /// Stops after step `steps` (the config's, or fewer where the curriculum's epochs end).
-    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double, steps: Int) throws {
+    /// Steps and evaluations also go to the config's TensorBoard / csv_monitor outputs (`monitors`).
+    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double, steps: Int, monitors: MetricMonitors?) throws {
         let progress = ProgressLine()
         var schedule = TrainingSchedule(trainer.config.train)
         schedule.evaluateAtEnd = true
         trainer.stopRequested = { StopSignal.pending != nil }
+        var monitorError: (any Error)?
         let records = try trainer.train(budget: .steps(steps), schedule: schedule, checkpointPath: checkpoint) { event in
+            if monitorError == nil, let monitors {
+                do { try monitors.record(event, samples: trainer.progress.samples) } catch { monitorError = error }
+            }
             switch event {
             case .step(let r):
                 progress.update("step \(r.step)/\(steps) loss \(rounded(r.loss)) lr \(r.lr)",
@@ -128,6 +134,7 @@ struct Train: ParsableCommand {
             }
         }
         progress.finish()
+        if let monitorError { throw monitorError }
         var json = JSONLine()
         json.add("steps", trainer.progress.steps)
         json.add("tokens", trainer.progress.tokens)
