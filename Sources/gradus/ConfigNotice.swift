@@ -13,10 +13,10 @@ func noteDeepSpeedKeys(_ file: GradusConfig, path: String) {
     }
     if let unwritten = file.monitors?.unwritten, !unwritten.isEmpty {
         let written = [("tensorboard", file.monitors?.tensorboard), ("csv_monitor", file.monitors?.csvMonitor)].filter { $0.1 != nil }.map(\.0)
-        let where_ = written.isEmpty ? "the run's log.jsonl; enable tensorboard (event files) or csv_monitor to get files a tracker can import"
+        let destination = written.isEmpty ? "the run's log.jsonl; enable tensorboard (event files) or csv_monitor to get files a tracker can import"
             : "the run's log.jsonl and the " + written.joined(separator: " and ") + " files"
         writeStderr("warning: \(path): the config enables \(unwritten.joined(separator: " and ")), which gradus does not write; "
-            + "its metrics are in \(where_)\n")
+            + "its metrics are in \(destination)\n")
     }
     if !file.autoBatchKeys.isEmpty {
         let values = [("train_batch_size", file.trainBatchSize), ("train_micro_batch_size_per_gpu", file.trainMicroBatchSizePerGPU),

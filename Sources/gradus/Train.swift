@@ -23,7 +23,10 @@ struct Train: ParsableCommand {
         stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
-        RUN/checkpoint.bin (atomically replaced). --resume continues from the checkpoint
+        RUN/checkpoint.bin (atomically replaced). A config's DeepSpeed tensorboard / csv_monitor
+        block also writes TensorBoard event files / DeepSpeed's CSV files to output_path/job_name
+        (default RUN/DeepSpeedJobName); an enabled wandb or comet block is named in a warning
+        (not written). --resume continues from the checkpoint
         bit-identically (same config, same thread count, an index of the same content: the
         checkpoint records its content fingerprint). RUN is locked while training (RUN/gradus.lock
         names the pid). Ctrl-C or SIGTERM finishes the step, writes a checkpoint and exits 130/143;
