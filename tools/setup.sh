@@ -2,7 +2,7 @@
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
 # the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, the zstd CLI, and the gzip,
 # bzip2 and xz CLIs the input tests compress with;
-# for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers, pyarrow, deepspeed and megatron-core.
+# for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers, pyarrow, tensorboard, deepspeed and megatron-core.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
@@ -52,6 +52,11 @@ fi
 if ! python3 -c "import accelerate" >/dev/null 2>&1; then
   echo "setup: installing Python package accelerate" >&2
   python3 -m pip install -q accelerate
+fi
+# The TensorBoard event files gradus train writes (issue 17 item 3) are read back in the tests by tensorboard.
+if ! python3 -c "import tensorboard.backend.event_processing.event_accumulator" >/dev/null 2>&1; then
+  echo "setup: installing Python package tensorboard" >&2
+  python3 -m pip install -q tensorboard
 fi
 # gradus.convert (Parquet and Arrow files to JSONL, issue 15 item 2) and its tests: pyarrow.
 if ! python3 -c "import pyarrow.parquet" >/dev/null 2>&1; then

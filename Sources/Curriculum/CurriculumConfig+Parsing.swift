@@ -43,7 +43,11 @@ extension GradusConfig {
             config.dataEfficiency.dataSampling.curriculumLearning.metrics[i].pacing.stepUnit = config.gradus.stepUnit
         }
         config.resolveAutoBatchKeys(trainBatchSize: ext.autoBatchSize, log: log)
-        config.ignoredDeepSpeedKeys = top.keys.filter { ignoredTopLevelKeys.contains($0) } + ignoredInside
+        let monitors = MonitorsConfig.read(&top, log: log)
+        if !monitors.isEmpty { config.monitors = monitors }
+        let written = [monitors.tensorboard.map { _ in "tensorboard" }, monitors.csvMonitor.map { _ in "csv_monitor" }].compactMap { $0 }
+        config.ignoredDeepSpeedKeys = top.keys.filter { ignoredTopLevelKeys.contains($0) && !written.contains($0) && !monitors.unwritten.contains($0) }
+            + ignoredInside
         rejectUnknownTopLevelKeys(&top, read: batchKeys + ["data_efficiency", "curriculum_learning", "gradus"])
         config.collectProblems(into: log)
         config.collectLimitProblems(into: log)

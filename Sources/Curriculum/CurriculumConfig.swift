@@ -173,6 +173,9 @@ public struct GradusConfig: Codable, Sendable, Equatable {
     /// The batch keys the file gave as `"auto"` (resolved from `gradus.train.batch_size` or derived
     /// from the other batch keys; see `resolveAutoBatchKeys`).
     public var autoBatchKeys: [String] = []
+    /// The enabled DeepSpeed monitor blocks (`tensorboard`, `csv_monitor`, `wandb`, `comet`);
+    /// nil when none is enabled (issue 17 item 3).
+    public var monitors: MonitorsConfig?
 
     public init() {}
 

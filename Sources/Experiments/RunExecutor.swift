@@ -78,10 +78,17 @@ public struct RunExecutor {
         trainer.stopRequested = stopRequested
         // DeepSpeed's end of the data (num_epochs) stops a curriculum run as in `gradus train`.
         let limit = data.epochLimitSteps
+        // The config's TensorBoard / csv_monitor outputs, under this run's directory (issue 17 item 3).
+        let monitors = try MetricMonitors(config.file.monitors, runDirectory: directory)
+        var monitorError: (any Error)?
         _ = try trainer.train(budget: matrix.budget, stepLimit: limit, schedule: schedule, checkpointPath: checkpointPath) { event in
+            if monitorError == nil, let monitors {
+                do { try monitors.record(event, samples: trainer.progress.samples) } catch { monitorError = error }
+            }
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }
+        if let monitorError { throw monitorError }
         let logged = try runLog.truncate(afterStep: trainer.progress.steps)
         var result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
         if let limit, trainer.progress.steps >= limit, !trainer.spent(matrix.budget) {

@@ -23,7 +23,10 @@ struct Train: ParsableCommand {
         stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
-        RUN/checkpoint.bin (atomically replaced). --resume continues from the checkpoint
+        RUN/checkpoint.bin (atomically replaced). A config's DeepSpeed tensorboard / csv_monitor
+        block also writes TensorBoard event files / DeepSpeed's CSV files to output_path/job_name
+        (default RUN/DeepSpeedJobName); an enabled wandb or comet block is named in a warning
+        (not written). --resume continues from the checkpoint
         bit-identically (same config, same thread count, an index of the same content: the
         checkpoint records its content fingerprint). RUN is locked while training (RUN/gradus.lock
         names the pid). Ctrl-C or SIGTERM finishes the step, writes a checkpoint and exits 130/143;
@@ -105,18 +108,24 @@ struct Train: ParsableCommand {
                 + "raise num_epochs to train longer\n")
             budget = limit
         }
-        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy, steps: budget) }
+        let monitors = try MetricMonitors(run.file.monitors, runDirectory: out)
+        try StopSignal.stoppable { try loop(trainer, checkpoint: checkpoint, entropy: entropy, steps: budget, monitors: monitors) }
     }
 
     /// Runs the trainer (evaluating at its intervals and at the end) with a progress line,
     /// evaluation lines, and a closing JSON summary.
     /// Stops after step `steps` (the config's, or fewer where the curriculum's epochs end).
-    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double, steps: Int) throws {
+    /// Steps and evaluations also go to the config's TensorBoard / csv_monitor outputs (`monitors`).
+    private func loop(_ trainer: Trainer, checkpoint: String, entropy: Double, steps: Int, monitors: MetricMonitors?) throws {
         let progress = ProgressLine()
         var schedule = TrainingSchedule(trainer.config.train)
         schedule.evaluateAtEnd = true
         trainer.stopRequested = { StopSignal.pending != nil }
+        var monitorError: (any Error)?
         let records = try trainer.train(budget: .steps(steps), schedule: schedule, checkpointPath: checkpoint) { event in
+            if monitorError == nil, let monitors {
+                do { try monitors.record(event, samples: trainer.progress.samples) } catch { monitorError = error }
+            }
             switch event {
             case .step(let r):
                 progress.update("step \(r.step)/\(steps) loss \(rounded(r.loss)) lr \(r.lr)",
@@ -128,6 +137,7 @@ struct Train: ParsableCommand {
             }
         }
         progress.finish()
+        if let monitorError { throw monitorError }
         var json = JSONLine()
         json.add("steps", trainer.progress.steps)
         json.add("tokens", trainer.progress.tokens)

@@ -1,0 +1,48 @@
+// ExperimentMonitorTests.swift — an experiment run writes the config's csv_monitor files (issue 17
+// item 3) under its own run directory (a relative output_path is relative to it), with DeepSpeed's
+// tags at the samples consumed, equal to the run's log.jsonl.
+
+import Corpus
+import CorpusIndex
+import Foundation
+import Support
+import TestSupport
+import XCTest
+@testable import Experiments
+
+final class ExperimentMonitorTests: XCTestCase {
+    func testExperimentRunWritesCSVMonitorUnderItsRunDirectory() throws {
+        let dir = try TemporaryDirectory("experiment-monitor", removedAfter: self).path
+        let docs: [[TokenID]] = (0..<20).map { (i: Int) -> [TokenID] in
+            (0..<(70 + i)).map { (k: Int) -> TokenID in TokenID(97 + (k * 5 + i) % 20) }
+        }
+        var options = IndexBuildOptions(inputs: ["generated"], output: dir + "/index")
+        options.vocabularySize = 258
+        _ = try IndexBuilder.build(options, openSource: { _, _ in ArrayRecordSource(tokens: docs) }, onCommit: { _ in })
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let object: [String: Any] = [
+            "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1], "baseline": "uniform",
+            "budget": ["tokens": 512], "eval_interval_tokens": 256, "validation": ["fraction": 0.1, "batches": 1],
+            "common": ["csv_monitor": ["enabled": true, "output_path": "monitors", "job_name": "job"]],
+            "variants": [["name": "uniform", "override": [:] as [String: Any]]],
+        ]
+        let matrix = try ExperimentMatrix.parse(
+            try JSONValue.parse(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)), directory: "/")
+        var executor = RunExecutor(matrix: matrix, variant: matrix.variants[0], seed: 1, directory: dir + "/uniform", indexPath: dir + "/index")
+        executor.threads = .one
+        _ = try executor.run()
+        // configs/tiny.json: batch_size 4, context 64, so a budget of 512 tokens is 2 steps, ending at 4 and 8 samples.
+        let lossCSV = try String(contentsOfFile: dir + "/uniform/monitors/job/Train_Samples_train_loss.csv", encoding: .utf8)
+        let rows = lossCSV.components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { $0.split(separator: ",").map(String.init) }
+        XCTAssertEqual(rows.first, ["step", "train_loss"])
+        let logged = try String(contentsOfFile: dir + "/uniform/log.jsonl", encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .filter { $0["loss"] != nil }
+        XCTAssertEqual(rows.dropFirst().map { $0[0] }, ["4", "8"])
+        XCTAssertEqual(rows.dropFirst().map { Double($0[1]) }, logged.map { $0["loss"] as? Double })
+        let valRows = try String(contentsOfFile: dir + "/uniform/monitors/job/Train_Samples_val_loss.csv", encoding: .utf8)
+            .components(separatedBy: "\r\n").filter { !$0.isEmpty }
+        XCTAssertEqual(valRows.first, "step,val_loss")
+        XCTAssertEqual(valRows.dropFirst().map { $0.split(separator: ",")[0] }, ["0", "4", "8"], "at start, every 256 tokens (one step of 4 × 64), at the end")
+    }
+}
