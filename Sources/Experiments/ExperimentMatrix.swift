@@ -116,6 +116,18 @@ public struct ExperimentMatrix: Sendable {
         return config
     }
 
+    /// The monitors (`wandb`, `comet`) an enabled block of any variant's config asks for that
+    /// gradus does not write, in first-seen order (the `gradus experiment` warning names them).
+    /// - Throws: a variant's config error (the runs would stop on it too).
+    public func unwrittenMonitors() throws -> [String] {
+        var out: [String] = []
+        for variant in variants {
+            let config = try RunConfig.parse(runConfig(variant: variant, seed: seeds.first ?? 0))
+            for name in config.file.monitors?.unwritten ?? [] where !out.contains(name) { out.append(name) }
+        }
+        return out
+    }
+
     /// The matrix as it is recorded in the output directory (compared on `--resume`).
     package func recorded() -> JSONValue {
         let budgetObject: JSONValue

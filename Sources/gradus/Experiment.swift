@@ -57,6 +57,11 @@ struct Experiment: ParsableCommand {
 
     func run() throws {
         let parsed = try ExperimentMatrix.load(path: matrix)
+        let unwritten = try parsed.unwrittenMonitors()
+        if !unwritten.isEmpty {  // once for the matrix, not once per run
+            writeStderr("warning: \(matrix): the configs enable \(unwritten.joined(separator: " and ")), which gradus does not write; "
+                + "each run's metrics are in its log.jsonl (and the tensorboard / csv_monitor files where those are enabled)\n")
+        }
         var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
                                       threads: threads ?? availableCores, resume: resume)
         runner.indexOptions = indexOpen.options

@@ -45,4 +45,22 @@ final class ExperimentMonitorTests: XCTestCase {
         XCTAssertEqual(valRows.first, "step,val_loss")
         XCTAssertEqual(valRows.dropFirst().map { $0.split(separator: ",")[0] }, ["0", "4", "8"], "at start, every 256 tokens (one step of 4 × 64), at the end")
     }
+
+    func testMatrixNamesTheMonitorsGradusDoesNotWriteOnce() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        func matrix(_ common: [String: Any], second: [String: Any] = [:]) throws -> ExperimentMatrix {
+            let object: [String: Any] = [
+                "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1, 2], "baseline": "a",
+                "budget": ["tokens": 512], "eval_interval_tokens": 256, "validation": ["fraction": 0.1, "batches": 1],
+                "common": common,
+                "variants": [["name": "a", "override": [:] as [String: Any]], ["name": "b", "override": second]],
+            ]
+            return try ExperimentMatrix.parse(
+                try JSONValue.parse(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)), directory: "/")
+        }
+        XCTAssertEqual(try matrix([:]).unwrittenMonitors(), [])
+        XCTAssertEqual(try matrix(["wandb": ["enabled": false]]).unwrittenMonitors(), [])
+        XCTAssertEqual(try matrix(["wandb": ["enabled": true]], second: ["comet": ["enabled": true]]).unwrittenMonitors(), ["wandb", "comet"])
+        XCTAssertEqual(try matrix(["csv_monitor": ["enabled": true]]).unwrittenMonitors(), [], "written monitors are not named")
+    }
 }
