@@ -47,15 +47,24 @@ public struct ExperimentRunner: Sendable {
         let tasks = matrix.variants.flatMap { v in matrix.seeds.map { (v, $0) } }
         let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
+        let started = Date()
         parallelFor(min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
                 var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
                                            directory: runDirectory(variant, seed), indexPath: indexPath)
                 (executor.threads, executor.indexOptions, executor.stopRequested) = (perRun, indexOptions, stopRequested)
+                let label = "run \(i + 1) of \(tasks.count): "
                 do {
-                    let result = try executor.run(log: { line in box.locked { log(line) } })
+                    let result = try executor.run(log: { line in box.locked { log(label + line) } })
                     box.store(i, .success(result))
+                    box.locked {
+                        let done = box.finishedCount
+                        let elapsed = Date().timeIntervalSince(started)
+                        // Runs of a matrix have equal budgets: the rest take about as long as those done.
+                        let eta = done < tasks.count ? ", about \(Self.clock(elapsed / Double(done) * Double(tasks.count - done))) left for the matrix" : ""
+                        log("\(label)\(variant.name) seed \(seed) finished; \(done) of \(tasks.count) runs done in \(Self.clock(elapsed))\(eta)")
+                    }
                 } catch {
                     box.store(i, .failure(error))
                 }
@@ -66,6 +75,13 @@ public struct ExperimentRunner: Sendable {
         for r in results { lines.append(try r.jsonLine()); lines.append(0x0A) }
         try writeAtomically(lines, to: outputPath + "/results.jsonl")
         return results
+    }
+
+    /// `m:ss`, or `h:mm:ss` from an hour on.
+    static func clock(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded())
+        let two = { (n: Int) in n < 10 ? "0\(n)" : "\(n)" }
+        return s >= 3600 ? "\(s / 3600):\(two(s / 60 % 60)):\(two(s % 60))" : "\(s / 60):\(two(s % 60))"
     }
 
     /// Creates OUT and records the matrix and the index (path and content fingerprint), or checks
@@ -122,6 +138,9 @@ private final class ResultBox: @unchecked Sendable {
     }
 
     func store(_ i: Int, _ r: Result<RunResult, any Error>) { locked { slots[i] = r } }
+
+    /// Runs finished so far (successfully). Call inside `locked`.
+    var finishedCount: Int { slots.filter { if case .success = $0 { return true }; return false }.count }
 
     func locked<T>(_ body: () throws -> T) rethrows -> T {
         lock.lock()

@@ -1,27 +1,42 @@
 // Progress.swift — progress lines on stderr for long jobs: rate and ETA, redrawn in place on a
-// TTY at most five times a second; silent when stderr is not a terminal (logs stay clean).
+// TTY at most five times a second; when stderr is not a terminal (a Slurm log, a pipe), one whole
+// line every `GRADUS_PROGRESS_SECONDS` seconds (default 60; 0 turns them off).
 
 #if canImport(Glibc)
 import Glibc
 #endif
 import Corpus
+import Foundation
 import Storage
 
 final class ProgressLine {
     private let enabled: Bool
+    /// Seconds between two whole lines when stderr is not a terminal (nil: none).
+    private let logInterval: Double?
     private let start = monotonicSeconds()
     private var lastDraw = 0.0
     private var drawn = false
 
+    /// The default seconds between progress lines in a log; `GRADUS_PROGRESS_SECONDS` overrides it.
+    static let defaultLogInterval = 60.0
+
     init(force: Bool = false) {
         enabled = force || isatty(2) != 0
+        if enabled {
+            logInterval = nil
+        } else {
+            let setting = ProcessInfo.processInfo.environment["GRADUS_PROGRESS_SECONDS"].flatMap(Double.init)
+            let seconds = setting ?? Self.defaultLogInterval
+            logInterval = seconds > 0 ? seconds : nil
+            lastDraw = start  // the first line after one interval, not at once
+        }
     }
 
     /// Redraws `text + rate + ETA`; `done`/`total` are in the unit whose rate is shown.
     func update(_ text: String, done: Int, total: Int?, unit: String = "MB", scale: Double = 1e6) {
-        guard enabled else { return }
         let now = monotonicSeconds()
-        guard now - lastDraw >= 0.2 else { return }
+        guard enabled || logInterval != nil else { return }
+        guard now - lastDraw >= (enabled ? 0.2 : logInterval!) else { return }
         lastDraw = now
         let elapsed = max(now - start, 1e-9)
         let rate = Double(done) / scale / elapsed
@@ -30,15 +45,22 @@ final class ProgressLine {
             let remaining = Double(total - done) / (Double(done) / elapsed)
             line += "  \(Int(Double(done) * 100 / Double(total)))%  ETA \(clock(remaining))"
         }
-        writeStderr("\r\u{1B}[K" + line)
-        drawn = true
+        if enabled {
+            writeStderr("\r\u{1B}[K" + line)
+            drawn = true
+        } else {
+            writeStderr("progress: " + line + "\n")  // a whole line a log can keep
+        }
     }
 
     /// Redraws `text` alone (a phase without a count), with the time so far.
     func status(_ text: String) {
-        guard enabled else { return }
-        writeStderr("\r\u{1B}[K\(text)  (\(clock(elapsed)) so far)")
-        drawn = true
+        if enabled {
+            writeStderr("\r\u{1B}[K\(text)  (\(clock(elapsed)) so far)")
+            drawn = true
+        } else if logInterval != nil {
+            writeStderr("progress: \(text)  (\(clock(elapsed)) so far)\n")
+        }
     }
 
     /// Clears the line so the next message starts clean.

@@ -183,4 +183,22 @@ final class IndexCLITests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--resume"), refused.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/ds2/seqlen"))
     }
+
+    /// With stderr not a terminal (a Slurm log), long commands print a whole progress line every
+    /// GRADUS_PROGRESS_SECONDS (default 60 s, 0: none) instead of redrawing one in place.
+    func testProgressLinesInALogEveryConfiguredInterval() throws {
+        let dir = try TemporaryDirectory("cli-progress", removedAfter: self).path
+        let inputs = [repositoryRoot + "/corpora/udhr.sample.jsonl.zst"]
+        let often = try runGradus(["index"] + inputs + ["--tokenizer", "bytes", "--out", dir + "/a.idx"],
+                                  env: ["GRADUS_PROGRESS_SECONDS": "0.001", "GRADUS_TEST_BATCH_RECORDS": "20"])
+        XCTAssertEqual(often.status, 0, often.stderr)
+        let lines = often.stderr.split(separator: "\n").filter { $0.hasPrefix("progress: pass1: ") }
+        XCTAssertGreaterThan(lines.count, 1, often.stderr)
+        XCTAssertFalse(often.stderr.contains("\u{1B}[K"), "no terminal control codes in a log")
+        XCTAssertTrue(lines.allSatisfy { $0.contains(" records/s") && $0.contains("MB/s") }, "\(lines)")
+        let off = try runGradus(["index"] + inputs + ["--tokenizer", "bytes", "--out", dir + "/b.idx"],
+                                env: ["GRADUS_PROGRESS_SECONDS": "0", "GRADUS_TEST_BATCH_RECORDS": "20"])
+        XCTAssertEqual(off.status, 0, off.stderr)
+        XCTAssertFalse(off.stderr.contains("progress:"), off.stderr)
+    }
 }

@@ -10,6 +10,7 @@ import Foundation
 import Model
 import Support
 import TestSupport
+import Synchronization
 import XCTest
 @testable import Experiments
 
@@ -38,8 +39,19 @@ final class ExperimentEndToEndTests: XCTestCase {
         let index = try buildIndex()
         let out = dir + "/out"
         let m = try matrix(tokens: 4096)
-        let results = try ExperimentRunner(matrix: m, indexPath: index, outputPath: out, threads: 1, resume: false).run()
+        let lines = Mutex<[String]>([])
+        let results = try ExperimentRunner(matrix: m, indexPath: index, outputPath: out, threads: 1, resume: false)
+            .run(log: { line in lines.withLock { $0.append(line) } })
         XCTAssertEqual(results.map(\.variant), ["baseline", "baseline", "clip", "clip"])
+        // Every line says which run of the matrix it is; each finished run, how many are done and
+        // (but for the last) the time left for the matrix.
+        let logged = lines.withLock { $0 }
+        XCTAssertTrue(logged.allSatisfy { $0.hasPrefix("run ") && $0.contains(" of 4: ") }, "\(logged)")
+        let finished = logged.filter { $0.contains(" finished; ") }
+        XCTAssertEqual(finished.count, 4, "\(logged)")
+        XCTAssertTrue(finished[0].hasPrefix("run 1 of 4: baseline seed 1 finished; 1 of 4 runs done in "), finished[0])
+        XCTAssertTrue(finished[0].contains("left for the matrix"), finished[0])
+        XCTAssertTrue(finished[3].hasPrefix("run 4 of 4: clip seed 2 finished; 4 of 4 runs done in ") && !finished[3].contains("left"), finished[3])
         XCTAssertEqual(results.map(\.seed), [1, 2, 1, 2])
         try checkResults(out, results)
         try Report.generate(directory: out)
