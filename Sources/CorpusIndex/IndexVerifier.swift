@@ -213,7 +213,6 @@ public enum IndexVerifier {
             let vocabulary = manifest.tokenizer.vocabularySize
             var histogram = [UInt64](repeating: 0, count: vocabulary)
             var tokens = 0, longest = 0
-            var decoded = [TokenID]()
             let store_: TokenStore
             do { store_ = try TokenStore(indexPath: store.path, manifest: manifest) } catch {
                 problems.add(IndexFormat.samplesDB, "the token store cannot be opened: \(error)")
@@ -225,23 +224,8 @@ public enum IndexVerifier {
                     problems.add(IndexFormat.samplesDB, "sample \(id) has \(store_.length(of: id)) tokens, longer than the longest sample (\(manifest.counts.maxSampleLength))")
                     continue
                 }
-                decoded.removeAll(keepingCapacity: true)
-                try store_.withRawTokens(id) { raw, dtype in
-                    var wide = [Int64](); wide.reserveCapacity(raw.count / dtype.itemSize)
-                    for k in 0..<(raw.count / dtype.itemSize) {
-                        let v: Int64
-                        switch dtype {
-                        case .uint16: v = Int64(raw.loadUnaligned(fromByteOffset: 2 * k, as: UInt16.self))
-                        case .int16: v = Int64(raw.loadUnaligned(fromByteOffset: 2 * k, as: Int16.self))
-                        case .int32: v = Int64(raw.loadUnaligned(fromByteOffset: 4 * k, as: Int32.self))
-                        case .uint32: v = Int64(raw.loadUnaligned(fromByteOffset: 4 * k, as: UInt32.self))
-                        case .int64: v = raw.loadUnaligned(fromByteOffset: 8 * k, as: Int64.self)
-                        case .uint64: v = Int64(clamping: raw.loadUnaligned(fromByteOffset: 8 * k, as: UInt64.self))
-                        case .uint8: v = Int64(raw[k])
-                        case .int8: v = Int64(Int8(bitPattern: raw[k]))
-                        }
-                        wide.append(v)
-                    }
+                do {
+                    let wide = try store_.wideTokens(of: id)  // as stored, so a negative or huge id shows
                     tokens += wide.count
                     longest = max(longest, wide.count)
                     if let pack = manifest.pack, wide.count != pack + 1 {
@@ -252,6 +236,8 @@ public enum IndexVerifier {
                             problems.add(IndexFormat.samplesDB, "sample \(id) holds token id \(t), outside the vocabulary of \(vocabulary)")
                         }
                     }
+                } catch {
+                    problems.add(IndexFormat.samplesDB, "sample \(id): \(error)")
                 }
             }
             if tokens != manifest.counts.tokens { problems.add(IndexFormat.samplesDB, "\(tokens) tokens, the manifest says \(manifest.counts.tokens)") }

@@ -249,6 +249,14 @@ public final class TokenStore {
         }
     }
 
+    /// The stored elements of sample `id` widened to Int64, unchecked against the vocabulary
+    /// (`gradus verify` looks at them as they are), through the dataset reader's own widening.
+    /// - Throws: `IndexedDatasetError.valueOutOfRange` for a uint64 element above Int64.max.
+    func wideTokens(of id: Int) throws -> [Int64] {
+        let (reader, item) = location(of: id)
+        return try reader.item(item)
+    }
+
     /// The element count of sample `id`.
     public func length(of id: Int) -> Int {
         let (reader, item) = location(of: id)
