@@ -19,7 +19,8 @@ public enum Report {
         guard let first = results.first else {
             throw ExperimentError.invalidResults(path: directory + "/results.jsonl", reason: "no runs")
         }
-        var baseline = first.variant, budget = "not recorded"
+        var baseline = first.variant
+        var budget: String?
         let matrixPath = directory + "/matrix.json"
         if FileManager.default.fileExists(atPath: matrixPath) {
             let m = try readJSON(matrixPath)
@@ -39,10 +40,11 @@ public enum Report {
     }
 
     /// The report's markdown.
-    static func markdown(table: ReportTable, results: [RunResult], budget: String, plots: [(String, String)]) -> String {
+    static func markdown(table: ReportTable, results: [RunResult], budget: String?, plots: [(String, String)]) -> String {
         let seeds = Set(results.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         var s = "# Data-efficiency experiment\n\n"
-        s += "Budget per run: \(budget). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
+        s += table.finding(budget: budget) + "\n\n"
+        s += "Budget per run: \(budget ?? "not recorded"). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
         s += "Target (tokens-to-target): the baseline's mean final validation loss, \(String(format: "%.4f", table.rows.first { $0.name == table.baseline }?.comparison.target ?? .nan)).\n\n"
         s += table.markdown() + "\n"
         s += "Final loss: mean ± sample standard deviation over seeds, and the seed range. Tokens- and wall-to-target: "
