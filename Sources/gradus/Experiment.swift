@@ -37,6 +37,7 @@ struct Experiment: ParsableCommand {
     var index: String
 
     @OptionGroup var indexOpen: IndexOpenOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: "Output directory (created if missing).")
     var out: String

@@ -29,6 +29,7 @@ struct Export: ParsableCommand {
     var index: String
 
     @OptionGroup var indexOpen: IndexOpenOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: "Output format: deepspeed (metric files and tokens) or megatron (tokens only).")
     var format: Format

@@ -74,6 +74,7 @@ struct Index: ParsableCommand {
     var copy = false
 
     @OptionGroup var reader: ReaderArguments
+    @OptionGroup var progressOptions: ProgressOptions
 
     /// `gradus bench index` runs each measurement as this command with a label; it then prints
     /// one JSON line of speed, phase times and peak memory on stdout.

@@ -45,6 +45,8 @@ struct Merge: ParsableCommand {
         @Flag(help: "Copy the shards' tokens into --out instead of reading them from the shards' token files.")
         var copy = false
 
+        @OptionGroup var progressOptions: ProgressOptions
+
         func run() throws {
             let start = ProgressLine()
             let m = try IndexMerge.merge(shards: shards, output: out, mode: force ? .force : .create,
@@ -88,6 +90,8 @@ struct Merge: ParsableCommand {
 
         @Option(help: "Threads (default: all cores).")
         var threads: Int?
+
+        @OptionGroup var progressOptions: ProgressOptions
     }
 
     /// Stage 2, one shard.

@@ -1,13 +1,32 @@
 // Progress.swift — progress lines on stderr for long jobs: rate and ETA, redrawn in place on a
 // TTY at most five times a second; when stderr is not a terminal (a Slurm log, a pipe), one whole
-// line every `GRADUS_PROGRESS_SECONDS` seconds (default 60; 0 turns them off).
+// line every `--progress-seconds` (or `GRADUS_PROGRESS_SECONDS`) seconds (default 60; 0 turns them off).
 
 #if canImport(Glibc)
 import Glibc
 #endif
+import ArgumentParser
 import Corpus
 import Foundation
 import Storage
+
+/// `@OptionGroup var progressOptions: ProgressOptions` gives a long-running command
+/// `--progress-seconds N`: the seconds between whole progress lines when stderr is not a terminal
+/// (a Slurm log, a pipe); 0 turns them off. It overrides `GRADUS_PROGRESS_SECONDS`.
+struct ProgressOptions: ParsableArguments {
+    @Option(help: "Seconds between progress lines when stderr is not a terminal (a log); 0 turns them off. (default: GRADUS_PROGRESS_SECONDS, else 60)")
+    var progressSeconds: Double?
+
+    /// Checks the value and makes it the process's interval (option groups are validated as
+    /// part of parsing, before `run`).
+    func validate() throws {
+        guard let progressSeconds else { return }
+        guard progressSeconds >= 0, progressSeconds.isFinite else {
+            throw ValidationError("--progress-seconds must be a number of seconds >= 0, not \(progressSeconds)")
+        }
+        ProgressLine.logIntervalOverride = progressSeconds
+    }
+}
 
 final class ProgressLine {
     private let enabled: Bool
@@ -19,15 +38,23 @@ final class ProgressLine {
 
     /// The default seconds between progress lines in a log; `GRADUS_PROGRESS_SECONDS` overrides it.
     static let defaultLogInterval = 60.0
+    /// `--progress-seconds`, set once while the command line is parsed; overrides the environment.
+    nonisolated(unsafe) static var logIntervalOverride: Double?
+
+    /// The seconds between whole lines in a log: `--progress-seconds`, else
+    /// `GRADUS_PROGRESS_SECONDS`, else `defaultLogInterval`; nil when that is 0 (off).
+    static var logInterval: Double? {
+        let setting = logIntervalOverride ?? ProcessInfo.processInfo.environment["GRADUS_PROGRESS_SECONDS"].flatMap(Double.init)
+        let seconds = setting ?? defaultLogInterval
+        return seconds > 0 ? seconds : nil
+    }
 
     init(force: Bool = false) {
         enabled = force || isatty(2) != 0
         if enabled {
             logInterval = nil
         } else {
-            let setting = ProcessInfo.processInfo.environment["GRADUS_PROGRESS_SECONDS"].flatMap(Double.init)
-            let seconds = setting ?? Self.defaultLogInterval
-            logInterval = seconds > 0 ? seconds : nil
+            logInterval = Self.logInterval
             lastDraw = start  // the first line after one interval, not at once
         }
     }

@@ -68,6 +68,7 @@ struct Scan: ParsableCommand {
     var threads: Int?
 
     @OptionGroup var reader: ReaderArguments
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Flag(help: "One JSON line per file, then one for the total.")
     var json = false

@@ -47,6 +47,7 @@ struct Train: ParsableCommand {
     var index: String
 
     @OptionGroup var indexOpen: IndexOpenOptions
+    @OptionGroup var progressOptions: ProgressOptions
 
     @Option(help: "Run directory (created if missing).")
     var out: String
