@@ -200,5 +200,17 @@ final class IndexCLITests: XCTestCase {
                                 env: ["GRADUS_PROGRESS_SECONDS": "0", "GRADUS_TEST_BATCH_RECORDS": "20"])
         XCTAssertEqual(off.status, 0, off.stderr)
         XCTAssertFalse(off.stderr.contains("progress:"), off.stderr)
+        // --progress-seconds overrides the environment both ways.
+        let optionOn = try runGradus(["index"] + inputs + ["--tokenizer", "bytes", "--out", dir + "/c.idx", "--progress-seconds", "0.001"],
+                                     env: ["GRADUS_PROGRESS_SECONDS": "0", "GRADUS_TEST_BATCH_RECORDS": "20"])
+        XCTAssertEqual(optionOn.status, 0, optionOn.stderr)
+        XCTAssertGreaterThan(optionOn.stderr.split(separator: "\n").filter { $0.hasPrefix("progress: pass1: ") }.count, 1, optionOn.stderr)
+        let optionOff = try runGradus(["index"] + inputs + ["--tokenizer", "bytes", "--out", dir + "/d.idx", "--progress-seconds", "0"],
+                                      env: ["GRADUS_PROGRESS_SECONDS": "0.001", "GRADUS_TEST_BATCH_RECORDS": "20"])
+        XCTAssertEqual(optionOff.status, 0, optionOff.stderr)
+        XCTAssertFalse(optionOff.stderr.contains("progress:"), optionOff.stderr)
+        let bad = try runGradus(["index"] + inputs + ["--tokenizer", "bytes", "--out", dir + "/e.idx", "--progress-seconds=-2"])
+        XCTAssertEqual(bad.status, 64, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("--progress-seconds must be a number of seconds >= 0"), bad.stderr)
     }
 }
