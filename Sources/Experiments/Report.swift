@@ -47,6 +47,11 @@ public enum Report {
         s += "Budget per run: \(budget ?? "not recorded"). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
         s += "Target (tokens-to-target): the baseline's mean final validation loss, \(String(format: "%.4f", table.rows.first { $0.name == table.baseline }?.comparison.target ?? .nan)).\n\n"
         s += table.markdown() + "\n"
+        if let unigram = table.unigramReference {
+            s += String(format: "Unigram reference: %.4f — the held-out loss of a model that ignores context (the index's token "
+                        + "frequencies) on the same evaluation batches; a variant's loss says something about learning from context "
+                        + "only below it.\n\n", unigram)
+        }
         s += "Final loss: mean ± sample standard deviation over seeds, and the seed range. Tokens- and wall-to-target: "
         s += "where the variant's mean validation curve (seeds averaged at equal tokens) first reaches the target, "
         s += "linearly interpolated between evaluations; savings = baseline / variant. Wall-clock is training time only "

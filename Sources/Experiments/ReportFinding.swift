@@ -58,9 +58,24 @@ extension ReportTable {
         }
         let unapplied = others.filter { !$0.unappliedRequests.isEmpty }
         if !unapplied.isEmpty { s += "\(names(unapplied)) did not apply what \(unapplied.count == 1 ? "its" : "their") config asked for (see the verdicts). " }
+        if let unigram = unigramReference {
+            let margin = unigram - base.finalLoss.mean
+            let ref = String(format: "the unigram reference %.4f (a model that ignores context, on the same held-out batches)", unigram)
+            if margin < Self.learnedContextMargin {
+                s += String(format: "The baseline ends at %.4f, %@ %@: at this budget the model has barely learned context, so "
+                            + "these differences say little about training that does. ", base.finalLoss.mean,
+                            margin >= 0 ? String(format: "only %.3f nats below", margin) : String(format: "%.3f nats above", -margin), ref)
+            } else {
+                s += String(format: "The baseline ends %.3f nats below %@. ", margin, ref)
+            }
+        }
         if seeds >= 2 { s += "With \(seeds) seeds, non-overlapping seed ranges are indicative, not a significance test." }
         return s.trimmingCharacters(in: .whitespaces)
     }
+
+    /// Nats the baseline must end below the unigram reference for the finding to call its model
+    /// one that has learned context.
+    static let learnedContextMargin = 0.05
 
     /// "a", "a and b", "a, b and c".
     static func list(_ items: [String]) -> String {

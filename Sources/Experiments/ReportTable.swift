@@ -26,6 +26,9 @@ public struct VariantRow: Sendable {
 public struct ReportTable: Sendable {
     public var baseline: String
     public var rows: [VariantRow]
+    /// The held-out loss of the context-free unigram model (mean over the runs that recorded
+    /// it; every run of a matrix evaluates the same batches), or nil.
+    public var unigramReference: Double?
 
     /// Groups `results` by variant (first-appearance order) and compares each with `baseline`.
     /// - Throws: `ExperimentError.invalidResults` when the baseline is missing, a curve is empty or
@@ -51,6 +54,8 @@ public struct ReportTable: Sendable {
         }
         let baseCurve = try meanCurve(baseline, runs(baseline))
         self.baseline = baseline
+        let unigrams = results.compactMap(\.unigramValidationLoss)
+        unigramReference = unigrams.isEmpty ? nil : unigrams.reduce(0, +) / Double(unigrams.count)
         rows = try order.map { name in
             let rs = runs(name)
             let curve = try meanCurve(name, rs)

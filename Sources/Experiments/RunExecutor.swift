@@ -59,6 +59,8 @@ public struct RunExecutor {
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
+        // Before the trainer takes the held-out source's initial state: the same batches it evaluates.
+        let unigram = try UnigramReference.loss(heldOut: validation, batches: config.train.evalBatches, counts: data.reader.tokenCounts())
         let resuming = FileManager.default.fileExists(atPath: checkpointPath)
         if !resuming { try? FileManager.default.removeItem(atPath: logPath) }
         let runLog = try RunLog(path: logPath)
@@ -91,6 +93,7 @@ public struct RunExecutor {
         if let monitorError { throw monitorError }
         let logged = try runLog.truncate(afterStep: trainer.progress.steps)
         var result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        result.unigramValidationLoss = unigram
         if let limit, trainer.progress.steps >= limit, !trainer.spent(matrix.budget) {
             result.dataEndedAtStep = trainer.progress.steps
             log("\(variant.name) seed \(seed): the curriculum data ended after step \(trainer.progress.steps) "

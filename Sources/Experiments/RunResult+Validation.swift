@@ -28,7 +28,8 @@ extension RunResult {
         let m = Self.maxMagnitude
         let scalars = [count("steps", steps), count("tokens", tokens), count("layer_tokens", layerTokens),
                        real("final_val_loss", finalValidationLoss, -m, m), real("flops", flops, 0, Self.maxFLOPs),
-                       real("wall_seconds", wallSeconds, 0, Self.maxSeconds)]
+                       real("wall_seconds", wallSeconds, 0, Self.maxSeconds),
+                       unigramValidationLoss.flatMap { real("unigram_val_loss", $0, 0, m) }]
         if let first = scalars.compactMap({ $0 }).first { return first }
         if let end = dataEndedAtStep, end != steps {
             return "data_ended_at_step: \(end) is not the run's last step (\(steps)); the data ends a run at its last step"

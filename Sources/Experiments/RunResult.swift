@@ -77,12 +77,16 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// The step after which the curriculum data ended (`data_sampling.num_epochs`, DeepSpeed's end
     /// of data) before the budget was spent: the run stopped there. Nil when the budget ended it.
     public var dataEndedAtStep: Int? = nil
+    /// The held-out loss of the context-free unigram model on the same evaluation batches
+    /// (`UnigramReference`): the bar a trained model must get clearly below. Nil in results
+    /// written before it was recorded.
+    public var unigramValidationLoss: Double? = nil
 
     enum CodingKeys: String, CodingKey {
         case variant, seed, finalValidationLoss = "final_val_loss", steps, tokens, layerTokens = "layer_tokens"
         case flops, wallSeconds = "wall_seconds", curve, schedule, sampler, randomLTDApplied = "random_ltd_applied"
         case curriculumRequested = "curriculum_requested", randomLTDRequested = "random_ltd_requested"
-        case dataEndedAtStep = "data_ended_at_step"
+        case dataEndedAtStep = "data_ended_at_step", unigramValidationLoss = "unigram_val_loss"
     }
 
     /// One compact JSON line (no newline).

@@ -114,6 +114,11 @@ final class ExperimentEndToEndTests: XCTestCase {
             XCTAssertEqual(r.finalValidationLoss, r.curve.last!.loss)
             XCTAssertTrue(r.curve.last!.loss < r.curve.first!.loss, "training lowers the held-out loss")
             XCTAssertTrue(zip(r.curve, r.curve.dropFirst()).allSatisfy { $0.wall <= $1.wall })
+            // Every run scores the same held-out batches: one unigram reference, below the
+            // untrained model's loss (≈ ln V for a near-uniform prediction).
+            let unigram = try XCTUnwrap(r.unigramValidationLoss)
+            XCTAssertEqual(unigram, try XCTUnwrap(results[0].unigramValidationLoss))
+            XCTAssertTrue(unigram > 0 && unigram < r.curve.first!.loss, "\(unigram) vs \(r.curve.first!.loss)")
         }
         // Same seed, same init and data: the two variants' first evaluations are equal; then they differ.
         XCTAssertEqual(results[0].curve[0].loss, results[2].curve[0].loss)

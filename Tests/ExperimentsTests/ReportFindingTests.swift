@@ -46,6 +46,26 @@ final class ReportFindingTests: XCTestCase {
         XCTAssertTrue(text.contains("No variant reached the baseline's final loss with fewer tokens."), text)
     }
 
+    /// With a unigram reference recorded: base ends at mean 3.1; reference 3.12 → only 0.020 nats
+    /// below (< 0.05): "barely learned context"; reference 3.5 → "0.400 nats below".
+    func testFindingComparesTheBaselineWithTheUnigramReference() throws {
+        func results(_ unigram: Double) -> [RunResult] {
+            [result("base", 1, 3.0), result("base", 2, 3.2), result("v", 1, 3.0), result("v", 2, 3.2)].map {
+                var r = $0
+                r.unigramValidationLoss = unigram
+                return r
+            }
+        }
+        let close = try ReportTable(results: results(3.12), baseline: "base").finding(budget: nil)
+        XCTAssertTrue(close.contains("The baseline ends at 3.1000, only 0.020 nats below the unigram reference 3.1200"), close)
+        XCTAssertTrue(close.contains("barely learned context"), close)
+        let far = try ReportTable(results: results(3.5), baseline: "base").finding(budget: nil)
+        XCTAssertTrue(far.contains("The baseline ends 0.400 nats below the unigram reference 3.5000"), far)
+        XCTAssertFalse(far.contains("barely"), far)
+        let none = try ReportTable(results: [result("base", 1, 3.0), result("base", 2, 3.2)], baseline: "base").finding(budget: nil)
+        XCTAssertFalse(none.contains("unigram"), none)
+    }
+
     /// One seed: no claim either way.
     func testFindingWithOneSeedClaimsNothing() throws {
         let results = [result("base", 1, 3.0), result("v", 1, 2.0)]
