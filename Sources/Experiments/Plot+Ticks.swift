@@ -20,7 +20,8 @@ extension Plot {
         var exponent = Int(floor(log10(raw)))
         // The nice step nearest raw by ratio, so the count stays near `count` (3–9 ticks for 5) rather
         // than dropping to 2 when raw is just above a nice value.
-        var mantissa = [1.0, 2, 5, 10].min { abs(log($0 * pow(10, Double(exponent)) / raw)) < abs(log($1 * pow(10, Double(exponent)) / raw)) }!
+        func distance(_ m: Double) -> Double { abs(log(m * pow(10, Double(exponent)) / raw)) }
+        var mantissa = [2.0, 5, 10].reduce(1.0) { distance($1) < distance($0) ? $1 : $0 }
         if mantissa == 10 { (mantissa, exponent) = (1, exponent + 1) }
         // i · mantissa · 10^exponent, correctly rounded where 10^|exponent| is exact (|exponent| ≤ 22):
         // 0.1 · 3 would be 0.30000000000000004, 3 / 10 is the double nearest 0.3.
