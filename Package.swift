@@ -28,6 +28,8 @@ let package = Package(
         .systemLibrary(name: "CXXHash", pkgConfig: "libxxhash", providers: [.apt(["libxxhash-dev"])]),
         // The regex engine and the Unicode normalization tables the tokenizer families need (issue 15).
         .systemLibrary(name: "COniguruma", pkgConfig: "oniguruma", providers: [.apt(["libonig-dev"])]),
+        // The SVG renderer (librsvg over cairo) that draws the report's PNG plots from their SVG (issue 17 item 4).
+        .systemLibrary(name: "CRsvg", pkgConfig: "librsvg-2.0", providers: [.apt(["librsvg2-dev"])]),
 
         // Shared utilities of the package (`package` access, no dependencies): the ordered JSON
         // value, its merge and the strict key-path reader; SplitMix64, FNV-1a, parallel-for.
@@ -58,7 +60,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Storage", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
-        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Storage", "Support"]),
+        // PNG plots are the SVG rendered by librsvg (CRsvg, imported by SVGRasterizer.swift alone).
+        .target(name: "Experiments", dependencies: ["Training", "Curriculum", "CorpusIndex", "Model", "Storage", "Support", "CRsvg"]),
 
         // The command-line tool: one file per subcommand, no logic beyond argument handling.
         .executableTarget(

@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what Gradus needs on a fresh Debian machine, only where it is missing:
-# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash) with pkg-config, the zstd CLI, and the gzip,
-# bzip2 and xz CLIs the input tests compress with;
+# the C libraries' -dev packages (LMDB, zstd, OpenBLAS, zlib, xxHash, librsvg for the PNG plots) with pkg-config, the
+# DejaVu fonts the plots' text is drawn with, the zstd CLI, and the gzip, bzip2 and xz CLIs the input tests compress with;
 # for the Python tests, lmdb, numpy, pytest, torch (the CPU build), transformers, pyarrow, tensorboard, deepspeed and megatron-core.
 # Called by `make demo` and `make test`; safe to run again (it then does nothing).
 set -euo pipefail
 
-packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev libonig-dev libicu-dev pkg-config zstd gzip bzip2 xz-utils)
+packages=(liblmdb-dev libzstd-dev libopenblas-dev zlib1g-dev libxxhash-dev libonig-dev libicu-dev librsvg2-dev fonts-dejavu-core pkg-config zstd gzip bzip2 xz-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

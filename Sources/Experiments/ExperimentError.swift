@@ -12,6 +12,8 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     case invalidResults(path: String, reason: String)
     /// A file could not be read or written.
     case io(path: String, reason: String)
+    /// A plot's PNG could not be drawn from its SVG (librsvg or cairo refused; issue 17 item 4).
+    case plot(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,9 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .outputInUse(let path, let reason): return "\(path): \(reason)"
         case .invalidResults(let path, let reason): return "cannot read results \(path): \(reason)"
         case .io(let path, let reason): return "cannot access \(path): \(reason)"
+        case .plot(let path, let reason):
+            return "cannot draw plot \(path): \(reason) (the SVG beside it is complete; check librsvg2 with tools/setup.sh, "
+                + "then run `gradus report DIR` again)"
         }
     }
 }

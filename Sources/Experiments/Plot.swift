@@ -1,6 +1,7 @@
-// Plot.swift — the figure model shared by the SVG and PNG writers (issue 7 §2): series of
-// (x, y) lines with an optional band (the seed spread), axis ranges with "nice" ticks, and the
-// mapping from data to a W×H canvas. Kept deliberately small: what the report's plots need.
+// Plot.swift — the figure model the SVG writer draws and the PNG is rendered from (issue 7 §2,
+// issue 17 item 4): series of (x, y) lines with an optional band (the seed spread), axis ranges, and
+// the mapping from data to a W×H canvas; ticks and their labels are in Plot+Ticks.swift. Kept
+// deliberately small: what the report's plots need.
 
 import Foundation
 
@@ -17,18 +18,44 @@ public struct PlotSeries: Sendable {
     }
 }
 
-/// A line plot: title, axis labels, series; laid out on a fixed canvas.
+/// A line plot: title, axis labels, series; laid out on a canvas of `width`×`height` pixels.
 public struct Plot: Sendable {
     public var title: String
     public var xLabel: String
     public var yLabel: String
-    public var series: [PlotSeries]
-    public let width = 720.0, height = 440.0
-    /// Margins: left, right, top, bottom (room for tick labels and the legend).
-    public let margin = (left: 72.0, right: 170.0, top: 36.0, bottom: 52.0)
+    public var series: [PlotSeries] { didSet { margin = Plot.margins(series) } }
+    /// Canvas size in pixels (SVG user units); the PNG has exactly this size.
+    public var width: Double, height: Double
+    /// Margins: left, right, top, bottom (room for tick labels and the legend): at least 72, 170, 36
+    /// and 52, wider where the y tick labels or the legend names need it.
+    public private(set) var margin: (left: Double, right: Double, top: Double, bottom: Double)
 
-    public init(title: String, xLabel: String, yLabel: String, series: [PlotSeries]) {
+    /// A plot on a `width`×`height` canvas (720×440 unless given).
+    public init(title: String, xLabel: String, yLabel: String, series: [PlotSeries], width: Double = 720, height: Double = 440) {
         (self.title, self.xLabel, self.yLabel, self.series) = (title, xLabel, yLabel, series)
+        (self.width, self.height) = (width, height)
+        margin = Plot.margins(series)
+    }
+
+    /// The longest legend name drawn whole; longer ones end in "…" (`legendName`).
+    static let legendNameLimit = 32
+
+    /// Estimated width in pixels of `text` in DejaVu Sans at `fontSize` (0.62 em a character, about
+    /// its mean advance), so text is laid out without a font library.
+    static func textWidth(_ text: String, fontSize: Double) -> Double { Double(text.count) * fontSize * 0.62 }
+
+    /// Series `i`'s name as the legend shows it: at most `legendNameLimit` characters.
+    static func legendName(_ name: String) -> String {
+        name.count <= legendNameLimit ? name : String(name.prefix(legendNameLimit - 1)) + "…"
+    }
+
+    /// Margins wide enough for the y tick labels (right of the rotated y label, 26 px) and the legend
+    /// (swatch and gap 40 px, then the name), at 11 px text.
+    private static func margins(_ series: [PlotSeries]) -> (left: Double, right: Double, top: Double, bottom: Double) {
+        let (lo, hi) = yRange(series)
+        let widestTick = tickLabels(ticks(lo, hi)).map { textWidth($0, fontSize: 11) }.max() ?? 0
+        let widestName = series.map { textWidth(legendName($0.name), fontSize: 11) }.max() ?? 0
+        return (left: max(72, 34 + widestTick), right: max(170, 48 + widestName), top: 36, bottom: 52)
     }
 
     /// The colour of series `i` (a colour-blind-safe palette, cycled).
@@ -40,15 +67,23 @@ public struct Plot: Sendable {
     }
 
     /// Data range of an axis over every finite value of lines and bands, padded when flat.
-    func range(_ pick: (PlotSeries) -> [Double]) -> (Double, Double) {
+    static func range(_ series: [PlotSeries], _ pick: (PlotSeries) -> [Double]) -> (Double, Double) {
         let values = series.flatMap(pick).filter(\.isFinite)
         guard let lo = values.min(), let hi = values.max() else { return (0, 1) }
         if hi - lo < 1e-12 { return (lo - max(abs(lo) * 0.05, 0.5), hi + max(abs(hi) * 0.05, 0.5)) }
         return (lo, hi)
     }
 
-    var xRange: (Double, Double) { range { $0.x } }
-    var yRange: (Double, Double) { range { $0.y + ($0.band?.lower ?? []) + ($0.band?.upper ?? []) } }
+    /// The y data range widened by 5 % of its span each way (matplotlib's default margin), so a line at
+    /// its extreme — a schedule at its maximum — is drawn inside the frame, not on it.
+    static func yRange(_ series: [PlotSeries]) -> (Double, Double) {
+        let (lo, hi) = range(series) { $0.y + ($0.band?.lower ?? []) + ($0.band?.upper ?? []) }
+        let pad = hi / 20 - lo / 20  // not (hi − lo) / 20, which overflows near ±Double.greatestFiniteMagnitude
+        return (lo - pad, hi + pad)
+    }
+
+    var xRange: (Double, Double) { Plot.range(series) { $0.x } }
+    var yRange: (Double, Double) { Plot.yRange(series) }
 
     /// Canvas coordinates of data point (x, y); y grows downwards.
     func map(_ x: Double, _ y: Double) -> (Double, Double) {
@@ -56,33 +91,5 @@ public struct Plot: Sendable {
         let px = margin.left + (x - x0) / (x1 - x0) * (width - margin.left - margin.right)
         let py = height - margin.bottom - (y - y0) / (y1 - y0) * (height - margin.top - margin.bottom)
         return (px, py)
-    }
-
-    /// About five round tick values covering `lo...hi` (steps of 1, 2 or 5 × 10^k).
-    public static func ticks(_ lo: Double, _ hi: Double, count: Int = 5) -> [Double] {
-        guard hi > lo, lo.isFinite, hi.isFinite else { return [lo] }
-        let raw = (hi - lo) / Double(count)
-        let magnitude = pow(10, floor(log10(raw)))
-        let step = [1.0, 2, 5, 10].map { $0 * magnitude }.first { $0 >= raw } ?? 10 * magnitude
-        var out: [Double] = []
-        var v = ceil(lo / step) * step
-        // At most count · 2 + 2 ticks: near 2^53 a step below half an ulp would not advance v.
-        while v <= hi + step * 1e-9, out.count <= 2 * count + 1 {
-            out.append(abs(v) < step * 1e-9 ? 0 : v)
-            let next = v + step
-            if next <= v { break }
-            v = next
-        }
-        return out
-    }
-
-    /// A tick label: compact, with k/M/G suffixes for large numbers.
-    public static func label(_ v: Double) -> String {
-        let a = abs(v)
-        if a >= 1e9 { return formatNumber(v / 1e9, digits: 2) + "G" }
-        if a >= 1e6 { return formatNumber(v / 1e6, digits: 2) + "M" }
-        if a >= 1e4 { return formatNumber(v / 1e3, digits: 1) + "k" }
-        if a > 0 && a < 1e-3 { return String(format: "%.0e", v) }
-        return formatNumber(v, digits: 3)
     }
 }

@@ -78,14 +78,15 @@ public enum Report {
                 PlotSeries(name: r.name, x: r.meanCurve.points.map(x), y: r.meanCurve.points.map(\.loss),
                            band: (r.meanCurve.lower, r.meanCurve.upper))
             }
-            return (title, stem, Plot(title: title, xLabel: xLabel, yLabel: "validation loss", series: series))
+            return (title, stem, Plot(title: title, xLabel: xLabel, yLabel: "validation loss (nats/token)", series: series))
         }
         var plots = [lossPlot("Validation loss vs tokens", "val-loss-vs-tokens", "training tokens") { $0.tokens },
                      lossPlot("Validation loss vs wall-clock", "val-loss-vs-wall", "training wall-clock (s)") { $0.wall }]
         plots += schedulePlots(results: results, order: table.rows.map(\.name))
         for (_, name, plot) in plots {
             try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")
-            try writeAtomically(try PNGWriter.render(plot), to: "\(directory)/\(name).png")
+            let png = "\(directory)/\(name).png"
+            try writeAtomically(try PNGWriter.render(plot, path: png), to: png)
         }
         return plots.map { ($0.0, $0.1) }
     }
@@ -107,7 +108,7 @@ public enum Report {
         let metrics = Set(firsts.flatMap { $0.schedule.flatMap { $0.difficulties.keys } }).sorted()
         for m in metrics {
             let stem = "schedule-difficulty-" + String(m.map { $0.isLetter || $0.isNumber ? $0 : "_" })
-            out.append(plot("Schedule: difficulty of \(m) (prescribed by the config)", stem, "difficulty") { $0.difficulties[m] })
+            out.append(plot("Schedule: difficulty of \(m) (prescribed by the config)", stem, "difficulty (metric value or percentile)") { $0.difficulties[m] })
         }
         out.append(plot("Schedule: random-LTD reserved length r (prescribed by the config)", "schedule-r", "r (tokens kept)") {
             $0.reservedLength.map(Double.init)

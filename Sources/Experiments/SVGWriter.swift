@@ -1,6 +1,7 @@
 // SVGWriter.swift — a `Plot` as SVG text (issue 7 §2): frame, ticks and tick labels, axis
-// labels, title, bands as translucent polygons, lines as polylines, and a legend. Hand-written
-// so the report needs no plotting dependency; the output is well-formed XML.
+// labels, title, bands as translucent polygons, lines as polylines, and a legend with the series'
+// names. Hand-written so the report needs no plotting dependency; the output is well-formed XML,
+// and the PNG is this same document rendered by librsvg (issue 17 item 4).
 
 import Foundation
 
@@ -9,8 +10,8 @@ public enum SVGWriter {
     /// The SVG document of `plot`.
     public static func render(_ plot: Plot) -> String {
         var s = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(Int(plot.width))\" height=\"\(Int(plot.height))\" "
-        s += "viewBox=\"0 0 \(Int(plot.width)) \(Int(plot.height))\" font-family=\"sans-serif\" font-size=\"11\">\n"
+        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(plot.width))\" height=\"\(f(plot.height))\" "
+        s += "viewBox=\"0 0 \(f(plot.width)) \(f(plot.height))\" font-family=\"\(fontFamily)\" font-size=\"11\">\n"
         s += "<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n"
         s += axes(plot)
         for (i, series) in plot.series.enumerated() { s += draw(series, color: Plot.color(i), plot: plot) }
@@ -18,25 +19,43 @@ public enum SVGWriter {
         return s + "</svg>\n"
     }
 
+    /// The fonts the text asks for, in order: DejaVu Sans (Debian's fonts-dejavu-core, what the PNG is
+    /// drawn with), then common sans-serif faces a browser viewing the SVG elsewhere may have.
+    static let fontFamily = "'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
+
     private static func axes(_ plot: Plot) -> String {
         let m = plot.margin, w = plot.width, h = plot.height
         let (x0, x1) = plot.xRange, (y0, y1) = plot.yRange
         var s = "<rect x=\"\(m.left)\" y=\"\(m.top)\" width=\"\(w - m.left - m.right)\" height=\"\(h - m.top - m.bottom)\" fill=\"none\" stroke=\"#444\"/>\n"
-        for t in Plot.ticks(x0, x1) {
+        let xTicks = Plot.ticks(x0, x1), yTicks = Plot.ticks(y0, y1)
+        for (t, label) in zip(xTicks, Plot.tickLabels(xTicks)) {
             let (px, _) = plot.map(t, y0)
             s += "<line x1=\"\(f(px))\" y1=\"\(f(h - m.bottom))\" x2=\"\(f(px))\" y2=\"\(f(h - m.bottom + 5))\" stroke=\"#444\"/>"
-            s += "<text x=\"\(f(px))\" y=\"\(f(h - m.bottom + 17))\" text-anchor=\"middle\">\(escape(Plot.label(t)))</text>\n"
+            s += "<text x=\"\(f(px))\" y=\"\(f(h - m.bottom + 17))\" text-anchor=\"middle\">\(escape(label))</text>\n"
         }
-        for t in Plot.ticks(y0, y1) {
+        for (t, label) in zip(yTicks, Plot.tickLabels(yTicks)) {
             let (_, py) = plot.map(x0, t)
             s += "<line x1=\"\(f(m.left - 5))\" y1=\"\(f(py))\" x2=\"\(f(m.left))\" y2=\"\(f(py))\" stroke=\"#444\"/>"
             s += "<line x1=\"\(f(m.left))\" y1=\"\(f(py))\" x2=\"\(f(w - m.right))\" y2=\"\(f(py))\" stroke=\"#eee\"/>"
-            s += "<text x=\"\(f(m.left - 8))\" y=\"\(f(py + 4))\" text-anchor=\"end\">\(escape(Plot.label(t)))</text>\n"
+            s += "<text x=\"\(f(m.left - 8))\" y=\"\(f(py + 4))\" text-anchor=\"end\">\(escape(label))</text>\n"
         }
-        s += "<text x=\"\(f((m.left + w - m.right) / 2))\" y=\"\(f(h - 12))\" text-anchor=\"middle\">\(escape(plot.xLabel))</text>\n"
-        s += "<text transform=\"translate(16 \(f((m.top + h - m.bottom) / 2))) rotate(-90)\" text-anchor=\"middle\">\(escape(plot.yLabel))</text>\n"
-        s += "<text x=\"\(f(m.left))\" y=\"22\" font-size=\"14\">\(escape(plot.title))</text>\n"
+        let xLabel = fitted(plot.xLabel, fontSize: 11, into: w - m.left - m.right)
+        let yLabel = fitted(plot.yLabel, fontSize: 11, into: h - m.top - m.bottom)
+        let title = fitted(plot.title, fontSize: 14, into: w - m.left - 8)
+        s += "<text x=\"\(f((m.left + w - m.right) / 2))\" y=\"\(f(h - 12))\" font-size=\"\(f(xLabel.size))\" text-anchor=\"middle\">\(escape(xLabel.text))</text>\n"
+        s += "<text transform=\"translate(16 \(f((m.top + h - m.bottom) / 2))) rotate(-90)\" font-size=\"\(f(yLabel.size))\" text-anchor=\"middle\">\(escape(yLabel.text))</text>\n"
+        s += "<text x=\"\(f(m.left))\" y=\"22\" font-size=\"\(f(title.size))\">\(escape(title.text))</text>\n"
         return s
+    }
+
+    /// `text` and a font size (at most `fontSize`, at least 8) with which it fits `width` pixels by
+    /// `Plot.textWidth`'s estimate; what does not fit even at 8 px is cut and ends in "…".
+    static func fitted(_ text: String, fontSize: Double, into width: Double) -> (text: String, size: Double) {
+        let natural = Plot.textWidth(text, fontSize: fontSize)
+        if natural <= width { return (text, fontSize) }
+        let size = max(8, fontSize * width / natural)
+        let fits = max(1, Int(width / Plot.textWidth("x", fontSize: size)))
+        return (text.count <= fits ? text : String(text.prefix(fits - 1)) + "…", size)
     }
 
     private static func draw(_ series: PlotSeries, color c: (r: UInt8, g: UInt8, b: UInt8), plot: Plot) -> String {
@@ -61,7 +80,7 @@ public enum SVGWriter {
             let y = plot.margin.top + 10 + Double(i) * 18
             let c = Plot.color(i)
             s += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 22))\" y2=\"\(f(y))\" stroke=\"rgb(\(c.r),\(c.g),\(c.b))\" stroke-width=\"3\"/>"
-            s += "<text x=\"\(f(x + 28))\" y=\"\(f(y + 4))\">\(escape(series.name))</text>\n"
+            s += "<text x=\"\(f(x + 28))\" y=\"\(f(y + 4))\">\(escape(Plot.legendName(series.name)))</text>\n"
         }
         return s
     }

@@ -1,6 +1,7 @@
-// ImageTests.swift — the hand-written image writers: CRC-32 against published values, a PNG
-// decoded back (signature, IHDR, every chunk's CRC, the zlib stream inflated by zlib, the
-// pixels), a plot's PNG far smaller than its raw pixels, SVG well-formedness, and round ticks.
+// ImageTests.swift — the image writers: CRC-32 against published values, a PNG decoded back
+// (signature, IHDR, every chunk's CRC, the zlib stream inflated by zlib, the pixels), a plot's PNG
+// far smaller than its raw pixels, SVG well-formedness, and round ticks. Text in the plots:
+// PlotTextTests; ticks and labels in depth: PlotTicksTests.
 
 import Foundation
 import XCTest
@@ -16,8 +17,8 @@ final class ImageTests: XCTestCase {
     /// A 3×2 image with known pixels decodes back to exactly those pixels.
     func testPngDecodesBackToThePixels() throws {
         var image = PixelBuffer(width: 3, height: 2)
-        image.blend(1, 0, (10, 20, 30))
-        image.blend(2, 1, (200, 0, 0), alpha: 0.5)   // 255·0.5 + 200·0.5 = 227.5 → 228; 127.5 → 128
+        image.pixels[3..<6] = [10, 20, 30]           // pixel (1, 0)
+        image.pixels[15..<18] = [228, 128, 128]      // pixel (2, 1)
         let decoded = try decodePNG(PNGWriter.encode(image))
         XCTAssertEqual(decoded.width, 3)
         XCTAssertEqual(decoded.height, 2)
@@ -43,7 +44,7 @@ final class ImageTests: XCTestCase {
             PlotSeries(name: "y", x: [0, 2e6], y: [5, 3]),
         ])
         try assertValidSVG(Data(SVGWriter.render(plot).utf8))
-        let bytes = try PNGWriter.render(plot)
+        let bytes = try PNGWriter.render(plot, path: "plot.png")
         XCTAssertLessThan(bytes.count, 100_000, "compressed, not the 950 KB of raw pixels")
         let png = try decodePNG(bytes)
         XCTAssertEqual(png.width, 720)
@@ -53,7 +54,7 @@ final class ImageTests: XCTestCase {
     func testTicksAreRoundAndCoverTheRange() {
         XCTAssertEqual(Plot.ticks(0, 10), [0, 2, 4, 6, 8, 10])
         XCTAssertEqual(Plot.ticks(3.1, 4.9), [3.5, 4, 4.5])
-        XCTAssertEqual(Plot.label(2_500_000), "2.5M")
-        XCTAssertEqual(Plot.label(20_000), "20k")
+        XCTAssertEqual(Plot.tickLabels([0, 2_500_000, 5_000_000]), ["0", "2.5M", "5.0M"])
+        XCTAssertEqual(Plot.tickLabels([0, 10_000, 20_000]), ["0", "10k", "20k"])
     }
 }
