@@ -12,6 +12,12 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     case invalidResults(path: String, reason: String)
     /// A file could not be read or written.
     case io(path: String, reason: String)
+    /// An external trainer could not be started, failed or was stopped (issue 17 item 1);
+    /// `run` is the run directory.
+    case trainerFailed(run: String, reason: String)
+    /// An external trainer's `log.jsonl` breaks the documented schema (docs/evaluation.md);
+    /// `line` is 1-based, nil for a problem of the whole log.
+    case invalidTrainerLog(path: String, line: Int?, problem: String)
 
     public var description: String {
         switch self {
@@ -19,6 +25,10 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .outputInUse(let path, let reason): return "\(path): \(reason)"
         case .invalidResults(let path, let reason): return "cannot read results \(path): \(reason)"
         case .io(let path, let reason): return "cannot access \(path): \(reason)"
+        case .trainerFailed(let run, let reason): return "run \(run): \(reason)"
+        case .invalidTrainerLog(let path, let line, let problem):
+            return "\(path)\(line.map { " line \($0)" } ?? ""): \(problem); fix the trainer so that it writes the schema of "
+                + "docs/evaluation.md (\"Your own trainer in the matrix\"), remove the run directory and rerun with --resume"
         }
     }
 }
