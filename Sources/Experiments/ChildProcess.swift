@@ -2,7 +2,8 @@
 // standard output and error appended to one log file, standard input /dev/null, the given
 // environment, SIGINT/SIGTERM at their default action (a shell's `&` may have ignored them), and
 // in gradus's own process group, so a terminal's Ctrl-C or a kill of the group reaches it too.
-// `wait` polls it and forwards a stop signal gradus received, once.
+// gradus opens its files close-on-exec (OUT's lock, logs; LMDB its own), so the trainer inherits
+// none of them. `wait` polls it and forwards a stop signal gradus received, once.
 
 import Foundation
 #if canImport(Glibc)

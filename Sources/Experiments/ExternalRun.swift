@@ -140,8 +140,8 @@ extension RunExecutor {
         guard let data = FileManager.default.contents(atPath: path) else { return "(cannot read it)" }
         let text = String(decoding: data.dropFirst(Int(min(offset, UInt64(data.count)))), as: UTF8.self)
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).suffix(21).joined(separator: "\n")
-        let cut = String(lines.suffix(4000))
-        return cut.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "(no output)" : cut
+        let cut = String(lines.suffix(4000)).trimmingCharacters(in: .newlines)
+        return cut.trimmingCharacters(in: .whitespaces).isEmpty ? "(no output)" : cut
     }
 
     /// "exited with status N" or "was killed by signal N".
