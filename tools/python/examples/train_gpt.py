@@ -81,6 +81,17 @@ class TinyGPT(nn.Module):
         return self.norm(x) @ self.tokens.weight.T
 
 
+def step_flops(model, rows, length, reserved, vocab):
+    """Matmul FLOPs of one step's forward + backward (3 × forward) for the shapes it served: per
+    layer the QKV, output and MLP projections over the n tokens each row kept (r in a dropping
+    layer, else ``length``) and attention's two n × n products; then the output layer."""
+    d, forward = model.tokens.weight.shape[1], 0
+    for i, _ in enumerate(model.h):
+        n = min(reserved, length) if reserved is not None and i in model.dropping else length
+        forward += rows * (2 * n * d * (3 * d + d + 8 * d) + 4 * n * n * d)
+    return 3 * (forward + rows * 2 * length * d * vocab)
+
+
 def rows_of(samples, length):
     """(inputs, labels) of samples cut to ``length`` + 1 tokens; shorter ones padded (label -100)."""
     ids = np.zeros((len(samples), length), dtype=np.int64)
@@ -105,6 +116,8 @@ class Trainer:
         self.optimizer = torch.optim.AdamW(self.model.parameters(), lr=self.lr.peak, betas=(0.9, 0.95), weight_decay=0.1)
         settings = random_ltd_settings(self.config) if run["random_ltd"] else None
         self.ltd = RandomLTD(self.model.h, **settings) if settings else None
+        self.model.dropping = set(settings["layer_ids"]) if settings else set()
+        self.vocab = int(m["vocab"])
         self.index = IndexReader(run["index"])
         with open(run["validation"]["heldout"], encoding="utf-8") as f:
             self.heldout = json.load(f)["ids"]
@@ -265,7 +278,8 @@ class Trainer:
             record = {"step": c["step"], "samples": c["samples"], "tokens": c["tokens"], "layer_tokens": c["layer_tokens"],
                       "loss": loss.item(), "lr": self.optimizer.param_groups[0]["lr"], "grad_norm": norm,
                       "seq_length": int(inputs.shape[1]), "tokens_per_s": step_tokens / max(seconds, 1e-9),
-                      "elapsed": time.perf_counter() - self.started, "train_s": c["train_s"], "step_tokens": step_tokens}
+                      "elapsed": time.perf_counter() - self.started, "train_s": c["train_s"], "step_tokens": step_tokens,
+                      "flops": float(step_flops(self.model, inputs.shape[0], inputs.shape[1], reserved, self.vocab))}
             if difficulty is not None:
                 record["difficulty"] = {k: float(v) for k, v in difficulty.items()}
             if reserved is not None:

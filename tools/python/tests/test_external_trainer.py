@@ -100,6 +100,10 @@ def test_external_runs_apply_what_the_config_asks_and_have_the_built_in_keys(set
     # The budget: the first step reaching 2048 tokens; evaluations at 0, each 1024 crossed, the end.
     assert found["baseline"]["steps"] == 8 and found["baseline"]["tokens"] == 2048
     assert [p[0] for p in found["baseline"]["curve"]] == [0, 1024, 2048]
+    # FLOPs, forward + backward = 3 × forward, d 64, 2 layers, 4 rows of 64 tokens, vocabulary 258:
+    # per layer the projections 2·64·64·(3·64 + 64 + 8·64) and attention 4·64²·64 a row; the output 2·64·64·258.
+    per_step = 3 * (4 * 2 * (2 * 64 * 64 * 768 + 4 * 64 ** 3) + 4 * 2 * 64 * 64 * 258)
+    assert found["baseline"]["flops"] == 8 * per_step
     # 3 layers of 256 tokens a step; layer 1 keeps r = ⌊16 + 48·s/8⌋ rounded down to a multiple of
     # 16 at steps s = 0…7: 16, 16, 16, 32, 32, 32, 48, 48 tokens of each of the 4 rows.
     assert found["ltd"]["layer_tokens"] == 2 * 2048 + 4 * (16 * 3 + 32 * 3 + 48 * 2)
