@@ -14,6 +14,12 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     case io(path: String, reason: String)
     /// A plot's PNG could not be drawn from its SVG (librsvg or cairo refused; issue 17 item 4).
     case plot(path: String, reason: String)
+    /// An external trainer could not be started, failed or was stopped (issue 17 item 1);
+    /// `run` is the run directory.
+    case trainerFailed(run: String, reason: String)
+    /// An external trainer's `log.jsonl` breaks the documented schema (docs/evaluation.md);
+    /// `line` is 1-based, nil for a problem of the whole log.
+    case invalidTrainerLog(path: String, line: Int?, problem: String)
 
     public var description: String {
         switch self {
@@ -24,6 +30,10 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .plot(let path, let reason):
             return "cannot draw plot \(path): \(reason) (the SVG beside it is complete; check librsvg2 with tools/setup.sh, "
                 + "then run `gradus report DIR` again)"
+        case .trainerFailed(let run, let reason): return "run \(run): \(reason)"
+        case .invalidTrainerLog(let path, let line, let problem):
+            return "\(path)\(line.map { " line \($0)" } ?? ""): \(problem); fix the trainer so that it writes the schema of "
+                + "docs/evaluation.md (\"Your own trainer in the matrix\"), remove the run directory and rerun with --resume"
         }
     }
 }

@@ -10,6 +10,9 @@
 //      "validation": {"fraction": 0.02, "batches": 8},
 //      "common": {"gradus": {"train": {"lr": {"unit": "tokens"}}}},
 //      "variants": [{"name": "baseline", "override": {}}, {"name": "cl", "override": {…}}]}
+//
+// An optional `"trainer": {"command": [...]}` (top level or in a variant) runs an external
+// trainer instead of the built-in one (TrainerCommand.swift, ExternalRun.swift).
 
 import Foundation
 import Support
@@ -31,6 +34,9 @@ public struct ExperimentVariant: Sendable {
     public var name: String
     /// A JSON object merged into the base config (after `common`), RFC 7396 with the `$set` form.
     package var override: JSONValue
+    /// The external trainer of this variant's runs (its own `trainer`, else the matrix's); nil:
+    /// the built-in trainer.
+    public var trainer: TrainerCommand? = nil
 }
 
 /// A parsed matrix file.
@@ -63,7 +69,8 @@ public struct ExperimentMatrix: Sendable {
     }
 
     /// Parses a matrix's JSON strictly (unknown keys and wrong types reported with their key
-    /// path, every problem at once); `directory` resolves a relative `base`.
+    /// path, every problem at once); `directory` resolves a relative `base` and (made absolute
+    /// against the working directory) is what a trainer command's `{matrix_dir}` stands for.
     /// - Throws: `ExperimentError.invalidMatrix`.
     package static func parse(_ root: JSONValue, directory: String) throws -> ExperimentMatrix {
         guard case .object = root else { throw ExperimentError.invalidMatrix(["the matrix must be a JSON object"]) }
@@ -83,7 +90,10 @@ public struct ExperimentMatrix: Sendable {
         let batches = validation.int("batches")
         if let batches, batches < 1 { validation.issue("batches", "must be an integer >= 1") }
         validation.finish()
-        let variants = parseVariants(&top)
+        let matrixDirectory = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
+        let trainer = TrainerCommand.parse(&top, matrixDirectory: matrixDirectory)
+        var variants = parseVariants(&top, matrixDirectory: matrixDirectory)
+        for i in variants.indices where variants[i].trainer == nil { variants[i].trainer = trainer }
         let baseline = top.string("baseline") ?? variants.first?.name ?? ""
         if !variants.isEmpty && !variants.contains(where: { $0.name == baseline }) {
             top.issue("baseline", "\"\(baseline)\" is not one of the variants")
@@ -142,7 +152,10 @@ public struct ExperimentMatrix: Sendable {
             ("eval_interval_tokens", .int(Int64(evalIntervalTokens))),
             ("validation", .object([("fraction", .double(validationFraction)),
                                     ("batches", validationBatches.map { .int(Int64($0)) } ?? .null)])),
-            ("variants", .array(variants.map { .object([("name", .string($0.name)), ("override", $0.override)]) })),
+            // A variant's trainer is recorded only when it has one, so a built-in matrix's record is unchanged.
+            ("variants", .array(variants.map { v in
+                .object([("name", .string(v.name)), ("override", v.override)] + (v.trainer.map { [("trainer", $0.recorded)] } ?? []))
+            })),
         ])
     }
 }
@@ -180,7 +193,7 @@ extension ExperimentMatrix {
         return nil
     }
 
-    static func parseVariants(_ r: inout ObjectReader) -> [ExperimentVariant] {
+    static func parseVariants(_ r: inout ObjectReader, matrixDirectory: String) -> [ExperimentVariant] {
         guard case .array(let list)? = r.raw("variants"), !list.isEmpty else {
             r.issue("variants", "required, a non-empty list of {\"name\", \"override\"}")
             return []
@@ -191,12 +204,13 @@ extension ExperimentMatrix {
             let name = v.string("name")
             let override = v.raw("override") ?? .object([])
             if case .object = override {} else { v.issue("override", "must be a JSON object") }
+            let trainer = TrainerCommand.parse(&v, matrixDirectory: matrixDirectory)
             v.finish()
             guard let name, isSafePathComponent(name) else {
                 v.issue("name", "required; letters, digits and - _ + . only, not . or .. (it names directories)")
                 continue
             }
-            variants.append(ExperimentVariant(name: name, override: override))
+            variants.append(ExperimentVariant(name: name, override: override, trainer: trainer))
         }
         let names = variants.map(\.name)
         if Set(names).count != names.count { r.issue("variants", "a name is used twice") }

@@ -23,6 +23,10 @@ public struct ExperimentRunner: Sendable {
     /// Polled by every run after each step (`Trainer.train`'s `stopRequested`): when true the
     /// runs checkpoint and `run` throws `TrainingError.stopped`, to be continued with `--resume`.
     public var stopRequested: @Sendable () -> Bool = { false }
+    /// The signal that asked to stop (SIGINT/SIGTERM), forwarded to external trainers; nil: none.
+    public var stopSignal: @Sendable () -> Int32? = { nil }
+    /// The `gradus` executable external trainers are told about (run.json, `GRADUS`); nil: unknown.
+    public var gradusExecutable: String?
 
     /// - Precondition: jobs ≥ 1, threads ≥ 1.
     public init(matrix: ExperimentMatrix, indexPath: String, outputPath: String, jobs: Int = 1, threads: Int, resume: Bool) {
@@ -54,6 +58,7 @@ public struct ExperimentRunner: Sendable {
                 var executor = RunExecutor(matrix: matrix, variant: variant, seed: seed,
                                            directory: runDirectory(variant, seed), indexPath: indexPath)
                 (executor.threads, executor.indexOptions, executor.stopRequested) = (perRun, indexOptions, stopRequested)
+                (executor.stopSignal, executor.gradusExecutable) = (stopSignal, gradusExecutable)
                 let label = "run \(i + 1) of \(tasks.count): "
                 do {
                     let result = try executor.run(log: { line in box.locked { log(label + line) } })

@@ -9,6 +9,8 @@
 // The executor only observes: the curve, schedule samples, FLOPs (Σ of the steps' `flops`) and
 // training wall-clock are read off the log's entries. On resume the trainer cuts log.jsonl back
 // to the checkpoint's step, and the kept entries rebuild them as the uninterrupted run had them.
+// A variant with a `trainer` command runs it instead (ExternalRun.swift); its log goes through the
+// same `makeResult`.
 
 import Curriculum
 import CorpusIndex
@@ -29,6 +31,11 @@ public struct RunExecutor {
     public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
     /// Polled after every step; when true the run checkpoints and `run` throws `TrainingError.stopped`.
     public var stopRequested: () -> Bool = { false }
+    /// The signal that asked gradus to stop (SIGINT, SIGTERM), or nil: forwarded to an external
+    /// trainer (when nil while `stopRequested` is true, SIGTERM is sent).
+    public var stopSignal: () -> Int32? = { nil }
+    /// The `gradus` executable an external trainer is told about (to stream batches); nil: not known.
+    public var gradusExecutable: String?
 
     public init(matrix: ExperimentMatrix, variant: ExperimentVariant, seed: UInt64, directory: String, indexPath: String) {
         (self.matrix, self.variant, self.seed, self.directory, self.indexPath) = (matrix, variant, seed, directory, indexPath)
@@ -55,6 +62,7 @@ public struct RunExecutor {
         let configJSON = matrix.runConfig(variant: variant, seed: seed)
         try writeAtomically(Data(configJSON.prettyText.utf8), to: directory + "/config.json")
         let config = try ConfigFileError.wrapping(directory + "/config.json") { try RunConfig.parse(configJSON) }
+        if let trainer = variant.trainer { return try runExternal(trainer, config: config, log: log) }
         let data = try TrainingData(index: indexPath, config: config, options: indexOptions)
         guard let validation = data.heldOut else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
@@ -92,7 +100,9 @@ public struct RunExecutor {
         }
         if let monitorError { throw monitorError }
         let logged = try runLog.truncate(afterStep: trainer.progress.steps)
-        var result = try makeResult(trainer, steps: logged.steps, evaluations: logged.evaluations, sampler: data.usesCurriculum ? "curriculum" : "uniform")
+        let totals = (trainer.progress.steps, trainer.progress.tokens, trainer.progress.layerTokens)
+        var result = try makeResult(trainer.config, totals: totals, steps: logged.steps, evaluations: logged.evaluations,
+                                    sampler: data.usesCurriculum ? "curriculum" : "uniform")
         result.unigramValidationLoss = unigram
         if let limit, trainer.progress.steps >= limit, !trainer.spent(matrix.budget) {
             result.dataEndedAtStep = trainer.progress.steps
@@ -113,21 +123,23 @@ public struct RunExecutor {
         }
     }
 
-    /// The result read off the whole run's log: the evaluations' curve, the schedule at step 1 and
-    /// every 1/200 of the planned steps, Σ of the steps' FLOPs, the last step's training wall-clock.
-    private func makeResult(_ trainer: Trainer, steps: [StepRecord], evaluations: [EvalRecord], sampler: String) throws -> RunResult {
+    /// The result read off the whole run's log (built-in or external trainer): the evaluations'
+    /// curve, the schedule at step 1 and every 1/200 of the planned steps, Σ of the steps' FLOPs,
+    /// the last step's training wall-clock; `totals` are the run's steps, tokens and layer-tokens.
+    func makeResult(_ config: RunConfig, totals: (steps: Int, tokens: Int, layerTokens: Int), steps: [StepRecord],
+                    evaluations: [EvalRecord], sampler: String) throws -> RunResult {
         let curve = evaluations.map { CurvePoint(tokens: Double($0.tokens), wall: $0.trainingSeconds, loss: $0.valLoss) }
-        guard steps.count == trainer.progress.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
+        guard steps.count == totals.steps, steps.indices.allSatisfy({ steps[$0].step == $0 + 1 }) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses steps of the run; remove the run directory to rerun it")
         }
         guard evaluations.map(\.step) == Self.evaluationSteps(steps, every: matrix.evalIntervalTokens) else {
             throw ExperimentError.outputInUse(path: directory, reason: "log.jsonl misses evaluations of the run; remove the run directory to rerun it")
         }
-        let stride = max(1, plannedSteps(trainer.config) / 200)
+        let stride = max(1, plannedSteps(config) / 200)
         let schedule = steps.filter { $0.step % stride == 0 || $0.step == 1 }.map(SchedulePoint.init)
-        let requested = Self.requests(trainer.config)
+        let requested = Self.requests(config)
         return RunResult(variant: variant.name, seed: seed, finalValidationLoss: curve.last?.loss ?? .nan,
-                         steps: trainer.progress.steps, tokens: trainer.progress.tokens, layerTokens: trainer.progress.layerTokens,
+                         steps: totals.steps, tokens: totals.tokens, layerTokens: totals.layerTokens,
                          flops: steps.reduce(0) { $0 + $1.flops }, wallSeconds: steps.last?.trainingSeconds ?? 0, curve: curve,
                          schedule: schedule, sampler: sampler, randomLTDApplied: schedule.contains { $0.appliedRandomLTD },
                          curriculumRequested: requested.curriculum, randomLTDRequested: requested.randomLTD)

@@ -22,6 +22,8 @@ struct Batches: ParsableCommand {
         with a note on stderr (exit 0), even before --steps.
         seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does ("post_process"
         names it; docs/curriculum.md); --no-sequence-curriculum streams the stored samples whole.
+        --held-out-fraction F skips the ids a run with validation_fraction F holds out (the ids of
+        an experiment run's RUN/heldout.json), drawing the shortfall as gradus train does.
         --format binary writes the framing of docs/stream-format.md instead (header frame,
         one frame per micro-batch, end frame); tools/python/gradus_stream.py reads it.
 
@@ -70,6 +72,9 @@ struct Batches: ParsableCommand {
     @Flag(help: "Stream the stored samples whole: do not apply seqlen_truncate/seqlen_reshape (for a trainer that does).")
     var noSequenceCurriculum = false
 
+    @Option(help: "Skip the sample ids a run holds out for validation at this fraction (HeldOutSplit, as gradus train and gradus experiment do; default 0: skip none).")
+    var heldOutFraction: Double = 0
+
     @Option(help: "Output format: jsonl or binary (docs/stream-format.md).")
     var format: StreamFormat = .jsonl
 
@@ -78,6 +83,7 @@ struct Batches: ParsableCommand {
         if world < 1 || rank < 0 || rank >= world { throw ValidationError("need 0 ≤ --rank < --world") }
         if startStep != nil && resume != nil { throw ValidationError("--start-step and --resume exclude each other") }
         if let startStep, startStep < 0 { throw ValidationError("--start-step must be ≥ 0") }
+        if !(heldOutFraction >= 0 && heldOutFraction < 1) { throw ValidationError("--held-out-fraction must be in [0, 1)") }
     }
 
     func run() throws {
@@ -90,7 +96,8 @@ struct Batches: ParsableCommand {
         let shapes = !noSequenceCurriculum && SequencePostProcess.kind(of: cfg.curriculumMetrics.map(\.name)) != nil
         let stream = try CurriculumBatchStream(index: idx, config: cfg, geometry: geometry, rank: rank,
                                                sequenceLength: s,
-                                               shapesRows: shapes, vocab: idx.reader.manifest.tokenizer.vocabularySize)
+                                               shapesRows: shapes, vocab: idx.reader.manifest.tokenizer.vocabularySize,
+                                               heldOutFraction: heldOutFraction)
         if let resume {
             // Errors name the state file: decoding, fingerprints and the range check of every field.
             try ConfigFileError.wrapping(resume) {

@@ -21,7 +21,12 @@ struct Experiment: ParsableCommand {
         on an index of other content (OUT/matrix.json records the index's content fingerprint).
         OUT is locked while the experiment runs. Ctrl-C or SIGTERM checkpoints the running runs
         and exits 130/143; continue with --resume.
-        Matrix format and the statistics: docs/evaluation.md.
+        A matrix or variant "trainer": {"command": [...]} runs your own trainer instead of the
+        built-in one: it gets RUN/run.json (config, index, budget, evaluation grid, held-out ids
+        in RUN/heldout.json, the gradus executable; path in $GRADUS_RUN), writes RUN/log.jsonl in
+        the documented schema and its own checkpoints; its output goes to RUN/trainer.log, and
+        --resume reruns it in the same run directory. Example: tools/python/examples/train_gpt.py.
+        Matrix format, the trainer hand-over and log schema, and the statistics: docs/evaluation.md.
 
         Examples:
           gradus experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
@@ -67,6 +72,8 @@ struct Experiment: ParsableCommand {
                                       threads: threads ?? availableCores, resume: resume)
         runner.indexOptions = indexOpen.options
         runner.stopRequested = { StopSignal.pending != nil }
+        runner.stopSignal = { StopSignal.pending }  // forwarded to external trainers (issue 17 item 1)
+        runner.gradusExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let lock = try DirectoryLock(directory: out)  // creates OUT; one experiment per directory (issue 14 item 11)
         defer { withExtendedLifetime(lock) {} }
         let runs = parsed.variants.count * parsed.seeds.count

@@ -185,7 +185,7 @@ final class MatrixTests: XCTestCase {
     /// and DeepSpeed's data_efficiency parser (strict: unknown keys are errors).
     func testShippedMatricesEveryRunConfigParses() throws {
         let tmp = try TemporaryDirectory("matrix", removedAfter: self).file("run.json")
-        for name in ["ablation", "demo-matrix"] {
+        for name in ["ablation", "demo-matrix", "torch-matrix"] {
             let m = try ExperimentMatrix.load(path: repo.appendingPathComponent("configs/\(name).json").path)
             XCTAssertGreaterThanOrEqual(m.seeds.count, 2, name)
             for v in m.variants {

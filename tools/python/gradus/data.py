@@ -76,14 +76,17 @@ class GradusIterableDataset(_Base):
     """
 
     def __init__(self, index, config, steps, *, rank=None, world=None, gradus=None, pad_id=0,
-                 sequence_curriculum=True, no_lock=False):
+                 sequence_curriculum=True, no_lock=False, held_out_fraction=None):
         """``index``: an index directory; ``config``: a DeepSpeed/Gradus JSON config path;
         ``steps``: global batches to stream; ``gradus``: the executable (default ``$GRADUS``, else
         ``gradus`` on PATH); ``sequence_curriculum=False`` passes ``--no-sequence-curriculum``
-        (rows stay the stored samples); ``no_lock`` passes ``--no-lock``."""
+        (rows stay the stored samples); ``no_lock`` passes ``--no-lock``; ``held_out_fraction``
+        passes ``--held-out-fraction`` (the stream skips the ids a run with that validation
+        fraction holds out, as ``gradus train`` and ``gradus experiment`` do)."""
         self.index, self.config, self.steps = os.fspath(index), os.fspath(config), int(steps)
         self.gradus = gradus or os.environ.get("GRADUS", "gradus")
         self.pad_id, self.sequence_curriculum, self.no_lock = pad_id, sequence_curriculum, no_lock
+        self.held_out_fraction = held_out_fraction
         self.rank, self.world = rank, world
         self._fill_geometry()
         self._loaded = None
@@ -108,6 +111,8 @@ class GradusIterableDataset(_Base):
             argv.append("--no-sequence-curriculum")
         if self.no_lock:
             argv.append("--no-lock")
+        if self.held_out_fraction:
+            argv += ["--held-out-fraction", repr(float(self.held_out_fraction))]
         return argv
 
     def state_dict(self):
