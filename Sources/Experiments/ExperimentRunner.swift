@@ -20,6 +20,9 @@ public struct ExperimentRunner: Sendable {
     public let resume: Bool
     /// How the runs open the index (`--no-lock`).
     public var indexOptions = IndexReadOptions()
+    /// Seconds between whole progress lines during training (stderr not a terminal:
+    /// `--progress-seconds`); nil prints only the evaluation and run lines.
+    public var progressInterval: Double?
     /// Polled by every run after each step (`Trainer.train`'s `stopRequested`): when true the
     /// runs checkpoint and `run` throws `TrainingError.stopped`, to be continued with `--resume`.
     public var stopRequested: @Sendable () -> Bool = { false }
@@ -52,6 +55,8 @@ public struct ExperimentRunner: Sendable {
         let perRun = ComputeThreads(max(1, threads / jobs))
         let box = ResultBox(count: tasks.count)
         let started = Date()
+        let progress = MatrixProgress(runs: tasks.count, budget: matrix.budget)
+        var lastLine = Date()  // guarded by box's lock, as `progress`
         parallelFor(min(jobs, tasks.count)) { _ in
             while let i = box.claim() {
                 let (variant, seed) = tasks[i]
@@ -60,14 +65,28 @@ public struct ExperimentRunner: Sendable {
                 (executor.threads, executor.indexOptions, executor.stopRequested) = (perRun, indexOptions, stopRequested)
                 (executor.stopSignal, executor.gradusExecutable) = (stopSignal, gradusExecutable)
                 let label = "run \(i + 1) of \(tasks.count): "
+                var spent = 0.0  // this run's fraction of the budget, for its evaluation lines
+                executor.onStep = { record in
+                    box.locked {
+                        spent = progress.fraction(record)
+                        progress.update(run: i, after: record)
+                        // A whole line every `progressInterval` seconds between evaluations (a log).
+                        guard let every = progressInterval, Date().timeIntervalSince(lastLine) >= every else { return }
+                        lastLine = Date()
+                        log("progress: \(label)\(variant.name) seed \(seed): step \(record.step), \(record.tokens) tokens "
+                            + "(\(Int(spent * 100))% of the run); \(progress.summary)")
+                    }
+                }
                 do {
-                    let result = try executor.run(log: { line in box.locked { log(label + line) } })
+                    let result = try executor.run(log: { line in
+                        box.locked { log(label + line + (progress.done > 0 ? "; \(progress.summary)" : "")) }
+                    })
                     box.store(i, .success(result))
                     box.locked {
+                        progress.finish(run: i)
                         let done = box.finishedCount
                         let elapsed = Date().timeIntervalSince(started)
-                        // Runs of a matrix have equal budgets: the rest take about as long as those done.
-                        let eta = done < tasks.count ? ", about \(Self.clock(elapsed / Double(done) * Double(tasks.count - done))) left for the matrix" : ""
+                        let eta = done < tasks.count ? progress.secondsLeft.map { ", about \(Self.clock($0)) left for the matrix" } ?? "" : ""
                         log("\(label)\(variant.name) seed \(seed) finished; \(done) of \(tasks.count) runs done in \(Self.clock(elapsed))\(eta)")
                     }
                 } catch {

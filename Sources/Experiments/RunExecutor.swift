@@ -29,6 +29,9 @@ public struct RunExecutor {
     public let indexPath: String
     /// Threads of the run's model, OpenBLAS and AdamW; how it opens the index (`--no-lock`).
     public var threads = ComputeThreads.allCores, indexOptions = IndexReadOptions()
+    /// Called after every training step of a built-in run (progress display; external trainers
+    /// report only through their log, read when they exit).
+    public var onStep: (StepRecord) -> Void = { _ in }
     /// Polled after every step; when true the run checkpoints and `run` throws `TrainingError.stopped`.
     public var stopRequested: () -> Bool = { false }
     /// The signal that asked gradus to stop (SIGINT, SIGTERM), or nil: forwarded to an external
@@ -95,6 +98,7 @@ public struct RunExecutor {
             if monitorError == nil, let monitors {
                 do { try monitors.record(event, samples: trainer.progress.samples) } catch { monitorError = error }
             }
+            if case .step(let r) = event { onStep(r) }
             guard case .evaluation(let e) = event else { return }
             log("\(variant.name) seed \(seed): \(e.tokens) tokens, validation loss \(formatNumber(e.valLoss)), \(formatNumber(e.trainingSeconds, digits: 1)) s")
         }

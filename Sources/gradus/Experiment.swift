@@ -72,6 +72,7 @@ struct Experiment: ParsableCommand {
                                       threads: threads ?? availableCores, resume: resume)
         runner.indexOptions = indexOpen.options
         runner.stopRequested = { StopSignal.pending != nil }
+        runner.progressInterval = isatty(2) != 0 ? nil : ProgressLine.logInterval  // evaluation lines suffice on a terminal
         runner.stopSignal = { StopSignal.pending }  // forwarded to external trainers (issue 17 item 1)
         runner.gradusExecutable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().path
         let lock = try DirectoryLock(directory: out)  // creates OUT; one experiment per directory (issue 14 item 11)

@@ -40,13 +40,23 @@ final class ExperimentEndToEndTests: XCTestCase {
         let out = dir + "/out"
         let m = try matrix(tokens: 4096)
         let lines = Mutex<[String]>([])
-        let results = try ExperimentRunner(matrix: m, indexPath: index, outputPath: out, threads: 1, resume: false)
-            .run(log: { line in lines.withLock { $0.append(line) } })
+        var runner = ExperimentRunner(matrix: m, indexPath: index, outputPath: out, threads: 1, resume: false)
+        runner.progressInterval = 0  // a progress line after every step (a log with --progress-seconds tiny)
+        let results = try runner.run(log: { line in lines.withLock { $0.append(line) } })
         XCTAssertEqual(results.map(\.variant), ["baseline", "baseline", "clip", "clip"])
         // Every line says which run of the matrix it is; each finished run, how many are done and
         // (but for the last) the time left for the matrix.
         let logged = lines.withLock { $0 }
-        XCTAssertTrue(logged.allSatisfy { $0.hasPrefix("run ") && $0.contains(" of 4: ") }, "\(logged)")
+        XCTAssertTrue(logged.allSatisfy { ($0.hasPrefix("run ") || $0.hasPrefix("progress: run ")) && $0.contains(" of 4: ") }, "\(logged)")
+        // Between evaluations: the run's step and tokens, and the matrix's share and ETA from the
+        // first run's first step on (16 steps of 256 tokens a run; 4 runs).
+        let progress = logged.filter { $0.hasPrefix("progress: ") }
+        XCTAssertEqual(progress.count, 4 * 16, "\(progress.prefix(3))")
+        XCTAssertEqual(progress[0], progress[0].hasPrefix("progress: run 1 of 4: baseline seed 1: step 1, 256 tokens (6% of the run); matrix 1% done, about ")
+                       ? progress[0] : "", progress[0])
+        XCTAssertTrue(progress[0].hasSuffix(" left"), progress[0])
+        let evaluations = logged.filter { $0.contains("validation loss") }
+        XCTAssertTrue(evaluations.dropFirst().allSatisfy { $0.contains("% done") }, "\(evaluations)")
         let finished = logged.filter { $0.contains(" finished; ") }
         XCTAssertEqual(finished.count, 4, "\(logged)")
         XCTAssertTrue(finished[0].hasPrefix("run 1 of 4: baseline seed 1 finished; 1 of 4 runs done in "), finished[0])
