@@ -77,12 +77,15 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// The step after which the curriculum data ended (`data_sampling.num_epochs`, DeepSpeed's end
     /// of data) before the budget was spent: the run stopped there. Nil when the budget ended it.
     public var dataEndedAtStep: Int? = nil
+    /// On an index with sample groups: per field, per group, the group's validation curve (the
+    /// evaluations' `val_groups`, as [tokens, wall, loss] points); nil (omitted) without groups.
+    public var groupCurves: [String: [String: [CurvePoint]]]? = nil
 
     enum CodingKeys: String, CodingKey {
         case variant, seed, finalValidationLoss = "final_val_loss", steps, tokens, layerTokens = "layer_tokens"
         case flops, wallSeconds = "wall_seconds", curve, schedule, sampler, randomLTDApplied = "random_ltd_applied"
         case curriculumRequested = "curriculum_requested", randomLTDRequested = "random_ltd_requested"
-        case dataEndedAtStep = "data_ended_at_step"
+        case dataEndedAtStep = "data_ended_at_step", groupCurves = "val_group_curves"
     }
 
     /// One compact JSON line (no newline).
