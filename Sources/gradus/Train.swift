@@ -88,9 +88,9 @@ struct Train: ParsableCommand {
         let fingerprint = data.reader.manifest.contentFingerprint
         let trainer = resume
             ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
-                          randomLTD: routing, threads: threads, indexFingerprint: fingerprint)
+                          randomLTD: routing, threads: threads, indexFingerprint: fingerprint, groups: data.groups)
             : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing, threads: threads,
-                          indexFingerprint: fingerprint)
+                          indexFingerprint: fingerprint, groups: data.groups)
         trainer.abortInCheckpointAtStep = TestHooks.current.abortInCheckpointAtStep
         let entropy = try data.reader.unigramEntropy()
         let (B, T) = (run.train.batchSize, run.sequenceLength)
@@ -132,7 +132,8 @@ struct Train: ParsableCommand {
                                 done: r.step, total: steps, unit: "steps", scale: 1)
             case .evaluation(let e):
                 progress.finish()
-                writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))\n")
+                writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))"
+                    + groupSuffix(e) + "\n")
             case .checkpoint: break
             }
         }
@@ -149,4 +150,19 @@ struct Train: ParsableCommand {
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1e4).rounded() / 1e4 }
+
+    /// The evaluation line's per-group part: "; lang: en 3.1, fr 3.25" for up to
+    /// `maxGroupsShown` groups in all, else a pointer to log.jsonl; empty without groups.
+    func groupSuffix(_ e: EvalRecord) -> String {
+        guard let fields = e.valGroups, !fields.isEmpty else { return "" }
+        guard fields.values.reduce(0, { $0 + $1.count }) <= Self.maxGroupsShown else {
+            return "; per-group losses in log.jsonl (val_groups)"
+        }
+        return fields.sorted { $0.key < $1.key }.map { field, groups in
+            "; \(field): " + groups.sorted { $0.key < $1.key }.map { "\($0.key) \(rounded($0.value.loss))" }.joined(separator: ", ")
+        }.joined()
+    }
+
+    /// The most groups (over all fields) an evaluation line lists.
+    static let maxGroupsShown = 8
 }
