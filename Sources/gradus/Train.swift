@@ -23,7 +23,9 @@ struct Train: ParsableCommand {
         stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
-        RUN/checkpoint.bin (atomically replaced). A config's DeepSpeed tensorboard / csv_monitor
+        RUN/checkpoint.bin (atomically replaced). On an index with sample groups (gradus index
+        --group-field) the held-out split is stratified by group and every evaluation also logs
+        the loss per group (val_groups; listed on the evaluation line when there are at most 8). A config's DeepSpeed tensorboard / csv_monitor
         block also writes TensorBoard event files / DeepSpeed's CSV files to output_path/job_name
         (default RUN/DeepSpeedJobName); an enabled wandb or comet block is named in a warning
         (not written). --resume continues from the checkpoint
