@@ -42,15 +42,27 @@ public struct HeldOutPartition: Sendable {
                 + "rebuild the index (gradus index --group-field \($0.field))"
         }
         if !wrong.isEmpty { throw TrainingError.invalidConfig(wrong) }
-        var strata: [[UInt32]: [Int]] = [:]
-        for id in 0..<count { strata[groups.map { $0.sampleGroup[id] }, default: []].append(id) }
-        let keys = strata.keys.sorted { $0.lexicographicallyPrecedes($1) }
+        // A stratum's code: its groups as digits of a mixed radix, the first field most significant,
+        // so ascending codes are the strata in lexicographic order of their groups.
+        var radix = 1
+        for field in groups {
+            let (product, overflow) = radix.multipliedReportingOverflow(by: max(1, field.names.count))
+            if overflow {
+                throw TrainingError.invalidConfig(["the group fields \(groups.map(\.field).joined(separator: ", ")) have too many "
+                    + "combinations of groups to stratify by; index with fewer --group-field fields"])
+            }
+            radix = product
+        }
+        var strata: [Int: [Int]] = [:]
+        for id in 0..<count {
+            strata[groups.reduce(0) { $0 * max(1, $1.names.count) + Int($1.sampleGroup[id]) }, default: []].append(id)
+        }
         var held = [Bool](repeating: false, count: count)
         var slots: [(key: Double, stratum: Int, id: Int)] = []
-        for (s, key) in keys.enumerated() {
-            let ids = strata[key]!
-            let chosen = ids.sorted { (HeldOutSplit.rank(id: $0), $0) < (HeldOutSplit.rank(id: $1), $1) }
-                .prefix(Self.heldOutCount(of: ids.count, fraction: fraction)).sorted()
+        for (s, code) in strata.keys.sorted().enumerated() {
+            let ids = strata[code]!
+            let chosen = ids.map { (rank: HeldOutSplit.rank(id: $0), id: $0) }.sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
+                .prefix(Self.heldOutCount(of: ids.count, fraction: fraction)).map(\.id).sorted()
             for (j, id) in chosen.enumerated() {
                 held[id] = true
                 slots.append(((Double(j) + 0.5) / Double(chosen.count), s, id))
