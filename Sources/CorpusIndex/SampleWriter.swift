@@ -65,8 +65,10 @@ final class SampleWriter {
 
     /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
     /// - Parameter tokenItems/tokenBytes: the lengths of the own token files at the last commit.
+    /// - Parameter storesSamples: false once pass 1 is over (a resumed pass 2): no sample is
+    ///   added, and the pass-1 `groupcodes` table, dropped when pass 1 ended, is not reopened.
     init(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric], state: State,
-         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0) throws {
+         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0, storesSamples: Bool = true) throws {
         var state = state
         if let fields = manifest.groupFields, state.groups.isEmpty { state.groups = fields.map(GroupSummary.init(field:)) }
         self.state = state
@@ -85,7 +87,7 @@ final class SampleWriter {
         sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
             ($0, try store.database(IndexFormat.metricDB($0.name)))
         }
-        groupCodesDB = GroupTable.hasGroups(manifest) ? try store.database(GroupTable.codesDB) : nil
+        groupCodesDB = GroupTable.hasGroups(manifest) && storesSamples ? try store.database(GroupTable.codesDB) : nil
         context = MetricContext(sequenceLength: 0, skipBad: manifest.options["skip_bad"] == "true")
         scratch = MetricScratch(vocabularySize: sampleMetrics.isEmpty ? 0 : vocabularySize)
         if manifest.pack != nil && endOfDocument == nil {
