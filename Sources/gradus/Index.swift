@@ -18,7 +18,9 @@ struct Index: ParsableCommand {
         `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
         The index keeps its tokens in Megatron files (`tokens.bin/.idx` in --out); an unpacked Megatron
         input is read where it lies instead of copied (keep it in place, or pass --copy).
-        Format: docs/index-format.md.
+        --group-field F (JSONL only) gives each sample the group of its document's string field F
+        (packed: the group of most of its tokens; no string value: group (none)), shown by
+        `gradus info`. Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
         A build that failed before committing anything is replaced by a plain rerun.
@@ -27,6 +29,7 @@ struct Index: ParsableCommand {
 
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --group-field lang --out runs/text.idx
           gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
           gradus index data/pile_text_document.idx --vocab-size 50257 --out runs/pile.idx --threads 8
           gradus index data/pile_text_document.idx --vocab-size 50257 --eod-id 50256 --pack 2048 --out runs/pile-packed.idx
