@@ -3,7 +3,7 @@
 // (`ReportTable`), validation loss vs tokens and vs wall-clock (mean curve, seed range as a
 // band), and the schedules vs tokens (LR, sequence length, difficulty per metric, random-LTD r),
 // each as SVG and PNG under DIR/plots; on an index with sample groups, per field the per-group
-// table and its plot (`GroupTable`).
+// table and its plot (`GroupReportTable`).
 
 import Foundation
 import Support
@@ -32,7 +32,7 @@ public enum Report {
         do { table = try ReportTable(results: results, baseline: baseline) } catch ExperimentError.invalidResults(_, let reason) {
             throw ExperimentError.invalidResults(path: directory + "/results.jsonl", reason: reason)  // the file's real path
         }
-        let groupTables = GroupTable.tables(results: results, order: table.rows.map(\.name), baseline: table.baseline)
+        let groupTables = GroupReportTable.tables(results: results, order: table.rows.map(\.name), baseline: table.baseline)
         let plots = try writePlots(results: results, table: table, groupTables: groupTables, directory: directory + "/plots")
         let text = markdown(table: table, results: results, budget: budget, plots: plots, groupTables: groupTables)
         let path = directory + "/report.md"
@@ -42,7 +42,7 @@ public enum Report {
 
     /// The report's markdown.
     static func markdown(table: ReportTable, results: [RunResult], budget: String, plots: [(String, String)],
-                         groupTables: [GroupTable] = []) -> String {
+                         groupTables: [GroupReportTable] = []) -> String {
         let seeds = Set(results.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         var s = "# Data-efficiency experiment\n\n"
         s += "Budget per run: \(budget). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
@@ -72,7 +72,7 @@ public enum Report {
     }
 
     /// Writes every plot as SVG and PNG; returns (title, file stem) pairs.
-    static func writePlots(results: [RunResult], table: ReportTable, groupTables: [GroupTable] = [],
+    static func writePlots(results: [RunResult], table: ReportTable, groupTables: [GroupReportTable] = [],
                            directory: String) throws -> [(String, String)] {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: directory, reason: error.localizedDescription)

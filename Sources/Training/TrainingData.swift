@@ -1,7 +1,8 @@
 // TrainingData.swift — the batch sources of one run on a complete index (issue 5 §4): the
 // held-out split by sample-id hash (`HeldOutSplit`; stratified by sample group when the index has
-// groups, `HeldOutPartition`), evaluated at the full sequence length in the split's order; training batches from the curriculum sampler when the config enables curriculum
-// metrics (`CurriculumBatchStream`, the held-out ids skipped), otherwise uniform shuffling of the
+// groups, `HeldOutPartition`), evaluated at the full sequence length in the split's order;
+// training batches from the curriculum sampler when the config enables curriculum metrics
+// (`CurriculumBatchStream`, the held-out ids skipped), otherwise uniform shuffling of the
 // training ids (`IndexBatchSource`). Refuses, with every reason at once, an index the config
 // cannot train on.
 
@@ -29,13 +30,14 @@ public struct TrainingData {
     private let config: RunConfig
 
     /// Opens the index at `path` (as `options` says) and builds both sources.
-    /// - Parameter groups: the index's sample groups (`IndexReader.sampleGroups()`), one per
-    ///   field; with any, the held-out split is stratified by them (`HeldOutPartition`).
+    /// - Parameter groups: the sample groups, one per field; nil (the default) reads the index's
+    ///   own (`IndexReader.sampleGroups()`, none for an index built without `--group-field`).
+    ///   With any, the held-out split is stratified by them (`HeldOutPartition`).
     /// - Throws: `IndexError` for a missing or incomplete index, `TrainingError.invalidConfig`
     ///   listing every way config and index disagree (groups that do not cover the index's
     ///   samples included), `CurriculumError` when the curriculum's metrics are not in the index.
     public init(index path: String, config: RunConfig, options: IndexReadOptions = IndexReadOptions(),
-                groups: [SampleGroups] = []) throws {
+                groups: [SampleGroups]? = nil) throws {
         usesCurriculum = !config.curriculumMetrics.isEmpty
         let curriculumIndex = usesCurriculum ? try LMDBDifficultyIndex(path: path, options: options) : nil
         let reader = try curriculumIndex?.reader ?? IndexReader(path: path, options: options)
@@ -43,6 +45,7 @@ public struct TrainingData {
         if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
         (self.reader, self.curriculumIndex, self.config) = (reader, curriculumIndex, config)
         let (B, T, V) = (config.train.batchSize, config.sequenceLength, config.model.vocab)
+        let groups = try groups ?? reader.sampleGroups()
         let split = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups)
         let (trainingIDs, heldOutIDs) = (split.training, split.heldOut)
         (trainingCount, heldOutCount, self.groups) = (trainingIDs.count, heldOutIDs.count, groups)

@@ -1,4 +1,4 @@
-// GroupTable.swift — the per-group part of report.md (issue 17 item 2): for each group field of
+// GroupReportTable.swift — the per-group part of report.md (issue 17 item 2): for each group field of
 // the runs (`RunResult.groupCurves`), per group × variant the final validation loss over seeds,
 // tokens-to-target on that group (target: the baseline's mean final loss on the group, reached
 // where the variant's mean group curve first gets down to it, `TargetAnalysis.reach`), and a flag
@@ -23,7 +23,7 @@ public struct GroupCell: Sendable {
 }
 
 /// The per-group validation results of one field.
-public struct GroupTable: Sendable {
+public struct GroupReportTable: Sendable {
     /// The record field the groups come from.
     public var field: String
     /// The groups, ascending; the plot's x is the index here plus 1.
@@ -36,7 +36,7 @@ public struct GroupTable: Sendable {
 
     /// One table per field any result has group curves for, fields ascending; empty without groups.
     /// - Parameter order: the variants in the report's order (`ReportTable.rows`).
-    public static func tables(results: [RunResult], order: [String], baseline: String) -> [GroupTable] {
+    public static func tables(results: [RunResult], order: [String], baseline: String) -> [GroupReportTable] {
         let fields = Set(results.flatMap { ($0.groupCurves ?? [:]).keys }).sorted()
         return fields.map { field in
             let groups = Set(results.flatMap { ($0.groupCurves?[field] ?? [:]).keys }).sorted()
@@ -60,7 +60,7 @@ public struct GroupTable: Sendable {
                                      worse: higher && judged && !final.overlaps(baseFinal), higherUnjudged: higher && !judged)
                 }
             }
-            return GroupTable(field: field, groups: groups, variants: order, baseline: baseline, cells: cells)
+            return GroupReportTable(field: field, groups: groups, variants: order, baseline: baseline, cells: cells)
         }
     }
 

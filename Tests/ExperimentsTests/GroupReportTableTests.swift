@@ -1,4 +1,4 @@
-// GroupTableTests.swift — the per-group report (issue 17 item 2): final loss per group × variant
+// GroupReportTableTests.swift — the per-group report (issue 17 item 2): final loss per group × variant
 // over seeds, tokens-to-target on the group against the baseline's mean final group loss
 // (interpolated by hand), the worse-than-baseline flag only where seed ranges do not overlap,
 // single-seed and missing cells, the plot's series, report.md's section and plot files, the
@@ -10,7 +10,7 @@ import XCTest
 @testable import Experiments
 @testable import Training
 
-final class GroupTableTests: XCTestCase {
+final class GroupReportTableTests: XCTestCase {
     private func curve(_ points: [(Double, Double)]) -> [CurvePoint] {
         points.map { CurvePoint(tokens: $0.0, wall: $0.0 / 10, loss: $0.1) }
     }
@@ -37,7 +37,7 @@ final class GroupTableTests: XCTestCase {
     }
 
     func testCellsFinalLossTargetReachAndFlagsByHand() throws {
-        let tables = GroupTable.tables(results: results(), order: ["base", "cl", "one"], baseline: "base")
+        let tables = GroupReportTable.tables(results: results(), order: ["base", "cl", "one"], baseline: "base")
         XCTAssertEqual(tables.count, 1)
         let t = tables[0]
         XCTAssertEqual(t.groups, ["en", "fr"])
@@ -60,7 +60,7 @@ final class GroupTableTests: XCTestCase {
     }
 
     func testNoGroupsNoTables() {
-        XCTAssertTrue(GroupTable.tables(results: [result("base", 1, nil)], order: ["base"], baseline: "base").isEmpty)
+        XCTAssertTrue(GroupReportTable.tables(results: [result("base", 1, nil)], order: ["base"], baseline: "base").isEmpty)
     }
 
     func testReportWritesTheGroupSectionAndPlotOnlyWithGroups() throws {
