@@ -15,6 +15,8 @@ trap 'rm -rf "$work"' EXIT
 python3 tools/python/test_index_format.py "$work/udhr.idx"
 "$gradus" index corpora/protein.sample.fasta.zst --tokenizer residues --out "$work/protein.idx" 2>/dev/null
 python3 tools/python/test_index_format.py "$work/protein.idx"
+"$gradus" index corpora/udhr.sample.jsonl.zst --pack 256 --group-field lang --group-field source --out "$work/groups.idx" 2>/dev/null
+python3 tools/python/test_index_format.py "$work/groups.idx"
 python3 tools/python/test_gradus_stream.py "$gradus"
 GRADUS=$(cd "$(dirname "$gradus")" && pwd)/$(basename "$gradus") python3 -m pytest -q -p no:cacheprovider tools/python/tests
 echo "python client tests passed"

@@ -66,6 +66,10 @@ public struct ReaderOptions: Sendable, Equatable {
     /// frames written by `zstd --long=N` need N (at most 31).
     public var zstdWindowLog: Int?
 
+    /// JSONL: fields whose string values each document carries as its groups
+    /// (`Document.groups`, `gradus index --group-field`). Other formats have no fields.
+    public var groupFields: [String] = []
+
     /// Default `maxRecordBytes`: 256 MiB.
     public static let defaultMaxRecordBytes = LineReader.defaultMaxLineBytes
 
@@ -175,7 +179,7 @@ public final class CorpusReader {
         }
         lines.discardsOversizedLines = options.skipBad
         switch format {
-        case .jsonl: parser = JSONLRecordParser(path: label, textField: options.textField)
+        case .jsonl: parser = JSONLRecordParser(path: label, textField: options.textField, groupFields: options.groupFields)
         case .fasta:
             lines.carriageReturnEndsLines = true  // classic Mac OS FASTA (issue 14 item 22)
             parser = FASTAParser(path: label, maxRecordBytes: options.maxRecordBytes)
@@ -230,9 +234,9 @@ final class JSONLRecordParser: RecordParser {
     private(set) var lastTokens: [UInt32]?
     private(set) var lastHadText = true
 
-    init(path: String, textField: String) {
+    init(path: String, textField: String, groupFields: [String] = []) {
         self.path = path
-        parser = JSONLineParser(textField: textField, requireText: false)
+        parser = JSONLineParser(textField: textField, requireText: false, groupFields: groupFields)
     }
 
     func next(_ lines: LineReader) throws -> ParseOutcome? {
@@ -256,9 +260,11 @@ final class JSONLRecordParser: RecordParser {
                 }
                 lastTokens = fields.tokens
                 lastHadText = fields.text != nil
-                return .document(Document(id: fields.id, text: fields.text ?? "", lang: fields.lang,
-                                          source: fields.source, line: line.number, record: record,
-                                          byteOffset: line.byteOffset))
+                var doc = Document(id: fields.id, text: fields.text ?? "", lang: fields.lang,
+                                   source: fields.source, line: line.number, record: record,
+                                   byteOffset: line.byteOffset)
+                doc.groups = fields.groups
+                return .document(doc)
             } catch {
                 lastTokens = nil
                 return .bad(CorpusError(path: path, line: line.number, record: record, column: error.column,

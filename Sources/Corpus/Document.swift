@@ -10,6 +10,9 @@ public struct Document: Sendable, Equatable {
     public var lang: String?
     /// JSONL `source`, if present.
     public var source: String?
+    /// JSONL with `ReaderOptions.groupFields`: per group field, in that order, the record's string
+    /// value (nil: missing, null or not a string). Empty otherwise.
+    public var groups: [String?] = []
     /// 1-based line number in the input where the record starts.
     public var line: Int
     /// 0-based ordinal of the record in its file, counting skipped records too.

@@ -12,7 +12,10 @@
 // - `id` may be a string or a number (kept as its literal text, e.g. `17`); `id`, `lang`,
 //   `source` and `tokens` may be `null`, meaning absent; the text field must be a string;
 // - `tokens`, if present, is an array of integers in 0...4294967295 (pre-tokenized input);
-// - nesting deeper than `JSONLineParser.maxDepth` is rejected (no unbounded recursion).
+// - nesting deeper than `JSONLineParser.maxDepth` is rejected (no unbounded recursion);
+// - a group field (`groupFields`, `gradus index --group-field`) may hold any JSON value: a string
+//   is the record's group, anything else (null, a number, an object, ...) no group; this holds for
+//   `lang` and `source` too when they are group fields.
 // Columns in messages are 1-based byte columns within the line.
 
 import Support
@@ -29,6 +32,9 @@ public struct JSONLineRecord: Sendable, Equatable {
     public var source: String?
     /// The `tokens` array of pre-tokenized input, if present.
     public var tokens: [UInt32]?
+    /// Per group field the parser was given (`JSONLineParser.groupFields`), in that order, the
+    /// field's string value; nil where the field is missing, null or not a string (`--group-field`).
+    public var groups: [String?] = []
 
     public init(text: String? = nil, id: String? = nil, lang: String? = nil, source: String? = nil,
                 tokens: [UInt32]? = nil) {
@@ -58,7 +64,10 @@ public struct JSONLineParser {
     /// When true (the default), a record without the text field is an error.
     public var requireText: Bool
 
+    /// Fields whose string values are returned in `JSONLineRecord.groups` (`--group-field`).
+    public let groupFields: [String]
     private let textKey: [UInt8]
+    private let groupKeys: [[UInt8]]
     // Parse state, internal so that the string scanner in JSONLine+Strings.swift can use it.
     /// The line being parsed (empty between calls).
     var line = UnsafeBufferPointer<UInt8>(start: nil, count: 0)
@@ -68,10 +77,12 @@ public struct JSONLineParser {
     var scratch: [UInt8] = []
     private var tokenScratch: [UInt32] = []
 
-    public init(textField: String = "text", requireText: Bool = true) {
+    public init(textField: String = "text", requireText: Bool = true, groupFields: [String] = []) {
         self.textField = textField
         self.requireText = requireText
         self.textKey = Array(textField.utf8)
+        self.groupFields = groupFields
+        self.groupKeys = groupFields.map { Array($0.utf8) }
         scratch.reserveCapacity(4096)
     }
 
@@ -83,6 +94,7 @@ public struct JSONLineParser {
         i = 0
         defer { self.line = UnsafeBufferPointer(start: nil, count: 0) }
         var record = JSONLineRecord()
+        if !groupKeys.isEmpty { record.groups = [String?](repeating: nil, count: groupKeys.count) }
         skipWhitespace()
         guard i < line.count, line[i] == UInt8(ascii: "{") else {
             throw error(.invalidJSON, "expected '{' (a JSONL line must be a JSON object)", found: true)
@@ -98,6 +110,7 @@ public struct JSONLineParser {
         if i < line.count {
             throw error(.invalidJSON, "unexpected characters after the JSON object", found: true)
         }
+        for (k, name) in groupFields.enumerated() where name == "id" { record.groups[k] = record.id }  // a numeric id as written
         if requireText && record.text == nil {
             throw JSONLineError(reason: .missingField, column: nil,
                                 message: "missing field \(JSONValue.quoted(textField))")
@@ -107,18 +120,24 @@ public struct JSONLineParser {
 
     // MARK: - Object members
 
-    private enum Field { case text, id, lang, source, tokens, other }
+    private enum Field { case text, id, lang, source, tokens, group(Int), other }
 
     /// Parses `"key": value` pairs up to and including the closing `}`.
     private mutating func parseMembers(into record: inout JSONLineRecord) throws(JSONLineError) {
         while true {
-            let field = try memberName(decode: true).withBytes(scratch, line) { JSONLineParser.classify($0, textKey: textKey) }
+            let field = try memberName(decode: true).withBytes(scratch, line) {
+                JSONLineParser.classify($0, textKey: textKey, groupKeys: groupKeys)
+            }
             switch field {
             case .text: record.text = try parseStringField(textField)
             case .id: record.id = try parseIDField()
             case .lang: record.lang = try parseOptionalStringField("lang")
             case .source: record.source = try parseOptionalStringField("source")
             case .tokens: record.tokens = try parseTokensField()
+            case .group(let k):
+                let value = try parseGroupField()
+                record.groups[k] = value
+                if groupFields[k] == "lang" { record.lang = value } else if groupFields[k] == "source" { record.source = value }
             case .other: try skipValue(depth: 1)
             }
             skipWhitespace()
@@ -154,7 +173,7 @@ public struct JSONLineParser {
     }
 
     /// Which known field a key names (the text field wins over the others).
-    private static func classify(_ key: UnsafeBufferPointer<UInt8>, textKey: [UInt8]) -> Field {
+    private static func classify(_ key: UnsafeBufferPointer<UInt8>, textKey: [UInt8], groupKeys: [[UInt8]]) -> Field {
         func matches(_ name: StaticString) -> Bool {
             key.count == name.utf8CodeUnitCount && ByteText.equal(key.baseAddress, name.utf8Start, key.count)
         }
@@ -163,10 +182,26 @@ public struct JSONLineParser {
         }
         if isText { return .text }
         if matches("id") { return .id }
+        if matches("tokens") { return .tokens }
+        // A group field (`lang` and `source` too, when named) takes any JSON value: only a string
+        // is a group, anything else is no group rather than a bad record.
+        for (k, groupKey) in groupKeys.enumerated() {
+            let hit = groupKey.withUnsafeBufferPointer {
+                key.count == $0.count && ByteText.equal(key.baseAddress, $0.baseAddress, key.count)
+            }
+            if hit { return .group(k) }
+        }
         if matches("lang") { return .lang }
         if matches("source") { return .source }
-        if matches("tokens") { return .tokens }
         return .other
+    }
+
+    /// A group field's value: its string, or nil for null or any other JSON value (skipped, not
+    /// an error: a record without a usable group is counted as group `(none)`).
+    private mutating func parseGroupField() throws(JSONLineError) -> String? {
+        if i < line.count, line[i] == UInt8(ascii: "\"") { return try scanString(decode: true).makeString(scratch, line) }
+        try skipValue(depth: 1)
+        return nil
     }
 
     private mutating func parseStringField(_ name: String) throws(JSONLineError) -> String {

@@ -56,7 +56,8 @@ final class BatchReader {
             guard try source.next(into: &record, appendingTokensTo: &batch.tokens) else { batch.endOfInput = true; break }
             consumed += 1
             batch.docs.append(DocRecord(input: input, record: base.record + record.ordinal, byteOffset: base.byteOffset + record.byteOffset,
-                                        docID: record.docID, lang: record.lang, source: record.source))
+                                        docID: record.docID, lang: record.lang, source: record.source,
+                                        groups: record.groups.isEmpty ? nil : record.groups))
             if source.isPretokenized {
                 batch.ends.append(batch.tokens.count)
                 budget += batch.tokens.count - start

@@ -171,6 +171,7 @@ public enum IndexBuilder {
         manifest.counts = run.writer.state.counts
         manifest.tokenStore = run.writer.state.tokenStore
         manifest.pieces = run.writer.state.pieces
+        if GroupTable.hasGroups(manifest) { manifest.groups = run.cursor.groups }
         if let finished = run.cursor.finished, let pieces = manifest.inputPieces, finished.count == pieces.count {
             // What was read, as read (issue 14 item 9): per input, from its pieces.
             manifest.setInputDigests(pieces: pieces, digests: finished)
@@ -212,6 +213,9 @@ public enum IndexBuilder {
             let source = try openSource(path, i)
             infos.append(InputInfo(path: path, size: source.size, format: source.formatName))
             kinds.insert(source.isPretokenized)
+            if !options.reader.groupFields.isEmpty && !source.formatName.hasPrefix("jsonl") {
+                throw GroupFieldRefused(path: path, format: source.formatName, field: options.reader.groupFields[0])
+            }
             if source.size == nil { streams[i] = source }
             if let megatron = source as? MegatronRecordSource, let file = try megatron.reference() { references[i] = file }
         }
@@ -286,6 +290,7 @@ public enum IndexBuilder {
             }
         }
         manifest.tokenStore = store
+        if !options.reader.groupFields.isEmpty { manifest.groupFields = options.reader.groupFields }
         return manifest
     }
 }

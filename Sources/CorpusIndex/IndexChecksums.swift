@@ -46,6 +46,7 @@ public enum IndexChecksums {
             (IndexFormat.docsDB, .keyed, perSample),
             (IndexFormat.countsDB, .counts, (manifest.tokenizer.vocabularySize + chunk - 1) >> chunkShift),
         ]
+        if GroupTable.hasGroups(manifest) { out.append((GroupTable.groupsDB, .dense, perSample)) }
         if manifest.kind != IndexKind.shard {
             for m in manifest.metrics {
                 out.append((IndexFormat.metricDB(m.name), .keyed, perSample))
@@ -200,7 +201,7 @@ public enum IndexChecksums {
     static func maxValueBytes(_ layout: Layout, table: String, manifest: IndexManifest) -> Int {
         switch layout {
         case .tokens: return max(manifest.counts.maxSampleLength, 0) * manifest.tokenWidth
-        case .dense: return chunk * 16
+        case .dense: return table == GroupTable.groupsDB ? chunk * 4 * max(manifest.groupFields?.count ?? 0, 1) : chunk * 16
         case .counts: return 8
         case .meta: return Int.max
         case .keyed: return table == IndexFormat.docsDB ? 1 << 20 : 16

@@ -140,10 +140,15 @@ public struct DocRecord: Equatable, Sendable, Codable {
     public var docID: String?
     public var lang: String?
     public var source: String?
+    /// The document's groups while it is being indexed (one per `--group-field`; nil entries: no
+    /// usable value). Kept in the resume cursor's pack carry-over, not in the `docs` table: a
+    /// sample's groups are in the `groups` table.
+    public var groups: [String?]?
 
-    public init(input: Int, record: Int, byteOffset: Int, docID: String? = nil, lang: String? = nil, source: String? = nil) {
+    public init(input: Int, record: Int, byteOffset: Int, docID: String? = nil, lang: String? = nil, source: String? = nil,
+                groups: [String?]? = nil) {
         self.input = input; self.record = record; self.byteOffset = byteOffset
-        self.docID = docID; self.lang = lang; self.source = source
+        self.docID = docID; self.lang = lang; self.source = source; self.groups = groups
     }
 
     /// Appends the encoding to `out`.

@@ -139,6 +139,12 @@ public struct IndexManifest: Codable, Equatable, Sendable {
     /// Per piece this build read, in order, what it gave (`gradus merge` places a shard's samples
     /// with it). A shard reads only its own pieces.
     public var pieces: [PieceStats]?
+    /// `--group-field` names, in command-line order (nil: built without groups). Content: compared
+    /// on resume and merge.
+    public var groupFields: [String]?
+    /// Per group field, its groups (names ascending) and their samples, tokens and `(none)`
+    /// documents; set when pass 1 ends. The samples' codes are in the `groups` table.
+    public var groups: [GroupSummary]?
 
     public init(kind: String, tokenizer: TokenizerInfo, inputs: [InputInfo], metrics: [MetricInfo],
                 pack: Int?, shard: Int?, shardCount: Int?, commandLine: [String], created: String,
@@ -152,19 +158,21 @@ public struct IndexManifest: Codable, Equatable, Sendable {
 
     /// XXH3-64 (16 hex digits) of what the index holds, independent of when, where and how fast
     /// it was built: kind, tokenizer, token width, each input's format, size and content hash (its
-    /// path where an older index has no hash), metrics, pack, shard, counts and content options.
-    /// A byte-identical rebuild has the same fingerprint; the same files in another order, or
+    /// path where an older index has no hash), metrics, pack, shard, counts and content options,
+    /// and the group fields and groups (`--group-field`; left out when absent). A byte-identical rebuild has the same fingerprint; the same files in another order, or
     /// an edited file, a different one. Training checkpoints record it to refuse another index.
     public var contentFingerprint: String {
         struct Content: Encodable {
             var kind: String, tokenizer: TokenizerInfo, tokenWidth: Int, inputs: [[String]]
             var metrics: [MetricInfo], pack: Int?, shard: Int?, shardCount: Int?
             var counts: IndexCounts, options: [String: String]
+            var groupFields: [String]?, groups: [GroupSummary]?
         }
         let content = Content(
             kind: kind, tokenizer: tokenizer, tokenWidth: tokenWidth,
             inputs: inputs.map { [$0.format, $0.size.map(String.init) ?? "-", $0.contentHash ?? $0.path] },
-            metrics: metrics, pack: pack, shard: shard, shardCount: shardCount, counts: counts, options: options)
+            metrics: metrics, pack: pack, shard: shard, shardCount: shardCount, counts: counts, options: options,
+            groupFields: groupFields, groups: groups)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let bytes = [UInt8]((try? encoder.encode(content)) ?? Data())
@@ -204,6 +212,7 @@ public struct IndexManifest: Codable, Equatable, Sendable {
         }
         return tokenizer == other.tokenizer && timeless(inputs) == timeless(other.inputs) && metrics == other.metrics
             && pack == other.pack && options == other.options && inputPieces == other.inputPieces
+            && (groupFields ?? []) == (other.groupFields ?? [])
     }
 }
 
@@ -245,6 +254,9 @@ public struct ResumeCursor: Codable, Equatable, Sendable {
     public var startsSegment: Bool?
     public var tokenItems: Int?
     public var tokenBytes: Int?
+    /// `--group-field`: per field, the groups seen so far in order of first appearance (their
+    /// codes in `groupcodes`) and their tallies; from pass 2 on, names ascending (`groups` written).
+    public var groups: [GroupSummary]?
     public init(phase: String, input: Int, recordsConsumed: Int, nextSample: Int, counts: IndexCounts,
                 carry: [UInt32], carryDocs: [CarryDoc]) {
         self.phase = phase; self.input = input; self.recordsConsumed = recordsConsumed

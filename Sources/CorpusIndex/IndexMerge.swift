@@ -8,7 +8,7 @@
 //                              token store references the shards' token files
 //   metrics  (one job a shard) every metric of the shard's samples, from its tokens and the
 //                              global counts, into `<out>/parts/shard-I.values`
-//   finish   (one job)         docs copied with global ids, the values into `metric/`, `values/`
+//   finish   (one job)         docs and group codes copied with global ids, the values into `metric/`, `values/`
 //                              and, sorted, `order/`/`ranks/`; checksums (the token chunks' are
 //                              the shards'); complete
 //
@@ -145,6 +145,7 @@ public enum IndexMerge {
         guard counts.samples > 0 else { throw IndexError.noSamples(reason: "the shards hold no sample") }
         manifest.counts = counts
         manifest.pieces = globalPieces
+        if GroupTable.hasGroups(manifest) { manifest.groups = GroupTable.union(shards.map { $0.manifest.groups ?? [] }) }
         manifest.tokenStore = TokenStoreInfo(files: files, segments: segments)
         let plan = MergePlan(shards: zip(shards, absolute).map {
             MergePlan.Shard(path: $1, samples: $0.sampleCount, fingerprint: $0.manifest.contentFingerprint)
@@ -318,6 +319,9 @@ public enum IndexMerge {
         }
         onPhase("docs")
         try copyDocs(plan: plan, shards: shards, into: store)
+        if let groups = manifest.groups, GroupTable.hasGroups(manifest) {
+            try GroupTable.merge(plan: plan, shards: shards, groups: groups, into: store)
+        }
         var tokenSums: [UInt64]? = try tokenChecksums(plan: plan, shards: shards)
         if plan.copyTokens == true {
             onPhase("copy")

@@ -187,8 +187,12 @@ public enum IndexVerifier {
             for m in metrics {
                 do { try checkMetric(m, &problems) } catch { problems.add(IndexFormat.metricDB(m), "\(error)") }
             }
+            if let groups = manifest.groups, !groups.isEmpty {
+                do { try checkGroups(groups, &problems) } catch { problems.add(GroupTable.groupsDB, "\(error)") }
+            }
             report.problems += problems.lines
-            report.checked.append("content: sample ids dense, tokens, counts, docs\(metrics.isEmpty ? "" : ", metric/order/values/ranks of \(metrics.count) metrics") checked against the manifest")
+            report.checked.append("content: sample ids dense, tokens, counts, docs\(metrics.isEmpty ? "" : ", metric/order/values/ranks of \(metrics.count) metrics")"
+                + "\((manifest.groups ?? []).isEmpty ? "" : ", groups of \(manifest.groups!.count) fields") checked against the manifest")
         }
 
         /// Keys 0..<N in order, values decoded by `body`; problems for gaps and a wrong count.
@@ -247,6 +251,41 @@ public enum IndexVerifier {
             let stored = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
             if let t = stored.indices.first(where: { stored[$0] != histogram[$0] }) {
                 problems.add(IndexFormat.countsDB, "token id \(t) counts \(stored[t]), the stored samples hold it \(histogram[t]) times")
+            }
+        }
+
+        /// `groups`: ⌈N/8192⌉ dense chunks of one UInt32 code per field per sample, each code a
+        /// group of its field, and per group the samples and tokens the manifest says.
+        private func checkGroups(_ groups: [GroupSummary], _ problems: inout ProblemList) throws {
+            let fields = groups.count, name = GroupTable.groupsDB
+            let tokens = try TokenStore(indexPath: store.path, manifest: manifest)
+            var samples = groups.map { [Int](repeating: 0, count: $0.names.count) }, tokenSums = samples
+            var id = 0
+            let db = try store.env.database(name)
+            try store.env.read { txn in
+                try txn.forEach(in: db) { _, raw in
+                    guard raw.count % (4 * fields) == 0 else {
+                        problems.add(name, "a chunk of \(raw.count) bytes, not a multiple of \(4 * fields) (\(fields) codes a sample)")
+                        return false
+                    }
+                    for _ in 0..<(raw.count / (4 * fields)) where id < n {
+                        for f in 0..<fields {
+                            let code = Int(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * ((id % IndexFormat.denseChunk) * fields + f), as: UInt32.self)))
+                            guard code < groups[f].names.count else {
+                                problems.add(name, "sample \(id) has group code \(code) of field '\(groups[f].field)', which has \(groups[f].names.count) groups")
+                                continue
+                            }
+                            samples[f][code] += 1
+                            tokenSums[f][code] += tokens.length(of: id)
+                        }
+                        id += 1
+                    }
+                    return true
+                }
+            }
+            if id != n { problems.add(name, "codes for \(id) samples, the manifest says \(n)") }
+            for (f, g) in groups.enumerated() where samples[f] != g.samples || tokenSums[f] != g.tokens {
+                problems.add(name, "the samples or tokens per group of field '\(g.field)' differ from the manifest's")
             }
         }
 

@@ -88,6 +88,7 @@ public final class CorpusRecordSource: RecordSource {
         }
         record.ordinal = doc.record; record.byteOffset = doc.byteOffset
         record.docID = doc.id; record.lang = doc.lang; record.source = doc.source
+        record.groups = doc.groups
         if isPretokenized {
             guard let ids else {
                 throw IndexError.badInput(path: name, problem: "line \(doc.line): no \"tokens\" array, but the first record had one (pre-tokenized input)")
@@ -154,7 +155,7 @@ public final class MegatronRecordSource: RecordSource {
         let items = reader.items(ofDocument: position)
         record.ordinal = position
         record.byteOffset = items.lowerBound < reader.count ? reader.pointer(ofItem: items.lowerBound) : binSize
-        record.docID = nil; record.lang = nil; record.source = nil
+        record.docID = nil; record.lang = nil; record.source = nil; record.groups = []
         do {
             for item in items { try reader.appendTokens(ofItem: item, to: &tokens) }
         } catch {

@@ -105,6 +105,7 @@ final class PassOne {
         state.pieces = cursor.pieces ?? []
         state.pieceStart = cursor.pieceStart ?? IndexCounts()
         state.startsSegment = cursor.startsSegment ?? true
+        state.groups = cursor.groups ?? []
         let counts: [UInt64]
         if cursor.phase == "pass2" {
             counts = try IndexFinisher.readCounts(store: store, vocabularySize: vocabulary)
@@ -112,7 +113,7 @@ final class PassOne {
             counts = try Self.recount(store: store, manifest: manifest, segments: segments, ownBytes: bytes)
         }
         writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts,
-                                  tokenItems: items, tokenBytes: bytes)
+                                  tokenItems: items, tokenBytes: bytes, storesSamples: cursor.phase == "pass1")
         _ = try store.database(IndexFormat.countsDB)
         if options.mode != .resume { try start() }
     }
@@ -241,6 +242,8 @@ final class PassOne {
         try writer.tokens.finish()  // tokens.idx written; .bin and .idx synced
         let counts = writer.tokenCounts
         let countsDB = try store.database(IndexFormat.countsDB)
+        let groupDBs = GroupTable.hasGroups(manifest)
+            ? (codes: try store.database(GroupTable.codesDB), dense: try store.database(GroupTable.groupsDB)) : nil
         cursor.phase = "pass2"
         try writer.transaction(store: store) { txn in
             cursor.counts = writer.state.counts
@@ -250,6 +253,10 @@ final class PassOne {
             cursor.pieces = writer.state.pieces
             cursor.tokenItems = writer.tokens.itemCount
             cursor.tokenBytes = writer.tokens.byteCount
+            if let groupDBs {  // the samples' codes renumbered (names ascending) into `groups`
+                cursor.groups = try GroupTable.finish(writer.state.groups, samples: writer.state.counts.samples, store: store,
+                                                      codesDB: groupDBs.codes, groupsDB: groupDBs.dense, txn: txn)
+            }
             try IndexFinisher.writeCounts(counts, db: countsDB, txn: txn)
             try store.writeJSON(cursor, key: IndexFormat.resumeKey, txn: txn)
         }
@@ -352,6 +359,7 @@ final class PassOne {
             next.startsSegment = writer.state.startsSegment
             next.tokenItems = writer.tokens.itemCount
             next.tokenBytes = writer.tokens.byteCount
+            next.groups = GroupTable.hasGroups(manifest) ? writer.state.groups : nil
             next.inputBytes = batch.inputBytes
             next.inputHash = batch.inputDigest.map(InputTracker.format)
             if batch.endOfInput {

@@ -13,6 +13,8 @@ public struct SourceRecord: Sendable {
     public var docID: String?
     public var lang: String?
     public var source: String?
+    /// The record's groups, one per `--group-field` (`Document.groups`); empty without.
+    public var groups: [String?] = []
     /// The text to tokenize (text sources).
     public var text = ""
     public init() {}

@@ -24,6 +24,8 @@ final class SampleWriter {
         var pieceStart = IndexCounts()
         /// The next sample starts a token segment (it is the first of its input).
         var startsSegment = true
+        /// `--group-field`: per field, the groups seen so far (first-appearance codes) and tallies.
+        var groups: [GroupSummary] = []
     }
 
     var state: State
@@ -53,11 +55,22 @@ final class SampleWriter {
     /// reader thread may count them ahead (`transaction(precounted:)`).
     var acceptsPrecountedBatches: Bool { pack == nil }
     private var docBytes = [UInt8]()
+    /// `--group-field`: the pass-1 table of the samples' group codes (nil without group fields),
+    /// each field's name → code (rebuilt from `state.groups` at every transaction attempt), and
+    /// the codes of the sample being emitted.
+    private let groupCodesDB: LMDBDatabase?
+    private var groupLookup: [[String: UInt32]] = []
+    private var sampleGroupCodes: [UInt32] = []
+    private var groupBytes = [UInt8]()
 
     /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
     /// - Parameter tokenItems/tokenBytes: the lengths of the own token files at the last commit.
+    /// - Parameter storesSamples: false once pass 1 is over (a resumed pass 2): no sample is
+    ///   added, and the pass-1 `groupcodes` table, dropped when pass 1 ended, is not reopened.
     init(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric], state: State,
-         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0) throws {
+         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0, storesSamples: Bool = true) throws {
+        var state = state
+        if let fields = manifest.groupFields, state.groups.isEmpty { state.groups = fields.map(GroupSummary.init(field:)) }
         self.state = state
         vocabularySize = manifest.tokenizer.vocabularySize
         width = manifest.tokenWidth
@@ -74,6 +87,7 @@ final class SampleWriter {
         sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
             ($0, try store.database(IndexFormat.metricDB($0.name)))
         }
+        groupCodesDB = GroupTable.hasGroups(manifest) && storesSamples ? try store.database(GroupTable.codesDB) : nil
         context = MetricContext(sequenceLength: 0, skipBad: manifest.options["skip_bad"] == "true")
         scratch = MetricScratch(vocabularySize: sampleMetrics.isEmpty ? 0 : vocabularySize)
         if manifest.pack != nil && endOfDocument == nil {
@@ -95,6 +109,7 @@ final class SampleWriter {
         defer { self.precounted = nil }
         try store.env.write { txn in
             state = saved
+            if groupCodesDB != nil { rebuildGroupLookup() }
             tokens.beginBatch()
             if precounted == nil { batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
             batchTokens = 0
@@ -116,7 +131,11 @@ final class SampleWriter {
     func add(document tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction,
              referencedFile: Int? = nil) throws {
         state.counts.documents += 1
+        if groupCodesDB != nil {
+            for f in state.groups.indices where groupName(doc, field: f) == GroupTable.none { state.groups[f].noneDocuments += 1 }
+        }
         guard let length = pack, let eod = endOfDocument else {
+            if groupCodesDB != nil { sampleGroupCodes = state.groups.indices.map { groupCode(groupName(doc, field: $0), field: $0) } }
             try emit(tokens, doc: doc, txn: txn, referencedFile: referencedFile)
             return
         }
@@ -127,12 +146,59 @@ final class SampleWriter {
         var start = 0
         while state.carry.count - start >= length + 1 {
             let first = state.carryDocs.lastIndex { $0.offset <= start } ?? 0
+            if groupCodesDB != nil { sampleGroupCodes = majorityGroups(first: first, tokens: start..<(start + length + 1)) }
             try state.carry.withUnsafeBufferPointer { all in
                 try emit(UnsafeBufferPointer(rebasing: all[start..<(start + length + 1)]), doc: state.carryDocs[first].doc, txn: txn)
             }
             start += length
         }
         if start > 0 { compactCarry(from: start) }
+    }
+
+    /// The group of `doc` along field `f`: its value, or `GroupTable.none`.
+    private func groupName(_ doc: DocRecord, field f: Int) -> String {
+        guard let groups = doc.groups, f < groups.count, let name = groups[f] else { return GroupTable.none }
+        return name
+    }
+
+    /// The code of group `name` of field `f`, giving a new name the next code.
+    private func groupCode(_ name: String, field f: Int) -> UInt32 {
+        if let code = groupLookup[f][name] { return code }
+        let code = UInt32(state.groups[f].names.count)
+        state.groups[f].names.append(name)
+        state.groups[f].samples.append(0)
+        state.groups[f].tokens.append(0)
+        groupLookup[f][name] = code
+        return code
+    }
+
+    private func rebuildGroupLookup() {
+        groupLookup = state.groups.map { s in
+            Dictionary(uniqueKeysWithValues: s.names.enumerated().map { ($0.element, UInt32($0.offset)) })
+        }
+    }
+
+    /// Per field, the group of the packed sample made of carry tokens `range`, whose first token
+    /// belongs to `carryDocs[first]`: the group holding most of its tokens (a document owns its
+    /// tokens and the end-of-document id after them); on a tie, the group whose first token
+    /// comes first in the sample.
+    private func majorityGroups(first: Int, tokens range: Range<Int>) -> [UInt32] {
+        state.groups.indices.map { f in
+            var tally: [(code: UInt32, tokens: Int)] = []  // in order of first appearance in the sample
+            var j = first
+            while j < state.carryDocs.count && state.carryDocs[j].offset < range.upperBound {
+                let end = j + 1 < state.carryDocs.count ? state.carryDocs[j + 1].offset : state.carry.count
+                let owned = min(end, range.upperBound) - max(state.carryDocs[j].offset, range.lowerBound)
+                if owned > 0 {
+                    let code = groupCode(groupName(state.carryDocs[j].doc, field: f), field: f)
+                    if let k = tally.firstIndex(where: { $0.code == code }) { tally[k].tokens += owned } else { tally.append((code, owned)) }
+                }
+                j += 1
+            }
+            guard var best = tally.first else { return groupCode(GroupTable.none, field: f) }
+            for t in tally.dropFirst() where t.tokens > best.tokens { best = t }
+            return best.code
+        }
     }
 
     /// Drops the first `start` carry tokens, keeping the docs that still own carry tokens.
@@ -217,6 +283,15 @@ final class SampleWriter {
                 throw IndexError.badInput(path: "input \(doc.input)", problem: "record \(doc.record): \(error)")
             }
             try putValue(value, key: key, db: db, txn: txn)
+        }
+        if let groupCodesDB {
+            groupBytes.removeAll(keepingCapacity: true)
+            for (f, code) in sampleGroupCodes.enumerated() {
+                appendLE(code, &groupBytes)
+                state.groups[f].samples[Int(code)] += 1
+                state.groups[f].tokens[Int(code)] += tokens.count
+            }
+            try txn.put(key: key, value: groupBytes, in: groupCodesDB, append: true)
         }
         state.startsSegment = false
         state.nextSample += 1

@@ -2,7 +2,8 @@
 // `gradus report DIR` regenerates everything without retraining: the table and verdicts
 // (`ReportTable`), validation loss vs tokens and vs wall-clock (mean curve, seed range as a
 // band), and the schedules vs tokens (LR, sequence length, difficulty per metric, random-LTD r),
-// each as SVG and PNG under DIR/plots.
+// each as SVG and PNG under DIR/plots; on an index with sample groups, per field the per-group
+// table and its plot (`GroupReportTable`).
 
 import Foundation
 import Support
@@ -32,15 +33,17 @@ public enum Report {
         do { table = try ReportTable(results: results, baseline: baseline) } catch ExperimentError.invalidResults(_, let reason) {
             throw ExperimentError.invalidResults(path: directory + "/results.jsonl", reason: reason)  // the file's real path
         }
-        let plots = try writePlots(results: results, table: table, directory: directory + "/plots")
-        let text = markdown(table: table, results: results, budget: budget, plots: plots)
+        let groupTables = GroupReportTable.tables(results: results, order: table.rows.map(\.name), baseline: table.baseline)
+        let plots = try writePlots(results: results, table: table, groupTables: groupTables, directory: directory + "/plots")
+        let text = markdown(table: table, results: results, budget: budget, plots: plots, groupTables: groupTables)
         let path = directory + "/report.md"
         try writeAtomically(Data(text.utf8), to: path)
         return path
     }
 
     /// The report's markdown.
-    static func markdown(table: ReportTable, results: [RunResult], budget: String?, plots: [(String, String)]) -> String {
+    static func markdown(table: ReportTable, results: [RunResult], budget: String?, plots: [(String, String)],
+                         groupTables: [GroupReportTable] = []) -> String {
         let seeds = Set(results.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         var s = "# Data-efficiency experiment\n\n"
         s += table.finding(budget: budget) + "\n\n"
@@ -57,6 +60,14 @@ public enum Report {
         s += "linearly interpolated between evaluations; savings = baseline / variant. Wall-clock is training time only "
         s += "(evaluations excluded). FLOPs: matmuls, forward + backward.\n\n## Verdicts\n\n"
         for row in table.rows { s += "- **\(row.name)**: \(table.verdict(row))\n" }
+        if !groupTables.isEmpty {
+            s += "\n## Validation loss per group\n\n"
+            s += "The held-out split is stratified by group; a group's loss is the sum of its evaluated rows' losses over their "
+            s += "positions. Final loss: mean over the seeds and the seed range. Target: the baseline's mean final loss on the "
+            s += "group; tokens-to-target: where the variant's mean curve on the group first reaches it. A variant is flagged "
+            s += "worse when its mean is higher and the seed ranges do not overlap (two or more seeds each).\n\n"
+            for g in groupTables { s += g.markdown() + "\n" }
+        }
         s += "\n## Plots\n\n"
         for (title, name) in plots { s += "### \(title)\n\n![\(title)](plots/\(name).svg)\n\n[PNG](plots/\(name).png)\n\n" }
         s += "Colours follow the legend order: " + table.rows.enumerated().map { i, r in
@@ -68,7 +79,8 @@ public enum Report {
     }
 
     /// Writes every plot as SVG and PNG; returns (title, file stem) pairs.
-    static func writePlots(results: [RunResult], table: ReportTable, directory: String) throws -> [(String, String)] {
+    static func writePlots(results: [RunResult], table: ReportTable, groupTables: [GroupReportTable] = [],
+                           directory: String) throws -> [(String, String)] {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: directory, reason: error.localizedDescription)
         }
@@ -83,6 +95,10 @@ public enum Report {
         var plots = [lossPlot("Validation loss vs tokens", "val-loss-vs-tokens", "training tokens") { $0.tokens },
                      lossPlot("Validation loss vs wall-clock", "val-loss-vs-wall", "training wall-clock (s)") { $0.wall }]
         plots += schedulePlots(results: results, order: table.rows.map(\.name))
+        for g in groupTables where !g.plot().series.isEmpty {
+            let stem = "val-loss-per-group-" + String(g.field.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            plots.append((g.plot().title, stem, g.plot()))
+        }
         for (_, name, plot) in plots {
             try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")
             let png = "\(directory)/\(name).png"

@@ -78,9 +78,11 @@ public struct RunExecutor {
         let fingerprint = data.reader.manifest.contentFingerprint
         let trainer = resuming
             ? try Trainer(resumingFrom: checkpointPath, config: config, source: data.training, heldOut: validation,
-                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint)
+                          log: runLog, randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint,
+                          groups: data.groups)
             : try Trainer(config: config, source: data.training, heldOut: validation, log: runLog,
-                          randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint)
+                          randomLTD: config.randomLTDRouting(), threads: threads, indexFingerprint: fingerprint,
+                          groups: data.groups)
         // The log must hold the evaluation at step 0; a checkpoint after a stop (SIGINT/SIGTERM)
         // may lie between evaluations, and `makeResult` checks that no step or evaluation is missing.
         if resuming && trainer.lastEvaluation == nil {
@@ -129,7 +131,8 @@ public struct RunExecutor {
 
     /// The result read off the whole run's log (built-in or external trainer): the evaluations'
     /// curve, the schedule at step 1 and every 1/200 of the planned steps, Σ of the steps' FLOPs,
-    /// the last step's training wall-clock; `totals` are the run's steps, tokens and layer-tokens.
+    /// the last step's training wall-clock, and the per-group curves of the evaluations' `val_groups`
+    /// (`groupCurves`); `totals` are the run's steps, tokens and layer-tokens.
     func makeResult(_ config: RunConfig, totals: (steps: Int, tokens: Int, layerTokens: Int), steps: [StepRecord],
                     evaluations: [EvalRecord], sampler: String) throws -> RunResult {
         let curve = evaluations.map { CurvePoint(tokens: Double($0.tokens), wall: $0.trainingSeconds, loss: $0.valLoss) }
@@ -146,7 +149,23 @@ public struct RunExecutor {
                          steps: totals.steps, tokens: totals.tokens, layerTokens: totals.layerTokens,
                          flops: steps.reduce(0) { $0 + $1.flops }, wallSeconds: steps.last?.trainingSeconds ?? 0, curve: curve,
                          schedule: schedule, sampler: sampler, randomLTDApplied: schedule.contains { $0.appliedRandomLTD },
-                         curriculumRequested: requested.curriculum, randomLTDRequested: requested.randomLTD)
+                         curriculumRequested: requested.curriculum, randomLTDRequested: requested.randomLTD,
+                         groupCurves: Self.groupCurves(evaluations))
+    }
+
+    /// Per field, per group, the points of the evaluations that report the group; nil when no
+    /// evaluation reports groups.
+    static func groupCurves(_ evaluations: [EvalRecord]) -> [String: [String: [CurvePoint]]]? {
+        var out: [String: [String: [CurvePoint]]] = [:]
+        for e in evaluations {
+            for (field, groups) in e.valGroups ?? [:] {
+                for (name, g) in groups {
+                    out[field, default: [:]][name, default: []].append(
+                        CurvePoint(tokens: Double(e.tokens), wall: e.trainingSeconds, loss: g.loss))
+                }
+            }
+        }
+        return out.isEmpty ? nil : out
     }
 
     /// The steps a run evaluates at (`TrainingSchedule` with `evaluateAtStart`/`evaluateAtEnd`):

@@ -34,12 +34,23 @@ extension RunResult {
         if let end = dataEndedAtStep, end != steps {
             return "data_ended_at_step: \(end) is not the run's last step (\(steps)); the data ends a run at its last step"
         }
-        for (k, p) in curve.enumerated() {
-            let issues = [real("curve[\(k)] tokens", p.tokens, 0, Double(Self.maxCount)),
-                          real("curve[\(k)] wall", p.wall, 0, Self.maxSeconds), real("curve[\(k)] loss", p.loss, -m, m)]
-            if let first = issues.compactMap({ $0 }).first { return first }
-            if k > 0, p.tokens < curve[k - 1].tokens {
-                return "curve[\(k)] tokens: \(show(p.tokens)) is below the previous point's \(show(curve[k - 1].tokens)) (a curve ascends in tokens)"
+        /// The first problem of a validation curve named `name`.
+        func curveProblem(_ name: String, _ curve: [CurvePoint]) -> String? {
+            for (k, p) in curve.enumerated() {
+                let issues = [real("\(name)[\(k)] tokens", p.tokens, 0, Double(Self.maxCount)),
+                              real("\(name)[\(k)] wall", p.wall, 0, Self.maxSeconds), real("\(name)[\(k)] loss", p.loss, -m, m)]
+                if let first = issues.compactMap({ $0 }).first { return first }
+                if k > 0, p.tokens < curve[k - 1].tokens {
+                    return "\(name)[\(k)] tokens: \(show(p.tokens)) is below the previous point's \(show(curve[k - 1].tokens)) (a curve ascends in tokens)"
+                }
+            }
+            return nil
+        }
+        if let first = curveProblem("curve", curve) { return first }
+        for (field, groups) in (groupCurves ?? [:]).sorted(by: { $0.key < $1.key }) {
+            for (name, points) in groups.sorted(by: { $0.key < $1.key }) {
+                if points.isEmpty { return "val_group_curves.\(field).\(name): the curve is empty" }
+                if let first = curveProblem("val_group_curves.\(field).\(name)", points) { return first }
             }
         }
         for (k, p) in schedule.enumerated() {

@@ -81,12 +81,15 @@ public struct RunResult: Codable, Equatable, Sendable {
     /// (`UnigramReference`): the bar a trained model must get clearly below. Nil in results
     /// written before it was recorded.
     public var unigramValidationLoss: Double? = nil
+    /// On an index with sample groups: per field, per group, the group's validation curve (the
+    /// evaluations' `val_groups`, as [tokens, wall, loss] points); nil (omitted) without groups.
+    public var groupCurves: [String: [String: [CurvePoint]]]? = nil
 
     enum CodingKeys: String, CodingKey {
         case variant, seed, finalValidationLoss = "final_val_loss", steps, tokens, layerTokens = "layer_tokens"
         case flops, wallSeconds = "wall_seconds", curve, schedule, sampler, randomLTDApplied = "random_ltd_applied"
         case curriculumRequested = "curriculum_requested", randomLTDRequested = "random_ltd_requested"
-        case dataEndedAtStep = "data_ended_at_step", unigramValidationLoss = "unigram_val_loss"
+        case dataEndedAtStep = "data_ended_at_step", unigramValidationLoss = "unigram_val_loss", groupCurves = "val_group_curves"
     }
 
     /// One compact JSON line (no newline).

@@ -68,3 +68,32 @@ extension GPTModel {
         Residual.forward(out: x.res3, a: x.res2, b: x.fcProj, count: N * C, threads: threads.count)
     }
 }
+
+/// One row's share of the masked loss of a forward pass (per-group evaluation, issue 17 item 2).
+public struct RowLoss: Equatable, Sendable {
+    /// Σ over the row's positions of mask · loss (nats), in Double.
+    public var lossSum: Double
+    /// Σ over the row's positions of the mask: the positions the loss counts.
+    public var positions: Double
+
+    public init(lossSum: Double, positions: Double) { (self.lossSum, self.positions) = (lossSum, positions) }
+}
+
+extension GPTModel {
+    /// Per batch row of the last forward pass, its masked loss sum and counted positions, read off
+    /// the per-position losses that pass wrote (no extra pass). The forward's mean loss is
+    /// Σ lossSum / Σ positions over the rows (up to the Float rounding of its own sum).
+    /// - Precondition: `forward` has run.
+    public func rowLosses() -> [RowLoss] {
+        guard let a = current else { preconditionFailure("row losses read before any forward pass") }
+        let losses = a.outer(in: acts.baseAddress!).losses
+        return (0..<a.B).map { b in
+            var sum = 0.0, weight = 0.0
+            for n in b * a.T..<(b + 1) * a.T {
+                sum += Double(mask[n]) * Double(losses[n])
+                weight += Double(mask[n])
+            }
+            return RowLoss(lossSum: sum, positions: weight)
+        }
+    }
+}

@@ -25,11 +25,16 @@ public protocol BatchSource: AnyObject {
     /// build time included) and checks the rest.
     /// - Throws: `TrainingError.invalidSourceState` when the blob is not this source's.
     func restoreState(_ state: Data, indexVerified: Bool) throws
+    /// The sample id of each row of the batch `nextBatch()` served last, or nil when the source
+    /// does not serve index samples one per row (per-group evaluation maps rows to groups by it).
+    var lastSampleIDs: [Int]? { get }
 }
 
 extension BatchSource {
     /// Sources whose own index check is content-based already ignore `indexVerified`.
     public func restoreState(_ state: Data, indexVerified: Bool) throws { try restoreState(state) }
+    /// Sources without index samples have no row ids.
+    public var lastSampleIDs: [Int]? { nil }
 }
 
 /// The curriculum context of one served batch.

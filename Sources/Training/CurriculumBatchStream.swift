@@ -1,6 +1,7 @@
 // CurriculumBatchStream.swift — the one curriculum batch path (issue 12 item 3, spec §6 and §8) of
 // `gradus train` (its `BatchSource`) and `gradus batches` (every micro-batch of one rank): global
-// batches from `CurriculumSampler`, held-out ids skipped (`HeldOutSplit`; the shortfall is drawn
+// batches from `CurriculumSampler`, held-out ids skipped (`HeldOutSplit`, stratified by sample
+// group when the index has groups: `HeldOutPartition`; the shortfall is drawn
 // from the next global batch and unused ids carry over, so the curriculum step runs ahead of the
 // optimiser step by about the held-out fraction; fraction 0 serves each batch as drawn), rows read
 // straight from the index into a reused buffer and post-processed (`seqlen_truncate` /
@@ -85,6 +86,8 @@ public final class CurriculumBatchStream {
     private let rowReader: RowReader
     private let geometry: BatchGeometry, rank: Int
     private let sequenceLength: Int?, shapesRows: Bool, heldOutFraction: Double
+    /// The stratified split when the index has sample groups; nil: the per-id hash alone decides.
+    private let stratified: HeldOutPartition?
     /// The sequence curriculum the config asks for (applied to rows only when shaping them).
     public let kind: SequenceCurriculumKind?
     private let kindMetric: Int?
@@ -115,14 +118,20 @@ public final class CurriculumBatchStream {
     ///   - shapesRows: cut rows to S + 1 and apply the sequence curriculum; false serves the stored
     ///     samples whole (the consumer post-processes, as Megatron-DeepSpeed does).
     ///   - vocab: token ids must be below it.
+    ///   - heldOutFraction: the validation fraction whose held-out ids are skipped (0: none).
+    ///   - groups: the index's sample groups (`IndexReader.sampleGroups()`); with any, the skipped
+    ///     ids are the stratified split's (`HeldOutPartition`), as `TrainingData` evaluates on.
     /// - Throws: `CurriculumError` when the curriculum does not fit the index,
-    ///   `TrainingError.invalidConfig` when S is needed but nil.
+    ///   `TrainingError.invalidConfig` when S is needed but nil or the groups do not fit the index.
     public init(index: LMDBDifficultyIndex, config: GradusConfig, geometry: BatchGeometry, rank: Int = 0,
-                sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double = 0) throws {
+                sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double = 0,
+                groups: [SampleGroups] = []) throws {
         sampler = try CurriculumSampler(index: index, config: config, globalBatchSize: geometry.globalBatchSize)
         rowReader = RowReader(index.reader, vocab: vocab)
         (self.geometry, self.rank, self.sequenceLength) = (geometry, rank, sequenceLength)
         (self.shapesRows, self.heldOutFraction) = (shapesRows, heldOutFraction)
+        stratified = groups.isEmpty || heldOutFraction <= 0 ? nil
+            : try HeldOutPartition(count: index.reader.sampleCount, fraction: heldOutFraction, groups: groups)
         let kind = SequencePostProcess.kind(of: config.curriculumMetrics.map(\.name))
         (self.kind, kindMetric) = (kind, config.curriculumMetrics.firstIndex { $0.name == kind?.rawValue })
         if sequenceLength == nil && (shapesRows || config.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }) {
@@ -132,12 +141,13 @@ public final class CurriculumBatchStream {
     }
 
     /// The stream `gradus train` reads: one micro-batch of B = `batch_size` rows of S + 1 tokens per
-    /// step, the held-out fraction skipped, tokens checked against the model's vocabulary.
-    public convenience init(index: LMDBDifficultyIndex, run config: RunConfig) throws {
+    /// step, the held-out fraction skipped (stratified by `groups` when there are any), tokens
+    /// checked against the model's vocabulary.
+    public convenience init(index: LMDBDifficultyIndex, run config: RunConfig, groups: [SampleGroups] = []) throws {
         try self.init(index: index, config: config.file,
                       geometry: BatchGeometry(microBatchSize: config.train.batchSize, gradientAccumulationSteps: 1, world: 1),
                       sequenceLength: config.sequenceLength, shapesRows: true, vocab: config.model.vocab,
-                      heldOutFraction: config.train.validationFraction)
+                      heldOutFraction: config.train.validationFraction, groups: groups)
     }
 
     /// The next global batch: B training ids (held-out ones skipped, in the sampler's order) with
@@ -149,7 +159,9 @@ public final class CurriculumBatchStream {
         var emptyDraws = 0
         while pending.count < size {
             let global = try sampler.nextGlobalBatch(consumedTokens: consumedTokens)
-            let kept = global.sampleIDs.filter { !HeldOutSplit.isHeldOut(id: Int($0), fraction: heldOutFraction) }
+            let kept = global.sampleIDs.filter { id in
+                !(stratified?.contains(Int(id)) ?? HeldOutSplit.isHeldOut(id: Int(id), fraction: heldOutFraction))
+            }
             emptyDraws = kept.isEmpty ? emptyDraws + 1 : 0
             guard emptyDraws < Self.maxEmptyDraws else {
                 throw TrainingError.invalidConfig(["at curriculum step \(global.step) the admitted samples are all held out "

@@ -14,9 +14,14 @@ import Support
 public enum HeldOutSplit {
     /// True when sample `id` belongs to the held-out set: a SplitMix64 hash of the id, scaled to
     /// [0, 1), is below `fraction`.
-    public static func isHeldOut(id: Int, fraction: Double) -> Bool {
+    public static func isHeldOut(id: Int, fraction: Double) -> Bool { rank(id: id) < fraction }
+
+    /// The per-id hash rank in [0, 1): a SplitMix64 hash of the id, scaled. The plain split holds
+    /// out ranks below the fraction; the stratified one (`HeldOutPartition`) the lowest ranks of
+    /// each stratum.
+    public static func rank(id: Int) -> Double {
         var mixer = SplitMix64(seed: UInt64(truncatingIfNeeded: id) ^ 0x4845_4C44_4F55_5421)
-        return Double(mixer.next() >> 11) * 0x1.0p-53 < fraction
+        return Double(mixer.next() >> 11) * 0x1.0p-53
     }
 
     /// Ids 0..<count split into (training, held-out), each ascending.
@@ -45,6 +50,8 @@ public final class IndexBatchSource: BatchSource {
     private let identity: String
     private var order: [Int]
     private var state: State
+    /// The sample id of each row of the last batch served (nil before the first).
+    public private(set) var lastSampleIDs: [Int]?
 
     /// - Parameters:
     ///   - ids: the sample ids this source serves (e.g. `HeldOutSplit.split(...).training`).
@@ -91,6 +98,7 @@ public final class IndexBatchSource: BatchSource {
             state.position += 1
             return UInt64(order[state.position - 1])
         }
+        lastSampleIDs = batch.map { Int($0) }
         return (try rowReader.rows(batch[...], sequenceLength: length, kind: nil, difficulty: length).tokenBatch(), nil)
     }
 

@@ -58,10 +58,24 @@ public struct EvalRecord: Codable, Equatable, Sendable {
     public var elapsed: Double
     /// Training wall-clock seconds when the evaluation ran (`StepRecord.trainingSeconds`).
     public var trainingSeconds: Double
+    /// On an index with sample groups: per field, per group, the loss over the evaluated rows of
+    /// that group (`val_groups`); nil (omitted) without groups. A group none of whose rows was
+    /// evaluated (or counted a position) is absent.
+    public var valGroups: [String: [String: GroupLoss]]? = nil
 
     enum CodingKeys: String, CodingKey {
-        case step, tokens, valLoss = "val_loss", elapsed, trainingSeconds = "train_s"
+        case step, tokens, valLoss = "val_loss", elapsed, trainingSeconds = "train_s", valGroups = "val_groups"
     }
+}
+
+/// The held-out loss of one group of samples in one evaluation.
+public struct GroupLoss: Codable, Equatable, Sendable {
+    /// Σ of the group's rows' loss sums / `positions` (nats).
+    public var loss: Double
+    /// Positions the loss counts over the group's evaluated rows.
+    public var positions: Int
+
+    public init(loss: Double, positions: Int) { (self.loss, self.positions) = (loss, positions) }
 }
 
 /// Appends JSON lines to a file.

@@ -5,6 +5,7 @@
 // With random-LTD (issue 6) each step draws a kept-token plan from the trainer's generator, runs
 // the model on it, and counts the layer-tokens and FLOPs actually spent; evaluation stays dense.
 
+import CorpusIndex
 import Foundation
 import Model
 import Support
@@ -38,6 +39,8 @@ public final class Trainer {
     public let indexFingerprint: String?
     private let source: any BatchSource
     private let heldOut: (any BatchSource)?
+    /// The sample groups evaluation reports loss per (empty: overall loss only).
+    private let groups: [SampleGroups]
     private let heldOutStart: Data?
     private let log: RunLog?
     private let clock = ContinuousClock()
@@ -53,10 +56,13 @@ public final class Trainer {
     ///   - threads: for the model's loops, OpenBLAS and AdamW (default: every core).
     ///   - indexFingerprint: the index's content fingerprint when `source` reads an index; saved in
     ///     checkpoints so a resume on another index is refused.
+    ///   - groups: the index's sample groups (`TrainingData.groups`); with any, every evaluation
+    ///     also reports the loss per group (`EvalRecord.valGroups`), mapping held-out rows to
+    ///     samples by `heldOut`'s `lastSampleIDs`.
     /// - Throws: `TrainingError.invalidConfig` listing every problem.
     public init(config: RunConfig, source: any BatchSource, heldOut: (any BatchSource)? = nil,
                 log: RunLog? = nil, randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores,
-                indexFingerprint: String? = nil) throws {
+                indexFingerprint: String? = nil, groups: [SampleGroups] = []) throws {
         let ltdProblems = randomLTD?.problems(model: config.model, sequenceLength: config.sequenceLength) ?? []
         if !ltdProblems.isEmpty { throw TrainingError.invalidConfig(config.problems().map(\.description) + ltdProblems) }
         try config.validate()
@@ -67,7 +73,7 @@ public final class Trainer {
         optimizer = AdamW(layout: model.layout, hyper: config.train.optimizer, threads: threads)
         rng = SplitMix64(seed: config.train.seed ^ 0x5452_4149_4E45_5221)
         (self.source, self.heldOut, self.log) = (source, heldOut, log)
-        self.indexFingerprint = indexFingerprint
+        (self.indexFingerprint, self.groups) = (indexFingerprint, groups)
         heldOutStart = try heldOut?.saveState()
         started = clock.now
     }
@@ -81,12 +87,13 @@ public final class Trainer {
     ///   - indexFingerprint: the index's content fingerprint; refused unless it equals the one the
     ///     checkpoint recorded. A checkpoint without one (made before issue 14) falls back to the
     ///     source's own check of its state blob.
+    ///   - groups: as for a fresh run.
     /// - Throws: `TrainingError.noCheckpoint` when `path` does not exist,
     ///   `.corruptCheckpoint`, `.checkpointMismatch`, `.io` (the log), or the source's error.
     public convenience init(resumingFrom path: String, config: RunConfig, source: any BatchSource,
                             heldOut: (any BatchSource)? = nil, log: RunLog? = nil,
                             randomLTD: RandomLTDRouting? = nil, threads: ComputeThreads = .allCores,
-                            indexFingerprint: String? = nil) throws {
+                            indexFingerprint: String? = nil, groups: [SampleGroups] = []) throws {
         let checkpoint = try Checkpoint.read(from: path)
         let savedIndex = checkpoint.header.indexFingerprint
         if let savedIndex, let indexFingerprint, savedIndex != indexFingerprint {
@@ -114,7 +121,7 @@ public final class Trainer {
             throw TrainingError.checkpointMismatch(path: path, reason: mismatches.joined(separator: ", "))
         }
         try self.init(config: config, source: source, heldOut: heldOut, log: log, randomLTD: randomLTD, threads: threads,
-                      indexFingerprint: indexFingerprint)
+                      indexFingerprint: indexFingerprint, groups: groups)
         _ = model.parameters.update(fromContentsOf: checkpoint.parameters)
         _ = optimizer.m.update(fromContentsOf: checkpoint.m)
         _ = optimizer.v.update(fromContentsOf: checkpoint.v)
@@ -169,22 +176,27 @@ public final class Trainer {
         return (plan, r)
     }
 
-    /// Mean loss over `eval_batches` held-out batches (weighted by their counted positions), the
-    /// same batches every time; nil without a held-out source. Also appended to the run log and
-    /// kept as `lastEvaluation`.
+    /// Mean loss over `eval_batches` held-out batches (weighted by their counted positions: the
+    /// rows' loss sums, `GPTModel.rowLosses`, summed in Double over their positions), the same
+    /// batches every time; with `groups`, the same per group as well. Nil without a held-out
+    /// source. Also appended to the run log and kept as `lastEvaluation`.
+    /// - Throws: the source's and model's errors; `TrainingError.invalidConfig` when there are
+    ///   groups and a held-out row has no sample id within them.
     public func evaluate() throws -> EvalRecord? {
         guard let heldOut, let heldOutStart else { return nil }
         try heldOut.restoreState(heldOutStart)
         var total = 0.0, weight = 0.0
+        var perGroup = GroupLossAccumulator(groups: groups)
         for _ in 0..<config.train.evalBatches {
             let batch = try heldOut.nextBatch().batch
-            let counted = Double(batch.lossMask.reduce(0, +))
-            total += Double(try model.forward(batch)) * counted
-            weight += counted
+            _ = try model.forward(batch)
+            let rows = model.rowLosses()
+            for row in rows { (total, weight) = (total + row.lossSum, weight + row.positions) }
+            try perGroup.add(rows, ids: heldOut.lastSampleIDs)
         }
         let record = EvalRecord(step: progress.steps, tokens: progress.tokens,
                                 valLoss: weight > 0 ? total / weight : 0, elapsed: elapsedSeconds,
-                                trainingSeconds: trainingSeconds)
+                                trainingSeconds: trainingSeconds, valGroups: perGroup.record)
         try log?.append(record)
         lastEvaluation = record
         return record

@@ -1,7 +1,8 @@
 // TrainingData.swift — the batch sources of one run on a complete index (issue 5 §4): the
-// held-out split by sample-id hash (`HeldOutSplit`), evaluated at the full sequence length in
-// id order; training batches from the curriculum sampler when the config enables curriculum
-// metrics (`CurriculumBatchStream`, the held-out ids skipped), otherwise uniform shuffling of the
+// held-out split by sample-id hash (`HeldOutSplit`; stratified by sample group when the index has
+// groups, `HeldOutPartition`), evaluated at the full sequence length in the split's order;
+// training batches from the curriculum sampler when the config enables curriculum metrics
+// (`CurriculumBatchStream`, the held-out ids skipped), otherwise uniform shuffling of the
 // training ids (`IndexBatchSource`). Refuses, with every reason at once, an index the config
 // cannot train on.
 
@@ -19,6 +20,9 @@ public struct TrainingData {
     public let heldOut: (any BatchSource)?
     /// Samples in the training split and in the held-out split.
     public let trainingCount: Int, heldOutCount: Int
+    /// The index's sample groups the split is stratified by and evaluation reports loss per
+    /// (empty: none); pass them to `Trainer` as its `groups`.
+    public let groups: [SampleGroups]
     /// Whether training batches come from the curriculum sampler.
     public let usesCurriculum: Bool
     /// The curriculum index (nil without a curriculum), for `poolWarning`.
@@ -26,10 +30,14 @@ public struct TrainingData {
     private let config: RunConfig
 
     /// Opens the index at `path` (as `options` says) and builds both sources.
+    /// - Parameter groups: the sample groups, one per field; nil (the default) reads the index's
+    ///   own (`IndexReader.sampleGroups()`, none for an index built without `--group-field`).
+    ///   With any, the held-out split is stratified by them (`HeldOutPartition`).
     /// - Throws: `IndexError` for a missing or incomplete index, `TrainingError.invalidConfig`
-    ///   listing every way config and index disagree, `CurriculumError` when the curriculum's
-    ///   metrics are not in the index.
-    public init(index path: String, config: RunConfig, options: IndexReadOptions = IndexReadOptions()) throws {
+    ///   listing every way config and index disagree (groups that do not cover the index's
+    ///   samples included), `CurriculumError` when the curriculum's metrics are not in the index.
+    public init(index path: String, config: RunConfig, options: IndexReadOptions = IndexReadOptions(),
+                groups: [SampleGroups]? = nil) throws {
         usesCurriculum = !config.curriculumMetrics.isEmpty
         let curriculumIndex = usesCurriculum ? try LMDBDifficultyIndex(path: path, options: options) : nil
         let reader = try curriculumIndex?.reader ?? IndexReader(path: path, options: options)
@@ -37,10 +45,12 @@ public struct TrainingData {
         if !problems.isEmpty { throw TrainingError.invalidConfig(problems) }
         (self.reader, self.curriculumIndex, self.config) = (reader, curriculumIndex, config)
         let (B, T, V) = (config.train.batchSize, config.sequenceLength, config.model.vocab)
-        let (trainingIDs, heldOutIDs) = HeldOutSplit.split(count: reader.sampleCount, fraction: config.train.validationFraction)
-        (trainingCount, heldOutCount) = (trainingIDs.count, heldOutIDs.count)
+        let groups = try groups ?? reader.sampleGroups()
+        let split = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups)
+        let (trainingIDs, heldOutIDs) = (split.training, split.heldOut)
+        (trainingCount, heldOutCount, self.groups) = (trainingIDs.count, heldOutIDs.count, groups)
         if let curriculumIndex {
-            training = try CurriculumBatchStream(index: curriculumIndex, run: config)
+            training = try CurriculumBatchStream(index: curriculumIndex, run: config, groups: groups)
         } else {
             training = try IndexBatchSource(reader: reader, ids: trainingIDs, batchSize: B, length: T, vocab: V,
                                             seed: config.train.seed, shuffle: true)

@@ -1,5 +1,6 @@
 // Dump.swift — `gradus dump`: one JSON line per sample
-// `{"id", "doc_id", "metrics": {...}, "tokens": [...]}` (issue 3 item 7).
+// `{"id", "doc_id", "groups": {...}, "metrics": {...}, "tokens": [...]}` (issue 3 item 7; `groups`,
+// field → the sample's group, only for an index built with `--group-field`).
 
 import ArgumentParser
 import Foundation
@@ -33,11 +34,15 @@ struct Dump: ParsableCommand {
         let reader = try IndexReader(path: index, options: indexOpen.options)
         let ids = try parseRange(reader.sampleCount)
         let names = reader.metricNames
+        let groups = try reader.sampleGroups()
         let out = StandardOutput()
         try reader.forEach(in: ids, tokens: tokens) { id, toks, doc, values in
             var line = JSONLine()
             line.add("id", id)
             line.addRaw("doc_id", doc.docID.map(quote) ?? "null")
+            if !groups.isEmpty {
+                line.addRaw("groups", "{" + groups.map { "\(quote($0.field)):\(quote($0.names[Int($0.sampleGroup[id])]))" }.joined(separator: ",") + "}")
+            }
             if metrics {
                 line.addRaw("metrics", "{" + zip(names, values).map { "\(quote($0)):\(jsonNumber($1))" }.joined(separator: ",") + "}")
             }

@@ -18,7 +18,9 @@ struct Index: ParsableCommand {
         `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
         The index keeps its tokens in Megatron files (`tokens.bin/.idx` in --out); an unpacked Megatron
         input is read where it lies instead of copied (keep it in place, or pass --copy).
-        Format: docs/index-format.md.
+        --group-field F (JSONL only) gives each sample the group of its document's string field F
+        (packed: the group of most of its tokens; no string value: group (none)), shown by
+        `gradus info`. Format: docs/index-format.md.
 
         Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
         A build that failed before committing anything is replaced by a plain rerun.
@@ -27,6 +29,7 @@ struct Index: ParsableCommand {
 
         Examples:
           gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --group-field lang --out runs/text.idx
           gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
           gradus index data/pile_text_document.idx --vocab-size 50257 --out runs/pile.idx --threads 8
           gradus index data/pile_text_document.idx --vocab-size 50257 --eod-id 50256 --pack 2048 --out runs/pile-packed.idx
@@ -64,6 +67,9 @@ struct Index: ParsableCommand {
     @Option(help: "Inputs larger than this many bytes are cut into pieces at record starts (uncompressed files; multi-frame zstd by frame), which shards read separately; samples never cross a piece. Part of the index's content: use the same value for every shard. (default: 268435456 = 256 MiB)")
     var maxPieceBytes: Int?
 
+    @Option(name: .customLong("group-field"), help: ArgumentHelp("JSONL field whose string value is each document's group (repeatable); every sample gets a group per field (packed: the group of most of its tokens), shown by `gradus info` and used by per-group evaluation. A record without a string value is in group `(none)`.", valueName: "field"))
+    var groupFields: [String] = []
+
     @Flag(help: "Continue an interrupted build from its last committed batch.")
     var resume = false
 
@@ -89,6 +95,13 @@ struct Index: ParsableCommand {
         if let vocabSize, vocabSize > IndexBuildOptions.maxVocabularySize {
             throw ValidationError("--vocab-size must be at most \(IndexBuildOptions.maxVocabularySize) (2^24 token ids)")
         }
+        for (k, field) in groupFields.enumerated() {
+            if field.isEmpty { throw ValidationError("--group-field needs a field name") }
+            if groupFields[..<k].contains(field) { throw ValidationError("--group-field \(field) is given twice") }
+            if field == reader.textField || field == "tokens" {
+                throw ValidationError("--group-field \(field) is the records' \(field == "tokens" ? "token array" : "text"); give a field with a short label, e.g. lang")
+            }
+        }
         if let eodId, eodId < 0 { throw ValidationError("--eod-id must be a token id (0 or more), not \(eodId)") }
         if let eodId, let vocabSize, eodId >= vocabSize {
             throw ValidationError("--eod-id \(eodId) is not a token id: --vocab-size \(vocabSize) allows 0–\(vocabSize - 1)")
@@ -113,7 +126,9 @@ struct Index: ParsableCommand {
         options.shard = try shard.map { try ShardSpec(parsing: $0) }
         options.skipBad = reader.skipBad
         options.copyTokens = copy
-        options.reader = reader.readerOptions
+        var readerOptions = reader.readerOptions
+        readerOptions.groupFields = groupFields
+        options.reader = readerOptions
         if let maxPieceBytes { options.maxPieceBytes = maxPieceBytes }
         options.mode = resume ? .resume : force ? .force : .create
         options.commandLine = CommandLine.arguments
@@ -124,8 +139,8 @@ struct Index: ParsableCommand {
         options.fakeFilesystem = hooks.fakeNetworkFilesystem
         let progress = ProgressLine()
         var bench = benchLabel.map { IndexBenchRecorder(corpus: $0) }
-        let readerOptions = reader.readerOptions
-        let manifest = try StopSignal.stoppable { try IndexBuilder.build(
+        let manifest: IndexManifest
+        do { manifest = try StopSignal.stoppable { try IndexBuilder.build(
             options, openSource: { path, _ in try InputSources.open(path: path, options: readerOptions) },
             progress: { p in
                 hooks.abortIfPhase(p.phase)
@@ -139,11 +154,20 @@ struct Index: ParsableCommand {
                 hooks.truncateInputIfCommitted($0, path: inputs[0])
                 try StopSignal.check()
             }) }
+        } catch let refused as GroupFieldRefused {
+            throw ValidationError(refused.description)
+        }
         progress.finish()
         if let bench { print(bench.line(manifest, threads: options.threads)) }
         let c = manifest.counts
         let seconds = progress.elapsed
         let skipped = c.skipped.values.reduce(0, +)
         writeStderr("indexed \(c.documents) documents into \(c.samples) samples (\(c.tokens) tokens), skipped \(skipped), in \(format1(seconds)) s (\(Int(Double(c.samples) / max(seconds, 1e-9))) samples/s) -> \(out)\n")
+        for g in manifest.groups ?? [] {
+            let largest = g.names.indices.sorted { (g.samples[$0], g.names[$1]) > (g.samples[$1], g.names[$0]) }.prefix(5)
+            writeStderr("groups by \(g.field): \(g.names.count) (largest: \(largest.map { "\(g.names[$0]) \(g.samples[$0])" }.joined(separator: ", "))"
+                + "\(g.names.count > largest.count ? ", ..." : "") samples); \(g.noneDocuments) documents without a string \(g.field) "
+                + "are in \(GroupSummary.noneName); `gradus info \(out)` shows every group\n")
+        }
     }
 }

@@ -1,12 +1,13 @@
-// Info.swift — `gradus info`: what an index holds — inputs, counts, skipped records, and per
-// metric min/max/mean/percentiles (exact, from the order tables) with a text histogram.
+// Info.swift — `gradus info`: what an index holds — inputs, counts, skipped records, per
+// `--group-field` the groups' samples and tokens, and per metric min/max/mean/percentiles
+// (exact, from the order tables) with a text histogram.
 
 import ArgumentParser
 import CorpusIndex
 
 struct Info: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Summarise an index: inputs, counts, metric percentiles and histograms.",
+        abstract: "Summarise an index: inputs, counts, groups, metric percentiles and histograms.",
         discussion: """
         Examples:
           gradus info runs/text.idx
@@ -33,6 +34,7 @@ struct Info: ParsableCommand {
         print("documents: \(m.counts.documents)  samples: \(m.counts.samples)  tokens: \(m.counts.tokens)" + (m.pack.map { "  packed to \($0 + 1) tokens (\(m.counts.droppedTokens) trailing tokens dropped)" } ?? ""))
         let skipped = m.counts.skipped.sorted { $0.key < $1.key }
         print("skipped: " + (skipped.isEmpty ? "none" : skipped.map { "\($0.key) \($0.value)" }.joined(separator: ", ")))
+        for g in m.groups ?? [] { printGroups(g, samples: m.counts.samples) }
         for s in summaries {
             print("\nmetric \(s.name): min \(s.min)  max \(s.max)  mean \(s.mean)")
             print("  percentiles: " + zip(MetricSummary.percentileLevels, s.percentiles).map { "p\($0) \($1)" }.joined(separator: "  "))
@@ -43,6 +45,19 @@ struct Info: ParsableCommand {
                 let bar = String(repeating: "#", count: count * 40 / top)
                 print("  \(String(format1(lo)).padding(12)) \(String(count).padding(9)) \(bar)")
             }
+        }
+    }
+
+    /// The histogram of one `--group-field`: each group's samples (with a bar) and tokens.
+    private func printGroups(_ g: GroupSummary, samples total: Int) {
+        print("\ngroups by \(g.field): \(g.names.count) groups; \(g.noneDocuments) documents without a string \(g.field) "
+            + "(group \(GroupSummary.noneName))")
+        let top = max(1, g.samples.max() ?? 1), width = max(12, (g.names.map(\.count).max() ?? 0) + 1)
+        print("  \("group".padding(width)) \("samples".padding(9)) \("share".padding(7)) \("tokens".padding(11))")
+        for (k, name) in g.names.enumerated() {
+            let share = total > 0 ? 100 * Double(g.samples[k]) / Double(total) : 0
+            print("  \(name.padding(width)) \(String(g.samples[k]).padding(9)) \((format1(share) + "%").padding(7)) "
+                + "\(String(g.tokens[k]).padding(11)) \(String(repeating: "#", count: g.samples[k] * 40 / top))")
         }
     }
 
@@ -60,6 +75,17 @@ struct Info: ParsableCommand {
         line.add("tokens", m.counts.tokens)
         line.add("skipped", m.counts.skipped)
         if let pack = m.pack { line.add("pack", pack); line.add("dropped_tokens", m.counts.droppedTokens) }
+        if let groups = m.groups {
+            line.addRaw("groups", "[" + groups.map { g in
+                var o = JSONLine()
+                o.add("field", g.field)
+                o.add("none_documents", g.noneDocuments)
+                o.addRaw("groups", "[" + g.names.indices.map { k in
+                    var e = JSONLine(); e.add("name", g.names[k]); e.add("samples", g.samples[k]); e.add("tokens", g.tokens[k]); return e.text
+                }.joined(separator: ",") + "]")
+                return o.text
+            }.joined(separator: ",") + "]")
+        }
         line.addRaw("metrics", "{" + summaries.map { s in
             var o = JSONLine()
             o.add("min", s.min); o.add("max", s.max); o.add("mean", s.mean)

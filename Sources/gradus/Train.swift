@@ -23,7 +23,9 @@ struct Train: ParsableCommand {
         stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
         Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
         lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
-        RUN/checkpoint.bin (atomically replaced). A config's DeepSpeed tensorboard / csv_monitor
+        RUN/checkpoint.bin (atomically replaced). On an index with sample groups (gradus index
+        --group-field) the held-out split is stratified by group and every evaluation also logs
+        the loss per group (val_groups; listed on the evaluation line when there are at most 8). A config's DeepSpeed tensorboard / csv_monitor
         block also writes TensorBoard event files / DeepSpeed's CSV files to output_path/job_name
         (default RUN/DeepSpeedJobName); an enabled wandb or comet block is named in a warning
         (not written). --resume continues from the checkpoint
@@ -89,9 +91,9 @@ struct Train: ParsableCommand {
         let fingerprint = data.reader.manifest.contentFingerprint
         let trainer = resume
             ? try Trainer(resumingFrom: checkpoint, config: run, source: data.training, heldOut: data.heldOut, log: log,
-                          randomLTD: routing, threads: threads, indexFingerprint: fingerprint)
+                          randomLTD: routing, threads: threads, indexFingerprint: fingerprint, groups: data.groups)
             : try Trainer(config: run, source: data.training, heldOut: data.heldOut, log: log, randomLTD: routing, threads: threads,
-                          indexFingerprint: fingerprint)
+                          indexFingerprint: fingerprint, groups: data.groups)
         trainer.abortInCheckpointAtStep = TestHooks.current.abortInCheckpointAtStep
         let entropy = try data.reader.unigramEntropy()
         let (B, T) = (run.train.batchSize, run.sequenceLength)
@@ -133,7 +135,8 @@ struct Train: ParsableCommand {
                                 done: r.step, total: steps, unit: "steps", scale: 1)
             case .evaluation(let e):
                 progress.finish()
-                writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))\n")
+                writeStderr("step \(e.step): validation loss \(rounded(e.valLoss)) (unigram entropy \(rounded(entropy)))"
+                    + groupSuffix(e) + "\n")
             case .checkpoint: break
             }
         }
@@ -150,4 +153,19 @@ struct Train: ParsableCommand {
     }
 
     private func rounded(_ x: Double) -> Double { (x * 1e4).rounded() / 1e4 }
+
+    /// The evaluation line's per-group part: "; lang: en 3.1, fr 3.25" for up to
+    /// `maxGroupsShown` groups in all, else a pointer to log.jsonl; empty without groups.
+    func groupSuffix(_ e: EvalRecord) -> String {
+        guard let fields = e.valGroups, !fields.isEmpty else { return "" }
+        guard fields.values.reduce(0, { $0 + $1.count }) <= Self.maxGroupsShown else {
+            return "; per-group losses in log.jsonl (val_groups)"
+        }
+        return fields.sorted { $0.key < $1.key }.map { field, groups in
+            "; \(field): " + groups.sorted { $0.key < $1.key }.map { "\($0.key) \(rounded($0.value.loss))" }.joined(separator: ", ")
+        }.joined()
+    }
+
+    /// The most groups (over all fields) an evaluation line lists.
+    static let maxGroupsShown = 8
 }

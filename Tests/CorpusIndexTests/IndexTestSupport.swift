@@ -20,6 +20,7 @@ func buildIndex(_ options: IndexBuildOptions, texts: [[String]] = [], tokens: [[
 func tableDump(_ path: String) throws -> [String: [String]] {
     let reader = try IndexReader(path: path)
     var names = [IndexFormat.docsDB, IndexFormat.countsDB]
+    if reader.manifest.groups != nil { names.append(GroupTable.groupsDB) }
     for m in reader.metricNames {
         names += [IndexFormat.metricDB(m), IndexFormat.orderDB(m), IndexFormat.valuesDB(m), IndexFormat.ranksDB(m)]
     }

@@ -14,11 +14,13 @@ final class ShardPiecesTests: XCTestCase {
 
     override func setUpWithError() throws { dir = try TemporaryDirectory("shard-pieces", removedAfter: self) }
 
-    /// 400 JSONL records of 5–60 words: about 70 KB.
+    /// 400 JSONL records of 5–60 words: about 70 KB. Every fourth record has no `lang`, the
+    /// others one of four (issue 17 item 2: groups merge like everything else).
     private func corpus() throws -> String {
         let path = dir.file("c.jsonl")
         let lines = (0..<400).map { i in
-            "{\"id\":\"r\(i)\",\"text\":\"" + (0..<(5 + i * 7 % 56)).map { "w\(($0 * 31 + i) % 97)" }.joined(separator: " ") + "\"}"
+            "{\"id\":\"r\(i)\"," + (i % 4 == 0 ? "" : "\"lang\":\"l\(i * 5 % 4)\",") + "\"text\":\""
+                + (0..<(5 + i * 7 % 56)).map { "w\(($0 * 31 + i) % 97)" }.joined(separator: " ") + "\"}"
         }
         try (lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -30,11 +32,13 @@ final class ShardPiecesTests: XCTestCase {
         o.pack = pack
         o.maxPieceBytes = 8192
         o.batchRecords = 13
+        o.reader.groupFields = ["lang", "source"]
         return o
     }
 
     private func build(_ o: IndexBuildOptions) throws -> IndexManifest {
-        try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
+        let reader = o.reader
+        return try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) })
     }
 
     func testMergedShardsEqualOneProcessForAnyShardCountAndThreads() throws {
@@ -45,6 +49,11 @@ final class ShardPiecesTests: XCTestCase {
             XCTAssertGreaterThan(pieces.filter { $0.input == 0 }.count, 5, "the 70 KB file is cut into pieces of ~8 KB")
             XCTAssertEqual(pieces.filter { $0.input == 0 }.map(\.kind), Array(repeating: .bytes, count: pieces.filter { $0.input == 0 }.count))
             let expected = try tableDump(dir.file("single-\(pack ?? 0)"))
+            // Both inputs give groups: the first lang l0–l3 or (none), udhr its own lang and source.
+            let singleGroups = try IndexReader(path: dir.file("single-\(pack ?? 0)")).sampleGroups()
+            XCTAssertEqual(singleGroups.map(\.field), ["lang", "source"])
+            XCTAssertTrue(Set(["(none)", "l1", "l2", "l3", "en-Latn"]).isSubset(of: singleGroups[0].names), "\(singleGroups[0].names)")
+            XCTAssertEqual(expected[GroupTable.groupsDB]?.isEmpty, false)
             if pack == nil {
                 // Unpacked: sample i of the first input is record i, at its byte offset in the file.
                 let reader = try IndexReader(path: dir.file("single-0"))
@@ -77,6 +86,8 @@ final class ShardPiecesTests: XCTestCase {
                     XCTAssertEqual(merged.counts, single.counts, "N=\(n) threads=\(threads)")
                     XCTAssertEqual(merged.contentFingerprint, single.contentFingerprint, "N=\(n) threads=\(threads)")
                     XCTAssertEqual(try tableDump(out), expected, "N=\(n) threads=\(threads) pack=\(pack ?? 0)")
+                    XCTAssertEqual(merged.groups, single.groups, "N=\(n) threads=\(threads) pack=\(pack ?? 0)")
+                    XCTAssertEqual(try IndexReader(path: out).sampleGroups(), singleGroups, "N=\(n) threads=\(threads) pack=\(pack ?? 0)")
                 }
             }
         }

@@ -77,6 +77,26 @@ final class CurriculumBatchStreamTests: XCTestCase {
         }
     }
 
+    /// With sample groups the stream skips the stratified split's held-out ids (the ones the
+    /// trainer evaluates on), not the plain hash split's: samples 0..<20 and 20..<40 form two
+    /// groups of 20, each holding out its 5 lowest hash ranks.
+    func testWithGroupsTheStreamSkipsTheStratifiedHeldOutIDs() throws {
+        let groups = SampleGroups(field: "lang", names: ["a", "b"], sampleGroup: (0..<40).map { $0 < 20 ? 0 : 1 })
+        let stratified = try HeldOutPartition(count: 40, fraction: Self.heldOutFraction, groups: [groups])
+        let plain = Set(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction).heldOut)
+        XCTAssertEqual(stratified.heldOut.count, 10)
+        XCTAssertNotEqual(Set(stratified.heldOut), plain)
+        let source = try CurriculumBatchStream(index: try makeIndex(), run: try config(), groups: [groups])
+        var served = Set<Int>()
+        for _ in 1...30 {
+            let batch = try source.nextBatch().batch
+            for row in 0..<3 { served.insert(Int(batch.inputs[row * batch.length]) - 1) }
+        }
+        XCTAssertTrue(served.isDisjoint(with: stratified.heldOut), "a stratified held-out sample was served for training")
+        XCTAssertFalse(served.isDisjoint(with: plain.subtracting(stratified.heldOut)),
+                       "samples only the plain split holds out are training samples under the stratified split")
+    }
+
     func testStateRoundTripsExactly() throws {
         let index = try makeIndex(), config = try config()
         let a = try CurriculumBatchStream(index: index, run: config)

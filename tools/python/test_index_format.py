@@ -78,9 +78,30 @@ def check_checksums(txn, db, manifest, items):
             expected["order/" + name] = chunked("order/" + name, True)
             for dense in ("values/", "ranks/"):
                 expected[dense + name] = [xxhash.xxh3_64_intdigest(v) for _, v in txn.cursor(db=db(dense + name))]
+    if manifest.get("groups"):
+        expected["groups"] = [xxhash.xxh3_64_intdigest(v) for _, v in txn.cursor(db=db("groups"))]
     for name, digests in expected.items():
         assert list(sums[name]) == digests, "checksums of %s differ from xxhash's" % name
     assert set(sums) == set(expected) | {"meta"}, sorted(sums)
+
+
+def check_groups(txn, db, manifest, lengths):
+    """`--group-field`: the dense `groups` table (chunk c: per sample of c*8192.., one UInt32 LE
+    code per field) names a group of each field for every sample, and the samples and tokens per
+    group equal the manifest's `groups`."""
+    groups, n = manifest["groups"], manifest["counts"]["samples"]
+    assert [g["field"] for g in groups] == manifest["groupFields"]
+    fields = len(groups)
+    codes = []
+    for c, (key, value) in enumerate(txn.cursor(db=db("groups"))):
+        assert struct.unpack(">Q", key)[0] == c and len(value) == 4 * fields * min(CHUNK, n - CHUNK * c)
+        codes.append(np.frombuffer(value, dtype="<u4").reshape(-1, fields))
+    codes = np.concatenate(codes)
+    assert codes.shape == (n, fields)
+    for f, g in enumerate(groups):
+        assert g["names"] == sorted(g["names"]) and codes[:, f].max() < len(g["names"])
+        assert np.bincount(codes[:, f], minlength=len(g["names"])).tolist() == g["samples"], g["field"]
+        assert np.bincount(codes[:, f], weights=lengths, minlength=len(g["names"])).astype(int).tolist() == g["tokens"]
 
 
 def main(path):
@@ -137,6 +158,8 @@ def main(path):
         rec = txn.get(struct.pack(">Q", 0), db=docs)
         flags, inp, record, offset = struct.unpack("<BIQQ", rec[:21])
         assert inp < len(manifest["inputs"])
+        if manifest.get("groups"):
+            check_groups(txn, db, manifest, [len(t) for t in tokens])
         check_checksums(txn, db, manifest, items)
     print(f"ok: {n} samples, metrics {names}")
 
