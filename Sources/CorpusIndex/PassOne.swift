@@ -77,7 +77,7 @@ final class PassOne {
             }
             guard stored.sameContent(as: manifest), stored.kind == manifest.kind, stored.shard == manifest.shard,
                   stored.shardCount == manifest.shardCount else {
-                throw IndexError.cannotResume(path: store.path, reason: "the inputs, tokenizer, metrics or options differ from the interrupted run (\(stored.commandLine.joined(separator: " ")))")
+                throw IndexError.cannotResume(path: store.path, reason: "the inputs, tokenizer, metrics, options or group fields differ from the interrupted run (\(stored.commandLine.joined(separator: " ")))")
             }
             manifest = stored
             cursor = saved
