@@ -113,7 +113,8 @@ final class PassOne {
             counts = try Self.recount(store: store, manifest: manifest, segments: segments, ownBytes: bytes)
         }
         writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts,
-                                  tokenItems: items, tokenBytes: bytes, storesSamples: cursor.phase == "pass1")
+                                  tokenItems: items, tokenBytes: bytes, storesSamples: cursor.phase == "pass1",
+                                  maxGroups: options.maxGroups)
         _ = try store.database(IndexFormat.countsDB)
         if options.mode != .resume { try start() }
     }

@@ -128,6 +128,26 @@ final class SampleGroupsTests: XCTestCase {
                                                      tokens: [1, 1, 1], noneDocuments: 1)])
     }
 
+    /// A field with more distinct values than `maxGroups` stops the build, naming the field and
+    /// the record that would be one too many (here the limit is 2 and the third value is record 3).
+    func testTooManyGroupsAreRefused() throws {
+        let input = try write([#"{"tokens":[1],"u":"a"}"#, #"{"tokens":[2],"u":"b"}"#, #"{"tokens":[3],"u":"a"}"#,
+                               #"{"tokens":[4],"u":"c"}"#], "many.jsonl")
+        var o = IndexBuildOptions(inputs: [input], output: dir.file("many"))
+        o.vocabularySize = 10
+        o.metrics = [SequenceLengthMetric()]
+        o.reader.groupFields = ["u"]
+        o.maxGroups = 2
+        let reader = o.reader
+        XCTAssertThrowsError(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) })) {
+            XCTAssertTrue("\($0)".contains("record 3") && "\($0)".contains("--group-field u has more than 2 distinct values"), "\($0)")
+        }
+        o.maxGroups = 3
+        o.output = dir.file("many3")
+        XCTAssertEqual(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) }).groups?[0].names,
+                       ["a", "b", "c"])
+    }
+
     func testFASTAInputWithGroupFieldIsRefused() throws {
         let fasta = dir.file("p.fasta")
         try ">p1\nMKV\n".write(toFile: fasta, atomically: true, encoding: .utf8)
