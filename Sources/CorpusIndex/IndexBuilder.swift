@@ -63,6 +63,11 @@ public struct IndexBuildOptions {
     /// samples. A multiple of `IndexFormat.denseChunk`; changes nothing in the index's content.
     public var runSamples = IndexBuildOptions.defaultRunSamples
     public static let defaultRunSamples = 1 << 18
+    /// The most groups one `--group-field` may have (`defaultMaxGroups`): the groups' names and
+    /// tallies travel in every commit's resume cursor, and a field of near-unique values (an id,
+    /// a URL) is no grouping; more is refused. Changes nothing in an index that stays below it.
+    public var maxGroups = IndexBuildOptions.defaultMaxGroups
+    public static let defaultMaxGroups = 1 << 16
     /// Fault tests only: warn as if the output were on this network filesystem.
     public var fakeFilesystem: String?
     /// The largest vocabulary an index may have: 2^24 token ids. Pass 1 and 2 keep per-id

@@ -176,7 +176,7 @@ public enum IndexMerge {
                     + "but \(paths[0]) is one of \(first.shardCount.map(String.init) ?? "?") shards; merge the shards of one --shard I/N run")
             }
             guard m.sameContent(as: first) else {
-                throw IndexError.invalidArgument("\(path) was made from other inputs, tokenizer, metrics or options than \(paths[0])")
+                throw IndexError.invalidArgument("\(path) was made from other inputs, tokenizer, metrics, options or group fields than \(paths[0])")
             }
         }
         let indices = shards.compactMap { $0.manifest.shard }.sorted()

@@ -77,7 +77,7 @@ final class PassOne {
             }
             guard stored.sameContent(as: manifest), stored.kind == manifest.kind, stored.shard == manifest.shard,
                   stored.shardCount == manifest.shardCount else {
-                throw IndexError.cannotResume(path: store.path, reason: "the inputs, tokenizer, metrics or options differ from the interrupted run (\(stored.commandLine.joined(separator: " ")))")
+                throw IndexError.cannotResume(path: store.path, reason: "the inputs, tokenizer, metrics, options or group fields differ from the interrupted run (\(stored.commandLine.joined(separator: " ")))")
             }
             manifest = stored
             cursor = saved
@@ -113,7 +113,8 @@ final class PassOne {
             counts = try Self.recount(store: store, manifest: manifest, segments: segments, ownBytes: bytes)
         }
         writer = try SampleWriter(store: store, manifest: manifest, metrics: metrics, state: state, tokenCounts: counts,
-                                  tokenItems: items, tokenBytes: bytes, storesSamples: cursor.phase == "pass1")
+                                  tokenItems: items, tokenBytes: bytes, storesSamples: cursor.phase == "pass1",
+                                  maxGroups: options.maxGroups)
         _ = try store.database(IndexFormat.countsDB)
         if options.mode != .resume { try start() }
     }

@@ -62,13 +62,18 @@ final class SampleWriter {
     private var groupLookup: [[String: UInt32]] = []
     private var sampleGroupCodes: [UInt32] = []
     private var groupBytes = [UInt8]()
+    /// The most groups a field may have (`IndexBuildOptions.maxGroups`).
+    private let maxGroups: Int
 
     /// - Parameter metrics: the index's metrics; those that need no token counts are computed here.
     /// - Parameter tokenItems/tokenBytes: the lengths of the own token files at the last commit.
+    /// - Parameter maxGroups: the most groups a `--group-field` may have.
     /// - Parameter storesSamples: false once pass 1 is over (a resumed pass 2): no sample is
     ///   added, and the pass-1 `groupcodes` table, dropped when pass 1 ended, is not reopened.
     init(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric], state: State,
-         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0, storesSamples: Bool = true) throws {
+         tokenCounts: [UInt64], tokenItems: Int = 0, tokenBytes: Int = 0, storesSamples: Bool = true,
+         maxGroups: Int = IndexBuildOptions.defaultMaxGroups) throws {
+        self.maxGroups = maxGroups
         var state = state
         if let fields = manifest.groupFields, state.groups.isEmpty { state.groups = fields.map(GroupSummary.init(field:)) }
         self.state = state
@@ -135,7 +140,9 @@ final class SampleWriter {
             for f in state.groups.indices where groupName(doc, field: f) == GroupTable.none { state.groups[f].noneDocuments += 1 }
         }
         guard let length = pack, let eod = endOfDocument else {
-            if groupCodesDB != nil { sampleGroupCodes = state.groups.indices.map { groupCode(groupName(doc, field: $0), field: $0) } }
+            if groupCodesDB != nil {
+                sampleGroupCodes = try state.groups.indices.map { try groupCode(groupName(doc, field: $0), field: $0, doc: doc) }
+            }
             try emit(tokens, doc: doc, txn: txn, referencedFile: referencedFile)
             return
         }
@@ -146,7 +153,7 @@ final class SampleWriter {
         var start = 0
         while state.carry.count - start >= length + 1 {
             let first = state.carryDocs.lastIndex { $0.offset <= start } ?? 0
-            if groupCodesDB != nil { sampleGroupCodes = majorityGroups(first: first, tokens: start..<(start + length + 1)) }
+            if groupCodesDB != nil { sampleGroupCodes = try majorityGroups(first: first, tokens: start..<(start + length + 1)) }
             try state.carry.withUnsafeBufferPointer { all in
                 try emit(UnsafeBufferPointer(rebasing: all[start..<(start + length + 1)]), doc: state.carryDocs[first].doc, txn: txn)
             }
@@ -162,8 +169,15 @@ final class SampleWriter {
     }
 
     /// The code of group `name` of field `f`, giving a new name the next code.
-    private func groupCode(_ name: String, field f: Int) -> UInt32 {
+    /// - Throws: `IndexError.badInput` naming `doc` when the field would get more than
+    ///   `maxGroups` groups (a field of near-unique values, e.g. a URL, is no grouping).
+    private func groupCode(_ name: String, field f: Int, doc: DocRecord) throws -> UInt32 {
         if let code = groupLookup[f][name] { return code }
+        guard state.groups[f].names.count < maxGroups else {
+            throw IndexError.badInput(path: "input \(doc.input)", problem: "record \(doc.record): --group-field \(state.groups[f].field) "
+                + "has more than \(maxGroups) distinct values; group by a field of a few labels (a language, a source), "
+                + "and start over with --force")
+        }
         let code = UInt32(state.groups[f].names.count)
         state.groups[f].names.append(name)
         state.groups[f].samples.append(0)
@@ -182,20 +196,21 @@ final class SampleWriter {
     /// belongs to `carryDocs[first]`: the group holding most of its tokens (a document owns its
     /// tokens and the end-of-document id after them); on a tie, the group whose first token
     /// comes first in the sample.
-    private func majorityGroups(first: Int, tokens range: Range<Int>) -> [UInt32] {
-        state.groups.indices.map { f in
+    private func majorityGroups(first: Int, tokens range: Range<Int>) throws -> [UInt32] {
+        try state.groups.indices.map { f in
             var tally: [(code: UInt32, tokens: Int)] = []  // in order of first appearance in the sample
             var j = first
             while j < state.carryDocs.count && state.carryDocs[j].offset < range.upperBound {
                 let end = j + 1 < state.carryDocs.count ? state.carryDocs[j + 1].offset : state.carry.count
                 let owned = min(end, range.upperBound) - max(state.carryDocs[j].offset, range.lowerBound)
                 if owned > 0 {
-                    let code = groupCode(groupName(state.carryDocs[j].doc, field: f), field: f)
+                    let doc = state.carryDocs[j].doc
+                    let code = try groupCode(groupName(doc, field: f), field: f, doc: doc)
                     if let k = tally.firstIndex(where: { $0.code == code }) { tally[k].tokens += owned } else { tally.append((code, owned)) }
                 }
                 j += 1
             }
-            guard var best = tally.first else { return groupCode(GroupTable.none, field: f) }
+            guard var best = tally.first else { return try groupCode(GroupTable.none, field: f, doc: state.carryDocs[first].doc) }
             for t in tally.dropFirst() where t.tokens > best.tokens { best = t }
             return best.code
         }

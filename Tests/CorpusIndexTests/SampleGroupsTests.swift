@@ -93,6 +93,61 @@ final class SampleGroupsTests: XCTestCase {
         XCTAssertEqual(Set([plain.contentFingerprint, lang.contentFingerprint, source.contentFingerprint]).count, 3)
     }
 
+    /// A resume or merge with other group fields is another build: refused (`sameContent`).
+    func testOtherGroupFieldsAreNotTheSameContent() throws {
+        let input = try write([#"{"tokens":[1,2],"lang":"en","source":"web"}"#], "same.jsonl")
+        let lang = try build([input], out: "same1", pack: nil, fields: ["lang"])
+        var source = lang
+        source.groupFields = ["source"]
+        XCTAssertFalse(lang.sameContent(as: source))
+        source.groupFields = nil
+        XCTAssertFalse(lang.sameContent(as: source))
+        source.groupFields = ["lang"]
+        XCTAssertTrue(lang.sameContent(as: source))
+        // A build interrupted after its first batch cannot be resumed with another group field.
+        struct Stop: Error {}
+        let three = try write([#"{"tokens":[1],"lang":"en"}"#, #"{"tokens":[2],"lang":"fr"}"#, #"{"tokens":[3]}"#], "three.jsonl")
+        var o = IndexBuildOptions(inputs: [three], output: dir.file("cut"))
+        o.vocabularySize = 10
+        o.metrics = [SequenceLengthMetric()]
+        o.batchRecords = 1
+        o.reader.groupFields = ["lang"]
+        var reader = o.reader
+        XCTAssertThrowsError(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) },
+                                                    onCommit: { _ in throw Stop() }))
+        o.mode = .resume
+        o.reader.groupFields = ["source"]
+        reader = o.reader
+        XCTAssertThrowsError(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) })) {
+            XCTAssertTrue("\($0)".contains("group fields"), "\($0)")
+        }
+        o.reader.groupFields = ["lang"]
+        reader = o.reader
+        let resumed = try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) })
+        XCTAssertEqual(resumed.groups, [GroupSummary(field: "lang", names: ["(none)", "en", "fr"], samples: [1, 1, 1],
+                                                     tokens: [1, 1, 1], noneDocuments: 1)])
+    }
+
+    /// A field with more distinct values than `maxGroups` stops the build, naming the field and
+    /// the record that would be one too many (here the limit is 2 and the third value is record 3).
+    func testTooManyGroupsAreRefused() throws {
+        let input = try write([#"{"tokens":[1],"u":"a"}"#, #"{"tokens":[2],"u":"b"}"#, #"{"tokens":[3],"u":"a"}"#,
+                               #"{"tokens":[4],"u":"c"}"#], "many.jsonl")
+        var o = IndexBuildOptions(inputs: [input], output: dir.file("many"))
+        o.vocabularySize = 10
+        o.metrics = [SequenceLengthMetric()]
+        o.reader.groupFields = ["u"]
+        o.maxGroups = 2
+        let reader = o.reader
+        XCTAssertThrowsError(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) })) {
+            XCTAssertTrue("\($0)".contains("record 3") && "\($0)".contains("--group-field u has more than 2 distinct values"), "\($0)")
+        }
+        o.maxGroups = 3
+        o.output = dir.file("many3")
+        XCTAssertEqual(try IndexBuilder.build(o, openSource: { p, _ in try InputSources.open(path: p, options: reader) }).groups?[0].names,
+                       ["a", "b", "c"])
+    }
+
     func testFASTAInputWithGroupFieldIsRefused() throws {
         let fasta = dir.file("p.fasta")
         try ">p1\nMKV\n".write(toFile: fasta, atomically: true, encoding: .utf8)

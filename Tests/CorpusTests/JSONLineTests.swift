@@ -62,6 +62,26 @@ final class JSONLineTests: XCTestCase {
         XCTAssertEqual(try parse("{\"text\":\"\(long)\"}").text, long)
     }
 
+    /// `--group-field` (issue 17 item 2): a group field's string value, escapes decoded; any other
+    /// JSON value is no group (not a bad record), also for `lang`; nested keys of the same name
+    /// do not count; the last occurrence wins.
+    func testGroupFieldsTakeStringValuesOnly() throws {
+        var parser = JSONLineParser(textField: "text", groupFields: ["lang", "domain", "source"])
+        func groups(_ line: String) throws -> [String?] {
+            try Array(line.utf8).withUnsafeBufferPointer { try parser.parse($0) }.groups
+        }
+        XCTAssertEqual(try groups(#"{"text": "a", "domain": "web", "lang": "en"}"#), ["en", "web", nil])
+        XCTAssertEqual(try groups(#"{"text": "a", "lang": 5, "domain": {"lang": "x"}, "source": null}"#), [nil, nil, nil])
+        XCTAssertEqual(try groups(#"{"meta": {"domain": "inner"}, "text": "a", "domain": ["b"], "lang": "fr", "lang": true}"#), [nil, nil, nil])
+        XCTAssertEqual(try groups(#"{"text": "a", "source": "s1", "source": "s2"}"#), [nil, nil, "s2"])
+        let record = try Array(#"{"text": "a", "lang": "en", "source": "s"}"#.utf8).withUnsafeBufferPointer { try parser.parse($0) }
+        XCTAssertEqual(record.lang, "en")
+        XCTAssertEqual(record.source, "s")
+        // Without group fields, a non-string lang stays a bad record and no groups are returned.
+        assertFails(#"{"text": "a", "lang": 5}"#, .wrongType, "lang", column: 23)
+        XCTAssertEqual(try parse(#"{"text": "a", "lang": "en"}"#).groups, [])
+    }
+
     func testCustomTextFieldAndDuplicateKeysLastWins() throws {
         let record = try parse(#"{"body": "first", "text": 3, "body": "second"}"#, textField: "body")
         XCTAssertEqual(record.text, "second")
