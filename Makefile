@@ -16,11 +16,11 @@ release: setup
 	$(SWIFT) build -c release
 
 demo: release
-	$(GRADUS) index $(TEXT) --tokenizer corpora/tokenizer.json --pack 256 --out runs/text.idx --force
+	$(GRADUS) index $(TEXT) --tokenizer corpora/tokenizer.json --pack 256 --group-field lang --out runs/text.idx --force
 	$(GRADUS) info runs/text.idx
 	$(GRADUS) schedule configs/gpt-cl.json --steps 600 --every 100 --index runs/text.idx
 	rm -rf runs/demo
-	$(GRADUS) experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
+	$(GRADUS) experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo --jobs 2
 	@echo "report: runs/demo/report.md (plots in runs/demo/plots/)"
 
 # The same job on the protein corpus: residue tokenizer, document-mode model.

@@ -1,9 +1,9 @@
 // ExternalRun.swift — one run of a matrix variant with a `trainer` command (issue 17 item 1).
 // The runner hands over RUN/run.json (everything the run needs: config, index, budget, evaluation
 // grid, validation, the `gradus` executable) and RUN/heldout.json (the ids of the same
-// `HeldOutSplit` the built-in trainer holds out), runs the command in gradus's working directory
-// with GRADUS_RUN and GRADUS in its environment and its output appended to RUN/trainer.log,
-// forwards SIGINT/SIGTERM, then reads the trainer's RUN/log.jsonl (`TrainerLog`), checks it spent
+// `HeldOutPartition` the built-in trainer holds out, in its evaluation order, with their groups),
+// runs the command in gradus's working directory with GRADUS_RUN and GRADUS in its environment
+// and its output appended to RUN/trainer.log, forwards SIGINT/SIGTERM, then reads the trainer's RUN/log.jsonl (`TrainerLog`), checks it spent
 // the budget and evaluated on the matrix's grid, and builds the result with the built-in runs'
 // `makeResult`. The trainer owns its checkpoints: `--resume` reruns the command in the same run
 // directory until result.json exists.
@@ -29,13 +29,26 @@ extension RunExecutor {
     ///   `.invalidTrainerLog` (log.jsonl breaks the schema, misses evaluations or the budget), I/O errors.
     func runExternal(_ trainer: TrainerCommand, config: RunConfig, log: (String) -> Void) throws -> RunResult {
         let reader = try IndexReader(path: indexPath, options: indexOptions)
-        let heldOut = HeldOutSplit.split(count: reader.sampleCount, fraction: config.train.validationFraction).heldOut
+        // The built-in trainer's split: stratified by the index's sample groups when it has any,
+        // the ids in the order it evaluates them.
+        let groups = try reader.sampleGroups()
+        let heldOut = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups).heldOut
         guard !heldOut.isEmpty else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }
-        let heldOutJSON = JSONValue.object([("fraction", .double(config.train.validationFraction)),
-                                            ("ids", .array(heldOut.map { .int(Int64($0)) }))])
-        try writeAtomically(Data(heldOutJSON.jsonText.utf8 + [0x0A]), to: heldOutPath)
+        var members: [(String, JSONValue)] = [("fraction", .double(config.train.validationFraction)),
+                                              ("ids", .array(heldOut.map { .int(Int64($0)) }))]
+        if !groups.isEmpty {  // each held-out id's group per field, for a trainer that reports val_groups
+            members.append(("groups", .object(groups.map { g in
+                (g.field, .array(heldOut.map { .string(g.names[Int(g.sampleGroup[$0])]) }))
+            })))
+        }
+        try writeAtomically(Data(JSONValue.object(members).jsonText.utf8 + [0x0A]), to: heldOutPath)
+        // The context-free reference on the rows the built-in trainer would evaluate: the first
+        // eval_batches × B ids of heldout.json at the run's sequence length.
+        let referenceSource = try IndexBatchSource(reader: reader, ids: heldOut, batchSize: config.train.batchSize,
+                                                   length: config.sequenceLength, vocab: config.model.vocab, seed: 0, shuffle: false)
+        let unigram = try UnigramReference.loss(heldOut: referenceSource, batches: config.train.evalBatches, counts: reader.tokenCounts())
         try writeAtomically(Data(handOver(config).prettyText.utf8), to: handOverPath)
         let run = Self.absolute(directory)
         let argv = trainer.argv(runDirectory: run, runJSON: run + "/run.json")
@@ -62,8 +75,9 @@ extension RunExecutor {
         try checkGrid(logged.steps, logged.evaluations)
         guard let last = logged.steps.last else { preconditionFailure("TrainerLog.read returns at least one step") }
         let sampler = logged.steps.contains { $0.difficulty != nil } ? "curriculum" : "uniform"
-        let result = try makeResult(config, totals: (last.step, last.tokens, last.layerTokens), steps: logged.steps,
+        var result = try makeResult(config, totals: (last.step, last.tokens, last.layerTokens), steps: logged.steps,
                                     evaluations: logged.evaluations, sampler: sampler)
+        result.unigramValidationLoss = unigram
         try writeAtomically(try result.jsonLine(), to: resultPath)
         return result
     }

@@ -97,7 +97,8 @@ struct Batches: ParsableCommand {
         let stream = try CurriculumBatchStream(index: idx, config: cfg, geometry: geometry, rank: rank,
                                                sequenceLength: s,
                                                shapesRows: shapes, vocab: idx.reader.manifest.tokenizer.vocabularySize,
-                                               heldOutFraction: heldOutFraction)
+                                               heldOutFraction: heldOutFraction,
+                                               groups: heldOutFraction > 0 ? try idx.reader.sampleGroups() : [])
         if let resume {
             // Errors name the state file: decoding, fingerprints and the range check of every field.
             try ConfigFileError.wrapping(resume) {

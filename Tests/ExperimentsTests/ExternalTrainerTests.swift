@@ -21,7 +21,7 @@ final class ExternalTrainerTests: XCTestCase {
         #"{"step": 2, "tokens": 512, "val_loss": 5.0, "train_s": 1.0}"#,
         #"{"step": 3, "tokens": 768, "layer_tokens": 1536, "loss": 4.9, "lr": 0.002, "seq_length": 64, "train_s": 1.5, "flops": 10}"#,
         #"{"step": 4, "tokens": 1024, "layer_tokens": 2048, "loss": 4.7, "lr": 0.001, "seq_length": 64, "train_s": 2.0, "flops": 10}"#,
-        #"{"step": 4, "tokens": 1024, "val_loss": 4.5, "train_s": 2.0, "val_groups": {"future": 1.0}}"#,
+        #"{"step": 4, "tokens": 1024, "val_loss": 4.5, "train_s": 2.0, "my_metric": 1.0, "val_groups": {"lang": {"en": {"loss": 4.4, "positions": 10}, "fr": {"loss": 4.6, "positions": 10}}}}"#,
     ]
 
     /// A matrix on tiny.json whose only variant runs `sh -c script fake RUN_DIR`.
@@ -60,6 +60,10 @@ final class ExternalTrainerTests: XCTestCase {
         XCTAssertEqual(result.wallSeconds, 2.0)
         XCTAssertEqual(result.sampler, "uniform")
         XCTAssertFalse(result.randomLTDApplied)
+        // The last evaluation's val_groups pass through to the result's per-group curves.
+        XCTAssertEqual(result.groupCurves?["lang"]?["en"], [CurvePoint(tokens: 1024, wall: 2.0, loss: 4.4)])
+        XCTAssertEqual(result.groupCurves?["lang"]?["fr"], [CurvePoint(tokens: 1024, wall: 2.0, loss: 4.6)])
+        XCTAssertNotNil(result.unigramValidationLoss, "the context-free reference on heldout.json's rows")
         // The hand-over: the run's paths, budget, grid and the held-out ids of the same split.
         let run = try JSONValue.parse(try String(contentsOfFile: dir + "/run/run.json", encoding: .utf8))
         XCTAssertEqual(run["budget"], .object([("tokens", .int(1024))]))

@@ -120,7 +120,10 @@ class Trainer:
         self.vocab = int(m["vocab"])
         self.index = IndexReader(run["index"])
         with open(run["validation"]["heldout"], encoding="utf-8") as f:
-            self.heldout = json.load(f)["ids"]
+            heldout = json.load(f)
+        self.heldout = heldout["ids"]
+        # On an index built with --group-field: each held-out id's group per field (val_groups).
+        self.heldout_groups = heldout.get("groups", {})
         held = set(self.heldout)
         self.training_ids = np.array([i for i in range(len(self.index)) if i not in held], dtype=np.int64)
         self.counters = {"step": 0, "samples": 0, "tokens": 0, "layer_tokens": 0, "train_s": 0.0}
@@ -165,18 +168,31 @@ class Trainer:
     def evaluate(self):
         self.model.eval()
         total, count = 0.0, 0
+        groups = {field: {} for field in self.heldout_groups}  # field -> group -> [loss sum, positions]
         with torch.no_grad():
             for b in range(int(self.run["validation"]["batches"])):
-                ids = [self.heldout[(b * self.B + j) % len(self.heldout)] for j in range(self.B)]
-                inputs, labels = rows_of([self.index.tokens(i) for i in ids], self.T)
+                slots = [(b * self.B + j) % len(self.heldout) for j in range(self.B)]
+                inputs, labels = rows_of([self.index.tokens(self.heldout[k]) for k in slots], self.T)
                 logits = self.model(inputs)
-                total += F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
-                                         ignore_index=-100, reduction="sum").item()
-                count += int((labels != -100).sum())
+                per_position = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), labels.reshape(-1),
+                                               ignore_index=-100, reduction="none").reshape(labels.shape)
+                row_loss = per_position.sum(dim=1).tolist()
+                row_count = (labels != -100).sum(dim=1).tolist()
+                total += sum(row_loss)
+                count += int(sum(row_count))
+                for field, names in self.heldout_groups.items():
+                    for k, loss, n in zip(slots, row_loss, row_count):
+                        acc = groups[field].setdefault(names[k], [0.0, 0])
+                        acc[0] += loss
+                        acc[1] += int(n)
         self.model.train()
         c = self.counters
-        self.write({"step": c["step"], "tokens": c["tokens"], "val_loss": total / count, "train_s": c["train_s"],
-                    "elapsed": time.perf_counter() - self.started})
+        record = {"step": c["step"], "tokens": c["tokens"], "val_loss": total / count, "train_s": c["train_s"],
+                  "elapsed": time.perf_counter() - self.started}
+        if groups:
+            record["val_groups"] = {field: {name: {"loss": s / n, "positions": n} for name, (s, n) in by.items() if n > 0}
+                                    for field, by in groups.items()}
+        self.write(record)
 
     def write(self, record):
         self.log.write(json.dumps(record) + "\n")

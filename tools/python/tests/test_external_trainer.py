@@ -8,6 +8,7 @@ as an uninterrupted one — losses equal, as CPU torch with fixed seeds and one 
 deterministic; only wall-clock differs."""
 
 import json
+import math
 import os
 import subprocess
 import sys
@@ -138,3 +139,33 @@ def test_killed_and_resumed_matrix_equals_the_uninterrupted_one(setup, uninterru
     for name in ("baseline", "cl", "ltd"):
         assert step_losses(out, name) == step_losses(uninterrupted, name)
     assert [without_wall(r) for r in results(out)] == [without_wall(r) for r in results(uninterrupted)]
+
+
+def test_external_trainer_reports_loss_per_group_on_a_grouped_index(setup):
+    """On an index built with --group-field lang, heldout.json carries each held-out id's group (the
+    built-in trainer's stratified split, in its evaluation order), the example trainer writes
+    val_groups, per-group losses weighted by positions give back val_loss, and results.jsonl and the
+    report carry the per-group curves and table like a built-in run's."""
+    gradus, _, work = setup
+    index = work / "grouped.idx"
+    subprocess.run([str(gradus), "index", str(REPO / "corpora/udhr.sample.jsonl.zst"), "--tokenizer", "bytes",
+                    "--pack", "64", "--group-field", "lang", "--out", str(index)], check=True, capture_output=True)
+    out = work / "grouped"
+    run = experiment(gradus, matrix(work / "grouped.json", variants=VARIANTS[:1]), index, out)
+    assert run.returncode == 0, run.stderr
+    heldout = json.loads((out / "runs/baseline-seed1/heldout.json").read_text())
+    assert len(heldout["groups"]["lang"]) == len(heldout["ids"]) and len(set(heldout["groups"]["lang"])) > 1
+    evaluations = [r for r in map(json.loads, (out / "runs/baseline-seed1/log.jsonl").read_text().splitlines()) if "val_loss" in r]
+    assert len(evaluations) == 3
+    for e in evaluations:
+        groups = e["val_groups"]["lang"]
+        positions = sum(g["positions"] for g in groups.values())
+        assert positions == 2 * 4 * 64  # 2 batches of 4 packed rows, 64 targets each
+        assert math.isclose(sum(g["loss"] * g["positions"] for g in groups.values()) / positions, e["val_loss"], rel_tol=1e-9)
+    result = results(out)[0]
+    assert set(result["val_group_curves"]["lang"]) == set(evaluations[-1]["val_groups"]["lang"])
+    builtin = work / "grouped-builtin"
+    run = experiment(gradus, matrix(work / "grouped-builtin.json", external=False, variants=VARIANTS[:1]), index, builtin)
+    assert run.returncode == 0, run.stderr
+    assert set(results(builtin)[0]) == set(result)
+    assert "Validation loss per group" in (out / "report.md").read_text()
