@@ -80,13 +80,30 @@ public struct GroupReportTable: Sendable {
                        String(format: "%.4f", c.target), reach, flag]
     }
 
-    /// The table's markdown: a heading, one line per group × variant, and the flagged groups.
+    /// One cell of the wide table: final loss mean [seed range], and for a variant other than the
+    /// baseline its tokens-to-target on the group and the flag; "—" where it was not evaluated.
+    public func wideCell(group g: Int, variant v: Int) -> String {
+        let r = row(group: g, variant: v)  // group, variant, seeds, mean, range, target, tokens-to-target, flag
+        guard cells[g][v] != nil else { return "—" }
+        var text = "\(r[3]) \(r[4])" + (r[2] == "1" ? " (1 seed)" : "")
+        if variants[v] != baseline {
+            text += r[6] == "not reached" ? " · not reached" : " · \(r[6]) tok"
+            if !r[7].isEmpty { text += " · \(r[7])" }
+        }
+        return text
+    }
+
+    /// The table's markdown: a heading, one line per group with a column per variant (final loss
+    /// and seed range; for the others also tokens-to-target on the group and the flag), and the
+    /// flagged groups.
     public func markdown() -> String {
         var s = "### Field `\(field)`\n\n"
-        s += "| group | variant | seeds | final val loss (mean) | seed range | target (baseline) | tokens-to-target | flag |\n"
-        s += "| --- | --- | --- | --- | --- | --- | --- | --- |\n"
+        let others = variants.filter { $0 != baseline }
+        s += "| group | \(baseline) (baseline: the target) | " + others.joined(separator: " | ") + " |\n"
+        s += "| --- | --- |" + String(repeating: " --- |", count: others.count) + "\n"
+        let columns = [variants.firstIndex(of: baseline)].compactMap { $0 } + variants.indices.filter { variants[$0] != baseline }
         for g in groups.indices {
-            for v in variants.indices { s += "| " + row(group: g, variant: v).joined(separator: " | ") + " |\n" }
+            s += "| \(g + 1). \(groups[g]) | " + columns.map { wideCell(group: g, variant: $0) }.joined(separator: " | ") + " |\n"
         }
         let flagged = groups.indices.flatMap { g in
             variants.indices.compactMap { v in cells[g][v]?.worse == true ? "\(variants[v]) on \(groups[g])" : nil }

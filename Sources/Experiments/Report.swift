@@ -65,7 +65,8 @@ public enum Report {
             s += "The held-out split is stratified by group; a group's loss is the sum of its evaluated rows' losses over their "
             s += "positions. Final loss: mean over the seeds and the seed range. Target: the baseline's mean final loss on the "
             s += "group; tokens-to-target: where the variant's mean curve on the group first reaches it. A variant is flagged "
-            s += "worse when its mean is higher and the seed ranges do not overlap (two or more seeds each).\n\n"
+            s += "worse when its mean is higher and the seed ranges do not overlap (two or more seeds each). Only groups with "
+            s += "held-out rows among the evaluated batches appear; raise `validation.batches` to cover more of them.\n\n"
             for g in groupTables { s += g.markdown() + "\n" }
         }
         s += "\n## Plots\n\n"

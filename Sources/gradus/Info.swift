@@ -20,6 +20,12 @@ struct Info: ParsableCommand {
 
     @OptionGroup var indexOpen: IndexOpenOptions
 
+    @Flag(help: "List every group of a --group-field (default: the \(Info.shownGroups) largest, then a count of the rest).")
+    var allGroups = false
+
+    /// Groups listed per field without --all-groups (a multilingual corpus can have hundreds).
+    static let shownGroups = 25
+
     @Flag(help: "One JSON object instead of text.")
     var json = false
 
@@ -48,16 +54,24 @@ struct Info: ParsableCommand {
         }
     }
 
-    /// The histogram of one `--group-field`: each group's samples (with a bar) and tokens.
+    /// The histogram of one `--group-field`: each group's samples (with a bar) and tokens, largest
+    /// first (ties by name); without --all-groups the `shownGroups` largest and a line for the rest.
     private func printGroups(_ g: GroupSummary, samples total: Int) {
         print("\ngroups by \(g.field): \(g.names.count) groups; \(g.noneDocuments) documents without a string \(g.field) "
             + "(group \(GroupSummary.noneName))")
-        let top = max(1, g.samples.max() ?? 1), width = max(12, (g.names.map(\.count).max() ?? 0) + 1)
+        let order = g.names.indices.sorted { (g.samples[$0], g.names[$1]) > (g.samples[$1], g.names[$0]) }
+        let shown = allGroups ? order : Array(order.prefix(Self.shownGroups))
+        let top = max(1, g.samples.max() ?? 1), width = max(12, (shown.map { g.names[$0].count }.max() ?? 0) + 1)
         print("  \("group".padding(width)) \("samples".padding(9)) \("share".padding(7)) \("tokens".padding(11))")
-        for (k, name) in g.names.enumerated() {
+        for k in shown {
             let share = total > 0 ? 100 * Double(g.samples[k]) / Double(total) : 0
-            print("  \(name.padding(width)) \(String(g.samples[k]).padding(9)) \((format1(share) + "%").padding(7)) "
+            print("  \(g.names[k].padding(width)) \(String(g.samples[k]).padding(9)) \((format1(share) + "%").padding(7)) "
                 + "\(String(g.tokens[k]).padding(11)) \(String(repeating: "#", count: g.samples[k] * 40 / top))")
+        }
+        let rest = order.dropFirst(shown.count)
+        if !rest.isEmpty {
+            let samples = rest.reduce(0) { $0 + g.samples[$1] }, tokens = rest.reduce(0) { $0 + g.tokens[$1] }
+            print("  … \(rest.count) more groups: \(samples) samples, \(tokens) tokens (`gradus info --all-groups` lists them)")
         }
     }
 

@@ -67,7 +67,8 @@ final class GroupEvaluationCLITests: XCTestCase {
         }
         let report = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
         XCTAssertTrue(report.contains("### Field `lang`"), report)
-        XCTAssertTrue(report.contains("| 1. en | base | 2 |") && report.contains("| 2. fr | clip | 2 |"), report)
+        XCTAssertTrue(report.contains("| group | base (baseline: the target) | clip |"), report)
+        XCTAssertTrue(report.contains("\n| 1. en | ") && report.contains("\n| 2. fr | "), report)
         XCTAssertTrue(FileManager.default.fileExists(atPath: dir + "/out/plots/val-loss-per-group-lang.png"))
     }
 }

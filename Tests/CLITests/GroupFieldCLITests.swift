@@ -7,6 +7,29 @@ import TestSupport
 import XCTest
 
 final class GroupFieldCLITests: XCTestCase {
+    /// 27 groups: l00 has 3 one-token documents, l01…l26 one each. `info` lists the 25 largest
+    /// (l00 first, then by name l01…l24) and counts the other 2 (l25, l26: 2 samples, 2 tokens);
+    /// `--all-groups` lists all 27.
+    func testInfoListsTheLargestGroupsAndCountsTheRest() throws {
+        let dir = try TemporaryDirectory("cli-many-groups", removedAfter: self).path
+        let names = (0..<27).map { $0 < 10 ? "l0\($0)" : "l\($0)" }
+        let records = (["l00", "l00"] + names).map { #"{"tokens":[1],"lang":"\#($0)"}"# }
+        try records.joined(separator: "\n").write(toFile: dir + "/t.jsonl", atomically: true, encoding: .utf8)
+        let built = try runGradus(["index", dir + "/t.jsonl", "--vocab-size", "4", "--group-field", "lang", "--out", dir + "/i"])
+        XCTAssertEqual(built.status, 0, built.stderr)
+        let info = try runGradus(["info", dir + "/i"])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        let rows = info.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        let listed = rows.compactMap { row in names.first { row.hasPrefix($0 + " ") } }
+        XCTAssertEqual(listed, Array(names.prefix(25)), info.stdout)
+        XCTAssertTrue(rows.contains { $0.hasPrefix("l00 3 ") }, info.stdout)
+        XCTAssertTrue(rows.contains("… 2 more groups: 2 samples, 2 tokens (`gradus info --all-groups` lists them)"), info.stdout)
+        let all = try runGradus(["info", dir + "/i", "--all-groups"])
+        let allRows = all.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
+        XCTAssertEqual(allRows.compactMap { row in names.first { row.hasPrefix($0 + " ") } }, names, all.stdout)
+        XCTAssertFalse(all.stdout.contains("more groups"), all.stdout)
+    }
+
     /// Unpacked, vocabulary 10: samples are the documents. lang: en (2 + 1 tokens), fr (3),
     /// missing (1), null (4) → (none) 2 samples of 5 tokens, en 2 samples of 3, fr 1 of 3.
     func testInfoAndDumpShowTheGroups() throws {
