@@ -113,6 +113,22 @@ public struct GroupReportTable: Sendable {
         return s
     }
 
+    /// The finding's sentence for this field: per variant the groups it ends worse on than the
+    /// baseline (seed ranges apart), or that none; nil when no group was compared.
+    public func findingSentence() -> String? {
+        guard cells.contains(where: { $0.contains { $0 != nil } }) else { return nil }
+        let worse = variants.compactMap { v -> String? in
+            guard let k = variants.firstIndex(of: v) else { return nil }
+            let names = groups.indices.filter { cells[$0][k]?.worse == true }.map { groups[$0] }
+            return names.isEmpty ? nil : "`\(v)` on \(ReportTable.list(names))"
+        }
+        guard !worse.isEmpty else {
+            return "Per \(field) group, no variant ends worse than the baseline (seed ranges apart) on any of the \(groups.count) groups evaluated."
+        }
+        return "Per \(field) group (\(groups.count) evaluated), these end worse than the baseline with seed ranges apart: "
+            + ReportTable.list(worse) + " (see \"Validation loss per group\")."
+    }
+
     /// The final loss per group (x: the group's number) of each variant, the seed range as a band.
     public func plot() -> Plot {
         let series = variants.indices.compactMap { v -> PlotSeries? in

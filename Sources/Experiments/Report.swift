@@ -46,7 +46,7 @@ public enum Report {
                          groupTables: [GroupReportTable] = []) -> String {
         let seeds = Set(results.map(\.seed)).sorted().map(String.init).joined(separator: ", ")
         var s = "# Data-efficiency experiment\n\n"
-        s += table.finding(budget: budget) + "\n\n"
+        s += ([table.finding(budget: budget)] + groupTables.compactMap { $0.findingSentence() }).joined(separator: " ") + "\n\n"
         s += "Budget per run: \(budget ?? "not recorded"). Seeds: \(seeds). Baseline: `\(table.baseline)`. "
         s += "Target (tokens-to-target): the baseline's mean final validation loss, \(String(format: "%.4f", table.rows.first { $0.name == table.baseline }?.comparison.target ?? .nan)).\n\n"
         s += table.markdown() + "\n"

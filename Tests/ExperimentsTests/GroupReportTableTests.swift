@@ -73,6 +73,8 @@ final class GroupReportTableTests: XCTestCase {
         }
         let grouped = try String(contentsOfFile: dir + "/g/report.md", encoding: .utf8)
         XCTAssertTrue(grouped.contains("## Validation loss per group"))
+        // The finding names the flagged group (cl on fr, as the table flags it).
+        XCTAssertTrue(grouped.contains("Per lang group (2 evaluated), these end worse than the baseline with seed ranges apart: `cl` on fr"), grouped)
         XCTAssertTrue(grouped.contains("### Field `lang`"))
         // One line per group, a column per variant (the wide form of `row`'s cells).
         let fr = try XCTUnwrap(grouped.split(separator: "\n").first { $0.hasPrefix("| 2. fr | ") }, grouped)
