@@ -44,6 +44,10 @@ struct Info: ParsableCommand {
         for s in summaries {
             print("\nmetric \(s.name): min \(s.min)  max \(s.max)  mean \(s.mean)")
             print("  percentiles: " + zip(MetricSummary.percentileLevels, s.percentiles).map { "p\($0) \($1)" }.joined(separator: "  "))
+            guard s.max > s.min else {  // one value (e.g. seqlen of a packed index): one line, not 20 empty bins
+                print("  all \(m.counts.samples) samples have the value \(format1(s.min))")
+                continue
+            }
             let top = max(1, s.histogram.max() ?? 1)
             let width = (s.max - s.min) / Double(s.histogram.count)
             for (b, count) in s.histogram.enumerated() {

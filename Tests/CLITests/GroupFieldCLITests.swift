@@ -24,6 +24,9 @@ final class GroupFieldCLITests: XCTestCase {
         XCTAssertEqual(listed, Array(names.prefix(25)), info.stdout)
         XCTAssertTrue(rows.contains { $0.hasPrefix("l00 3 ") }, info.stdout)
         XCTAssertTrue(rows.contains("… 2 more groups: 2 samples, 2 tokens (`gradus info --all-groups` lists them)"), info.stdout)
+        // Every document is one token: seqlen has one value, shown as one line instead of 20 bins.
+        XCTAssertTrue(rows.contains("all 29 samples have the value 1.0"), info.stdout)
+        XCTAssertFalse(rows.contains { $0.hasPrefix("1.0 0") }, info.stdout)
         let all = try runGradus(["info", dir + "/i", "--all-groups"])
         let allRows = all.stdout.split(separator: "\n").map { $0.split(separator: " ").joined(separator: " ") }
         XCTAssertEqual(allRows.compactMap { row in names.first { row.hasPrefix($0 + " ") } }, names, all.stdout)
