@@ -126,14 +126,22 @@ public struct ExperimentMatrix: Sendable {
         return config
     }
 
-    /// The monitors (`wandb`, `comet`) an enabled block of any variant's config asks for that
-    /// gradus does not write, in first-seen order (the `gradus experiment` warning names them).
+    /// The monitors an enabled block of any variant's config asks for that gradus does not write,
+    /// in first-seen order (the `gradus experiment` warning names them): `wandb`, `comet`, and for
+    /// a variant run by an external trainer also its `tensorboard` / `csv_monitor` (gradus writes
+    /// those only for the built-in trainer), named with the variant.
     /// - Throws: a variant's config error (the runs would stop on it too).
     public func unwrittenMonitors() throws -> [String] {
         var out: [String] = []
         for variant in variants {
             let config = try RunConfig.parse(runConfig(variant: variant, seed: seeds.first ?? 0))
-            for name in config.file.monitors?.unwritten ?? [] where !out.contains(name) { out.append(name) }
+            let monitors = config.file.monitors
+            var names = monitors?.unwritten ?? []
+            if variant.trainer != nil {
+                names += [monitors?.tensorboard.map { _ in "tensorboard" }, monitors?.csvMonitor.map { _ in "csv_monitor" }]
+                    .compactMap { $0.map { "\($0) (variant \(variant.name) runs an external trainer)" } }
+            }
+            for name in names where !out.contains(name) { out.append(name) }
         }
         return out
     }

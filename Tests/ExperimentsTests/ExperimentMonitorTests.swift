@@ -48,12 +48,15 @@ final class ExperimentMonitorTests: XCTestCase {
 
     func testMatrixNamesTheMonitorsGradusDoesNotWriteOnce() throws {
         let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        func matrix(_ common: [String: Any], second: [String: Any] = [:]) throws -> ExperimentMatrix {
+        /// `trainer`: an external trainer for variant b only.
+        func matrix(_ common: [String: Any], second: [String: Any] = [:], trainer: [String: Any]? = nil) throws -> ExperimentMatrix {
+            var b: [String: Any] = ["name": "b", "override": second]
+            if let trainer { b["trainer"] = trainer }
             let object: [String: Any] = [
                 "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1, 2], "baseline": "a",
                 "budget": ["tokens": 512], "eval_interval_tokens": 256, "validation": ["fraction": 0.1, "batches": 1],
                 "common": common,
-                "variants": [["name": "a", "override": [:] as [String: Any]], ["name": "b", "override": second]],
+                "variants": [["name": "a", "override": [:] as [String: Any]], b],
             ]
             return try ExperimentMatrix.parse(
                 try JSONValue.parse(String(decoding: try JSONSerialization.data(withJSONObject: object), as: UTF8.self)), directory: "/")
@@ -62,5 +65,10 @@ final class ExperimentMonitorTests: XCTestCase {
         XCTAssertEqual(try matrix(["wandb": ["enabled": false]]).unwrittenMonitors(), [])
         XCTAssertEqual(try matrix(["wandb": ["enabled": true]], second: ["comet": ["enabled": true]]).unwrittenMonitors(), ["wandb", "comet"])
         XCTAssertEqual(try matrix(["csv_monitor": ["enabled": true]]).unwrittenMonitors(), [], "written monitors are not named")
+        // An external trainer's variant: gradus writes no monitor file for it, so its tensorboard /
+        // csv_monitor are named too, with the variant (the built-in variant a's are written).
+        XCTAssertEqual(try matrix(["csv_monitor": ["enabled": true], "tensorboard": ["enabled": true]],
+                                  second: [:], trainer: ["command": ["python3", "t.py"]]).unwrittenMonitors(),
+                       ["tensorboard (variant b runs an external trainer)", "csv_monitor (variant b runs an external trainer)"])
     }
 }
