@@ -65,16 +65,14 @@ public struct ExperimentRunner: Sendable {
                 (executor.threads, executor.indexOptions, executor.stopRequested) = (perRun, indexOptions, stopRequested)
                 (executor.stopSignal, executor.gradusExecutable) = (stopSignal, gradusExecutable)
                 let label = "run \(i + 1) of \(tasks.count): "
-                var spent = 0.0  // this run's fraction of the budget, for its evaluation lines
                 executor.onStep = { record in
                     box.locked {
-                        spent = progress.fraction(record)
                         progress.update(run: i, after: record)
                         // A whole line every `progressInterval` seconds between evaluations (a log).
                         guard let every = progressInterval, Date().timeIntervalSince(lastLine) >= every else { return }
                         lastLine = Date()
                         log("progress: \(label)\(variant.name) seed \(seed): step \(record.step), \(record.tokens) tokens "
-                            + "(\(Int(spent * 100))% of the run); \(progress.summary)")
+                            + "(\(Int(progress.fraction(record) * 100))% of the run); \(progress.summary)")
                     }
                 }
                 do {
