@@ -1,7 +1,8 @@
 // MetricMonitors.swift — the DeepSpeed monitors Gradus writes beside log.jsonl (issue 17 item 3):
 // TensorBoard event files and csv_monitor files under `output_path/job_name/`, with DeepSpeed's
 // engine tags (`Train/Samples/train_loss`, `Train/Samples/lr`, the samples consumed as the step) and
-// the held-out loss as `Train/Samples/val_loss`.
+// the held-out loss as `Train/Samples/val_loss` (on a grouped index also each group's, as
+// `Train/Samples/val_loss/FIELD/GROUP`).
 
 import Curriculum
 
@@ -35,9 +36,29 @@ public final class MetricMonitors {
         case .step(let r):
             try add(Self.trainLossTag, r.loss, r.samples)
             try add(Self.lrTag, r.lr, r.samples)
-        case .evaluation(let e): try add(Self.valLossTag, e.valLoss, samples)
+        case .evaluation(let e):
+            try add(Self.valLossTag, e.valLoss, samples)
+            // On a grouped index, each group's loss under its own tag (fields and groups sorted).
+            for (field, groups) in (e.valGroups ?? [:]).sorted(by: { $0.key < $1.key }) {
+                for (name, group) in groups.sorted(by: { $0.key < $1.key }) {
+                    try add(Self.groupTag(field: field, group: name), group.loss, samples)
+                }
+            }
         case .checkpoint: break
         }
+    }
+
+    /// The tag of one group's validation loss: `Train/Samples/val_loss/FIELD/GROUP`. Field and group
+    /// names come from the corpus, so each keeps only ASCII letters, digits, `.`, `-` and `_`
+    /// (anything else becomes `_`) and at most 64 characters: a tag is a csv_monitor file name.
+    public static func groupTag(field: String, group: String) -> String {
+        func safe(_ name: String) -> String {
+            let kept = String(name.unicodeScalars.prefix(64).map { c -> Character in
+                c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c) || ".-_".unicodeScalars.contains(c)) ? Character(c) : "_"
+            })
+            return kept.isEmpty || kept.allSatisfy({ $0 == "." }) ? "_" + kept : kept
+        }
+        return "\(valLossTag)/\(safe(field))/\(safe(group))"
     }
 
     private func add(_ tag: String, _ value: Double, _ step: Int) throws {

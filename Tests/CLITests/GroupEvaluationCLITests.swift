@@ -45,6 +45,31 @@ final class GroupEvaluationCLITests: XCTestCase {
         XCTAssertEqual((40 * en + 24 * fr) / 64, overall, accuracy: 1e-9 * overall)
     }
 
+    /// With csv_monitor enabled, each group's held-out loss gets its own file
+    /// (`Train/Samples/val_loss/lang/en` → Train_Samples_val_loss_lang_en.csv) whose values are the
+    /// log's `val_groups` losses, one row per evaluation.
+    func testGroupLossesReachTheCSVMonitor() throws {
+        let dir = try TemporaryDirectory("cli-group-monitor", removedAfter: self).path
+        let index = try groupedIndex(dir)
+        let tiny = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json")
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: tiny)) as? [String: Any])
+        object["csv_monitor"] = ["enabled": true, "output_path": "", "job_name": "job"]
+        try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/c.json"))
+        let r = try runGradus(["train", dir + "/c.json", "--index", index, "--out", dir + "/run", "--steps", "2", "--threads", "1"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let evaluations = try String(contentsOfFile: dir + "/run/log.jsonl", encoding: .utf8).split(separator: "\n")
+            .filter { $0.contains("\"val_loss\"") }
+            .map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertFalse(evaluations.isEmpty)
+        for name in ["en", "fr"] {
+            let csv = try String(contentsOfFile: dir + "/run/job/Train_Samples_val_loss_lang_\(name).csv", encoding: .utf8)
+            let rows = csv.split(separator: "\r\n").map { $0.split(separator: ",") }
+            XCTAssertEqual(rows.first.map { $0.map(String.init) }, ["step", name])
+            let logged = evaluations.map { (($0["val_groups"] as? [String: Any])?["lang"] as? [String: [String: Any]])?[name]?["loss"] as? Double }
+            XCTAssertEqual(rows.dropFirst().map { Double($0[1]) }, logged, csv)
+        }
+    }
+
     func testExperimentReportHasThePerGroupTable() throws {
         let dir = try TemporaryDirectory("cli-group-experiment", removedAfter: self).path
         let index = try groupedIndex(dir)
