@@ -121,17 +121,19 @@ public final class CurriculumBatchStream {
     ///   - heldOutFraction: the validation fraction whose held-out ids are skipped (0: none).
     ///   - groups: the index's sample groups (`IndexReader.sampleGroups()`); with any, the skipped
     ///     ids are the stratified split's (`HeldOutPartition`), as `TrainingData` evaluates on.
+    ///   - partition: that split when the caller has already computed it (`TrainingData`), so it
+    ///     is not computed twice; nil computes it from `groups`.
     /// - Throws: `CurriculumError` when the curriculum does not fit the index,
     ///   `TrainingError.invalidConfig` when S is needed but nil or the groups do not fit the index.
     public init(index: LMDBDifficultyIndex, config: GradusConfig, geometry: BatchGeometry, rank: Int = 0,
                 sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double = 0,
-                groups: [SampleGroups] = []) throws {
+                groups: [SampleGroups] = [], partition: HeldOutPartition? = nil) throws {
         sampler = try CurriculumSampler(index: index, config: config, globalBatchSize: geometry.globalBatchSize)
         rowReader = RowReader(index.reader, vocab: vocab)
         (self.geometry, self.rank, self.sequenceLength) = (geometry, rank, sequenceLength)
         (self.shapesRows, self.heldOutFraction) = (shapesRows, heldOutFraction)
         stratified = groups.isEmpty || heldOutFraction <= 0 ? nil
-            : try HeldOutPartition(count: index.reader.sampleCount, fraction: heldOutFraction, groups: groups)
+            : try partition ?? HeldOutPartition(count: index.reader.sampleCount, fraction: heldOutFraction, groups: groups)
         let kind = SequencePostProcess.kind(of: config.curriculumMetrics.map(\.name))
         (self.kind, kindMetric) = (kind, config.curriculumMetrics.firstIndex { $0.name == kind?.rawValue })
         if sequenceLength == nil && (shapesRows || config.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }) {
@@ -143,11 +145,13 @@ public final class CurriculumBatchStream {
     /// The stream `gradus train` reads: one micro-batch of B = `batch_size` rows of S + 1 tokens per
     /// step, the held-out fraction skipped (stratified by `groups` when there are any), tokens
     /// checked against the model's vocabulary.
-    public convenience init(index: LMDBDifficultyIndex, run config: RunConfig, groups: [SampleGroups] = []) throws {
+    /// `partition`: the run's split when already computed from the same `groups` (`TrainingData`).
+    public convenience init(index: LMDBDifficultyIndex, run config: RunConfig, groups: [SampleGroups] = [],
+                            partition: HeldOutPartition? = nil) throws {
         try self.init(index: index, config: config.file,
                       geometry: BatchGeometry(microBatchSize: config.train.batchSize, gradientAccumulationSteps: 1, world: 1),
                       sequenceLength: config.sequenceLength, shapesRows: true, vocab: config.model.vocab,
-                      heldOutFraction: config.train.validationFraction, groups: groups)
+                      heldOutFraction: config.train.validationFraction, groups: groups, partition: partition)
     }
 
     /// The next global batch: B training ids (held-out ones skipped, in the sampler's order) with

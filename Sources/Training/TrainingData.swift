@@ -50,7 +50,7 @@ public struct TrainingData {
         let (trainingIDs, heldOutIDs) = (split.training, split.heldOut)
         (trainingCount, heldOutCount, self.groups) = (trainingIDs.count, heldOutIDs.count, groups)
         if let curriculumIndex {
-            training = try CurriculumBatchStream(index: curriculumIndex, run: config, groups: groups)
+            training = try CurriculumBatchStream(index: curriculumIndex, run: config, groups: groups, partition: split)
         } else {
             training = try IndexBatchSource(reader: reader, ids: trainingIDs, batchSize: B, length: T, vocab: V,
                                             seed: config.train.seed, shuffle: true)

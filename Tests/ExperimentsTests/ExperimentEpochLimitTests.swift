@@ -15,13 +15,7 @@ import XCTest
 final class ExperimentEpochLimitTests: XCTestCase {
     func testACurriculumVariantStopsWhereDeepSpeedsDataEndsAndTheReportSaysSo() throws {
         let dir = try TemporaryDirectory("epoch-limit", removedAfter: self).path
-        let docs: [[TokenID]] = (0..<20).map { (i: Int) -> [TokenID] in
-            (0..<(70 + i)).map { (k: Int) -> TokenID in TokenID(97 + (k * 7 + i) % 20) }
-        }
-        var options = IndexBuildOptions(inputs: ["generated"], output: dir + "/index")
-        options.vocabularySize = 258
-        _ = try IndexBuilder.build(options, openSource: { _, _ in ArrayRecordSource(tokens: docs) }, onCommit: { _ in })
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try buildGeneratedIndex(at: dir + "/index", stride: 7)
         let curriculum: [String: Any] = ["name": "cl", "override": [
             "train_batch_size": 4,
             "data_efficiency": ["enabled": true, "seed": 3, "data_sampling": ["enabled": true, "num_epochs": 1, "curriculum_learning": [
@@ -30,7 +24,7 @@ final class ExperimentEpochLimitTests: XCTestCase {
                     "max_difficulty": 100, "schedule_type": "fixed_linear",
                     "schedule_config": ["total_curriculum_step": 4, "difficulty_step": 1]]]]]]]]
         let object: [String: Any] = [
-            "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1], "baseline": "uniform",
+            "base": repositoryRoot + "/configs/tiny.json", "seeds": [1], "baseline": "uniform",
             "budget": ["tokens": 2048], "eval_interval_tokens": 1024, "validation": ["fraction": 0.1, "batches": 1],
             "variants": [["name": "uniform", "override": [:] as [String: Any]], curriculum],
         ]

@@ -13,15 +13,9 @@ import XCTest
 final class ExperimentMonitorTests: XCTestCase {
     func testExperimentRunWritesCSVMonitorUnderItsRunDirectory() throws {
         let dir = try TemporaryDirectory("experiment-monitor", removedAfter: self).path
-        let docs: [[TokenID]] = (0..<20).map { (i: Int) -> [TokenID] in
-            (0..<(70 + i)).map { (k: Int) -> TokenID in TokenID(97 + (k * 5 + i) % 20) }
-        }
-        var options = IndexBuildOptions(inputs: ["generated"], output: dir + "/index")
-        options.vocabularySize = 258
-        _ = try IndexBuilder.build(options, openSource: { _, _ in ArrayRecordSource(tokens: docs) }, onCommit: { _ in })
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        try buildGeneratedIndex(at: dir + "/index", stride: 5)
         let object: [String: Any] = [
-            "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1], "baseline": "uniform",
+            "base": repositoryRoot + "/configs/tiny.json", "seeds": [1], "baseline": "uniform",
             "budget": ["tokens": 512], "eval_interval_tokens": 256, "validation": ["fraction": 0.1, "batches": 1],
             "common": ["csv_monitor": ["enabled": true, "output_path": "monitors", "job_name": "job"]],
             "variants": [["name": "uniform", "override": [:] as [String: Any]]],
@@ -47,13 +41,12 @@ final class ExperimentMonitorTests: XCTestCase {
     }
 
     func testMatrixNamesTheMonitorsGradusDoesNotWriteOnce() throws {
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         /// `trainer`: an external trainer for variant b only.
         func matrix(_ common: [String: Any], second: [String: Any] = [:], trainer: [String: Any]? = nil) throws -> ExperimentMatrix {
             var b: [String: Any] = ["name": "b", "override": second]
             if let trainer { b["trainer"] = trainer }
             let object: [String: Any] = [
-                "base": repo.appendingPathComponent("configs/tiny.json").path, "seeds": [1, 2], "baseline": "a",
+                "base": repositoryRoot + "/configs/tiny.json", "seeds": [1, 2], "baseline": "a",
                 "budget": ["tokens": 512], "eval_interval_tokens": 256, "validation": ["fraction": 0.1, "batches": 1],
                 "common": common,
                 "variants": [["name": "a", "override": [:] as [String: Any]], b],
