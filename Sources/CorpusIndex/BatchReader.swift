@@ -21,8 +21,17 @@ final class BatchReader {
     /// What is added to the source's record ordinals and byte offsets (a piece counts from its start).
     private let base: DocRecordBase
 
+    /// When set, the vocabulary size of a referenced Megatron input's index: batches carry its
+    /// documents' lengths and token counts only (`RecordBatch.inPlace`), not their tokens.
+    private let inPlaceVocabulary: Int?
+    private let megatron: MegatronRecordSource?
+
+    /// - Parameter inPlaceVocabulary: read `source` (a `MegatronRecordSource`) into `inPlace`
+    ///   batches, checking ids against this vocabulary size; nil: batches hold the tokens.
     init(source: any RecordSource, input: Int, options: IndexBuildOptions, tokenizer: (any Tokenizer)?,
-         base: DocRecordBase = DocRecordBase()) {
+         base: DocRecordBase = DocRecordBase(), inPlaceVocabulary: Int? = nil) {
+        megatron = inPlaceVocabulary == nil ? nil : source as? MegatronRecordSource
+        self.inPlaceVocabulary = megatron == nil ? nil : inPlaceVocabulary
         self.source = source
         self.base = base
         self.input = input
@@ -47,6 +56,7 @@ final class BatchReader {
     /// Reads the next batch into `batch` (cleared first, keeping its buffers); `endOfInput` is set
     /// on the last one (which may be empty).
     func read(into batch: inout RecordBatch) throws {
+        if let megatron, let vocabulary = inPlaceVocabulary { return try readInPlace(megatron, vocabulary: vocabulary, into: &batch) }
         batch.clear()
         batch.ends.reserveCapacity(batchRecords)
         texts.removeAll(keepingCapacity: true)
@@ -69,6 +79,37 @@ final class BatchReader {
         batch.recordsConsumed = consumed
         if let tracker = source.tracker { (batch.inputBytes, batch.inputDigest) = (tracker.bytesRead, tracker.digest) }
         if !source.isPretokenized { try tokenize(&batch) }
+    }
+
+    /// `read(into:)` for an input the index references: per document its length (`ends`) and its
+    /// ids counted into `batch.counts` (`precounted`), with no tokens copied.
+    /// - Throws: `IndexError.badInput` naming the record for an id outside the vocabulary (the
+    ///   batch is then not written, as when the writer finds it).
+    private func readInPlace(_ source: MegatronRecordSource, vocabulary: Int, into batch: inout RecordBatch) throws {
+        batch.clear()
+        batch.inPlace = true
+        batch.ends.reserveCapacity(batchRecords)
+        // Every uint16 id has a counter, so the counting loop needs no bounds check; the counts
+        // past the vocabulary stay zero (an id there is an error) and are not handed on.
+        let size = max(vocabulary, 1 << 16)
+        if batch.counts.count != size { batch.counts = [UInt32](repeating: 0, count: size) } else {
+            batch.counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
+        }
+        var total = 0
+        while batch.docs.count < batchRecords && total < batchTokens {
+            guard let (length, outside) = try batch.counts.withUnsafeMutableBufferPointer({
+                try source.next(into: &record, countingInto: $0, limit: vocabulary)
+            }) else { batch.endOfInput = true; break }
+            consumed += 1
+            let doc = DocRecord(input: input, record: base.record + record.ordinal, byteOffset: base.byteOffset + record.byteOffset,
+                                docID: nil, lang: nil, source: nil, groups: nil)
+            if let outside { throw SampleWriter.outsideVocabulary(outside, doc: doc, vocabularySize: vocabulary) }
+            batch.docs.append(doc)
+            total += length
+            batch.ends.append(total)
+        }
+        batch.precounted = true
+        batch.recordsConsumed = consumed
     }
 
     /// Tokenizes `texts` into `batch` (worker w takes a contiguous slice), dropping documents the

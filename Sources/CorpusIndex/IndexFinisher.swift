@@ -136,6 +136,10 @@ enum IndexFinisher {
                 }
             }
             guard !computed.isEmpty else { return }
+            // When every computed metric reads stored uint16 items, samples of uint16 files are
+            // scored in place (no widening copy); other files are decoded as before.
+            let stored = computed.compactMap { tables[$0].metric as? any StoredTokenMetric }
+            let storedMetrics = stored.count == computed.count ? Array(zip(computed, stored)) : []
             let vocabulary = manifest.tokenizer.vocabularySize
             let parts = splitRange(ids.count, parts: max(1, min(threads, ids.count)))
             var failures = [Error?](repeating: nil, count: parts.count)
@@ -149,15 +153,26 @@ enum IndexFinisher {
                     var unreleased = 0
                     do {
                         for id in range {
-                            let sample = MetricSample(tokens: try tokenStore.tokens(id, into: tokens))
-                            unreleased += sample.tokens.count * manifest.tokenWidth
+                            let stored = try storedMetrics.isEmpty ? false : tokenStore.withRawTokens(id) { raw, dtype in
+                                guard dtype == .uint16, Int(bitPattern: raw.baseAddress) % 2 == 0 else { return false }
+                                unreleased += raw.count
+                                let items = raw.assumingMemoryBound(to: UInt16.self)
+                                for (m, metric) in storedMetrics {
+                                    shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
+                                }
+                                return true
+                            }
+                            if !stored {
+                                let sample = MetricSample(tokens: try tokenStore.tokens(id, into: tokens))
+                                unreleased += sample.tokens.count * manifest.tokenWidth
+                                for m in computed {
+                                    shared.value.0[m * stride + id - ids.lowerBound] =
+                                        try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
+                                }
+                            }
                             if unreleased >= residentBudget / parts.count {  // keep RSS flat
                                 tokenStore.releaseMappedPages()
                                 unreleased = 0
-                            }
-                            for m in computed {
-                                shared.value.0[m * stride + id - ids.lowerBound] =
-                                    try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
                             }
                         }
                     } catch { shared.value.1[p] = error }

@@ -139,6 +139,8 @@ public struct RarityWeights: Sendable, Equatable {
     public let weights: [Double]
     /// max_k w_k (used by `seqlen_vocab_rarity`'s coefficient).
     public let maxWeight: Double
+    /// `weights` over every uint16 id, NaN past the vocabulary (`rarity(ofStored:metric:)`).
+    let storedWeights: [Double]
 
     /// - Parameter counts: the `total_vocab_freq` histogram f.
     /// - Throws: `MetricError.invalidCounts` for an empty histogram, a negative count or a total
@@ -156,6 +158,7 @@ public struct RarityWeights: Sendable, Equatable {
         let denominator = Double(total)
         weights = counts.map { -log(Double(max($0, 1)) / denominator) }
         maxWeight = weights.max()!
+        storedWeights = Self.storedTable(weights)
     }
 
     /// Weights from an unsigned histogram (the index's `counts` table).

@@ -18,6 +18,10 @@ struct RecordBatch {
     /// Documents the tokenizer rejected under `--skip-bad`.
     var tokenizerSkipped = 0
     var endOfInput = false
+    /// The documents of a referenced input by length only (`BatchReader.readInPlace`): `tokens`
+    /// stays empty, `ends` are the running token totals and `counts` is precounted (it may be
+    /// longer than the vocabulary; the entries past it are zero).
+    var inPlace = false
     /// Per token id, its occurrences in `tokens` (ids below the vocabulary size), when `precounted`.
     var counts: [UInt32] = []
     /// Whether `counts` holds this batch's counts (filled by `countTokens` on the reader thread).
@@ -49,6 +53,7 @@ struct RecordBatch {
         recordsConsumed = 0
         tokenizerSkipped = 0
         endOfInput = false
+        inPlace = false
         precounted = false
         inputBytes = nil
         inputDigest = nil
@@ -218,8 +223,10 @@ final class PassOne {
             let source = piece.kind == .whole ? try openSource(path, input) : try InputSources.open(piece: piece, path: path, options: options.reader)
             let base = DocRecordBase(record: options.shard == nil ? recordBase[input, default: 0] : 0,
                                      byteOffset: piece.kind == .bytes ? piece.start : 0)
-            let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer, base: base)
             let referencedFile = manifest.inputs[input].tokenFile
+            let inPlace = referencedFile != nil && writer.acceptsInPlaceDocuments ? manifest.tokenizer.vocabularySize : nil
+            let reader = BatchReader(source: source, input: input, options: options, tokenizer: tokenizer, base: base,
+                                     inPlaceVocabulary: inPlace)
             if cursor.recordsConsumed > 0, let tracker = source.tracker, let bytes = cursor.inputBytes,
                let digest = cursor.inputHash.flatMap(InputTracker.parse) {
                 try tracker.expectPrefix(bytes: bytes, digest: digest)  // checked while skipping
@@ -230,7 +237,7 @@ final class PassOne {
                 progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
                                        bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
                 batches += 1
-                unreleased += batch.tokens.count * manifest.tokenWidth
+                unreleased += (batch.ends.last ?? 0) * manifest.tokenWidth
                 if unreleased >= 64 << 20 {  // pages LMDB read through its map: keep RSS flat
                     store.env.releaseMappedPages()
                     unreleased = 0
@@ -286,7 +293,9 @@ final class PassOne {
                     parallelFor(2) { w in
                         if w == 0 { written = Result { try write(current) } } else { read = Result {
                             try reader.read(into: &target.value.pointee)
-                            if precount { target.value.pointee.countTokens(vocabularySize: vocabulary) }
+                            if precount && !target.value.pointee.precounted {
+                                target.value.pointee.countTokens(vocabularySize: vocabulary)
+                            }
                         } }
                     }
                 }
@@ -339,8 +348,16 @@ final class PassOne {
 
     /// Stores `batch` and the cursor after it in one transaction.
     private func commit(_ batch: RecordBatch, piece: Int, input: Int, reader: BatchReader, referencedFile: Int?) throws {
+        let vocabulary = manifest.tokenizer.vocabularySize
         try batch.counts.withUnsafeBufferPointer { counts in
-          try writer.transaction(store: store, precounted: batch.precounted ? counts : nil) { txn in
+          try writer.transaction(store: store, precounted: batch.precounted ? UnsafeBufferPointer(rebasing: counts[0..<vocabulary]) : nil) { txn in
+            if batch.inPlace, let referencedFile {
+                var start = 0
+                for (i, end) in batch.ends.enumerated() {
+                    try writer.add(inPlace: end - start, doc: batch.docs[i], txn: txn, referencedFile: referencedFile)
+                    start = end
+                }
+            } else {
             try batch.tokens.withUnsafeBufferPointer { all in
                 var start = 0
                 for (i, end) in batch.ends.enumerated() {
@@ -348,6 +365,7 @@ final class PassOne {
                                    referencedFile: referencedFile)
                     start = end
                 }
+            }
             }
             if batch.tokenizerSkipped > 0 { writer.state.counts.skipped["tokenizer", default: 0] += batch.tokenizerSkipped }
             var next = ResumeCursor(phase: "pass1", input: piece, recordsConsumed: batch.recordsConsumed,

@@ -54,6 +54,9 @@ final class SampleWriter {
     /// Whether a batch's document tokens are exactly the stored sample tokens (no packing), so a
     /// reader thread may count them ahead (`transaction(precounted:)`).
     var acceptsPrecountedBatches: Bool { pack == nil }
+    /// Whether documents of a referenced input may be added by their length alone
+    /// (`add(inPlace:doc:txn:referencedFile:)`): no packing, and every pass-1 metric is `seqlen`.
+    var acceptsInPlaceDocuments: Bool { pack == nil && sampleMetrics.allSatisfy { $0.metric is SequenceLengthMetric } }
     private var docBytes = [UInt8]()
     /// `--group-field`: the pass-1 table of the samples' group codes (nil without group fields),
     /// each field's name → code (rebuilt from `state.groups` at every transaction attempt), and
@@ -162,6 +165,25 @@ final class SampleWriter {
         if start > 0 { compactCarry(from: start) }
     }
 
+    /// Adds one document of a referenced input by its length alone: its tokens stay in the
+    /// input as item `doc.record` of token file `referencedFile`, and the reader has counted and
+    /// checked them (`precounted`). The same sample, tables and counts as `add(document:)`.
+    /// - Precondition: inside `transaction(precounted:)` with counts, and `acceptsInPlaceDocuments`.
+    func add(inPlace length: Int, doc: DocRecord, txn: LMDBWriteTransaction, referencedFile: Int) throws {
+        precondition(acceptsInPlaceDocuments && precounted != nil)
+        state.counts.documents += 1
+        if groupCodesDB != nil {
+            for f in state.groups.indices where groupName(doc, field: f) == GroupTable.none { state.groups[f].noneDocuments += 1 }
+            sampleGroupCodes = try state.groups.indices.map { try groupCode(groupName(doc, field: $0), field: $0, doc: doc) }
+        }
+        batchTokens += length
+        guard batchTokens <= Int(UInt32.max) else {
+            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
+        }
+        state.tokenStore.append(file: referencedFile, item: doc.record, newSegment: state.startsSegment)
+        try record(length: length, doc: doc, txn: txn) { _ in Double(length) }  // every metric is seqlen
+    }
+
     /// The group of `doc` along field `f`: its value, or `GroupTable.none`.
     private func groupName(_ doc: DocRecord, field f: Int) -> String {
         guard let groups = doc.groups, f < groups.count, let name = groups[f] else { return GroupTable.none }
@@ -247,8 +269,6 @@ final class SampleWriter {
     /// Stores one sample and its pass-1 metrics.
     private func emit(_ tokens: UnsafeBufferPointer<TokenID>, doc: DocRecord, txn: LMDBWriteTransaction,
                       referencedFile: Int? = nil) throws {
-        let id = state.nextSample
-        let key = IndexFormat.idKey(id)
         // Encoded straight into the token buffer and counted in the same loop; a bad id throws after
         // the append, which aborts the whole transaction (the buffer and counts are reset on every attempt).
         batchTokens += tokens.count
@@ -282,18 +302,31 @@ final class SampleWriter {
             }
             state.tokenStore.append(file: 0, item: self.tokens.itemCount - 1, newSegment: state.startsSegment)
         }
-        if let bad {
-            throw IndexError.badInput(path: "input \(doc.input)",
-                                      problem: "record \(doc.record): token id \(bad) is outside the vocabulary of \(vocabularySize) (check --vocab-size)")
+        if let bad { throw Self.outsideVocabulary(bad, doc: doc, vocabularySize: vocabularySize) }
+        try record(length: tokens.count, doc: doc, txn: txn) { metric in
+            try metric.value(of: MetricSample(tokens: tokens, documentID: doc.docID), context: context, scratch: &scratch)
         }
+    }
+
+    /// The error for token id `bad` of document `doc`, outside a vocabulary of `vocabularySize` ids.
+    static func outsideVocabulary(_ bad: TokenID, doc: DocRecord, vocabularySize: Int) -> IndexError {
+        .badInput(path: "input \(doc.input)",
+                  problem: "record \(doc.record): token id \(bad) is outside the vocabulary of \(vocabularySize) (check --vocab-size)")
+    }
+
+    /// Records the sample of `length` tokens whose tokens are stored: its `docs` record, its
+    /// pass-1 metric values (`value(metric)`), its group codes and the counts.
+    private func record(length: Int, doc: DocRecord, txn: LMDBWriteTransaction,
+                        value metricValue: (any DifficultyMetric) throws -> Double) throws {
+        let id = state.nextSample
+        let key = IndexFormat.idKey(id)
         docBytes.removeAll(keepingCapacity: true)
         doc.encode(into: &docBytes)
         try txn.put(key: key, value: docBytes, in: docsDB, append: true)
         for (metric, db) in sampleMetrics {
             let value: Double
             do {
-                value = try metric.value(of: MetricSample(tokens: tokens, documentID: doc.docID), context: context,
-                                         scratch: &scratch)
+                value = try metricValue(metric)
             } catch let error as MetricError {
                 throw IndexError.badInput(path: "input \(doc.input)", problem: "record \(doc.record): \(error)")
             }
@@ -304,15 +337,15 @@ final class SampleWriter {
             for (f, code) in sampleGroupCodes.enumerated() {
                 appendLE(code, &groupBytes)
                 state.groups[f].samples[Int(code)] += 1
-                state.groups[f].tokens[Int(code)] += tokens.count
+                state.groups[f].tokens[Int(code)] += length
             }
             try txn.put(key: key, value: groupBytes, in: groupCodesDB, append: true)
         }
         state.startsSegment = false
         state.nextSample += 1
         state.counts.samples += 1
-        state.counts.tokens += tokens.count
-        state.counts.maxSampleLength = max(state.counts.maxSampleLength, tokens.count)
+        state.counts.tokens += length
+        state.counts.maxSampleLength = max(state.counts.maxSampleLength, length)
     }
 
     private func putValue(_ value: Double, key: KeyBuilder, db: LMDBDatabase, txn: LMDBWriteTransaction) throws {
