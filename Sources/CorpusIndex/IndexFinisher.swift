@@ -22,7 +22,8 @@ enum IndexFinisher {
     ///   final sync (for progress and per-phase timings).
     /// - Parameters:
     ///   - tokenSums: the token chunks' checksums when already known (a merge: its shards'), so
-    ///     completing reads no token.
+    ///     completing reads no token. Otherwise the chunks are hashed as the metrics read them
+    ///     (each chunk a worker reads whole; the rest, and all when no metric reads tokens, at completion).
     ///   - precomputed: when given (a merge), the value of metric m for a range of ids, filled into
     ///     the buffer: no metric is computed here and every metric's `metric/<m>` is written.
     /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
@@ -61,6 +62,7 @@ enum IndexFinisher {
         // Tokens that fit the budget stay mapped; beyond it, workers drop what they read every
         // budget/threads bytes, and what is left of a chunk is dropped at its end.
         let releasesPages = manifest.counts.tokens * manifest.tokenWidth > residentBudget
+        var hashedSums = [UInt64?](repeating: nil, count: tokenSums == nil ? tokenStore.chunkCount : 0)
         for first in Swift.stride(from: 0, to: n, by: runLength) {
             let ids = first..<min(n, first + runLength)
             if let precomputed {
@@ -70,8 +72,8 @@ enum IndexFinisher {
                     }
                 }
             } else {
-                try chunkValues(tables, ids: ids, into: &values, context: context, store: store, tokens: tokenStore,
-                                manifest: manifest, threads: threads)
+                try chunkValues(tables, ids: ids, into: &values, tokenSums: &hashedSums, context: context, store: store,
+                                tokens: tokenStore, manifest: manifest, threads: threads)
             }
             try values.withUnsafeBufferPointer { all in
                 let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
@@ -97,7 +99,13 @@ enum IndexFinisher {
             }
         }
         onPhase("sync")
-        return try markComplete(store: store, manifest: manifest, tokens: tokenStore, tokenSums: tokenSums)
+        // The token checksums pass 2 hashed, completed by the chunks it read in parts (none
+        // when no metric read the tokens: then completion hashes them all).
+        var sums = tokenSums
+        if sums == nil && hashedSums.contains(where: { $0 != nil }) {
+            sums = try hashedSums.enumerated().map { c, sum in try sum ?? IndexChecksums.computeTokens(tokenStore, chunks: c..<(c + 1))[0] }
+        }
+        return try markComplete(store: store, manifest: manifest, tokens: tokenStore, tokenSums: sums)
     }
 
     /// Throws unless `runSamples` is a positive multiple of `IndexFormat.denseChunk`.
@@ -121,13 +129,16 @@ enum IndexFinisher {
     /// Fills `values[m * stride + (id - ids.lowerBound)]` (stride = values.count / metrics) for
     /// every metric m and id in `ids`: metrics needing token counts are computed from the stored
     /// tokens over `threads` workers, each with its own token and metric scratch; the others are
-    /// read back from pass 1's `metric/<m>`.
+    /// read back from pass 1's `metric/<m>`. While it reads the tokens it sets `tokenSums[c]` to
+    /// the token checksum of each checksum chunk c it reads whole (`IndexChecksums.computeTokens`),
+    /// so completing the index need not read every token a third time.
     private static func chunkValues(_ tables: [MetricTables], ids: Range<Int>, into values: inout [Double],
-                                    context: MetricContext, store: IndexStore, tokens tokenStore: TokenStore,
-                                    manifest: IndexManifest, threads: Int) throws {
+                                    tokenSums: inout [UInt64?], context: MetricContext, store: IndexStore,
+                                    tokens tokenStore: TokenStore, manifest: IndexManifest, threads: Int) throws {
         let stride = values.count / max(tables.count, 1)
         let computed = tables.indices.filter { tables[$0].metric.needsTokenCounts }
         try values.withUnsafeMutableBufferPointer { out in
+          try tokenSums.withUnsafeMutableBufferPointer { sums in
             for m in tables.indices where !tables[m].metric.needsTokenCounts {
                 var i = m * stride
                 try scan(store: store, db: tables[m].values, range: ids) { _, raw in
@@ -144,32 +155,45 @@ enum IndexFinisher {
             let parts = splitRange(ids.count, parts: max(1, min(threads, ids.count)))
             var failures = [Error?](repeating: nil, count: parts.count)
             failures.withUnsafeMutableBufferPointer { fail in
-                let shared = UncheckedSendable((out, fail))
+                // Worker p writes only its own failure slot, its samples' values and the token
+                // checksums of the chunks wholly inside its range.
+                let shared = UncheckedSendable((out, fail, sums))
                 parallelFor(parts.count) { p in
                     let tokens = UnsafeMutableBufferPointer<UInt32>.allocate(capacity: max(manifest.counts.maxSampleLength, 1))
                     defer { tokens.deallocate() }
                     var scratch = MetricScratch(vocabularySize: vocabulary)
                     let range = (ids.lowerBound + parts[p].lowerBound)..<(ids.lowerBound + parts[p].upperBound)
                     var unreleased = 0
+                    // The token checksum of every checksum chunk wholly inside `range`, hashed
+                    // from the bytes scored here (a chunk cut by the range is left to completion).
+                    let hasher = XXH3Hasher()
+                    var chunk = 0, chunkEnd = range.lowerBound, whole = false
                     do {
                         for id in range {
-                            let stored = try storedMetrics.isEmpty ? false : tokenStore.withRawTokens(id) { raw, dtype in
-                                guard dtype == .uint16, Int(bitPattern: raw.baseAddress) % 2 == 0 else { return false }
+                            if id >= chunkEnd {
+                                chunk = tokenStore.chunk(of: id)
+                                let members = tokenStore.samples(ofChunk: chunk)
+                                whole = members.lowerBound == id && members.upperBound <= range.upperBound && chunk < sums.count
+                                chunkEnd = members.upperBound
+                                hasher.reset()
+                            }
+                            try tokenStore.withRawTokens(id) { raw, dtype in
+                                if whole { hasher.update(raw) }
                                 unreleased += raw.count
-                                let items = raw.assumingMemoryBound(to: UInt16.self)
-                                for (m, metric) in storedMetrics {
-                                    shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
+                                if !storedMetrics.isEmpty && dtype == .uint16 && Int(bitPattern: raw.baseAddress) % 2 == 0 {
+                                    let items = raw.assumingMemoryBound(to: UInt16.self)
+                                    for (m, metric) in storedMetrics {
+                                        shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
+                                    }
+                                } else {
+                                    let sample = MetricSample(tokens: TokenStore.decode(raw, dtype: dtype, into: tokens))
+                                    for m in computed {
+                                        shared.value.0[m * stride + id - ids.lowerBound] =
+                                            try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
+                                    }
                                 }
-                                return true
                             }
-                            if !stored {
-                                let sample = MetricSample(tokens: try tokenStore.tokens(id, into: tokens))
-                                unreleased += sample.tokens.count * manifest.tokenWidth
-                                for m in computed {
-                                    shared.value.0[m * stride + id - ids.lowerBound] =
-                                        try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
-                                }
-                            }
+                            if whole && id + 1 == chunkEnd { shared.value.2[chunk] = hasher.digest }
                             if unreleased >= residentBudget / parts.count {  // keep RSS flat
                                 tokenStore.releaseMappedPages()
                                 unreleased = 0
@@ -179,6 +203,7 @@ enum IndexFinisher {
                 }
             }
             if let error = failures.compactMap({ $0 }).first { throw error }
+          }
         }
     }
 

@@ -6,6 +6,7 @@
 import Corpus
 @testable import CorpusIndex
 import Foundation
+import Storage
 import TestSupport
 import XCTest
 
@@ -86,6 +87,36 @@ final class InPlaceIndexingTests: XCTestCase {
             XCTAssertThrowsError(try build(input, out: "bad-\(threads).idx", vocabulary: 600, threads: threads)) { error in
                 XCTAssertEqual("\(error)", "\(IndexError.badInput(path: "input 0", problem: "record \(record): token id \(id) is outside the vocabulary of 600 (check --vocab-size)"))")
             }
+        }
+    }
+
+    func testTokenChecksumsHashedInPassTwoAreXXH3OfEachChunksStoredBytes() throws {
+        // Two referenced inputs of 5 000 and 12 000 documents: checksum chunks are cut per
+        // segment (0..<5000, 5000..<13192, 13192..<17000), and at two threads pass 2 splits the
+        // samples at 8 500, so the middle chunk is read in two parts and hashed at completion.
+        let first = documents(5_000, below: 1_000, seed: 3).map { Array($0.prefix(6)) }
+        let second = documents(12_000, below: 1_000, seed: 5).map { Array($0.prefix(6)) }
+        let a = try megatron(first, vocabulary: 1_000, name: "a"), b = try megatron(second, vocabulary: 1_000, name: "b")
+        // Expected: XXH3-64 (seed 0) of each chunk's samples as uint16 LE, concatenated.
+        let all = first + second
+        let chunks = [0..<5_000, 5_000..<13_192, 13_192..<17_000]
+        let expected: [UInt64] = chunks.map { range in
+            let bytes = all[range].joined().flatMap { [UInt8($0 & 0xFF), UInt8($0 >> 8)] }
+            return XXH3.hash64(bytes)
+        }
+        for threads in [1, 2] {
+            var options = IndexBuildOptions(inputs: [a + ".idx", b + ".idx"], output: dir.file("two-\(threads).idx"))
+            options.vocabularySize = 1_000
+            options.threads = threads
+            _ = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
+            let reader = try IndexReader(path: options.output)
+            let db = try reader.store.database(IndexFormat.checksumsDB)
+            let stored = try XCTUnwrap(try reader.store.env.read { txn in try txn.get(key: Array(IndexFormat.samplesDB.utf8), in: db) })
+            let sums = stride(from: 0, to: stored.count, by: 8).map { o in
+                stored[o..<(o + 8)].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) }
+            }
+            XCTAssertEqual(sums, expected, "threads \(threads)")
+            XCTAssertEqual(IndexVerifier.verify(options.output).problems, [], "threads \(threads)")
         }
     }
 
