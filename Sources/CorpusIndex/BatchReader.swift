@@ -1,5 +1,6 @@
 // BatchReader.swift — the reading side of pass 1: pulls records of one input in order and tokenizes text records over `threads` encoders (one per worker,
-// no per-token allocation), producing `RecordBatch`es in corpus order.
+// no per-token allocation), producing `RecordBatch`es in corpus order (for a Megatron input the index references: lengths and
+// token counts only, counted in the mapped file).
 
 import Corpus
 import Support

@@ -103,7 +103,14 @@ enum IndexFinisher {
         // when no metric read the tokens: then completion hashes them all).
         var sums = tokenSums
         if sums == nil && hashedSums.contains(where: { $0 != nil }) {
-            sums = try hashedSums.enumerated().map { c, sum in try sum ?? IndexChecksums.computeTokens(tokenStore, chunks: c..<(c + 1))[0] }
+            var hashedHere = 0
+            sums = try hashedSums.enumerated().map { c, sum in
+                if let sum { return sum }
+                hashedHere += 1
+                // Each chunk is at most 8 192 of the longest samples: releasing every 16 keeps RSS flat.
+                if hashedHere % 16 == 0 { tokenStore.releaseMappedPages() }
+                return try IndexChecksums.computeTokens(tokenStore, chunks: c..<(c + 1))[0]
+            }
         }
         return try markComplete(store: store, manifest: manifest, tokens: tokenStore, tokenSums: sums)
     }

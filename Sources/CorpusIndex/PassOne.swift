@@ -346,27 +346,33 @@ final class PassOne {
         return formatter.string(from: Date(timeIntervalSince1970: Double(time.seconds) + Double(time.nanoseconds) / 1e9))
     }
 
+    /// Adds the batch's documents to the writer: by length when the batch is `inPlace`, else by tokens.
+    private func addDocuments(of batch: RecordBatch, txn: LMDBWriteTransaction, referencedFile: Int?) throws {
+        var start = 0
+        if batch.inPlace, let referencedFile {
+            for (i, end) in batch.ends.enumerated() {
+                try writer.add(inPlace: end - start, doc: batch.docs[i], txn: txn, referencedFile: referencedFile)
+                start = end
+            }
+            return
+        }
+        try batch.tokens.withUnsafeBufferPointer { all in
+            for (i, end) in batch.ends.enumerated() {
+                try writer.add(document: UnsafeBufferPointer(rebasing: all[start..<end]), doc: batch.docs[i], txn: txn,
+                               referencedFile: referencedFile)
+                start = end
+            }
+        }
+    }
+
     /// Stores `batch` and the cursor after it in one transaction.
     private func commit(_ batch: RecordBatch, piece: Int, input: Int, reader: BatchReader, referencedFile: Int?) throws {
         let vocabulary = manifest.tokenizer.vocabularySize
         try batch.counts.withUnsafeBufferPointer { counts in
-          try writer.transaction(store: store, precounted: batch.precounted ? UnsafeBufferPointer(rebasing: counts[0..<vocabulary]) : nil) { txn in
-            if batch.inPlace, let referencedFile {
-                var start = 0
-                for (i, end) in batch.ends.enumerated() {
-                    try writer.add(inPlace: end - start, doc: batch.docs[i], txn: txn, referencedFile: referencedFile)
-                    start = end
-                }
-            } else {
-            try batch.tokens.withUnsafeBufferPointer { all in
-                var start = 0
-                for (i, end) in batch.ends.enumerated() {
-                    try writer.add(document: UnsafeBufferPointer(rebasing: all[start..<end]), doc: batch.docs[i], txn: txn,
-                                   referencedFile: referencedFile)
-                    start = end
-                }
-            }
-            }
+          // An in-place batch's counts run past the vocabulary (all zero there): only its first part is handed on.
+          let precounted = batch.precounted ? UnsafeBufferPointer(rebasing: counts[0..<vocabulary]) : nil
+          try writer.transaction(store: store, precounted: precounted) { txn in
+            try addDocuments(of: batch, txn: txn, referencedFile: referencedFile)
             if batch.tokenizerSkipped > 0 { writer.state.counts.skipped["tokenizer", default: 0] += batch.tokenizerSkipped }
             var next = ResumeCursor(phase: "pass1", input: piece, recordsConsumed: batch.recordsConsumed,
                                     nextSample: writer.state.nextSample, counts: writer.state.counts,
