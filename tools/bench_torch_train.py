@@ -115,7 +115,9 @@ def build(torch, m, T):
             for block in self.blocks:
                 x = block(x, self.bias)
             logits = self.ln_f(x) @ self.wte.weight.t()
-            nll = F.cross_entropy(logits.view(-1, logits.shape[-1]), targets.view(-1), reduction="none")
+            # Masked positions may hold any target (Gradus reads them as 0, as here).
+            safe = targets.masked_fill(mask == 0, 0)
+            nll = F.cross_entropy(logits.view(-1, logits.shape[-1]), safe.view(-1), reduction="none")
             return (nll * mask.view(-1)).sum() / mask.sum()
 
     return GPT()
