@@ -16,7 +16,8 @@ Float32, `torch.set_num_threads(--threads)` (default 1). `--compile` wraps the m
 `torch.compile` (inductor, CPU); the warm-up steps (which compile) are not timed.
 
 Prints one JSON line: bench, mode (eager | compile), threads, torch version, config sizes,
-tokens_per_s, step_s.
+tokens_per_s, step_s (wall-clock) and step_cpu_s (CPU time of this process per step, which a busy
+shared machine inflates much less than the wall-clock).
 
 Usage:
   python3 tools/bench_torch_train.py configs/small-text.json [--compile] [--threads 1]
@@ -162,16 +163,16 @@ def main():
 
     for _ in range(args.warmup):
         step()
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     for _ in range(args.steps):
         loss = step()
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu_start
     if not math.isfinite(loss.item()):
         fail(f"the loss is {loss.item()} after {args.warmup + args.steps} steps; the reference step is broken")
     print(json.dumps(dict(bench="train_torch", mode="compile" if args.compile else "eager", threads=args.threads,
                           torch=torch.__version__, layers=m["layers"], d_model=m["d_model"], heads=m["heads"],
                           vocab=m["vocab"], context=T, batch=B, tokens_per_s=round(B * T * args.steps / seconds),
-                          step_s=round(seconds / args.steps, 4))))
+                          step_s=round(seconds / args.steps, 4), step_cpu_s=round(cpu / args.steps, 4))))
 
 
 if __name__ == "__main__":

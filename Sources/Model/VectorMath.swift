@@ -19,7 +19,9 @@ enum VectorMath {
     @inline(__always)
     static func exp(_ x: Float8) -> Float8 {
         let lo: Float = -87.33654, hi: Float = 88.37
-        let xc = x.clamped(lowerBound: Float8(repeating: lo), upperBound: Float8(repeating: hi))
+        var xc = x  // clamped by masks: `clamped(lowerBound:upperBound:)` compiles to calls
+        xc.replace(with: lo, where: x .< lo)
+        xc.replace(with: hi, where: x .> hi)
         // t = x·log₂e + 1.5·2²³ rounds x·log₂e to the nearest integer n in t's low mantissa bits.
         let magic: Float = 12_582_912
         let t = xc * 1.442_695_04 + magic
@@ -60,7 +62,8 @@ enum VectorMath {
             m8.replace(with: v, where: v .> m8)
             i += 8
         }
-        var m = m8.max()
+        var m = m8[0]
+        for k in 1..<8 where m8[k] > m { m = m8[k] }
         while i < count {
             if x[i] > m { m = x[i] }
             i += 1

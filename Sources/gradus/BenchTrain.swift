@@ -29,7 +29,9 @@ struct BenchTrain: ParsableCommand {
         --vs-torch runs tools/bench_torch_train.py (the same model and step in PyTorch, from the
         same config, at the first line's thread count) eagerly and under torch.compile after
         Gradus's steps, and adds torch_eager_tokens_per_s, torch_compile_tokens_per_s, vs_torch_eager
-        and vs_torch_compile (Gradus ÷ PyTorch) to the first line; PyTorch's diagnostics go to
+        and vs_torch_compile (Gradus ÷ PyTorch tokens/s) to the first line, and vs_torch_eager_cpu and
+        vs_torch_compile_cpu (PyTorch ÷ Gradus CPU seconds per step, which other processes on the
+        machine distort less than wall-clock); PyTorch's diagnostics go to
         torch-eager.stderr / torch-compile.stderr in a temporary directory named in any skip reason.
 
         Example:
