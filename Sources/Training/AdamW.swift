@@ -60,6 +60,8 @@ public final class AdamW {
     public internal(set) var step: Int = 0
     /// 1 where weight decay applies (matrices), from `ParameterLayout.decayMask()`.
     let decay: [UInt8]
+    /// `decay` as runs of equal flags, which `update` walks eight lanes at a time (issue 19).
+    let decayRuns: [(range: Range<Int>, decays: Bool)]
     /// Threads of `update` (the model's).
     public let threads: ComputeThreads
 
@@ -67,6 +69,7 @@ public final class AdamW {
     public init(layout: ParameterLayout, hyper: AdamWHyperparameters, threads: ComputeThreads) {
         (self.hyper, self.threads) = (hyper, threads)
         decay = layout.decayMask()
+        decayRuns = Self.runs(of: decay)
         m = .allocate(capacity: layout.count)
         v = .allocate(capacity: layout.count)
         m.initialize(repeating: 0)
@@ -82,7 +85,8 @@ public final class AdamW {
     /// p ← p − lr·λ·p (matrices only); m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;
     /// p ← p − lr · (m/(1−β₁ᵗ)) / (√(v/(1−β₂ᵗ)) + ε).
     /// - Precondition: both buffers have the layout's count.
-    /// - Complexity: O(P), split over `threads`; deterministic (element-wise).
+    /// - Complexity: O(P), split over `threads`, eight lanes at a time; deterministic and
+    ///   independent of the split (element-wise, the same operations per element).
     public func update(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>,
                        learningRate lr: Double) {
         precondition(parameters.count == m.count && gradients.count == m.count,
@@ -94,22 +98,61 @@ public final class AdamW {
         let rate = Float(lr), shrink = Float(1 - lr * hyper.weightDecay)
         let p = parameters.baseAddress!, g = UnsafePointer(gradients.baseAddress!)
         let mm = m.baseAddress!, vv = v.baseAddress!
-        decay.withUnsafeBufferPointer { dm in
-            let d = dm.baseAddress!, n = m.count
-            let chunks = max(1, min(threads.count * 4, n / 65_536))
-            parallelFor(chunks) { c in
-                for i in (n * c / chunks)..<(n * (c + 1) / chunks) {
+        let n = m.count, runs = decayRuns
+        let chunks = max(1, min(threads.count * 4, n / 65_536))
+        parallelFor(chunks) { c in
+            let chunk = (n * c / chunks)..<(n * (c + 1) / chunks)
+            for run in runs where run.range.overlaps(chunk) {
+                let lo = max(run.range.lowerBound, chunk.lowerBound), hi = min(run.range.upperBound, chunk.upperBound)
+                let factor: Float = run.decays ? shrink : 1
+                // Eight lanes, then the tail one by one: the same operations in the same order per
+                // element, so the result does not depend on the split (or on the lanes).
+                var i = lo
+                while i + 8 <= hi {
+                    let gi = load(g + i)
+                    let mi = b1 * load(mm + i) + (1 - b1) * gi
+                    let vi = b2 * load(vv + i) + (1 - b2) * gi * gi
+                    store(mi, mm + i)
+                    store(vi, vv + i)
+                    let decayed = run.decays ? load(p + i) * factor : load(p + i)
+                    store(decayed - rate * (mi * c1) / ((vi * c2).squareRoot() + eps), p + i)
+                    i += 8
+                }
+                while i < hi {
                     let gi = g[i]
                     let mi = b1 * mm[i] + (1 - b1) * gi
                     let vi = b2 * vv[i] + (1 - b2) * gi * gi
                     mm[i] = mi
                     vv[i] = vi
-                    let decayed = d[i] != 0 ? p[i] * shrink : p[i]
+                    let decayed = run.decays ? p[i] * factor : p[i]
                     p[i] = decayed - rate * (mi * c1) / ((vi * c2).squareRoot() + eps)
+                    i += 1
                 }
             }
         }
     }
+
+    /// The decay mask as maximal runs of equal flags (tensors are contiguous, so a handful).
+    static func runs(of mask: [UInt8]) -> [(range: Range<Int>, decays: Bool)] {
+        var out: [(range: Range<Int>, decays: Bool)] = []
+        var start = 0
+        for i in mask.indices.dropFirst() where (mask[i] != 0) != (mask[start] != 0) {
+            out.append((start..<i, mask[start] != 0))
+            start = i
+        }
+        if start < mask.count { out.append((start..<mask.count, mask[start] != 0)) }
+        return out
+    }
+}
+
+@inline(__always)
+private func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+
+@inline(__always)
+private func store(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self)
 }
 
 #if canImport(Glibc)

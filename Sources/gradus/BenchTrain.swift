@@ -2,10 +2,12 @@
 // synthetic token batches (the index is not needed to measure speed), with the machine's sgemm
 // rate measured in the same run so the model-FLOPs utilisation can be read off (issue 5 §7).
 // FLOPs counted: the timed steps' `StepRecord.flops` (`StepCost`, the one cost model: matmuls
-// only, forward + backward, causal attention as computed; docs/training.md).
+// only, forward + backward, causal attention as computed; docs/training.md). `--vs-torch` adds
+// PyTorch's eager and compiled step on the same config (BenchTrainTorch.swift, issue 19).
 
 import ArgumentParser
 import Dispatch
+import Foundation
 import Corpus
 import Linalg
 import Model
@@ -21,10 +23,19 @@ struct BenchTrain: ParsableCommand {
         abstract: "Training steps per second of a config's model on synthetic batches, next to sgemm GFLOP/s.",
         discussion: """
         One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per second,
-        forward + backward), sgemm_gflops (1024³ sgemm at the same threads) and their ratio.
+        forward + backward), sgemm_gflops (1024³ sgemm at the same threads) and their ratio
+        (mfu); a line after the first also gives vs_first_threads, its tokens/s ÷ the first line's.
+
+        --vs-torch runs tools/bench_torch_train.py (the same model and step in PyTorch, from the
+        same config, at the first line's thread count) eagerly and under torch.compile after
+        Gradus's steps, and adds torch_eager_tokens_per_s, torch_compile_tokens_per_s, vs_torch_eager
+        and vs_torch_compile (Gradus ÷ PyTorch tokens/s) to the first line, and vs_torch_eager_cpu and
+        vs_torch_compile_cpu (PyTorch ÷ Gradus CPU seconds per step, which other processes on the
+        machine distort less than wall-clock); PyTorch's diagnostics go to
+        torch-eager.stderr / torch-compile.stderr in a temporary directory named in any skip reason.
 
         Example:
-          swift build -c release && .build/release/gradus bench train --config configs/small-text.json
+          swift build -c release && .build/release/gradus bench train --config configs/small-text.json --vs-torch
         """
     )
 
@@ -37,6 +48,9 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Timed training steps per measurement.")
     var steps = 5
 
+    @Flag(help: "Also time the same step in PyTorch (eager and torch.compile) and print the ratios (see below).")
+    var vsTorch = false
+
     func validate() throws {
         if steps < 1 { throw ValidationError("--steps must be >= 1") }
         if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
@@ -46,6 +60,7 @@ struct BenchTrain: ParsableCommand {
         warnIfDebugBuild()
         let run = try RunConfig.load(path: config)
         let counts = threads.map { [$0] } ?? Array(Set([1, availableCores])).sorted()
+        var lines: [String] = [], first: Double?
         for n in counts {
             let sgemm = measureSGEMM(threads: n)
             let (seconds, cpu, flops) = try timeSteps(run, threads: ComputeThreads(n))
@@ -67,8 +82,31 @@ struct BenchTrain: ParsableCommand {
             json.add("mfu", (flops / seconds / 1e9 / sgemm * 1000).rounded() / 1000)
             json.add("step_s", (seconds / Double(steps) * 1e4).rounded() / 1e4)
             json.add("step_cpu_s", (cpu / Double(steps) * 1e4).rounded() / 1e4)
-            print(json.text)
+            if let first { json.add("vs_first_threads", (tokens / seconds / first * 100).rounded() / 100) }
+            first = first ?? tokens / seconds
+            lines.append(json.text)
         }
+        if vsTorch, let head = lines.first {
+            lines[0] = TorchTrainReference.annotate(head, with: torchReference(threads: counts[0]))
+        }
+        for line in lines { print(line) }
+    }
+
+    /// PyTorch eager and compiled on the same config and thread count, after Gradus's steps.
+    private func torchReference(threads: Int) -> [(TorchTrainReference.Mode, TorchTrainReference.Outcome)] {
+        let dir = NSTemporaryDirectory() + "gradus-bench-train-\(getpid())"
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let outcomes = TorchTrainReference.Mode.allCases.map { mode in
+            (mode, TorchTrainReference.run(config: config, mode: mode, threads: threads, steps: steps,
+                                           log: dir + "/torch-\(mode.rawValue).stderr"))
+        }
+        for (mode, outcome) in outcomes {
+            if case .skipped(let reason) = outcome { writeStderr("warning: no PyTorch \(mode.rawValue) reference: \(reason)\n") }
+        }
+        if outcomes.allSatisfy({ if case .measured = $0.1 { return true } else { return false } }) {
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        return outcomes
     }
 
     /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up

@@ -7,7 +7,8 @@
 // The score and value products run as strided sgemms per (b, h) and per block of query rows:
 // rows [i0, i1) only meet keys [0, i1), so the masked upper triangle is mostly skipped (at
 // T = 256 with 64-row blocks, 62.5 % of the full T×T work). BLAS uses the cores; the softmax and
-// its backward are split over rows with `parallelRows`.
+// its backward are split over rows with `parallelRows`; for Float their reductions and eˣ run in
+// VectorMath's eight lanes (issue 19).
 // Legend: B batch, T length, C channels, NH heads, HS = C/NH head size.
 
 /// Causal ALiBi attention over a packed qkv tensor ([Q | K | V] along channels).
@@ -79,6 +80,14 @@ public enum Attention {
         _ row: UnsafeMutablePointer<F>, i: Int, T: Int, positions: UnsafePointer<Int32>, slope: F
     ) {
         let pi = positions[i]
+        if F.self == Float.self {
+            let r = UnsafeMutableRawPointer(row).assumingMemoryBound(to: Float.self), s = Float(slope)
+            for j in 0...i { r[j] -= s * Float(pi - positions[j]) }
+            let sum = VectorMath.expShiftedSum(r, r, shift: VectorMath.max(r, count: i + 1), count: i + 1)
+            VectorMath.scale(r, by: 1 / sum, count: i + 1)
+            (r + i + 1).update(repeating: 0, count: T - i - 1)
+            return
+        }
         var maxValue = -F.greatestFiniteMagnitude
         for j in 0...i {
             row[j] -= slope * F(pi - positions[j])
@@ -123,6 +132,14 @@ public enum Attention {
         parallelRows(B * NH * T, costPerRow: 4 * T, threads: threads) { rows in
             for r in rows {
                 let i = r % T, p = att + r * T, g = dPre + r * T
+                if F.self == Float.self {
+                    let pf = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+                    let gf = UnsafeMutableRawPointer(g).assumingMemoryBound(to: Float.self)
+                    let dot = VectorMath.dot(pf, gf, count: i + 1)
+                    for j in 0...i { gf[j] = pf[j] * (gf[j] - dot) }
+                    (gf + i + 1).update(repeating: 0, count: T - i - 1)
+                    continue
+                }
                 var dot: F = 0
                 for j in 0...i { dot += p[j] * g[j] }
                 for j in 0...i { g[j] = p[j] * (g[j] - dot) }

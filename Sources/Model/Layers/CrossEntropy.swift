@@ -1,6 +1,7 @@
 // CrossEntropy.swift — softmax + next-token cross-entropy with a loss mask (llm.c
 // `crossentropy_forward` / `crossentropy_softmax_backward`). The batch loss is the masked mean
 // Σₙ maskₙ·lossₙ / Σₙ maskₙ, so padding and document boundaries (mask 0) contribute nothing.
+// Float rows run the vector kernels of VectorMath.swift (issue 19); Double the scalar loops.
 // Legend: N rows (B·T), V vocabulary.
 
 /// Softmax over the vocabulary and the negative log-likelihood of each target.
@@ -19,6 +20,15 @@ enum CrossEntropy {
         parallelRows(N, costPerRow: 20 * V, threads: threads) { rows in
             for n in rows {
                 let x = logits + n * V, p = probs + n * V
+                if F.self == Float.self {
+                    let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+                    let pf = UnsafeMutableRawPointer(p).assumingMemoryBound(to: Float.self)
+                    let maxValue = VectorMath.max(xf, count: V)
+                    let sum = VectorMath.expShiftedSum(pf, xf, shift: maxValue, count: V)
+                    VectorMath.scale(pf, by: 1 / sum, count: V)
+                    losses[n] = mask[n] == 0 ? 0 : F(Float.logarithm(sum) + maxValue) - x[Int(targets[n])]
+                    continue
+                }
                 var maxValue = -F.greatestFiniteMagnitude
                 for v in 0..<V where x[v] > maxValue { maxValue = x[v] }
                 var sum: F = 0
@@ -56,7 +66,12 @@ enum CrossEntropy {
         parallelRows(N, costPerRow: 2 * V, threads: threads) { rows in
             for n in rows where mask[n] != 0 {
                 let w = dLoss * mask[n] / weight, p = probs + n * V, d = dLogits + n * V
-                for v in 0..<V { d[v] += w * p[v] }
+                if F.self == Float.self {
+                    VectorMath.axpy(Float(w), UnsafeRawPointer(p).assumingMemoryBound(to: Float.self),
+                                    UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self), count: V)
+                } else {
+                    for v in 0..<V { d[v] += w * p[v] }
+                }
                 d[Int(targets[n])] -= w
             }
         }

@@ -1,6 +1,7 @@
 // LayerNorm.swift — layer normalisation over the channel dimension (Ba, Kiros, Hinton 2016,
 // arXiv 1607.06450; https://pytorch.org/docs/stable/generated/torch.nn.LayerNorm.html), with the
 // biased variance, as PyTorch. llm.c `layernorm_forward/backward`.
+// Float rows sum in VectorMath's eight lanes (issue 19); Double keeps the scalar loops.
 // Legend: N rows (B·T), C channels.
 
 /// out = (x − mean) · rstd · weight + bias, rstd = 1/√(var + ε).
@@ -18,11 +19,18 @@ enum LayerNorm {
         parallelRows(N, costPerRow: 8 * C, threads: threads) { rows in
             for n in rows {
                 let x = inp + n * C, y = out + n * C
-                var sum: F = 0
-                for i in 0..<C { sum += x[i] }
-                let m = sum / F(C)
-                var sq: F = 0
-                for i in 0..<C { let d = x[i] - m; sq += d * d }
+                let m: F, sq: F
+                if F.self == Float.self {
+                    let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+                    let mf = VectorMath.sum(xf, count: C) / Float(C)
+                    (m, sq) = (F(mf), F(VectorMath.centeredSquares(xf, shift: mf, count: C)))
+                } else {
+                    var sum: F = 0, sq2: F = 0
+                    for i in 0..<C { sum += x[i] }
+                    let m2 = sum / F(C)
+                    for i in 0..<C { let d = x[i] - m2; sq2 += d * d }
+                    (m, sq) = (m2, sq2)
+                }
                 let s = 1 / F.squareRoot(sq / F(C) + epsilon)
                 for i in 0..<C { y[i] = (x[i] - m) * s * weight[i] + bias[i] }
                 mean[n] = m
@@ -47,10 +55,14 @@ enum LayerNorm {
                 let x = inp + n * C, d = dOut + n * C, dx = dInp + n * C
                 let m = mean[n], s = rstd[n]
                 var gMean: F = 0, gxMean: F = 0
-                for i in 0..<C {
-                    let g = d[i] * weight[i]
-                    gMean += g
-                    gxMean += g * (x[i] - m) * s
+                if F.self == Float.self {
+                    (gMean, gxMean) = Self.gradientMeans(d, weight, x, mean: m, rstd: s, C: C)
+                } else {
+                    for i in 0..<C {
+                        let g = d[i] * weight[i]
+                        gMean += g
+                        gxMean += g * (x[i] - m) * s
+                    }
                 }
                 gMean /= F(C)
                 gxMean /= F(C)
@@ -69,5 +81,32 @@ enum LayerNorm {
                 dBias[i] += d[i]
             }
         }
+    }
+
+    /// Float only: (Σ g, Σ g·x̂) over a row with g = dOut·weight, x̂ = (x − mean)·rstd, in
+    /// VectorMath's eight lanes (the scalar sums of `backward`, reordered).
+    @inline(__always)
+    private static func gradientMeans<F: ModelScalar>(
+        _ d: UnsafePointer<F>, _ weight: UnsafePointer<F>, _ x: UnsafePointer<F>, mean: F, rstd: F, C: Int
+    ) -> (F, F) {
+        let df = UnsafeRawPointer(d).assumingMemoryBound(to: Float.self)
+        let wf = UnsafeRawPointer(weight).assumingMemoryBound(to: Float.self)
+        let xf = UnsafeRawPointer(x).assumingMemoryBound(to: Float.self)
+        let m = Float(mean), s = Float(rstd)
+        var g8 = Float8(), gx8 = Float8(), i = 0
+        while i + 8 <= C {
+            let g = VectorMath.load(df + i) * VectorMath.load(wf + i)
+            g8 += g
+            gx8 += g * (VectorMath.load(xf + i) - m) * s
+            i += 8
+        }
+        var g = g8.sum(), gx = gx8.sum()
+        while i < C {
+            let gi = df[i] * wf[i]
+            g += gi
+            gx += gi * (xf[i] - m) * s
+            i += 1
+        }
+        return (F(g), F(gx))
     }
 }

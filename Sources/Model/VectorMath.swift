@@ -1,0 +1,200 @@
+// VectorMath.swift — the Float kernels behind the model's element-wise passes (issue 19): eˣ eight
+// lanes at a time, and the row operations built on it (max, exp-and-sum, scale) that softmax over
+// the vocabulary, attention's softmax and GELU's tanh run on. Scalar glibc `expf` per element was
+// the largest cost outside sgemm (docs/training.md "Where a step's time goes"). Layers call these
+// for Float only (`F.self == Float.self`); Double keeps the scalar reference code, so the
+// finite-difference checks still run the plain formulas.
+// eˣ follows Cephes `expf` (Moshier): x = n·ln 2 + r with |r| ≤ ½ln 2, n by the round-to-nearest
+// "magic number" trick, eʳ by its degree-7 polynomial, 2ⁿ built in the exponent bits.
+
+/// Eight Float lanes, the width the element-wise kernels work in.
+typealias Float8 = SIMD8<Float>
+
+/// Vectorised eˣ and the row kernels built on it.
+enum VectorMath {
+    /// eˣ per lane, within 2 ulp of the correctly rounded value on [−87.33, 88.37]; 0 below
+    /// (where eˣ < 2⁻¹²⁶ is subnormal), +∞ above (where eˣ > 2.5·10³⁸, near Float's largest
+    /// value 3.4·10³⁸), NaN for NaN. The model only takes eˣ of x ≤ 0 (softmax) or for tanh,
+    /// which is ±1 in Float long before either end.
+    @inline(__always)
+    static func exp(_ x: Float8) -> Float8 {
+        let lo: Float = -87.33654, hi: Float = 88.37
+        var xc = x  // clamped by masks: `clamped(lowerBound:upperBound:)` compiles to calls
+        xc.replace(with: lo, where: x .< lo)
+        xc.replace(with: hi, where: x .> hi)
+        // t = x·log₂e + 1.5·2²³ rounds x·log₂e to the nearest integer n in t's low mantissa bits.
+        let magic: Float = 12_582_912
+        let t = xc * 1.442_695_04 + magic
+        let n = t - magic
+        let r = xc - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p = Float8(repeating: 1.987_569_15e-4)
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        p = p * (r * r) + r + 1
+        // 2ⁿ: the low bits of t hold 0x4B400000 + n; shifted by 23 only n survives, + the bias 127.
+        let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &<< 23 &+ (127 << 23)
+        var y = p * unsafeBitCast(bits, to: Float8.self)
+        y.replace(with: 0, where: x .< lo)
+        y.replace(with: .infinity, where: x .> hi)
+        y.replace(with: x, where: x .!= x)
+        return y
+    }
+
+    /// tanh(x) = 1 − 2/(e²ˣ + 1) per lane (as `Float.hyperbolicTangent`, with the vector eˣ).
+    @inline(__always)
+    static func tanh(_ x: Float8) -> Float8 {
+        let e: Float8 = exp(x + x) + 1
+        return 1 - 2 / e
+    }
+
+    /// The largest of `x[0..<count]` (−greatestFiniteMagnitude when every value is smaller or
+    /// NaN, as the scalar `>` scan it replaces).
+    /// - Precondition: count ≥ 0.
+    @inline(__always)
+    static func max(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var m8 = Float8(repeating: -.greatestFiniteMagnitude)
+        var i = 0
+        while i + 8 <= count {
+            let v = load(x + i)
+            m8.replace(with: v, where: v .> m8)
+            i += 8
+        }
+        var m = m8[0]
+        for k in 1..<8 where m8[k] > m { m = m8[k] }
+        while i < count {
+            if x[i] > m { m = x[i] }
+            i += 1
+        }
+        return m
+    }
+
+    /// y[i] = e^(x[i] − shift) for i < count, returning Σ y (y may be x).
+    @inline(__always)
+    static func expShiftedSum(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
+        var s8 = Float8(), i = 0
+        while i + 8 <= count {
+            let e = exp(load(x + i) - shift)
+            store(e, y + i)
+            s8 += e
+            i += 8
+        }
+        var s = s8.sum()
+        if i < count {
+            let e = exp(loadPartial(x + i, count: count - i) - shift)
+            for k in 0..<(count - i) {
+                y[i + k] = e[k]
+                s += e[k]
+            }
+        }
+        return s
+    }
+
+    /// x[i] *= factor for i < count.
+    @inline(__always)
+    static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            store(load(x + i) * factor, x + i)
+            i += 8
+        }
+        while i < count {
+            x[i] *= factor
+            i += 1
+        }
+    }
+
+    /// Σ x[i] for i < count, summed in eight lanes (the lane order is fixed, so the result does
+    /// not depend on how rows are split over threads).
+    @inline(__always)
+    static func sum(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        var s8 = Float8(), i = 0
+        while i + 8 <= count {
+            s8 += load(x + i)
+            i += 8
+        }
+        if i < count { s8 += loadPartial(x + i, count: count - i) }
+        return s8.sum()
+    }
+
+    /// Σ x[i]·y[i] for i < count, summed in eight lanes.
+    @inline(__always)
+    static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        var s8 = Float8(), i = 0
+        while i + 8 <= count {
+            s8 += load(x + i) * load(y + i)
+            i += 8
+        }
+        if i < count { s8 += loadPartial(x + i, count: count - i) * loadPartial(y + i, count: count - i) }
+        return s8.sum()
+    }
+
+    /// Σ (x[i] − shift)² for i < count, summed in eight lanes.
+    @inline(__always)
+    static func centeredSquares(_ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
+        var s8 = Float8(), i = 0
+        while i + 8 <= count {
+            let d = load(x + i) - shift
+            s8 += d * d
+            i += 8
+        }
+        var s = s8.sum()
+        while i < count {
+            let d = x[i] - shift
+            s += d * d
+            i += 1
+        }
+        return s
+    }
+
+    /// y[i] += a · x[i] for i < count.
+    @inline(__always)
+    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 8 <= count {
+            store(load(y + i) + a * load(x + i), y + i)
+            i += 8
+        }
+        while i < count {
+            y[i] += a * x[i]
+            i += 1
+        }
+    }
+
+    /// Calls `body(v, count)` for x[i..<i+8] of every full block of 8 in `range`, then once for
+    /// the tail with its `count` (< 8) values loaded and zero-padded; `body` returns the lanes to
+    /// store at y. Every element goes through the same vector code, whatever the range.
+    @inline(__always)
+    static func map(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ range: Range<Int>,
+                    _ body: (Float8, Int) -> Float8) {
+        var i = range.lowerBound
+        while i + 8 <= range.upperBound {
+            store(body(load(x + i), i), y + i)
+            i += 8
+        }
+        if i < range.upperBound {
+            let n = range.upperBound - i, v = body(loadPartial(x + i, count: n), i)
+            for k in 0..<n { y[i + k] = v[k] }
+        }
+    }
+
+    @inline(__always)
+    static func load(_ p: UnsafePointer<Float>) -> Float8 {
+        UnsafeRawPointer(p).loadUnaligned(as: Float8.self)
+    }
+
+    @inline(__always)
+    static func store(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
+    }
+
+    /// The first `count` (< 8) values, the other lanes 0.
+    @inline(__always)
+    static func loadPartial(_ p: UnsafePointer<Float>, count: Int) -> Float8 {
+        var v = Float8()
+        for k in 0..<count { v[k] = p[k] }
+        return v
+    }
+}

@@ -1,0 +1,152 @@
+// VectorKernelTests.swift — the Float-only vector kernels of issue 19 (VectorMath.swift and the
+// Float branches of GELU, LayerNorm, CrossEntropy, Attention) against independent references:
+// eˣ and tanh against libm in Double, each layer's Float pass against the same layer's scalar
+// Double code (the formulas the finite-difference checks verify), on odd sizes so the
+// eight-lane loops' tails run; and GELU's result independent of how rows are split over threads.
+
+import Foundation
+import TestSupport
+import XCTest
+@testable import Model
+import Support
+
+final class VectorKernelTests: XCTestCase {
+    /// Float8 → array.
+    private func lanes(_ v: Float8) -> [Float] { (0..<8).map { v[$0] } }
+
+    func testVectorExpIsWithinTwoUlpOfLibm() {
+        var xs: [Float] = stride(from: -87.3, through: 88.3, by: 0.0137).map { Float($0) }
+        var rng = SplitMix64(seed: 11)
+        xs += (0..<4000).map { _ in Float((rng.nextDouble() * 2 - 1) * 20) }
+        xs += [0, -0.0, 1e-30, -1e-30, 0.3465736, -0.3465736, 0.6931472, -87.33, 88.36]
+        var worst: Float = 0
+        for start in stride(from: 0, to: xs.count, by: 8) {
+            var v = Float8()
+            for k in 0..<8 { v[k] = xs[min(start + k, xs.count - 1)] }
+            let y = lanes(VectorMath.exp(v))
+            for k in 0..<8 {
+                let x = v[k], reference = Float(Foundation.exp(Double(x)))
+                let ulps = abs(y[k] - reference) / reference.ulp
+                worst = max(worst, ulps)
+                XCTAssertLessThanOrEqual(ulps, 2, "exp(\(x)) = \(y[k]), libm \(reference)")
+            }
+        }
+        XCTAssertGreaterThan(worst, 0)  // the kernel is not libm itself
+    }
+
+    func testVectorExpEdgeCases() {
+        let x = Float8(0, -100, 100, .nan, -.infinity, .infinity, -87.5, 88.5)
+        let y = lanes(VectorMath.exp(x))
+        XCTAssertEqual(y[0], 1)
+        XCTAssertEqual(y[1], 0)
+        XCTAssertEqual(y[2], .infinity)
+        XCTAssertTrue(y[3].isNaN)
+        XCTAssertEqual(y[4], 0)
+        XCTAssertEqual(y[5], .infinity)
+        XCTAssertEqual(y[6], 0)  // e^−87.5 ≈ 9.9e−39 is subnormal in Float
+        XCTAssertEqual(y[7], .infinity)
+    }
+
+    func testVectorTanhMatchesLibm() {
+        for start in stride(from: -12.0, to: 12.0, by: 0.08) {
+            let v = Float8((0..<8).map { Float(start + 0.01 * Double($0)) })
+            let y = lanes(VectorMath.tanh(v))
+            for k in 0..<8 {
+                XCTAssertEqual(Double(y[k]), Foundation.tanh(Double(v[k])), accuracy: 3e-7, "tanh(\(v[k]))")
+            }
+        }
+        XCTAssertEqual(lanes(VectorMath.tanh(Float8(repeating: 50)))[0], 1)
+        XCTAssertEqual(lanes(VectorMath.tanh(Float8(repeating: -50)))[0], -1)
+    }
+
+    /// Runs `body` in Float and in Double on the same inputs; compares every output array.
+    private func compare(
+        _ what: String, _ inputs: [[Double]], rel: Double = 2e-5, abs: Double = 2e-6,
+        _ body: ([UnsafeMutablePointer<Float>]) -> Void, _ reference: ([UnsafeMutablePointer<Double>]) -> Void,
+        file: StaticString = #filePath, line: UInt = #line
+    ) {
+        let float = withPointers(inputs.map { $0.map(Float.init) }, body)
+        let double = withPointers(inputs, reference)
+        for (k, (f, d)) in zip(float, double).enumerated() {
+            assertClose(f.map(Double.init), d, abs: abs, rel: rel, "\(what): array \(k)", file: file, line: line)
+        }
+    }
+
+    func testFloatGELUMatchesDoubleReference() {
+        var rng = SplitMix64(seed: 12)
+        let n = 37
+        let inputs = [randomArray(n, &rng, scale: 6), randomArray(n, &rng), randomArray(n, &rng), randomArray(n, &rng)]
+        compare("gelu", inputs, { p in
+            GELU.forward(out: p[1], inp: p[0], count: n, threads: 1)
+            GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: 1)
+        }, { p in
+            GELU.forward(out: p[1], inp: p[0], count: n, threads: 1)
+            GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: 1)
+        })
+    }
+
+    func testFloatGELUDoesNotDependOnTheThreadSplit() {
+        var rng = SplitMix64(seed: 13)
+        let n = 5003  // parallelRows splits it (n · 20 ≥ 32 768) into chunks that are not multiples of 8
+        let x = randomArray(n, &rng, scale: 5).map(Float.init), dOut = randomArray(n, &rng).map(Float.init)
+        func run(_ threads: Int) -> [[Float]] {
+            withPointers([x, [Float](repeating: 0, count: n), dOut, [Float](repeating: 0.5, count: n)]) { p in
+                GELU.forward(out: p[1], inp: p[0], count: n, threads: threads)
+                GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: threads)
+            }
+        }
+        let one = run(1), three = run(3)
+        XCTAssertEqual(one[1], three[1])
+        XCTAssertEqual(one[3], three[3])
+    }
+
+    func testFloatLayerNormMatchesDoubleReference() {
+        let N = 3, C = 21
+        var rng = SplitMix64(seed: 14)
+        let inputs = [randomArray(N * C, &rng, scale: 3), randomArray(C, &rng), randomArray(C, &rng),
+                      [Double](repeating: 0, count: N * C), [Double](repeating: 0, count: N), [Double](repeating: 0, count: N),
+                      randomArray(N * C, &rng), randomArray(N * C, &rng), randomArray(C, &rng), randomArray(C, &rng)]
+        func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
+            LayerNorm.forward(out: p[3], mean: p[4], rstd: p[5], inp: p[0], weight: p[1], bias: p[2],
+                              N: N, C: C, epsilon: 1e-5, threads: 1)
+            LayerNorm.backward(dInp: p[7], dWeight: p[8], dBias: p[9], dOut: p[6], inp: p[0], weight: p[1],
+                               mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
+        }
+        compare("layernorm", inputs, { run($0) }, { run($0) })
+    }
+
+    func testFloatCrossEntropyMatchesDoubleReference() {
+        let N = 4, V = 37
+        var rng = SplitMix64(seed: 15)
+        let targets: [Int32] = [3, 36, 0, 17]
+        let mask: [Double] = [1, 0, 1, 0.5]
+        var lossF: Float = 0, lossD: Double = 0
+        let inputs = [randomArray(N * V, &rng, scale: 8), [Double](repeating: 0, count: N * V),
+                      [Double](repeating: 0, count: N), randomArray(N * V, &rng), mask]
+        func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) -> F {
+            let loss = CrossEntropy.forward(losses: p[2], probs: p[1], logits: p[0], targets: targets, mask: p[4],
+                                            N: N, V: V, threads: 1)
+            CrossEntropy.backward(dLogits: p[3], probs: p[1], targets: targets, mask: p[4], dLoss: 0.7, N: N, V: V, threads: 1)
+            return loss
+        }
+        compare("cross-entropy", inputs, { lossF = run($0) }, { lossD = run($0) })
+        XCTAssertEqual(Double(lossF), lossD, accuracy: 1e-5 * abs(lossD))
+    }
+
+    func testFloatAttentionMatchesDoubleReference() {
+        let B = 2, T = 11, C = 12, NH = 3
+        var rng = SplitMix64(seed: 16)
+        let positions: [Int32] = [0, 1, 2, 4, 5, 9, 10, 11, 12, 14, 20] + Array(0..<11)
+        let slopes = ALiBi.slopes(heads: NH)
+        let inputs = [randomArray(B * T * 3 * C, &rng, scale: 2), [Double](repeating: 0, count: B * T * C),
+                      [Double](repeating: 0, count: B * NH * T * T), randomArray(B * T * C, &rng),
+                      randomArray(B * T * 3 * C, &rng), [Double](repeating: 0, count: B * NH * T * T), slopes]
+        func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
+            Attention.forward(out: p[1], att: p[2], qkv: p[0], positions: positions, slopes: p[6],
+                              B: B, T: T, C: C, NH: NH, rowBlock: 4, threads: 1)
+            Attention.backward(dQKV: p[4], dPre: p[5], dOut: p[3], att: p[2], qkv: p[0],
+                               B: B, T: T, C: C, NH: NH, rowBlock: 4, threads: 1)
+        }
+        compare("attention", inputs, { run($0) }, { run($0) })
+    }
+}
