@@ -69,7 +69,13 @@ public enum SVGWriter {
         }
         let points = zip(series.x, series.y).filter { $0.1.isFinite }.map { plot.map($0, $1) }
             .map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " ")
-        s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(rgb)\" stroke-width=\"2\"/>\n"
+        if series.line { s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(rgb)\" stroke-width=\"2\"/>\n" }
+        if series.markers {
+            for (x, y) in zip(series.x, series.y) where y.isFinite && x.isFinite {
+                let (px, py) = plot.map(x, y)
+                s += "<circle cx=\"\(f(px))\" cy=\"\(f(py))\" r=\"4\" fill=\"\(rgb)\"/>\n"
+            }
+        }
         return s
     }
 
