@@ -168,14 +168,23 @@ package struct TuneSearch: Sendable {
     package var baseline: ExperimentVariant { matrix.variants.first { $0.name == matrix.baseline }! }
 
     /// Every candidate's merged config through `RunConfig.parse` (as `gradus train` reads it): a
-    /// problem is recorded under `space` with the candidate, its values and the config's key path.
+    /// problem is recorded under `space` with the candidates that have it and their values (one
+    /// issue per distinct problem, so a bad key path is reported once, not once per candidate).
     private func checkCandidates(log: IssueLog) {
+        var problems: [(problem: String, candidates: [String])] = []
         for c in candidates {
-            let values = zip(space, c.values).map { "\($0.path) = \($1.jsonText)" }.joined(separator: ", ")
             ExperimentMatrix.checkOverride(matrix.common.merged(with: variant(c).override), variant: c.name, log: log)
             do { _ = try RunConfig.parse(matrix.runConfig(variant: variant(c), seed: matrix.seeds[0])) } catch {
-                log.add("space", "\(c.name) (\(values)) gives a config that gradus train refuses: \(error)")
+                let values = zip(space, c.values).map { "\($0.path) = \($1.jsonText)" }.joined(separator: ", ")
+                let entry = "\(c.name) (\(values))"
+                if let i = problems.firstIndex(where: { $0.problem == "\(error)" }) { problems[i].candidates.append(entry) } else {
+                    problems.append(("\(error)", [entry]))
+                }
             }
+        }
+        for (problem, names) in problems {
+            log.add("space", "\(names.joined(separator: "; ")) \(names.count == 1 ? "gives a config" : "give configs") that gradus train "
+                + "refuses (fix the space's key path or range): \(problem)")
         }
     }
 

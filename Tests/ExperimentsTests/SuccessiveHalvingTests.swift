@@ -6,6 +6,7 @@
 import Foundation
 import Support
 import TestSupport
+import Training
 import XCTest
 @testable import Experiments
 
@@ -71,6 +72,10 @@ final class SuccessiveHalvingTests: XCTestCase {
         XCTAssertEqual(confirm.map(\.seed), [5, 6, 5, 6])
         let config = try JSONValue.parse(String(contentsOfFile: dir + "/out/confirm/runs/baseline-seed5/config.json", encoding: .utf8))
         XCTAssertEqual(config.value(at: ["gradus", "train", "validation_split_seed"]), .int(1))
+        // The external trainer is handed that split's held-out ids (the generated index has no groups).
+        let heldOut = try JSONValue.parse(String(contentsOfFile: dir + "/out/confirm/runs/baseline-seed5/heldout.json", encoding: .utf8))
+        XCTAssertEqual(heldOut["ids"], .array(HeldOutSplit.split(count: 20, fraction: 0.25, seed: 1).heldOut.map { .int(Int64($0)) }))
+        XCTAssertNotEqual(HeldOutSplit.split(count: 20, fraction: 0.25, seed: 1).heldOut, HeldOutSplit.split(count: 20, fraction: 0.25).heldOut)
         // Saving by hand: the baseline's final loss (seed 5 and 6: 5 − 1.5·2 + 0.0055) is reached by
         // the winner (slope g) at 1.5·2048/g tokens: saving g / 1.5.
         let g = 2.0 - Double(abs(steps[order[0] - 1] - 30)) / 100
