@@ -125,7 +125,7 @@ package enum TuneReport {
         s += searchBeat ? "below the baseline's; " : "not below the baseline's; "
         s += "confirmation: " + (confirmBeat ? "below the baseline's — the ranking is reproduced." : "not below the baseline's — the ranking is NOT reproduced.")
         s += "\n\n## The winner's config\n\n`winner.json` is the winner's whole run config (base, common, its override); its "
-        s += "`data_efficiency` block is the schedule found, in DeepSpeed's format: `gradus train --config winner.json`, "
+        s += "`data_efficiency` block is the schedule found, in DeepSpeed's format: `gradus train winner.json`, "
         s += "`gradus batches --config winner.json` and DeepSpeed's `get_data_efficiency_config` accept it unchanged. "
         s += "What a search at this scale can and cannot tell about a large run: docs/evaluation.md, \"Finding a schedule: gradus tune\".\n"
         s += "\n## Plots\n\n"

@@ -167,14 +167,18 @@ package struct TuneSearch: Sendable {
     /// The baseline variant of the matrix.
     package var baseline: ExperimentVariant { matrix.variants.first { $0.name == matrix.baseline }! }
 
-    /// Every candidate's merged config through `RunConfig.parse` (as `gradus train` reads it): a
+    /// Every candidate's merged config through `RunConfig.parse` and `randomLTDRouting` (as
+    /// `gradus train` reads it and builds its trainer): a
     /// problem is recorded under `space` with the candidates that have it and their values (one
     /// issue per distinct problem, so a bad key path is reported once, not once per candidate).
     private func checkCandidates(log: IssueLog) {
         var problems: [(problem: String, candidates: [String])] = []
         for c in candidates {
             ExperimentMatrix.checkOverride(matrix.common.merged(with: variant(c).override), variant: c.name, log: log)
-            do { _ = try RunConfig.parse(matrix.runConfig(variant: variant(c), seed: matrix.seeds[0])) } catch {
+            do {
+                // The parser of `gradus train`, then the random-LTD routing its trainer builds (layer checks).
+                _ = try RunConfig.parse(matrix.runConfig(variant: variant(c), seed: matrix.seeds[0])).randomLTDRouting()
+            } catch {
                 let values = zip(space, c.values).map { "\($0.path) = \($1.jsonText)" }.joined(separator: ", ")
                 let entry = "\(c.name) (\(values))"
                 if let i = problems.firstIndex(where: { $0.problem == "\(error)" }) { problems[i].candidates.append(entry) } else {
