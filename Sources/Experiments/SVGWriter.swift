@@ -85,7 +85,11 @@ public enum SVGWriter {
         for (i, series) in plot.series.enumerated() {
             let y = plot.margin.top + 10 + Double(i) * 18
             let c = Plot.color(i)
-            s += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 22))\" y2=\"\(f(y))\" stroke=\"rgb(\(c.r),\(c.g),\(c.b))\" stroke-width=\"3\"/>"
+            if series.line {
+                s += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 22))\" y2=\"\(f(y))\" stroke=\"rgb(\(c.r),\(c.g),\(c.b))\" stroke-width=\"3\"/>"
+            } else {  // a dots-only series: a dot as its swatch
+                s += "<circle cx=\"\(f(x + 11))\" cy=\"\(f(y))\" r=\"4\" fill=\"rgb(\(c.r),\(c.g),\(c.b))\"/>"
+            }
             s += "<text x=\"\(f(x + 28))\" y=\"\(f(y + 4))\">\(escape(Plot.legendName(series.name)))</text>\n"
         }
         return s

@@ -58,7 +58,7 @@ package enum TuneReport {
 
     /// "3.2145 / 1.2e5 (1.31×)": a candidate's mean final loss and tokens-to-target (saving) in a rung.
     static func cell(_ row: VariantRow?) -> String {
-        guard let row else { return "" }
+        guard let row else { return "—" }
         let loss = String(format: "%.4f", row.finalLoss.mean)
         guard case .reached(let t, _) = row.comparison.variant else { return loss + " / not reached" }
         return loss + " / " + formatNumber(t.rounded()) + (row.comparison.dataSaving.map { " (" + String(format: "%.2f", $0) + "×)" } ?? "")

@@ -102,4 +102,25 @@ final class SuccessiveHalvingTests: XCTestCase {
         XCTAssertTrue(report.contains("the ranking is NOT reproduced"), report)
         XCTAssertFalse(report.contains("It did not beat the baseline even in the search"), report)
     }
+
+    /// `--confirm-index`: the confirmation runs on the second index with the search's own split
+    /// (no split seed), and the report names that index.
+    func testTheConfirmationRunsOnTheConfirmIndexWhenGiven() throws {
+        let dir = try TemporaryDirectory("tune-sh", removedAfter: self).path
+        try buildGeneratedIndex(at: dir + "/idx", stride: 3)
+        try buildGeneratedIndex(at: dir + "/other", stride: 7)
+        let search = try TuneSearch.load(path: try TuneFixture.write(in: dir, candidates: 1))
+        var runner = TuneRunner(search: search, indexPath: dir + "/idx", outputPath: dir + "/out", threads: 1, resume: false)
+        runner.confirmIndexPath = dir + "/other"
+        let outcome = try runner.run()
+        try TuneReport.write(outcome, search: search, indexPath: dir + "/idx", directory: dir + "/out")
+        XCTAssertEqual(outcome.confirmIndex, dir + "/other")
+        XCTAssertEqual(outcome.confirmSplitSeed, 0)
+        let handOver = try JSONValue.parse(String(contentsOfFile: dir + "/out/confirm/runs/baseline-seed5/run.json", encoding: .utf8))
+        XCTAssertEqual(handOver["index"], .string(dir + "/other"))
+        let config = try JSONValue.parse(String(contentsOfFile: dir + "/out/confirm/runs/baseline-seed5/config.json", encoding: .utf8))
+        XCTAssertNil(config.value(at: ["gradus", "train", "validation_split_seed"]))
+        let report = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
+        XCTAssertTrue(report.contains("a second index, `\(dir)/other` (`--confirm-index`)"), report)
+    }
 }
