@@ -79,7 +79,8 @@ package struct TuneRunner: Sendable {
         var rungs: [TuneRung] = []
         for k in h.budgets.indices {
             let matrix = search.rungMatrix(k, survivors: survivors)
-            let prefix = "rung \(k + 1) of \(h.budgets.count) (\(h.budgets[k]) tokens, \(survivors.count) candidates + baseline): "
+            // Rungs are numbered from 0, as their directories (rung-K) and the report number them.
+            let prefix = "rung \(k) of 0…\(h.budgets.count - 1) (\(h.budgets[k]) tokens, \(survivors.count) candidates + baseline): "
             log(prefix + "started")
             let results = try experiment(matrix, index: indexPath, directory: rungDirectory(k), log: { log(prefix + $0) })
             let table = try ReportTable(results: results, baseline: matrix.baseline)
