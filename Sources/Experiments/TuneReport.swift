@@ -27,8 +27,11 @@ package enum TuneReport {
     /// seeds (the baseline's tokens-to-target over each seed's own), with the seeds that never reach
     /// the target.
     package struct ConfirmedSaving: Equatable, Sendable {
+        /// Baseline tokens-to-target / the winner's, on the mean curves; nil when either never reaches it.
         package var saving: Double?
+        /// The lowest and highest per-seed saving; nil when no winner seed reaches the target.
         package var range: (low: Double, high: Double)?
+        /// The winner's seeds whose curve never reaches the target.
         package var unreached: [UInt64]
         package static func == (a: Self, b: Self) -> Bool {
             a.saving == b.saving && a.range?.low == b.range?.low && a.range?.high == b.range?.high && a.unreached == b.unreached

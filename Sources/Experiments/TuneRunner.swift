@@ -71,8 +71,8 @@ package struct TuneRunner: Sendable {
     /// - Throws: `ExperimentError.outputInUse` for a foreign or un-resumed OUT, `.invalidSearch`
     ///   when a candidate's config does not fit the index, the first run's error.
     package func run(log: @escaping @Sendable (String) -> Void = { _ in }) throws -> TuneOutcome {
-        try checkIndex(indexPath, splitSeed: search.matrix.validationSplitSeed)
-        if let confirmIndexPath { try checkIndex(confirmIndexPath, splitSeed: search.matrix.validationSplitSeed) }
+        try checkIndex(indexPath)
+        if let confirmIndexPath { try checkIndex(confirmIndexPath) }
         try prepareOutput()
         let h = search.halving
         var survivors = search.candidates
@@ -119,7 +119,7 @@ package struct TuneRunner: Sendable {
 
     /// Refuses, before anything trains, a candidate (or the baseline) whose config cannot train
     /// on the index (`TrainingData.problems`: vocabulary, sequence length, curriculum metrics).
-    private func checkIndex(_ path: String, splitSeed: UInt64) throws {
+    private func checkIndex(_ path: String) throws {
         let reader = try IndexReader(path: path, options: indexOptions)
         var issues: [String] = []
         for v in [search.baseline] + search.candidates.map(search.variant) {

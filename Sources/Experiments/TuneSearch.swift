@@ -101,8 +101,9 @@ package struct TuneSearch: Sendable {
             let reused = confirmSeeds.filter(matrix.seeds.contains)
             if !reused.isEmpty { confirm.issue("seeds", "\(reused.map(String.init).joined(separator: ", ")) is also a matrix seed; confirmation seeds must be fresh") }
         } else {
-            let top = matrix.seeds.max() ?? 0
-            confirmSeeds = (1...UInt64(matrix.seeds.count)).map { top + 1000 + $0 }
+            // Default: as many fresh seeds as the matrix has, above all of its seeds.
+            let highest = matrix.seeds.max() ?? 0
+            confirmSeeds = (1...UInt64(matrix.seeds.count)).map { highest + 1000 + $0 }
         }
         let halving = SuccessiveHalving(candidates: count ?? 1, eta: eta, minBudget: minTokens ?? 1, maxBudget: maxTokens ?? 1)
         let candidates = TuneCandidate.sample(space, count: count ?? 1, seed: UInt64(seed))
