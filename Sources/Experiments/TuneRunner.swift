@@ -80,7 +80,7 @@ package struct TuneRunner: Sendable {
         for k in h.budgets.indices {
             let matrix = search.rungMatrix(k, survivors: survivors)
             // Rungs are numbered from 0, as their directories (rung-K) and the report number them.
-            let prefix = "rung \(k) of 0…\(h.budgets.count - 1) (\(h.budgets[k]) tokens, \(survivors.count) candidates + baseline): "
+            let prefix = "rung \(k) of 0…\(h.budgets.count - 1) (\(h.budgets[k]) tokens, \(survivors.count) candidate\(survivors.count == 1 ? "" : "s") + baseline): "
             log(prefix + "started")
             let results = try experiment(matrix, index: indexPath, directory: rungDirectory(k), log: { log(prefix + $0) })
             let table = try ReportTable(results: results, baseline: matrix.baseline)

@@ -48,6 +48,14 @@ final class TuneSearchTests: XCTestCase {
                        "the rest of the start variant's override is kept")
     }
 
+    /// Without a confirm block: as many fresh seeds as the matrix has, from its highest seed + 1001.
+    func testDefaultConfirmationSeedsAreFresh() throws {
+        let search = try parse(TuneFixture.searchText().replacingOccurrences(of: #""confirm": {"seeds": [5, 6]}"#, with: #""confirm": {}"#))
+        XCTAssertEqual(search.matrix.seeds, [1])
+        XCTAssertEqual(search.confirmSeeds, [1002])
+        XCTAssertEqual(search.confirmSplitSeed, 1)
+    }
+
     /// A choice over whole sub-objects replaces the object (which metric), it does not merge into it.
     func testAChoiceOverSubObjectsReplacesThem() throws {
         let metric = #"{"difficulty_type": "value", "clustering_type": "single_cluster", "min_difficulty": 16, "max_difficulty": 64, "schedule_type": "fixed_root", "schedule_config": {"total_curriculum_step": 40, "difficulty_step": 8, "root_degree": 2}}"#
