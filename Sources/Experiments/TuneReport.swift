@@ -156,7 +156,8 @@ package enum TuneReport {
     }
 
     /// Loss vs tokens of the baseline and the last rung's candidates; for each numeric parameter,
-    /// its value vs the data saving of every candidate at rung 0 (all candidates ran there).
+    /// its value vs the data saving of every candidate at rung 0 (all candidates ran there), or vs
+    /// the final-loss advantage over the baseline when fewer than two candidates reached its loss.
     static func writePlots(_ outcome: TuneOutcome, search: TuneSearch, directory: String) throws -> [(String, String)] {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: directory, reason: error.localizedDescription)
@@ -171,18 +172,26 @@ package enum TuneReport {
                       Plot(title: "Validation loss vs tokens, last rung", xLabel: "training tokens",
                            yLabel: "validation loss (nats/token)", series: series))]
         let first = outcome.rungs[0]
-        for (i, p) in search.space.enumerated() where p.domain.isNumeric {
-            let points = search.candidates.compactMap { c -> (Double, Double)? in
-                guard let x = c.values[i].number, let saving = first.table.rows.first(where: { $0.name == c.name })?.comparison.dataSaving else { return nil }
-                return (x, saving)
-            }.sorted { $0.0 < $1.0 }
+        let baselineLoss = first.table.rows.first { $0.name == first.table.baseline }!.finalLoss.mean
+        // Parameters whose every value is a number: int and float ranges, choices of numbers.
+        for (i, p) in search.space.enumerated() where search.candidates.allSatisfy({ $0.values[i].number != nil }) {
+            let rows = search.candidates.compactMap { c in first.table.rows.first { $0.name == c.name }.map { (c.values[i].number!, $0) } }
+            let savings = rows.compactMap { x, row in row.comparison.dataSaving.map { (x, $0) } }.sorted { $0.0 < $1.0 }
+            // The data saving when at least two candidates reached the baseline's loss at rung 0; else
+            // (short rungs often end above it) the final-loss advantage, so the plot is never empty.
+            let bySaving = savings.count >= 2
+            let points = bySaving ? savings : rows.map { x, row in (x, baselineLoss - row.finalLoss.mean) }.sorted { $0.0 < $1.0 }
             var dots = PlotSeries(name: "candidates (rung 0)", x: points.map(\.0), y: points.map(\.1))
             (dots.markers, dots.line) = (true, false)
-            let even = PlotSeries(name: "no saving (1×)", x: points.isEmpty ? [] : [points.first!.0, points.last!.0], y: points.isEmpty ? [] : [1, 1])
-            let stem = "tune-saving-vs-" + String(shortPath(p.path).map { $0.isLetter || $0.isNumber ? $0 : "_" })
-            plots.append(("\(shortPath(p.path)) vs data saving at rung 0 (\(first.budget) tokens)", stem,
-                          Plot(title: "\(shortPath(p.path)) vs data saving (rung 0)", xLabel: shortPath(p.path),
-                               yLabel: "data saving vs baseline (×)", series: [dots, even])))
+            let xs = points.isEmpty ? [] : [points.first!.0, points.last!.0]
+            let even = PlotSeries(name: bySaving ? "no saving (1×)" : "baseline (0)", x: xs, y: xs.map { _ in bySaving ? 1 : 0 })
+            let name = shortPath(p.path)
+            let stem = "tune-" + (bySaving ? "saving" : "loss-advantage") + "-vs-" + String(name.map { $0.isLetter || $0.isNumber ? $0 : "_" })
+            let what = bySaving ? "data saving" : "final-loss advantage over the baseline (fewer than two candidates reached its loss)"
+            plots.append(("\(name) vs \(what) at rung 0 (\(first.budget) tokens)", stem,
+                          Plot(title: "\(name) vs \(bySaving ? "data saving" : "loss advantage") (rung 0)", xLabel: name,
+                               yLabel: bySaving ? "data saving vs baseline (×)" : "baseline loss − candidate loss (nats)",
+                               series: [dots, even])))
         }
         for (_, name, plot) in plots {
             try writeAtomically(Data(SVGWriter.render(plot).utf8), to: "\(directory)/\(name).svg")

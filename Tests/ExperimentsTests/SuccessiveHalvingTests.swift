@@ -84,6 +84,13 @@ final class SuccessiveHalvingTests: XCTestCase {
         let report = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
         XCTAssertTrue(report.contains("the ranking is reproduced"), report)
         XCTAssertTrue(report.contains("| \(outcome.winner.name) | \(steps[order[0] - 1]) |"), report)
+        // Every candidate reached the baseline's loss at rung 0 (slope > 1.5 for s within 50 of 30,
+        // else none: the plot needs two), so the parameter is plotted against the saving.
+        let savers = steps.filter { abs($0 - 30) < 50 }.count
+        let plots = try FileManager.default.contentsOfDirectory(atPath: dir + "/out/plots")
+        XCTAssertTrue(plots.contains("tune-val-loss-last-rung.png"), "\(plots)")
+        XCTAssertTrue(plots.contains(savers >= 2 ? "tune-saving-vs-schedule_config_total_curriculum_step.png"
+                                                 : "tune-loss-advantage-vs-schedule_config_total_curriculum_step.png"), "\(plots)")
     }
 
     /// When the confirmation split disagrees (the fake gives slope 1 + |s − 30|/100 there: 1.05 for
@@ -122,5 +129,8 @@ final class SuccessiveHalvingTests: XCTestCase {
         XCTAssertNil(config.value(at: ["gradus", "train", "validation_split_seed"]))
         let report = try String(contentsOfFile: dir + "/out/report.md", encoding: .utf8)
         XCTAssertTrue(report.contains("a second index, `\(dir)/other` (`--confirm-index`)"), report)
+        // One candidate: fewer than two savings, so the parameter is plotted against the loss advantage.
+        let plots = try FileManager.default.contentsOfDirectory(atPath: dir + "/out/plots")
+        XCTAssertTrue(plots.contains("tune-loss-advantage-vs-schedule_config_total_curriculum_step.png"), "\(plots)")
     }
 }
