@@ -20,6 +20,9 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
     /// An external trainer's `log.jsonl` breaks the documented schema (docs/evaluation.md);
     /// `line` is 1-based, nil for a problem of the whole log.
     case invalidTrainerLog(path: String, line: Int?, problem: String)
+    /// A `gradus tune` search file is inconsistent (issue 18); every problem is listed with its key
+    /// path (a candidate's config problem with the candidate and the space's key paths it set).
+    case invalidSearch(path: String, issues: [String])
 
     public var description: String {
         switch self {
@@ -34,6 +37,8 @@ public enum ExperimentError: Error, Equatable, CustomStringConvertible {
         case .invalidTrainerLog(let path, let line, let problem):
             return "\(path)\(line.map { " line \($0)" } ?? ""): \(problem); fix the trainer so that it writes the schema of "
                 + "docs/evaluation.md (\"Your own trainer in the matrix\"), remove the run directory and rerun with --resume"
+        case .invalidSearch(let path, let issues):
+            return "invalid search file \(path): " + issues.joined(separator: "; ") + " (format: docs/evaluation.md, \"Finding a schedule: gradus tune\")"
         }
     }
 }

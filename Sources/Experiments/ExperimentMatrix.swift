@@ -2,7 +2,7 @@
 // base run config, a common override, the variants (each a partial override: RFC 7396 merge with
 // the `{"$set": value}` form, Support/JSONValue+Merge.swift), the seeds, the equal budget (tokens
 // or wall-clock seconds), the evaluation interval in tokens and the held-out split shared by every
-// run. Read by the strict `ObjectReader`: unknown keys and wrong types are errors with their key
+// run (its fraction, batches and optional `split_seed`). Read by the strict `ObjectReader`: unknown keys and wrong types are errors with their key
 // path and every problem is reported at once (STYLE.md §8).
 //
 //     {"base": "small-text.json", "baseline": "baseline", "seeds": [1, 2],
@@ -59,6 +59,9 @@ public struct ExperimentMatrix: Sendable {
     public var validationBatches: Int?
     /// The variant the others are compared with.
     public var baseline: String
+    /// Seeds which samples are held out (`gradus.train.validation_split_seed`); 0, the default, is
+    /// the split every run had before it existed. `gradus tune` confirms on another one (issue 18 §3).
+    public var validationSplitSeed: UInt64 = 0
 
     /// Reads and validates a matrix file.
     /// - Throws: `ExperimentError.invalidMatrix` listing every problem with its key path, or
@@ -89,6 +92,8 @@ public struct ExperimentMatrix: Sendable {
         if !(fraction > 0 && fraction < 1) { validation.issue("fraction", "must be a number in (0, 1)") }
         let batches = validation.int("batches")
         if let batches, batches < 1 { validation.issue("batches", "must be an integer >= 1") }
+        let splitSeed = validation.int("split_seed") ?? 0
+        if splitSeed < 0 { validation.issue("split_seed", "must be a non-negative integer") }
         validation.finish()
         let matrixDirectory = directory.hasPrefix("/") ? directory : FileManager.default.currentDirectoryPath + "/" + directory
         let trainer = TrainerCommand.parse(&top, matrixDirectory: matrixDirectory)
@@ -110,7 +115,8 @@ public struct ExperimentMatrix: Sendable {
         if !log.issues.isEmpty { throw ExperimentError.invalidMatrix(log.issues.map(\.description)) }
         return ExperimentMatrix(basePath: basePath, base: base, common: common, variants: variants, seeds: seeds,
                                 budget: budget ?? .tokens(0), evalIntervalTokens: interval ?? 1,
-                                validationFraction: fraction, validationBatches: batches, baseline: baseline)
+                                validationFraction: fraction, validationBatches: batches, baseline: baseline,
+                                validationSplitSeed: UInt64(max(0, splitSeed)))
     }
 
     /// The full config JSON of (variant, seed): base ⊕ common ⊕ override, with the matrix's seed,
@@ -122,6 +128,9 @@ public struct ExperimentMatrix: Sendable {
         config = config.merged(with: .patch(train + ["validation_fraction"], .double(validationFraction)))
         if let validationBatches {
             config = config.merged(with: .patch(train + ["eval_batches"], .int(Int64(validationBatches))))
+        }
+        if validationSplitSeed != 0 {
+            config = config.merged(with: .patch(train + ["validation_split_seed"], .int(Int64(validationSplitSeed))))
         }
         return config
     }
@@ -158,8 +167,10 @@ public struct ExperimentMatrix: Sendable {
             ("base", base), ("common", common), ("baseline", .string(baseline)),
             ("seeds", .array(seeds.map { .int(Int64($0)) })), ("budget", budgetObject),
             ("eval_interval_tokens", .int(Int64(evalIntervalTokens))),
+            // The split seed only when set, so the record of a matrix without one is unchanged.
             ("validation", .object([("fraction", .double(validationFraction)),
-                                    ("batches", validationBatches.map { .int(Int64($0)) } ?? .null)])),
+                                    ("batches", validationBatches.map { .int(Int64($0)) } ?? .null)]
+                                   + (validationSplitSeed != 0 ? [("split_seed", .int(Int64(validationSplitSeed)))] : []))),
             // A variant's trainer is recorded only when it has one, so a built-in matrix's record is unchanged.
             ("variants", .array(variants.map { v in
                 .object([("name", .string(v.name)), ("override", v.override)] + (v.trainer.map { [("trainer", $0.recorded)] } ?? []))
@@ -228,7 +239,7 @@ extension ExperimentMatrix {
     /// Keys the matrix sets itself; a variant overriding them would break the equal comparison.
     static func checkOverride(_ override: JSONValue, variant: String, log: IssueLog) {
         let train = override.value(at: ["gradus", "train"])
-        for key in ["seed", "validation_fraction", "steps"] where train?[key] != nil {
+        for key in ["seed", "validation_fraction", "validation_split_seed", "steps"] where train?[key] != nil {
             log.add("variants[\(variant)]", "gradus.train.\(key) is set by the matrix (seeds, validation, budget); remove it from the override")
         }
     }

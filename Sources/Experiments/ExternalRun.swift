@@ -32,7 +32,8 @@ extension RunExecutor {
         // The built-in trainer's split: stratified by the index's sample groups when it has any,
         // the ids in the order it evaluates them.
         let groups = try reader.sampleGroups()
-        let heldOut = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups).heldOut
+        let heldOut = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups,
+                                           seed: config.train.validationSplitSeed).heldOut
         guard !heldOut.isEmpty else {
             throw ExperimentError.invalidMatrix(["validation.fraction \(matrix.validationFraction) holds out no sample of the index"])
         }

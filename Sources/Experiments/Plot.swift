@@ -12,6 +12,9 @@ public struct PlotSeries: Sendable {
     public var y: [Double]
     /// Lower and upper edges of a band at the same x (nil: no band).
     public var band: (lower: [Double], upper: [Double])?
+    /// Draw a dot at every point (a parameter-vs-saving scatter of `gradus tune`), and no line
+    /// when `line` is false.
+    public var markers = false, line = true
 
     public init(name: String, x: [Double], y: [Double], band: (lower: [Double], upper: [Double])? = nil) {
         (self.name, self.x, self.y, self.band) = (name, x, y, band)

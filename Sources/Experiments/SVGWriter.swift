@@ -69,7 +69,13 @@ public enum SVGWriter {
         }
         let points = zip(series.x, series.y).filter { $0.1.isFinite }.map { plot.map($0, $1) }
             .map { "\(f($0.0)),\(f($0.1))" }.joined(separator: " ")
-        s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(rgb)\" stroke-width=\"2\"/>\n"
+        if series.line { s += "<polyline points=\"\(points)\" fill=\"none\" stroke=\"\(rgb)\" stroke-width=\"2\"/>\n" }
+        if series.markers {
+            for (x, y) in zip(series.x, series.y) where y.isFinite && x.isFinite {
+                let (px, py) = plot.map(x, y)
+                s += "<circle cx=\"\(f(px))\" cy=\"\(f(py))\" r=\"4\" fill=\"\(rgb)\"/>\n"
+            }
+        }
         return s
     }
 
@@ -79,7 +85,11 @@ public enum SVGWriter {
         for (i, series) in plot.series.enumerated() {
             let y = plot.margin.top + 10 + Double(i) * 18
             let c = Plot.color(i)
-            s += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 22))\" y2=\"\(f(y))\" stroke=\"rgb(\(c.r),\(c.g),\(c.b))\" stroke-width=\"3\"/>"
+            if series.line {
+                s += "<line x1=\"\(f(x))\" y1=\"\(f(y))\" x2=\"\(f(x + 22))\" y2=\"\(f(y))\" stroke=\"rgb(\(c.r),\(c.g),\(c.b))\" stroke-width=\"3\"/>"
+            } else {  // a dots-only series: a dot as its swatch
+                s += "<circle cx=\"\(f(x + 11))\" cy=\"\(f(y))\" r=\"4\" fill=\"rgb(\(c.r),\(c.g),\(c.b))\"/>"
+            }
             s += "<text x=\"\(f(x + 28))\" y=\"\(f(y + 4))\">\(escape(Plot.legendName(series.name)))</text>\n"
         }
         return s

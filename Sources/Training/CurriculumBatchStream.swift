@@ -86,6 +86,8 @@ public final class CurriculumBatchStream {
     private let rowReader: RowReader
     private let geometry: BatchGeometry, rank: Int
     private let sequenceLength: Int?, shapesRows: Bool, heldOutFraction: Double
+    /// The split seed of the held-out ids skipped (`validation_split_seed`; 0: the original split).
+    private let heldOutSeed: UInt64
     /// The stratified split when the index has sample groups; nil: the per-id hash alone decides.
     private let stratified: HeldOutPartition?
     /// The sequence curriculum the config asks for (applied to rows only when shaping them).
@@ -119,6 +121,7 @@ public final class CurriculumBatchStream {
     ///     samples whole (the consumer post-processes, as Megatron-DeepSpeed does).
     ///   - vocab: token ids must be below it.
     ///   - heldOutFraction: the validation fraction whose held-out ids are skipped (0: none).
+    ///   - heldOutSeed: the split seed of those ids (`validation_split_seed`; 0: the original split).
     ///   - groups: the index's sample groups (`IndexReader.sampleGroups()`); with any, the skipped
     ///     ids are the stratified split's (`HeldOutPartition`), as `TrainingData` evaluates on.
     ///   - partition: that split when the caller has already computed it (`TrainingData`), so it
@@ -127,13 +130,13 @@ public final class CurriculumBatchStream {
     ///   `TrainingError.invalidConfig` when S is needed but nil or the groups do not fit the index.
     public init(index: LMDBDifficultyIndex, config: GradusConfig, geometry: BatchGeometry, rank: Int = 0,
                 sequenceLength: Int?, shapesRows: Bool, vocab: Int, heldOutFraction: Double = 0,
-                groups: [SampleGroups] = [], partition: HeldOutPartition? = nil) throws {
+                heldOutSeed: UInt64 = 0, groups: [SampleGroups] = [], partition: HeldOutPartition? = nil) throws {
         sampler = try CurriculumSampler(index: index, config: config, globalBatchSize: geometry.globalBatchSize)
         rowReader = RowReader(index.reader, vocab: vocab)
         (self.geometry, self.rank, self.sequenceLength) = (geometry, rank, sequenceLength)
-        (self.shapesRows, self.heldOutFraction) = (shapesRows, heldOutFraction)
+        (self.shapesRows, self.heldOutFraction, self.heldOutSeed) = (shapesRows, heldOutFraction, heldOutSeed)
         stratified = groups.isEmpty || heldOutFraction <= 0 ? nil
-            : try partition ?? HeldOutPartition(count: index.reader.sampleCount, fraction: heldOutFraction, groups: groups)
+            : try partition ?? HeldOutPartition(count: index.reader.sampleCount, fraction: heldOutFraction, groups: groups, seed: heldOutSeed)
         let kind = SequencePostProcess.kind(of: config.curriculumMetrics.map(\.name))
         (self.kind, kindMetric) = (kind, config.curriculumMetrics.firstIndex { $0.name == kind?.rawValue })
         if sequenceLength == nil && (shapesRows || config.curriculumMetrics.contains { $0.pacing.stepUnit == .tokens }) {
@@ -151,7 +154,8 @@ public final class CurriculumBatchStream {
         try self.init(index: index, config: config.file,
                       geometry: BatchGeometry(microBatchSize: config.train.batchSize, gradientAccumulationSteps: 1, world: 1),
                       sequenceLength: config.sequenceLength, shapesRows: true, vocab: config.model.vocab,
-                      heldOutFraction: config.train.validationFraction, groups: groups, partition: partition)
+                      heldOutFraction: config.train.validationFraction, heldOutSeed: config.train.validationSplitSeed,
+                      groups: groups, partition: partition)
     }
 
     /// The next global batch: B training ids (held-out ones skipped, in the sampler's order) with
@@ -164,7 +168,7 @@ public final class CurriculumBatchStream {
         while pending.count < size {
             let global = try sampler.nextGlobalBatch(consumedTokens: consumedTokens)
             let kept = global.sampleIDs.filter { id in
-                !(stratified?.contains(Int(id)) ?? HeldOutSplit.isHeldOut(id: Int(id), fraction: heldOutFraction))
+                !(stratified?.contains(Int(id)) ?? HeldOutSplit.isHeldOut(id: Int(id), fraction: heldOutFraction, seed: heldOutSeed))
             }
             emptyDraws = kept.isEmpty ? emptyDraws + 1 : 0
             guard emptyDraws < Self.maxEmptyDraws else {

@@ -17,23 +17,25 @@ public struct HeldOutPartition: Sendable {
     public let heldOut: [Int]
     /// The fraction asked for.
     public let fraction: Double
+    /// The split seed (`validation_split_seed`; 0: the original split).
+    public let seed: UInt64
     /// Per sample id, whether it is held out; nil without groups (the hash decides alone).
     private let membership: [Bool]?
 
     /// Whether sample `id` is held out (never served for training).
     public func contains(_ id: Int) -> Bool {
-        guard let membership else { return HeldOutSplit.isHeldOut(id: id, fraction: fraction) }
+        guard let membership else { return HeldOutSplit.isHeldOut(id: id, fraction: fraction, seed: seed) }
         return id >= 0 && id < membership.count && membership[id]
     }
 
     /// The split of ids 0..<`count`: `HeldOutSplit.split` without groups, else stratified by the
-    /// combination of every field's group.
+    /// combination of every field's group; `seed` chooses the split (`HeldOutSplit.rank`).
     /// - Throws: `TrainingError.invalidConfig` when a field's groups do not cover exactly `count`
     ///   samples (groups of another index).
-    public init(count: Int, fraction: Double, groups: [SampleGroups]) throws {
-        self.fraction = fraction
+    public init(count: Int, fraction: Double, groups: [SampleGroups], seed: UInt64 = 0) throws {
+        (self.fraction, self.seed) = (fraction, seed)
         guard !groups.isEmpty else {
-            let plain = HeldOutSplit.split(count: count, fraction: fraction)
+            let plain = HeldOutSplit.split(count: count, fraction: fraction, seed: seed)
             (training, heldOut, membership) = (plain.training, plain.heldOut, nil)
             return
         }
@@ -61,7 +63,7 @@ public struct HeldOutPartition: Sendable {
         var slots: [(key: Double, stratum: Int, id: Int)] = []
         for (s, code) in strata.keys.sorted().enumerated() {
             let ids = strata[code]!
-            let chosen = ids.map { (rank: HeldOutSplit.rank(id: $0), id: $0) }.sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
+            let chosen = ids.map { (rank: HeldOutSplit.rank(id: $0, seed: seed), id: $0) }.sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
                 .prefix(Self.heldOutCount(of: ids.count, fraction: fraction)).map(\.id).sorted()
             for (j, id) in chosen.enumerated() {
                 held[id] = true

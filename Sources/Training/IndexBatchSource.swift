@@ -12,23 +12,29 @@ import Support
 
 /// The deterministic train / held-out split of an index's sample ids.
 public enum HeldOutSplit {
-    /// True when sample `id` belongs to the held-out set: a SplitMix64 hash of the id, scaled to
-    /// [0, 1), is below `fraction`.
-    public static func isHeldOut(id: Int, fraction: Double) -> Bool { rank(id: id) < fraction }
+    /// True when sample `id` belongs to the held-out set: a SplitMix64 hash of the id (and the
+    /// split seed), scaled to [0, 1), is below `fraction`.
+    public static func isHeldOut(id: Int, fraction: Double, seed: UInt64 = 0) -> Bool { rank(id: id, seed: seed) < fraction }
 
     /// The per-id hash rank in [0, 1): a SplitMix64 hash of the id, scaled. The plain split holds
     /// out ranks below the fraction; the stratified one (`HeldOutPartition`) the lowest ranks of
-    /// each stratum.
-    public static func rank(id: Int) -> Double {
-        var mixer = SplitMix64(seed: UInt64(truncatingIfNeeded: id) ^ 0x4845_4C44_4F55_5421)
+    /// each stratum. `seed` 0 is the original split; another seed (`validation_split_seed`) first
+    /// mixes the seed into the id's hash, giving an independent rank per id.
+    public static func rank(id: Int, seed: UInt64 = 0) -> Double {
+        var key = UInt64(truncatingIfNeeded: id)
+        if seed != 0 {
+            var seedMixer = SplitMix64(seed: seed)
+            key ^= seedMixer.next()
+        }
+        var mixer = SplitMix64(seed: key ^ 0x4845_4C44_4F55_5421)
         return Double(mixer.next() >> 11) * 0x1.0p-53
     }
 
     /// Ids 0..<count split into (training, held-out), each ascending.
-    public static func split(count: Int, fraction: Double) -> (training: [Int], heldOut: [Int]) {
+    public static func split(count: Int, fraction: Double, seed: UInt64 = 0) -> (training: [Int], heldOut: [Int]) {
         var training: [Int] = [], heldOut: [Int] = []
         for id in 0..<count {
-            if isHeldOut(id: id, fraction: fraction) { heldOut.append(id) } else { training.append(id) }
+            if isHeldOut(id: id, fraction: fraction, seed: seed) { heldOut.append(id) } else { training.append(id) }
         }
         return (training, heldOut)
     }

@@ -19,7 +19,7 @@ import Support
 ///      "lr": {"peak": 6e-4, "min": 6e-5, "warmup": 100, "total": 2000, "unit": "steps", "decay": "cosine"},
 ///      "optimizer": {"beta1": 0.9, "beta2": 0.95, "epsilon": 1e-8, "weight_decay": 0.1},
 ///      "grad_clip": 1.0, "eval_interval": 100, "eval_batches": 8, "checkpoint_interval": 500,
-///      "validation_fraction": 0.02}
+///      "validation_fraction": 0.02, "validation_split_seed": 0}
 public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Rows per batch (B).
     public var batchSize: Int
@@ -43,6 +43,10 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
     public var checkpointInterval: Int
     /// Fraction of an index's samples held out for validation (chosen by sample-id hash).
     public var validationFraction: Double
+    /// Seeds which samples are held out (`HeldOutSplit.rank`); 0, the default, is the split every
+    /// run had before the key existed. Another seed holds out an independent set of the same
+    /// fraction (`gradus tune` confirms its winner on one, issue 18 §3).
+    public var validationSplitSeed: UInt64 = 0
 
     public init(batchSize: Int, sequenceLength: Int? = nil, seed: UInt64 = 1, steps: Int, lr: LearningRateSchedule,
                 optimizer: AdamWHyperparameters = AdamWHyperparameters(), gradClip: Double = 1,
@@ -58,6 +62,25 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
         case batchSize = "batch_size", sequenceLength = "seq_length", seed, steps, lr, optimizer
         case gradClip = "grad_clip", evalInterval = "eval_interval", evalBatches = "eval_batches"
         case checkpointInterval = "checkpoint_interval", validationFraction = "validation_fraction"
+        case validationSplitSeed = "validation_split_seed"
+    }
+
+    /// Encodes every key but `validation_split_seed` when it is 0, so configs and checkpoint
+    /// headers written without a split seed stay byte-identical.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(batchSize, forKey: .batchSize)
+        try c.encodeIfPresent(sequenceLength, forKey: .sequenceLength)
+        try c.encode(seed, forKey: .seed)
+        try c.encode(steps, forKey: .steps)
+        try c.encode(lr, forKey: .lr)
+        try c.encode(optimizer, forKey: .optimizer)
+        try c.encode(gradClip, forKey: .gradClip)
+        try c.encode(evalInterval, forKey: .evalInterval)
+        try c.encode(evalBatches, forKey: .evalBatches)
+        try c.encode(checkpointInterval, forKey: .checkpointInterval)
+        try c.encode(validationFraction, forKey: .validationFraction)
+        if validationSplitSeed != 0 { try c.encode(validationSplitSeed, forKey: .validationSplitSeed) }
     }
 
     /// Decodes: `batch_size`, `steps` and `lr` required, the rest take the defaults of `init`
@@ -77,6 +100,7 @@ public struct TrainingConfig: Codable, Equatable, Sendable {
             evalBatches: try c.decodeIfPresent(Int.self, forKey: .evalBatches) ?? d.evalBatches,
             checkpointInterval: try c.decodeIfPresent(Int.self, forKey: .checkpointInterval) ?? d.checkpointInterval,
             validationFraction: try c.decodeIfPresent(Double.self, forKey: .validationFraction) ?? d.validationFraction)
+        validationSplitSeed = try c.decodeIfPresent(UInt64.self, forKey: .validationSplitSeed) ?? 0
     }
 }
 

@@ -46,7 +46,8 @@ public struct TrainingData {
         (self.reader, self.curriculumIndex, self.config) = (reader, curriculumIndex, config)
         let (B, T, V) = (config.train.batchSize, config.sequenceLength, config.model.vocab)
         let groups = try groups ?? reader.sampleGroups()
-        let split = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups)
+        let split = try HeldOutPartition(count: reader.sampleCount, fraction: config.train.validationFraction, groups: groups,
+                                         seed: config.train.validationSplitSeed)
         let (trainingIDs, heldOutIDs) = (split.training, split.heldOut)
         (trainingCount, heldOutCount, self.groups) = (trainingIDs.count, heldOutIDs.count, groups)
         if let curriculumIndex {

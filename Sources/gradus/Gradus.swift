@@ -16,7 +16,7 @@ struct Gradus: ParsableCommand {
           gradus experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
         """,
         version: gradusVersion,
-        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Verify.self, MetricCommand.self, Export.self, Schedule.self, Batches.self, Train.self, Experiment.self, ReportCommand.self, Bench.self]
+        subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Verify.self, MetricCommand.self, Export.self, Schedule.self, Batches.self, Train.self, Experiment.self, Tune.self, ReportCommand.self, Bench.self]
     )
 
     /// Runs the chosen subcommand, then checks that all its output reached standard output

@@ -33,8 +33,9 @@ final class ConfigFuzzRegressionTests: XCTestCase {
         let root = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs")
         for name in try FileManager.default.contentsOfDirectory(atPath: root.path) where name.hasSuffix(".json") {
             let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
-            // Experiment matrices (configs/*matrix*.json, ablation.json, ...) are read by Experiments.
-            if text.contains("\"variants\"") { continue }
+            // Experiment matrices (configs/*matrix*.json, ablation.json, ...) and `gradus tune` search
+            // files (tune-*.json, a "space") are read by Experiments.
+            if text.contains("\"variants\"") || text.contains("\"space\"") { continue }
             let config = try GradusConfig.parse(text)
             let back = try JSONDecoder().decode(GradusConfig.self, from: JSONEncoder().encode(config))
             XCTAssertEqual(back, config, name)

@@ -36,7 +36,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
     }
 
     /// seqlen (value, 6 → 20 over 6 steps) clusters; seqlen_truncate (4 → 12 over 8 steps, step 2) cuts rows.
-    private func config(steps: Int = 8) throws -> RunConfig {
+    private func config(steps: Int = 8, splitSeed: Int = 0) throws -> RunConfig {
         try RunConfig.parse("""
         {"train_batch_size": 3, "data_efficiency": {"enabled": true, "seed": 11, "data_sampling": {"enabled": true,
           "curriculum_learning": {"enabled": true, "curriculum_metrics": {
@@ -48,7 +48,7 @@ final class CurriculumBatchStreamTests: XCTestCase {
               "schedule_config": {"total_curriculum_step": 8, "difficulty_step": 2}}}}}},
          "gradus": {"model": {"layers": 2, "d_model": 16, "heads": 4, "context": 12, "vocab": 64},
            "train": {"batch_size": 3, "seed": 42, "steps": \(steps), "validation_fraction": \(Self.heldOutFraction),
-             "lr": {"peak": 0.01, "min": 0.001, "warmup": 2, "total": \(steps)}}}}
+             "validation_split_seed": \(splitSeed), "lr": {"peak": 0.01, "min": 0.001, "warmup": 2, "total": \(steps)}}}}
         """)
     }
 
@@ -95,6 +95,25 @@ final class CurriculumBatchStreamTests: XCTestCase {
         XCTAssertTrue(served.isDisjoint(with: stratified.heldOut), "a stratified held-out sample was served for training")
         XCTAssertFalse(served.isDisjoint(with: plain.subtracting(stratified.heldOut)),
                        "samples only the plain split holds out are training samples under the stratified split")
+    }
+
+    /// With `validation_split_seed` (issue 18: gradus tune's confirmation split) the stream skips
+    /// that split's held-out ids, and serves ids only the default split holds out.
+    func testWithASplitSeedTheStreamSkipsThatSplitsHeldOutIDs() throws {
+        let seeded = Set(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction, seed: 1).heldOut)
+        let plain = Set(HeldOutSplit.split(count: 40, fraction: Self.heldOutFraction).heldOut)
+        XCTAssertFalse(seeded.isEmpty)
+        XCTAssertNotEqual(seeded, plain)
+        let config = try config(splitSeed: 1)
+        XCTAssertEqual(config.train.validationSplitSeed, 1)
+        let source = try CurriculumBatchStream(index: try makeIndex(), run: config)
+        var served = Set<Int>()
+        for _ in 1...30 {
+            let batch = try source.nextBatch().batch
+            for row in 0..<3 { served.insert(Int(batch.inputs[row * batch.length]) - 1) }
+        }
+        XCTAssertTrue(served.isDisjoint(with: seeded), "a held-out sample of split seed 1 was served for training")
+        XCTAssertFalse(served.isDisjoint(with: plain.subtracting(seeded)), "the default split's held-out samples are training samples here")
     }
 
     func testStateRoundTripsExactly() throws {

@@ -77,6 +77,31 @@ final class HeldOutPartitionTests: XCTestCase {
         XCTAssertTrue((0..<5000).allSatisfy { p.contains($0) == HeldOutSplit.isHeldOut(id: $0, fraction: 0.05) })
     }
 
+    /// `validation_split_seed` (issue 18): seed 0 is the original split; another seed holds out an
+    /// independent set of about the same size (5000 × 0.05 = 250; an independent set overlaps the
+    /// original in about 250 × 0.05 ≈ 12 ids), deterministically, and the stratified split takes
+    /// each stratum's lowest ranks under that seed.
+    func testASplitSeedHoldsOutAnIndependentSetAndZeroIsTheOriginal() throws {
+        XCTAssertEqual(HeldOutSplit.split(count: 5000, fraction: 0.05, seed: 0).heldOut, HeldOutSplit.split(count: 5000, fraction: 0.05).heldOut)
+        let original = Set(HeldOutSplit.split(count: 5000, fraction: 0.05).heldOut)
+        let seeded = HeldOutSplit.split(count: 5000, fraction: 0.05, seed: 1).heldOut
+        XCTAssertEqual(seeded, HeldOutSplit.split(count: 5000, fraction: 0.05, seed: 1).heldOut, "deterministic")
+        XCTAssertTrue((190...310).contains(seeded.count), "\(seeded.count)")
+        XCTAssertLessThan(original.intersection(seeded).count, 40)
+        XCTAssertNotEqual(Set(seeded), Set(HeldOutSplit.split(count: 5000, fraction: 0.05, seed: 2).heldOut))
+        let plain = try HeldOutPartition(count: 5000, fraction: 0.05, groups: [], seed: 1)
+        XCTAssertEqual(plain.heldOut, seeded)
+        XCTAssertTrue((0..<5000).allSatisfy { plain.contains($0) == HeldOutSplit.isHeldOut(id: $0, fraction: 0.05, seed: 1) })
+        let groups = languages()
+        let p = try HeldOutPartition(count: 33, fraction: 0.1, groups: [groups], seed: 1)
+        for g in 0..<4 {
+            let ids = (0..<33).filter { Int(groups.sampleGroup[$0]) == g }
+            let maxHeld = ids.filter(p.contains).map { HeldOutSplit.rank(id: $0, seed: 1) }.max() ?? -1
+            let minTrain = ids.filter { !p.contains($0) }.map { HeldOutSplit.rank(id: $0, seed: 1) }.min() ?? 2
+            XCTAssertLessThan(maxHeld, minTrain, "group \(g) holds out its lowest hash ranks under seed 1")
+        }
+    }
+
     func testGroupsOfAnotherIndexAreRefusedNamingTheField() {
         let groups = SampleGroups(field: "lang", names: ["en"], sampleGroup: [0, 0, 0])
         XCTAssertThrowsError(try HeldOutPartition(count: 4, fraction: 0.5, groups: [groups])) { error in

@@ -111,4 +111,22 @@ final class RunConfigTests: XCTestCase {
         // reshape at difficulty 3 of S = 12: R = 4, k = 3, min(⌈3·13/4⌉, 3·3 + 3) = 10 rows.
         XCTAssertEqual(run.maxBatchRows, 10)
     }
+
+    /// `validation_split_seed` (issue 18) is read, 0 by default, and written only when set: the
+    /// resolved config of a run without it (checkpoint headers, config.json) is unchanged.
+    func testValidationSplitSeedIsReadAndWrittenOnlyWhenSet() throws {
+        let plain = try RunConfig.parse("{\"train_batch_size\": 3, \"gradus\": {\(Self.model), \(Self.train)}}")
+        XCTAssertEqual(plain.train.validationSplitSeed, 0)
+        XCTAssertFalse(String(decoding: try plain.resolvedJSON(), as: UTF8.self).contains("validation_split_seed"))
+        let seeded = try RunConfig.parse("{\"train_batch_size\": 3, \"gradus\": {\(Self.model), "
+            + #""train": {"batch_size": 3, "steps": 10, "validation_split_seed": 3, "lr": {"peak": 0.01, "warmup": 2, "total": 10}}}}"#)
+        XCTAssertEqual(seeded.train.validationSplitSeed, 3)
+        let back = try JSONDecoder().decode(RunConfig.self, from: try seeded.resolvedJSON())
+        XCTAssertEqual(back.train.validationSplitSeed, 3)
+        XCTAssertEqual(back, seeded)
+        XCTAssertThrowsError(try RunConfig.parse("{\"train_batch_size\": 3, \"gradus\": {\(Self.model), "
+            + #""train": {"batch_size": 3, "steps": 10, "validation_split_seed": -1, "lr": {"peak": 0.01, "warmup": 2, "total": 10}}}}"#)) {
+            XCTAssertTrue("\($0)".contains("gradus.train.validation_split_seed"), "\($0)")
+        }
+    }
 }
