@@ -85,13 +85,8 @@ public enum Report {
         do { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) } catch {
             throw ExperimentError.io(path: directory, reason: error.localizedDescription)
         }
-        /// Each variant's mean validation loss (and seed band) against `x`.
-        func lossPlot(_ title: String, _ stem: String, _ xLabel: String, _ x: (CurvePoint) -> Double) -> (String, String, Plot) {
-            let series = table.rows.map { r in
-                PlotSeries(name: r.name, x: r.meanCurve.points.map(x), y: r.meanCurve.points.map(\.loss),
-                           band: (r.meanCurve.lower, r.meanCurve.upper))
-            }
-            return (title, stem, Plot(title: title, xLabel: xLabel, yLabel: "validation loss (nats/token)", series: series))
+        func lossPlot(_ title: String, _ stem: String, _ xLabel: String, _ x: @escaping (CurvePoint) -> Double) -> (String, String, Plot) {
+            (title, stem, Report.lossPlot(table: table, title: title, xLabel: xLabel, x: x))
         }
         var plots = [lossPlot("Validation loss vs tokens", "val-loss-vs-tokens", "training tokens") { $0.tokens },
                      lossPlot("Validation loss vs wall-clock", "val-loss-vs-wall", "training wall-clock (s)") { $0.wall }]
@@ -106,6 +101,21 @@ public enum Report {
             try writeAtomically(try PNGWriter.render(plot, path: png), to: png)
         }
         return plots.map { ($0.0, $0.1) }
+    }
+
+    /// Each variant's mean validation loss (and seed band) against `x`, and, when the runs recorded
+    /// it, the unigram reference as a horizontal line across the same x range: a curve says
+    /// something about learning from context only below that line.
+    static func lossPlot(table: ReportTable, title: String, xLabel: String, x: (CurvePoint) -> Double) -> Plot {
+        var series = table.rows.map { r in
+            PlotSeries(name: r.name, x: r.meanCurve.points.map(x), y: r.meanCurve.points.map(\.loss),
+                       band: (r.meanCurve.lower, r.meanCurve.upper))
+        }
+        let xs = series.flatMap(\.x)
+        if let unigram = table.unigramReference, let lo = xs.min(), let hi = xs.max(), lo < hi {
+            series.append(PlotSeries(name: "unigram reference", x: [lo, hi], y: [unigram, unigram]))
+        }
+        return Plot(title: title, xLabel: xLabel, yLabel: "validation loss (nats/token)", series: series)
     }
 
     /// LR, sequence length, each metric's difficulty and r vs tokens, from each variant's first run.

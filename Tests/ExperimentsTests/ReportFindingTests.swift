@@ -66,6 +66,20 @@ final class ReportFindingTests: XCTestCase {
         XCTAssertFalse(none.contains("unigram"), none)
     }
 
+    /// The loss-vs-tokens plot draws the recorded unigram reference (3.5) as a line from the first
+    /// to the last evaluation (0 to 100 tokens), after the variants; without one it has no such line.
+    func testLossPlotDrawsTheUnigramReferenceAcrossTheCurves() throws {
+        let runs = [result("base", 1, 3.0), result("base", 2, 3.2)]
+        let with = runs.map { r -> RunResult in var r = r; r.unigramValidationLoss = 3.5; return r }
+        let plot = Report.lossPlot(table: try ReportTable(results: with, baseline: "base"), title: "t", xLabel: "x") { $0.tokens }
+        XCTAssertEqual(plot.series.map(\.name), ["base", "unigram reference"])
+        XCTAssertEqual(plot.series[1].x, [0, 100])
+        XCTAssertEqual(plot.series[1].y, [3.5, 3.5])
+        XCTAssertTrue(SVGWriter.render(plot).contains("unigram reference"))
+        let without = Report.lossPlot(table: try ReportTable(results: runs, baseline: "base"), title: "t", xLabel: "x") { $0.tokens }
+        XCTAssertEqual(without.series.map(\.name), ["base"])
+    }
+
     /// One seed: no claim either way.
     func testFindingWithOneSeedClaimsNothing() throws {
         let results = [result("base", 1, 3.0), result("v", 1, 2.0)]
