@@ -14,26 +14,35 @@ struct Batches: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Stream curriculum batches (sample ids, optionally tokens) for one data-parallel rank.",
         discussion: """
-        One JSON line per micro-batch of this rank:
-          {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},"post_process":null,"sample_ids":[...],"tokens":[[...]]}
+        One JSON line per micro-batch of this rank, with the keys step, rank,
+        micro_batch, difficulty, post_process, sample_ids and (with --tokens) tokens:
+          {"step":s,"rank":r,"micro_batch":j,"difficulty":{...},
+           "post_process":null,"sample_ids":[...],"tokens":[[...]]}
+
         Every rank computes the same global batches; --world only changes the slicing.
         The data ends as DeepSpeed's sampler ends it (data_sampling.num_epochs): after
-        ⌊N · num_epochs / (micro batch · world)⌋ + 1 micro-batches over all ranks the stream stops
-        with a note on stderr (exit 0), even before --steps.
-        seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does ("post_process"
-        names it; docs/curriculum.md); --no-sequence-curriculum streams the stored samples whole.
-        --held-out-fraction F skips the ids a run with validation_fraction F holds out (the ids of
-        an experiment run's RUN/heldout.json), drawing the shortfall as gradus train does.
-        --format binary writes the framing of docs/stream-format.md instead (header frame,
-        one frame per micro-batch, end frame); tools/python/gradus_stream.py reads it.
+        ⌊N · num_epochs / (micro batch · world)⌋ + 1 micro-batches over all ranks the
+        stream stops with a note on stderr (exit 0), even before --steps.
+        seqlen_truncate/seqlen_reshape rows are post-processed as gradus train does
+        ("post_process" names it; docs/curriculum.md); --no-sequence-curriculum
+        streams the stored samples whole. --held-out-fraction F skips the ids a run
+        with validation_fraction F holds out (the ids of an experiment run's
+        RUN/heldout.json), drawing the shortfall as gradus train does. --format binary
+        writes the framing of docs/stream-format.md instead (header frame, one frame
+        per micro-batch, end frame); tools/python/gradus_stream.py reads it.
 
         Examples:
           gradus batches runs/text.idx --config configs/gpt-cl.json --steps 100
-          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --start-step 100 --tokens
-          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --tokens --no-sequence-curriculum
-          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --save-state s.json
-          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --resume s.json
-          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 --tokens --format binary | python3 train.py
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 \\
+            --start-step 100 --tokens
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 \\
+            --tokens --no-sequence-curriculum
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 \\
+            --save-state s.json
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 \\
+            --resume s.json
+          gradus batches runs/text.idx --config configs/gpt-cl.json --steps 50 \\
+            --tokens --format binary | python3 train.py
         """
     )
 

@@ -26,15 +26,15 @@ struct BenchIndex: ParsableCommand {
           .build/release/gradus bench index --documents 2000000 --skip-shipped
           .build/release/gradus bench index --skip-shipped --vs-deepspeed
 
-        --vs-deepspeed copies the generated corpus into its DeepSpeed-written form (DeepSpeed's
-        MMapIndexedDatasetBuilder), times DeepSpeed's DataAnalyzer on it with
-        tools/bench_deepspeed_analyzer.py (one worker, one thread: seqlen and total_vocab_freq,
-        then vocab_rarity, map and reduce), indexes that same form with Gradus, and adds
-        deepspeed_samples_per_s and vs_deepspeed (Gradus one thread ÷ DeepSpeed) to the
-        one-thread line, then prints DeepSpeed's own line. Without deepspeed (or run outside the
-        repository) the one-thread line says why in vs_deepspeed_skipped. DeepSpeed runs once
-        (over a minute at the default 200 000 documents); Gradus's figure is the fastest of
-        --rounds as always.
+        --vs-deepspeed copies the generated corpus into its DeepSpeed-written form
+        (DeepSpeed's MMapIndexedDatasetBuilder), times DeepSpeed's DataAnalyzer on it
+        with tools/bench_deepspeed_analyzer.py (one worker, one thread: seqlen and
+        total_vocab_freq, then vocab_rarity, map and reduce), indexes that same form
+        with Gradus, and adds deepspeed_samples_per_s and vs_deepspeed (Gradus one
+        thread ÷ DeepSpeed) to the one-thread line, then prints DeepSpeed's own line.
+        Without deepspeed (or run outside the repository) the one-thread line says why
+        in vs_deepspeed_skipped. DeepSpeed runs once (over a minute at the default 200
+        000 documents); Gradus's figure is the fastest of --rounds as always.
         """
     )
 

@@ -15,11 +15,13 @@ struct BenchLTD: ParsableCommand {
         commandName: "ltd",
         abstract: "Step time dense vs random-LTD (r = T/2, T/4 in all middle layers), next to the FLOP saving.",
         discussion: """
-        One JSON line per reserved length: {"bench":"ltd","context":T,"reserved":r,"dropped_layers":l,
+        One JSON line per reserved length:
+        {"bench":"ltd","context":T,"reserved":r,"dropped_layers":l,
         "step_s_dense":…,"step_s_ltd":…,"theoretical_saving":…,"measured_saving":…}.
 
         Example:
-          swift build -c release && .build/release/gradus bench ltd --config configs/small-text.json
+          swift build -c release && .build/release/gradus bench ltd \\
+            --config configs/small-text.json
         """
     )
 

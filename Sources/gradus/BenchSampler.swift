@@ -18,11 +18,12 @@ struct BenchSampler: ParsableCommand {
         commandName: "sampler",
         abstract: "Curriculum sampler speed on an LMDB (or in-memory) index with two metrics, percentile and value modes.",
         discussion: """
-        --index lmdb (default) builds a synthetic corpus of --samples documents into an LMDB index
-        (metrics seqlen and vocabularyrarity) at --cache, reused by later runs of the same size;
-        an existing --cache that is not such an index is refused and left untouched;
-        --index memory uses InMemoryDifficultyIndex (arrays), measuring the sampler alone.
-        peak_rss_mib is the process's peak so far (it includes building or opening the index).
+        --index lmdb (default) builds a synthetic corpus of --samples documents into
+        an LMDB index (metrics seqlen and vocabularyrarity) at --cache, reused by
+        later runs of the same size; an existing --cache that is not such an index is
+        refused and left untouched; --index memory uses InMemoryDifficultyIndex
+        (arrays), measuring the sampler alone. peak_rss_mib is the process's peak so
+        far (it includes building or opening the index).
 
         Examples:
           swift build -c release && .build/release/gradus bench sampler

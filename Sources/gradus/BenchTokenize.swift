@@ -14,15 +14,16 @@ struct BenchTokenize: ParsableCommand {
         abstract: "Encoding speed of each tokenizer on the shipped corpora, against Python tokenizers in the same run.",
         discussion: """
         Documents are read and decompressed first; only encoding is timed. For every
-        tokenizer.json, tools/bench_hf_tokenizers.py times the Python `tokenizers` library on
-        the same documents, one thread, one document at a time; `vs_tokenizers` is Gradus's
-        single-thread speed divided by it. Without --tokenizer: the shipped corpora/tokenizer.json,
-        every tokenizer.json in Tests/CorpusTests/Fixtures/tokenizers/ (one per family), bytes and
-        residues.
+        tokenizer.json, tools/bench_hf_tokenizers.py times the Python `tokenizers`
+        library on the same documents, one thread, one document at a time;
+        `vs_tokenizers` is Gradus's single-thread speed divided by it. Without
+        --tokenizer: the shipped corpora/tokenizer.json, every tokenizer.json in
+        Tests/CorpusTests/Fixtures/tokenizers/ (one per family), bytes and residues.
 
         Examples:
           swift build -c release && .build/release/gradus bench tokenize
-          .build/release/gradus bench tokenize --tokenizer corpora/tokenizer.json --max-documents 2000 --repeats 1
+          .build/release/gradus bench tokenize --tokenizer corpora/tokenizer.json \\
+            --max-documents 2000 --repeats 1
         """
     )
 

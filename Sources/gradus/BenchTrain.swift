@@ -22,20 +22,24 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training steps per second of a config's model on synthetic batches, next to sgemm GFLOP/s.",
         discussion: """
-        One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per second,
-        forward + backward), sgemm_gflops (1024³ sgemm at the same threads) and their ratio
-        (mfu); a line after the first also gives vs_first_threads, its tokens/s ÷ the first line's.
+        One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per
+        second, forward + backward), sgemm_gflops (1024³ sgemm at the same threads)
+        and their ratio (mfu); a line after the first also gives vs_first_threads, its
+        tokens/s ÷ the first line's.
 
-        --vs-torch runs tools/bench_torch_train.py (the same model and step in PyTorch, from the
-        same config, at the first line's thread count) eagerly and under torch.compile after
-        Gradus's steps, and adds torch_eager_tokens_per_s, torch_compile_tokens_per_s, vs_torch_eager
-        and vs_torch_compile (Gradus ÷ PyTorch tokens/s) to the first line, and vs_torch_eager_cpu and
-        vs_torch_compile_cpu (PyTorch ÷ Gradus CPU seconds per step, which other processes on the
-        machine distort less than wall-clock); PyTorch's diagnostics go to
-        torch-eager.stderr / torch-compile.stderr in a temporary directory named in any skip reason.
+        --vs-torch runs tools/bench_torch_train.py (the same model and step in
+        PyTorch, from the same config, at the first line's thread count) eagerly and
+        under torch.compile after Gradus's steps, and adds torch_eager_tokens_per_s,
+        torch_compile_tokens_per_s, vs_torch_eager and vs_torch_compile (Gradus ÷
+        PyTorch tokens/s) to the first line, and vs_torch_eager_cpu and
+        vs_torch_compile_cpu (PyTorch ÷ Gradus CPU seconds per step, which other
+        processes on the machine distort less than wall-clock); PyTorch's diagnostics
+        go to torch-eager.stderr / torch-compile.stderr in a temporary directory named
+        in any skip reason.
 
         Example:
-          swift build -c release && .build/release/gradus bench train --config configs/small-text.json --vs-torch
+          swift build -c release && .build/release/gradus bench train \\
+            --config configs/small-text.json --vs-torch
         """
     )
 

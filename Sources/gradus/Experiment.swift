@@ -15,23 +15,28 @@ struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a variants × seeds matrix at an equal budget and write results.jsonl, report.md and plots.",
         discussion: """
-        Each run trains in OUT/runs/VARIANT-seedSEED (config.json, log.jsonl, checkpoint.bin at
-        every evaluation, result.json when finished). --resume skips finished runs and resumes
-        interrupted ones from their checkpoints; it refuses an OUT made by a different matrix or
-        on an index of other content (OUT/matrix.json records the index's content fingerprint).
-        OUT is locked while the experiment runs. Ctrl-C or SIGTERM checkpoints the running runs
-        and exits 130/143; continue with --resume.
-        A matrix or variant "trainer": {"command": [...]} runs your own trainer instead of the
-        built-in one: it gets RUN/run.json (config, index, budget, evaluation grid, held-out ids
-        in RUN/heldout.json, the gradus executable; path in $GRADUS_RUN), writes RUN/log.jsonl in
-        the documented schema and its own checkpoints; its output goes to RUN/trainer.log, and
-        --resume reruns it in the same run directory. Example: tools/python/examples/train_gpt.py.
-        Matrix format, the trainer hand-over and log schema, and the statistics: docs/evaluation.md.
+        Each run trains in OUT/runs/VARIANT-seedSEED (config.json, log.jsonl,
+        checkpoint.bin at every evaluation, result.json when finished). --resume skips
+        finished runs and resumes interrupted ones from their checkpoints; it refuses
+        an OUT made by a different matrix or on an index of other content
+        (OUT/matrix.json records the index's content fingerprint). OUT is locked while
+        the experiment runs. Ctrl-C or SIGTERM checkpoints the running runs and exits
+        130/143; continue with --resume. A matrix or variant "trainer": {"command":
+        [...]} runs your own trainer instead of the built-in one: it gets RUN/run.json
+        (config, index, budget, evaluation grid, held-out ids in RUN/heldout.json, the
+        gradus executable; path in $GRADUS_RUN), writes RUN/log.jsonl in the
+        documented schema and its own checkpoints; its output goes to RUN/trainer.log,
+        and --resume reruns it in the same run directory. Example:
+        tools/python/examples/train_gpt.py. Matrix format, the trainer hand-over and
+        log schema, and the statistics: docs/evaluation.md.
 
         Examples:
-          gradus experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
-          gradus experiment configs/ablation.json --index runs/text.idx --out runs/ablation --jobs 2
-          gradus experiment configs/ablation.json --index runs/text.idx --out runs/ablation --resume
+          gradus experiment configs/demo-matrix.json --index runs/text.idx \\
+            --out runs/demo
+          gradus experiment configs/ablation.json --index runs/text.idx \\
+            --out runs/ablation --jobs 2
+          gradus experiment configs/ablation.json --index runs/text.idx \\
+            --out runs/ablation --resume
         """
     )
 

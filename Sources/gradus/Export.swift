@@ -8,13 +8,15 @@ struct Export: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Export an index for DeepSpeed's curriculum sampler (metric index files) and Megatron (tokens).",
         discussion: """
-        Writes, under --out: <m>/<m>_sample_to_metric, _index_to_sample, _index_to_metric and
-        _index_to_sample_percentile_merged (.bin/.idx) for each metric, with values truncated
-        toward zero as DeepSpeed's int(); total_vocab_freq/total_vocab_freq_metric_value; and
-        tokens_text_document.bin/.idx (sample i is item i). `--format megatron` writes only
-        tokens_text_document.bin/.idx: a hard link to the index's own token files when they hold
-        every sample (nothing copied), else a copy. The token dataset uses Megatron's dtype codes
-        (read it with Megatron-LM / megatron-core, not DeepSpeed's data_sampling reader).
+        Writes, under --out: <m>/<m>_sample_to_metric, _index_to_sample,
+        _index_to_metric and _index_to_sample_percentile_merged (.bin/.idx) for each
+        metric, with values truncated toward zero as DeepSpeed's int();
+        total_vocab_freq/total_vocab_freq_metric_value; and
+        tokens_text_document.bin/.idx (sample i is item i). `--format megatron` writes
+        only tokens_text_document.bin/.idx: a hard link to the index's own token files
+        when they hold every sample (nothing copied), else a copy. The token dataset
+        uses Megatron's dtype codes (read it with Megatron-LM / megatron-core, not
+        DeepSpeed's data_sampling reader).
 
         Examples:
           gradus export runs/pile.idx --format deepspeed --out runs/pile-deepspeed

@@ -13,7 +13,8 @@ struct Gradus: ParsableCommand {
           echo "Hello, world" | gradus tokenize --tokenizer corpora/tokenizer.json
           gradus bench tokenize
           gradus train configs/small-text.json --index runs/text.idx --out runs/base
-          gradus experiment configs/demo-matrix.json --index runs/text.idx --out runs/demo
+          gradus experiment configs/demo-matrix.json --index runs/text.idx \\
+            --out runs/demo
         """,
         version: gradusVersion,
         subcommands: [Scan.self, Tokenize.self, Index.self, Merge.self, Info.self, Dump.self, Verify.self, MetricCommand.self, Export.self, Schedule.self, Batches.self, Train.self, Experiment.self, Tune.self, ReportCommand.self, Bench.self]

@@ -9,31 +9,39 @@ struct Index: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Index a corpus: tokens in Megatron .bin/.idx files, per-sample difficulty metrics in LMDB.",
         discussion: """
-        Inputs: JSONL/FASTA/text files (plain, zstd or gzip), JSONL whose records carry a `tokens` array,
-        or a Megatron .bin/.idx document dataset (give the .idx or the prefix); for pre-tokenized
-        inputs pass --vocab-size (or the --tokenizer FILE they were made with, which gives the
-        vocabulary size and end-of-document id). To --pack pre-tokenized inputs, give the id that
-        ends each document with --eod-id N; --eod-id wins over a tokenizer's own end-of-document
-        token. Parquet/Arrow: convert with
-        `python -m gradus.convert parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs").
-        The index keeps its tokens in Megatron files (`tokens.bin/.idx` in --out); an unpacked Megatron
-        input is read where it lies instead of copied (keep it in place, or pass --copy).
-        --group-field F (JSONL only) gives each sample the group of its document's string field F
-        (packed: the group of most of its tokens; no string value: group (none)), shown by
-        `gradus info`. Format: docs/index-format.md.
+        Inputs: JSONL/FASTA/text files (plain, zstd or gzip), JSONL whose records
+        carry a `tokens` array, or a Megatron .bin/.idx document dataset (give the
+        .idx or the prefix); for pre-tokenized inputs pass --vocab-size (or the
+        --tokenizer FILE they were made with, which gives the vocabulary size and
+        end-of-document id). To --pack pre-tokenized inputs, give the id that ends
+        each document with --eod-id N; --eod-id wins over a tokenizer's own
+        end-of-document token. Parquet/Arrow: convert with `python -m gradus.convert
+        parquet FILE... | gradus index - --format jsonl ...` (README, "Inputs"). The
+        index keeps its tokens in Megatron files (`tokens.bin/.idx` in --out); an
+        unpacked Megatron input is read where it lies instead of copied (keep it in
+        place, or pass --copy). --group-field F (JSONL only) gives each sample the
+        group of its document's string field F (packed: the group of most of its
+        tokens; no string value: group (none)), shown by `gradus info`. Format:
+        docs/index-format.md.
 
-        Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with --resume to finish.
-        A build that failed before committing anything is replaced by a plain rerun.
-        An input that changes while it is read stops the build; --resume checks that the inputs'
-        content is what the interrupted run read.
+        Ctrl-C or SIGTERM stops after committing the batch in hand; rerun with
+        --resume to finish. A build that failed before committing anything is replaced
+        by a plain rerun. An input that changes while it is read stops the build;
+        --resume checks that the inputs' content is what the interrupted run read.
 
         Examples:
-          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --out runs/text.idx
-          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --group-field lang --out runs/text.idx
-          gradus index corpora/protein.sample.fasta.zst --tokenizer residues --out runs/protein.idx
-          gradus index data/pile_text_document.idx --vocab-size 50257 --out runs/pile.idx --threads 8
-          gradus index data/pile_text_document.idx --vocab-size 50257 --eod-id 50256 --pack 2048 --out runs/pile-packed.idx
-          gradus index big.jsonl.zst --tokenizer bytes --out runs/s1.idx --shard 1/4   # then gradus merge
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json \\
+            --out runs/text.idx
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json \\
+            --group-field lang --out runs/text.idx
+          gradus index corpora/protein.sample.fasta.zst --tokenizer residues \\
+            --out runs/protein.idx
+          gradus index data/pile_text_document.idx --vocab-size 50257 \\
+            --out runs/pile.idx --threads 8
+          gradus index data/pile_text_document.idx --vocab-size 50257 --eod-id 50256 \\
+            --pack 2048 --out runs/pile-packed.idx
+          gradus index big.jsonl.zst --tokenizer bytes --out runs/s1.idx \\
+            --shard 1/4   # then gradus merge
         """
     )
 

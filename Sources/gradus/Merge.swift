@@ -10,14 +10,18 @@ struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Merge the shards of `gradus index --shard I/N` into one index (moving no tokens).",
         discussion: """
-        The result is identical in content to indexing all inputs in one process (docs/scaling.md).
-        The merged index reads its tokens from the shards' token files: keep the shard directories.
-        `gradus merge SHARDS --out OUT` runs the three stages below in one process; on a cluster run
-        them as jobs (tools/slurm/index.sh does):
+        The result is identical in content to indexing all inputs in one process
+        (docs/scaling.md). The merged index reads its tokens from the shards' token
+        files: keep the shard directories. `gradus merge SHARDS --out OUT` runs the
+        three stages below in one process; on a cluster run them as jobs
+        (tools/slurm/index.sh does):
 
-          gradus merge plan runs/c.shard-*.idx --out runs/c.idx    # one job: place samples, sum counts
-          gradus merge metrics runs/c.idx --shard I                # one job per shard: its metric values
-          gradus merge finish runs/c.idx                           # one job: docs, order tables, complete
+          gradus merge plan runs/c.shard-*.idx \\
+            --out runs/c.idx    # one job: place samples, sum counts
+          gradus merge metrics runs/c.idx \\
+            --shard I                # one job per shard: its metric values
+          gradus merge finish runs/c.idx                           # one job: docs, \\
+            order tables, complete
 
         Example:
           gradus merge runs/shard-*.idx --out runs/corpus.idx

@@ -20,21 +20,24 @@ struct MetricAdd: ParsableCommand {
         commandName: "add",
         abstract: "Add the metric NAME to a complete index from per-sample or per-document values.",
         discussion: """
-        FILE is a numpy .npy array (1-D, little-endian float32/float64/int32/int64; recognised by its \
-        magic) in sample order (--per sample, the default) or document order (--per document), or \
-        JSONL lines {"id": ..., "value": ...} ("score" works for "value"): with --per sample the id is \
-        the sample index 0..<N, with --per document the input's document id (as file: metrics \
-        join). Every sample (or document) needs exactly one finite value. On a packed index a \
-        sample's value is the token-weighted mean of the values of the documents it overlaps \
-        (.npy in document order only). Tokens are not touched; the tables, manifest and checksums \
-        change in one transaction, so an interruption leaves the index as it was. The index's \
-        content fingerprint changes: checkpoints made before are refused until the metric is removed. \
-        Format: docs/index-format.md ("Metrics added after indexing").
+        FILE is a numpy .npy array (1-D, little-endian float32/float64/int32/int64;
+        recognised by its magic) in sample order (--per sample, the default) or
+        document order (--per document), or JSONL lines {"id": ..., "value": ...}
+        ("score" works for "value"): with --per sample the id is the sample index
+        0..<N, with --per document the input's document id (as file: metrics join).
+        Every sample (or document) needs exactly one finite value. On a packed index a
+        sample's value is the token-weighted mean of the values of the documents it
+        overlaps (.npy in document order only). Tokens are not touched; the tables,
+        manifest and checksums change in one transaction, so an interruption leaves
+        the index as it was. The index's content fingerprint changes: checkpoints made
+        before are refused until the metric is removed. Format: docs/index-format.md
+        ("Metrics added after indexing").
 
         Examples:
           gradus metric add runs/text.idx perplexity --from ppl.npy
           gradus metric add runs/text.idx quality --from scores.jsonl --per document
-          gradus metric add runs/pile-packed.idx loss --from doc_loss.npy --per document
+          gradus metric add runs/pile-packed.idx loss --from doc_loss.npy \\
+            --per document
         """
     )
 
@@ -75,10 +78,11 @@ struct MetricRemove: ParsableCommand {
         commandName: "remove",
         abstract: "Remove a metric added with `gradus metric add` (or a file: metric) from an index.",
         discussion: """
-        Built-in metrics (seqlen, vocabularyrarity, seqlen_vocabularyrarity, entropy) stay: rebuild the \
-        index without them. The index's last metric stays too. One transaction: an interruption leaves \
-        the index as it was. Removing a metric added after a checkpoint gives the index its old \
-        content fingerprint back, so the checkpoint resumes again.
+        Built-in metrics (seqlen, vocabularyrarity, seqlen_vocabularyrarity, entropy)
+        stay: rebuild the index without them. The index's last metric stays too. One
+        transaction: an interruption leaves the index as it was. Removing a metric
+        added after a checkpoint gives the index its old content fingerprint back, so
+        the checkpoint resumes again.
 
         Example:
           gradus metric remove runs/text.idx perplexity

@@ -11,9 +11,10 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Regenerate report.md and its plots from an experiment's results.jsonl.",
         discussion: """
-        On an index with sample groups the report adds, per group field, a table of the final
-        validation loss and tokens-to-target per group and variant, flagging a variant that ends
-        worse than the baseline on a group, and a per-group plot (docs/evaluation.md).
+        On an index with sample groups the report adds, per group field, a table of
+        the final validation loss and tokens-to-target per group and variant, flagging
+        a variant that ends worse than the baseline on a group, and a per-group plot
+        (docs/evaluation.md).
 
         Examples:
           gradus report runs/demo

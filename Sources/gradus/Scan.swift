@@ -50,7 +50,8 @@ struct Scan: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Read corpus files, tokenize every document and print counts.",
         discussion: """
-        Inputs may be JSONL, FASTA or plain text, each plain, zstd- or gzip-compressed (detected by magic bytes).
+        Inputs may be JSONL, FASTA or plain text, each plain, zstd- or gzip-compressed
+        (detected by magic bytes).
 
         Examples:
           gradus scan corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json

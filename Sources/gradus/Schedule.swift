@@ -14,20 +14,23 @@ struct Schedule: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Preview each curriculum metric's difficulty and the random-LTD reserved length per step.",
         discussion: """
-        Step s counts global batches as DeepSpeed's sampler does (1 for the first batch); each
-        difficulty is exactly DeepSpeed 0.19.8's get_difficulty(s). random_ltd is the reserved
-        length while training on batch s (engine.global_steps = s - 1).
-        With --index DIR, each step s ≥ 1 also shows the pool: per metric the samples its
-        difficulty admits (pool:<metric>), the samples all metrics admit together (pool, what the
-        sampler draws from), and coverage, the expected passes over the pool so far. A warning
-        goes to stderr when the pool is smaller than train_batch_size (DeepSpeed starvation).
-        When the config has gradus.model / gradus.train, lr is the learning rate gradus train uses
-        on batch s (its warmup/decay counters after s steps, tokens shortened by seqlen_truncate).
+        Step s counts global batches as DeepSpeed's sampler does (1 for the first
+        batch); each difficulty is exactly DeepSpeed 0.19.8's get_difficulty(s).
+        random_ltd is the reserved length while training on batch s
+        (engine.global_steps = s - 1). With --index DIR, each step s ≥ 1 also shows
+        the pool: per metric the samples its difficulty admits (pool:<metric>), the
+        samples all metrics admit together (pool, what the sampler draws from), and
+        coverage, the expected passes over the pool so far. A warning goes to stderr
+        when the pool is smaller than train_batch_size (DeepSpeed starvation). When
+        the config has gradus.model / gradus.train, lr is the learning rate gradus
+        train uses on batch s (its warmup/decay counters after s steps, tokens
+        shortened by seqlen_truncate).
 
         Examples:
           gradus schedule configs/gpt-cl.json --steps 2000 --every 100
           gradus schedule configs/gpt-ltd.json --steps 10 --json
-          gradus schedule configs/gpt-cl.json --steps 2000 --every 100 --index runs/text.idx
+          gradus schedule configs/gpt-cl.json --steps 2000 --every 100 \\
+            --index runs/text.idx
         """
     )
 

@@ -11,7 +11,8 @@ struct Tokenize: ParsableCommand {
         discussion: """
         Examples:
           echo "Hello, world" | gradus tokenize --tokenizer corpora/tokenizer.json
-          echo "15496 11 995" | gradus tokenize --tokenizer corpora/tokenizer.json --decode
+          echo "15496 11 995" | gradus tokenize --tokenizer corpora/tokenizer.json \\
+            --decode
           printf 'MKTAYIAK\\n' | gradus tokenize --tokenizer residues
         """
     )

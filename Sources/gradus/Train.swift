@@ -17,27 +17,31 @@ struct Train: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Train the config's model on an index (curriculum or uniform batches; held-out split by sample id).",
         discussion: """
-        Batches come from the curriculum sampler when data_efficiency enables curriculum metrics
-        (seqlen_truncate / seqlen_reshape shorten the served rows), else from uniform shuffling.
-        Curriculum data ends as DeepSpeed's sampler ends it (data_sampling.num_epochs): the run
-        stops with a note after step ⌊N · num_epochs / batch_size⌋ + 1 when that is earlier.
-        Writes RUN/config.json (the resolved config), RUN/log.jsonl (one line per step — loss,
-        lr, tokens, curriculum step and difficulty per metric — and per evaluation) and
-        RUN/checkpoint.bin (atomically replaced). On an index with sample groups (gradus index
-        --group-field) the held-out split is stratified by group and every evaluation also logs
-        the loss per group (val_groups; listed on the evaluation line when there are at most 8). A config's DeepSpeed tensorboard / csv_monitor
-        block also writes TensorBoard event files / DeepSpeed's CSV files to output_path/job_name
-        (default RUN/DeepSpeedJobName); an enabled wandb or comet block is named in a warning
-        (not written). --resume continues from the checkpoint
-        bit-identically (same config, same thread count, an index of the same content: the
-        checkpoint records its content fingerprint). RUN is locked while training (RUN/gradus.lock
-        names the pid). Ctrl-C or SIGTERM finishes the step, writes a checkpoint and exits 130/143;
-        continue with --resume.
+        Batches come from the curriculum sampler when data_efficiency enables
+        curriculum metrics (seqlen_truncate / seqlen_reshape shorten the served rows),
+        else from uniform shuffling. Curriculum data ends as DeepSpeed's sampler ends
+        it (data_sampling.num_epochs): the run stops with a note after step ⌊N ·
+        num_epochs / batch_size⌋ + 1 when that is earlier. Writes RUN/config.json (the
+        resolved config), RUN/log.jsonl (one line per step — loss, lr, tokens,
+        curriculum step and difficulty per metric — and per evaluation) and
+        RUN/checkpoint.bin (atomically replaced). On an index with sample groups
+        (gradus index --group-field) the held-out split is stratified by group and
+        every evaluation also logs the loss per group (val_groups; listed on the
+        evaluation line when there are at most 8). A config's DeepSpeed tensorboard /
+        csv_monitor block also writes TensorBoard event files / DeepSpeed's CSV files
+        to output_path/job_name (default RUN/DeepSpeedJobName); an enabled wandb or
+        comet block is named in a warning (not written). --resume continues from the
+        checkpoint bit-identically (same config, same thread count, an index of the
+        same content: the checkpoint records its content fingerprint). RUN is locked
+        while training (RUN/gradus.lock names the pid). Ctrl-C or SIGTERM finishes the
+        step, writes a checkpoint and exits 130/143; continue with --resume.
 
         Examples:
-          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json --pack 256 --out runs/text.idx
+          gradus index corpora/*.jsonl.zst --tokenizer corpora/tokenizer.json \\
+            --pack 256 --out runs/text.idx
           gradus train configs/small-text.json --index runs/text.idx --out runs/base
-          gradus train configs/small-text.json --index runs/text.idx --out runs/base --resume --steps 4000
+          gradus train configs/small-text.json --index runs/text.idx --out runs/base \\
+            --resume --steps 4000
           gradus train configs/gpt-cl.json --index runs/text.idx --out runs/cl
         """
     )

@@ -14,23 +14,23 @@ struct Tune: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search curriculum / random-LTD schedules by successive halving and confirm the winner.",
         discussion: """
-        The search file names an experiment matrix (baseline, seeds, validation,
-        as for gradus experiment), the variant candidates start from, a space
-        over config key paths ({"int": [lo, hi]}, {"float": [lo, hi], "log":
-        true}, {"choice": [...]}), the number of candidates, eta and the rungs'
-        min/max budgets in tokens. Every candidate's config is checked by gradus
-        train's parser before anything trains. Rung K (OUT/rung-K, an experiment
-        directory) runs the surviving candidates and the baseline; the best
-        ceil(n/eta) by mean final held-out loss go on. The winner and the
-        baseline then rerun at the max budget with fresh seeds on a second
-        held-out split (or --confirm-index) in OUT/confirm.
+        The search file names an experiment matrix (baseline, seeds, validation, as
+        for gradus experiment), the variant candidates start from, a space over config
+        key paths ({"int": [lo, hi]}, {"float": [lo, hi], "log": true}, {"choice":
+        [...]}), the number of candidates, eta and the rungs' min/max budgets in
+        tokens. Every candidate's config is checked by gradus train's parser before
+        anything trains. Rung K (OUT/rung-K, an experiment directory) runs the
+        surviving candidates and the baseline; the best ceil(n/eta) by mean final
+        held-out loss go on. The winner and the baseline then rerun at the max budget
+        with fresh seeds on a second held-out split (or --confirm-index) in
+        OUT/confirm.
 
-        Writes OUT/report.md (search table, confirmed saving with its seed
-        range), OUT/winner.json (the winner's run config; its data_efficiency
-        block is DeepSpeed's format) and OUT/plots. --resume after an
-        interruption (Ctrl-C, SIGTERM, kill -9) continues where it stopped.
-        Search file format and the limits of proxy-scale tuning:
-        docs/evaluation.md, "Finding a schedule: gradus tune".
+        Writes OUT/report.md (search table, confirmed saving with its seed range),
+        OUT/winner.json (the winner's run config; its data_efficiency block is
+        DeepSpeed's format) and OUT/plots. --resume after an interruption (Ctrl-C,
+        SIGTERM, kill -9) continues where it stopped. Search file format and the
+        limits of proxy-scale tuning: docs/evaluation.md, "Finding a schedule: gradus
+        tune".
 
         Examples:
           gradus tune configs/tune-text.json --index runs/text.idx --out runs/tune

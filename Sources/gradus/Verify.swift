@@ -10,10 +10,10 @@ struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check an index completely: checksums, counts, tables against each other.",
         discussion: """
-        Reads every entry of every database of the index once. Prints what it checked and exits 0,
-        or prints each problem (database, key or chunk, sample range) on standard error and exits 1.
-        An index made before checksums (format 1) is reported as such: rebuild it to verify it.
-        Examples:
+        Reads every entry of every database of the index once. Prints what it checked
+        and exits 0, or prints each problem (database, key or chunk, sample range) on
+        standard error and exits 1. An index made before checksums (format 1) is
+        reported as such: rebuild it to verify it. Examples:
           gradus verify runs/text.idx
         """
     )
