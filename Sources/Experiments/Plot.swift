@@ -85,7 +85,14 @@ public struct Plot: Sendable {
         return (lo - pad, hi + pad)
     }
 
-    var xRange: (Double, Double) { Plot.range(series) { $0.x } }
+    /// The x data range; widened by 5 % of its span each way when a series draws dots, so a dot at
+    /// an end of the range is drawn inside the frame, not on it (lines start and end at the frame).
+    var xRange: (Double, Double) {
+        let (lo, hi) = Plot.range(series) { $0.x }
+        guard series.contains(where: \.markers) else { return (lo, hi) }
+        let pad = hi / 20 - lo / 20
+        return (lo - pad, hi + pad)
+    }
     var yRange: (Double, Double) { Plot.yRange(series) }
 
     /// Canvas coordinates of data point (x, y); y grows downwards.

@@ -33,8 +33,8 @@ struct Tune: ParsableCommand {
         tune".
 
         Examples:
-          gradus tune configs/tune-text.json --index runs/text.idx --out runs/tune
-          gradus tune configs/tune-text.json --index runs/text.idx --out runs/tune \\
+          gradus tune configs/tune-demo.json --index runs/text.idx --out runs/tune
+          gradus tune configs/tune-demo.json --index runs/text.idx --out runs/tune \\
             --resume
         """
     )

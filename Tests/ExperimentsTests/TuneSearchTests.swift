@@ -102,14 +102,14 @@ final class TuneSearchTests: XCTestCase {
 
     /// The shipped search parses (every candidate's config included) with the rungs its docs state.
     func testTheShippedSearchParsesWithTheDocumentedRungs() throws {
-        let search = try TuneSearch.load(path: repositoryRoot + "/configs/tune-text.json")
-        XCTAssertEqual(search.halving.budgets, [30720, 61440, 122880])
+        let search = try TuneSearch.load(path: repositoryRoot + "/configs/tune-demo.json")
+        XCTAssertEqual(search.halving.budgets, [61440, 122880, 245760])
         XCTAssertEqual(search.halving.sizes, [4, 2, 1])
         XCTAssertEqual(search.matrix.seeds, [1, 2])
         XCTAssertEqual(search.confirmSeeds, [11, 12])
         XCTAssertEqual(search.start.name, "cl-seqlen")
-        // 5·30 720 + 3·61 440 + 2·122 880 tokens per seed, as docs/evaluation.md counts them.
+        // 5·61 440 + 3·122 880 + 2·245 760 tokens per seed, as docs/evaluation.md counts them.
         let perSeed = zip(search.halving.sizes, search.halving.budgets).map { ($0 + 1) * $1 }.reduce(0, +)
-        XCTAssertEqual(perSeed, 583_680)
+        XCTAssertEqual(perSeed, 1_167_360)
     }
 }
