@@ -71,7 +71,7 @@ struct BenchIndex: ParsableCommand {
         _ = try generatedCorpus(prefix: prefix)
         let all = threads ?? availableCores
         var input = prefix
-        var reference: DeepSpeedAnalyzerReference.Outcome?
+        var reference: ReferenceOutcome?
         if vsDeepspeed {
             let copy = dir + "/zipf-deepspeed"
             reference = DeepSpeedAnalyzerReference.run(source: prefix, prefix: copy, vocabularySize: Self.vocabularySize,

@@ -97,7 +97,7 @@ struct BenchTrain: ParsableCommand {
     }
 
     /// PyTorch eager and compiled on the same config and thread count, after Gradus's steps.
-    private func torchReference(threads: Int) -> [(TorchTrainReference.Mode, TorchTrainReference.Outcome)] {
+    private func torchReference(threads: Int) -> [(TorchTrainReference.Mode, ReferenceOutcome)] {
         let dir = NSTemporaryDirectory() + "gradus-bench-train-\(getpid())"
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         let outcomes = TorchTrainReference.Mode.allCases.map { mode in
