@@ -52,19 +52,10 @@ struct Experiment: ParsableCommand {
     @Option(help: "Output directory (created if missing).")
     var out: String
 
-    @Option(help: "Runs trained at the same time (threads are divided between them).")
-    var jobs = 1
-
-    @Option(help: "Threads in total for BLAS and the model's loops (default: all cores).")
-    var threads: Int?
+    @OptionGroup var jobOptions: JobOptions
 
     @Flag(help: "Continue an interrupted experiment in OUT.")
     var resume = false
-
-    func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be >= 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
-    }
 
     func run() throws {
         let parsed = try ExperimentMatrix.load(path: matrix)
@@ -73,8 +64,8 @@ struct Experiment: ParsableCommand {
             writeStderr("warning: \(matrix): the configs enable \(unwritten.joined(separator: " and ")), which gradus does not write; "
                 + "each run's metrics are in its log.jsonl (and the tensorboard / csv_monitor files where those are enabled)\n")
         }
-        var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobs,
-                                      threads: threads ?? availableCores, resume: resume)
+        var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
+                                      threads: jobOptions.totalThreads, resume: resume)
         runner.indexOptions = indexOpen.options
         runner.stopRequested = { StopSignal.pending != nil }
         runner.progressInterval = isatty(2) != 0 ? nil : ProgressLine.logInterval  // evaluation lines suffice on a terminal
@@ -84,7 +75,7 @@ struct Experiment: ParsableCommand {
         defer { withExtendedLifetime(lock) {} }
         let runs = parsed.variants.count * parsed.seeds.count
         writeStderr("experiment: \(parsed.variants.count) variants × \(parsed.seeds.count) seeds = \(runs) runs, "
-            + "budget \(parsed.budget.text) each, \(jobs) at a time\n")
+            + "budget \(parsed.budget.text) each, \(jobOptions.jobs) at a time\n")
         _ = try StopSignal.stoppable(message: "experiment stopped; the interrupted runs are checkpointed: run the same command with --resume to continue") {
             try runner.run(log: { writeStderr($0 + "\n") })
         }

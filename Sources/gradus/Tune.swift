@@ -54,24 +54,15 @@ struct Tune: ParsableCommand {
     @Option(help: "Output directory (created if missing).")
     var out: String
 
-    @Option(help: "Runs trained at the same time (threads are divided between them).")
-    var jobs = 1
-
-    @Option(help: "Threads in total for BLAS and the model's loops (default: all cores).")
-    var threads: Int?
+    @OptionGroup var jobOptions: JobOptions
 
     @Flag(help: "Continue an interrupted search in OUT.")
     var resume = false
 
-    func validate() throws {
-        if jobs < 1 { throw ValidationError("--jobs must be >= 1") }
-        if let threads, threads < 1 { throw ValidationError("--threads must be >= 1") }
-    }
-
     func run() throws {
         let parsed = try TuneSearch.load(path: search)
-        var runner = TuneRunner(search: parsed, indexPath: index, outputPath: out, jobs: jobs,
-                                threads: threads ?? availableCores, resume: resume)
+        var runner = TuneRunner(search: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
+                                threads: jobOptions.totalThreads, resume: resume)
         runner.confirmIndexPath = confirmIndex
         runner.indexOptions = indexOpen.options
         runner.stopRequested = { StopSignal.pending != nil }
@@ -83,7 +74,7 @@ struct Tune: ParsableCommand {
         let h = parsed.halving
         writeStderr("tune: \(parsed.candidateCount) candidates, eta \(parsed.eta), \(h.budgets.count) rungs ("
             + zip(h.sizes, h.budgets).map { "\($0) × \($1) tokens" }.joined(separator: ", ") + ") + baseline at each, "
-            + "\(parsed.matrix.seeds.count) seeds; confirmation with \(parsed.confirmSeeds.count) fresh seeds; \(jobs) run(s) at a time\n")
+            + "\(parsed.matrix.seeds.count) seeds; confirmation with \(parsed.confirmSeeds.count) fresh seeds; \(jobOptions.jobs) run(s) at a time\n")
         let outcome = try StopSignal.stoppable(message: "tune stopped; the interrupted runs are checkpointed: run the same command with --resume to continue") {
             try runner.run(log: { writeStderr($0 + "\n") })
         }
