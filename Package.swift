@@ -56,7 +56,10 @@ let package = Package(
         .target(name: "Curriculum", dependencies: ["Support"]),
 
         // The GPT (one layer a file, forward and backward side by side) and its trainer.
-        .target(name: "Model", dependencies: ["Linalg", "Support"]),
+        // Optimised in debug builds too: its eight-lane kernels (SIMD8<Float>) run ~100× slower
+        // unoptimised, which doubled the training-heavy tests' time in `swift test`.
+        .target(name: "Model", dependencies: ["Linalg", "Support"],
+                swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]),
         .target(name: "Training", dependencies: ["Model", "CorpusIndex", "Curriculum", "Storage", "Support"]),
 
         // The evaluation matrix (issue 7): runs variants × seeds at an equal budget, report.md and plots.
