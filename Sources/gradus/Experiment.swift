@@ -59,11 +59,7 @@ struct Experiment: ParsableCommand {
 
     func run() throws {
         let parsed = try ExperimentMatrix.load(path: matrix)
-        let unwritten = try parsed.unwrittenMonitors()
-        if !unwritten.isEmpty {  // once for the matrix, not once per run
-            writeStderr("warning: \(matrix): the configs enable \(unwritten.joined(separator: " and ")), which gradus does not write; "
-                + "each run's metrics are in its log.jsonl (and the tensorboard / csv_monitor files where those are enabled)\n")
-        }
+        try warnOfUnwrittenMonitors(parsed, file: matrix)
         var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
                                       threads: jobOptions.totalThreads, resume: resume)
         runner.indexOptions = indexOpen.options
@@ -86,4 +82,13 @@ struct Experiment: ParsableCommand {
         json.add("report", report)
         print(json.text)
     }
+}
+
+/// The one warning, per matrix rather than per run, naming the monitors its configs enable that
+/// gradus does not write (wandb, comet; also used by `gradus tune` for its search's matrix).
+func warnOfUnwrittenMonitors(_ matrix: ExperimentMatrix, file: String) throws {
+    let unwritten = try matrix.unwrittenMonitors()
+    guard !unwritten.isEmpty else { return }
+    writeStderr("warning: \(file): the configs enable \(unwritten.joined(separator: " and ")), which gradus does not write; "
+        + "each run's metrics are in its log.jsonl (and the tensorboard / csv_monitor files where those are enabled)\n")
 }

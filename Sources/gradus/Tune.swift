@@ -61,6 +61,7 @@ struct Tune: ParsableCommand {
 
     func run() throws {
         let parsed = try TuneSearch.load(path: search)
+        try warnOfUnwrittenMonitors(parsed.matrix, file: search)
         var runner = TuneRunner(search: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
                                 threads: jobOptions.totalThreads, resume: resume)
         runner.confirmIndexPath = confirmIndex

@@ -47,4 +47,21 @@ final class TuneCLITests: XCTestCase {
         XCTAssertEqual(other.status, 1)
         XCTAssertTrue(other.stderr.contains("holds a different search"), other.stderr)
     }
+
+    /// A search whose matrix enables wandb (not written by gradus) says so once, naming the search
+    /// file, as `gradus experiment` does for a matrix; the search still runs.
+    func testASearchWarnsOnceOfAMonitorGradusDoesNotWrite() throws {
+        let dir = try TemporaryDirectory("tune-monitor", removedAfter: self).path
+        try buildGeneratedIndex(at: dir + "/idx", stride: 3)
+        let search = try TuneFixture.write(in: dir)
+        let text = try String(contentsOfFile: search, encoding: .utf8)
+        XCTAssertTrue(text.contains(#""common": {"train_batch_size": 4}"#))
+        try text.replacingOccurrences(of: #""common": {"train_batch_size": 4}"#,
+                                      with: #""common": {"train_batch_size": 4, "wandb": {"enabled": true}}"#)
+            .write(toFile: search, atomically: true, encoding: .utf8)
+        let run = try runGradus(["tune", search, "--index", dir + "/idx", "--out", dir + "/out", "--threads", "1"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let warnings = run.stderr.split(separator: "\n").filter { $0.hasPrefix("warning: \(search): ") && $0.contains("wandb") }
+        XCTAssertEqual(warnings.count, 1, run.stderr)
+    }
 }
