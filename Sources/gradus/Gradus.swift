@@ -21,8 +21,10 @@ struct Gradus: ParsableCommand {
     )
 
     /// Runs the chosen subcommand, then checks that all its output reached standard output
-    /// (`StandardOutput.finish`), so a full disk or a failing pipe is a non-zero exit.
+    /// (`StandardOutput.finish`), so a full disk or a failing pipe is a non-zero exit. First of all
+    /// it checks that this CPU has the instructions the build was compiled for (`checkCPUFeatures`).
     static func main() {
+        checkCPUFeatures()
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -73,3 +73,17 @@ final class SupportTests: XCTestCase {
         XCTAssertEqual(a, [1, 2])
     }
 }
+
+final class CPUFeaturesTests: XCTestCase {
+    /// Flags lines in the form Linux writes them (an AMD EPYC of this machine kind, trimmed; an
+    /// Ivy Bridge Xeon, which has AVX but neither AVX2 nor FMA).
+    func testMissingFeaturesAreReadFromTheFlagsLine() {
+        let epyc = "processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu sse sse2 ssse3 fma sse4_1 avx f16c avx2 bmi2\nbogomips\t: 4890.80\n"
+        let ivyBridge = "processor\t: 0\nflags\t\t: fpu sse sse2 ssse3 sse4_1 sse4_2 avx f16c\n"
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: epyc, required: haswellFeatures), [])
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: ivyBridge, required: haswellFeatures), ["avx2", "fma"])
+        // "avx" must not satisfy "avx2", nor a model name that mentions it.
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: "model name\t: fma avx2 box\nflags\t\t: avx\n", required: haswellFeatures), ["avx2", "fma"])
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: "", required: haswellFeatures), ["avx2", "fma"])
+    }
+}

@@ -1,0 +1,22 @@
+// CPUCheck.swift — stop with a message when this build's instruction set is missing on this CPU.
+
+import Foundation
+import Support
+
+/// Exits with status 1 and a message naming the missing extensions when the package was compiled
+/// for AVX2 + FMA (Package.swift's `targetCPU`) and `/proc/cpuinfo` lacks them. Nothing to check
+/// for a baseline build, or where `/proc/cpuinfo` cannot be read.
+func checkCPUFeatures() {
+    #if GRADUS_TARGET_CPU_CHECK && os(Linux)
+    guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
+    let missing = missingCPUFeatures(cpuinfo: cpuinfo, required: haswellFeatures)
+    guard !missing.isEmpty else { return }
+    FileHandle.standardError.write(Data("""
+        error: this gradus was compiled for x86-64 with AVX2 and FMA, and this CPU lacks \
+        \(missing.joined(separator: ", ")) (/proc/cpuinfo). Rebuild it on this machine, or for \
+        baseline x86-64 with: GRADUS_TARGET_CPU=generic swift build -c release
+
+        """.utf8))
+    exit(1)
+    #endif
+}
