@@ -19,7 +19,7 @@ extension GPTModel {
         CrossEntropy.backward(dLogits: d.logits, probs: o.probs, targets: targets.baseAddress!,
                               mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V, threads: threads.count)
         Linear.backward(dInp: d.lnf, dWeight: g + wte, dBias: nil, dOut: d.logits, inp: o.lnf,
-                        weight: p + wte, N: N, IC: C, OC: a.V)
+                        weight: p + wte, N: N, IC: C, OC: a.V, threads: threads.count)
         let last = L > 0 ? a.block(L - 1, in: base).res3 : o.embLn
         let dLast = L > 0 ? a.block(L - 1, in: dBase).res3 : d.embLn
         LayerNorm.backward(dInp: dLast, dWeight: g + lnfW, dBias: g + lnfB, dOut: d.lnf, inp: last,
@@ -52,19 +52,19 @@ extension GPTModel {
         let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
         Residual.backward(dA: dx.res2, dB: dx.fcProj, dOut: dx.res3, count: N * C, threads: threads.count)
         Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.fcProj,
-                        inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C)
+                        inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C, threads: threads.count)
         GELU.backward(dInp: dx.fc, dOut: dx.gelu, inp: x.fc, count: N * H, threads: threads.count)
         Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: g + w.fcB, dOut: dx.fc,
-                        inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H)
+                        inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H, threads: threads.count)
         LayerNorm.backward(dInp: dx.res2, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2, inp: x.res2,
                            weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C, threads: threads.count)
         Residual.backward(dA: dInput, dB: dx.proj, dOut: dx.res2, count: N * C, threads: threads.count)
         Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.proj,
-                        inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C)
+                        inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C, threads: threads.count)
         Attention.backward(dQKV: dx.qkv, dPre: dx.att, dOut: dx.attY, att: x.att, qkv: x.qkv,
                            B: B, T: T, C: C, NH: NH, threads: threads.count)
         Linear.backward(dInp: dx.ln1, dWeight: g + w.qkvW, dBias: g + w.qkvB, dOut: dx.qkv,
-                        inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C)
+                        inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C, threads: threads.count)
         LayerNorm.backward(dInp: dInput, dWeight: g + w.ln1W, dBias: g + w.ln1B, dOut: dx.ln1, inp: input,
                            weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C, threads: threads.count)
     }

@@ -21,7 +21,7 @@ public final class GPTModel<F: ModelScalar> {
     public let layout: ParameterLayout
     /// Largest batch and sequence length the arenas hold.
     public let maxBatch: Int, maxLength: Int
-    /// Threads of the model's own loops (OpenBLAS was set to the same count at init).
+    /// Threads of the model's loops and matrix products (OpenBLAS itself runs on one, set at init).
     public let threads: ComputeThreads
     /// All parameters, laid out by `layout`. Valid for the model's lifetime.
     public let parameters: UnsafeMutableBufferPointer<F>
@@ -53,7 +53,8 @@ public final class GPTModel<F: ModelScalar> {
     /// - Parameters:
     ///   - maxBatch: largest B any call will use.
     ///   - maxLength: largest T (default: `config.context`).
-    ///   - threads: for the model's loops and OpenBLAS; sets OpenBLAS's (process-wide) count now.
+    ///   - threads: for the model's loops and products; sets OpenBLAS's (process-wide) thread count
+    ///     to 1 now, since the model splits its products over `threads` itself (`parallelGEMM`).
     /// - Throws: `ModelError.invalidConfig` listing every problem of the config or the sizes.
     @_specialize(where F == Float)
     public init(config: ModelConfig, maxBatch: Int, maxLength: Int? = nil, threads: ComputeThreads = .allCores) throws {
@@ -66,7 +67,7 @@ public final class GPTModel<F: ModelScalar> {
         if problems.isEmpty, let a = config.activationLimitProblem(batch: maxBatch, length: T) { problems.append(a) }
         if !problems.isEmpty { throw ModelError.invalidConfig(problems) }
         (self.config, self.threads) = (config, threads)
-        BLAS.setThreads(threads.count)
+        BLAS.setThreads(1)
         let layout = ParameterLayout(config: config)
         self.layout = layout
         blocks = (0..<config.layers).map { layout.block($0) }

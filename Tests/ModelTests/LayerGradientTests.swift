@@ -53,7 +53,7 @@ final class LayerGradientTests: XCTestCase {
         }, backward: { x, dOut, grads in
             grads = withPointers(grads) { p in
                 Linear.backward(dInp: p[0], dWeight: p[1], dBias: p[2], dOut: dOut, inp: x[0], weight: x[1],
-                                N: N, IC: IC, OC: OC)
+                                N: N, IC: IC, OC: OC, threads: 1)
             }
         })
     }

@@ -6,10 +6,14 @@
 // the row order, the ALiBi distance is that of the original positions.
 // The score and value products run as strided sgemms per (b, h) and per block of query rows:
 // rows [i0, i1) only meet keys [0, i1), so the masked upper triangle is mostly skipped (at
-// T = 256 with 64-row blocks, 62.5 % of the full T×T work). BLAS uses the cores; the softmax and
-// its backward are split over rows with `parallelRows`; for Float their reductions and eˣ run in
-// VectorMath's eight lanes (issue 19).
+// T = 256 with 64-row blocks, 62.5 % of the full T×T work). One (b, h) at a time runs its score
+// products, its softmax rows and its value products back to back, so its T×T probabilities stay
+// in the core's cache between them (issue 19); the (b, h) pairs are spread over the threads, each
+// with single-threaded OpenBLAS. For Float the softmax's reductions and eˣ run in VectorMath's
+// eight lanes.
 // Legend: B batch, T length, C channels, NH heads, HS = C/NH head size.
+
+import Support
 
 /// Causal ALiBi attention over a packed qkv tensor ([Q | K | V] along channels).
 public enum Attention {
@@ -39,38 +43,44 @@ public enum Attention {
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))
-        forEachBlock(B: B, NH: NH, T: T, rowBlock) { b, h, i0, i1 in
-            // preatt[i0..<i1, 0..<i1] = scale · Q[i0..<i1]·K[0..<i1]ᵀ
-            let q = qkv + b * T * C3 + h * HS
-            F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: scale, a: q + i0 * C3, lda: C3,
-                   b: q + C, ldb: C3, beta: 0, c: att + ((b * NH + h) * T + i0) * T, ldc: T)
-        }
-        parallelRows(B * NH * T, costPerRow: 20 * T, threads: threads) { rows in
-            for r in rows {
-                let b = r / (NH * T), h = (r / T) % NH, i = r % T
-                softmaxRow(att + r * T, i: i, T: T, positions: positions + b * T, slope: slopes[h])
+        forEachHead(B: B, NH: NH, threads: threads) { b, h in
+            let q = qkv + b * T * C3 + h * HS, a = att + (b * NH + h) * T * T
+            forEachRowBlock(T: T, rowBlock) { i0, i1 in
+                // preatt[i0..<i1, 0..<i1] = scale · Q[i0..<i1]·K[0..<i1]ᵀ
+                F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: scale, a: q + i0 * C3, lda: C3,
+                       b: q + C, ldb: C3, beta: 0, c: a + i0 * T, ldc: T)
             }
-        }
-        forEachBlock(B: B, NH: NH, T: T, rowBlock) { b, h, i0, i1 in
-            // out[i0..<i1] = att[i0..<i1, 0..<i1] · V[0..<i1]   (rows, HS)
-            F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: 1,
-                   a: att + ((b * NH + h) * T + i0) * T, lda: T, b: qkv + b * T * C3 + 2 * C + h * HS, ldb: C3,
-                   beta: 0, c: out + (b * T + i0) * C + h * HS, ldc: C)
+            for i in 0..<T { softmaxRow(a + i * T, i: i, T: T, positions: positions + b * T, slope: slopes[h]) }
+            forEachRowBlock(T: T, rowBlock) { i0, i1 in
+                // out[i0..<i1] = att[i0..<i1, 0..<i1] · V[0..<i1]   (rows, HS)
+                F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: 1,
+                       a: a + i0 * T, lda: T, b: q + 2 * C, ldb: C3,
+                       beta: 0, c: out + (b * T + i0) * C + h * HS, ldc: C)
+            }
         }
     }
 
-    /// Calls `body(b, h, i0, i1)` for every (batch row, head, block of query rows [i0, i1)).
+    /// Calls `body(b, h)` for every (batch row, head): serially on one thread; otherwise spread
+    /// over the threads, (b, h) pairs at a time, with OpenBLAS on one thread (two pairs' small
+    /// products run side by side instead of each split in two). Each pair reads and writes only
+    /// its own head's slices.
     @inline(__always)
-    private static func forEachBlock(B: Int, NH: Int, T: Int, _ rowBlock: Int, _ body: (Int, Int, Int, Int) -> Void) {
-        for b in 0..<B {
-            for h in 0..<NH {
-                var i0 = 0
-                while i0 < T {
-                    let i1 = min(T, i0 + rowBlock)
-                    body(b, h, i0, i1)
-                    i0 = i1
-                }
-            }
+    private static func forEachHead(B: Int, NH: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        if threads == 1 || B * NH == 1 {
+            for b in 0..<B { for h in 0..<NH { body(b, h) } }
+            return
+        }
+        withSingleThreadedBLAS { parallelFor(B * NH) { bh in body(bh / NH, bh % NH) } }
+    }
+
+    /// Calls `body(i0, i1)` for every block [i0, i1) of `rowBlock` query rows of 0..<T, in order.
+    @inline(__always)
+    private static func forEachRowBlock(T: Int, _ rowBlock: Int, _ body: (Int, Int) -> Void) {
+        var i0 = 0
+        while i0 < T {
+            let i1 = min(T, i0 + rowBlock)
+            body(i0, i1)
+            i0 = i1
         }
     }
 
@@ -120,39 +130,43 @@ public enum Attention {
     ) {
         let HS = C / NH, C3 = 3 * C
         let scale = 1 / F.squareRoot(F(HS))
-        forEachBlock(B: B, NH: NH, T: T, rowBlock) { b, h, i0, i1 in
-            let rows = ((b * NH + h) * T + i0) * T, d = dOut + (b * T + i0) * C + h * HS
-            let v = b * T * C3 + 2 * C + h * HS
-            // dAtt[i0..<i1, 0..<i1] = dOut[i0..<i1]·V[0..<i1]ᵀ;  dV[0..<i1] += att[i0..<i1, 0..<i1]ᵀ·dOut[i0..<i1]
-            F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: 1, a: d, lda: C,
-                   b: qkv + v, ldb: C3, beta: 0, c: dPre + rows, ldc: T)
-            F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: 1, a: att + rows, lda: T,
-                   b: d, ldb: C, beta: 1, c: dQKV + v, ldc: C3)
-        }
-        parallelRows(B * NH * T, costPerRow: 4 * T, threads: threads) { rows in
-            for r in rows {
-                let i = r % T, p = att + r * T, g = dPre + r * T
-                if F.self == Float.self {
-                    let pf = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
-                    let gf = UnsafeMutableRawPointer(g).assumingMemoryBound(to: Float.self)
-                    let dot = VectorMath.dot(pf, gf, count: i + 1)
-                    for j in 0...i { gf[j] = pf[j] * (gf[j] - dot) }
-                    (gf + i + 1).update(repeating: 0, count: T - i - 1)
-                    continue
-                }
-                var dot: F = 0
-                for j in 0...i { dot += p[j] * g[j] }
-                for j in 0...i { g[j] = p[j] * (g[j] - dot) }
-                for j in (i + 1)..<T { g[j] = 0 }
+        forEachHead(B: B, NH: NH, threads: threads) { b, h in
+            let a = att + (b * NH + h) * T * T, g = dPre + (b * NH + h) * T * T
+            let q = b * T * C3 + h * HS, v = q + 2 * C
+            forEachRowBlock(T: T, rowBlock) { i0, i1 in
+                let d = dOut + (b * T + i0) * C + h * HS
+                // dAtt[i0..<i1, 0..<i1] = dOut[i0..<i1]·V[0..<i1]ᵀ;  dV[0..<i1] += att[i0..<i1, 0..<i1]ᵀ·dOut[i0..<i1]
+                F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: 1, a: d, lda: C,
+                       b: qkv + v, ldb: C3, beta: 0, c: g + i0 * T, ldc: T)
+                F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: 1, a: a + i0 * T, lda: T,
+                       b: d, ldb: C, beta: 1, c: dQKV + v, ldc: C3)
+            }
+            for i in 0..<T { softmaxRowBackward(g + i * T, att: a + i * T, i: i, T: T) }
+            forEachRowBlock(T: T, rowBlock) { i0, i1 in
+                // dQ[i0..<i1] += scale·dPre[i0..<i1, 0..<i1]·K[0..<i1];  dK[0..<i1] += scale·dPreᵀ·Q[i0..<i1]
+                F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: scale, a: g + i0 * T, lda: T,
+                       b: qkv + q + C, ldb: C3, beta: 1, c: dQKV + q + i0 * C3, ldc: C3)
+                F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: scale, a: g + i0 * T, lda: T,
+                       b: qkv + q + i0 * C3, ldb: C3, beta: 1, c: dQKV + q + C, ldc: C3)
             }
         }
-        forEachBlock(B: B, NH: NH, T: T, rowBlock) { b, h, i0, i1 in
-            let rows = ((b * NH + h) * T + i0) * T, q = b * T * C3 + h * HS
-            // dQ[i0..<i1] += scale·dPre[i0..<i1, 0..<i1]·K[0..<i1];  dK[0..<i1] += scale·dPreᵀ·Q[i0..<i1]
-            F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: scale, a: dPre + rows, lda: T,
-                   b: qkv + q + C, ldb: C3, beta: 1, c: dQKV + q + i0 * C3, ldc: C3)
-            F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: scale, a: dPre + rows, lda: T,
-                   b: qkv + q + i0 * C3, ldb: C3, beta: 1, c: dQKV + q + C, ldc: C3)
+    }
+
+    /// In place: g[j] ← p[j]·(g[j] − Σₖ p[k]·g[k]) over j, k ≤ i (the softmax's backward, g = dAtt in,
+    /// dPre out); g[j > i] ← 0.
+    @inline(__always)
+    private static func softmaxRowBackward<F: ModelScalar>(_ g: UnsafeMutablePointer<F>, att p: UnsafePointer<F>, i: Int, T: Int) {
+        if F.self == Float.self {
+            let pf = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
+            let gf = UnsafeMutableRawPointer(g).assumingMemoryBound(to: Float.self)
+            let dot = VectorMath.dot(pf, gf, count: i + 1)
+            for j in 0...i { gf[j] = pf[j] * (gf[j] - dot) }
+            (gf + i + 1).update(repeating: 0, count: T - i - 1)
+            return
         }
+        var dot: F = 0
+        for j in 0...i { dot += p[j] * g[j] }
+        for j in 0...i { g[j] = p[j] * (g[j] - dot) }
+        for j in (i + 1)..<T { g[j] = 0 }
     }
 }

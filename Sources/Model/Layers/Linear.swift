@@ -1,7 +1,9 @@
-// Linear.swift — fully connected layer y = x·Wᵀ + b through `ModelScalar.gemm` (OpenBLAS sgemm
-// for Float). llm.c `matmul_forward/backward`, weight stored (OC, IC): row-major NoTrans × Trans
-// with M = N rows, N = OC, K = IC (STYLE.md §10.3.6).
+// Linear.swift — fully connected layer y = x·Wᵀ + b through `parallelGEMM` (OpenBLAS sgemm for
+// Float, split over the threads). llm.c `matmul_forward/backward`, weight stored (OC, IC):
+// row-major NoTrans × Trans with M = N rows, N = OC, K = IC (STYLE.md §10.3.6).
 // Legend: N rows (B·T), IC input channels, OC output channels.
+
+import Support
 
 /// out = inp · weightᵀ + bias.
 enum Linear {
@@ -19,8 +21,8 @@ enum Linear {
                 for n in rows { (out + n * OC).update(from: bias, count: OC) }
             }
         }
-        F.gemm(transA: false, transB: true, m: N, n: OC, k: IC, alpha: 1, a: inp, lda: IC,
-               b: weight, ldb: IC, beta: bias == nil ? 0 : 1, c: out, ldc: OC)
+        parallelGEMM(threads: threads, transA: false, transB: true, m: N, n: OC, k: IC, alpha: 1, a: inp, lda: IC,
+                     b: weight, ldb: IC, beta: bias == nil ? 0 : 1, c: out, ldc: OC)
     }
 
     /// Accumulates (`+=`): dInp += dOut·W, dWeight += dOutᵀ·inp, dBias += Σₙ dOut.
@@ -29,20 +31,27 @@ enum Linear {
     ///   - dInp: (N, IC), or nil when the input needs no gradient.
     ///   - dWeight: (OC, IC); dBias: (OC) or nil.
     ///   - dOut: (N, OC); inp: (N, IC); weight: (OC, IC).
+    ///   - threads: the products' rows or columns, and dBias's columns, are split over them; every
+    ///     sum runs in the same order whatever the count.
     static func backward<F: ModelScalar>(
         dInp: UnsafeMutablePointer<F>?, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>?,
-        dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>, N: Int, IC: Int, OC: Int
+        dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>, N: Int, IC: Int, OC: Int,
+        threads: Int
     ) {
         if let dInp {
-            F.gemm(transA: false, transB: false, m: N, n: IC, k: OC, alpha: 1, a: dOut, lda: OC,
-                   b: weight, ldb: IC, beta: 1, c: dInp, ldc: IC)
+            parallelGEMM(threads: threads, transA: false, transB: false, m: N, n: IC, k: OC, alpha: 1, a: dOut, lda: OC,
+                         b: weight, ldb: IC, beta: 1, c: dInp, ldc: IC)
         }
-        F.gemm(transA: true, transB: false, m: OC, n: IC, k: N, alpha: 1, a: dOut, lda: OC,
-               b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)
+        parallelGEMM(threads: threads, transA: true, transB: false, m: OC, n: IC, k: N, alpha: 1, a: dOut, lda: OC,
+                     b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)
         if let dBias {
-            for n in 0..<N {
-                let d = dOut + n * OC
-                for o in 0..<OC { dBias[o] += d[o] }
+            let parts = N * OC < 32_768 ? 1 : min(threads, OC)
+            parallelFor(parts) { part in
+                let o0 = OC * part / parts, o1 = OC * (part + 1) / parts
+                for n in 0..<N {
+                    let d = dOut + n * OC
+                    for o in o0..<o1 { dBias[o] += d[o] }
+                }
             }
         }
     }
