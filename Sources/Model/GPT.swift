@@ -77,6 +77,7 @@ public final class GPTModel<F: ModelScalar> {
         (self.maxBatch, self.maxLength) = (maxBatch, T)
         func zeros<E: Numeric>(_ n: Int, _: E.Type) -> UnsafeMutableBufferPointer<E> {
             let p = UnsafeMutableBufferPointer<E>.allocate(capacity: n)
+            adviseHugePages(UnsafeMutableRawBufferPointer(p))
             p.initialize(repeating: 0)
             return p
         }
