@@ -73,8 +73,8 @@ extension GPTModel {
     }
 
     /// Backward of `routedForward`, in reverse: scatter (dropped rows of `dOutput` straight into
-    /// `dInput`), the block at length r, gather (kept rows' gradient added into `dInput`).
-    /// Accumulates into `gradients` and `dInput`.
+    /// `dInput`), the block at length r, gather (kept rows' gradient into `dInput`). Accumulates
+    /// into `gradients`; writes every row of `dInput` once.
     /// - Parameters: dOutput: (B, T, C) the gradient of the layer's output; dInput: (B, T, C) the
     ///   gradient of its input (the block's own input is the gathered copy kept from forward).
     func routedBackward(_ l: Int, slot: Int, plan: RandomLTDPlan, dOutput: UnsafePointer<F>,
@@ -82,7 +82,6 @@ extension GPTModel {
         let B = plan.batchSize, T = plan.length, r = plan.reserved, C = config.dModel
         let (gathered, y) = routedBlock(slot, in: routing.acts.baseAddress!, B: B, r: r)
         let (dGathered, dy) = routedBlock(slot, in: routing.dActs.baseAddress!, B: B, r: r)
-        UnsafeMutableBufferPointer(start: dGathered, count: routingSlotCount(B: B, r: r)).update(repeating: 0)
         plan.kept(slot: slot).withUnsafeBufferPointer { kept in
             TokenScatter.backward(dInp: dInput, dPart: dy.res3, dOut: dOutput, kept: kept.baseAddress!,
                                   B: B, T: T, r: r, C: C)

@@ -149,16 +149,16 @@ enum VectorMath {
         return s
     }
 
-    /// y[i] += a · x[i] for i < count.
+    /// y[i] = a · x[i] for i < count.
     @inline(__always)
-    static func axpy(_ a: Float, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, count: Int) {
+    static func scaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by a: Float, count: Int) {
         var i = 0
         while i + 8 <= count {
-            store(load(y + i) + a * load(x + i), y + i)
+            store(a * load(x + i), y + i)
             i += 8
         }
         while i < count {
-            y[i] += a * x[i]
+            y[i] = a * x[i]
             i += 1
         }
     }

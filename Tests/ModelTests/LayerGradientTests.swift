@@ -33,20 +33,24 @@ final class LayerGradientTests: XCTestCase {
                                   N: N, C: C, epsilon: 1e-5, threads: 1)
             }
         }
-        checkGradients("layernorm", inputs: inputs, forward: { run($0)[3] }, backward: { x, dOut, grads in
-            let f = run(x)
-            grads = Array(withPointers([grads[0], grads[1], grads[2], dOut, f[4], f[5]]) { p in
-                LayerNorm.backward(dInp: p[0], dWeight: p[1], dBias: p[2], dOut: p[3], inp: x[0], weight: x[1],
-                                   mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
-            }.prefix(3))
-        })
+        // dInp written (the first gradient of the stream), or added (the residual's second branch).
+        for accumulate in [false, true] {
+            checkGradients("layernorm, accumulate \(accumulate)", inputs: inputs, written: accumulate ? [:] : [0: .nan],
+                           forward: { run($0)[3] }, backward: { x, dOut, grads in
+                let f = run(x)
+                grads = Array(withPointers([grads[0], grads[1], grads[2], dOut, f[4], f[5]]) { p in
+                    LayerNorm.backward(dInp: p[0], accumulate: accumulate, dWeight: p[1], dBias: p[2], dOut: p[3],
+                                       inp: x[0], weight: x[1], mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
+                }.prefix(3))
+            })
+        }
     }
 
     func testLinearBackwardMatchesFiniteDifferences() {
         let N = 5, IC = 3, OC = 4
         var rng = SplitMix64(seed: 3)
         let inputs = [randomArray(N * IC, &rng), randomArray(OC * IC, &rng), randomArray(OC, &rng)]
-        checkGradients("linear", inputs: inputs, forward: { x in
+        checkGradients("linear", inputs: inputs, written: [0: .nan], forward: { x in
             withPointers([[Double](repeating: .nan, count: N * OC)]) { p in
                 Linear.forward(out: p[0], inp: x[0], weight: x[1], bias: x[2], N: N, IC: IC, OC: OC, threads: 1)
             }[0]
@@ -61,7 +65,7 @@ final class LayerGradientTests: XCTestCase {
     func testGeluBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 4)
         let n = 23
-        checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], forward: { x in
+        checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], written: [0: .nan], forward: { x in
             withPointers([[Double](repeating: 0, count: n)]) { p in GELU.forward(out: p[0], inp: x[0], count: n, threads: 1) }[0]
         }, backward: { x, dOut, grads in
             grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, inp: x[0], count: n, threads: 1) }
@@ -78,7 +82,7 @@ final class LayerGradientTests: XCTestCase {
     func testResidualBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 5)
         let n = 9
-        checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], forward: { x in
+        checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], written: [0: .nan, 1: .nan], forward: { x in
             withPointers([[Double](repeating: 0, count: n)]) { p in Residual.forward(out: p[0], a: x[0], b: x[1], count: n, threads: 1) }[0]
         }, backward: { _, dOut, grads in
             grads = withPointers(grads) { p in Residual.backward(dA: p[0], dB: p[1], dOut: dOut, count: n, threads: 1) }
@@ -99,7 +103,7 @@ final class LayerGradientTests: XCTestCase {
                                       B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
                 }
             }
-            checkGradients("attention, row block \(rowBlock)", inputs: [randomArray(B * T * 3 * C, &rng, scale: 1.5)],
+            checkGradients("attention, row block \(rowBlock)", inputs: [randomArray(B * T * 3 * C, &rng, scale: 1.5)], written: [0: .nan],
                            forward: { run($0[0])[0] }, backward: { x, dOut, grads in
                 let att = run(x[0])[1]
                 grads = Array(withPointers([grads[0], [Double](repeating: .nan, count: att.count)]) { p in
@@ -134,7 +138,7 @@ final class LayerGradientTests: XCTestCase {
             }[1]
             return (probs, loss)
         }
-        checkGradients("cross-entropy", inputs: [randomArray(N * V, &rng, scale: 2)], forward: { [run($0[0]).1] },
+        checkGradients("cross-entropy", inputs: [randomArray(N * V, &rng, scale: 2)], written: [0: .nan], forward: { [run($0[0]).1] },
                        backward: { x, dOut, grads in
             let probs = run(x[0]).0
             grads = withPointers(grads) { p in

@@ -15,11 +15,14 @@ func randomArray(_ n: Int, _ rng: inout SplitMix64, scale: Double = 1) -> [Doubl
 
 /// The fake-loss gradient check. `forward(inputs)` returns the layer output; `backward(inputs,
 /// dOut, grads)` must *accumulate* each input's gradient into `grads` (prefilled with 0.25 here,
-/// so a backward that overwrites instead of adding fails). Every element is checked by central
+/// so a backward that overwrites instead of adding fails), except for the inputs in `written`,
+/// whose gradient it must *write*: those are prefilled with the given value — NaN where every
+/// element must be written (so a backward that adds, or skips one, fails), 0 where the layer
+/// leaves the elements whose gradient is 0 untouched. Every element is checked by central
 /// differences unless `sample` limits it to a seeded subset per input.
 func checkGradients(
     _ what: String, inputs: [[Double]], seed: UInt64 = 7, h: Double = 1e-6, abs: Double = 1e-7, rel: Double = 1e-5,
-    sample: Int? = nil, skip: Set<Int> = [],
+    sample: Int? = nil, skip: Set<Int> = [], written: [Int: Double] = [:],
     forward: ([[Double]]) -> [Double],
     backward: ([[Double]], [Double], inout [[Double]]) -> Void,
     file: StaticString = #filePath, line: UInt = #line
@@ -28,7 +31,8 @@ func checkGradients(
     let out = forward(inputs)
     let dOut = randomArray(out.count, &rng)
     func loss(_ x: [[Double]]) -> Double { zip(forward(x), dOut).reduce(0) { $0 + $1.0 * $1.1 } }
-    var grads = inputs.map { [Double](repeating: 0.25, count: $0.count) }
+    let fills = inputs.indices.map { written[$0] ?? 0.25 }
+    var grads = inputs.indices.map { [Double](repeating: fills[$0], count: inputs[$0].count) }
     backward(inputs, dOut, &grads)
     for k in inputs.indices where !skip.contains(k) {
         var indices = Array(inputs[k].indices)
@@ -44,7 +48,7 @@ func checkGradients(
             x[k][i] -= 2 * h
             let lm = loss(x)
             fd.append((lp - lm) / (2 * h))
-            analytic.append(grads[k][i] - 0.25)
+            analytic.append(written[k] == nil ? grads[k][i] - 0.25 : grads[k][i])
         }
         assertClose(analytic, fd, abs: abs, rel: rel, "\(what): gradient of input \(k)", file: file, line: line)
     }

@@ -46,6 +46,37 @@ final class RandomLTDModelTests: XCTestCase {
         XCTAssertFalse(dense.gradients.allSatisfy { $0 == 0 }, "a test on zero gradients proves nothing")
     }
 
+    /// The activation-gradient arenas are never cleared (issue 19): every layer writes the
+    /// gradients it is first to reach. A model that has run other batches, at other lengths, with
+    /// and without dropping, must give the same gradients for a batch as a fresh model.
+    func testGradientsDoNotDependOnEarlierSteps() throws {
+        let config = ModelConfig(layers: 3, dModel: 16, heads: 4, context: 12, vocab: 23, initStd: 0.2)
+        let (used, fresh) = try pair(Float.self, config: config, B: 3)
+        var rng = SplitMix64(seed: 31)
+        func batch(T: Int) throws -> TokenBatch {
+            let tokens = (0..<(3 * T)).map { _ in Int32(rng.next() % 23) }
+            let mask = (0..<(3 * T)).map { i -> Float in i % 7 == 3 ? 0 : 1 }
+            return try TokenBatch(batchSize: 3, length: T, inputs: tokens, targets: tokens.reversed(), lossMask: mask)
+        }
+        func plan(T: Int, r: Int) throws -> RandomLTDPlan {
+            let kept = (0..<2 * 3).flatMap { _ in (0..<r).map { Int32($0 * T / r) } }
+            return try RandomLTDPlan(layers: [0, 2], batchSize: 3, length: T, reserved: r, kept: kept)
+        }
+        for (T, r) in [(12, 5), (9, 0), (12, 0)] {
+            _ = try used.forward(try batch(T: T), plan: r > 0 ? try plan(T: T, r: r) : nil)
+            used.backward()
+        }
+        for (T, r) in [(10, 4), (10, 0)] {
+            let b = try batch(T: T), p = r > 0 ? try plan(T: T, r: r) : nil
+            _ = try used.forward(b, plan: p)
+            _ = try fresh.forward(b, plan: p)
+            used.zeroGradients(); fresh.zeroGradients()
+            used.backward(); fresh.backward()
+            XCTAssertTrue(Array(used.gradients) == Array(fresh.gradients), "T \(T) r \(r): gradients depend on earlier steps")
+            XCTAssertFalse(fresh.gradients.allSatisfy { $0 == 0 })
+        }
+    }
+
     func testFullPlanEqualsDensePathBitForBitFloat() throws { try denseEqualsFullPlan(Float.self) }
     func testFullPlanEqualsDensePathBitForBitDouble() throws { try denseEqualsFullPlan(Double.self) }
 

@@ -101,7 +101,8 @@ final class RandomLTDTests: XCTestCase {
     func testGatherBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 4)
         let positions = [Int32](repeating: 0, count: B * T)
-        checkGradients("gather", inputs: [randomArray(B * T * C, &rng)], forward: { x in
+        // Kept rows written; dropped rows (gradient 0 here) are left to the scatter's backward.
+        checkGradients("gather", inputs: [randomArray(B * T * C, &rng)], written: [0: 0], forward: { x in
             withPointers([[Double](repeating: 0, count: self.B * self.r * self.C)]) { p in
                 var pos = [Int32](repeating: 0, count: self.B * self.r)
                 TokenGather.forward(out: p[0], outPositions: &pos, inp: x[0], positions: positions, kept: self.kept,
@@ -118,7 +119,10 @@ final class RandomLTDTests: XCTestCase {
     /// output (kept rows); the finite differences see the overwrite at kept rows.
     func testScatterBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 5)
-        checkGradients("scatter", inputs: [randomArray(B * T * C, &rng), randomArray(B * r * C, &rng)], forward: { x in
+        // dPart written whole; dInp's dropped rows written, its kept rows (gradient 0 here) left to
+        // the gather's backward.
+        checkGradients("scatter", inputs: [randomArray(B * T * C, &rng), randomArray(B * r * C, &rng)], written: [0: 0, 1: .nan],
+                       forward: { x in
             withPointers([[Double](repeating: 0, count: self.B * self.T * self.C)]) { p in
                 TokenScatter.forward(out: p[0], inp: x[0], part: x[1], kept: self.kept, B: self.B, T: self.T, r: self.r, C: self.C)
             }[0]

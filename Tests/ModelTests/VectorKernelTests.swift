@@ -109,7 +109,7 @@ final class VectorKernelTests: XCTestCase {
         func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
             LayerNorm.forward(out: p[3], mean: p[4], rstd: p[5], inp: p[0], weight: p[1], bias: p[2],
                               N: N, C: C, epsilon: 1e-5, threads: 1)
-            LayerNorm.backward(dInp: p[7], dWeight: p[8], dBias: p[9], dOut: p[6], inp: p[0], weight: p[1],
+            LayerNorm.backward(dInp: p[7], accumulate: true, dWeight: p[8], dBias: p[9], dOut: p[6], inp: p[0], weight: p[1],
                                mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
         }
         compare("layernorm", inputs, { run($0) }, { run($0) })

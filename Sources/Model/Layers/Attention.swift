@@ -114,12 +114,13 @@ public enum Attention {
         for j in (i + 1)..<T { row[j] = 0 }
     }
 
-    /// Accumulates (`+=`) into dQKV; only `zeroGradients()` clears. `dPre` is scratch.
+    /// Writes dQKV (each head's slices are cleared, then accumulated over its query blocks while
+    /// in cache). `dPre` is scratch.
     /// Forward was out = att·V, att = softmax(scale·Q·Kᵀ + bias), so
     /// dV += attᵀ·dOut, dAtt = dOut·Vᵀ, dPre = att ⊙ (dAtt − rowsum(att ⊙ dAtt)),
     /// dQ += scale·dPre·K, dK += scale·dPreᵀ·Q. The ALiBi bias is constant: no gradient.
     /// - Parameters:
-    ///   - dQKV: (B, T, 3C) accumulated.
+    ///   - dQKV: (B, T, 3C) written.
     ///   - dPre: (B, NH, T, T) scratch, overwritten.
     ///   - dOut: (B, T, C); att: (B, NH, T, T) from forward; qkv: (B, T, 3C).
     ///   - rowBlock: as in `forward`.
@@ -133,6 +134,9 @@ public enum Attention {
         forEachHead(B: B, NH: NH, threads: threads) { b, h in
             let a = att + (b * NH + h) * T * T, g = dPre + (b * NH + h) * T * T
             let q = b * T * C3 + h * HS, v = q + 2 * C
+            for t in 0..<T {
+                for part in 0..<3 { (dQKV + q + t * C3 + part * C).update(repeating: 0, count: HS) }
+            }
             forEachRowBlock(T: T, rowBlock) { i0, i1 in
                 let d = dOut + (b * T + i0) * C + h * HS
                 // dAtt[i0..<i1, 0..<i1] = dOut[i0..<i1]·V[0..<i1]ᵀ;  dV[0..<i1] += att[i0..<i1, 0..<i1]ᵀ·dOut[i0..<i1]

@@ -50,10 +50,9 @@ enum CrossEntropy {
         return weight == 0 ? 0 : total / weight
     }
 
-    /// Accumulates (`+=`) dLogits += dLoss · maskₙ/Σmask · (probs − onehot(target));
-    /// only `zeroGradients()` clears.
+    /// Writes dLogits = dLoss · maskₙ/Σmask · (probs − onehot(target)) (0 on rows with mask 0).
     /// - Parameters:
-    ///   - dLogits: (N, V) accumulated.
+    ///   - dLogits: (N, V) written.
     ///   - probs: (N, V) from forward; targets, mask: (N).
     ///   - dLoss: gradient of the objective with respect to the mean loss (1 for plain training).
     static func backward<F: ModelScalar>(
@@ -62,15 +61,19 @@ enum CrossEntropy {
     ) {
         var weight: F = 0
         for n in 0..<N { weight += mask[n] }
-        if weight == 0 { return }
         parallelRows(N, costPerRow: 2 * V, threads: threads) { rows in
-            for n in rows where mask[n] != 0 {
-                let w = dLoss * mask[n] / weight, p = probs + n * V, d = dLogits + n * V
+            for n in rows {
+                let d = dLogits + n * V
+                if weight == 0 || mask[n] == 0 {
+                    d.update(repeating: 0, count: V)
+                    continue
+                }
+                let w = dLoss * mask[n] / weight, p = probs + n * V
                 if F.self == Float.self {
-                    VectorMath.axpy(Float(w), UnsafeRawPointer(p).assumingMemoryBound(to: Float.self),
-                                    UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self), count: V)
+                    VectorMath.scaled(UnsafeMutableRawPointer(d).assumingMemoryBound(to: Float.self),
+                                      UnsafeRawPointer(p).assumingMemoryBound(to: Float.self), by: Float(w), count: V)
                 } else {
-                    for v in 0..<V { d[v] += w * p[v] }
+                    for v in 0..<V { d[v] = w * p[v] }
                 }
                 d[Int(targets[n])] -= w
             }

@@ -28,7 +28,7 @@ enum GELU {
         }
     }
 
-    /// Accumulates (`+=`) dInp += dOut · gelu′(inp); only `zeroGradients()` clears.
+    /// Writes dInp = dOut · gelu′(inp).
     /// gelu′(x) = ½(1 + th) + ½x(1 − th²)·k(1 + 3·0.044715x²), th = tanh(k(x + 0.044715x³)).
     static func backward<F: ModelScalar>(
         dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, inp: UnsafePointer<F>, count: Int, threads: Int
@@ -41,13 +41,13 @@ enum GELU {
             parallelRows(count, costPerRow: 25, threads: threads) { range in
                 var i = range.lowerBound
                 while i + 8 <= range.upperBound {
-                    VectorMath.store(VectorMath.load(dx + i) + VectorMath.load(dy + i) * derivative(VectorMath.load(x + i)), dx + i)
+                    VectorMath.store(VectorMath.load(dy + i) * derivative(VectorMath.load(x + i)), dx + i)
                     i += 8
                 }
                 let n = range.upperBound - i
                 if n > 0 {
                     let g = VectorMath.loadPartial(dy + i, count: n) * derivative(VectorMath.loadPartial(x + i, count: n))
-                    for j in 0..<n { dx[i + j] += g[j] }
+                    for j in 0..<n { dx[i + j] = g[j] }
                 }
             }
             return
@@ -57,7 +57,7 @@ enum GELU {
                 let x = inp[i]
                 let th = F.hyperbolicTangent(k * (x + c * x * x * x))
                 let grad = (1 + th) / 2 + x / 2 * (1 - th * th) * k * (1 + 3 * c * x * x)
-                dInp[i] += dOut[i] * grad
+                dInp[i] = dOut[i] * grad
             }
         }
     }

@@ -4,6 +4,8 @@
 // Float rows sum in VectorMath's eight lanes (issue 19); Double keeps the scalar loops.
 // Legend: N rows (B·T), C channels.
 
+import Support
+
 /// out = (x − mean) · rstd · weight + bias, rstd = 1/√(var + ε).
 enum LayerNorm {
     /// - Parameters:
@@ -39,14 +41,17 @@ enum LayerNorm {
         }
     }
 
-    /// Accumulates (`+=`) into dInp, dWeight, dBias; only `zeroGradients()` clears.
-    /// With x̂ = (x − mean)·rstd and g = dOut·weight:
+    /// Writes dInp, or adds to it when `accumulate` (the residual stream's gradient, which the
+    /// residual branch wrote first); accumulates (`+=`) dWeight and dBias (only
+    /// `zeroGradients()` clears those). With x̂ = (x − mean)·rstd and g = dOut·weight:
     /// dInp = rstd · (g − mean(g) − x̂ · mean(g·x̂)); dWeight = Σₙ dOut·x̂; dBias = Σₙ dOut.
     /// - Parameters:
     ///   - dInp: (N, C); dWeight, dBias: (C).
     ///   - dOut: (N, C); inp: (N, C); weight: (C); mean, rstd: (N) from forward.
+    ///   - threads: rows, and the parameter sums' columns, are split over them; every sum runs in
+    ///     the same order whatever the count.
     static func backward<F: ModelScalar>(
-        dInp: UnsafeMutablePointer<F>, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>,
+        dInp: UnsafeMutablePointer<F>, accumulate: Bool, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>,
         dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
         mean: UnsafePointer<F>, rstd: UnsafePointer<F>, N: Int, C: Int, threads: Int
     ) {
@@ -66,19 +71,31 @@ enum LayerNorm {
                 }
                 gMean /= F(C)
                 gxMean /= F(C)
-                for i in 0..<C {
-                    let xhat = (x[i] - m) * s
-                    dx[i] += s * (d[i] * weight[i] - gMean - xhat * gxMean)
+                if accumulate {
+                    for i in 0..<C {
+                        let xhat = (x[i] - m) * s
+                        dx[i] += s * (d[i] * weight[i] - gMean - xhat * gxMean)
+                    }
+                } else {
+                    for i in 0..<C {
+                        let xhat = (x[i] - m) * s
+                        dx[i] = s * (d[i] * weight[i] - gMean - xhat * gxMean)
+                    }
                 }
             }
         }
-        // Parameter gradients sum over rows: sequential over n, vectorised over C.
-        for n in 0..<N {
-            let x = inp + n * C, d = dOut + n * C
-            let m = mean[n], s = rstd[n]
-            for i in 0..<C {
-                dWeight[i] += d[i] * (x[i] - m) * s
-                dBias[i] += d[i]
+        // Parameter gradients sum over rows: sequential over n within each thread's columns,
+        // vectorised over C.
+        let parts = N * C < 32_768 ? 1 : min(threads, C)
+        parallelFor(parts) { part in
+            let c0 = C * part / parts, c1 = C * (part + 1) / parts
+            for n in 0..<N {
+                let x = inp + n * C, d = dOut + n * C
+                let m = mean[n], s = rstd[n]
+                for i in c0..<c1 {
+                    dWeight[i] += d[i] * (x[i] - m) * s
+                    dBias[i] += d[i]
+                }
             }
         }
     }

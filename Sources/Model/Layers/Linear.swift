@@ -25,10 +25,10 @@ enum Linear {
                      b: weight, ldb: IC, beta: bias == nil ? 0 : 1, c: out, ldc: OC)
     }
 
-    /// Accumulates (`+=`): dInp += dOut·W, dWeight += dOutᵀ·inp, dBias += Σₙ dOut.
-    /// Only `zeroGradients()` clears.
+    /// Writes dInp = dOut·W; accumulates (`+=`) the parameter gradients dWeight += dOutᵀ·inp and
+    /// dBias += Σₙ dOut (only `zeroGradients()` clears those).
     /// - Parameters:
-    ///   - dInp: (N, IC), or nil when the input needs no gradient.
+    ///   - dInp: (N, IC) written, or nil when the input needs no gradient.
     ///   - dWeight: (OC, IC); dBias: (OC) or nil.
     ///   - dOut: (N, OC); inp: (N, IC); weight: (OC, IC).
     ///   - threads: the products' rows or columns, and dBias's columns, are split over them; every
@@ -40,7 +40,7 @@ enum Linear {
     ) {
         if let dInp {
             parallelGEMM(threads: threads, transA: false, transB: false, m: N, n: IC, k: OC, alpha: 1, a: dOut, lda: OC,
-                         b: weight, ldb: IC, beta: 1, c: dInp, ldc: IC)
+                         b: weight, ldb: IC, beta: 0, c: dInp, ldc: IC)
         }
         parallelGEMM(threads: threads, transA: true, transB: false, m: OC, n: IC, k: N, alpha: 1, a: dOut, lda: OC,
                      b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)

@@ -12,14 +12,15 @@ enum Residual {
         }
     }
 
-    /// Accumulates (`+=`) dA += dOut, dB += dOut; only `zeroGradients()` clears.
+    /// Writes dA = dOut and dB = dOut (each is the first gradient either stream receives in the
+    /// block's backward, so nothing is cleared first).
     static func backward<F: ModelScalar>(
         dA: UnsafeMutablePointer<F>, dB: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, count: Int, threads: Int
     ) {
         parallelRows(count, costPerRow: 2, threads: threads) { range in
             for i in range {
-                dA[i] += dOut[i]
-                dB[i] += dOut[i]
+                dA[i] = dOut[i]
+                dB[i] = dOut[i]
             }
         }
     }

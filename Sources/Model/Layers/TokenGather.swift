@@ -27,7 +27,8 @@ enum TokenGather {
         }
     }
 
-    /// Accumulates (`+=`) dInp[b, kept[b, j]] += dOut[b, j]; dropped rows untouched.
+    /// Writes dInp[b, kept[b, j]] = dOut[b, j]; dropped rows untouched (`TokenScatter.backward`
+    /// writes them).
     /// - Parameters: dInp: (B, T, C); dOut: (B, r, C); kept: (B, r).
     static func backward<F: ModelScalar>(
         dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, kept: UnsafePointer<Int32>,
@@ -36,7 +37,7 @@ enum TokenGather {
         for b in 0..<B {
             for j in 0..<r {
                 let dst = dInp + (b * T + Int(kept[b * r + j])) * C, src = dOut + (b * r + j) * C
-                for c in 0..<C { dst[c] += src[c] }
+                dst.update(from: src, count: C)
             }
         }
     }

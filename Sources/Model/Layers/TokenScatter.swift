@@ -22,7 +22,8 @@ enum TokenScatter {
         }
     }
 
-    /// Accumulates (`+=`): dInp[b, t] += dOut[b, t] for dropped t; dPart[b, j] += dOut[b, kept[b, j]].
+    /// Writes dInp[b, t] = dOut[b, t] for dropped t and dPart[b, j] = dOut[b, kept[b, j]]; kept
+    /// rows of dInp are left for `TokenGather.backward` to write.
     /// - Parameters: dInp, dOut: (B, T, C); dPart: (B, r, C); kept: (B, r) sorted.
     static func backward<F: ModelScalar>(
         dInp: UnsafeMutablePointer<F>, dPart: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>,
@@ -34,7 +35,7 @@ enum TokenScatter {
                 let src = dOut + (b * T + t) * C
                 let isKept = j < r && Int(kept[b * r + j]) == t
                 let dst = isKept ? dPart + (b * r + j) * C : dInp + (b * T + t) * C
-                for c in 0..<C { dst[c] += src[c] }
+                dst.update(from: src, count: C)
                 if isKept { j += 1 }
             }
         }
