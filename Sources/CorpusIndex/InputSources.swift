@@ -187,7 +187,7 @@ public final class MegatronRecordSource: RecordSource {
                 let found: TokenID? = try reader.withItemBytes(item) { raw, dtype in
                     switch dtype {
                     case .uint8: return Self.count(raw.assumingMemoryBound(to: UInt8.self), into: counts, limit: limit)
-                    case .uint16: return Self.count(raw.assumingMemoryBound(to: UInt16.self), into: counts, limit: limit)
+                    case .uint16: return Self.count(uint16: raw, into: counts, limit: limit)
                     case .uint32: return Self.count(raw.assumingMemoryBound(to: UInt32.self), into: counts, limit: limit)
                     default:
                         scratch.removeAll(keepingCapacity: true)
@@ -226,6 +226,37 @@ public final class MegatronRecordSource: RecordSource {
             if t >= limit && outside == nil { outside = TokenID(t) }
         }
         return outside
+    }
+
+    /// `count(_:into:limit:)` for little-endian uint16 elements (the Megatron files of a
+    /// vocabulary below 65 500), with the counting loop reading four ids per 8-byte load and
+    /// unrolled by four into the one histogram. Measured on Zipf(1) ids (vocabulary 50 000, one
+    /// core): 0.47 ns a token against 0.68 for the element-by-element loop; two or four
+    /// alternating histograms measured slower than one.
+    @inline(__always)
+    private static func count(uint16 raw: UnsafeRawBufferPointer, into counts: UnsafeMutableBufferPointer<UInt32>,
+                              limit: Int) -> TokenID? {
+        let items = raw.assumingMemoryBound(to: UInt16.self)
+        var high: UInt16 = 0
+        for x in items { high = max(high, UInt16(littleEndian: x)) }
+        guard Int(high) < min(limit, counts.count), let base = raw.baseAddress, let c = counts.baseAddress else {
+            return count(items, into: counts, limit: limit)
+        }
+        let n = items.count
+        var j = 0
+        while j + 4 <= n {
+            let q = UInt64(littleEndian: base.loadUnaligned(fromByteOffset: 2 &* j, as: UInt64.self))
+            c[Int(truncatingIfNeeded: q & 0xFFFF)] &+= 1
+            c[Int(truncatingIfNeeded: (q &>> 16) & 0xFFFF)] &+= 1
+            c[Int(truncatingIfNeeded: (q &>> 32) & 0xFFFF)] &+= 1
+            c[Int(truncatingIfNeeded: q &>> 48)] &+= 1
+            j &+= 4
+        }
+        while j < n {
+            c[Int(UInt16(littleEndian: items[j]))] &+= 1
+            j &+= 1
+        }
+        return nil
     }
 
     /// Reused by `next(into:countingInto:limit:)` for element types wider than 32 bits.

@@ -77,6 +77,28 @@ final class InPlaceIndexingTests: XCTestCase {
         }
     }
 
+    func testInPlaceCountingOfUInt16FilesTakesEveryBitOfHighIds() throws {
+        // Pass 1 reads a uint16 file's ids four at a time from 8-byte loads: ids across the whole
+        // uint16 range (bit 15 set in half of them), documents of 1…40 ids (every length mod 4)
+        // starting at any element offset, must give the histogram counted here id by id.
+        let vocabulary = 65_000
+        let docs = documents(150, below: UInt64(vocabulary), seed: 5)
+        let input = try megatron(docs, vocabulary: vocabulary, name: "high")
+        var histogram = [UInt64](repeating: 0, count: vocabulary)
+        for d in docs { for t in d { histogram[Int(t)] += 1 } }
+        XCTAssertGreaterThan(docs.joined().filter { $0 >= 32_768 }.count, 1_000, "half the ids have bit 15 set")
+        let manifest = try build(input, out: "high-index.idx", vocabulary: vocabulary)
+        XCTAssertEqual(manifest.inputs[0].tokenFile, 1, "the input is referenced, so counted in place")
+        let reader = try IndexReader(path: dir.file("high-index.idx"))
+        let counts = try reader.tokenCounts()
+        XCTAssertEqual(counts.count, vocabulary)
+        let wrong = histogram.indices.filter { $0 >= counts.count || counts[$0] != histogram[$0] }
+        XCTAssertEqual(Array(wrong.prefix(5)), [], "token ids whose count differs (first 5 of \(wrong.count))")
+        for (id, doc) in docs.enumerated() {
+            XCTAssertEqual(try reader.value("seqlen", of: id), Double(doc.count), "sample \(id)")
+        }
+    }
+
     func testAReferencedInputWithAnIdOutsideTheVocabularyIsRefusedNamingTheRecord() throws {
         // Ids below 1 000 in the file; --vocab-size 600 makes the first id ≥ 600 an error.
         let docs = documents(60, below: 1_000)
