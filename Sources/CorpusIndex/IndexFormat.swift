@@ -37,8 +37,9 @@ public enum IndexFormat {
     /// (value, sample id)), the sample id UInt64 LE then the value Float64 LE (128 KiB; the last
     /// chunk shorter).
     public static func ranksDB(_ name: String) -> String { "ranks/\(name)" }
-    /// Bytes per entry of `values/<m>` and of `ranks/<m>`.
+    /// Bytes per entry of `values/<m>`: the Float64 LE value.
     public static let valueEntryBytes = 8
+    /// Bytes per entry of `ranks/<m>`: the sample id UInt64 LE, then the Float64 LE value.
     public static let rankEntryBytes = 16
     /// Entries per chunk of `values/<name>` and `ranks/<name>`: 2^denseChunkShift.
     public static let denseChunkShift = 13

@@ -194,8 +194,8 @@ extension LMDBDifficultyIndex {
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {
             guard let cached = try? LMDBDifficultyIndex(path: path), cached.sampleCount == samples, cached.metricNames.count >= 2 else {
-                throw IndexError.invalidArgument("\(path) exists but is not a benchmark index (format \(IndexFormat.version)) of \(samples) "
-                    + "samples with two metrics; nothing there was changed: remove it or choose another directory")
+                throw IndexError.invalidArgument("\(path) exists but is not a benchmark index of \(samples) samples with two metrics "
+                    + "(index format \(IndexFormat.version)); nothing there was changed: remove it or choose another directory")
             }
             return (cached, false)
         }
