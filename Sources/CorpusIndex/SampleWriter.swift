@@ -45,6 +45,8 @@ final class SampleWriter {
     /// put into `values/<name>` at the end of the batch's transaction (`flushValues`).
     private var batchValues: [[Double]] = []
     private var batchFirstSample = 0
+    /// The index directory (for messages).
+    private let indexPath: String
     private let context: MetricContext
     /// Counts of the batch being written; added to `tokenCounts` after its commit.
     /// UInt32 (half the cache footprint of the hot histogram): a transaction holds fewer than
@@ -97,6 +99,7 @@ final class SampleWriter {
         tokens = try TokenStoreWriter(directory: store.path, vocabularySize: vocabularySize, items: tokenItems, bytes: tokenBytes)
         precondition(tokens.dtype.itemSize == width, "token width \(width) is not that of \(tokens.dtype)")
         docsDB = try store.database(IndexFormat.docsDB)
+        indexPath = store.path
         sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
             ($0, try store.database(IndexFormat.valuesDB($0.name)))
         }
@@ -375,7 +378,7 @@ final class SampleWriter {
                     let expected = (id - chunkStart) * IndexFormat.valueEntryBytes
                     kept = try txn.get(key: IndexFormat.idKey(c), in: db) ?? []
                     guard kept.count == expected else {
-                        throw IndexError.corrupt("\(IndexFormat.valuesDB(metric.name)) chunk \(c) holds \(kept.count) bytes where "
+                        throw IndexError.corrupt("\(indexPath): \(IndexFormat.valuesDB(metric.name)) chunk \(c) holds \(kept.count) bytes where "
                             + "the committed samples need \(expected); start over with --force")
                     }
                 }
