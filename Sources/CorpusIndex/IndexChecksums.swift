@@ -21,7 +21,7 @@ public enum IndexChecksums {
         /// `samples`: the token store (`TokenStore`), not a database; a chunk hashes its samples'
         /// token bytes as stored in their `.bin` files, concatenated in id order.
         case tokens
-        /// `docs`, `metric/*`, `order/*`: keys are 0..<N; a chunk hashes key ‖ u32 LE value
+        /// `docs`: keys are 0..<N; a chunk hashes key ‖ u32 LE value
         /// length ‖ value of each entry.
         case keyed
         /// `values/*`, `ranks/*`: entry c is itself chunk c; its checksum is that of the value.
@@ -49,8 +49,6 @@ public enum IndexChecksums {
         if GroupTable.hasGroups(manifest) { out.append((GroupTable.groupsDB, .dense, perSample)) }
         if manifest.kind != IndexKind.shard {
             for m in manifest.metrics {
-                out.append((IndexFormat.metricDB(m.name), .keyed, perSample))
-                out.append((IndexFormat.orderDB(m.name), .keyed, perSample))
                 out.append((IndexFormat.valuesDB(m.name), .dense, perSample))
                 out.append((IndexFormat.ranksDB(m.name), .dense, perSample))
             }

@@ -59,8 +59,11 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
             return "\(index) reads its tokens from \(file).bin/.idx, which changed since the index was built: \(detail). "
                 + "Restore the file, or rebuild the index (`gradus index ... --force`; `--copy` keeps a copy of Megatron inputs in the index)"
         case let .oldFormat(path, version, commandLine):
-            return "\(path) is an index of format version \(version), which kept its tokens in LMDB; this gradus reads format "
-                + "\(IndexFormat.version) (tokens in Megatron .bin/.idx files). Rebuild it"
+            let kept = version <= IndexFormat.lastLMDBTokenVersion
+                ? "which kept its tokens in LMDB; this gradus reads format \(IndexFormat.version) (tokens in Megatron .bin/.idx files)"
+                : "which kept its metric values and orders in per-sample metric/ and order/ B-trees as well; this gradus reads format "
+                    + "\(IndexFormat.version) (only the dense values/ and ranks/ tables)"
+            return "\(path) is an index of format version \(version), \(kept). Rebuild it"
                 + (commandLine.isEmpty ? "" : ": \(commandLine.joined(separator: " ")) --force")
         }
     }

@@ -48,8 +48,7 @@ public enum IndexExport {
         try FileManager.default.createDirectory(atPath: outputDirectory, withIntermediateDirectories: true)
         var summaries: [DeepSpeedExport.Summary] = []
         for metric in reader.metricNames {
-            let exact = try IndexFinisher.readValues(db: try reader.store.database(IndexFormat.metricDB(metric)),
-                                                     store: reader.store, count: reader.sampleCount)
+            let exact = try IndexFinisher.readValues(metric, store: reader.store, count: reader.sampleCount)
             let values = try DeepSpeedExport.truncatedForExport(metric: metric, values: exact)
             summaries.append(try DeepSpeedExport.writeSingleValueMetric(name: metric, values: values,
                                                                         outputDirectory: outputDirectory))

@@ -1,6 +1,6 @@
 // IndexFinisher.swift — pass 2 of `gradus index` and of `gradus merge` (issue 3 items 2–4):
 // the `counts` table, corpus-level metrics computed from the *stored* tokens (no re-reading of
-// the inputs), the `order/<metric>` tables sorted by (value, sample id), and the durable switch
+// the inputs), the dense `ranks/<metric>` tables sorted by (value, sample id), and the durable switch
 // of the state to `complete` (data synced before the state is written, and again after).
 
 import Corpus
@@ -15,9 +15,9 @@ enum IndexFinisher {
     ///
     /// Works in chunks of `runLength` consecutive samples, each its own write transaction (LMDB
     /// holds a transaction's dirty pages in memory): the values of every metric for the chunk
-    /// (computed over `threads` workers, or read back from pass 1), written to `metric/<m>` and
-    /// `values/<m>`, then sorted into one run per metric; then the runs are merged into
-    /// `order/<m>` and `ranks/<m>` (ExternalRankSort), again a chunk per transaction.
+    /// (computed over `threads` workers and written to `values/<m>`, or read back from the
+    /// `values/<m>` chunks pass 1 wrote), then sorted into one run per metric; then the runs are
+    /// merged into `ranks/<m>` (ExternalRankSort), again a chunk per transaction.
     /// - Parameter onPhase: called with `order` before the order tables and `sync` before the
     ///   final sync (for progress and per-phase timings).
     /// - Parameters:
@@ -25,7 +25,7 @@ enum IndexFinisher {
     ///     completing reads no token. Otherwise the chunks are hashed as the metrics read them
     ///     (each chunk a worker reads whole; the rest, and all when no metric reads tokens, at completion).
     ///   - precomputed: when given (a merge), the value of metric m for a range of ids, filled into
-    ///     the buffer: no metric is computed here and every metric's `metric/<m>` is written.
+    ///     the buffer: no metric is computed here and every metric's `values/<m>` is written.
     /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
     @discardableResult
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
@@ -37,16 +37,12 @@ enum IndexFinisher {
         let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false)
         let tables = try metrics.map { metric in
             MetricTables(metric: metric,
-                         values: try store.database(IndexFormat.metricDB(metric.name)),
-                         dense: try store.database(IndexFormat.valuesDB(metric.name)),
-                         order: try store.database(IndexFormat.orderDB(metric.name)),
+                         dense: DenseTable.values(metric.name, db: try store.database(IndexFormat.valuesDB(metric.name)), count: n),
                          ranks: try store.database(IndexFormat.ranksDB(metric.name)))
         }
         try store.env.write { txn in
             for t in tables {
-                if t.metric.needsTokenCounts || precomputed != nil { try txn.clear(t.values) }
-                try txn.clear(t.dense)
-                try txn.clear(t.order)
+                if t.metric.needsTokenCounts || precomputed != nil { try txn.clear(t.dense.db) }
                 try txn.clear(t.ranks)
             }
         }
@@ -78,9 +74,8 @@ enum IndexFinisher {
             try values.withUnsafeBufferPointer { all in
                 let perMetric = tables.indices.map { m in UnsafeBufferPointer(rebasing: all[(m * stride)..<(m * stride + ids.count)]) }
                 try store.env.write { txn in
-                    for (t, v) in zip(tables, perMetric) {
-                        if t.metric.needsTokenCounts || precomputed != nil { try writeValues(v, firstID: first, db: t.values, txn: txn) }
-                        try writeDense(count: v.count, firstIndex: first, entryBytes: 8, db: t.dense, txn: txn) { i, raw, offset in
+                    for (t, v) in zip(tables, perMetric) where t.metric.needsTokenCounts || precomputed != nil {
+                        try writeDense(count: v.count, firstIndex: first, entryBytes: 8, db: t.dense.db, txn: txn) { i, raw, offset in
                             raw.storeBytes(of: IndexFormat.encodeValue(v[i]), toByteOffset: offset, as: UInt64.self)
                         }
                     }
@@ -127,16 +122,16 @@ enum IndexFinisher {
     /// Dropping costs ~0.1 ms per MiB of page-table teardown, so tokens within the budget pay nothing.
     private static let residentBudget = 512 << 20
 
-    /// The LMDB tables of one metric.
+    /// The LMDB tables of one metric: its values by sample id and its order.
     private struct MetricTables {
         let metric: any DifficultyMetric
-        let values: LMDBDatabase, dense: LMDBDatabase, order: LMDBDatabase, ranks: LMDBDatabase
+        let dense: DenseTable, ranks: LMDBDatabase
     }
 
     /// Fills `values[m * stride + (id - ids.lowerBound)]` (stride = values.count / metrics) for
     /// every metric m and id in `ids`: metrics needing token counts are computed from the stored
     /// tokens over `threads` workers, each with its own token and metric scratch; the others are
-    /// read back from pass 1's `metric/<m>`. While it reads the tokens it sets `tokenSums[c]` to
+    /// read back from the `values/<m>` chunks pass 1 wrote. While it reads the tokens it sets `tokenSums[c]` to
     /// the token checksum of each checksum chunk c it reads whole (`IndexChecksums.computeTokens`),
     /// so completing the index need not read every token a third time.
     private static func chunkValues(_ tables: [MetricTables], ids: Range<Int>, into values: inout [Double],
@@ -147,10 +142,9 @@ enum IndexFinisher {
         try values.withUnsafeMutableBufferPointer { out in
           try tokenSums.withUnsafeMutableBufferPointer { sums in
             for m in tables.indices where !tables[m].metric.needsTokenCounts {
-                var i = m * stride
-                try scan(store: store, db: tables[m].values, range: ids) { _, raw in
-                    out[i] = try IndexFormat.decodeValue(raw)
-                    i += 1
+                let base = m * stride - ids.lowerBound
+                try store.env.read { txn in
+                    try tables[m].dense.forEach(ids, txn: txn) { id, raw in out[base + id] = try IndexFormat.decodeValue(raw) }
                 }
             }
             guard !computed.isEmpty else { return }
@@ -214,55 +208,16 @@ enum IndexFinisher {
         }
     }
 
-    /// Calls `body(id, value)` for each sample id in `range`, in a read transaction of its own.
-    static func scan(store: IndexStore, db: LMDBDatabase, range: Range<Int>,
-                     _ body: (Int, UnsafeRawBufferPointer) throws -> Void) throws {
-        guard !range.isEmpty else { return }
-        try store.env.read { txn in
-            var id = range.lowerBound
-            try txn.forEach(in: db, from: IndexFormat.idKey(range.lowerBound).bytes,
-                            to: IndexFormat.idKey(range.upperBound).bytes) { _, value in
-                try body(id, value)
-                id += 1
-                return true
-            }
-            guard id == range.upperBound else {
-                throw IndexError.corrupt("\(store.path): \(db) has \(id - range.lowerBound) of the samples \(range)")
-            }
-        }
+    /// Reads `values/<metric>` back, checking that it has one value per sample.
+    static func readValues(_ metric: String, store: IndexStore, count: Int) throws -> [Double] {
+        let table = DenseTable.values(metric, db: try store.database(IndexFormat.valuesDB(metric)), count: count)
+        return try store.env.read { txn in try table.allValues(txn: txn) }
     }
 
-    /// Appends `metric/<name>` rows (id → Float64 LE) for ids firstID ..< firstID + values.count.
-    private static func writeValues(_ values: UnsafeBufferPointer<Double>, firstID: Int, db: LMDBDatabase,
-                                    txn: LMDBWriteTransaction) throws {
-        for (i, v) in values.enumerated() {
-            try withUnsafeBytes(of: IndexFormat.encodeValue(v)) {
-                try txn.put(key: IndexFormat.idKey(firstID + i), value: $0, in: db, append: true)
-            }
-        }
-    }
-
-    /// Reads `metric/<name>` back, checking that it has one value per sample.
-    static func readValues(db: LMDBDatabase, store: IndexStore, count: Int) throws -> [Double] {
-        var values = [Double]()
-        values.reserveCapacity(count)
-        try store.env.read { txn in
-            try txn.forEach(in: db) { _, value in values.append(try IndexFormat.decodeValue(value)); return true }
-        }
-        guard values.count == count else {
-            throw IndexError.corrupt("\(store.path): \(db) holds \(values.count) values for \(count) samples")
-        }
-        return values
-    }
-
-    /// Appends the ranks firstRank ..< firstRank + block.count to `order/<name>` (rank → id,
-    /// value) and to the dense `ranks/<name>` chunks.
+    /// Appends the ranks firstRank ..< firstRank + block.count (rank → sample id, value) to the
+    /// dense `ranks/<name>` chunks.
     private static func writeOrder(_ block: UnsafeBufferPointer<RankedSample>, firstRank: Int, table: MetricTables,
                                    txn: LMDBWriteTransaction) throws {
-        for (i, row) in block.enumerated() {
-            try txn.put(key: IndexFormat.idKey(firstRank + i), value: IndexFormat.orderValue(id: Int(row.id), value: row.value),
-                        in: table.order, append: true)
-        }
         try writeDense(count: block.count, firstIndex: firstRank, entryBytes: 16, db: table.ranks, txn: txn) { i, raw, offset in
             raw.storeBytes(of: block[i].id.littleEndian, toByteOffset: offset, as: UInt64.self)
             raw.storeBytes(of: IndexFormat.encodeValue(block[i].value), toByteOffset: offset + 8, as: UInt64.self)

@@ -9,11 +9,16 @@ import Storage
 public enum IndexFormat {
     /// The value of `meta["format"].magic`.
     public static let magic = "gradus-index"
-    /// The value of `meta["format"].version` gradus writes: 3 (tokens in Megatron `.bin/.idx`
-    /// files; versions 1 and 2 kept them in an LMDB `samples` database, version 1 had no `checksums`).
-    public static let version = 3
+    /// The value of `meta["format"].version` gradus writes: 4 (metric values and orders only in the
+    /// dense `values/<m>` and `ranks/<m>` tables; version 3 also kept them in the `metric/<m>` and
+    /// `order/<m>` B-trees; versions 1 and 2 kept the tokens in an LMDB `samples` database, version 1
+    /// had no `checksums`).
+    public static let version = 4
     /// The versions readers accept; older ones are refused with how to rebuild them.
-    public static let readableVersions = 3...3
+    public static let readableVersions = 4...4
+    /// The last version that kept its tokens in LMDB (refused with "tokens in LMDB"; version 3 is
+    /// refused for its per-sample B-trees).
+    public static let lastLMDBTokenVersion = 2
     /// The first version with the `checksums` database.
     public static let checksummedVersion = 2
 
@@ -25,14 +30,17 @@ public enum IndexFormat {
     public static let countsDB = "counts"
     /// XXH3-64 checksums per chunk of every table (`IndexChecksums`), format ≥ 2.
     public static let checksumsDB = "checksums"
-    public static func metricDB(_ name: String) -> String { "metric/\(name)" }
-    public static func orderDB(_ name: String) -> String { "order/\(name)" }
-    /// `metric/<name>` as a dense array: chunk c → the Float64 LE values of samples
+    /// A metric's values by sample id, dense: chunk c → the Float64 LE values of samples
     /// [c·denseChunk, (c+1)·denseChunk) (64 KiB; the last chunk shorter).
     public static func valuesDB(_ name: String) -> String { "values/\(name)" }
-    /// `order/<name>` as a dense array: chunk c → for ranks [c·denseChunk, (c+1)·denseChunk), the
-    /// sample id UInt64 LE then the value Float64 LE (128 KiB; the last chunk shorter).
+    /// A metric's order, dense: chunk c → for ranks [c·denseChunk, (c+1)·denseChunk) (sorted by
+    /// (value, sample id)), the sample id UInt64 LE then the value Float64 LE (128 KiB; the last
+    /// chunk shorter).
     public static func ranksDB(_ name: String) -> String { "ranks/\(name)" }
+    /// Bytes per entry of `values/<m>`: the Float64 LE value.
+    public static let valueEntryBytes = 8
+    /// Bytes per entry of `ranks/<m>`: the sample id UInt64 LE, then the Float64 LE value.
+    public static let rankEntryBytes = 16
     /// Entries per chunk of `values/<name>` and `ranks/<name>`: 2^denseChunkShift.
     public static let denseChunkShift = 13
     public static let denseChunk = 1 << denseChunkShift
@@ -94,7 +102,7 @@ public enum IndexFormat {
         return UnsafeBufferPointer(rebasing: out[0..<n])
     }
 
-    /// A Float64 little-endian value (`metric/<name>`).
+    /// A Float64 little-endian value (an entry of `values/<name>`).
     @inline(__always)
     public static func encodeValue(_ value: Double) -> UInt64 { value.bitPattern.littleEndian }
 
@@ -102,22 +110,6 @@ public enum IndexFormat {
     public static func decodeValue(_ raw: UnsafeRawBufferPointer, at offset: Int = 0) throws -> Double {
         guard raw.count >= offset + 8 else { throw IndexError.corrupt("value of \(raw.count) bytes, expected ≥ \(offset + 8)") }
         return Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)))
-    }
-
-    /// An `order/<name>` value: sample id (UInt64 BE) then the metric value (Float64 LE).
-    public static func orderValue(id: Int, value: Double) -> KeyBuilder {
-        var v = KeyBuilder()
-        v.append(UInt64(id))
-        v.append(value.bitPattern.byteSwapped)  // KeyBuilder writes big-endian: swapped, the bytes are LE
-        return v
-    }
-
-    /// Decodes an `order/<name>` value.
-    public static func decodeOrderValue(_ raw: UnsafeRawBufferPointer) throws -> (id: Int, value: Double) {
-        guard raw.count == 16 else { throw IndexError.corrupt("order entry of \(raw.count) bytes, expected 16") }
-        let id = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self))
-        guard let exact = Int(exactly: id) else { throw IndexError.corrupt("order entry with sample id \(id)") }
-        return (exact, try decodeValue(raw, at: 8))
     }
 
     /// A `counts` value: UInt64 little-endian.

@@ -8,8 +8,8 @@
 //                              token store references the shards' token files
 //   metrics  (one job a shard) every metric of the shard's samples, from its tokens and the
 //                              global counts, into `<out>/parts/shard-I.values`
-//   finish   (one job)         docs and group codes copied with global ids, the values into `metric/`, `values/`
-//                              and, sorted, `order/`/`ranks/`; checksums (the token chunks' are
+//   finish   (one job)         docs and group codes copied with global ids, the values into `values/`
+//                              and, sorted, `ranks/`; checksums (the token chunks' are
 //                              the shards'); complete
 //
 // The result equals the single-process index in content (ids, tokens, docs, counts, metric values

@@ -1,6 +1,6 @@
 // IndexMetricEditor.swift — `gradus metric add` and `gradus metric remove` (issue 15 item 4):
 // scores after the fact on a complete index, tokens untouched. Everything one change writes (the
-// `metric/`, `values/`, `order/` and `ranks/` tables, the manifest and the checksums) goes into
+// `values/` and `ranks/` tables, the manifest and the checksums) goes into
 // ONE LMDB write transaction with a synced commit, under the index lock: a crash at any point
 // leaves the index as it was, and a finished change is on disk. The tables are those `gradus index`
 // writes for a metric with the same values (docs/index-format.md).
@@ -37,7 +37,7 @@ public enum IndexMetricEditor {
                 + "or choose another name")
         }
         if existing == nil && before.metrics.count >= maxMetrics(store) {
-            throw IndexError.invalidArgument("\(index) has \(before.metrics.count) metrics, as many as an index can hold (four of "
+            throw IndexError.invalidArgument("\(index) has \(before.metrics.count) metrics, as many as an index can hold (\(tablesPerMetric) of "
                 + "LMDB's \(store.env.maxDatabases) named databases each): remove one with gradus metric remove first")
         }
         let matched = try MetricSampleValues(path: file, per: per, store: store, manifest: before)
@@ -123,7 +123,7 @@ public enum IndexMetricEditor {
         return !(metric is FileScoreMetric)
     }
 
-    /// The manifest of `store`, if its metrics may be changed: a format-2 index, not a shard.
+    /// The manifest of `store`, if its metrics may be changed: a complete index, not a shard.
     private static func changeable(_ store: IndexStore) throws -> IndexManifest {
         let manifest = try store.manifest()
         guard manifest.kind != IndexKind.shard else {
@@ -135,30 +135,25 @@ public enum IndexMetricEditor {
         return manifest
     }
 
-    /// How many metrics an index can hold: four databases each besides `meta`, `samples`, `docs`,
-    /// `counts` and `checksums`, within the environment's named databases (14 of 64).
-    static func maxMetrics(_ store: IndexStore) -> Int { (store.env.maxDatabases - 5) / 4 }
+    /// Named databases per metric: `values/<m>` and `ranks/<m>` (format 4).
+    static let tablesPerMetric = 2
 
-    /// The four databases of metric `name`: `metric/`, `values/`, `order/`, `ranks/`.
+    /// How many metrics an index can hold: two databases each besides `meta`, `docs`, `counts`,
+    /// `checksums` and `groups`, within the environment's named databases (29 of 64).
+    static func maxMetrics(_ store: IndexStore) -> Int { (store.env.maxDatabases - 5) / tablesPerMetric }
+
+    /// The databases of metric `name`: `values/`, `ranks/`.
     private static func tableNames(_ name: String) -> [String] {
-        [IndexFormat.metricDB(name), IndexFormat.valuesDB(name), IndexFormat.orderDB(name), IndexFormat.ranksDB(name)]
+        [IndexFormat.valuesDB(name), IndexFormat.ranksDB(name)]
     }
 
-    /// Writes the four tables of a metric with `values` (sample order) and `order` (sample ids by
+    /// Writes the tables of a metric with `values` (sample order) and `order` (sample ids by
     /// (value, id)) into the empty `databases`, as `IndexFinisher` does.
     private static func writeTables(_ values: [Double], order: [UInt32], name: String, databases: [String: LMDBDatabase],
                                     txn: LMDBWriteTransaction) throws {
-        let (metric, dense) = (databases[IndexFormat.metricDB(name)]!, databases[IndexFormat.valuesDB(name)]!)
-        let (ranked, ranks) = (databases[IndexFormat.orderDB(name)]!, databases[IndexFormat.ranksDB(name)]!)
-        for (id, v) in values.enumerated() {
-            try withUnsafeBytes(of: IndexFormat.encodeValue(v)) { try txn.put(key: IndexFormat.idKey(id), value: $0, in: metric, append: true) }
-        }
+        let (dense, ranks) = (databases[IndexFormat.valuesDB(name)]!, databases[IndexFormat.ranksDB(name)]!)
         try IndexFinisher.writeDense(count: values.count, firstIndex: 0, entryBytes: 8, db: dense, txn: txn) { i, raw, offset in
             raw.storeBytes(of: IndexFormat.encodeValue(values[i]), toByteOffset: offset, as: UInt64.self)
-        }
-        for (rank, id) in order.enumerated() {
-            try txn.put(key: IndexFormat.idKey(rank), value: IndexFormat.orderValue(id: Int(id), value: values[Int(id)]),
-                        in: ranked, append: true)
         }
         try IndexFinisher.writeDense(count: order.count, firstIndex: 0, entryBytes: 16, db: ranks, txn: txn) { i, raw, offset in
             let id = Int(order[i])

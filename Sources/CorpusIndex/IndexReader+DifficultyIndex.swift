@@ -1,11 +1,9 @@
 // IndexReader+DifficultyIndex.swift — the LMDB index seen through Curriculum's `DifficultyIndex`
-// protocol (DESIGN.md §2–4): `order/<m>` rows by rank (UInt64 BE key → sample id UInt64 BE +
-// Float64 LE value, sorted by (value, id)) and `metric/<m>` values by sample id. All reads go
-// through one long-lived `LMDBReadSnapshot` (no transaction per read); rank ranges and the
-// sampler's sorted batched reads walk a cursor, stepping with `next` over consecutive keys and
-// seeking otherwise. When the index has the dense chunk tables (`values/<m>`, `ranks/<m>`), their
-// chunks are pinned once in the snapshot and every read is pointer arithmetic instead: a value by
-// id is one load, an order row one 16-byte row of `ranks`.
+// protocol (DESIGN.md §2–4), over the dense tables of format 4: `values/<m>` (sample id → Float64
+// LE value) and `ranks/<m>` (rank → sample id UInt64 LE + Float64 LE value, sorted by (value,
+// id)), 8 192 entries a chunk. Every chunk is checked against its checksum and pinned once, when
+// the index is opened, in one long-lived `LMDBReadSnapshot`; every read is then pointer
+// arithmetic: a value by id is one load, an order row one 16-byte row of `ranks`, in any order.
 // Not thread-safe: use one instance per thread.
 
 import Corpus
@@ -21,48 +19,38 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     public let metricNames: [String]
     /// FNV-1a of the manifest JSON (sorted keys): inputs, counts, metric definitions, creation.
     public let fingerprint: UInt64
-    private let orderDBs: [LMDBDatabase]
-    private let metricDBs: [LMDBDatabase]
-    /// The read view every lookup uses (a fixed snapshot of the complete index).
+    /// The read view whose pages the dense tables point into (a fixed snapshot of the complete index).
     private let snapshot: LMDBReadSnapshot
-    /// Per metric: the pinned dense tables, or nil when the index lacks them (older builds).
-    private let dense: [DenseMetricTables?]
-    /// Whether every metric has the dense `values/<m>` and `ranks/<m>` tables (O(1) reads).
-    public var hasDenseTables: Bool { dense.allSatisfy { $0 != nil } }
-    /// With the dense tables a read costs the same in any order (no cursor to walk).
-    public var readsInAnyOrder: Bool { hasDenseTables }
+    /// Per metric: the pinned dense tables.
+    private let dense: [DenseMetricTables]
+    /// Reads cost the same in any order (no cursor to walk).
+    public var readsInAnyOrder: Bool { true }
 
-    /// Opens the index at `path` (it must be complete and hold metrics). With `denseTables`
-    /// false the dense tables are ignored and every read is a B-tree lookup (for comparisons).
-    /// `options`: how to open it (`IndexReadOptions`).
-    public init(path: String, denseTables: Bool = true, options: IndexReadOptions = IndexReadOptions()) throws {
+    /// Opens the index at `path` (it must be complete and hold metrics), as `options` says.
+    /// - Throws: `IndexError.corrupt` when a dense chunk does not match its checksum or has
+    ///   another length than N samples need.
+    public init(path: String, options: IndexReadOptions = IndexReadOptions()) throws {
         let r = try IndexReader(path: path, options: options)
         let names = r.metricNames
         reader = r
         sampleCount = r.sampleCount
         metricNames = names
-        orderDBs = try names.map { try r.store.database(IndexFormat.orderDB($0)) }
-        metricDBs = try names.map { try r.store.database(IndexFormat.metricDB($0)) }
-        let denseDBs: [(LMDBDatabase, LMDBDatabase)?] = names.map { name in
-            guard denseTables, let v = try? r.store.database(IndexFormat.valuesDB(name)),
-                  let k = try? r.store.database(IndexFormat.ranksDB(name)) else { return nil }
-            return (v, k)
+        let denseDBs = try names.map { name in
+            (try r.store.database(IndexFormat.valuesDB(name)), try r.store.database(IndexFormat.ranksDB(name)))
         }
         let snap = try r.store.env.openReadSnapshot()
         snapshot = snap
         let n = r.sampleCount
         // The chunks pinned below are checked against their checksums once, here.
         try snap.withTransaction { txn in
-            for (name, dbs) in zip(names, denseDBs) {
-                guard let (v, k) = dbs else { continue }
+            for (name, (v, k)) in zip(names, denseDBs) {
                 try r.verifier.checkAll(IndexFormat.valuesDB(name), db: v, txn: txn)
                 try r.verifier.checkAll(IndexFormat.ranksDB(name), db: k, txn: txn)
             }
         }
         dense = try zip(names, denseDBs).map { name, dbs in
-            guard let (v, k) = dbs else { return nil }
-            return try DenseMetricTables(values: snap.pinnedValues(in: v), ranks: snap.pinnedValues(in: k),
-                                         sampleCount: n, name: name)
+            try DenseMetricTables(values: snap.pinnedValues(in: dbs.0), ranks: snap.pinnedValues(in: dbs.1),
+                                  sampleCount: n, name: name)
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -70,134 +58,62 @@ public final class LMDBDifficultyIndex: DifficultyIndex {
     }
 
     public func entry(metric: Int, rank: Int) throws -> OrderEntry {
-        if let d = dense[metric] {
-            guard rank >= 0, rank < sampleCount else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
-            return d.entry(rank: rank)
-        }
-        try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], rank)
-        let found = try snapshot.withValue(key: IndexFormat.idKey(rank), in: orderDBs[metric]) { try IndexFormat.decodeOrderValue($0) }
-        guard let found else { throw IndexError.corrupt("order/\(metricNames[metric]) has no rank \(rank)") }
-        return OrderEntry(sampleID: UInt64(found.id), value: found.value)
+        guard rank >= 0, rank < sampleCount else { throw IndexError.corrupt("\(IndexFormat.ranksDB(metricNames[metric])) has no rank \(rank)") }
+        return dense[metric].entry(rank: rank)
     }
 
     public func forEachEntry(metric: Int, ranks: Range<Int>, _ body: (Int, OrderEntry) throws -> Void) throws {
         guard !ranks.isEmpty else { return }
-        if let d = dense[metric] {
-            guard ranks.lowerBound >= 0, ranks.upperBound <= sampleCount else {
-                throw IndexError.corrupt("order/\(metricNames[metric]) ends before rank \(ranks.upperBound - 1)")
-            }
-            for rank in ranks { try body(rank, d.entry(rank: rank)) }
-            return
+        guard ranks.lowerBound >= 0, ranks.upperBound <= sampleCount else {
+            throw IndexError.corrupt("\(IndexFormat.ranksDB(metricNames[metric])) ends before rank \(ranks.upperBound - 1)")
         }
-        try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], ranks.lowerBound, ranks.upperBound - 1)
-        try snapshot.withCursor(in: orderDBs[metric]) { cursor in
-            var found = try cursor.seek(atLeast: IndexFormat.idKey(ranks.lowerBound))
-            for rank in ranks {
-                guard found else { throw IndexError.corrupt("order/\(metricNames[metric]) ends before rank \(rank)") }
-                let e = try cursor.withCurrent { _, raw in try IndexFormat.decodeOrderValue(raw) }
-                try body(rank, OrderEntry(sampleID: UInt64(e.id), value: e.value))
-                found = try cursor.next()
-            }
-        }
+        let d = dense[metric]
+        for rank in ranks { try body(rank, d.entry(rank: rank)) }
     }
 
     public func entries(metric: Int, sortedRanks: [Int], into out: inout [OrderEntry]) throws {
         out.removeAll(keepingCapacity: true)
-        if let d = dense[metric] {
-            let n = sampleCount
-            resizeForOverwrite(&out, sortedRanks.count, OrderEntry(sampleID: 0, value: 0))
-            let bad: Int? = d.chunkBases { _, ranks -> Int? in
-                sortedRanks.withUnsafeBufferPointer { rs -> Int? in
-                    out.withUnsafeMutableBufferPointer { o -> Int? in
-                        for j in 0..<rs.count {
-                            let r = rs[j]
-                            guard r >= 0, r < n else { return r }
-                            o[j] = DenseMetricTables.entry(ranks, rank: r)
-                        }
-                        return nil
+        let n = sampleCount
+        resizeForOverwrite(&out, sortedRanks.count, OrderEntry(sampleID: 0, value: 0))
+        let bad: Int? = dense[metric].chunkBases { _, ranks -> Int? in
+            sortedRanks.withUnsafeBufferPointer { rs -> Int? in
+                out.withUnsafeMutableBufferPointer { o -> Int? in
+                    for j in 0..<rs.count {
+                        let r = rs[j]
+                        guard r >= 0, r < n else { return r }
+                        o[j] = DenseMetricTables.entry(ranks, rank: r)
                     }
+                    return nil
                 }
             }
-            if let bad { throw IndexError.corrupt("order/\(metricNames[metric]) has no key \(bad)") }
-            return
         }
-        if let first = sortedRanks.first, let last = sortedRanks.last {
-            try verify(IndexFormat.orderDB(metricNames[metric]), orderDBs[metric], first, last)
-        }
-        try walk(orderDBs[metric], keys: sortedRanks, table: "order/\(metricNames[metric])") { raw in
-            let e = try IndexFormat.decodeOrderValue(raw)
-            out.append(OrderEntry(sampleID: UInt64(e.id), value: e.value))
-        }
+        if let bad { throw IndexError.corrupt("\(IndexFormat.ranksDB(metricNames[metric])) has no rank \(bad)") }
     }
 
     public func value(metric: Int, sampleID: UInt64) throws -> Double {
-        if let d = dense[metric] {
-            guard sampleID < UInt64(sampleCount) else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
-            return d.value(id: Int(sampleID))
+        guard sampleID < UInt64(sampleCount) else {
+            throw IndexError.corrupt("\(IndexFormat.valuesDB(metricNames[metric])) has no sample \(sampleID)")
         }
-        try verify(IndexFormat.metricDB(metricNames[metric]), metricDBs[metric], Int(clamping: sampleID))
-        let v = try snapshot.withValue(key: IndexFormat.idKey(Int(sampleID)), in: metricDBs[metric]) { try IndexFormat.decodeValue($0) }
-        guard let v else { throw IndexError.corrupt("metric/\(metricNames[metric]) has no sample \(sampleID)") }
-        return v
+        return dense[metric].value(id: Int(sampleID))
     }
 
     public func values(metric: Int, sortedSampleIDs: [UInt64], into out: inout [Double]) throws {
         out.removeAll(keepingCapacity: true)
-        if let d = dense[metric] {
-            let n = UInt64(sampleCount)
-            resizeForOverwrite(&out, sortedSampleIDs.count, 0)
-            let bad: UInt64? = d.chunkBases { values, _ -> UInt64? in
-                sortedSampleIDs.withUnsafeBufferPointer { ids -> UInt64? in
-                    out.withUnsafeMutableBufferPointer { o -> UInt64? in
-                        for j in 0..<ids.count {
-                            let id = ids[j]
-                            guard id < n else { return id }
-                            o[j] = DenseMetricTables.value(values, id: Int(id))
-                        }
-                        return nil
+        let n = UInt64(sampleCount)
+        resizeForOverwrite(&out, sortedSampleIDs.count, 0)
+        let bad: UInt64? = dense[metric].chunkBases { values, _ -> UInt64? in
+            sortedSampleIDs.withUnsafeBufferPointer { ids -> UInt64? in
+                out.withUnsafeMutableBufferPointer { o -> UInt64? in
+                    for j in 0..<ids.count {
+                        let id = ids[j]
+                        guard id < n else { return id }
+                        o[j] = DenseMetricTables.value(values, id: Int(id))
                     }
+                    return nil
                 }
             }
-            if let bad { throw IndexError.corrupt("metric/\(metricNames[metric]) has no key \(bad)") }
-            return
         }
-        if let first = sortedSampleIDs.first, let last = sortedSampleIDs.last {
-            try verify(IndexFormat.metricDB(metricNames[metric]), metricDBs[metric], Int(clamping: first), Int(clamping: last))
-        }
-        try walk(metricDBs[metric], keys: sortedSampleIDs.lazy.map { Int($0) }, table: "metric/\(metricNames[metric])") { raw in
-            out.append(try IndexFormat.decodeValue(raw))
-        }
-    }
-
-    /// B-tree reads (no dense tables): checks the chunks holding keys `first...last` of `table`
-    /// against their checksums (once each); keys outside 0..<N are left to the read to refuse.
-    private func verify(_ table: String, _ db: LMDBDatabase, _ first: Int, _ last: Int? = nil) throws {
-        let last = min(last ?? first, sampleCount - 1)
-        guard first >= 0, first <= last else { return }
-        try snapshot.withTransaction { txn in
-            try reader.verifier.check(table, db: db, chunks: (first >> IndexChecksums.chunkShift)..<((last >> IndexChecksums.chunkShift) + 1),
-                                      txn: txn)
-        }
-    }
-
-    /// Visits the values of the ascending integer `keys` of `db` with one cursor: `next` when a
-    /// key follows the previous one, a seek otherwise; throws when a key is missing.
-    private func walk(_ db: LMDBDatabase, keys: some Sequence<Int>, table: String,
-                      _ body: (UnsafeRawBufferPointer) throws -> Void) throws {
-        try snapshot.withCursor(in: db) { cursor in
-            var previous = -2
-            for k in keys {
-                let found = k == previous + 1 ? try cursor.next() : try cursor.seek(atLeast: IndexFormat.idKey(k))
-                guard found else { throw IndexError.corrupt("\(table) has no key \(k)") }
-                try cursor.withCurrent { key, value in
-                    guard key.count == 8, UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) == UInt64(k) else {
-                        throw IndexError.corrupt("\(table) has no key \(k)")
-                    }
-                    try body(value)
-                }
-                previous = k
-            }
-        }
+        if let bad { throw IndexError.corrupt("\(IndexFormat.valuesDB(metricNames[metric])) has no sample \(bad)") }
     }
 }
 
@@ -271,16 +187,15 @@ extension LMDBDifficultyIndex {
     /// with the default metrics (`seqlen`, `vocabularyrarity`). Never deletes what it did not
     /// create: anything else at `path` is refused, untouched.
     /// - Returns: the index and whether it was built now.
-    /// - Throws: `IndexError.invalidArgument` when `path` exists but is not a complete index of
-    ///   `samples` samples with two metrics (and, with `denseTables`, the dense tables).
+    /// - Throws: `IndexError.invalidArgument` when `path` exists but is not a complete index (of
+    ///   this format) of `samples` samples with two metrics.
     public static func openOrBuildSynthetic(at path: String, samples: Int, lengths: ClosedRange<Int> = 8...128,
-                                            threads: Int = 1, denseTables: Bool = true) throws -> (index: LMDBDifficultyIndex, built: Bool) {
+                                            threads: Int = 1) throws -> (index: LMDBDifficultyIndex, built: Bool) {
         let fm = FileManager.default
         if fm.fileExists(atPath: path) {
-            guard let cached = try? LMDBDifficultyIndex(path: path, denseTables: denseTables), cached.sampleCount == samples,
-                  cached.metricNames.count >= 2, cached.hasDenseTables || !denseTables else {
-                throw IndexError.invalidArgument("\(path) exists but is not a benchmark index of \(samples) samples with two metrics"
-                    + (denseTables ? " and the dense tables" : "") + "; nothing there was changed: remove it or choose another directory")
+            guard let cached = try? LMDBDifficultyIndex(path: path), cached.sampleCount == samples, cached.metricNames.count >= 2 else {
+                throw IndexError.invalidArgument("\(path) exists but is not a benchmark index of \(samples) samples with two metrics "
+                    + "(index format \(IndexFormat.version)); nothing there was changed: remove it or choose another directory")
             }
             return (cached, false)
         }
@@ -298,6 +213,6 @@ extension LMDBDifficultyIndex {
             try? fm.removeItem(atPath: path)  // created here, so ours to remove
             throw error
         }
-        return (try LMDBDifficultyIndex(path: path, denseTables: denseTables), true)
+        return (try LMDBDifficultyIndex(path: path), true)
     }
 }

@@ -1,6 +1,6 @@
 // IndexReader.swift — read access to a complete index (issue 3 item 7): samples' tokens, doc
-// records, metric values, order tables by rank, and the summary `gradus info` prints
-// (percentiles read exactly from the order table by rank, and a histogram).
+// records, metric values (`values/<m>`), orders by rank (`ranks/<m>`), and the summary `gradus info`
+// prints (percentiles read exactly from the order by rank, and a histogram).
 
 import Corpus
 import Foundation
@@ -38,8 +38,9 @@ public final class IndexReader {
     public func forEach(in range: Range<Int>, tokens wantTokens: Bool,
                         _ body: (Int, [TokenID], DocRecord, [Double]) throws -> Void) throws {
         let metricNames = metricNames
-        let metricDBs = try metricNames.map { try store.database(IndexFormat.metricDB($0)) }
+        let tables = try metricNames.map { try valuesTable($0) }
         var tokens = [TokenID]()
+        var values = [Double](repeating: .nan, count: tables.count)
         try store.env.read { txn in
             for id in range {
                 let key = IndexFormat.idKey(id)
@@ -49,15 +50,13 @@ public final class IndexReader {
                 if wantTokens { try verifier.checkTokens(entry: id, tokens: self.tokens, txn: txn) }
                 if id & (IndexChecksums.chunk - 1) == 0 || id == range.lowerBound {
                     try verifier.check(IndexFormat.docsDB, db: docsDB, entry: id, txn: txn)
-                    for (name, db) in zip(metricNames, metricDBs) { try verifier.check(IndexFormat.metricDB(name), db: db, entry: id, txn: txn) }
+                    for t in tables { try verifier.check(t.name, db: t.db, entry: id >> IndexChecksums.chunkShift, txn: txn) }
                 }
                 if wantTokens { try self.tokens.appendTokens(of: id, to: &tokens) }
                 guard let doc = try txn.withValue(key: key, in: docsDB, { try DocRecord.decode($0) }) else {
                     throw IndexError.corrupt("sample \(id) has no docs entry")
                 }
-                let values = try metricDBs.map { db in
-                    try txn.withValue(key: key, in: db) { try IndexFormat.decodeValue($0) } ?? .nan
-                }
+                for (m, t) in tables.enumerated() { values[m] = try t.value(id, txn: txn) ?? .nan }
                 try body(id, tokens, doc, values)
             }
         }
@@ -78,22 +77,33 @@ public final class IndexReader {
         }
     }
 
-    /// The value of `metric` for sample `id`.
+    /// The value of `metric` for sample `id` (from `values/<metric>`); nil for an id outside the index.
     public func value(_ metric: String, of id: Int) throws -> Double? {
-        let db = try store.database(IndexFormat.metricDB(metric))
+        let t = try valuesTable(metric)
         return try store.env.read { txn in
-            if id >= 0 && id < sampleCount { try verifier.check(IndexFormat.metricDB(metric), db: db, entry: id, txn: txn) }
-            return try txn.withValue(key: IndexFormat.idKey(id), in: db) { try IndexFormat.decodeValue($0) }
+            if id >= 0 && id < sampleCount { try verifier.check(t.name, db: t.db, entry: id >> IndexChecksums.chunkShift, txn: txn) }
+            return try t.value(id, txn: txn)
         }
     }
 
-    /// The entry of `order/<metric>` at `rank` (0 = smallest value).
+    /// The sample at `rank` of `metric`'s order (`ranks/<metric>`; 0 = smallest value, ties by
+    /// sample id) and its value; nil for a rank outside the index.
     public func ordered(_ metric: String, rank: Int) throws -> (id: Int, value: Double)? {
-        let db = try store.database(IndexFormat.orderDB(metric))
+        let t = try ranksTable(metric)
         return try store.env.read { txn in
-            if rank >= 0 && rank < sampleCount { try verifier.check(IndexFormat.orderDB(metric), db: db, entry: rank, txn: txn) }
-            return try txn.withValue(key: IndexFormat.idKey(rank), in: db) { try IndexFormat.decodeOrderValue($0) }
+            if rank >= 0 && rank < sampleCount { try verifier.check(t.name, db: t.db, entry: rank >> IndexChecksums.chunkShift, txn: txn) }
+            return try t.row(rank, txn: txn)
         }
+    }
+
+    /// The `values/<metric>` table.
+    func valuesTable(_ metric: String) throws -> DenseTable {
+        DenseTable.values(metric, db: try store.database(IndexFormat.valuesDB(metric)), count: sampleCount)
+    }
+
+    /// The `ranks/<metric>` table.
+    func ranksTable(_ metric: String) throws -> DenseTable {
+        DenseTable.ranks(metric, db: try store.database(IndexFormat.ranksDB(metric)), count: sampleCount)
     }
 
     /// Token counts from the `counts` table, indexed by token id.
@@ -106,14 +116,14 @@ public final class IndexReader {
     /// Summary statistics of `metric` (see `MetricSummary`).
     public func summary(of metric: String, bins: Int = 20) throws -> MetricSummary {
         let n = sampleCount
-        let db = try store.database(IndexFormat.orderDB(metric))
+        let t = try ranksTable(metric)
         var values = [Double]()
         values.reserveCapacity(n)
         try store.env.read { txn in
-            try verifier.checkAll(IndexFormat.orderDB(metric), db: db, txn: txn)
-            try txn.forEach(in: db) { _, raw in values.append(try IndexFormat.decodeOrderValue(raw).value); return true }
+            try verifier.checkAll(t.name, db: t.db, txn: txn)
+            try t.forEach(0..<n, txn: txn) { _, raw in values.append(try DenseTable.decodeRank(raw).value) }
         }
-        guard values.count == n, n > 0 else { throw IndexError.corrupt("order/\(metric) holds \(values.count) of \(n) samples") }
+        guard values.count == n, n > 0 else { throw IndexError.corrupt("\(t.name) holds \(values.count) of \(n) samples") }
         return MetricSummary(name: metric, sorted: values, bins: bins)
     }
 }

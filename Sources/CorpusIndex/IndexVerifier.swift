@@ -84,7 +84,7 @@ public enum IndexVerifier {
                 for name in expected.subtracting(found).sorted() { report.problems.append("\(path): database '\(name)' is missing") }
                 let extra = found.subtracting(expected).filter { name in
                     // A shard may hold empty metric tables created before it knew it was one.
-                    !(manifest.kind == IndexKind.shard && ["metric/", "order/", "values/", "ranks/"].contains { name.hasPrefix($0) })
+                    !(manifest.kind == IndexKind.shard && ["values/", "ranks/"].contains { name.hasPrefix($0) })
                 }
                 for name in extra.sorted() { report.problems.append("\(path): unexpected database '\(name)' (not written by gradus)") }
                 report.checked.append("\(found.count) databases listed in LMDB's main database")
@@ -185,13 +185,13 @@ public enum IndexVerifier {
             do { try checkSamples(&problems) } catch { problems.add("samples", "\(error)") }
             do { try checkDocs(&problems) } catch { problems.add("docs", "\(error)") }
             for m in metrics {
-                do { try checkMetric(m, &problems) } catch { problems.add(IndexFormat.metricDB(m), "\(error)") }
+                do { try checkMetric(m, &problems) } catch { problems.add(IndexFormat.valuesDB(m), "\(error)") }
             }
             if let groups = manifest.groups, !groups.isEmpty {
                 do { try checkGroups(groups, &problems) } catch { problems.add(GroupTable.groupsDB, "\(error)") }
             }
             report.problems += problems.lines
-            report.checked.append("content: sample ids dense, tokens, counts, docs\(metrics.isEmpty ? "" : ", metric/order/values/ranks of \(metrics.count) metrics")"
+            report.checked.append("content: sample ids dense, tokens, counts, docs\(metrics.isEmpty ? "" : ", values/ranks of \(metrics.count) metrics")"
                 + "\((manifest.groups ?? []).isEmpty ? "" : ", groups of \(manifest.groups!.count) fields") checked against the manifest")
         }
 
@@ -299,48 +299,41 @@ public enum IndexVerifier {
             }
         }
 
+        /// `values/<m>` holds a value per sample and `ranks/<m>` a permutation of the samples
+        /// sorted by (value, id), each row with the value `values/<m>` holds for its sample.
         private func checkMetric(_ m: String, _ problems: inout ProblemList) throws {
-            var values = [Double]()
-            values.reserveCapacity(n)
-            let metricDB = IndexFormat.metricDB(m), orderDB = IndexFormat.orderDB(m)
-            try walkDense(metricDB, &problems) { id, raw, problems in
-                guard raw.count == 8 else { problems.add(metricDB, "sample \(id) has a value of \(raw.count) bytes, expected 8"); values.append(.nan); return }
-                values.append(try IndexFormat.decodeValue(raw))
+            let valuesDB = IndexFormat.valuesDB(m), ranksDB = IndexFormat.ranksDB(m)
+            var values = [Double](repeating: .nan, count: n)
+            try walkChunks(valuesDB, entryBytes: IndexFormat.valueEntryBytes, &problems) { id, raw in
+                values[id] = try IndexFormat.decodeValue(raw)
             }
-            var order = [RankedSample]()
-            order.reserveCapacity(n)
-            try walkDense(orderDB, &problems) { rank, raw, problems in
-                do {
-                    let e = try IndexFormat.decodeOrderValue(raw)
-                    order.append(RankedSample(id: UInt64(e.id), value: e.value))
-                } catch { problems.add(orderDB, "rank \(rank): \(error)"); order.append(RankedSample(id: .max, value: .nan)) }
+            var order = [RankedSample](repeating: RankedSample(id: .max, value: .nan), count: n)
+            try walkChunks(ranksDB, entryBytes: IndexFormat.rankEntryBytes, &problems) { rank, raw in
+                let e = try DenseTable.decodeRank(raw)
+                order[rank] = RankedSample(id: UInt64(e.id), value: e.value)
             }
             var seen = [Bool](repeating: false, count: n)
             for (rank, row) in order.enumerated() {
                 guard row.id < UInt64(n), !seen[Int(row.id)] else {
-                    problems.add(orderDB, "rank \(rank) holds sample \(row.id), outside 0..<\(n) or already ranked")
+                    problems.add(ranksDB, "rank \(rank) holds sample \(row.id), outside 0..<\(n) or already ranked")
                     continue
                 }
                 seen[Int(row.id)] = true
-                let v = Int(row.id) < values.count ? values[Int(row.id)] : .nan
-                if v.bitPattern != row.value.bitPattern { problems.add(orderDB, "rank \(rank): sample \(row.id) with value \(row.value), metric/\(m) says \(v)") }
-                if rank > 0, !Self.precedes(order[rank - 1], row) {
-                    problems.add(orderDB, "ranks \(rank - 1) and \(rank) are not sorted by (value, sample id)")
+                let v = values[Int(row.id)]
+                if v.bitPattern != row.value.bitPattern {
+                    problems.add(valuesDB, "sample \(row.id) has value \(v), but rank \(rank) of \(ranksDB) holds it with \(row.value)")
                 }
-            }
-            try compareDense(IndexFormat.valuesDB(m), entryBytes: 8, &problems) { i, raw, offset in
-                i < values.count && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) == values[i].bitPattern.littleEndian.littleEndian
-            }
-            try compareDense(IndexFormat.ranksDB(m), entryBytes: 16, &problems) { i, raw, offset in
-                i < order.count && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt64.self)) == order[i].id
-                    && UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: offset + 8, as: UInt64.self)) == order[i].value.bitPattern
+                if rank > 0, !Self.precedes(order[rank - 1], row) {
+                    problems.add(ranksDB, "ranks \(rank - 1) and \(rank) are not sorted by (value, sample id)")
+                }
             }
         }
 
-        /// `values/<m>` or `ranks/<m>`: ⌈N/8192⌉ chunks of the right size whose entries equal
-        /// the B-tree table's (`same(i, chunk, offset)`).
-        private func compareDense(_ name: String, entryBytes: Int, _ problems: inout ProblemList,
-                                  _ same: (Int, UnsafeRawBufferPointer, Int) -> Bool) throws {
+        /// Visits every entry of the dense table `name` (`values/<m>` or `ranks/<m>`): ⌈N/8192⌉
+        /// chunks, keyed 0, 1, …, each of min(8192, N − c·8192) entries of `entryBytes`; a chunk
+        /// with another key or size is a problem and its entries are not visited.
+        private func walkChunks(_ name: String, entryBytes: Int, _ problems: inout ProblemList,
+                                _ body: (Int, UnsafeRawBufferPointer) throws -> Void) throws {
             let db = try store.env.database(name)
             let chunks = (n + IndexFormat.denseChunk - 1) >> IndexFormat.denseChunkShift
             var c = 0
@@ -348,23 +341,24 @@ public enum IndexVerifier {
                 try txn.forEach(in: db) { key, raw in
                     let first = c << IndexFormat.denseChunkShift
                     let count = min(IndexFormat.denseChunk, n - first)
+                    defer { c += 1 }
                     guard key.count == 8, UInt64(bigEndian: key.loadUnaligned(as: UInt64.self)) == UInt64(c), count > 0,
                           raw.count == count * entryBytes else {
                         problems.add(name, "chunk \(c) (entries \(first)..<\(first + max(count, 0))): wrong key or \(raw.count) bytes")
-                        c += 1
                         return true
                     }
-                    if let i = (0..<count).first(where: { !same(first + $0, raw, $0 * entryBytes) }) {
-                        problems.add(name, "chunk \(c): entry \(first + i) differs from the B-tree table")
+                    for i in 0..<count {
+                        do {
+                            try body(first + i, UnsafeRawBufferPointer(rebasing: raw[(i * entryBytes)..<((i + 1) * entryBytes)]))
+                        } catch { problems.add(name, "entry \(first + i): \(error)") }
                     }
-                    c += 1
                     return true
                 }
             }
             if c != chunks { problems.add(name, "\(c) chunks, expected \(chunks)") }
         }
 
-        /// The order of `order/<m>`: by (value, id), NaN after every number.
+        /// The order of `ranks/<m>`: by (value, id), NaN after every number.
         static func precedes(_ a: RankedSample, _ b: RankedSample) -> Bool {
             if a.value.isNaN || b.value.isNaN { return a.value.isNaN == b.value.isNaN ? a.id < b.id : !a.value.isNaN }
             return a.value < b.value || (a.value == b.value && a.id < b.id)

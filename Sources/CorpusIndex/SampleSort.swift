@@ -1,7 +1,7 @@
 // SampleSort.swift — ordering sample ids by (metric value, sample id): the order of the rows of
 // DeepSpeed's `index_to_sample` and `index_to_sample_percentile_merged` files (spec §4.3 step 3,
 // §4.6 step 3: rows in ascending value order, ids ascending within a row) and of the index's
-// `order/<metric>` tables.
+// `ranks/<metric>` tables.
 //
 // A least-significant-digit radix sort over an order-preserving UInt64 key of each value (the
 // offset from the minimum for Int64; a sign-flipped bit pattern for Float64, NaN last), 8 bits a

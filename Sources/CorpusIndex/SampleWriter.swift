@@ -2,8 +2,9 @@
 // documents, in corpus order, into samples with dense ids (one per document, or packed to L+1
 // tokens), appends their tokens to the index's own Megatron token files (`TokenStoreWriter`) or,
 // for a referenced Megatron input, records where they already are (`TokenStoreInfo` segments),
-// stores `docs` and the pass-1 metrics (those that need no token counts, computed through
-// `DifficultyMetric`) with MDB_APPEND, and counts tokens.
+// stores `docs` with MDB_APPEND and the pass-1 metrics (those that need no token counts, computed
+// through `DifficultyMetric`) straight into their dense `values/<m>` chunks (a batch's values are
+// put once per chunk at its end, not once per sample), and counts tokens.
 // Shared by `gradus index` and `gradus merge`, so both give identical indexes.
 
 import Corpus
@@ -38,8 +39,14 @@ final class SampleWriter {
     /// The index's own token files.
     let tokens: TokenStoreWriter
     private let docsDB: LMDBDatabase
-    /// The pass-1 metrics and their `metric/<name>` databases.
+    /// The pass-1 metrics and their `values/<name>` databases.
     private let sampleMetrics: [(metric: any DifficultyMetric, db: LMDBDatabase)]
+    /// Per pass-1 metric, the values of the batch being written (samples `batchFirstSample` ...),
+    /// put into `values/<name>` at the end of the batch's transaction (`flushValues`).
+    private var batchValues: [[Double]] = []
+    private var batchFirstSample = 0
+    /// The index directory (for messages).
+    private let indexPath: String
     private let context: MetricContext
     /// Counts of the batch being written; added to `tokenCounts` after its commit.
     /// UInt32 (half the cache footprint of the hot histogram): a transaction holds fewer than
@@ -92,9 +99,11 @@ final class SampleWriter {
         tokens = try TokenStoreWriter(directory: store.path, vocabularySize: vocabularySize, items: tokenItems, bytes: tokenBytes)
         precondition(tokens.dtype.itemSize == width, "token width \(width) is not that of \(tokens.dtype)")
         docsDB = try store.database(IndexFormat.docsDB)
+        indexPath = store.path
         sampleMetrics = isShard ? [] : try metrics.filter { !$0.needsTokenCounts }.map {
-            ($0, try store.database(IndexFormat.metricDB($0.name)))
+            ($0, try store.database(IndexFormat.valuesDB($0.name)))
         }
+        batchValues = sampleMetrics.map { _ in [] }
         groupCodesDB = GroupTable.hasGroups(manifest) && storesSamples ? try store.database(GroupTable.codesDB) : nil
         context = MetricContext(sequenceLength: 0, skipBad: manifest.options["skip_bad"] == "true")
         scratch = MetricScratch(vocabularySize: sampleMetrics.isEmpty ? 0 : vocabularySize)
@@ -121,7 +130,10 @@ final class SampleWriter {
             tokens.beginBatch()
             if precounted == nil { batchCounts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) } }
             batchTokens = 0
+            batchFirstSample = state.nextSample
+            for m in batchValues.indices { batchValues[m].removeAll(keepingCapacity: true) }
             try body(txn)
+            try flushValues(txn: txn)
             try tokens.writePending()  // before the commit that records the new lengths
         }
         tokens.commitPending()
@@ -323,14 +335,12 @@ final class SampleWriter {
         docBytes.removeAll(keepingCapacity: true)
         doc.encode(into: &docBytes)
         try txn.put(key: key, value: docBytes, in: docsDB, append: true)
-        for (metric, db) in sampleMetrics {
-            let value: Double
+        for (m, (metric, _)) in sampleMetrics.enumerated() {
             do {
-                value = try metricValue(metric)
+                batchValues[m].append(try metricValue(metric))
             } catch let error as MetricError {
                 throw IndexError.badInput(path: "input \(doc.input)", problem: "record \(doc.record): \(error)")
             }
-            try putValue(value, key: key, db: db, txn: txn)
         }
         if let groupCodesDB {
             groupBytes.removeAll(keepingCapacity: true)
@@ -348,8 +358,41 @@ final class SampleWriter {
         state.counts.maxSampleLength = max(state.counts.maxSampleLength, length)
     }
 
-    private func putValue(_ value: Double, key: KeyBuilder, db: LMDBDatabase, txn: LMDBWriteTransaction) throws {
-        try withUnsafeBytes(of: IndexFormat.encodeValue(value)) { try txn.put(key: key, value: $0, in: db, append: true) }
+    /// Puts the batch's pass-1 metric values into their `values/<name>` chunks: a chunk the batch
+    /// continues (the previous batch ended inside it) is read back and put again longer, the
+    /// following ones are appended. Part of the batch's transaction, so the tables always hold
+    /// exactly the committed samples (resume after kill -9 continues from there).
+    /// - Throws: `IndexError.corrupt` when the continued chunk does not hold the committed samples.
+    private func flushValues(txn: LMDBWriteTransaction) throws {
+        let first = batchFirstSample
+        for (m, (metric, db)) in sampleMetrics.enumerated() where !batchValues[m].isEmpty {
+            let values = batchValues[m]
+            precondition(first + values.count == state.nextSample, "pass-1 values out of step with the samples")
+            var id = first
+            while id < state.nextSample {
+                let c = id >> IndexFormat.denseChunkShift
+                let chunkStart = c << IndexFormat.denseChunkShift
+                let end = min(state.nextSample, chunkStart + IndexFormat.denseChunk)
+                var kept: [UInt8] = []
+                if id > chunkStart {
+                    let expected = (id - chunkStart) * IndexFormat.valueEntryBytes
+                    kept = try txn.get(key: IndexFormat.idKey(c), in: db) ?? []
+                    guard kept.count == expected else {
+                        throw IndexError.corrupt("\(indexPath): \(IndexFormat.valuesDB(metric.name)) chunk \(c) holds \(kept.count) bytes where "
+                            + "the committed samples need \(expected); start over with --force")
+                    }
+                }
+                let from = id
+                try txn.putReserved(key: IndexFormat.idKey(c), count: (end - chunkStart) * IndexFormat.valueEntryBytes,
+                                    in: db, append: kept.isEmpty) { raw in
+                    kept.withUnsafeBytes { raw.copyMemory(from: $0) }
+                    for i in from..<end {
+                        raw.storeBytes(of: IndexFormat.encodeValue(values[i - first]), toByteOffset: (i - chunkStart) * 8, as: UInt64.self)
+                    }
+                }
+                id = end
+            }
+        }
     }
 
     /// The first id at or above `limit` in `tokens` (already counted), if any.

@@ -3,7 +3,7 @@
 // walk), and each sample's value by id. A value or percentile threshold is then a rank prefix
 // found by binary search (spec §6.3: DeepSpeed's `index_to_sample` rows are ascending values
 // with ascending ids inside a row, which is exactly this order). `CorpusIndex`'s LMDB index
-// (`order/<m>`, `metric/<m>`) conforms through an adapter; `InMemoryDifficultyIndex` serves tests
+// (its dense `ranks/<m>` and `values/<m>` tables) conforms through an adapter; `InMemoryDifficultyIndex` serves tests
 // and `gradus bench sampler`.
 
 import Support
@@ -29,7 +29,7 @@ public protocol DifficultyIndex {
     func entry(metric: Int, rank: Int) throws -> OrderEntry
     /// Calls `body(rank, entry)` for each rank of `ranks` in ascending order (a cursor walk).
     func forEachEntry(metric: Int, ranks: Range<Int>, _ body: (Int, OrderEntry) throws -> Void) throws
-    /// The metric value of one sample (the `metric/<m>` table).
+    /// The metric value of one sample (the `values/<m>` table of an LMDB index).
     func value(metric: Int, sampleID: UInt64) throws -> Double
     /// The number of samples whose value is ≤ `v` — the rank prefix of a value threshold.
     /// - Complexity: O(log N) point reads (default implementation: binary search over `entry`).

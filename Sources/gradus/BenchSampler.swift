@@ -46,9 +46,6 @@ struct BenchSampler: ParsableCommand {
     @Option(help: "Index kind: lmdb or memory.")
     var index = "lmdb"
 
-    @Flag(help: "Read the LMDB index through B-tree lookups (metric/, order/) even where it has the dense values/ and ranks/ tables (a cached index without them is then reused as is).")
-    var btree = false
-
     @Option(help: "Where the LMDB benchmark index is cached (default: /tmp/gradus-bench-sampler-<samples>.idx); built only where nothing exists.")
     var cache: String?
 
@@ -66,10 +63,9 @@ struct BenchSampler: ParsableCommand {
         }
         let path = cache ?? NSTemporaryDirectory() + "gradus-bench-sampler-\(samples).idx"
         let clock = ContinuousClock(), start = clock.now
-        let (lmdb, built) = try LMDBDifficultyIndex.openOrBuildSynthetic(at: path, samples: samples, threads: availableCores,
-                                                                      denseTables: !btree)
+        let (lmdb, built) = try LMDBDifficultyIndex.openOrBuildSynthetic(at: path, samples: samples, threads: availableCores)
         writeStderr("\(built ? "built" : "reused") \(path) (\(lmdb.sampleCount) samples, metrics \(lmdb.metricNames.joined(separator: ", "))) in \(clock.now - start)\n")
-        try measure(lmdb, kind: btree || !lmdb.hasDenseTables ? "lmdb-btree" : "lmdb", modes: modeList)
+        try measure(lmdb, kind: "lmdb", modes: modeList)
     }
 
     /// Runs every mode on `idx` and prints one JSON line each.

@@ -22,7 +22,7 @@ func tableDump(_ path: String) throws -> [String: [String]] {
     var names = [IndexFormat.docsDB, IndexFormat.countsDB]
     if reader.manifest.groups != nil { names.append(GroupTable.groupsDB) }
     for m in reader.metricNames {
-        names += [IndexFormat.metricDB(m), IndexFormat.orderDB(m), IndexFormat.valuesDB(m), IndexFormat.ranksDB(m)]
+        names += [IndexFormat.valuesDB(m), IndexFormat.ranksDB(m)]
     }
     var out: [String: [String]] = [:]
     for name in names {

@@ -66,13 +66,13 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
     }
 
     private func metricTables(_ dump: [String: [String]], _ name: String) -> [[String]] {
-        [IndexFormat.metricDB(name), IndexFormat.valuesDB(name), IndexFormat.orderDB(name), IndexFormat.ranksDB(name)].map { dump[$0] ?? [] }
+        [IndexFormat.valuesDB(name), IndexFormat.ranksDB(name)].map { dump[$0] ?? [] }
     }
 
     private func checksums(_ path: String, _ name: String) throws -> [[UInt8]] {
         let store = try IndexStore.openForReading(path)
         let sums = try store.database(IndexFormat.checksumsDB)
-        return try [IndexFormat.metricDB(name), IndexFormat.valuesDB(name), IndexFormat.orderDB(name), IndexFormat.ranksDB(name)].map { table in
+        return try [IndexFormat.valuesDB(name), IndexFormat.ranksDB(name)].map { table in
             try store.env.read { txn in try txn.get(key: Array(table.utf8), in: sums) ?? [] }
         }
     }
@@ -84,7 +84,9 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         let change = try IndexMetricEditor.add(index: index, name: "len", from: path("len.npy"), per: .sample)
         XCTAssertEqual(change.after.metrics.map(\.name), ["seqlen", "len"])
         let dump = try tableDump(index)
-        XCTAssertEqual(dump["metric/len"]?.count, 8_200)
+        let lengthsRead = try IndexReader(path: index)
+        XCTAssertEqual(try (0..<8_200).map { try lengthsRead.value("len", of: $0) }, lengths.prefix(8_200).map(Double.init))
+        XCTAssertNil(try lengthsRead.value("len", of: 8_200), "one value per sample, no more")
         XCTAssertEqual(dump["values/len"]?.count, 2)
         XCTAssertEqual(metricTables(dump, "len"), metricTables(dump, "seqlen"))
         XCTAssertEqual(try checksums(index, "len"), try checksums(index, "seqlen"))
@@ -123,10 +125,7 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         XCTAssertEqual(try IndexReader(path: path("after.idx")).manifest.metrics, try IndexReader(path: path("from-start.idx")).manifest.metrics)
         // The values by hand: d1 (−1) < d3 (0.25) < d0 = d2 (3.5, by id) < d4 (12).
         let reader = try IndexReader(path: path("after.idx"))
-        let orderDB = try reader.store.database("order/ppl")
-        let order = try reader.store.env.read { txn in
-            try (0..<5).map { rank in try txn.withValue(key: IndexFormat.idKey(rank), in: orderDB) { try IndexFormat.decodeOrderValue($0) }! }
-        }
+        let order = try (0..<5).map { rank in try XCTUnwrap(try reader.ordered("ppl", rank: rank)) }
         XCTAssertEqual(order.map(\.id), [1, 3, 0, 2, 4])
         XCTAssertEqual(order.map(\.value), [-1.0, 0.25, 3.5, 3.5, 12.0])
     }
@@ -147,10 +146,7 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         let change = try IndexMetricEditor.add(index: index, name: "quality", from: path("docs.npy"), per: .document)
         XCTAssertEqual(change.after.counts.samples, 3)
         let reader = try IndexReader(path: index)
-        let metricDB = try reader.store.database("metric/quality")
-        let values = try reader.store.env.read { txn in
-            try (0..<3).map { i in try txn.withValue(key: IndexFormat.idKey(i), in: metricDB) { try IndexFormat.decodeValue($0) }! }
-        }
+        let values = try (0..<3).map { i in try XCTUnwrap(try reader.value("quality", of: i)) }
         let first: Double = (4 * 1 + 1 * 10) / 5, second: Double = (2 * 10 + 3 * 100) / 5, third: Double = (4 * 100 + 1 * 1000) / 5
         XCTAssertEqual(values, [first, second, third])
         XCTAssertTrue(change.after.metrics.last!.definition.hasPrefix("token-weighted mean"), change.after.metrics.last!.definition)
@@ -270,14 +266,14 @@ final class MetricAddTests: TemporaryDirectoryTestCase {
         XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m", from: path("ok.npy"), per: .sample)) {
             XCTAssertEqual("\($0)", "\(index) already has a metric m: pass --replace to overwrite its values, or choose another name")
         }
-        // 14 metrics fill LMDB's 64 named databases (5 + 4 · 14 = 61): the 15th is refused, --replace still works.
-        for k in 3...14 { _ = try IndexMetricEditor.add(index: index, name: "m\(k)", from: path("ok.npy"), per: .sample) }
-        XCTAssertEqual(try IndexReader(path: index).metricNames.count, 14)
-        XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m15", from: path("ok.npy"), per: .sample)) {
-            XCTAssertEqual("\($0)", "\(index) has 14 metrics, as many as an index can hold (four of LMDB's 64 named databases each): "
+        // 29 metrics fill LMDB's 64 named databases (5 + 2 · 29 = 63): the 30th is refused, --replace still works.
+        for k in 3...29 { _ = try IndexMetricEditor.add(index: index, name: "m\(k)", from: path("ok.npy"), per: .sample) }
+        XCTAssertEqual(try IndexReader(path: index).metricNames.count, 29)
+        XCTAssertThrowsError(try IndexMetricEditor.add(index: index, name: "m30", from: path("ok.npy"), per: .sample)) {
+            XCTAssertEqual("\($0)", "\(index) has 29 metrics, as many as an index can hold (2 of LMDB's 64 named databases each): "
                 + "remove one with gradus metric remove first")
         }
-        XCTAssertNoThrow(try IndexMetricEditor.add(index: index, name: "m14", from: path("ok.npy"), per: .sample, replace: true))
+        XCTAssertNoThrow(try IndexMetricEditor.add(index: index, name: "m29", from: path("ok.npy"), per: .sample, replace: true))
         XCTAssertEqual(IndexVerifier.verify(index).problems.map { "\($0)" }, [])
         // The only metric of an index stays.
         var onlyFile = IndexBuildOptions(inputs: ["texts"], output: path("only.idx"))

@@ -188,7 +188,8 @@ final class IndexIntegrityTests: XCTestCase {
         let v = try runGradus(["verify", bad])
         XCTAssertEqual(v.status, 1)
         XCTAssertTrue(v.stderr.contains("database 'values/seqlen'"), v.stderr)
-        XCTAssertTrue(v.stderr.contains("chunk 0: entry 1234 differs from the B-tree table"), v.stderr)
+        XCTAssertTrue(v.stderr.contains("database 'values/seqlen': sample 1234 has value ")
+                      && v.stderr.contains("but rank 1234 of ranks/seqlen holds it with 65.0"), v.stderr)
     }
 
     func testShardsAndTheirMergeCarryChecksumsThatVerify() throws {
@@ -213,9 +214,10 @@ final class IndexIntegrityTests: XCTestCase {
         XCTAssertEqual(ok.status, 0, ok.stderr)
         XCTAssertTrue(ok.stdout.contains("checked samples: 5382 entries in 1 token files (1 segments), 1 checksummed chunks ok"), ok.stdout)
         XCTAssertTrue(ok.stdout.contains("ok: \(index) verified in"), ok.stdout)
-        // Formats 1 and 2 kept the tokens in an LMDB `samples` database: refused by every reader,
-        // naming the version and the command that built the index.
-        for version in [1, 2] {
+        // Formats 1 and 2 kept the tokens in an LMDB `samples` database, format 3 the metric/ and
+        // order/ B-trees besides the dense tables: refused by every reader, naming the version,
+        // what it kept and the command that built the index.
+        for version in [1, 2, 3] {
             let old = try copyIndex(index, to: "v\(version).idx")
             let env = try LMDBEnvironment(path: old, mapSize: 1 << 30, maxDatabases: 64)
             let meta = try env.database("meta")
@@ -225,7 +227,8 @@ final class IndexIntegrityTests: XCTestCase {
             for command in [["dump", old, "--tokens", "--range", "0..2"], ["verify", old], ["info", old]] {
                 let r = try runGradus(command)
                 XCTAssertEqual(r.status, 1, r.stderr)
-                XCTAssertTrue(r.stderr.contains("\(old) is an index of format version \(version), which kept its tokens in LMDB"), r.stderr)
+                let kept = version < 3 ? "which kept its tokens in LMDB" : "which kept its metric values and orders in per-sample metric/ and order/ B-trees"
+                XCTAssertTrue(r.stderr.contains("\(old) is an index of format version \(version), \(kept)"), r.stderr)
                 XCTAssertTrue(r.stderr.contains("Rebuild it: ") && r.stderr.contains("udhr.sample.jsonl.zst") && r.stderr.contains("--force"), r.stderr)
             }
         }

@@ -75,9 +75,10 @@ class IndexReader:
         try:
             meta = self._db("meta")
             fmt = json.loads(bytes(self._txn.get(b"format", db=meta) or b"null"))
-            if not isinstance(fmt, dict) or fmt.get("magic") != "gradus-index" or fmt.get("version") != 3:
-                raise IndexFormatError("%s: index format %r; this reader knows version 3 (older indexes kept their tokens "
-                                       "in LMDB: rebuild them with this gradus)" % (path, fmt))
+            if not isinstance(fmt, dict) or fmt.get("magic") != "gradus-index" or fmt.get("version") != 4:
+                raise IndexFormatError("%s: index format %r; this reader knows version 4 (older indexes kept their tokens "
+                                       "in LMDB, or their metrics in metric/ and order/ B-trees as well: rebuild them "
+                                       "with this gradus)" % (path, fmt))
             state = bytes(self._txn.get(b"state", db=meta) or b"")
             if state != b"complete":
                 raise IndexFormatError("%s: index state is %r, not complete" % (path, state.decode(errors="replace")))
@@ -124,7 +125,7 @@ class IndexReader:
         """The chunks of `table` as one array: a view when it is a single chunk, else a copy."""
         db = self._named(table)
         if db is None:
-            return None
+            raise IndexFormatError("no database %r in this index" % table)
         parts = [np.frombuffer(value, dtype=dtype) for _, value in self._txn.cursor(db=db)]
         if len(parts) == 1:
             return parts[0]
@@ -133,22 +134,15 @@ class IndexReader:
     def values(self, metric):
         """Float64 (N,) array: the metric's value of each sample, by sample id. From
         ``values/<m>``: zero-copy when the index has at most 8192 samples (one chunk), else one
-        copy; an index without dense chunks is read from ``metric/<m>``."""
+        copy."""
         self._metric(metric)
-        dense = self._dense("values/" + metric, "<f8")
-        if dense is None:
-            dense = np.array([struct.unpack("<d", v)[0] for _, v in self._txn.cursor(db=self._named("metric/" + metric))])
-        return dense
+        return self._dense("values/" + metric, "<f8")
 
     def order(self, metric):
         """(sample ids uint64, values float64), both (N,), sorted by (value, sample id): rank r is
-        the r-th easiest sample. From ``ranks/<m>`` (zero-copy for one chunk), else ``order/<m>``."""
+        the r-th easiest sample. From ``ranks/<m>`` (zero-copy for one chunk)."""
         self._metric(metric)
         dense = self._dense("ranks/" + metric, _RANK)
-        if dense is None:
-            raw = b"".join(bytes(v) for _, v in self._txn.cursor(db=self._named("order/" + metric)))
-            rows = np.frombuffer(raw, dtype=[("id", ">u8"), ("value", "<f8")])
-            return rows["id"].astype(np.uint64), rows["value"].astype(np.float64)
         return dense["id"], dense["value"]
 
     def tokens(self, sample_id):
