@@ -63,8 +63,10 @@ public enum IndexError: Error, CustomStringConvertible, Equatable {
                 ? "which kept its tokens in LMDB; this gradus reads format \(IndexFormat.version) (tokens in Megatron .bin/.idx files)"
                 : "which kept its metric values and orders in per-sample metric/ and order/ B-trees as well; this gradus reads format "
                     + "\(IndexFormat.version) (only the dense values/ and ranks/ tables)"
+            // The command that built it, made to replace it: `--force` once, whether or not it had one.
+            let rebuild = commandLine + (commandLine.contains("--force") ? [] : ["--force"])
             return "\(path) is an index of format version \(version), \(kept). Rebuild it"
-                + (commandLine.isEmpty ? "" : ": \(commandLine.joined(separator: " ")) --force")
+                + (commandLine.isEmpty ? "" : ": \(rebuild.joined(separator: " "))")
         }
     }
 }

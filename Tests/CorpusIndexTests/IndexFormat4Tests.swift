@@ -11,6 +11,18 @@ import TestSupport
 import XCTest
 
 final class IndexFormat4Tests: XCTestCase {
+    /// An older index is refused with the command that built it, made to replace it: `--force`
+    /// added once, also when the recorded command had it (it used to read `--force --force`).
+    func testTheRebuildCommandOfAnOlderIndexHasOneForce() {
+        let built = ["gradus", "index", "in.jsonl", "--out", "x.idx"]
+        let plain = IndexError.oldFormat(path: "x.idx", version: 3, commandLine: built).description
+        XCTAssertTrue(plain.hasSuffix("Rebuild it: gradus index in.jsonl --out x.idx --force"), plain)
+        let forced = IndexError.oldFormat(path: "x.idx", version: 3, commandLine: built + ["--force"]).description
+        XCTAssertTrue(forced.hasSuffix("Rebuild it: gradus index in.jsonl --out x.idx --force"), forced)
+        let unknown = IndexError.oldFormat(path: "x.idx", version: 1, commandLine: []).description
+        XCTAssertTrue(unknown.hasSuffix("Rebuild it"), unknown)
+    }
+
     /// The names in LMDB's main database: the named databases of the index at `path`.
     private func databaseNames(_ path: String) throws -> Set<String> {
         let store = try IndexStore.openForReading(path)
