@@ -67,4 +67,26 @@ final class ParallelGEMMTests: XCTestCase {
         XCTAssertTrue(two.out == one.out, "attention output")
         XCTAssertTrue(two.dQKV == one.dQKV, "attention dQKV")
     }
+
+    /// The whole model on two threads (products split by rows, attention by heads, bias and
+    /// LayerNorm sums by columns) gives the one-thread loss and gradients bit for bit; the sizes
+    /// are above every split's threshold.
+    func testModelGradientsDoNotDependOnTheThreadCount() throws {
+        let config = ModelConfig(layers: 2, dModel: 64, heads: 4, context: 64, vocab: 300, initStd: 0.05)
+        var rng = SplitMix64(seed: 9)
+        let tokens = (0..<(4 * 64)).map { _ in Int32(rng.next() % 300) }
+        let batch = try TokenBatch(batchSize: 4, length: 64, inputs: tokens, targets: tokens.reversed())
+        func run(_ threads: Int) throws -> (Float, [Float]) {
+            let m = try GPTModel<Float>(config: config, maxBatch: 4, threads: ComputeThreads(threads))
+            m.initializeParameters(seed: 3)
+            let loss = try m.forward(batch)
+            m.zeroGradients()
+            m.backward()
+            return (loss, Array(m.gradients))
+        }
+        let one = try run(1), two = try run(2)
+        XCTAssertEqual(two.0, one.0)
+        XCTAssertTrue(two.1 == one.1, "gradients differ between one and two threads")
+        XCTAssertFalse(one.1.allSatisfy { $0 == 0 })
+    }
 }

@@ -4,8 +4,6 @@
 // Float rows sum in VectorMath's eight lanes (issue 19); Double keeps the scalar loops.
 // Legend: N rows (B·T), C channels.
 
-import Support
-
 /// out = (x − mean) · rstd · weight + bias, rstd = 1/√(var + ε).
 enum LayerNorm {
     /// - Parameters:
@@ -86,13 +84,11 @@ enum LayerNorm {
         }
         // Parameter gradients sum over rows: sequential over n within each thread's columns,
         // vectorised over C.
-        let parts = N * C < 32_768 ? 1 : min(threads, C)
-        parallelFor(parts) { part in
-            let c0 = C * part / parts, c1 = C * (part + 1) / parts
+        parallelRows(C, costPerRow: 2 * N, threads: threads) { columns in
             for n in 0..<N {
                 let x = inp + n * C, d = dOut + n * C
                 let m = mean[n], s = rstd[n]
-                for i in c0..<c1 {
+                for i in columns {
                     dWeight[i] += d[i] * (x[i] - m) * s
                     dBias[i] += d[i]
                 }

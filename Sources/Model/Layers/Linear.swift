@@ -3,8 +3,6 @@
 // row-major NoTrans × Trans with M = N rows, N = OC, K = IC (STYLE.md §10.3.6).
 // Legend: N rows (B·T), IC input channels, OC output channels.
 
-import Support
-
 /// out = inp · weightᵀ + bias.
 enum Linear {
     /// - Parameters:
@@ -45,12 +43,11 @@ enum Linear {
         parallelGEMM(threads: threads, transA: true, transB: false, m: OC, n: IC, k: N, alpha: 1, a: dOut, lda: OC,
                      b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)
         if let dBias {
-            let parts = N * OC < 32_768 ? 1 : min(threads, OC)
-            parallelFor(parts) { part in
-                let o0 = OC * part / parts, o1 = OC * (part + 1) / parts
+            // Split by columns: each column's sum runs over n in order, whatever the threads.
+            parallelRows(OC, costPerRow: N, threads: threads) { columns in
                 for n in 0..<N {
                     let d = dOut + n * OC
-                    for o in o0..<o1 { dBias[o] += d[o] }
+                    for o in columns { dBias[o] += d[o] }
                 }
             }
         }
