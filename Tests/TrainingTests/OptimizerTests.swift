@@ -35,6 +35,15 @@ final class OptimizerTests: XCTestCase {
         XCTAssertEqual(h, [3, 4])
     }
 
+    func testGlobalNormCountsEveryElementOfLongBuffers() {
+        // 1 000 elements through the eight-lane loop and one in the tail: 1 000 · 0.5² + 3² = 259.
+        var g = [Float](repeating: 0.5, count: 1_001)
+        g[1_000] = 3
+        XCTAssertEqual(g.withUnsafeBufferPointer { GradientClipping.globalNorm($0) }, 259.0.squareRoot())
+        g[0] = 0
+        XCTAssertEqual(g.withUnsafeBufferPointer { GradientClipping.globalNorm($0) }, 258.75.squareRoot())
+    }
+
     /// Ten trainer steps from the fixture's weights reproduce numpy's AdamW (decay on matrices
     /// only, clipping at 1) losses.
     func testTrainerAdamWLossesMatchNumpyReference() throws {
