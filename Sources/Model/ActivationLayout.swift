@@ -6,10 +6,11 @@
 
 /// Pointers to one block's activations (or their gradients), all for the layout's (B, T).
 struct BlockActivations<F: ModelScalar> {
-    /// ln1, attY, proj, res2, ln2, fcProj, res3: (B·T, C); qkv: (B·T, 3C); fc, gelu: (B·T, H);
-    /// att: (B, NH, T, T); ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: (B·T).
-    let ln1, ln1Mean, ln1Rstd, qkv, attY, att, proj, res2: UnsafeMutablePointer<F>
-    let ln2, ln2Mean, ln2Rstd, fc, gelu, fcProj, res3: UnsafeMutablePointer<F>
+    /// ln1, attY, res2, ln2, res3: (B·T, C); qkv: (B·T, 3C); fc, gelu: (B·T, H); att: (B, NH, T, T);
+    /// ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: (B·T). The branches' projections have no slot of their
+    /// own: they accumulate onto res2 and res3. After forward, `fc` holds GELU's derivative.
+    let ln1, ln1Mean, ln1Rstd, qkv, attY, att, res2: UnsafeMutablePointer<F>
+    let ln2, ln2Mean, ln2Rstd, fc, gelu, res3: UnsafeMutablePointer<F>
 }
 
 /// Pointers to the activations outside the blocks.
@@ -42,7 +43,7 @@ struct ActivationLayout: Equatable {
 
     /// Elements one block's activations take at (B, T).
     static func blockCount(B: Int, T: Int, C: Int, H: Int, NH: Int) -> Int {
-        B * T * (10 * C + 2 * H + 4) + B * NH * T * T
+        B * T * (8 * C + 2 * H + 4) + B * NH * T * T
     }
 
     /// One block's activations for (B, T) laid out from `base` (`blockCount` elements). Used for
@@ -55,13 +56,12 @@ struct ActivationLayout: Equatable {
         func take(_ n: Int) -> UnsafeMutablePointer<F> { defer { p += n }; return p }
         let N = B * T, NC = N * C, NH4 = N * H
         let ln1 = take(NC), ln1Mean = take(N), ln1Rstd = take(N), qkv = take(3 * NC), attY = take(NC)
-        let att = take(B * NH * T * T), proj = take(NC), res2 = take(NC), ln2 = take(NC)
-        let ln2Mean = take(N), ln2Rstd = take(N), fc = take(NH4), gelu = take(NH4), fcProj = take(NC)
+        let att = take(B * NH * T * T), res2 = take(NC), ln2 = take(NC)
+        let ln2Mean = take(N), ln2Rstd = take(N), fc = take(NH4), gelu = take(NH4)
         let res3 = take(NC)
         return BlockActivations(
-            ln1: ln1, ln1Mean: ln1Mean, ln1Rstd: ln1Rstd, qkv: qkv, attY: attY, att: att, proj: proj,
-            res2: res2, ln2: ln2, ln2Mean: ln2Mean, ln2Rstd: ln2Rstd, fc: fc, gelu: gelu, fcProj: fcProj,
-            res3: res3)
+            ln1: ln1, ln1Mean: ln1Mean, ln1Rstd: ln1Rstd, qkv: qkv, attY: attY, att: att,
+            res2: res2, ln2: ln2, ln2Mean: ln2Mean, ln2Rstd: ln2Rstd, fc: fc, gelu: gelu, res3: res3)
     }
 
     /// The activations outside the blocks inside `base`.

@@ -2,8 +2,9 @@
 // (STYLE.md §10.3.5); random-LTD layers run `routedBackward` (GPT+Routing.swift). Parameter
 // gradients accumulate into `gradients` (call `zeroGradients()` between steps); activation
 // gradients live in their own arena, which is never cleared: the first layer to reach each
-// activation gradient writes it, and only the residual stream's second branch (its LayerNorm)
-// adds to it (issue 19: clearing the 470 MB arena and re-reading its zeros cost ~2 % of a step).
+// activation gradient writes it, and the residual stream's gradient stays in one buffer per block
+// that each branch's LayerNorm adds to (issue 19: clearing the 470 MB arena and re-reading its
+// zeros cost ~2 % of a step; copying the stream's gradient into each branch cost passes too).
 // Legend: B batch, T length, N = B·T, C channels, H = 4C, V vocabulary, NH heads.
 
 extension GPTModel {
@@ -23,7 +24,7 @@ extension GPTModel {
                         weight: p + wte, N: N, IC: C, OC: a.V, threads: threads.count)
         let last = L > 0 ? a.block(L - 1, in: base).res3 : o.embLn
         let dLast = L > 0 ? a.block(L - 1, in: dBase).res3 : d.embLn
-        LayerNorm.backward(dInp: dLast, accumulate: false, dWeight: g + lnfW, dBias: g + lnfB, dOut: d.lnf, inp: last,
+        LayerNorm.backward(dInp: dLast, residual: nil, dWeight: g + lnfW, dBias: g + lnfB, dOut: d.lnf, inp: last,
                            weight: p + lnfW, mean: o.lnfMean, rstd: o.lnfRstd, N: N, C: C, threads: threads.count)
         for l in (0..<L).reversed() {
             let input = l > 0 ? a.block(l - 1, in: base).res3 : o.embLn
@@ -35,14 +36,15 @@ extension GPTModel {
                               B: a.B, T: a.T)
             }
         }
-        LayerNorm.backward(dInp: d.encoded, accumulate: false, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
+        LayerNorm.backward(dInp: d.encoded, residual: nil, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
                            inp: o.encoded, weight: p + embLnW, mean: o.embLnMean, rstd: o.embLnRstd, N: N, C: C, threads: threads.count)
         Embedding.backward(dWte: g + wte, dOut: d.encoded, tokens: tokens.baseAddress!, N: N, C: C)
     }
 
     /// Backward of `blockForward`, its calls in reverse order. Accumulates into `gradients`;
-    /// writes `dInput` and every gradient in `dx` but `dx.res3`, the gradient of the block's
-    /// output, which it reads (no part of `dx` needs clearing first).
+    /// writes `dInput` and the gradients in `dx` it needs (no part of `dx` needs clearing first).
+    /// `dx.res3`, the gradient of the block's output, is read and then overwritten: it ends as the
+    /// gradient of `x.res2`.
     /// - Parameters:
     ///   - x: the block's activations from forward; dx: their gradients (same layout).
     ///   - input, dInput: (B, T, C) the residual stream entering the block and its gradient.
@@ -52,22 +54,24 @@ extension GPTModel {
     ) {
         let p = parameters.baseAddress!, g = gradients.baseAddress!, w = blocks[l]
         let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
-        Residual.backward(dA: dx.res2, dB: dx.fcProj, dOut: dx.res3, count: N * C, threads: threads.count)
-        Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.fcProj,
+        // dx.res3 is the gradient of the block's output; it becomes the gradient of res2 in place
+        // (the skip connection passes it on, LayerNorm 2 adds its share), then dInput = it + LN 1's.
+        Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.res3,
                         inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C, threads: threads.count)
-        GELU.backward(dInp: dx.fc, dOut: dx.gelu, inp: x.fc, count: N * H, threads: threads.count)
+        GELU.backward(dInp: dx.fc, dOut: dx.gelu, derivative: x.fc, count: N * H, threads: threads.count)
         Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: g + w.fcB, dOut: dx.fc,
                         inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H, threads: threads.count)
-        LayerNorm.backward(dInp: dx.res2, accumulate: true, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2, inp: x.res2,
-                           weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C, threads: threads.count)
-        Residual.backward(dA: dInput, dB: dx.proj, dOut: dx.res2, count: N * C, threads: threads.count)
-        Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.proj,
+        LayerNorm.backward(dInp: dx.res3, residual: dx.res3, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2,
+                           inp: x.res2, weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C,
+                           threads: threads.count)
+        Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.res3,
                         inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C, threads: threads.count)
         Attention.backward(dQKV: dx.qkv, dPre: dx.att, dOut: dx.attY, att: x.att, qkv: x.qkv,
                            B: B, T: T, C: C, NH: NH, threads: threads.count)
         Linear.backward(dInp: dx.ln1, dWeight: g + w.qkvW, dBias: g + w.qkvB, dOut: dx.qkv,
                         inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C, threads: threads.count)
-        LayerNorm.backward(dInp: dInput, accumulate: true, dWeight: g + w.ln1W, dBias: g + w.ln1B, dOut: dx.ln1, inp: input,
-                           weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C, threads: threads.count)
+        LayerNorm.backward(dInp: dInput, residual: dx.res3, dWeight: g + w.ln1W, dBias: g + w.ln1B, dOut: dx.ln1,
+                           inp: input, weight: p + w.ln1W, mean: x.ln1Mean, rstd: x.ln1Rstd, N: N, C: C,
+                           threads: threads.count)
     }
 }

@@ -41,7 +41,9 @@ extension GPTModel {
                                     targets: targets.baseAddress!, mask: mask.baseAddress!, N: N, V: a.V, threads: threads.count)
     }
 
-    /// One pre-LN block on a (B, T, C) residual stream: x + attn(ln1(x)), then + mlp(ln2(·)).
+    /// One pre-LN block on a (B, T, C) residual stream: x + attn(ln1(x)), then + mlp(ln2(·)). Each
+    /// branch's last product accumulates onto the stream (`Linear.forward`'s `residual`), and
+    /// GELU leaves its derivative where the fc output was (`x.fc`), all backward reads of it.
     /// Rows may be a gathered subset of a longer sequence (random-LTD): `positions` (B, T) holds
     /// each row's original position, which is all attention needs to stay exact.
     /// - Parameters:
@@ -58,14 +60,14 @@ extension GPTModel {
         Linear.forward(out: x.qkv, inp: x.ln1, weight: p + w.qkvW, bias: p + w.qkvB, N: N, IC: C, OC: 3 * C, threads: threads.count)
         Attention.forward(out: x.attY, att: x.att, qkv: x.qkv, positions: positions,
                           slopes: slopes.baseAddress!, B: B, T: T, C: C, NH: NH, threads: threads.count)
-        Linear.forward(out: x.proj, inp: x.attY, weight: p + w.projW, bias: p + w.projB, N: N, IC: C, OC: C, threads: threads.count)
-        Residual.forward(out: x.res2, a: input, b: x.proj, count: N * C, threads: threads.count)
+        Linear.forward(out: x.res2, inp: x.attY, weight: p + w.projW, bias: p + w.projB, residual: input,
+                       N: N, IC: C, OC: C, threads: threads.count)
         LayerNorm.forward(out: x.ln2, mean: x.ln2Mean, rstd: x.ln2Rstd, inp: x.res2,
                           weight: p + w.ln2W, bias: p + w.ln2B, N: N, C: C, epsilon: eps, threads: threads.count)
         Linear.forward(out: x.fc, inp: x.ln2, weight: p + w.fcW, bias: p + w.fcB, N: N, IC: C, OC: H, threads: threads.count)
-        GELU.forward(out: x.gelu, inp: x.fc, count: N * H, threads: threads.count)
-        Linear.forward(out: x.fcProj, inp: x.gelu, weight: p + w.fcProjW, bias: p + w.fcProjB, N: N, IC: H, OC: C, threads: threads.count)
-        Residual.forward(out: x.res3, a: x.res2, b: x.fcProj, count: N * C, threads: threads.count)
+        GELU.forward(out: x.gelu, derivative: x.fc, inp: x.fc, count: N * H, threads: threads.count)
+        Linear.forward(out: x.res3, inp: x.gelu, weight: p + w.fcProjW, bias: p + w.fcProjB, residual: x.res2,
+                       N: N, IC: H, OC: C, threads: threads.count)
     }
 }
 

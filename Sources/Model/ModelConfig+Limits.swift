@@ -52,12 +52,12 @@ extension ModelConfig {
     public static let maxActivations = 1 << 37
 
     /// Elements of the activation arena for `batch` rows of `length` tokens (ActivationLayout),
-    /// in Double: N(2C + 2) before the blocks, per block N(10C + 2H + 4) + B·NH·T², and
+    /// in Double: N(2C + 2) before the blocks, per block N(8C + 2H + 4) + B·NH·T², and
     /// N(C + 3 + 2V) after them, N = B·T.
     public func activationCountEstimate(batch: Int, length: Int) -> Double {
         let (b, t, c, v, l, nh) = (Double(batch), Double(length), Double(dModel), Double(vocab), Double(layers), Double(heads))
         let n = b * t, h = Double(mlpRatio) * c
-        return n * (2 * c + 2) + l * (n * (10 * c + 2 * h + 4) + b * nh * t * t) + n * (c + 3 + 2 * v)
+        return n * (2 * c + 2) + l * (n * (8 * c + 2 * h + 4) + b * nh * t * t) + n * (c + 3 + 2 * v)
     }
 
     /// The activation limit for `batch` rows of `length` tokens as a message, nil when within.

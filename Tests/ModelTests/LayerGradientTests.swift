@@ -39,7 +39,7 @@ final class LayerGradientTests: XCTestCase {
                            forward: { run($0)[3] }, backward: { x, dOut, grads in
                 let f = run(x)
                 grads = Array(withPointers([grads[0], grads[1], grads[2], dOut, f[4], f[5]]) { p in
-                    LayerNorm.backward(dInp: p[0], accumulate: accumulate, dWeight: p[1], dBias: p[2], dOut: p[3],
+                    LayerNorm.backward(dInp: p[0], residual: accumulate ? UnsafePointer(p[0]) : nil, dWeight: p[1], dBias: p[2], dOut: p[3],
                                        inp: x[0], weight: x[1], mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
                 }.prefix(3))
             })
@@ -65,28 +65,26 @@ final class LayerGradientTests: XCTestCase {
     func testGeluBackwardMatchesFiniteDifferences() {
         var rng = SplitMix64(seed: 4)
         let n = 23
+        func run(_ x: [Double]) -> [[Double]] {
+            withPointers([[Double](repeating: 0, count: n), [Double](repeating: 0, count: n)]) { p in
+                GELU.forward(out: p[0], derivative: p[1], inp: x, count: n, threads: 1)
+            }
+        }
         checkGradients("gelu", inputs: [randomArray(n, &rng, scale: 3)], written: [0: .nan], forward: { x in
-            withPointers([[Double](repeating: 0, count: n)]) { p in GELU.forward(out: p[0], inp: x[0], count: n, threads: 1) }[0]
+            run(x[0])[0]
         }, backward: { x, dOut, grads in
-            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, inp: x[0], count: n, threads: 1) }
+            let derivative = run(x[0])[1]
+            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, derivative: derivative, count: n, threads: 1) }
         })
     }
 
     func testGeluForwardMatchesHandValues() {
         // ½x(1 + tanh(√(2/π)(x + 0.044715x³))), worked in Python's math module: at x = 1,
         // tanh(0.8335620) = 0.6823840 → 0.8411920; at x = −2, tanh(−1.8811884) = −0.9545977 → −0.0454023.
-        let out = withPointers([[0.0, 0.0, 0.0]]) { p in GELU.forward(out: p[0], inp: [1.0, -2.0, 0.0], count: 3, threads: 1) }[0]
+        let out = withPointers([[0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]) { p in
+            GELU.forward(out: p[0], derivative: p[1], inp: [1.0, -2.0, 0.0], count: 3, threads: 1)
+        }[0]
         assertClose(out, [0.8411920, -0.0454023, 0.0], abs: 1e-6, rel: 0, "gelu values")
-    }
-
-    func testResidualBackwardMatchesFiniteDifferences() {
-        var rng = SplitMix64(seed: 5)
-        let n = 9
-        checkGradients("residual", inputs: [randomArray(n, &rng), randomArray(n, &rng)], written: [0: .nan, 1: .nan], forward: { x in
-            withPointers([[Double](repeating: 0, count: n)]) { p in Residual.forward(out: p[0], a: x[0], b: x[1], count: n, threads: 1) }[0]
-        }, backward: { _, dOut, grads in
-            grads = withPointers(grads) { p in Residual.backward(dA: p[0], dB: p[1], dOut: dOut, count: n, threads: 1) }
-        })
     }
 
     /// Attention with 3 heads (non-power-of-two ALiBi slopes) over positions with gaps, as

@@ -75,13 +75,14 @@ final class VectorKernelTests: XCTestCase {
     func testFloatGELUMatchesDoubleReference() {
         var rng = SplitMix64(seed: 12)
         let n = 37
-        let inputs = [randomArray(n, &rng, scale: 6), randomArray(n, &rng), randomArray(n, &rng), randomArray(n, &rng)]
+        let inputs = [randomArray(n, &rng, scale: 6), randomArray(n, &rng), randomArray(n, &rng), randomArray(n, &rng),
+                      randomArray(n, &rng)]
         compare("gelu", inputs, { p in
-            GELU.forward(out: p[1], inp: p[0], count: n, threads: 1)
-            GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: 1)
+            GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
+            GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
         }, { p in
-            GELU.forward(out: p[1], inp: p[0], count: n, threads: 1)
-            GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: 1)
+            GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
+            GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
         })
     }
 
@@ -90,14 +91,16 @@ final class VectorKernelTests: XCTestCase {
         let n = 5003  // parallelRows splits it (n · 20 ≥ 32 768) into chunks that are not multiples of 8
         let x = randomArray(n, &rng, scale: 5).map(Float.init), dOut = randomArray(n, &rng).map(Float.init)
         func run(_ threads: Int) -> [[Float]] {
-            withPointers([x, [Float](repeating: 0, count: n), dOut, [Float](repeating: 0.5, count: n)]) { p in
-                GELU.forward(out: p[1], inp: p[0], count: n, threads: threads)
-                GELU.backward(dInp: p[3], dOut: p[2], inp: p[0], count: n, threads: threads)
+            withPointers([x, [Float](repeating: 0, count: n), dOut, [Float](repeating: 0.5, count: n), x]) { p in
+                // The derivative written over the input, as the model keeps it in the fc output.
+                GELU.forward(out: p[1], derivative: p[4], inp: p[4], count: n, threads: threads)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: threads)
             }
         }
         let one = run(1), three = run(3)
         XCTAssertEqual(one[1], three[1])
         XCTAssertEqual(one[3], three[3])
+        XCTAssertEqual(one[4], three[4])
     }
 
     func testFloatLayerNormMatchesDoubleReference() {
@@ -109,7 +112,7 @@ final class VectorKernelTests: XCTestCase {
         func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
             LayerNorm.forward(out: p[3], mean: p[4], rstd: p[5], inp: p[0], weight: p[1], bias: p[2],
                               N: N, C: C, epsilon: 1e-5, threads: 1)
-            LayerNorm.backward(dInp: p[7], accumulate: true, dWeight: p[8], dBias: p[9], dOut: p[6], inp: p[0], weight: p[1],
+            LayerNorm.backward(dInp: p[7], residual: p[7], dWeight: p[8], dBias: p[9], dOut: p[6], inp: p[0], weight: p[1],
                                mean: p[4], rstd: p[5], N: N, C: C, threads: 1)
         }
         compare("layernorm", inputs, { run($0) }, { run($0) })

@@ -1,6 +1,7 @@
 // GELU.swift — the tanh approximation of GELU used by BLOOM (`bloom_gelu_forward`; Hendrycks &
 // Gimpel 2016, arXiv 1606.08415): y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))). llm.c `gelu_*`.
-// Float runs eight lanes at a time with VectorMath's tanh (issue 19); Double the scalar loop.
+// Float runs eight lanes at a time with VectorMath's tanh (issue 19); Double the scalar loop. Forward
+// also writes gelu′, so backward is one multiply per element and never recomputes the tanh.
 // Legend: count = N · 4C elements.
 
 /// Element-wise tanh-GELU.
@@ -8,46 +9,35 @@ enum GELU {
     /// √(2/π).
     static let scale = 0.7978845608028654
 
-    /// - Parameters:
-    ///   - out: (count) written; inp: (count).
-    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, threads: Int) {
-        let k = F(scale), c: F = 0.044715
-        if F.self == Float.self {
-            let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
-            let x = UnsafeRawPointer(inp).assumingMemoryBound(to: Float.self)
-            parallelRows(count, costPerRow: 20, threads: threads) { range in
-                VectorMath.map(o, x, range) { x, _ in Self.forward(x) }
-            }
-            return
-        }
-        parallelRows(count, costPerRow: 20, threads: threads) { range in
-            for i in range {
-                let x = inp[i]
-                out[i] = x / 2 * (1 + F.hyperbolicTangent(k * (x + c * x * x * x)))
-            }
-        }
-    }
-
-    /// Writes dInp = dOut · gelu′(inp).
+    /// Writes out = gelu(inp) and derivative = gelu′(inp), the only thing `backward` needs: the
+    /// tanh is computed once, here, instead of again in backward (issue 19).
     /// gelu′(x) = ½(1 + th) + ½x(1 − th²)·k(1 + 3·0.044715x²), th = tanh(k(x + 0.044715x³)).
-    static func backward<F: ModelScalar>(
-        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, inp: UnsafePointer<F>, count: Int, threads: Int
+    /// - Parameters:
+    ///   - out: (count) written.
+    ///   - derivative: (count) written; may be `inp` itself (each element is read before it is
+    ///     overwritten), which is how the model keeps it in the fc output's place.
+    ///   - inp: (count).
+    static func forward<F: ModelScalar>(
+        out: UnsafeMutablePointer<F>, derivative: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
+        threads: Int
     ) {
         let k = F(scale), c: F = 0.044715
         if F.self == Float.self {
-            let dx = UnsafeMutableRawPointer(dInp).assumingMemoryBound(to: Float.self)
-            let dy = UnsafeRawPointer(dOut).assumingMemoryBound(to: Float.self)
+            let o = UnsafeMutableRawPointer(out).assumingMemoryBound(to: Float.self)
+            let g = UnsafeMutableRawPointer(derivative).assumingMemoryBound(to: Float.self)
             let x = UnsafeRawPointer(inp).assumingMemoryBound(to: Float.self)
             parallelRows(count, costPerRow: 25, threads: threads) { range in
                 var i = range.lowerBound
                 while i + 8 <= range.upperBound {
-                    VectorMath.store(VectorMath.load(dy + i) * derivative(VectorMath.load(x + i)), dx + i)
+                    let (y, d) = valueAndDerivative(VectorMath.load(x + i))
+                    VectorMath.store(y, o + i)
+                    VectorMath.store(d, g + i)
                     i += 8
                 }
                 let n = range.upperBound - i
                 if n > 0 {
-                    let g = VectorMath.loadPartial(dy + i, count: n) * derivative(VectorMath.loadPartial(x + i, count: n))
-                    for j in 0..<n { dx[i + j] = g[j] }
+                    let (y, d) = valueAndDerivative(VectorMath.loadPartial(x + i, count: n))
+                    for j in 0..<n { (o[i + j], g[i + j]) = (y[j], d[j]) }
                 }
             }
             return
@@ -56,29 +46,32 @@ enum GELU {
             for i in range {
                 let x = inp[i]
                 let th = F.hyperbolicTangent(k * (x + c * x * x * x))
-                let grad = (1 + th) / 2 + x / 2 * (1 - th * th) * k * (1 + 3 * c * x * x)
-                dInp[i] = dOut[i] * grad
+                out[i] = x / 2 * (1 + th)
+                derivative[i] = (1 + th) / 2 + x / 2 * (1 - th * th) * k * (1 + 3 * c * x * x)
             }
         }
     }
 
-    /// gelu(x) per lane, the formula of `forward` with the vector tanh.
-    @inline(__always)
-    static func forward(_ x: Float8) -> Float8 {
-        let half: Float8 = x / 2
-        return half * (1 + tanhArgument(x))
+    /// Writes dInp = dOut · gelu′, with gelu′ as `forward` wrote it.
+    /// - Parameters: dInp: (count) written (may be `dOut`); dOut, derivative: (count).
+    static func backward<F: ModelScalar>(
+        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, derivative: UnsafePointer<F>, count: Int, threads: Int
+    ) {
+        parallelRows(count, costPerRow: 2, threads: threads) { range in
+            for i in range { dInp[i] = dOut[i] * derivative[i] }
+        }
     }
 
-    /// gelu′(x) per lane, the formula of `backward` with the vector tanh.
+    /// (gelu(x), gelu′(x)) per lane from one vector tanh, the formulas of the Double path.
     @inline(__always)
-    static func derivative(_ x: Float8) -> Float8 {
+    static func valueAndDerivative(_ x: Float8) -> (Float8, Float8) {
         let k = Float(scale), c3: Float = 3 * 0.044715
         let th: Float8 = tanhArgument(x)
         let half: Float8 = x / 2
         let slope: Float8 = (1 - th * th) * k
         let inner: Float8 = 1 + c3 * (x * x)
         let left: Float8 = (1 + th) / 2
-        return left + half * slope * inner
+        return (half * (1 + th), left + half * slope * inner)
     }
 
     /// tanh(k(x + 0.044715x³)) per lane.

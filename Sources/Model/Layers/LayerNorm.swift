@@ -39,8 +39,9 @@ enum LayerNorm {
         }
     }
 
-    /// Writes dInp, or adds to it when `accumulate` (the residual stream's gradient, which the
-    /// residual branch wrote first); accumulates (`+=`) dWeight and dBias (only
+    /// Writes dInp, or dInp = residual + the LayerNorm's gradient when `residual` is given (the
+    /// residual stream's gradient, which reaches the input by the skip connection too; it may be
+    /// `dInp` itself); accumulates (`+=`) dWeight and dBias (only
     /// `zeroGradients()` clears those). With x̂ = (x − mean)·rstd and g = dOut·weight:
     /// dInp = rstd · (g − mean(g) − x̂ · mean(g·x̂)); dWeight = Σₙ dOut·x̂; dBias = Σₙ dOut.
     /// - Parameters:
@@ -49,7 +50,7 @@ enum LayerNorm {
     ///   - threads: rows, and the parameter sums' columns, are split over them; every sum runs in
     ///     the same order whatever the count.
     static func backward<F: ModelScalar>(
-        dInp: UnsafeMutablePointer<F>, accumulate: Bool, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>,
+        dInp: UnsafeMutablePointer<F>, residual: UnsafePointer<F>?, dWeight: UnsafeMutablePointer<F>, dBias: UnsafeMutablePointer<F>,
         dOut: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
         mean: UnsafePointer<F>, rstd: UnsafePointer<F>, N: Int, C: Int, threads: Int
     ) {
@@ -69,10 +70,11 @@ enum LayerNorm {
                 }
                 gMean /= F(C)
                 gxMean /= F(C)
-                if accumulate {
+                if let residual {
+                    let r = residual + n * C
                     for i in 0..<C {
                         let xhat = (x[i] - m) * s
-                        dx[i] += s * (d[i] * weight[i] - gMean - xhat * gxMean)
+                        dx[i] = r[i] + s * (d[i] * weight[i] - gMean - xhat * gxMean)
                     }
                 } else {
                     for i in 0..<C {

@@ -10,17 +10,32 @@ enum Linear {
     ///   - inp: (N, IC).
     ///   - weight: (OC, IC).
     ///   - bias: (OC), or nil for none (the tied output projection).
+    ///   - residual: (N, OC) added to the output, or nil: out = residual + bias + inp·weightᵀ, the
+    ///     sgemm accumulating onto residual + bias (a block's residual connection without a
+    ///     separate pass over a stored branch output, issue 19). May be `out`.
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
-        bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int, threads: Int
+        bias: UnsafePointer<F>?, residual: UnsafePointer<F>? = nil, N: Int, IC: Int, OC: Int, threads: Int
     ) {
-        if let bias {
+        switch (bias, residual) {
+        case let (bias?, residual?):
+            parallelRows(N, costPerRow: OC, threads: threads) { rows in
+                for n in rows {
+                    let o = out + n * OC, r = residual + n * OC
+                    for i in 0..<OC { o[i] = r[i] + bias[i] }
+                }
+            }
+        case let (bias?, nil):
             parallelRows(N, costPerRow: OC, threads: threads) { rows in
                 for n in rows { (out + n * OC).update(from: bias, count: OC) }
             }
+        case let (nil, residual?):
+            if UnsafePointer(out) != residual { out.update(from: residual, count: N * OC) }
+        case (nil, nil):
+            break
         }
         parallelGEMM(threads: threads, transA: false, transB: true, m: N, n: OC, k: IC, alpha: 1, a: inp, lda: IC,
-                     b: weight, ldb: IC, beta: bias == nil ? 0 : 1, c: out, ldc: OC)
+                     b: weight, ldb: IC, beta: bias == nil && residual == nil ? 0 : 1, c: out, ldc: OC)
     }
 
     /// Writes dInp = dOut·W; accumulates (`+=`) the parameter gradients dWeight += dOutᵀ·inp and
