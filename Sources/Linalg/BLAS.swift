@@ -1,6 +1,7 @@
 // BLAS.swift — the few OpenBLAS calls Gradus uses (issue 2, DESIGN.md §2 `Linalg`): row-major
-// sgemm for the model's matmuls, thread control, and three BLAS-1 helpers (axpy for updates,
-// dot, nrm2 for gradient-norm clipping). Shapes are checked with preconditions at entry.
+// sgemm for the model's matmuls (timed by `GEMMTimer` when it is on), thread control, and three
+// BLAS-1 helpers (axpy for updates, dot, nrm2 for gradient-norm clipping). Shapes are checked with
+// preconditions at entry.
 
 import COpenBLAS
 
@@ -49,9 +50,11 @@ public enum BLAS {
         _ s: GEMMShape, alpha: Float, a: UnsafePointer<Float>, b: UnsafePointer<Float>,
         beta: Float, c: UnsafeMutablePointer<Float>
     ) {
-        cblas_sgemm(CblasRowMajor, s.transA ? CblasTrans : CblasNoTrans, s.transB ? CblasTrans : CblasNoTrans,
-                    blasint(s.m), blasint(s.n), blasint(s.k), alpha, a, blasint(s.lda), b, blasint(s.ldb),
-                    beta, c, blasint(s.ldc))
+        GEMMTimer.measure {
+            cblas_sgemm(CblasRowMajor, s.transA ? CblasTrans : CblasNoTrans, s.transB ? CblasTrans : CblasNoTrans,
+                        blasint(s.m), blasint(s.n), blasint(s.k), alpha, a, blasint(s.lda), b, blasint(s.ldb),
+                        beta, c, blasint(s.ldc))
+        }
     }
 
     /// y += alpha · x.

@@ -24,8 +24,13 @@ struct BenchTrain: ParsableCommand {
         discussion: """
         One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per
         second, forward + backward), sgemm_gflops (1024³ sgemm at the same threads)
-        and their ratio (mfu); a line after the first also gives vs_first_threads, its
-        tokens/s ÷ the first line's.
+        and their ratio (mfu); step_s and step_cpu_s (wall-clock and process CPU
+        seconds a step); gemm_cpu_s, the CPU seconds a step spends inside sgemm
+        (summed over threads), gemm_share (÷ step_cpu_s) and gemm_gflops (the FLOPs
+        over the products' own time, their CPU seconds ÷ threads): how fast the
+        products run at the model's shapes, and how much of the step is not them. A
+        line after the first also gives vs_first_threads, its tokens/s ÷ the first
+        line's.
 
         --vs-torch runs tools/bench_torch_train.py (the same model and step in
         PyTorch, from the same config, at the first line's thread count) eagerly and
@@ -33,7 +38,10 @@ struct BenchTrain: ParsableCommand {
         torch_compile_tokens_per_s, vs_torch_eager and vs_torch_compile (Gradus ÷
         PyTorch tokens/s) to the first line, and vs_torch_eager_cpu and
         vs_torch_compile_cpu (PyTorch ÷ Gradus CPU seconds per step, which other
-        processes on the machine distort less than wall-clock); PyTorch's diagnostics
+        processes on the machine distort less than wall-clock), and
+        vs_torch_eager_gemm_bound and vs_torch_compile_gemm_bound (PyTorch's CPU
+        seconds a step ÷ gemm_cpu_s: the ratio Gradus would reach if everything but
+        its products took no time); PyTorch's diagnostics
         go to torch-eager.stderr / torch-compile.stderr in a temporary directory named
         in any skip reason.
 
@@ -67,7 +75,8 @@ struct BenchTrain: ParsableCommand {
         var lines: [String] = [], first: Double?
         for n in counts {
             let sgemm = measureSGEMM(threads: n)
-            let (seconds, cpu, flops) = try timeSteps(run, threads: ComputeThreads(n))
+            let times = try timeSteps(run, threads: ComputeThreads(n))
+            let (seconds, cpu, flops) = (times.seconds, times.cpu, times.flops)
             let m = run.model, B = run.train.batchSize, T = run.sequenceLength
             let tokens = Double(B * T * steps)
             var json = JSONLine()
@@ -86,6 +95,9 @@ struct BenchTrain: ParsableCommand {
             json.add("mfu", (flops / seconds / 1e9 / sgemm * 1000).rounded() / 1000)
             json.add("step_s", (seconds / Double(steps) * 1e4).rounded() / 1e4)
             json.add("step_cpu_s", (cpu / Double(steps) * 1e4).rounded() / 1e4)
+            json.add("gemm_cpu_s", (times.gemm / Double(steps) * 1e4).rounded() / 1e4)
+            json.add("gemm_share", (times.gemm / cpu * 1000).rounded() / 1000)
+            json.add("gemm_gflops", (flops / (times.gemm / Double(n)) / 1e7).rounded() / 100)
             if let first { json.add("vs_first_threads", (tokens / seconds / first * 100).rounded() / 100) }
             first = first ?? tokens / seconds
             lines.append(json.text)
@@ -114,16 +126,20 @@ struct BenchTrain: ParsableCommand {
     }
 
     /// Wall-clock and process CPU seconds for `steps` training steps after one untimed warm-up
-    /// step (CPU time shows what the steps cost when the machine is shared and busy), and the
-    /// matmul FLOPs the steps' records count.
-    private func timeSteps(_ run: RunConfig, threads: ComputeThreads) throws -> (Double, Double, Double) {
+    /// step (CPU time shows what the steps cost when the machine is shared and busy), the seconds
+    /// spent inside sgemm (`GEMMTimer`, summed over threads), and the matmul FLOPs the steps'
+    /// records count.
+    private func timeSteps(_ run: RunConfig, threads: ComputeThreads) throws -> StepTimes {
         let source = SyntheticBatchSource(batchSize: run.train.batchSize, length: run.sequenceLength,
                                           vocab: run.model.vocab, seed: 1)
         let trainer = try Trainer(config: run, source: source, threads: threads)
         try trainer.step()
         let clock = ContinuousClock(), start = clock.now, cpuStart = processCPUSeconds()
+        GEMMTimer.start()
         let flops = try trainer.train(budget: .steps(1 + steps)).reduce(0) { $0 + $1.flops }
-        return ((clock.now - start) / .seconds(1), processCPUSeconds() - cpuStart, flops)
+        let gemm = GEMMTimer.stop()
+        return StepTimes(seconds: (clock.now - start) / .seconds(1), cpu: processCPUSeconds() - cpuStart,
+                         gemm: gemm, flops: flops)
     }
 
     /// CPU time of the whole process (all threads), in seconds.
@@ -155,4 +171,12 @@ struct BenchTrain: ParsableCommand {
         }
         return 2 * Double(n * n * n) / best / 1e9
     }
+}
+
+/// What `timeSteps` measured over the timed steps.
+private struct StepTimes {
+    /// Wall-clock and process CPU seconds; CPU seconds inside sgemm, summed over threads.
+    let seconds, cpu, gemm: Double
+    /// Matmul FLOPs the steps' records count.
+    let flops: Double
 }

@@ -28,19 +28,26 @@ enum TorchTrainReference {
     /// `line` (a JSON object of Gradus's run) with the comparison to each mode added:
     /// `torch_MODE_tokens_per_s` and `vs_torch_MODE` = Gradus tokens/s ÷ PyTorch tokens/s;
     /// `vs_torch_MODE_cpu` = PyTorch's CPU seconds per step ÷ Gradus's (`step_cpu_s`, the same
-    /// steps, less distorted when other processes share the cores); or `vs_torch_MODE_skipped`
-    /// with the reason.
+    /// steps, less distorted when other processes share the cores); `vs_torch_MODE_gemm_bound` =
+    /// PyTorch's CPU seconds per step ÷ Gradus's seconds inside sgemm per step (`gemm_cpu_s`), the
+    /// most a faster rest of Gradus's step could reach; or `vs_torch_MODE_skipped` with the reason.
     static func annotate(_ line: String, with outcomes: [(Mode, ReferenceOutcome)]) -> String {
         var extra = JSONLine()
         let parsed = try? JSONValue.parse(line)
         let gradus = parsed?["tokens_per_s"]?.number, gradusCPU = parsed?["step_cpu_s"]?.number
+        let gemm = parsed?["gemm_cpu_s"]?.number
         for (mode, outcome) in outcomes {
             switch outcome {
             case .measured(let reference, let torchLine):
                 extra.add("torch_\(mode.rawValue)_tokens_per_s", reference.rounded())
                 if let gradus { extra.add("vs_torch_\(mode.rawValue)", (gradus / reference * 100).rounded() / 100) }
-                if let gradusCPU, gradusCPU > 0, let cpu = (try? JSONValue.parse(torchLine))?["step_cpu_s"]?.number {
-                    extra.add("vs_torch_\(mode.rawValue)_cpu", (cpu / gradusCPU * 100).rounded() / 100)
+                if let cpu = (try? JSONValue.parse(torchLine))?["step_cpu_s"]?.number {
+                    if let gradusCPU, gradusCPU > 0 {
+                        extra.add("vs_torch_\(mode.rawValue)_cpu", (cpu / gradusCPU * 100).rounded() / 100)
+                    }
+                    if let gemm, gemm > 0 {
+                        extra.add("vs_torch_\(mode.rawValue)_gemm_bound", (cpu / gemm * 100).rounded() / 100)
+                    }
                 }
             case .skipped(let reason):
                 extra.add("vs_torch_\(mode.rawValue)_skipped", reason)

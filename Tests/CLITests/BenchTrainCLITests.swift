@@ -21,6 +21,14 @@ final class BenchTrainCLITests: XCTestCase {
         XCTAssertEqual(object["bench"] as? String, "train")
         XCTAssertEqual(object["layers"] as? Int, 2)
         XCTAssertEqual(object["threads"] as? Int, 1)
+        // The products' time is measured inside the step: positive, and on one thread no more
+        // than the step's own wall-clock time.
+        let gemm = try XCTUnwrap(object["gemm_cpu_s"] as? Double), step = try XCTUnwrap(object["step_s"] as? Double)
+        XCTAssertGreaterThan(gemm, 0, lines[0].description)
+        XCTAssertLessThanOrEqual(gemm, step, lines[0].description)
+        let share = try XCTUnwrap(object["gemm_share"] as? Double)
+        XCTAssertTrue(share > 0 && share <= 1.05, lines[0].description)
+        XCTAssertGreaterThan(try XCTUnwrap(object["gemm_gflops"] as? Double), 0)
     }
 
     func testBenchTrainBadConfigsFailWithTheirProblems() throws {
