@@ -86,7 +86,7 @@ enum LayerNorm {
         }
         // Parameter gradients sum over rows: sequential over n within each thread's columns,
         // vectorised over C.
-        parallelRows(C, costPerRow: 2 * N, threads: threads) { columns in
+        parallelRows(C, costPerRow: 2 * N, threads: threads, chunksPerThread: 1) { columns in
             for n in 0..<N {
                 let x = inp + n * C, d = dOut + n * C
                 let m = mean[n], s = rstd[n]

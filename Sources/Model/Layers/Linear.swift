@@ -59,7 +59,7 @@ enum Linear {
                      b: inp, ldb: IC, beta: 1, c: dWeight, ldc: IC)
         if let dBias {
             // Split by columns: each column's sum runs over n in order, whatever the threads.
-            parallelRows(OC, costPerRow: N, threads: threads) { columns in
+            parallelRows(OC, costPerRow: N, threads: threads, chunksPerThread: 1) { columns in
                 for n in 0..<N {
                     let d = dOut + n * OC
                     for o in columns { dBias[o] += d[o] }
