@@ -1,6 +1,6 @@
 // ExternalTrainerCLITests.swift — `gradus experiment` with an external trainer through the CLI
 // (issue 17 item 1), with /bin/sh fake trainers: SIGTERM to gradus reaches the trainer and the
-// command exits 143; `--resume` reruns an unfinished run's command in the same run directory and
+// command exits 143; a SIGKILLed gradus leaves no trainer running (it gets SIGTERM); `--resume` reruns an unfinished run's command in the same run directory and
 // leaves a finished one alone; `gradus batches --held-out-fraction` serves no held-out id.
 
 import Foundation
@@ -39,6 +39,24 @@ final class ExternalTrainerCLITests: XCTestCase {
         XCTAssertEqual(run.status, 143, run.stderr)
         XCTAssertEqual(try String(contentsOfFile: dir + "/out/runs/ext-seed1/signal", encoding: .utf8), "TERM\n")
         XCTAssertTrue(run.stderr.contains("run the same command with --resume to continue"), run.stderr)
+    }
+
+    func testTrainerGetsSIGTERMWhenGradusIsKilled() throws {
+        let dir = try TemporaryDirectory("extcli", removedAfter: self).path
+        try indexUDHRPacked(at: dir + "/idx")
+        // As above: unsignalled, the trainer would run on for about 20 s after gradus died.
+        let script = #"trap 'echo TERM > "$1/signal"; exit 143' TERM; touch "$1/started"; i=0; "#
+            + #"while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 0"#
+        let matrix = try writeMatrix(in: dir, script: script)
+        let process = try GradusProcess(["experiment", matrix, "--index", dir + "/idx", "--out", dir + "/out", "--threads", "1"])
+        let run = dir + "/out/runs/ext-seed1"
+        for _ in 0..<300 where !FileManager.default.fileExists(atPath: run + "/started") { usleep(100_000) }
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/started"), "the trainer did not start")
+        kill(process.pid, SIGKILL)  // gradus cannot forward anything: the kernel signals the trainer
+        _ = process.wait()
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: run + "/signal") { usleep(100_000) }
+        XCTAssertEqual(try? String(contentsOfFile: run + "/signal", encoding: .utf8), "TERM\n",
+                       "the trainer outlived a SIGKILLed gradus")
     }
 
     func testResumeRerunsAnUnfinishedRunAndNotAFinishedOne() throws {
