@@ -23,28 +23,12 @@ final class ExternalTrainerCLITests: XCTestCase {
         return dir + "/matrix.json"
     }
 
-    func testSIGTERMIsForwardedToTheTrainer() throws {
+    /// Starts `gradus experiment` on a trainer that records the signal it gets in RUN/signal
+    /// (unsignalled it gives up after about 20 s) and waits until the trainer has started.
+    /// - Returns: gradus's process and the run directory.
+    private func startWaitingTrainer() throws -> (GradusProcess, String) {
         let dir = try TemporaryDirectory("extcli", removedAfter: self).path
         try indexUDHRPacked(at: dir + "/idx")
-        // The trainer records the signal it gets; unsignalled it gives up after about 20 s.
-        let script = #"trap 'echo TERM > "$1/signal"; exit 143' TERM; touch "$1/started"; i=0; "#
-            + #"while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 0"#
-        let matrix = try writeMatrix(in: dir, script: script)
-        let process = try GradusProcess(["experiment", matrix, "--index", dir + "/idx", "--out", dir + "/out", "--threads", "1"])
-        let started = dir + "/out/runs/ext-seed1/started"
-        for _ in 0..<300 where !FileManager.default.fileExists(atPath: started) { usleep(100_000) }
-        XCTAssertTrue(FileManager.default.fileExists(atPath: started), "the trainer did not start")
-        kill(process.pid, SIGTERM)  // gradus only, not its process group
-        let run = process.wait()
-        XCTAssertEqual(run.status, 143, run.stderr)
-        XCTAssertEqual(try String(contentsOfFile: dir + "/out/runs/ext-seed1/signal", encoding: .utf8), "TERM\n")
-        XCTAssertTrue(run.stderr.contains("run the same command with --resume to continue"), run.stderr)
-    }
-
-    func testTrainerGetsSIGTERMWhenGradusIsKilled() throws {
-        let dir = try TemporaryDirectory("extcli", removedAfter: self).path
-        try indexUDHRPacked(at: dir + "/idx")
-        // As above: unsignalled, the trainer would run on for about 20 s after gradus died.
         let script = #"trap 'echo TERM > "$1/signal"; exit 143' TERM; touch "$1/started"; i=0; "#
             + #"while [ $i -lt 200 ]; do sleep 0.1; i=$((i+1)); done; exit 0"#
         let matrix = try writeMatrix(in: dir, script: script)
@@ -52,6 +36,20 @@ final class ExternalTrainerCLITests: XCTestCase {
         let run = dir + "/out/runs/ext-seed1"
         for _ in 0..<300 where !FileManager.default.fileExists(atPath: run + "/started") { usleep(100_000) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/started"), "the trainer did not start")
+        return (process, run)
+    }
+
+    func testSIGTERMIsForwardedToTheTrainer() throws {
+        let (process, run) = try startWaitingTrainer()
+        kill(process.pid, SIGTERM)  // gradus only, not its process group
+        let result = process.wait()
+        XCTAssertEqual(result.status, 143, result.stderr)
+        XCTAssertEqual(try String(contentsOfFile: run + "/signal", encoding: .utf8), "TERM\n")
+        XCTAssertTrue(result.stderr.contains("run the same command with --resume to continue"), result.stderr)
+    }
+
+    func testTrainerGetsSIGTERMWhenGradusIsKilled() throws {
+        let (process, run) = try startWaitingTrainer()
         kill(process.pid, SIGKILL)  // gradus cannot forward anything: the kernel signals the trainer
         _ = process.wait()
         for _ in 0..<50 where !FileManager.default.fileExists(atPath: run + "/signal") { usleep(100_000) }
