@@ -57,8 +57,8 @@ final class GroupEvaluationCLITests: XCTestCase {
         try JSONSerialization.data(withJSONObject: object).write(to: URL(fileURLWithPath: dir + "/c.json"))
         let r = try runGradus(["train", dir + "/c.json", "--index", index, "--out", dir + "/run", "--steps", "2", "--threads", "1"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        // JSONDecoder, not JSONSerialization: on Linux the latter can read a 17-digit number one or
-        // two ulps off (it read 5.3856483697891235 as 5.385648369789122), the former reads it exactly.
+        // JSONDecoder, not JSONSerialization: on Linux the latter reads about one 17-digit double in
+        // five an ulp or two off (5.3856483697891235 as 5.385648369789122); the former is exact.
         struct Evaluation: Decodable { let val_groups: [String: [String: [String: Double]]] }
         let evaluations = try String(contentsOfFile: dir + "/run/log.jsonl", encoding: .utf8).split(separator: "\n")
             .filter { $0.contains("\"val_loss\"") }

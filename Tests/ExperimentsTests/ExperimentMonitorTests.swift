@@ -29,11 +29,13 @@ final class ExperimentMonitorTests: XCTestCase {
         let lossCSV = try String(contentsOfFile: dir + "/uniform/monitors/job/Train_Samples_train_loss.csv", encoding: .utf8)
         let rows = lossCSV.components(separatedBy: "\r\n").filter { !$0.isEmpty }.map { $0.split(separator: ",").map(String.init) }
         XCTAssertEqual(rows.first, ["step", "train_loss"])
+        // JSONValue reads numbers exactly (Double(text)); Foundation's JSONSerialization on Linux
+        // reads about one 17-digit double in five an ulp or two off.
         let logged = try String(contentsOfFile: dir + "/uniform/log.jsonl", encoding: .utf8).split(separator: "\n")
-            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+            .map { try JSONValue.parse(String($0)) }
             .filter { $0["loss"] != nil }
         XCTAssertEqual(rows.dropFirst().map { $0[0] }, ["4", "8"])
-        XCTAssertEqual(rows.dropFirst().map { Double($0[1]) }, logged.map { $0["loss"] as? Double })
+        XCTAssertEqual(rows.dropFirst().map { Double($0[1]) }, logged.map { $0["loss"]?.number })
         let valRows = try String(contentsOfFile: dir + "/uniform/monitors/job/Train_Samples_val_loss.csv", encoding: .utf8)
             .components(separatedBy: "\r\n").filter { !$0.isEmpty }
         XCTAssertEqual(valRows.first, "step,val_loss")
