@@ -350,10 +350,7 @@ final class PassOne {
     private func addDocuments(of batch: RecordBatch, txn: LMDBWriteTransaction, referencedFile: Int?) throws {
         var start = 0
         if batch.inPlace, let referencedFile {
-            for (i, end) in batch.ends.enumerated() {
-                try writer.add(inPlace: end - start, doc: batch.docs[i], txn: txn, referencedFile: referencedFile)
-                start = end
-            }
+            try writer.add(inPlace: batch.ends, docs: batch.docs, txn: txn, referencedFile: referencedFile)
             return
         }
         try batch.tokens.withUnsafeBufferPointer { all in
