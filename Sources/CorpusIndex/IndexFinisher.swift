@@ -26,15 +26,18 @@ enum IndexFinisher {
     ///     (each chunk a worker reads whole; the rest, and all when no metric reads tokens, at completion).
     ///   - precomputed: when given (a merge), the value of metric m for a range of ids, filled into
     ///     the buffer: no metric is computed here and every metric's `values/<m>` is written.
+    ///   - openReaders: token files (by `tokenStore.files` index) pass 1 already has open, read
+    ///     through those readers instead of mapping them again (`TokenStore.init`).
     /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
     @discardableResult
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
                        tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
                        onPhase: (String) -> Void = { _ in }, tokenSums: [UInt64]? = nil,
-                       precomputed: ((Int, Range<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void)? = nil) throws -> IndexManifest {
+                       precomputed: ((Int, Range<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void)? = nil,
+                       openReaders: [Int: IndexedDatasetReader] = [:]) throws -> IndexManifest {
         try validate(runSamples: runLength)
         let n = manifest.counts.samples
-        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false)
+        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false, openReaders: openReaders)
         let tables = try metrics.map { metric in
             MetricTables(metric: metric,
                          dense: DenseTable.values(metric.name, db: try store.database(IndexFormat.valuesDB(metric.name)), count: n),

@@ -120,9 +120,13 @@ public final class TokenStore {
 
     /// Opens every token file of `manifest` and checks each against the sizes and fingerprint
     /// recorded when the index was completed.
+    /// - Parameter openReaders: readers of some of the files (by `info.files` index) already open
+    ///   on the same `.bin/.idx` with the same dtype-code table (pass 1's of a referenced input),
+    ///   used instead of opening those files again.
     /// - Throws: `IndexError.corrupt` for an index whose store is inconsistent, `.tokenFileChanged`
     ///   when a file is missing or changed (a referenced input edited, moved or replaced).
-    public init(indexPath: String, manifest: IndexManifest, checkFingerprints: Bool = true) throws {
+    public init(indexPath: String, manifest: IndexManifest, checkFingerprints: Bool = true,
+                openReaders: [Int: IndexedDatasetReader] = [:]) throws {
         self.indexPath = indexPath
         guard let info = manifest.tokenStore else {
             throw IndexError.corrupt("\(indexPath): the manifest has no token store")
@@ -130,12 +134,13 @@ public final class TokenStore {
         self.info = info
         maxSampleLength = manifest.counts.maxSampleLength
         var readers: [IndexedDatasetReader] = []
-        for file in info.files {
+        for (k, file) in info.files.enumerated() {
             let prefix = file.path(in: indexPath)
             if checkFingerprints { try Self.check(file, prefix: prefix, indexPath: indexPath) }
             guard let table = DTypeCodeTable(rawValue: file.codeTable) else {
                 throw IndexError.corrupt("\(indexPath): token file \(file.prefix) has an unknown dtype-code table '\(file.codeTable)'")
             }
+            if let open = openReaders[k], open.codeTable == table { readers.append(open); continue }
             do { readers.append(try IndexedDatasetReader(prefix: prefix, codeTable: table)) } catch {
                 throw IndexError.tokenFileChanged(index: indexPath, file: prefix, detail: "it cannot be read: \(error)")
             }
