@@ -181,20 +181,20 @@ enum IndexFinisher {
                                 chunkEnd = members.upperBound
                                 hasher.reset()
                             }
-                            try tokenStore.withRawTokens(id) { raw, dtype in
-                                if whole { hasher.update(raw) }
-                                unreleased += raw.count
-                                if !storedMetrics.isEmpty && dtype == .uint16 && Int(bitPattern: raw.baseAddress) % 2 == 0 {
-                                    let items = raw.assumingMemoryBound(to: UInt16.self)
-                                    for (m, metric) in storedMetrics {
-                                        shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
-                                    }
-                                } else {
-                                    let sample = MetricSample(tokens: TokenStore.decode(raw, dtype: dtype, into: tokens))
-                                    for m in computed {
-                                        shared.value.0[m * stride + id - ids.lowerBound] =
-                                            try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
-                                    }
+                            // Read without a closure per sample (`rawTokens`); the store outlives this loop.
+                            let (raw, dtype) = try tokenStore.rawTokens(id)
+                            if whole { hasher.update(raw) }
+                            unreleased += raw.count
+                            if !storedMetrics.isEmpty && dtype == .uint16 && Int(bitPattern: raw.baseAddress) % 2 == 0 {
+                                let items = raw.assumingMemoryBound(to: UInt16.self)
+                                for (m, metric) in storedMetrics {
+                                    shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
+                                }
+                            } else {
+                                let sample = MetricSample(tokens: TokenStore.decode(raw, dtype: dtype, into: tokens))
+                                for m in computed {
+                                    shared.value.0[m * stride + id - ids.lowerBound] =
+                                        try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
                                 }
                             }
                             if whole && id + 1 == chunkEnd { shared.value.2[chunk] = hasher.digest }

@@ -225,6 +225,16 @@ public final class TokenStore {
     /// - Throws: `IndexError.corrupt` for an id outside the index or an item longer than the
     ///   longest sample.
     public func withRawTokens<R>(_ id: Int, _ body: (UnsafeRawBufferPointer, IndexedDatasetDType) throws -> R) throws -> R {
+        let (raw, dtype) = try rawTokens(id)
+        return try withExtendedLifetime(self) { try body(raw, dtype) }
+    }
+
+    /// The stored bytes of sample `id` and their dtype, without copying and without a closure
+    /// (pass 2's per-sample loop: a closure per sample cost reference counting of what it
+    /// captured). The bytes stay valid while this store is alive; the caller keeps it so.
+    /// - Throws: as `withRawTokens`.
+    @inline(__always)
+    func rawTokens(_ id: Int) throws -> (UnsafeRawBufferPointer, IndexedDatasetDType) {
         guard id >= 0, id < (starts.last ?? 0) + (info.segments.last?.samples ?? 0) else {
             throw IndexError.corrupt("\(indexPath): sample \(id) is missing from the index")
         }
@@ -233,7 +243,7 @@ public final class TokenStore {
             throw IndexError.corrupt("\(indexPath): sample \(id) (item \(item) of \(reader.dataPath)) has \(reader.size(ofItem: item)) "
                 + "tokens; the longest sample has \(maxSampleLength) (restore the file or rebuild the index)")
         }
-        return try reader.withItemBytes(item, body)
+        return reader.withItemBytes(item) { ($0, $1) }
     }
 
     /// Decodes sample `id` into the front of `out`; returns the tokens.
