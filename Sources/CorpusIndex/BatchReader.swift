@@ -97,17 +97,24 @@ final class BatchReader {
             batch.counts.withUnsafeMutableBufferPointer { $0.update(repeating: 0) }
         }
         var total = 0
-        while batch.docs.count < batchRecords && total < batchTokens {
-            guard let (length, outside) = try batch.counts.withUnsafeMutableBufferPointer({
-                try source.next(into: &record, countingInto: $0, limit: vocabulary)
-            }) else { batch.endOfInput = true; break }
-            consumed += 1
-            let doc = DocRecord(input: input, record: base.record + record.ordinal, byteOffset: base.byteOffset + record.byteOffset,
-                                docID: nil, lang: nil, source: nil, groups: nil)
-            if let outside { throw SampleWriter.outsideVocabulary(outside, doc: doc, vocabularySize: vocabulary) }
-            batch.docs.append(doc)
-            total += length
-            batch.ends.append(total)
+        // The counts are moved out of the batch for the loop, so their buffer is taken once, not per document.
+        var counts: [UInt32] = []
+        swap(&counts, &batch.counts)
+        defer { swap(&counts, &batch.counts) }
+        try counts.withUnsafeMutableBufferPointer { counts in
+            while batch.docs.count < batchRecords && total < batchTokens {
+                guard let (length, outside) = try source.next(into: &record, countingInto: counts, limit: vocabulary) else {
+                    batch.endOfInput = true
+                    break
+                }
+                consumed += 1
+                let doc = DocRecord(input: input, record: base.record + record.ordinal, byteOffset: base.byteOffset + record.byteOffset,
+                                    docID: nil, lang: nil, source: nil, groups: nil)
+                if let outside { throw SampleWriter.outsideVocabulary(outside, doc: doc, vocabularySize: vocabulary) }
+                batch.docs.append(doc)
+                total += length
+                batch.ends.append(total)
+            }
         }
         batch.precounted = true
         batch.recordsConsumed = consumed

@@ -196,7 +196,7 @@ public enum IndexBuilder {
         // A shard stores documents only: metrics are computed when the shards are merged.
         manifest = try IndexFinisher.finish(store: store, manifest: manifest, metrics: manifest.kind == IndexKind.shard ? [] : metrics,
                                             tokenCounts: run.writer.tokenCounts, threads: options.threads, runLength: options.runSamples,
-                                            onPhase: phase)
+                                            onPhase: phase, openReaders: run.referencedReaders)
         try watch.check()
         phase("complete")
         return manifest

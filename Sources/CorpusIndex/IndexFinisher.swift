@@ -26,15 +26,18 @@ enum IndexFinisher {
     ///     (each chunk a worker reads whole; the rest, and all when no metric reads tokens, at completion).
     ///   - precomputed: when given (a merge), the value of metric m for a range of ids, filled into
     ///     the buffer: no metric is computed here and every metric's `values/<m>` is written.
+    ///   - openReaders: token files (by `tokenStore.files` index) pass 1 already has open, read
+    ///     through those readers instead of mapping them again (`TokenStore.init`).
     /// - Returns: the manifest as completed: its token files sealed (sizes and fingerprints).
     @discardableResult
     static func finish(store: IndexStore, manifest: IndexManifest, metrics: [any DifficultyMetric],
                        tokenCounts: [UInt64], threads: Int, runLength: Int = IndexBuildOptions.defaultRunSamples,
                        onPhase: (String) -> Void = { _ in }, tokenSums: [UInt64]? = nil,
-                       precomputed: ((Int, Range<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void)? = nil) throws -> IndexManifest {
+                       precomputed: ((Int, Range<Int>, UnsafeMutableBufferPointer<Double>) throws -> Void)? = nil,
+                       openReaders: [Int: IndexedDatasetReader] = [:]) throws -> IndexManifest {
         try validate(runSamples: runLength)
         let n = manifest.counts.samples
-        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false)
+        let tokenStore = try TokenStore(indexPath: store.path, manifest: manifest, checkFingerprints: false, openReaders: openReaders)
         let tables = try metrics.map { metric in
             MetricTables(metric: metric,
                          dense: DenseTable.values(metric.name, db: try store.database(IndexFormat.valuesDB(metric.name)), count: n),
@@ -178,20 +181,20 @@ enum IndexFinisher {
                                 chunkEnd = members.upperBound
                                 hasher.reset()
                             }
-                            try tokenStore.withRawTokens(id) { raw, dtype in
-                                if whole { hasher.update(raw) }
-                                unreleased += raw.count
-                                if !storedMetrics.isEmpty && dtype == .uint16 && Int(bitPattern: raw.baseAddress) % 2 == 0 {
-                                    let items = raw.assumingMemoryBound(to: UInt16.self)
-                                    for (m, metric) in storedMetrics {
-                                        shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
-                                    }
-                                } else {
-                                    let sample = MetricSample(tokens: TokenStore.decode(raw, dtype: dtype, into: tokens))
-                                    for m in computed {
-                                        shared.value.0[m * stride + id - ids.lowerBound] =
-                                            try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
-                                    }
+                            // Read without a closure per sample (`rawTokens`); the store outlives this loop.
+                            let (raw, dtype) = try tokenStore.rawTokens(id)
+                            if whole { hasher.update(raw) }
+                            unreleased += raw.count
+                            if !storedMetrics.isEmpty && dtype == .uint16 && Int(bitPattern: raw.baseAddress) % 2 == 0 {
+                                let items = raw.assumingMemoryBound(to: UInt16.self)
+                                for (m, metric) in storedMetrics {
+                                    shared.value.0[m * stride + id - ids.lowerBound] = try metric.value(ofStored: items, context: context)
+                                }
+                            } else {
+                                let sample = MetricSample(tokens: TokenStore.decode(raw, dtype: dtype, into: tokens))
+                                for m in computed {
+                                    shared.value.0[m * stride + id - ids.lowerBound] =
+                                        try tables[m].metric.value(of: sample, context: context, scratch: &scratch)
                                 }
                             }
                             if whole && id + 1 == chunkEnd { shared.value.2[chunk] = hasher.digest }

@@ -157,6 +157,22 @@ public struct DocRecord: Equatable, Sendable, Codable {
         }
     }
 
+    /// Bytes of the encoding of a record without strings (flags, input, record, byte offset).
+    static let fixedBytes = 21
+
+    /// Writes the encoding into the first `fixedBytes` of `out` when the record has no strings
+    /// (the same bytes `encode(into:)` appends); false, writing nothing, when it has one.
+    @inline(__always)
+    func encodeFixed(into out: UnsafeMutableRawBufferPointer) -> Bool {
+        guard docID == nil && lang == nil && source == nil else { return false }
+        precondition(out.count >= Self.fixedBytes)
+        out.storeBytes(of: 0, toByteOffset: 0, as: UInt8.self)
+        out.storeBytes(of: UInt32(input).littleEndian, toByteOffset: 1, as: UInt32.self)
+        out.storeBytes(of: UInt64(record).littleEndian, toByteOffset: 5, as: UInt64.self)
+        out.storeBytes(of: UInt64(byteOffset).littleEndian, toByteOffset: 13, as: UInt64.self)
+        return true
+    }
+
     /// Decodes a `docs` value.
     public static func decode(_ raw: UnsafeRawBufferPointer) throws -> DocRecord {
         guard raw.count >= 21 else { throw IndexError.corrupt("docs entry of \(raw.count) bytes") }

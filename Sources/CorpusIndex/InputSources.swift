@@ -119,6 +119,8 @@ public final class MegatronRecordSource: RecordSource {
     public let skipped: [String: Int] = [:]
     private let reader: IndexedDatasetReader
     private var position = 0
+    /// The open dataset (its mapping), which pass 2 reuses for an input the index references.
+    var datasetReader: IndexedDatasetReader { reader }
 
     /// Opens `prefix.idx/.bin` (validated by `IndexedDatasetReader`). The dtype byte is read with
     /// Megatron's code table first (what `preprocess_data.py` writes), then DeepSpeed's current and

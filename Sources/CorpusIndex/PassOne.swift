@@ -68,6 +68,11 @@ final class PassOne {
     private(set) var cursor: ResumeCursor
     private var batches = 0
     private var unreleased = 0
+    /// The open reader of the last referenced Megatron input read, by token file
+    /// (`tokenStore.files` index): pass 2 reads the same file through it, so the pages pass 1
+    /// left mapped are not faulted in again (issue 16 item 5). Only the last one, so the
+    /// resident set stays that of one input whatever the number of inputs.
+    private(set) var referencedReaders: [Int: IndexedDatasetReader] = [:]
 
     /// Starts a fresh build (writing format, state, manifest and cursor) or, with `--resume`,
     /// checks the stored manifest against `manifest` and restores the cursor and token counts.
@@ -237,7 +242,7 @@ final class PassOne {
                 progress(IndexProgress(documents: writer.state.counts.documents, samples: writer.state.counts.samples,
                                        bytesRead: finishedBytes + source.bytesRead, totalBytes: total, phase: "pass1"))
                 batches += 1
-                unreleased += (batch.ends.last ?? 0) * manifest.tokenWidth
+                unreleased += batch.inPlace ? batch.ends.count * Self.inPlaceMappedBytesPerSample : (batch.ends.last ?? 0) * manifest.tokenWidth
                 if unreleased >= 64 << 20 {  // pages LMDB read through its map: keep RSS flat
                     store.env.releaseMappedPages()
                     unreleased = 0
@@ -246,6 +251,10 @@ final class PassOne {
             }
             recordBase[input, default: 0] += writer.state.pieces.last?.records ?? 0
             finishedBytes += piece.size
+            referencedReaders = [:]
+            if let referencedFile, let megatron = source as? MegatronRecordSource {
+                referencedReaders[referencedFile] = megatron.datasetReader
+            }
         }
         try writer.tokens.finish()  // tokens.idx written; .bin and .idx synced
         let counts = writer.tokenCounts
@@ -269,6 +278,13 @@ final class PassOne {
             try store.writeJSON(cursor, key: IndexFormat.resumeKey, txn: txn)
         }
     }
+
+    /// What an in-place batch (a referenced input: no tokens pass through LMDB) adds to LMDB's
+    /// map per sample, over-estimated: its `docs` entry (8-byte key, 21-byte record, node header)
+    /// and its pass-1 values. Counting its tokens instead released the whole map every 64 MiB of
+    /// tokens, each time parsing /proc/self/maps and tearing down page tables (≈ 2 % of a
+    /// one-thread build of the Zipf corpus; issue 16 item 5).
+    static let inPlaceMappedBytesPerSample = 128
 
     /// Writes batch after batch; with more than one thread, the next batch is read (text
     /// tokenized, and without packing its tokens counted) while the current one is written.
@@ -350,10 +366,7 @@ final class PassOne {
     private func addDocuments(of batch: RecordBatch, txn: LMDBWriteTransaction, referencedFile: Int?) throws {
         var start = 0
         if batch.inPlace, let referencedFile {
-            for (i, end) in batch.ends.enumerated() {
-                try writer.add(inPlace: end - start, doc: batch.docs[i], txn: txn, referencedFile: referencedFile)
-                start = end
-            }
+            try writer.add(inPlace: batch.ends, docs: batch.docs, txn: txn, referencedFile: referencedFile)
             return
         }
         try batch.tokens.withUnsafeBufferPointer { all in

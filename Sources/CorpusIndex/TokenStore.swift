@@ -120,9 +120,13 @@ public final class TokenStore {
 
     /// Opens every token file of `manifest` and checks each against the sizes and fingerprint
     /// recorded when the index was completed.
+    /// - Parameter openReaders: readers of some of the files (by `info.files` index) already open
+    ///   on the same `.bin/.idx` with the same dtype-code table (pass 1's of a referenced input),
+    ///   used instead of opening those files again.
     /// - Throws: `IndexError.corrupt` for an index whose store is inconsistent, `.tokenFileChanged`
     ///   when a file is missing or changed (a referenced input edited, moved or replaced).
-    public init(indexPath: String, manifest: IndexManifest, checkFingerprints: Bool = true) throws {
+    public init(indexPath: String, manifest: IndexManifest, checkFingerprints: Bool = true,
+                openReaders: [Int: IndexedDatasetReader] = [:]) throws {
         self.indexPath = indexPath
         guard let info = manifest.tokenStore else {
             throw IndexError.corrupt("\(indexPath): the manifest has no token store")
@@ -130,12 +134,13 @@ public final class TokenStore {
         self.info = info
         maxSampleLength = manifest.counts.maxSampleLength
         var readers: [IndexedDatasetReader] = []
-        for file in info.files {
+        for (k, file) in info.files.enumerated() {
             let prefix = file.path(in: indexPath)
             if checkFingerprints { try Self.check(file, prefix: prefix, indexPath: indexPath) }
             guard let table = DTypeCodeTable(rawValue: file.codeTable) else {
                 throw IndexError.corrupt("\(indexPath): token file \(file.prefix) has an unknown dtype-code table '\(file.codeTable)'")
             }
+            if let open = openReaders[k], open.codeTable == table { readers.append(open); continue }
             do { readers.append(try IndexedDatasetReader(prefix: prefix, codeTable: table)) } catch {
                 throw IndexError.tokenFileChanged(index: indexPath, file: prefix, detail: "it cannot be read: \(error)")
             }
@@ -220,6 +225,16 @@ public final class TokenStore {
     /// - Throws: `IndexError.corrupt` for an id outside the index or an item longer than the
     ///   longest sample.
     public func withRawTokens<R>(_ id: Int, _ body: (UnsafeRawBufferPointer, IndexedDatasetDType) throws -> R) throws -> R {
+        let (raw, dtype) = try rawTokens(id)
+        return try withExtendedLifetime(self) { try body(raw, dtype) }
+    }
+
+    /// The stored bytes of sample `id` and their dtype, without copying and without a closure
+    /// (pass 2's per-sample loop: a closure per sample cost reference counting of what it
+    /// captured). The bytes stay valid while this store is alive; the caller keeps it so.
+    /// - Throws: as `withRawTokens`.
+    @inline(__always)
+    func rawTokens(_ id: Int) throws -> (UnsafeRawBufferPointer, IndexedDatasetDType) {
         guard id >= 0, id < (starts.last ?? 0) + (info.segments.last?.samples ?? 0) else {
             throw IndexError.corrupt("\(indexPath): sample \(id) is missing from the index")
         }
@@ -228,7 +243,7 @@ public final class TokenStore {
             throw IndexError.corrupt("\(indexPath): sample \(id) (item \(item) of \(reader.dataPath)) has \(reader.size(ofItem: item)) "
                 + "tokens; the longest sample has \(maxSampleLength) (restore the file or rebuild the index)")
         }
-        return try reader.withItemBytes(item, body)
+        return reader.withItemBytes(item) { ($0, $1) }
     }
 
     /// Decodes sample `id` into the front of `out`; returns the tokens.

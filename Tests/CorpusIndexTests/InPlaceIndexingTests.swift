@@ -77,6 +77,34 @@ final class InPlaceIndexingTests: XCTestCase {
         }
     }
 
+    func testDocsOfReferencedInputsNameEachDocumentsInputRecordAndByteOffset() throws {
+        // Two referenced inputs in batches of 16 documents (the writer adds a batch at a time):
+        // sample i of input k is record i of input k, at byte 2 × (tokens before it) of the uint16 .bin.
+        let parts = [documents(45, below: 1_000, seed: 3), documents(38, below: 1_000, seed: 5)]
+        let inputs = try parts.enumerated().map { try megatron($1, vocabulary: 1_000, name: "docs\($0)") }
+        var options = IndexBuildOptions(inputs: inputs.map { $0 + ".idx" }, output: dir.file("docs.idx"))
+        options.vocabularySize = 1_000
+        options.metrics = try MetricRegistry.parseList("seqlen")
+        options.batchRecords = 16
+        let manifest = try IndexBuilder.build(options, openSource: { p, _ in try InputSources.open(path: p, options: ReaderOptions()) })
+        XCTAssertEqual(manifest.inputs.map(\.tokenFile), [1, 2], "both inputs are referenced")
+        let reader = try IndexReader(path: dir.file("docs.idx"))
+        var expected: [(DocRecord, [UInt32])] = []
+        for (k, docs) in parts.enumerated() {
+            var offset = 0
+            for (i, doc) in docs.enumerated() {
+                expected.append((DocRecord(input: k, record: i, byteOffset: offset), doc))
+                offset += 2 * doc.count
+            }
+        }
+        XCTAssertEqual(reader.sampleCount, expected.count)
+        try reader.forEach(in: 0..<reader.sampleCount, tokens: true) { id, tokens, doc, values in
+            XCTAssertEqual(doc, expected[id].0, "sample \(id)")
+            XCTAssertEqual(tokens, expected[id].1, "sample \(id)")
+            XCTAssertEqual(values, [Double(expected[id].1.count)], "sample \(id)")
+        }
+    }
+
     func testInPlaceCountingOfUInt16FilesTakesEveryBitOfHighIds() throws {
         // Pass 1 reads a uint16 file's ids four at a time from 8-byte loads: ids across the whole
         // uint16 range (bit 15 set in half of them), documents of 1…40 ids (every length mod 4)
