@@ -8,28 +8,16 @@ import CLMDB
 /// A cursor on one database of a write transaction that appends records (`MDB_APPEND`), valid
 /// only inside `LMDBWriteTransaction.withAppendCursor`'s closure.
 public final class LMDBAppendCursor {
+    /// The cursor it appends through (opened and closed as every closure-scoped cursor).
+    private let cursor: LMDBCursor
     private let transaction: LMDBWriteTransaction
-    private let database: LMDBDatabase
-    private var handle: OpaquePointer?
 
     init(transaction: LMDBWriteTransaction, database: LMDBDatabase) throws {
+        cursor = try LMDBCursor(transaction: transaction, database: database)
         self.transaction = transaction
-        self.database = database
-        var created: OpaquePointer?
-        try transaction.check(mdb_cursor_open(try transaction.live(), try transaction.dbi(database), &created),
-                              "mdb_cursor_open on \(database)")
-        handle = created
     }
 
-    /// Closed by `withAppendCursor` before its transaction ends (LMDB frees a write
-    /// transaction's cursors itself at commit).
-    deinit { close() }
-
-    func close() {
-        guard let handle else { return }
-        self.handle = nil
-        mdb_cursor_close(handle)
-    }
+    func close() { cursor.close() }
 
     /// Stores `value` under `key`, which must sort after every key already in the database, as
     /// `put(key:value:in:append: true)` does.
@@ -37,11 +25,11 @@ public final class LMDBAppendCursor {
     ///   enclosing `write` retries on a larger map).
     /// - Complexity: amortised O(1) (LMDB appends to the rightmost leaf page).
     public func append(key: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer) throws {
-        guard let handle, transaction.handle != nil else { throw LMDBError.transactionClosed }
+        let handle = try cursor.live()
         var k = MDB_val(key)
         var v = MDB_val(value)
         let rc = mdb_cursor_put(handle, &k, &v, UInt32(MDB_APPEND))
-        if rc != 0 { try transaction.check(rc, "mdb_cursor_put (append) in \(database)") }
+        if rc != 0 { try transaction.check(rc, "mdb_cursor_put (append) in \(cursor.database)") }
     }
 }
 

@@ -18,7 +18,7 @@ import Darwin
 /// unpositioned); `withCurrent` lends the entry at the current position.
 public final class LMDBCursor {
     private let transaction: LMDBReadTransaction
-    private let database: LMDBDatabase
+    let database: LMDBDatabase
     private var handle: OpaquePointer?
     /// The entry found by the last positioning call (valid until the next write).
     private var key = MDB_val()
@@ -43,7 +43,8 @@ public final class LMDBCursor {
         mdb_cursor_close(handle)
     }
 
-    private func live() throws -> OpaquePointer {
+    /// The open cursor; throws once it or its transaction is closed.
+    func live() throws -> OpaquePointer {
         guard let handle, transaction.handle != nil else { throw LMDBError.transactionClosed }
         return handle
     }
