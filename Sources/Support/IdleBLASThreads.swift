@@ -1,7 +1,9 @@
-// IdleBLASThreads.swift — ends OpenBLAS's thread pool in commands that never multiply matrices
-// (issue 16 item 5). OpenBLAS starts its workers when the library is loaded, and each spins in
-// `sched_yield` until its timeout (≈ 0.1 s of CPU a process, measured in `gradus index`), taking
-// a core from the indexer on a busy machine. Found with `dlsym`, so nothing links against it here.
+// IdleBLASThreads.swift — ends OpenBLAS's thread pool when `gradus` starts (issue 16 item 5).
+// OpenBLAS starts its workers when the library is loaded, and each spins in `sched_yield` until
+// its timeout (≈ 0.1 s of CPU a process, measured in `gradus index` and `gradus verify`), taking a
+// core from the command on a busy machine; the model runs OpenBLAS on one thread, and a
+// multithreaded BLAS call starts the pool again. Found with `dlsym`, so nothing links against it
+// here.
 
 #if canImport(Glibc)
 import Glibc

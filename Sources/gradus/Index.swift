@@ -117,7 +117,6 @@ struct Index: ParsableCommand {
     }
 
     func run() throws {
-        IdleBLASThreads.stop()  // indexing multiplies no matrices: OpenBLAS's spinning workers would take a core
         var options = IndexBuildOptions(inputs: inputs, output: out)
         if vocabSize == nil || tokenizer != nil {
             let loaded = try TokenizerLoader.load(tokenizer ?? "bytes")
