@@ -1,9 +1,16 @@
 // BLAS.swift — the few OpenBLAS calls Gradus uses (issue 2, DESIGN.md §2 `Linalg`): row-major
-// sgemm for the model's matmuls (timed by `GEMMTimer` when it is on), thread control, and three
-// BLAS-1 helpers (axpy for updates, dot, nrm2 for gradient-norm clipping). Shapes are checked with
-// preconditions at entry.
+// sgemm for the model's matmuls (timed by `GEMMTimer` when it is on), thread control (and ending
+// the idle worker pool), and three BLAS-1 helpers (axpy for updates, dot, nrm2 for gradient-norm
+// clipping). Shapes are checked with preconditions at entry.
 
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Row-major single-precision BLAS over OpenBLAS.
 public enum BLAS {
@@ -94,4 +101,20 @@ public enum BLAS {
 
     /// The number of threads OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
+
+    /// Ends OpenBLAS's worker threads (its `blas_thread_shutdown_`, the call its own fork handler
+    /// makes), joining them; the next multithreaded call starts the pool again. OpenBLAS starts
+    /// the pool when it is loaded, and each worker spins in `sched_yield` for up to ≈ 0.1 s
+    /// before sleeping, taking a core from a command that multiplies nothing or on one thread
+    /// (`gradus` calls this at start; issue 16 item 5). The symbol is not in OpenBLAS's headers,
+    /// so it is looked up with `dlsym`.
+    /// - Returns: false when the loaded library has no such call (nothing was done).
+    @discardableResult
+    public static func stopIdleThreads() -> Bool {
+        // dlsym(RTLD_DEFAULT, …): RTLD_DEFAULT is the null handle.
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "blas_thread_shutdown_") else { return false }
+        typealias Shutdown = @convention(c) () -> Int32
+        _ = unsafeBitCast(symbol, to: Shutdown.self)()
+        return true
+    }
 }

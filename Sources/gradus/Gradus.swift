@@ -1,7 +1,7 @@
 // Gradus.swift — the `gradus` command: subcommands only, one file each (DESIGN.md §1–2).
 
 import ArgumentParser
-import Support
+import Linalg
 
 @main
 struct Gradus: ParsableCommand {
@@ -24,7 +24,7 @@ struct Gradus: ParsableCommand {
     /// Runs the chosen subcommand, then checks that all its output reached standard output
     /// (`StandardOutput.finish`), so a full disk or a failing pipe is a non-zero exit. First of all
     /// it checks that this CPU has the instructions the build was compiled for (`checkCPUFeatures`)
-    /// and ends OpenBLAS's idle worker threads (`IdleBLASThreads`).
+    /// and ends OpenBLAS's idle worker threads (`BLAS.stopIdleThreads`).
     static func main() {
         checkCPUFeatures()
         // OpenBLAS starts its worker threads when it is loaded, and they spin in sched_yield for
@@ -32,7 +32,7 @@ struct Gradus: ParsableCommand {
         // the shipped text index took 0.20–0.24 s of CPU for 0.12–0.15 s of wall, 0.09–0.11 s
         // after this call. The model runs OpenBLAS on one thread (its own threads split the
         // products), and a multithreaded BLAS call starts the pool again.
-        IdleBLASThreads.stop()
+        BLAS.stopIdleThreads()
         do {
             var command = try parseAsRoot()
             try command.run()

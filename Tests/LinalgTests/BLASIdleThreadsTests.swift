@@ -1,12 +1,11 @@
-// IdleBLASThreadsTests.swift — `IdleBLASThreads.stop` ends OpenBLAS's workers (issue 16 item 5:
-// `gradus index` stops them), and BLAS still multiplies correctly afterwards (the pool starts again).
+// BLASIdleThreadsTests.swift — `BLAS.stopIdleThreads` ends OpenBLAS's workers (issue 16 item 5:
+// every `gradus` command stops them at start), and BLAS still multiplies correctly afterwards (the pool starts again).
 
 import Foundation
 import Linalg
-import Support
 import XCTest
 
-final class IdleBLASThreadsTests: XCTestCase {
+final class BLASIdleThreadsTests: XCTestCase {
     /// Threads of this process.
     private func threadCount() throws -> Int {
         try FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count
@@ -35,13 +34,13 @@ final class IdleBLASThreadsTests: XCTestCase {
         BLAS.setThreads(2)
         checkThreadedProduct()  // the pool is running (started again if an earlier test stopped it)
         let before = try threadCount()
-        XCTAssertTrue(IdleBLASThreads.stop(), "OpenBLAS is linked into this test process; blas_thread_shutdown_ must be found")
+        XCTAssertTrue(BLAS.stopIdleThreads(), "OpenBLAS is linked into this test process; blas_thread_shutdown_ must be found")
         let after = try threadCount()
         let env = ProcessInfo.processInfo.environment
         if ProcessInfo.processInfo.activeProcessorCount > 1 && env["OPENBLAS_NUM_THREADS"] == nil && env["OMP_NUM_THREADS"] == nil {
             XCTAssertLessThan(after, before, "OpenBLAS's workers must have ended")
         }
-        XCTAssertTrue(IdleBLASThreads.stop(), "stopping twice is harmless")
+        XCTAssertTrue(BLAS.stopIdleThreads(), "stopping twice is harmless")
         checkThreadedProduct()
     }
 }
