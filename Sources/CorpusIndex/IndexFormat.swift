@@ -143,13 +143,12 @@ public struct DocRecord: Equatable, Sendable, Codable {
         self.docID = docID; self.lang = lang; self.source = source; self.groups = groups
     }
 
-    /// Appends the encoding to `out`.
+    /// Appends the encoding to `out`: the fixed part (`storeFixed`), then each string present.
     public func encode(into out: inout [UInt8]) {
         let flags: UInt8 = (docID != nil ? 1 : 0) | (lang != nil ? 2 : 0) | (source != nil ? 4 : 0)
-        out.append(flags)
-        appendLE(UInt32(input), &out)
-        appendLE(UInt64(record), &out)
-        appendLE(UInt64(byteOffset), &out)
+        let start = out.count
+        out.append(contentsOf: repeatElement(0, count: Self.fixedBytes))
+        out.withUnsafeMutableBytes { storeFixed(flags: flags, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
         for s in [docID, lang, source] {
             guard let s else { continue }
             appendLE(UInt32(s.utf8.count), &out)
@@ -165,12 +164,19 @@ public struct DocRecord: Equatable, Sendable, Codable {
     @inline(__always)
     func encodeFixed(into out: UnsafeMutableRawBufferPointer) -> Bool {
         guard docID == nil && lang == nil && source == nil else { return false }
+        storeFixed(flags: 0, into: out)
+        return true
+    }
+
+    /// The fixed part of the encoding: flags (bit 0 docID, 1 lang, 2 source), input UInt32 LE,
+    /// record UInt64 LE, byte offset UInt64 LE, into the first `fixedBytes` of `out`.
+    @inline(__always)
+    private func storeFixed(flags: UInt8, into out: UnsafeMutableRawBufferPointer) {
         precondition(out.count >= Self.fixedBytes)
-        out.storeBytes(of: 0, toByteOffset: 0, as: UInt8.self)
+        out.storeBytes(of: flags, toByteOffset: 0, as: UInt8.self)
         out.storeBytes(of: UInt32(input).littleEndian, toByteOffset: 1, as: UInt32.self)
         out.storeBytes(of: UInt64(record).littleEndian, toByteOffset: 5, as: UInt64.self)
         out.storeBytes(of: UInt64(byteOffset).littleEndian, toByteOffset: 13, as: UInt64.self)
-        return true
     }
 
     /// Decodes a `docs` value.

@@ -27,6 +27,16 @@ final class SampleWriter {
         var startsSegment = true
         /// `--group-field`: per field, the groups seen so far (first-appearance codes) and tallies.
         var groups: [GroupSummary] = []
+
+        /// Counts one stored sample of `length` tokens (after its tables were written).
+        @inline(__always)
+        mutating func countSample(length: Int) {
+            startsSegment = false
+            nextSample += 1
+            counts.samples += 1
+            counts.tokens += length
+            counts.maxSampleLength = max(counts.maxSampleLength, length)
+        }
     }
 
     var state: State
@@ -190,10 +200,7 @@ final class SampleWriter {
             for f in state.groups.indices where groupName(doc, field: f) == GroupTable.none { state.groups[f].noneDocuments += 1 }
             sampleGroupCodes = try state.groups.indices.map { try groupCode(groupName(doc, field: $0), field: $0, doc: doc) }
         }
-        batchTokens += length
-        guard batchTokens <= Int(UInt32.max) else {
-            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
-        }
+        try countBatchTokens(length)
         state.tokenStore.append(file: referencedFile, item: doc.record, newSegment: state.startsSegment)
         try record(length: length, doc: doc, txn: txn) { _ in Double(length) }  // every metric is seqlen
     }
@@ -215,10 +222,7 @@ final class SampleWriter {
             return
         }
         guard let total = ends.last else { return }
-        batchTokens += total
-        guard batchTokens <= Int(UInt32.max) else {
-            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
-        }
+        try countBatchTokens(total)
         // Worked on locally (no exclusivity check or reference count per sample) and put back,
         // also when a put throws (the transaction's next attempt restores `state` anyway).
         var s = State(), values: [[Double]] = []
@@ -246,14 +250,19 @@ final class SampleWriter {
                         try docBytes.withUnsafeBytes { try cursor.append(key: UnsafeRawBufferPointer(key), value: $0) }
                     }
                     for m in values.indices { values[m].append(Double(length)) }  // every metric is seqlen
-                    s.startsSegment = false
-                    s.nextSample += 1
                     s.counts.documents += 1
-                    s.counts.samples += 1
-                    s.counts.tokens += length
-                    s.counts.maxSampleLength = max(s.counts.maxSampleLength, length)
+                    s.countSample(length: length)
                 }
             }
+        }
+    }
+
+    /// Adds `n` tokens to the batch's count, refusing a batch whose counts would overflow the
+    /// UInt32 histogram.
+    private func countBatchTokens(_ n: Int) throws {
+        batchTokens += n
+        guard batchTokens <= Int(UInt32.max) else {
+            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
         }
     }
 
@@ -344,10 +353,7 @@ final class SampleWriter {
                       referencedFile: Int? = nil) throws {
         // Encoded straight into the token buffer and counted in the same loop; a bad id throws after
         // the append, which aborts the whole transaction (the buffer and counts are reset on every attempt).
-        batchTokens += tokens.count
-        guard batchTokens <= Int(UInt32.max) else {
-            throw IndexError.invalidArgument("a batch of more than 2^32 tokens; use smaller batches")
-        }
+        try countBatchTokens(tokens.count)
         var bad: TokenID?
         let limit = TokenID(truncatingIfNeeded: vocabularySize)
         let width = self.width
@@ -412,11 +418,7 @@ final class SampleWriter {
             }
             try txn.put(key: key, value: groupBytes, in: groupCodesDB, append: true)
         }
-        state.startsSegment = false
-        state.nextSample += 1
-        state.counts.samples += 1
-        state.counts.tokens += length
-        state.counts.maxSampleLength = max(state.counts.maxSampleLength, length)
+        state.countSample(length: length)
     }
 
     /// Puts the batch's pass-1 metric values into their `values/<name>` chunks: a chunk the batch
