@@ -1,6 +1,6 @@
 // Parallel.swift — how the model spreads its work over cores (`DispatchQueue.concurrentPerform`
 // through `parallelFor`): element-wise and per-row loops in a few contiguous chunks per core, so
-// each dispatch amortises its overhead, and matrix products split by rows or columns into
+// each dispatch amortises its overhead, and matrix products split by rows into
 // single-threaded OpenBLAS calls (OpenBLAS's own threads are not used under the model).
 
 import Linalg
