@@ -102,6 +102,10 @@ public enum BLAS {
     /// The number of threads OpenBLAS currently uses.
     public static var threads: Int { Int(openblas_get_num_threads()) }
 
+    /// The kernel set OpenBLAS chose when it loaded (`openblas_get_corename`: "Haswell",
+    /// "SkylakeX", "Cooperlake", …): from the CPU, or from `OPENBLAS_CORETYPE` when that is set.
+    public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
+
     /// Ends OpenBLAS's worker threads (its `blas_thread_shutdown_`, the call its own fork handler
     /// makes), joining them; the next multithreaded call starts the pool again. OpenBLAS starts
     /// the pool when it is loaded, and each worker spins in `sched_yield` for up to ≈ 0.1 s

@@ -24,7 +24,8 @@ struct BenchTrain: ParsableCommand {
         discussion: """
         One JSON line per thread count: tokens_per_s, gflops (model matmul FLOPs per
         second, forward + backward), sgemm_gflops (1024³ sgemm at the same threads)
-        and their ratio (mfu); step_s and step_cpu_s (wall-clock and process CPU
+        and their ratio (mfu); blas_core, the kernel set OpenBLAS runs (chosen from
+        the CPU, or set by OPENBLAS_CORETYPE); step_s and step_cpu_s (wall-clock and process CPU
         seconds a step); gemm_cpu_s, the CPU seconds a step spends inside sgemm
         (summed over threads), gemm_share (÷ step_cpu_s) and gemm_gflops (the FLOPs
         over the products' own time, their CPU seconds ÷ threads): how fast the
@@ -92,6 +93,7 @@ struct BenchTrain: ParsableCommand {
             json.add("tokens_per_s", (tokens / seconds).rounded())
             json.add("gflops", (flops / seconds / 1e7).rounded() / 100)
             json.add("sgemm_gflops", (sgemm * 100).rounded() / 100)
+            json.add("blas_core", BLAS.coreName)
             json.add("mfu", (flops / seconds / 1e9 / sgemm * 1000).rounded() / 1000)
             json.add("step_s", (seconds / Double(steps) * 1e4).rounded() / 1e4)
             json.add("step_cpu_s", (cpu / Double(steps) * 1e4).rounded() / 1e4)

@@ -29,6 +29,17 @@ final class BenchTrainCLITests: XCTestCase {
         let share = try XCTUnwrap(object["gemm_share"] as? Double)
         XCTAssertTrue(share > 0 && share <= 1.05, lines[0].description)
         XCTAssertGreaterThan(try XCTUnwrap(object["gemm_gflops"] as? Double), 0)
+        XCTAssertFalse(try XCTUnwrap(object["blas_core"] as? String).isEmpty, lines[0].description)
+    }
+
+    /// OPENBLAS_CORETYPE decides OpenBLAS's kernels, and the bench names the ones it ran.
+    func testBenchTrainNamesOpenBLASsKernels() throws {
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
+        let r = try runGradus(["bench", "train", "--config", config, "--threads", "1", "--steps", "1"],
+                              env: ["OPENBLAS_CORETYPE": "Sandybridge"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["blas_core"] as? String, "Sandybridge", r.stdout)
     }
 
     func testBenchTrainBadConfigsFailWithTheirProblems() throws {
