@@ -24,10 +24,11 @@ if ! command -v swift >/dev/null 2>&1; then
   exit 1
 fi
 
-# Python packages for the client tests (tools/python): lmdb and numpy from PyPI.
-if ! python3 -c "import lmdb, numpy" >/dev/null 2>&1; then
-  echo "setup: installing Python packages lmdb numpy" >&2
-  python3 -m pip install -q lmdb numpy
+# Python packages for the client tests (tools/python): lmdb, numpy, and xxhash (test_index_format.py checks the
+# index's XXH3 chunk checksums with it) from PyPI.
+if ! python3 -c "import lmdb, numpy, xxhash" >/dev/null 2>&1; then
+  echo "setup: installing Python packages lmdb numpy xxhash" >&2
+  python3 -m pip install -q lmdb numpy xxhash
 fi
 
 # The gradus Python package's tests (tools/python/tests): pytest, torch, transformers, torchdata, accelerate. torch is
