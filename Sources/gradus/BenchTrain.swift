@@ -71,6 +71,7 @@ struct BenchTrain: ParsableCommand {
 
     func run() throws {
         warnIfDebugBuild()
+        noteNarrowBLASKernels()
         let run = try RunConfig.load(path: config)
         let counts = threads.map { [$0] } ?? Array(Set([1, availableCores])).sorted()
         var lines: [String] = [], first: Double?

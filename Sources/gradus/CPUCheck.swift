@@ -1,6 +1,7 @@
 // CPUCheck.swift — stop with a message when this build's instruction set is missing on this CPU.
 
 import Foundation
+import Linalg
 import Support
 
 /// Exits with status 1 and a message naming the missing extensions when the package was compiled
@@ -19,4 +20,13 @@ func checkCPUFeatures() {
         """.utf8))
     exit(1)
     #endif
+}
+
+/// Writes `BLAS.narrowKernelNote` to standard error when it applies: the commands that train call
+/// this at start, since the products are most of a training step.
+func noteNarrowBLASKernels() {
+    let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
+    guard coreType != nil, let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let note = BLAS.narrowKernelNote(coreType: coreType, cpuinfo: cpuinfo) else { return }
+    writeStderr("note: \(note)\n")
 }

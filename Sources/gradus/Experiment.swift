@@ -60,6 +60,7 @@ struct Experiment: ParsableCommand {
     func run() throws {
         let parsed = try ExperimentMatrix.load(path: matrix)
         try warnOfUnwrittenMonitors(parsed, file: matrix)
+        noteNarrowBLASKernels()
         var runner = ExperimentRunner(matrix: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
                                       threads: jobOptions.totalThreads, resume: resume)
         runner.indexOptions = indexOpen.options

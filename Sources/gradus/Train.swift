@@ -75,6 +75,7 @@ struct Train: ParsableCommand {
     func run() throws {
         var run = try RunConfig.load(path: config)
         noteDeepSpeedKeys(run.file, path: config)
+        noteNarrowBLASKernels()
         if let steps { run.train.steps = steps }
         let threads = ComputeThreads(self.threads ?? availableCores)
         let routing = try run.randomLTDRouting()

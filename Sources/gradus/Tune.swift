@@ -62,6 +62,7 @@ struct Tune: ParsableCommand {
     func run() throws {
         let parsed = try TuneSearch.load(path: search)
         try warnOfUnwrittenMonitors(parsed.matrix, file: search)
+        noteNarrowBLASKernels()
         var runner = TuneRunner(search: parsed, indexPath: index, outputPath: out, jobs: jobOptions.jobs,
                                 threads: jobOptions.totalThreads, resume: resume)
         runner.confirmIndexPath = confirmIndex

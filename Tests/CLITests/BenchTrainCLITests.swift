@@ -40,6 +40,11 @@ final class BenchTrainCLITests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(object["blas_core"] as? String, "Sandybridge", r.stdout)
+        // On a CPU with AVX-512 (read here from /proc/cpuinfo), that pin is named on stderr.
+        let info = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8)) ?? ""
+        let flags = Set((info.split(separator: "\n").first { $0.hasPrefix("flags") } ?? "").split(separator: " ").map(String.init))
+        let avx512 = ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy(flags.contains)
+        XCTAssertEqual(r.stderr.contains("note: OPENBLAS_CORETYPE=Sandybridge holds OpenBLAS"), avx512, r.stderr)
     }
 
     func testBenchTrainBadConfigsFailWithTheirProblems() throws {
