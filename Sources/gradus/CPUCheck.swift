@@ -1,4 +1,5 @@
-// CPUCheck.swift — stop with a message when this build's instruction set is missing on this CPU.
+// CPUCheck.swift — stop with a message when this build's instruction set is missing on this CPU, and note
+// when OPENBLAS_CORETYPE holds OpenBLAS to kernels narrower than the CPU's vectors.
 
 import Foundation
 import Linalg
