@@ -47,6 +47,33 @@ final class BenchTrainCLITests: XCTestCase {
         XCTAssertEqual(r.stderr.contains("note: OPENBLAS_CORETYPE=Sandybridge holds OpenBLAS"), avx512, r.stderr)
     }
 
+    /// `--vs-torch` runs the PyTorch reference (eager and torch.compile) on the same config and
+    /// adds its figures to the line; each ratio must follow from the figures printed beside it, and
+    /// the products-only bound can never be below the whole step's CPU ratio (sgemm's time is part
+    /// of the step). About 20 s, most of it torch.compile.
+    func testBenchTrainVsTorchAddsBothReferencesAndConsistentRatios() throws {
+        let config = URL(fileURLWithPath: repositoryRoot).appendingPathComponent("configs/tiny.json").path
+        let r = try runGradus(["bench", "train", "--config", config, "--threads", "1", "--steps", "1", "--vs-torch"],
+                              cwd: repositoryRoot)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], r.stdout)
+        if let reason = object["vs_torch_eager_skipped"] as? String, reason.contains("torch") && reason.contains("import") {
+            throw XCTSkip("torch cannot be imported here (tools/setup.sh installs it): \(reason)")
+        }
+        let gradus = try XCTUnwrap(object["tokens_per_s"] as? Double)
+        for mode in ["eager", "compile"] {
+            XCTAssertNil(object["vs_torch_\(mode)_skipped"], r.stdout)
+            let torch = try XCTUnwrap(object["torch_\(mode)_tokens_per_s"] as? Double, r.stdout)
+            XCTAssertGreaterThan(torch, 0)
+            let ratio = try XCTUnwrap(object["vs_torch_\(mode)"] as? Double, r.stdout)
+            XCTAssertEqual(ratio, gradus / torch, accuracy: 0.005 + 1e-9, r.stdout)
+            let cpu = try XCTUnwrap(object["vs_torch_\(mode)_cpu"] as? Double, r.stdout)
+            let bound = try XCTUnwrap(object["vs_torch_\(mode)_gemm_bound"] as? Double, r.stdout)
+            XCTAssertGreaterThan(cpu, 0)
+            XCTAssertGreaterThanOrEqual(bound, cpu - 0.01, r.stdout)
+        }
+    }
+
     func testBenchTrainBadConfigsFailWithTheirProblems() throws {
         let dir = URL(fileURLWithPath: try TemporaryDirectory("bench", removedAfter: self).path)
         let bad = dir.appendingPathComponent("bad.json")
