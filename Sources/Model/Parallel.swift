@@ -32,7 +32,7 @@ func parallelRows(_ rows: Int, costPerRow: Int, threads: Int, chunksPerThread: I
         return
     }
     let chunks = min(rows, threads * chunksPerThread)
-    parallelFor(chunks) { c in body((rows * c / chunks)..<(rows * (c + 1) / chunks)) }
+    parallelFor(chunks, threads: threads) { c in body((rows * c / chunks)..<(rows * (c + 1) / chunks)) }
 }
 
 /// Runs `body` with OpenBLAS on one thread, restoring its count after. The model splits its

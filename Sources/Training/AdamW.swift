@@ -99,11 +99,10 @@ public final class AdamW {
         let p = parameters.baseAddress!, g = UnsafePointer(gradients.baseAddress!)
         let mm = m.baseAddress!, vv = v.baseAddress!
         let n = m.count, runs = decayRuns
-        // One thread means one: concurrentPerform would otherwise spread the chunks over every
-        // core, and a one-thread run (a `--jobs 2` experiment's, or `bench train --threads 1`)
-        // would take the other run's core for its update.
-        let chunks = threads.count == 1 ? 1 : max(1, min(threads.count * 4, n / 65_536))
-        parallelFor(chunks) { c in
+        // On `threads` threads only (one means the calling thread): a one-thread run (a `--jobs 2`
+        // experiment's, or `bench train --threads 1`) must not take another run's core.
+        let chunks = max(1, min(threads.count * 4, n / 65_536))
+        parallelFor(chunks, threads: threads.count) { c in
             let chunk = (n * c / chunks)..<(n * (c + 1) / chunks)
             for run in runs where run.range.overlaps(chunk) {
                 let lo = max(run.range.lowerBound, chunk.lowerBound), hi = min(run.range.upperBound, chunk.upperBound)

@@ -65,6 +65,39 @@ final class SupportTests: XCTestCase {
         XCTAssertEqual(splitRange(10, parts: 3), [0..<3, 3..<6, 6..<10])
     }
 
+    /// `parallelFor(_:threads:_:)` runs every index once on at most `threads` threads; with one,
+    /// in order on the calling thread (plain `parallelFor` would use every core).
+    func testBoundedParallelForUsesAtMostItsThreads() {
+        let caller = pthread_self()
+        var order: [Int] = []
+        var sameThread = true
+        parallelFor(64, threads: 1) { i in
+            if pthread_equal(pthread_self(), caller) == 0 { sameThread = false; return }
+            order.append(i)
+            usleep(200)  // long enough for a second worker to join if one were allowed
+        }
+        XCTAssertEqual(order, Array(0..<64))
+        XCTAssertTrue(sameThread, "one thread must be the calling thread")
+
+        for (n, threads) in [(100, 2), (3, 2), (5, 8), (0, 2), (1, 2)] {
+            var hits = [Int](repeating: 0, count: n)
+            var runners = [pthread_t?](repeating: nil, count: n)
+            hits.withUnsafeMutableBufferPointer { buffer in
+                runners.withUnsafeMutableBufferPointer { who in
+                    let shared = UncheckedSendable((buffer, who))
+                    parallelFor(n, threads: threads) { i in
+                        shared.value.0[i] += 1
+                        shared.value.1[i] = pthread_self()
+                        usleep(200)  // long enough for a third worker to join if one were allowed
+                    }
+                }
+            }
+            XCTAssertEqual(hits, [Int](repeating: 1, count: n), "\(n) iterations on \(threads) threads")
+            let distinct = Set(runners.compactMap { $0 })
+            XCTAssertLessThanOrEqual(distinct.count, min(threads, max(n, 1)), "\(n) iterations on \(threads) threads")
+        }
+    }
+
     func testResizeForOverwriteGrowsWithFillAndShrinks() {
         var a = [1, 2, 3]
         resizeForOverwrite(&a, 5, 0)

@@ -70,7 +70,7 @@ public enum Attention {
             for b in 0..<B { for h in 0..<NH { body(b, h) } }
             return
         }
-        withSingleThreadedBLAS { parallelFor(B * NH) { bh in body(bh / NH, bh % NH) } }
+        withSingleThreadedBLAS { parallelFor(B * NH, threads: threads) { bh in body(bh / NH, bh % NH) } }
     }
 
     /// Calls `body(i0, i1)` for every block [i0, i1) of `rowBlock` query rows of 0..<T, in order.
