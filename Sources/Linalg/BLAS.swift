@@ -106,25 +106,6 @@ public enum BLAS {
     /// "SkylakeX", "Cooperlake", …): from the CPU, or from `OPENBLAS_CORETYPE` when that is set.
     public static var coreName: String { openblas_get_corename().map { String(cString: $0) } ?? "unknown" }
 
-    /// A note for a user whose `OPENBLAS_CORETYPE` holds OpenBLAS to kernels narrower than the
-    /// CPU's vectors: set to a core without AVX-512 (Haswell, Zen, Sandybridge, …) on a CPU whose
-    /// `/proc/cpuinfo` flags list the five AVX-512 subsets OpenBLAS's SkylakeX and Cooperlake
-    /// kernels use (F, CD, BW, DQ, VL). Those kernels run the products up to twice as fast: on the
-    /// Zen 5 the project is measured on, 211–236 against 111–121 GFLOP/s for every product shape
-    /// of the small-text model, one thread. nil when the variable is unset, names an AVX-512 core,
-    /// or the CPU lacks AVX-512.
-    public static func narrowKernelNote(coreType: String?, cpuinfo: String) -> String? {
-        guard let coreType, !coreType.isEmpty,
-              !["skylakex", "cooperlake", "sapphirerapids"].contains(coreType.lowercased()),
-              let line = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }),
-              let colon = line.firstIndex(of: ":") else { return nil }
-        let flags = Set(line[line.index(after: colon)...].split(separator: " "))
-        guard ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"].allSatisfy({ flags.contains(Substring($0)) }) else { return nil }
-        return "OPENBLAS_CORETYPE=\(coreType) holds OpenBLAS to its \(coreType) kernels, but this CPU has AVX-512, "
-            + "for which OpenBLAS's SkylakeX and Cooperlake kernels multiply up to twice as fast; unset "
-            + "OPENBLAS_CORETYPE (or set it to one of those) unless it is pinned on purpose"
-    }
-
     /// Ends OpenBLAS's worker threads (its `blas_thread_shutdown_`, the call its own fork handler
     /// makes), joining them; the next multithreaded call starts the pool again. OpenBLAS starts
     /// the pool when it is loaded, and each worker spins in `sched_yield` for up to ≈ 0.1 s

@@ -2,7 +2,6 @@
 // when OPENBLAS_CORETYPE holds OpenBLAS to kernels narrower than the CPU's vectors.
 
 import Foundation
-import Linalg
 import Support
 
 /// Exits with status 1 and a message naming the missing extensions when the package was compiled
@@ -23,11 +22,11 @@ func checkCPUFeatures() {
     #endif
 }
 
-/// Writes `BLAS.narrowKernelNote` to standard error when it applies: the commands that train call
+/// Writes `narrowBLASKernelNote` to standard error when it applies: the commands that train call
 /// this at start, since the products are most of a training step.
 func noteNarrowBLASKernels() {
     let coreType = ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"]
     guard coreType != nil, let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-          let note = BLAS.narrowKernelNote(coreType: coreType, cpuinfo: cpuinfo) else { return }
+          let note = narrowBLASKernelNote(coreType: coreType, cpuinfo: cpuinfo) else { return }
     writeStderr("note: \(note)\n")
 }
