@@ -4,12 +4,15 @@
 import PackageDescription
 import Foundation
 
-/// The CPU the Swift code is compiled for. On x86-64 it is `haswell` (AVX2 + FMA: every x86 server
-/// CPU since 2013–2015) when the building machine has AVX2 and FMA, so `SIMD8<Float>` runs as one
-/// 256-bit register instead of two SSE halves, and `addingProduct` is one instruction instead of a
-/// libm call per lane; `gradus` checks at start that the CPU it runs on has them (CPUCheck.swift).
-/// `GRADUS_TARGET_CPU=generic swift build` builds for baseline x86-64 instead (e.g. a binary that
-/// must also run on older CPUs); `GRADUS_TARGET_CPU=<cpu>` passes any CPU name swiftc knows.
+/// The CPU the Swift code is compiled for. On x86-64 it is `skylake-avx512` when the building machine
+/// has AVX-512 F, CD, BW, DQ and VL (Intel servers since 2017, AMD since Zen 4), so the model's
+/// sixteen-lane element-wise kernels (`SIMD16<Float>`) run as one 512-bit register; otherwise
+/// `haswell` when it has AVX2 and FMA (every x86 server CPU since 2013–2015), so `SIMD8<Float>` runs
+/// as one 256-bit register instead of two SSE halves and `addingProduct` is one instruction instead
+/// of a libm call per lane. `gradus` checks at start that the CPU it runs on has what it was built
+/// for (CPUCheck.swift). `GRADUS_TARGET_CPU=haswell` builds the AVX2 level on an AVX-512 machine,
+/// `GRADUS_TARGET_CPU=generic` baseline x86-64 (e.g. a binary that must also run on older CPUs);
+/// any other value is passed to swiftc as the CPU name.
 let targetCPU: String? = {
     if let chosen = ProcessInfo.processInfo.environment["GRADUS_TARGET_CPU"] {
         return chosen.isEmpty || chosen == "generic" ? nil : chosen
@@ -18,7 +21,8 @@ let targetCPU: String? = {
     guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
           let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
     let flags = Set(flagsLine.split(separator: " ").map(String.init))
-    return flags.isSuperset(of: ["avx2", "fma"]) ? "haswell" : nil
+    guard flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+    return flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? "skylake-avx512" : "haswell"
     #else
     return nil
     #endif
@@ -116,12 +120,13 @@ let package = Package(
 )
 
 // Every Swift target (tests too: a SIMD value crossing modules must have one layout) is compiled for
-// `targetCPU`; `GRADUS_AVX2` tells `gradus` to check the CPU it runs on.
+// `targetCPU`; `GRADUS_TARGET_CPU_CHECK` tells `gradus` to check the CPU it runs on for AVX2 and FMA,
+// `GRADUS_TARGET_AVX512` for AVX-512 as well.
 if let cpu = targetCPU {
     for target in package.targets where target.type != .system {
         target.swiftSettings = (target.swiftSettings ?? []) + [
             .unsafeFlags(["-target-cpu", cpu]),
             .define("GRADUS_TARGET_CPU_CHECK"),
-        ]
+        ] + (cpu == "skylake-avx512" ? [.define("GRADUS_TARGET_AVX512")] : [])
     }
 }

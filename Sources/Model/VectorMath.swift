@@ -1,14 +1,21 @@
-// VectorMath.swift — the Float kernels behind the model's element-wise passes (issue 19): eˣ eight
+// VectorMath.swift — the Float kernels behind the model's element-wise passes (issue 19): eˣ sixteen
 // lanes at a time, and the row operations built on it (max, exp-and-sum, scale) that softmax over
-// the vocabulary, attention's softmax and GELU's tanh run on. Scalar glibc `expf` per element was
+// the vocabulary, attention's softmax and GELU's tanh run on. Element-wise work runs in sixteen lanes
+// (one AVX-512 register, two AVX2 ones); sums run in eight lanes, in an order that does not depend
+// on the element-wise width, so an AVX-512 build and an AVX2 build give the same bits. Scalar glibc `expf` per element was
 // the largest cost outside sgemm (docs/training.md "Where a step's time goes"). Layers call these
 // for Float only (`F.self == Float.self`); Double keeps the scalar reference code, so the
 // finite-difference checks still run the plain formulas.
 // eˣ follows Cephes `expf` (Moshier): x = n·ln 2 + r with |r| ≤ ½ln 2, n by the round-to-nearest
 // "magic number" trick, eʳ by its degree-7 polynomial, 2ⁿ built in the exponent bits.
 
-/// Eight Float lanes, the width the element-wise kernels work in.
+/// Eight Float lanes, the width the sums accumulate in.
 typealias Float8 = SIMD8<Float>
+
+/// Sixteen Float lanes, the width the element-wise kernels work in: one register on an AVX-512 build
+/// (Package.swift's `targetCPU`), two on an AVX2 one. Concrete types only: Swift's generic `SIMD`
+/// operators run lane by lane, ten times slower than these.
+typealias Float16x = SIMD16<Float>
 
 /// Vectorised eˣ and the row kernels built on it.
 enum VectorMath {
@@ -17,7 +24,7 @@ enum VectorMath {
     /// value 3.4·10³⁸), NaN for NaN. The model only takes eˣ of x ≤ 0 (softmax) or for tanh,
     /// which is ±1 in Float long before either end.
     @inline(__always)
-    static func exp(_ x: Float8) -> Float8 {
+    static func exp(_ x: Float16x) -> Float16x {
         let lo: Float = -87.33654, hi: Float = 88.37
         var xc = x  // clamped by masks: `clamped(lowerBound:upperBound:)` compiles to calls
         xc.replace(with: lo, where: x .< lo)
@@ -27,7 +34,7 @@ enum VectorMath {
         let t = xc * 1.442_695_04 + magic
         let n = t - magic
         let r = xc - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p = Float8(repeating: 1.987_569_15e-4)
+        var p = Float16x(repeating: 1.987_569_15e-4)
         p = p * r + 1.398_199_95e-3
         p = p * r + 8.333_451_9e-3
         p = p * r + 4.166_579_59e-2
@@ -35,8 +42,8 @@ enum VectorMath {
         p = p * r + 5.000_000_12e-1
         p = p * (r * r) + r + 1
         // 2ⁿ: the low bits of t hold 0x4B400000 + n; shifted by 23 only n survives, + the bias 127.
-        let bits = unsafeBitCast(t, to: SIMD8<UInt32>.self) &<< 23 &+ (127 << 23)
-        var y = p * unsafeBitCast(bits, to: Float8.self)
+        let bits = unsafeBitCast(t, to: SIMD16<UInt32>.self) &<< 23 &+ (127 << 23)
+        var y = p * unsafeBitCast(bits, to: Float16x.self)
         y.replace(with: 0, where: x .< lo)
         y.replace(with: .infinity, where: x .> hi)
         y.replace(with: x, where: x .!= x)
@@ -45,8 +52,8 @@ enum VectorMath {
 
     /// tanh(x) = 1 − 2/(e²ˣ + 1) per lane (as `Float.hyperbolicTangent`, with the vector eˣ).
     @inline(__always)
-    static func tanh(_ x: Float8) -> Float8 {
-        let e: Float8 = exp(x + x) + 1
+    static func tanh(_ x: Float16x) -> Float16x {
+        let e: Float16x = exp(x + x) + 1
         return 1 - 2 / e
     }
 
@@ -71,34 +78,61 @@ enum VectorMath {
         return m
     }
 
-    /// y[i] = e^(x[i] − shift) for i < count, returning Σ y (y may be x).
-    @inline(__always)
+    /// y[i] = e^(x[i] − shift) for i < count, returning Σ y (y may be x). The sum runs in sixteen
+    /// lanes, y[i] into lane i mod 16, then the two halves are added and summed as `SIMD8.sum()`
+    /// does. (Adding each sixteen's halves into eight lanes instead made the compiler split the
+    /// whole eˣ into 256-bit halves on AVX-512.) A function of its own, called once a row: inlined
+    /// into the layers' generic code, the compiler left eˣ as a call per sixteen values.
+    @inline(never)
     static func expShiftedSum(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
-        var s8 = Float8(), i = 0
-        while i + 8 <= count {
-            let e = exp(load(x + i) - shift)
-            store(e, y + i)
-            s8 += e
-            i += 8
+        var s16 = Float16x(), i = 0
+        while i + 16 <= count {
+            let e = exp(load16(x + i) - shift)
+            store16(e, y + i)
+            s16 += e
+            i += 16
         }
-        var s = s8.sum()
-        if i < count {
-            let e = exp(loadPartial(x + i, count: count - i) - shift)
-            for k in 0..<(count - i) {
-                y[i + k] = e[k]
-                s += e[k]
-            }
+        let n = count - i
+        if n > 0 {
+            var e = exp(loadPartial16(x + i, count: n) - shift)
+            storePartial16(e, y + i, count: n)
+            e.replace(with: 0, where: lanes .>= Int32(n))
+            s16 += e
         }
-        return s
+        return (s16.lowHalf + s16.highHalf).sum()
+    }
+
+    /// 0, 1, …, 15: lane numbers, to mask a sixteen's lanes past a tail's end.
+    static let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+
+    /// Calls `body` for x[i..<i+16] of every full sixteen in `range`, then once for the tail
+    /// (< 16 values, zero-padded), storing what it returns at y; `z`, when given, gets the second
+    /// result the same way. Every element goes through the same vector code, whatever the range.
+    @inline(__always)
+    static func map2(_ y: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
+                     _ range: Range<Int>, _ body: (Float16x) -> (Float16x, Float16x)) {
+        var i = range.lowerBound
+        while i + 16 <= range.upperBound {
+            let (a, b) = body(load16(x + i))
+            store16(a, y + i)
+            store16(b, z + i)
+            i += 16
+        }
+        let n = range.upperBound - i
+        if n > 0 {
+            let (a, b) = body(loadPartial16(x + i, count: n))
+            storePartial16(a, y + i, count: n)
+            storePartial16(b, z + i, count: n)
+        }
     }
 
     /// x[i] *= factor for i < count.
     @inline(__always)
     static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {
         var i = 0
-        while i + 8 <= count {
-            store(load(x + i) * factor, x + i)
-            i += 8
+        while i + 16 <= count {
+            store16(load16(x + i) * factor, x + i)
+            i += 16
         }
         while i < count {
             x[i] *= factor
@@ -153,30 +187,13 @@ enum VectorMath {
     @inline(__always)
     static func scaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by a: Float, count: Int) {
         var i = 0
-        while i + 8 <= count {
-            store(a * load(x + i), y + i)
-            i += 8
+        while i + 16 <= count {
+            store16(a * load16(x + i), y + i)
+            i += 16
         }
         while i < count {
             y[i] = a * x[i]
             i += 1
-        }
-    }
-
-    /// Calls `body(v, count)` for x[i..<i+8] of every full block of 8 in `range`, then once for
-    /// the tail with its `count` (< 8) values loaded and zero-padded; `body` returns the lanes to
-    /// store at y. Every element goes through the same vector code, whatever the range.
-    @inline(__always)
-    static func map(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ range: Range<Int>,
-                    _ body: (Float8, Int) -> Float8) {
-        var i = range.lowerBound
-        while i + 8 <= range.upperBound {
-            store(body(load(x + i), i), y + i)
-            i += 8
-        }
-        if i < range.upperBound {
-            let n = range.upperBound - i, v = body(loadPartial(x + i, count: n), i)
-            for k in 0..<n { y[i + k] = v[k] }
         }
     }
 
@@ -188,6 +205,37 @@ enum VectorMath {
     @inline(__always)
     static func store(_ v: Float8, _ p: UnsafeMutablePointer<Float>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float8.self)
+    }
+
+    @inline(__always)
+    static func load16(_ p: UnsafePointer<Float>) -> Float16x {
+        UnsafeRawPointer(p).loadUnaligned(as: Float16x.self)
+    }
+
+    @inline(__always)
+    static func store16(_ v: Float16x, _ p: UnsafeMutablePointer<Float>) {
+        UnsafeMutableRawPointer(p).storeBytes(of: v, as: Float16x.self)
+    }
+
+    /// The first `count` (< 16) values, the other lanes 0: eight at once when there are as many.
+    @inline(__always)
+    static func loadPartial16(_ p: UnsafePointer<Float>, count: Int) -> Float16x {
+        count >= 8 ? Float16x(lowHalf: load(p), highHalf: loadPartial(p + 8, count: count - 8))
+            : Float16x(lowHalf: loadPartial(p, count: count), highHalf: Float8())
+    }
+
+    /// Stores the first `count` (< 16) lanes of `v` at p.
+    @inline(__always)
+    static func storePartial16(_ v: Float16x, _ p: UnsafeMutablePointer<Float>, count: Int) {
+        var k = 0
+        if count >= 8 {
+            store(v.lowHalf, p)
+            k = 8
+        }
+        while k < count {
+            p[k] = v[k]
+            k += 1
+        }
     }
 
     /// The first `count` (< 8) values, the other lanes 0.

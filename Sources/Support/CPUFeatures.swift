@@ -1,11 +1,15 @@
 // CPUFeatures.swift — the instruction-set extensions a build needs that the running CPU lacks, and
 // the note for an OPENBLAS_CORETYPE narrower than the CPU's vectors.
-// On x86-64 the package compiles for AVX2 + FMA when the building machine has them (Package.swift);
-// `gradus` checks the CPU it runs on before anything else, so a binary copied to an older CPU stops
-// with a message instead of dying of SIGILL somewhere in training.
+// On x86-64 the package compiles for AVX2 + FMA, or for AVX-512 as well, when the building machine
+// has them (Package.swift); `gradus` checks the CPU it runs on before anything else, so a binary
+// copied to an older CPU stops with a message instead of dying of SIGILL somewhere in training.
 
 /// The extensions a build for `-target-cpu haswell` executes: 256-bit vectors and fused multiply-add.
 package let haswellFeatures = ["avx2", "fma"]
+
+/// The extensions a build for `-target-cpu skylake-avx512` executes: those of `haswellFeatures` and
+/// the AVX-512 subsets F, CD, BW, DQ and VL (the model's sixteen-lane kernels in one register).
+package let avx512BuildFeatures = haswellFeatures + avx512KernelFeatures
 
 /// The members of `required` missing from the `flags` line of a Linux `/proc/cpuinfo` text (all of
 /// them when it has no `flags` line), in `required`'s order.

@@ -5,15 +5,20 @@ import Foundation
 import Support
 
 /// Exits with status 1 and a message naming the missing extensions when the package was compiled
-/// for AVX2 + FMA (Package.swift's `targetCPU`) and `/proc/cpuinfo` lacks them. Nothing to check
-/// for a baseline build, or where `/proc/cpuinfo` cannot be read.
+/// for AVX2 + FMA, or for AVX-512 as well (Package.swift's `targetCPU`), and `/proc/cpuinfo` lacks
+/// them. Nothing to check for a baseline build, or where `/proc/cpuinfo` cannot be read.
 func checkCPUFeatures() {
     #if GRADUS_TARGET_CPU_CHECK && os(Linux)
     guard let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8) else { return }
-    let missing = missingCPUFeatures(cpuinfo: cpuinfo, required: haswellFeatures)
+    #if GRADUS_TARGET_AVX512
+    let (required, level) = (avx512BuildFeatures, "AVX2, FMA and AVX-512")
+    #else
+    let (required, level) = (haswellFeatures, "AVX2 and FMA")
+    #endif
+    let missing = missingCPUFeatures(cpuinfo: cpuinfo, required: required)
     guard !missing.isEmpty else { return }
     FileHandle.standardError.write(Data("""
-        error: this gradus was compiled for x86-64 with AVX2 and FMA, and this CPU lacks \
+        error: this gradus was compiled for x86-64 with \(level), and this CPU lacks \
         \(missing.joined(separator: ", ")) (/proc/cpuinfo). Rebuild it on this machine, or for \
         baseline x86-64 with: GRADUS_TARGET_CPU=generic swift build -c release
 

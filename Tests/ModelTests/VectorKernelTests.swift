@@ -1,8 +1,8 @@
 // VectorKernelTests.swift — the Float-only vector kernels of issue 19 (VectorMath.swift and the
 // Float branches of GELU, LayerNorm, CrossEntropy, Attention) against independent references:
 // eˣ and tanh against libm in Double, each layer's Float pass against the same layer's scalar
-// Double code (the formulas the finite-difference checks verify), on odd sizes so the
-// eight-lane loops' tails run; and GELU's result independent of how rows are split over threads.
+// Double code (the formulas the finite-difference checks verify), on odd sizes so the vector
+// loops' tails run; and GELU's result independent of how rows are split over threads.
 
 import Foundation
 import TestSupport
@@ -11,8 +11,8 @@ import XCTest
 import Support
 
 final class VectorKernelTests: XCTestCase {
-    /// Float8 → array.
-    private func lanes(_ v: Float8) -> [Float] { (0..<8).map { v[$0] } }
+    /// Float16x → array.
+    private func lanes(_ v: Float16x) -> [Float] { (0..<16).map { v[$0] } }
 
     func testVectorExpIsWithinTwoUlpOfLibm() {
         var xs: [Float] = stride(from: -87.3, through: 88.3, by: 0.0137).map { Float($0) }
@@ -20,11 +20,11 @@ final class VectorKernelTests: XCTestCase {
         xs += (0..<4000).map { _ in Float((rng.nextDouble() * 2 - 1) * 20) }
         xs += [0, -0.0, 1e-30, -1e-30, 0.3465736, -0.3465736, 0.6931472, -87.33, 88.36]
         var worst: Float = 0
-        for start in stride(from: 0, to: xs.count, by: 8) {
-            var v = Float8()
-            for k in 0..<8 { v[k] = xs[min(start + k, xs.count - 1)] }
+        for start in stride(from: 0, to: xs.count, by: 16) {
+            var v = Float16x()
+            for k in 0..<16 { v[k] = xs[min(start + k, xs.count - 1)] }
             let y = lanes(VectorMath.exp(v))
-            for k in 0..<8 {
+            for k in 0..<16 {
                 let x = v[k], reference = Float(Foundation.exp(Double(x)))
                 let ulps = abs(y[k] - reference) / reference.ulp
                 worst = max(worst, ulps)
@@ -35,7 +35,7 @@ final class VectorKernelTests: XCTestCase {
     }
 
     func testVectorExpEdgeCases() {
-        let x = Float8(0, -100, 100, .nan, -.infinity, .infinity, -87.5, 88.5)
+        let x = Float16x(lowHalf: Float8(0, -100, 100, .nan, -.infinity, .infinity, -87.5, 88.5), highHalf: Float8())
         let y = lanes(VectorMath.exp(x))
         XCTAssertEqual(y[0], 1)
         XCTAssertEqual(y[1], 0)
@@ -49,14 +49,14 @@ final class VectorKernelTests: XCTestCase {
 
     func testVectorTanhMatchesLibm() {
         for start in stride(from: -12.0, to: 12.0, by: 0.08) {
-            let v = Float8((0..<8).map { Float(start + 0.01 * Double($0)) })
+            let v = Float16x((0..<16).map { Float(start + 0.005 * Double($0)) })
             let y = lanes(VectorMath.tanh(v))
-            for k in 0..<8 {
+            for k in 0..<16 {
                 XCTAssertEqual(Double(y[k]), Foundation.tanh(Double(v[k])), accuracy: 3e-7, "tanh(\(v[k]))")
             }
         }
-        XCTAssertEqual(lanes(VectorMath.tanh(Float8(repeating: 50)))[0], 1)
-        XCTAssertEqual(lanes(VectorMath.tanh(Float8(repeating: -50)))[0], -1)
+        XCTAssertEqual(lanes(VectorMath.tanh(Float16x(repeating: 50)))[0], 1)
+        XCTAssertEqual(lanes(VectorMath.tanh(Float16x(repeating: -50)))[0], -1)
     }
 
     /// Runs `body` in Float and in Double on the same inputs; compares every output array.
@@ -74,16 +74,38 @@ final class VectorKernelTests: XCTestCase {
 
     func testFloatGELUMatchesDoubleReference() {
         var rng = SplitMix64(seed: 12)
-        let n = 37
-        let inputs = [randomArray(n, &rng, scale: 6), randomArray(n, &rng), randomArray(n, &rng), randomArray(n, &rng),
-                      randomArray(n, &rng)]
-        compare("gelu", inputs, { p in
-            GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
-            GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
-        }, { p in
-            GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
-            GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
-        })
+        for n in [37, 45] {  // sixteen-lane tails of 5 and of 13 (eight at once, then 5)
+            let inputs = [randomArray(n, &rng, scale: 6), randomArray(n, &rng), randomArray(n, &rng), randomArray(n, &rng),
+                          randomArray(n, &rng)]
+            compare("gelu", inputs, { p in
+                GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
+            }, { p in
+                GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
+            })
+        }
+    }
+
+    /// The exp-and-sum's total is summed in one fixed order whatever the width its eˣ runs in:
+    /// sixteen lanes, value i into lane i mod 16 in turn, then the halves added lane by lane and
+    /// the eight summed as `SIMD8.sum()` does. The reference takes each eˣ from the kernel one value
+    /// at a time and adds them in that order in scalar code.
+    func testExpShiftedSumAddsInSixteenLanesWhateverTheWidth() {
+        var rng = SplitMix64(seed: 17)
+        for count in [1, 7, 8, 15, 16, 23, 24, 37, 45, 64, 257] {
+            let x = (0..<count).map { _ in Float((rng.nextDouble() * 2 - 1) * 6) }
+            let shift: Float = 1.25
+            let e = x.map { VectorMath.exp(Float16x(repeating: $0 - shift))[0] }
+            var lanes = [Float](repeating: 0, count: 16)
+            for i in 0..<count { lanes[i % 16] += e[i] }
+            let halves = (0..<8).map { lanes[$0] + lanes[$0 + 8] }
+            let expected = Float8(halves[0], halves[1], halves[2], halves[3], halves[4], halves[5], halves[6], halves[7]).sum()
+            var y = [Float](repeating: .nan, count: count)
+            let total = y.withUnsafeMutableBufferPointer { VectorMath.expShiftedSum($0.baseAddress!, x, shift: shift, count: count) }
+            XCTAssertEqual(total.bitPattern, expected.bitPattern, "count \(count): \(total) vs \(expected)")
+            XCTAssertEqual(y.map(\.bitPattern), e.map(\.bitPattern), "count \(count)")
+        }
     }
 
     func testFloatGELUDoesNotDependOnTheThreadSplit() {
@@ -119,21 +141,23 @@ final class VectorKernelTests: XCTestCase {
     }
 
     func testFloatCrossEntropyMatchesDoubleReference() {
-        let N = 4, V = 37
-        var rng = SplitMix64(seed: 15)
-        let targets: [Int32] = [3, 36, 0, 17]
-        let mask: [Double] = [1, 0, 1, 0.5]
-        var lossF: Float = 0, lossD: Double = 0
-        let inputs = [randomArray(N * V, &rng, scale: 8), [Double](repeating: 0, count: N * V),
-                      [Double](repeating: 0, count: N), randomArray(N * V, &rng), mask]
-        func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) -> F {
-            let loss = CrossEntropy.forward(losses: p[2], probs: p[1], logits: p[0], targets: targets, mask: p[4],
-                                            N: N, V: V, threads: 1)
-            CrossEntropy.backward(dLogits: p[3], probs: p[1], targets: targets, mask: p[4], dLoss: 0.7, N: N, V: V, threads: 1)
-            return loss
+        for V in [37, 45] {  // sixteen-lane tails of 5 and of 13
+            let N = 4
+            var rng = SplitMix64(seed: 15)
+            let targets: [Int32] = [3, 36, 0, 17]
+            let mask: [Double] = [1, 0, 1, 0.5]
+            var lossF: Float = 0, lossD: Double = 0
+            let inputs = [randomArray(N * V, &rng, scale: 8), [Double](repeating: 0, count: N * V),
+                          [Double](repeating: 0, count: N), randomArray(N * V, &rng), mask]
+            func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) -> F {
+                let loss = CrossEntropy.forward(losses: p[2], probs: p[1], logits: p[0], targets: targets, mask: p[4],
+                                                N: N, V: V, threads: 1)
+                CrossEntropy.backward(dLogits: p[3], probs: p[1], targets: targets, mask: p[4], dLoss: 0.7, N: N, V: V, threads: 1)
+                return loss
+            }
+            compare("cross-entropy", inputs, { lossF = run($0) }, { lossD = run($0) })
+            XCTAssertEqual(Double(lossF), lossD, accuracy: 1e-5 * abs(lossD))
         }
-        compare("cross-entropy", inputs, { lossF = run($0) }, { lossD = run($0) })
-        XCTAssertEqual(Double(lossF), lossD, accuracy: 1e-5 * abs(lossD))
     }
 
     func testFloatAttentionMatchesDoubleReference() {

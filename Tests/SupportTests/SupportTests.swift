@@ -118,5 +118,13 @@ final class CPUFeaturesTests: XCTestCase {
         // "avx" must not satisfy "avx2", nor a model name that mentions it.
         XCTAssertEqual(missingCPUFeatures(cpuinfo: "model name\t: fma avx2 box\nflags\t\t: avx\n", required: haswellFeatures), ["avx2", "fma"])
         XCTAssertEqual(missingCPUFeatures(cpuinfo: "", required: haswellFeatures), ["avx2", "fma"])
+        // An AVX-512 build also needs the five subsets: an AVX2-only EPYC lacks them all, a Zen 4 or
+        // Zen 5 line (trimmed) has them, and one missing subset is named alone.
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: epyc, required: avx512BuildFeatures),
+                       ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"])
+        let zen5 = "flags\t\t: fpu sse2 fma avx f16c avx2 bmi2 avx512f avx512dq avx512ifma avx512cd avx512bw avx512vl avx512_bf16\n"
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: zen5, required: avx512BuildFeatures), [])
+        XCTAssertEqual(missingCPUFeatures(cpuinfo: zen5.replacingOccurrences(of: " avx512bw", with: ""), required: avx512BuildFeatures),
+                       ["avx512bw"])
     }
 }

@@ -1,6 +1,6 @@
 // GELU.swift — the tanh approximation of GELU used by BLOOM (`bloom_gelu_forward`; Hendrycks &
 // Gimpel 2016, arXiv 1606.08415): y = ½x(1 + tanh(√(2/π)(x + 0.044715x³))). llm.c `gelu_*`.
-// Float runs eight lanes at a time with VectorMath's tanh (issue 19); Double the scalar loop. Forward
+// Float runs sixteen lanes at a time with VectorMath's tanh (issue 19); Double the scalar loop. Forward
 // also writes gelu′, so backward is one multiply per element and never recomputes the tanh.
 // Legend: count = N · 4C elements.
 
@@ -27,18 +27,7 @@ enum GELU {
             let g = UnsafeMutableRawPointer(derivative).assumingMemoryBound(to: Float.self)
             let x = UnsafeRawPointer(inp).assumingMemoryBound(to: Float.self)
             parallelRows(count, costPerRow: 25, threads: threads) { range in
-                var i = range.lowerBound
-                while i + 8 <= range.upperBound {
-                    let (y, d) = valueAndDerivative(VectorMath.load(x + i))
-                    VectorMath.store(y, o + i)
-                    VectorMath.store(d, g + i)
-                    i += 8
-                }
-                let n = range.upperBound - i
-                if n > 0 {
-                    let (y, d) = valueAndDerivative(VectorMath.loadPartial(x + i, count: n))
-                    for j in 0..<n { (o[i + j], g[i + j]) = (y[j], d[j]) }
-                }
+                VectorMath.map2(o, g, x, range, valueAndDerivative)
             }
             return
         }
@@ -64,21 +53,21 @@ enum GELU {
 
     /// (gelu(x), gelu′(x)) per lane from one vector tanh, the formulas of the Double path.
     @inline(__always)
-    static func valueAndDerivative(_ x: Float8) -> (Float8, Float8) {
+    static func valueAndDerivative(_ x: Float16x) -> (Float16x, Float16x) {
         let k = Float(scale), c3: Float = 3 * 0.044715
-        let th: Float8 = tanhArgument(x)
-        let half: Float8 = x / 2
-        let slope: Float8 = (1 - th * th) * k
-        let inner: Float8 = 1 + c3 * (x * x)
-        let left: Float8 = (1 + th) / 2
+        let th: Float16x = tanhArgument(x)
+        let half: Float16x = x / 2
+        let slope: Float16x = (1 - th * th) * k
+        let inner: Float16x = 1 + c3 * (x * x)
+        let left: Float16x = (1 + th) / 2
         return (half * (1 + th), left + half * slope * inner)
     }
 
     /// tanh(k(x + 0.044715x³)) per lane.
     @inline(__always)
-    private static func tanhArgument(_ x: Float8) -> Float8 {
+    private static func tanhArgument(_ x: Float16x) -> Float16x {
         let k = Float(scale), c: Float = 0.044715
-        let cube: Float8 = c * x * x * x
+        let cube: Float16x = c * x * x * x
         return VectorMath.tanh(k * (x + cube))
     }
 }
