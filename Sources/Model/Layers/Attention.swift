@@ -6,11 +6,14 @@
 // the row order, the ALiBi distance is that of the original positions.
 // The score and value products run as strided sgemms per (b, h) and per block of query rows:
 // rows [i0, i1) only meet keys [0, i1), so the masked upper triangle is mostly skipped (at
-// T = 256 with 64-row blocks, 62.5 % of the full T×T work). One (b, h) at a time runs its score
-// products, its softmax rows and its value products back to back, so its T×T probabilities stay
-// in the core's cache between them (issue 19); the (b, h) pairs are spread over the threads, each
-// with single-threaded OpenBLAS. For Float the softmax's reductions and eˣ run in VectorMath's
-// eight lanes.
+// T = 256 with 64-row blocks, 62.5 % of the full T×T work). One (b, h) and one query block at a
+// time runs its score product, its softmax rows and its value product back to back (backward: its
+// products and its softmax rows), so the block's probabilities stay in the core's cache between
+// them (issue 19); blocks add into the shared key and value gradients in block order. The (b, h)
+// pairs are spread over the threads, each with single-threaded OpenBLAS. A row's probabilities
+// (and their gradient) are cleared above the diagonal only up to its block's last key: the
+// products never read further right. For Float the softmax's reductions and eˣ run in
+// VectorMath's vector kernels.
 // Legend: B batch, T length, C channels, NH heads, HS = C/NH head size.
 
 import Support
@@ -31,7 +34,9 @@ public enum Attention {
 
     /// - Parameters:
     ///   - out: (B, T, C) written: heads concatenated.
-    ///   - att: (B, NH, T, T) written: softmax probabilities (zero above the diagonal), for backward.
+    ///   - att: (B, NH, T, T) written: softmax probabilities, for backward. Row i of the query block
+    ///     [i0, i1) is written for keys [0, i1), zero above the diagonal; keys from i1 on are left as
+    ///     they were.
     ///   - qkv: (B, T, 3C).
     ///   - positions: (B, T) position of each row's token in its original sequence, increasing.
     ///   - slopes: (NH) ALiBi slopes.
@@ -46,13 +51,11 @@ public enum Attention {
         forEachHead(B: B, NH: NH, threads: threads) { b, h in
             let q = qkv + b * T * C3 + h * HS, a = att + (b * NH + h) * T * T
             forEachRowBlock(T: T, rowBlock) { i0, i1 in
-                // preatt[i0..<i1, 0..<i1] = scale · Q[i0..<i1]·K[0..<i1]ᵀ
+                // preatt[i0..<i1, 0..<i1] = scale · Q[i0..<i1]·K[0..<i1]ᵀ, softmax over each row, then
+                // out[i0..<i1] = att[i0..<i1, 0..<i1] · V[0..<i1]   (rows, HS)
                 F.gemm(transA: false, transB: true, m: i1 - i0, n: i1, k: HS, alpha: scale, a: q + i0 * C3, lda: C3,
                        b: q + C, ldb: C3, beta: 0, c: a + i0 * T, ldc: T)
-            }
-            for i in 0..<T { softmaxRow(a + i * T, i: i, T: T, positions: positions + b * T, slope: slopes[h]) }
-            forEachRowBlock(T: T, rowBlock) { i0, i1 in
-                // out[i0..<i1] = att[i0..<i1, 0..<i1] · V[0..<i1]   (rows, HS)
+                for i in i0..<i1 { softmaxRow(a + i * T, i: i, end: i1, positions: positions + b * T, slope: slopes[h]) }
                 F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: 1,
                        a: a + i0 * T, lda: T, b: q + 2 * C, ldb: C3,
                        beta: 0, c: out + (b * T + i0) * C + h * HS, ldc: C)
@@ -84,10 +87,11 @@ public enum Attention {
         }
     }
 
-    /// In place: row[j] ← softmax over j ≤ i of (row[j] − slope·(pos[i] − pos[j])); row[j > i] ← 0.
+    /// In place: row[j] ← softmax over j ≤ i of (row[j] − slope·(pos[i] − pos[j])); row[j] ← 0 for
+    /// i < j < end.
     @inline(__always)
     private static func softmaxRow<F: ModelScalar>(
-        _ row: UnsafeMutablePointer<F>, i: Int, T: Int, positions: UnsafePointer<Int32>, slope: F
+        _ row: UnsafeMutablePointer<F>, i: Int, end: Int, positions: UnsafePointer<Int32>, slope: F
     ) {
         let pi = positions[i]
         if F.self == Float.self {
@@ -106,7 +110,7 @@ public enum Attention {
             }
             let sum = VectorMath.expShiftedSum(r, r, shift: VectorMath.max(r, count: i + 1), count: i + 1)
             VectorMath.scale(r, by: 1 / sum, count: i + 1)
-            (r + i + 1).update(repeating: 0, count: T - i - 1)
+            (r + i + 1).update(repeating: 0, count: end - i - 1)
             return
         }
         var maxValue = -F.greatestFiniteMagnitude
@@ -122,7 +126,7 @@ public enum Attention {
         }
         let inv = 1 / sum
         for j in 0...i { row[j] *= inv }
-        for j in (i + 1)..<T { row[j] = 0 }
+        for j in (i + 1)..<end { row[j] = 0 }
     }
 
     /// Writes dQKV (each head's slices are cleared, then accumulated over its query blocks while
@@ -132,7 +136,7 @@ public enum Attention {
     /// dQ += scale·dPre·K, dK += scale·dPreᵀ·Q. The ALiBi bias is constant: no gradient.
     /// - Parameters:
     ///   - dQKV: (B, T, 3C) written.
-    ///   - dPre: (B, NH, T, T) scratch, overwritten.
+    ///   - dPre: (B, NH, T, T) scratch: written where `att` is.
     ///   - dOut: (B, T, C); att: (B, NH, T, T) from forward; qkv: (B, T, 3C).
     ///   - rowBlock: as in `forward`.
     static func backward<F: ModelScalar>(
@@ -155,9 +159,7 @@ public enum Attention {
                        b: qkv + v, ldb: C3, beta: 0, c: g + i0 * T, ldc: T)
                 F.gemm(transA: true, transB: false, m: i1, n: HS, k: i1 - i0, alpha: 1, a: a + i0 * T, lda: T,
                        b: d, ldb: C, beta: 1, c: dQKV + v, ldc: C3)
-            }
-            for i in 0..<T { softmaxRowBackward(g + i * T, att: a + i * T, i: i, T: T) }
-            forEachRowBlock(T: T, rowBlock) { i0, i1 in
+                for i in i0..<i1 { softmaxRowBackward(g + i * T, att: a + i * T, i: i, end: i1) }
                 // dQ[i0..<i1] += scale·dPre[i0..<i1, 0..<i1]·K[0..<i1];  dK[0..<i1] += scale·dPreᵀ·Q[i0..<i1]
                 F.gemm(transA: false, transB: false, m: i1 - i0, n: HS, k: i1, alpha: scale, a: g + i0 * T, lda: T,
                        b: qkv + q + C, ldb: C3, beta: 1, c: dQKV + q + i0 * C3, ldc: C3)
@@ -168,20 +170,20 @@ public enum Attention {
     }
 
     /// In place: g[j] ← p[j]·(g[j] − Σₖ p[k]·g[k]) over j, k ≤ i (the softmax's backward, g = dAtt in,
-    /// dPre out); g[j > i] ← 0.
+    /// dPre out); g[j] ← 0 for i < j < end.
     @inline(__always)
-    private static func softmaxRowBackward<F: ModelScalar>(_ g: UnsafeMutablePointer<F>, att p: UnsafePointer<F>, i: Int, T: Int) {
+    private static func softmaxRowBackward<F: ModelScalar>(_ g: UnsafeMutablePointer<F>, att p: UnsafePointer<F>, i: Int, end: Int) {
         if F.self == Float.self {
             let pf = UnsafeRawPointer(p).assumingMemoryBound(to: Float.self)
             let gf = UnsafeMutableRawPointer(g).assumingMemoryBound(to: Float.self)
             let dot = VectorMath.dot(pf, gf, count: i + 1)
             for j in 0...i { gf[j] = pf[j] * (gf[j] - dot) }
-            (gf + i + 1).update(repeating: 0, count: T - i - 1)
+            (gf + i + 1).update(repeating: 0, count: end - i - 1)
             return
         }
         var dot: F = 0
         for j in 0...i { dot += p[j] * g[j] }
         for j in 0...i { g[j] = p[j] * (g[j] - dot) }
-        for j in (i + 1)..<T { g[j] = 0 }
+        for j in (i + 1)..<end { g[j] = 0 }
     }
 }
