@@ -105,27 +105,6 @@ enum VectorMath {
     /// 0, 1, …, 15: lane numbers, to mask a sixteen's lanes past a tail's end.
     static let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
-    /// Calls `body` for x[i..<i+16] of every full sixteen in `range`, then once for the tail
-    /// (< 16 values, zero-padded), storing what it returns at y; `z`, when given, gets the second
-    /// result the same way. Every element goes through the same vector code, whatever the range.
-    @inline(__always)
-    static func map2(_ y: UnsafeMutablePointer<Float>, _ z: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>,
-                     _ range: Range<Int>, _ body: (Float16x) -> (Float16x, Float16x)) {
-        var i = range.lowerBound
-        while i + 16 <= range.upperBound {
-            let (a, b) = body(load16(x + i))
-            store16(a, y + i)
-            store16(b, z + i)
-            i += 16
-        }
-        let n = range.upperBound - i
-        if n > 0 {
-            let (a, b) = body(loadPartial16(x + i, count: n))
-            storePartial16(a, y + i, count: n)
-            storePartial16(b, z + i, count: n)
-        }
-    }
-
     /// x[i] *= factor for i < count.
     @inline(__always)
     static func scale(_ x: UnsafeMutablePointer<Float>, by factor: Float, count: Int) {

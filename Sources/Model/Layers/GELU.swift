@@ -27,7 +27,21 @@ enum GELU {
             let g = UnsafeMutableRawPointer(derivative).assumingMemoryBound(to: Float.self)
             let x = UnsafeRawPointer(inp).assumingMemoryBound(to: Float.self)
             parallelRows(count, costPerRow: 25, threads: threads) { range in
-                VectorMath.map2(o, g, x, range, valueAndDerivative)
+                // The loop written out, not a closure passed to a helper: called through a
+                // closure, the kernel ran as a call per sixteen values, its vectors in memory.
+                var i = range.lowerBound
+                while i + 16 <= range.upperBound {
+                    let (y, d) = valueAndDerivative(VectorMath.load16(x + i))
+                    VectorMath.store16(y, o + i)
+                    VectorMath.store16(d, g + i)
+                    i += 16
+                }
+                let n = range.upperBound - i
+                if n > 0 {
+                    let (y, d) = valueAndDerivative(VectorMath.loadPartial16(x + i, count: n))
+                    VectorMath.storePartial16(y, o + i, count: n)
+                    VectorMath.storePartial16(d, g + i, count: n)
+                }
             }
             return
         }
