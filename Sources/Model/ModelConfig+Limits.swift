@@ -53,11 +53,11 @@ extension ModelConfig {
 
     /// Elements of the activation arena for `batch` rows of `length` tokens (ActivationLayout),
     /// in Double: N(2C + 2) before the blocks, per block N(8C + 2H + 4) + B·NH·T², and
-    /// N(C + 3 + 2V) after them, N = B·T.
+    /// N(C + 4 + 2V) after them, N = B·T.
     public func activationCountEstimate(batch: Int, length: Int) -> Double {
         let (b, t, c, v, l, nh) = (Double(batch), Double(length), Double(dModel), Double(vocab), Double(layers), Double(heads))
         let n = b * t, h = Double(mlpRatio) * c
-        return n * (2 * c + 2) + l * (n * (8 * c + 2 * h + 4) + b * nh * t * t) + n * (c + 3 + 2 * v)
+        return n * (2 * c + 2) + l * (n * (8 * c + 2 * h + 4) + b * nh * t * t) + n * (c + 4 + 2 * v)
     }
 
     /// The activation limit for `batch` rows of `length` tokens as a message, nil when within.

@@ -162,16 +162,17 @@ enum VectorMath {
         return s
     }
 
-    /// y[i] = a · x[i] for i < count.
+    /// y[i] = b · (x[i] · a) for i < count, rounded after each product (y may be x).
     @inline(__always)
-    static func scaled(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by a: Float, count: Int) {
+    static func scaledTwice(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, by a: Float, then b: Float,
+                            count: Int) {
         var i = 0
         while i + 16 <= count {
-            store16(a * load16(x + i), y + i)
+            store16(b * (load16(x + i) * a), y + i)
             i += 16
         }
         while i < count {
-            y[i] = a * x[i]
+            y[i] = b * (x[i] * a)
             i += 1
         }
     }
