@@ -1,11 +1,11 @@
 // VectorMath.swift — the Float kernels behind the model's element-wise passes (issue 19): eˣ sixteen
 // lanes at a time, and the row operations built on it (max, exp-and-sum, scale) that softmax over
-// the vocabulary, attention's softmax and GELU's tanh run on. Element-wise work runs in sixteen lanes
-// (one AVX-512 register, two AVX2 ones); sums run in eight lanes, in an order that does not depend
-// on the element-wise width, so an AVX-512 build and an AVX2 build give the same bits. Scalar glibc `expf` per element was
-// the largest cost outside sgemm (docs/training.md "Where a step's time goes"). Layers call these
-// for Float only (`F.self == Float.self`); Double keeps the scalar reference code, so the
-// finite-difference checks still run the plain formulas.
+// the vocabulary, attention's softmax and GELU's tanh run on. Element-wise work runs in sixteen
+// lanes (one AVX-512 register, two AVX2 ones); each sum adds in a fixed lane order that does not
+// depend on the register width, so AVX-512 and AVX2 builds give the same bits. Scalar glibc `expf`
+// per element was the largest cost outside sgemm (docs/training.md "Where a step's time goes").
+// Layers call these for Float only (`F.self == Float.self`); Double keeps the scalar reference
+// code, so the finite-difference checks still run the plain formulas.
 // eˣ follows Cephes `expf` (Moshier): x = n·ln 2 + r with |r| ≤ ½ln 2, n by the round-to-nearest
 // "magic number" trick, eʳ by its degree-7 polynomial, 2ⁿ built in the exponent bits.
 
