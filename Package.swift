@@ -22,6 +22,8 @@ let targetCPU: String? = {
           let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
     let flags = Set(flagsLine.split(separator: " ").map(String.init))
     guard flags.isSuperset(of: ["avx2", "fma"]) else { return nil }
+    // The manifest cannot import Support: these lists are its `haswellFeatures` and
+    // `avx512KernelFeatures` (CPUFeatures.swift), which `gradus` checks at start.
     return flags.isSuperset(of: ["avx512f", "avx512cd", "avx512bw", "avx512dq", "avx512vl"]) ? "skylake-avx512" : "haswell"
     #else
     return nil

@@ -96,14 +96,13 @@ enum VectorMath {
         if n > 0 {
             var e = exp(loadPartial16(x + i, count: n) - shift)
             storePartial16(e, y + i, count: n)
-            e.replace(with: 0, where: lanes .>= Int32(n))
+            // Lanes past the tail's end hold e^(0 − shift): masked out of the sum by lane number.
+            let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
+            e.replace(with: 0, where: lane .>= Int32(n))
             s16 += e
         }
         return (s16.lowHalf + s16.highHalf).sum()
     }
-
-    /// 0, 1, …, 15: lane numbers, to mask a sixteen's lanes past a tail's end.
-    static let lanes = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 
     /// x[i] *= factor for i < count.
     @inline(__always)
