@@ -26,8 +26,9 @@ struct BenchTrain: ParsableCommand {
         second, forward + backward), sgemm_gflops (1024³ sgemm at the same threads)
         and their ratio (mfu); blas_core, the kernel set OpenBLAS runs (chosen from
         the CPU, or set by OPENBLAS_CORETYPE); step_s and step_cpu_s (wall-clock and
-        process CPU seconds a step); gemm_cpu_s, the CPU seconds a step spends inside
-        sgemm (summed over threads), gemm_share (÷ step_cpu_s) and gemm_gflops (the FLOPs
+        process CPU seconds a step); gemm_cpu_s, the CPU seconds a step spends in
+        matrix products (OpenBLAS's sgemm and attention's own per-head products, summed
+        over threads), gemm_share (÷ step_cpu_s) and gemm_gflops (the FLOPs
         over the products' own time, their CPU seconds ÷ threads): how fast the
         products run at the model's shapes, and how much of the step is not them. A
         line after the first also gives vs_first_threads, its tokens/s ÷ the first
