@@ -33,7 +33,7 @@ extension GPTModel {
                 routedBackward(l, slot: slot, plan: plan, dOutput: a.block(l, in: dBase).res3, dInput: dInput)
             } else {
                 blockBackward(l, a.block(l, in: base), a.block(l, in: dBase), input: input, dInput: dInput,
-                              B: a.B, T: a.T)
+                              positions: positions.baseAddress!, B: a.B, T: a.T)
             }
         }
         LayerNorm.backward(dInp: d.encoded, residual: nil, dWeight: g + embLnW, dBias: g + embLnB, dOut: d.embLn,
@@ -48,9 +48,10 @@ extension GPTModel {
     /// - Parameters:
     ///   - x: the block's activations from forward; dx: their gradients (same layout).
     ///   - input, dInput: (B, T, C) the residual stream entering the block and its gradient.
+    ///   - positions: (B, T) the rows' positions forward had (attention recomputes its softmax).
     func blockBackward(
         _ l: Int, _ x: BlockActivations<F>, _ dx: BlockActivations<F>,
-        input: UnsafePointer<F>, dInput: UnsafeMutablePointer<F>, B: Int, T: Int
+        input: UnsafePointer<F>, dInput: UnsafeMutablePointer<F>, positions: UnsafePointer<Int32>, B: Int, T: Int
     ) {
         let p = parameters.baseAddress!, g = gradients.baseAddress!, w = blocks[l]
         let N = B * T, C = config.dModel, H = config.hiddenSize, NH = config.heads
@@ -66,7 +67,8 @@ extension GPTModel {
                            threads: threads.count)
         Linear.backward(dInp: dx.attY, dWeight: g + w.projW, dBias: g + w.projB, dOut: dx.res3,
                         inp: x.attY, weight: p + w.projW, N: N, IC: C, OC: C, threads: threads.count)
-        Attention.backward(dQKV: dx.qkv, dPre: dx.att, dOut: dx.attY, att: x.att, qkv: x.qkv,
+        Attention.backward(dQKV: dx.qkv, dOut: dx.attY, qkv: x.qkv, positions: positions,
+                           slopes: slopes.baseAddress!, scratch: attentionScratch.baseAddress!,
                            B: B, T: T, C: C, NH: NH, threads: threads.count)
         Linear.backward(dInp: dx.ln1, dWeight: g + w.qkvW, dBias: g + w.qkvB, dOut: dx.qkv,
                         inp: x.ln1, weight: p + w.qkvW, N: N, IC: C, OC: 3 * C, threads: threads.count)

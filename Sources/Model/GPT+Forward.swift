@@ -58,8 +58,8 @@ extension GPTModel {
         LayerNorm.forward(out: x.ln1, mean: x.ln1Mean, rstd: x.ln1Rstd, inp: input,
                           weight: p + w.ln1W, bias: p + w.ln1B, N: N, C: C, epsilon: eps, threads: threads.count)
         Linear.forward(out: x.qkv, inp: x.ln1, weight: p + w.qkvW, bias: p + w.qkvB, N: N, IC: C, OC: 3 * C, threads: threads.count)
-        Attention.forward(out: x.attY, att: x.att, qkv: x.qkv, positions: positions,
-                          slopes: slopes.baseAddress!, B: B, T: T, C: C, NH: NH, threads: threads.count)
+        Attention.forward(out: x.attY, qkv: x.qkv, positions: positions, slopes: slopes.baseAddress!,
+                          scratch: attentionScratch.baseAddress!, B: B, T: T, C: C, NH: NH, threads: threads.count)
         Linear.forward(out: x.res2, inp: x.attY, weight: p + w.projW, bias: p + w.projB, residual: input,
                        N: N, IC: C, OC: C, threads: threads.count)
         LayerNorm.forward(out: x.ln2, mean: x.ln2Mean, rstd: x.ln2Rstd, inp: x.res2,

@@ -43,7 +43,7 @@ extension GPTModel {
     /// Elements one dropping layer takes in the routing arena at (B, r).
     func routingSlotCount(B: Int, r: Int) -> Int {
         B * r * config.dModel
-            + ActivationLayout.blockCount(B: B, T: r, C: config.dModel, H: config.hiddenSize, NH: config.heads)
+            + ActivationLayout.blockCount(B: B, T: r, C: config.dModel, H: config.hiddenSize)
     }
 
     /// The gathered input (B, r, C) and the r-length block of dropping-layer `slot`, in `base`.
@@ -51,7 +51,7 @@ extension GPTModel {
         -> (input: UnsafeMutablePointer<F>, block: BlockActivations<F>) {
         let start = base + slot * routingSlotCount(B: B, r: r)
         let block = ActivationLayout.carveBlock(at: start + B * r * config.dModel, B: B, T: r,
-                                                C: config.dModel, H: config.hiddenSize, NH: config.heads)
+                                                C: config.dModel, H: config.hiddenSize)
         return (start, block)
     }
 
@@ -85,7 +85,8 @@ extension GPTModel {
         plan.kept(slot: slot).withUnsafeBufferPointer { kept in
             TokenScatter.backward(dInp: dInput, dPart: dy.res3, dOut: dOutput, kept: kept.baseAddress!,
                                   B: B, T: T, r: r, C: C)
-            blockBackward(l, y, dy, input: gathered, dInput: dGathered, B: B, T: r)
+            blockBackward(l, y, dy, input: gathered, dInput: dGathered,
+                          positions: routing.positions.baseAddress! + slot * B * r, B: B, T: r)
             TokenGather.backward(dInp: dInput, dOut: dGathered, kept: kept.baseAddress!, B: B, T: T, r: r, C: C)
         }
     }

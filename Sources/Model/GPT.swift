@@ -12,8 +12,9 @@ public typealias GPT = GPTModel<Float>
 
 /// A BLOOM-style decoder-only transformer with hand-written forward and backward passes.
 ///
-/// Memory: parameters, gradients (P each) and two arenas of `ActivationLayout(B_max, T_max).count`
-/// elements (activations, and their gradients). Not thread-safe: one model, one caller.
+/// Memory: parameters, gradients (P each), two arenas of `ActivationLayout(B_max, T_max).count`
+/// elements (activations, and their gradients), and attention's scratch, T_max·(128 + 2·HS)
+/// elements per thread. Not thread-safe: one model, one caller.
 public final class GPTModel<F: ModelScalar> {
     /// The sizes this model was built from.
     public let config: ModelConfig
@@ -37,6 +38,8 @@ public final class GPTModel<F: ModelScalar> {
     let mask: UnsafeMutableBufferPointer<F>
     /// (NH) ALiBi slopes.
     let slopes: UnsafeMutableBufferPointer<F>
+    /// Attention's scratch: `threads.count × Attention.scratchCount(T: maxLength, headSize:)`.
+    let attentionScratch: UnsafeMutableBufferPointer<F>
     /// Layout of the last forward pass, needed by backward; nil before the first forward.
     var current: ActivationLayout?
     /// The random-LTD plan the last forward pass ran (nil: dense), needed by backward. A record
@@ -91,11 +94,12 @@ public final class GPTModel<F: ModelScalar> {
         positions = zeros(maxBatch * T, Int32.self)
         mask = zeros(maxBatch * T, F.self)
         slopes = zeros(config.heads, F.self)
+        attentionScratch = zeros(threads.count * Attention.scratchCount(T: T, headSize: config.dModel / config.heads), F.self)
         for (h, s) in ALiBi.slopes(heads: config.heads).enumerated() { slopes[h] = F(s) }
     }
 
     deinit {
-        for p in [parameters, gradients, acts, dActs, mask, slopes] { p.deallocate() }
+        for p in [parameters, gradients, acts, dActs, mask, slopes, attentionScratch] { p.deallocate() }
         for p in [tokens, targets, positions] { p.deallocate() }
     }
 

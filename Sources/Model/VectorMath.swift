@@ -118,6 +118,32 @@ enum VectorMath {
         }
     }
 
+    /// x[i] = 0 for i < count, sixteen at a time: attention clears short row tails (under 64
+    /// values) a few hundred thousand times a step, where a call to memset each cost more.
+    @inline(__always)
+    static func zero(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            store16(Float16x(), x + i)
+            i += 16
+        }
+        if i < count { storePartial16(Float16x(), x + i, count: count - i) }
+    }
+
+    /// y[i] = p[i] · (y[i] − shift) for i < count (the softmax's backward for one row).
+    @inline(__always)
+    static func scaleShifted(_ y: UnsafeMutablePointer<Float>, by p: UnsafePointer<Float>, shift: Float, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            store16(load16(p + i) * (load16(y + i) - shift), y + i)
+            i += 16
+        }
+        while i < count {
+            y[i] = p[i] * (y[i] - shift)
+            i += 1
+        }
+    }
+
     /// Σ x[i] for i < count, summed in eight lanes (the lane order is fixed, so the result does
     /// not depend on how rows are split over threads).
     @inline(__always)

@@ -95,33 +95,38 @@ final class LayerGradientTests: XCTestCase {
         let slopes = ALiBi.slopes(heads: NH)
         for rowBlock in [64, 2] {
             var rng = SplitMix64(seed: 6)
-            func run(_ qkv: [Double]) -> [[Double]] {
-                withPointers([[Double](repeating: 0, count: B * T * C), [Double](repeating: .nan, count: B * NH * T * T)]) { p in
-                    Attention.forward(out: p[0], att: p[1], qkv: qkv, positions: positions, slopes: slopes,
+            // Scratch starts as NaN: a read of anything the pass did not write first would show.
+            let scratchCount = Attention.scratchCount(T: T, headSize: C / NH, rowBlock: rowBlock)
+            func run(_ qkv: [Double]) -> [Double] {
+                withPointers([[Double](repeating: 0, count: B * T * C), [Double](repeating: .nan, count: scratchCount)]) { p in
+                    Attention.forward(out: p[0], qkv: qkv, positions: positions, slopes: slopes, scratch: p[1],
                                       B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
-                }
+                }[0]
             }
             checkGradients("attention, row block \(rowBlock)", inputs: [randomArray(B * T * 3 * C, &rng, scale: 1.5)], written: [0: .nan],
-                           forward: { run($0[0])[0] }, backward: { x, dOut, grads in
-                let att = run(x[0])[1]
-                grads = Array(withPointers([grads[0], [Double](repeating: .nan, count: att.count)]) { p in
-                    Attention.backward(dQKV: p[0], dPre: p[1], dOut: dOut, att: att, qkv: x[0], B: B, T: T, C: C, NH: NH,
-                                       rowBlock: rowBlock, threads: 1)
+                           forward: { run($0[0]) }, backward: { x, dOut, grads in
+                grads = Array(withPointers([grads[0], [Double](repeating: .nan, count: scratchCount)]) { p in
+                    Attention.backward(dQKV: p[0], dOut: dOut, qkv: x[0], positions: positions, slopes: slopes, scratch: p[1],
+                                       B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
                 }.prefix(1))
             })
         }
     }
 
     /// Attention weights worked by hand: one head, HS = 1, q = k = 0 everywhere, so scores are the
-    /// ALiBi bias alone. Row 1 (positions 0, 2; slope 1/256 for one head): weights ∝ e^(−2/256), 1.
+    /// ALiBi bias alone, and values v = (1, 3). Row 0 sees only itself: out 1. Row 1 (positions 0,
+    /// 2; slope 1/256): weights ∝ e^(−2/256) for key 0 and 1 for key 1, so out = w0·1 + (1 − w0)·3.
+    /// Float (SmallGEMM products) and Double alike.
     func testAttentionAlibiWeightsMatchHandValues() {
-        let positions: [Int32] = [0, 2]
-        let att = withPointers([[0.0, 0.0], [Double](repeating: .nan, count: 4)]) { p in
-            Attention.forward(out: p[0], att: p[1], qkv: [0, 0, 1, 0, 0, 3], positions: positions,
-                              slopes: [1.0 / 256], B: 1, T: 2, C: 1, NH: 1, threads: 1)
-        }[1]
         let w0 = exp(-2.0 / 256) / (exp(-2.0 / 256) + 1)
-        assertClose(att, [1, 0, w0, 1 - w0], abs: 1e-15, rel: 0, "attention weights")
+        func run<F: ModelScalar>(_: F.Type) -> [Double] {
+            withPointers([[F](repeating: .nan, count: 2), [F](repeating: .nan, count: Attention.scratchCount(T: 2, headSize: 1))]) { p in
+                Attention.forward(out: p[0], qkv: [0, 0, 1, 0, 0, 3], positions: [0, 2], slopes: [F(1.0 / 256)], scratch: p[1],
+                                  B: 1, T: 2, C: 1, NH: 1, threads: 1)
+            }[0].map { Double($0) }
+        }
+        assertClose(run(Double.self), [1, w0 + 3 * (1 - w0)], abs: 1e-15, rel: 0, "attention output, Double")
+        assertClose(run(Float.self), [1, w0 + 3 * (1 - w0)], abs: 1e-6, rel: 0, "attention output, Float")
     }
 
     func testCrossEntropyBackwardMatchesFiniteDifferences() {

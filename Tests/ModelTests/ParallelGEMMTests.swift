@@ -55,11 +55,11 @@ final class ParallelGEMMTests: XCTestCase {
         let positions = (0..<B).flatMap { _ in (0..<T).map { Int32($0) } }
         let slopes: [Float] = [0.5, 0.25, 0.125]
         func run(threads: Int) -> (out: [Float], dQKV: [Float]) {
-            var out = [Float](repeating: .nan, count: B * T * C), att = [Float](repeating: .nan, count: B * NH * T * T)
-            var dQKV = [Float](repeating: 0, count: B * T * 3 * C), dPre = [Float](repeating: .nan, count: B * NH * T * T)
-            Attention.forward(out: &out, att: &att, qkv: qkv, positions: positions, slopes: slopes,
+            var out = [Float](repeating: .nan, count: B * T * C), dQKV = [Float](repeating: .nan, count: B * T * 3 * C)
+            var scratch = [Float](repeating: .nan, count: threads * Attention.scratchCount(T: T, headSize: C / NH, rowBlock: 16))
+            Attention.forward(out: &out, qkv: qkv, positions: positions, slopes: slopes, scratch: &scratch,
                               B: B, T: T, C: C, NH: NH, rowBlock: 16, threads: threads)
-            Attention.backward(dQKV: &dQKV, dPre: &dPre, dOut: dOut, att: att, qkv: qkv,
+            Attention.backward(dQKV: &dQKV, dOut: dOut, qkv: qkv, positions: positions, slopes: slopes, scratch: &scratch,
                                B: B, T: T, C: C, NH: NH, rowBlock: 16, threads: threads)
             return (out, dQKV)
         }

@@ -161,20 +161,26 @@ final class VectorKernelTests: XCTestCase {
         }
     }
 
+    /// Float attention (its products in SmallGEMM) against the Double code (plain-loop products):
+    /// head size 4 with blocks of 4 rows (every product a masked remainder), and head size 32 with
+    /// 64-row blocks over 70 rows (full 8 × 32 and 8 × 16 tiles, then single and masked ones).
     func testFloatAttentionMatchesDoubleReference() {
-        let B = 2, T = 11, C = 12, NH = 3
-        var rng = SplitMix64(seed: 16)
-        let positions: [Int32] = [0, 1, 2, 4, 5, 9, 10, 11, 12, 14, 20] + Array(0..<11)
-        let slopes = ALiBi.slopes(heads: NH)
-        let inputs = [randomArray(B * T * 3 * C, &rng, scale: 2), [Double](repeating: 0, count: B * T * C),
-                      [Double](repeating: 0, count: B * NH * T * T), randomArray(B * T * C, &rng),
-                      randomArray(B * T * 3 * C, &rng), [Double](repeating: 0, count: B * NH * T * T), slopes]
-        func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
-            Attention.forward(out: p[1], att: p[2], qkv: p[0], positions: positions, slopes: p[6],
-                              B: B, T: T, C: C, NH: NH, rowBlock: 4, threads: 1)
-            Attention.backward(dQKV: p[4], dPre: p[5], dOut: p[3], att: p[2], qkv: p[0],
-                               B: B, T: T, C: C, NH: NH, rowBlock: 4, threads: 1)
+        for (B, T, C, NH, rowBlock) in [(2, 11, 12, 3, 4), (1, 70, 64, 2, 64)] {
+            var rng = SplitMix64(seed: 16)
+            // Increasing with gaps, as random-LTD passes them: row b's t-th token at t·(b + 1) + t/3.
+            var positions: [Int32] = []
+            for b in 0..<B { for t in 0..<T { positions.append(Int32(t * (b + 1) + t / 3)) } }
+            let slopes = ALiBi.slopes(heads: NH)
+            let inputs = [randomArray(B * T * 3 * C, &rng, scale: 2), [Double](repeating: 0, count: B * T * C),
+                          randomArray(B * T * C, &rng), randomArray(B * T * 3 * C, &rng), slopes]
+            func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) {
+                var scratch = [F](repeating: .nan, count: Attention.scratchCount(T: T, headSize: C / NH, rowBlock: rowBlock))
+                Attention.forward(out: p[1], qkv: p[0], positions: positions, slopes: p[4], scratch: &scratch,
+                                  B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
+                Attention.backward(dQKV: p[3], dOut: p[2], qkv: p[0], positions: positions, slopes: p[4], scratch: &scratch,
+                                   B: B, T: T, C: C, NH: NH, rowBlock: rowBlock, threads: 1)
+            }
+            compare("attention T \(T) HS \(C / NH)", inputs, { run($0) }, { run($0) })
         }
-        compare("attention", inputs, { run($0) }, { run($0) })
     }
 }
