@@ -59,8 +59,10 @@ extension GPTModel {
         // (the skip connection passes it on, LayerNorm 2 adds its share), then dInput = it + LN 1's.
         Linear.backward(dInp: dx.gelu, dWeight: g + w.fcProjW, dBias: g + w.fcProjB, dOut: dx.res3,
                         inp: x.gelu, weight: p + w.fcProjW, N: N, IC: H, OC: C, threads: threads.count)
-        GELU.backward(dInp: dx.fc, dOut: dx.gelu, derivative: x.fc, count: N * H, threads: threads.count)
-        Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: g + w.fcB, dOut: dx.fc,
+        // In place, with the fc bias's gradient summed in the same pass (none left for Linear).
+        GELU.backward(dInp: dx.gelu, dOut: dx.gelu, derivative: x.fc, rows: N, columns: H, dBias: g + w.fcB,
+                      threads: threads.count)
+        Linear.backward(dInp: dx.ln2, dWeight: g + w.fcW, dBias: nil, dOut: dx.gelu,
                         inp: x.ln2, weight: p + w.fcW, N: N, IC: C, OC: H, threads: threads.count)
         LayerNorm.backward(dInp: dx.res3, residual: dx.res3, dWeight: g + w.ln2W, dBias: g + w.ln2B, dOut: dx.ln2,
                            inp: x.res2, weight: p + w.ln2W, mean: x.ln2Mean, rstd: x.ln2Rstd, N: N, C: C,

@@ -74,7 +74,7 @@ final class LayerGradientTests: XCTestCase {
             run(x[0])[0]
         }, backward: { x, dOut, grads in
             let derivative = run(x[0])[1]
-            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, derivative: derivative, count: n, threads: 1) }
+            grads = withPointers(grads) { p in GELU.backward(dInp: p[0], dOut: dOut, derivative: derivative, rows: 1, columns: n, threads: 1) }
         })
     }
 

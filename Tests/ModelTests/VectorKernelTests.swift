@@ -79,10 +79,10 @@ final class VectorKernelTests: XCTestCase {
                           randomArray(n, &rng)]
             compare("gelu", inputs, { p in
                 GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
-                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], rows: 1, columns: n, threads: 1)
             }, { p in
                 GELU.forward(out: p[1], derivative: p[4], inp: p[0], count: n, threads: 1)
-                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: 1)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], rows: 1, columns: n, threads: 1)
             })
         }
     }
@@ -116,13 +116,37 @@ final class VectorKernelTests: XCTestCase {
             withPointers([x, [Float](repeating: 0, count: n), dOut, [Float](repeating: 0.5, count: n), x]) { p in
                 // The derivative written over the input, as the model keeps it in the fc output.
                 GELU.forward(out: p[1], derivative: p[4], inp: p[4], count: n, threads: threads)
-                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], count: n, threads: threads)
+                GELU.backward(dInp: p[3], dOut: p[2], derivative: p[4], rows: 1, columns: n, threads: threads)
             }
         }
         let one = run(1), three = run(3)
         XCTAssertEqual(one[1], three[1])
         XCTAssertEqual(one[3], three[3])
         XCTAssertEqual(one[4], three[4])
+    }
+
+    /// GELU's backward with the fc bias's gradient summed in the same pass: dInp = dOut·gelu′ in
+    /// place, and each column's sum added over the rows in order, bit for bit as a scalar loop
+    /// (what `Linear.backward` computed before), on one thread and split over three by columns.
+    func testGELUBackwardSumsTheBiasGradientInRowOrder() {
+        let rows = 200, columns = 69  // 16-wide column vectors and a tail of 5; 200·3·69 ≥ 32 768 splits
+        var rng = SplitMix64(seed: 17)
+        let dOut = randomArray(rows * columns, &rng).map(Float.init), derivative = randomArray(rows * columns, &rng).map(Float.init)
+        let bias0 = randomArray(columns, &rng).map(Float.init)
+        var wantGradient = [Float](repeating: 0, count: rows * columns), wantBias = bias0
+        for n in 0..<rows {
+            for c in 0..<columns {
+                wantGradient[n * columns + c] = dOut[n * columns + c] * derivative[n * columns + c]
+                wantBias[c] += wantGradient[n * columns + c]
+            }
+        }
+        for threads in [1, 3] {
+            let got = withPointers([dOut, derivative, bias0]) { p in
+                GELU.backward(dInp: p[0], dOut: p[0], derivative: p[1], rows: rows, columns: columns, dBias: p[2], threads: threads)
+            }
+            XCTAssertEqual(got[0].map(\.bitPattern), wantGradient.map(\.bitPattern), "threads \(threads): gradient")
+            XCTAssertEqual(got[2].map(\.bitPattern), wantBias.map(\.bitPattern), "threads \(threads): bias sums")
+        }
     }
 
     func testFloatLayerNormMatchesDoubleReference() {

@@ -55,13 +55,52 @@ enum GELU {
         }
     }
 
-    /// Writes dInp = dOut · gelu′, with gelu′ as `forward` wrote it.
-    /// - Parameters: dInp: (count) written (may be `dOut`); dOut, derivative: (count).
+    /// Writes dInp = dOut · gelu′, with gelu′ as `forward` wrote it, over (rows, columns) values;
+    /// with `dBias`, also adds each column's sum of dInp into it (dBias[c] += dInp[n, c] for n in
+    /// order, as `Linear.backward` would): the fc layer's bias gradient in the same pass instead
+    /// of a second read of its (N, 4C) output gradient (issue 19).
+    /// - Parameters: dInp: written (may be `dOut`); dOut, derivative: (rows, columns);
+    ///   dBias: (columns) or nil.
     static func backward<F: ModelScalar>(
-        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, derivative: UnsafePointer<F>, count: Int, threads: Int
+        dInp: UnsafeMutablePointer<F>, dOut: UnsafePointer<F>, derivative: UnsafePointer<F>,
+        rows: Int, columns: Int, dBias: UnsafeMutablePointer<F>? = nil, threads: Int
     ) {
-        parallelRows(count, costPerRow: 2, threads: threads) { range in
-            for i in range { dInp[i] = dOut[i] * derivative[i] }
+        guard let dBias else {
+            parallelRows(rows * columns, costPerRow: 2, threads: threads) { range in
+                for i in range { dInp[i] = dOut[i] * derivative[i] }
+            }
+            return
+        }
+        // Split by columns: each column's sum runs over the rows in order, whatever the threads.
+        parallelRows(columns, costPerRow: 3 * rows, threads: threads, chunksPerThread: 1) { range in
+            if F.self == Float.self {
+                let y = UnsafeMutableRawPointer(dInp).assumingMemoryBound(to: Float.self)
+                let g = UnsafeRawPointer(dOut).assumingMemoryBound(to: Float.self)
+                let d = UnsafeRawPointer(derivative).assumingMemoryBound(to: Float.self)
+                let s = UnsafeMutableRawPointer(dBias).assumingMemoryBound(to: Float.self)
+                for n in 0..<rows {
+                    let row = n * columns
+                    var c = range.lowerBound
+                    while c + 16 <= range.upperBound {
+                        let v = VectorMath.load16(g + row + c) * VectorMath.load16(d + row + c)
+                        VectorMath.store16(v, y + row + c)
+                        VectorMath.store16(VectorMath.load16(s + c) + v, s + c)
+                        c += 16
+                    }
+                    while c < range.upperBound {
+                        y[row + c] = g[row + c] * d[row + c]
+                        s[c] += y[row + c]
+                        c += 1
+                    }
+                }
+                return
+            }
+            for n in 0..<rows {
+                for c in range {
+                    dInp[n * columns + c] = dOut[n * columns + c] * derivative[n * columns + c]
+                    dBias[c] += dInp[n * columns + c]
+                }
+            }
         }
     }
 
