@@ -16,9 +16,9 @@ struct BlockActivations<F: ModelScalar> {
 
 /// Pointers to the activations outside the blocks.
 struct OuterActivations<F: ModelScalar> {
-    /// encoded, embLn, lnf: (B·T, C); logits, probs: (B·T, V); the rest (B·T). `probs` holds the
-    /// softmax's e^(x − max) and `probScale` its 1/Σ per row (CrossEntropy.swift).
-    let encoded, embLnMean, embLnRstd, embLn, lnf, lnfMean, lnfRstd, logits, probs, probScale, losses: UnsafeMutablePointer<F>
+    /// encoded, embLn, lnf: (B·T, C); logits: (B·T, V); the rest (B·T). `rowMax` and `rowScale`
+    /// hold each row's largest logit and the softmax's 1/Σ (CrossEntropy.swift).
+    let encoded, embLnMean, embLnRstd, embLn, lnf, lnfMean, lnfRstd, logits, rowMax, rowScale, losses: UnsafeMutablePointer<F>
 }
 
 /// Sizes and offsets of the activation arena for one (B, T).
@@ -36,7 +36,7 @@ struct ActivationLayout: Equatable {
     /// Elements before the first block.
     private var head: Int { N * (2 * C + 2) }
     /// Elements of the arena.
-    var count: Int { head + L * perBlock + N * (C + 2 + 2 * V + 2) }
+    var count: Int { head + L * perBlock + N * (C + 2 + V + 3) }
 
     /// Block `l`'s activations inside `base`.
     func block<F: ModelScalar>(_ l: Int, in base: UnsafeMutablePointer<F>) -> BlockActivations<F> {
@@ -74,9 +74,9 @@ struct ActivationLayout: Equatable {
         let encoded = take(N * C), embLnMean = take(N), embLnRstd = take(N), embLn = take(N * C)
         p = base + head + L * perBlock
         let lnf = take(N * C), lnfMean = take(N), lnfRstd = take(N)
-        let logits = take(N * V), probs = take(N * V), probScale = take(N), losses = take(N)
+        let logits = take(N * V), rowMax = take(N), rowScale = take(N), losses = take(N)
         return OuterActivations(
             encoded: encoded, embLnMean: embLnMean, embLnRstd: embLnRstd, embLn: embLn,
-            lnf: lnf, lnfMean: lnfMean, lnfRstd: lnfRstd, logits: logits, probs: probs, probScale: probScale, losses: losses)
+            lnf: lnf, lnfMean: lnfMean, lnfRstd: lnfRstd, logits: logits, rowMax: rowMax, rowScale: rowScale, losses: losses)
     }
 }

@@ -18,8 +18,9 @@ extension GPTModel {
         let base = acts.baseAddress!, dBase = dActs.baseAddress!
         let o = a.outer(in: base), d = a.outer(in: dBase)
         let N = a.B * a.T, C = a.C, L = config.layers
-        CrossEntropy.backward(dLogits: d.logits, probs: o.probs, rowScale: o.probScale, targets: targets.baseAddress!,
-                              mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V, threads: threads.count)
+        CrossEntropy.backward(dLogits: d.logits, logits: o.logits, rowMax: o.rowMax, rowScale: o.rowScale,
+                              targets: targets.baseAddress!, mask: mask.baseAddress!, dLoss: dLoss, N: N, V: a.V,
+                              threads: threads.count)
         Linear.backward(dInp: d.lnf, dWeight: g + wte, dBias: nil, dOut: d.logits, inp: o.lnf,
                         weight: p + wte, N: N, IC: C, OC: a.V, threads: threads.count)
         let last = L > 0 ? a.block(L - 1, in: base).res3 : o.embLn

@@ -37,7 +37,7 @@ extension GPTModel {
         LayerNorm.forward(out: o.lnf, mean: o.lnfMean, rstd: o.lnfRstd, inp: residual,
                           weight: p + lnfW, bias: p + lnfB, N: N, C: C, epsilon: eps, threads: threads.count)
         Linear.forward(out: o.logits, inp: o.lnf, weight: p + wte, bias: nil, N: N, IC: C, OC: a.V, threads: threads.count)
-        return CrossEntropy.forward(losses: o.losses, probs: o.probs, rowScale: o.probScale, logits: o.logits,
+        return CrossEntropy.forward(losses: o.losses, rowMax: o.rowMax, rowScale: o.rowScale, logits: o.logits,
                                     targets: targets.baseAddress!, mask: mask.baseAddress!, N: N, V: a.V, threads: threads.count)
     }
 

@@ -52,13 +52,13 @@ extension ModelConfig {
     public static let maxActivations = 1 << 37
 
     /// Elements of the activation arena for `batch` rows of `length` tokens (ActivationLayout),
-    /// in Double: N(2C + 2) before the blocks, N(8C + 2H + 4) per block, and N(C + 4 + 2V) after
+    /// in Double: N(2C + 2) before the blocks, N(8C + 2H + 4) per block, and N(C + 5 + V) after
     /// them, N = B·T. (Attention's per-thread scratch, T·(2·64 + 2·HS) elements a thread, is
     /// outside the arena.)
     public func activationCountEstimate(batch: Int, length: Int) -> Double {
         let (b, t, c, v, l) = (Double(batch), Double(length), Double(dModel), Double(vocab), Double(layers))
         let n = b * t, h = Double(mlpRatio) * c
-        return n * (2 * c + 2) + l * n * (8 * c + 2 * h + 4) + n * (c + 4 + 2 * v)
+        return n * (2 * c + 2) + l * n * (8 * c + 2 * h + 4) + n * (c + 5 + v)
     }
 
     /// The activation limit for `batch` rows of `length` tokens as a message, nil when within.

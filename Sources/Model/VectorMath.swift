@@ -78,24 +78,25 @@ enum VectorMath {
         return m
     }
 
-    /// y[i] = e^(x[i] − shift) for i < count, returning Σ y (y may be x). The sum runs in sixteen
-    /// lanes, y[i] into lane i mod 16, then the two halves are added and summed as `SIMD8.sum()`
-    /// does. (Adding each sixteen's halves into eight lanes instead made the compiler split the
-    /// whole eˣ into 256-bit halves on AVX-512.) A function of its own, called once a row: inlined
-    /// into the layers' generic code, the compiler left eˣ as a call per sixteen values.
+    /// y[i] = e^(x[i] − shift) for i < count, returning Σ y (y may be x; nil stores nothing and
+    /// only sums). The sum runs in sixteen lanes, y[i] into lane i mod 16, then the two halves
+    /// are added and summed as `SIMD8.sum()` does. (Adding each sixteen's halves into eight lanes
+    /// instead made the compiler split the whole eˣ into 256-bit halves on AVX-512.) A function
+    /// of its own, called once a row: inlined into the layers' generic code, the compiler left eˣ
+    /// as a call per sixteen values.
     @inline(never)
-    static func expShiftedSum(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
+    static func expShiftedSum(_ y: UnsafeMutablePointer<Float>?, _ x: UnsafePointer<Float>, shift: Float, count: Int) -> Float {
         var s16 = Float16x(), i = 0
         while i + 16 <= count {
             let e = exp(load16(x + i) - shift)
-            store16(e, y + i)
+            if let y { store16(e, y + i) }
             s16 += e
             i += 16
         }
         let n = count - i
         if n > 0 {
             var e = exp(loadPartial16(x + i, count: n) - shift)
-            storePartial16(e, y + i, count: n)
+            if let y { storePartial16(e, y + i, count: n) }
             // Lanes past the tail's end hold e^(0 − shift): masked out of the sum by lane number.
             let lane = SIMD16<Int32>(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
             e.replace(with: 0, where: lane .>= Int32(n))
@@ -185,6 +186,21 @@ enum VectorMath {
             i += 1
         }
         return s
+    }
+
+    /// y[i] = b · (e^(x[i] − shift) · a) for i < count, rounded after each operation: `scaledTwice`
+    /// of the values `expShiftedSum` stores, without storing them first (cross-entropy's backward
+    /// recomputes its softmax from the logits). Its own function for the reason `expShiftedSum` is.
+    @inline(never)
+    static func expShiftedScaledTwice(_ y: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, shift: Float,
+                                      by a: Float, then b: Float, count: Int) {
+        var i = 0
+        while i + 16 <= count {
+            store16(b * (exp(load16(x + i) - shift) * a), y + i)
+            i += 16
+        }
+        let n = count - i
+        if n > 0 { storePartial16(b * (exp(loadPartial16(x + i, count: n) - shift) * a), y + i, count: n) }
     }
 
     /// y[i] = b · (x[i] · a) for i < count, rounded after each product (y may be x).

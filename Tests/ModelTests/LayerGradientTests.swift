@@ -136,27 +136,27 @@ final class LayerGradientTests: XCTestCase {
         var rng = SplitMix64(seed: 8)
         func run(_ logits: [Double]) -> ([Double], [Double], Double) {
             var loss = 0.0
-            let out = withPointers([[Double](repeating: 0, count: N), [Double](repeating: 0, count: N * V),
+            let out = withPointers([[Double](repeating: 0, count: N), [Double](repeating: 0, count: N),
                                     [Double](repeating: 0, count: N)]) { p in
-                loss = CrossEntropy.forward(losses: p[0], probs: p[1], rowScale: p[2], logits: logits, targets: targets,
+                loss = CrossEntropy.forward(losses: p[0], rowMax: p[1], rowScale: p[2], logits: logits, targets: targets,
                                             mask: mask, N: N, V: V, threads: 1)
             }
             return (out[1], out[2], loss)
         }
         checkGradients("cross-entropy", inputs: [randomArray(N * V, &rng, scale: 2)], written: [0: .nan], forward: { [run($0[0]).2] },
                        backward: { x, dOut, grads in
-            let (probs, rowScale, _) = run(x[0])
+            let (rowMax, rowScale, _) = run(x[0])
             grads = withPointers(grads) { p in
-                CrossEntropy.backward(dLogits: p[0], probs: probs, rowScale: rowScale, targets: targets, mask: mask,
-                                      dLoss: dOut[0], N: N, V: V, threads: 1)
+                CrossEntropy.backward(dLogits: p[0], logits: x[0], rowMax: rowMax, rowScale: rowScale, targets: targets,
+                                      mask: mask, dLoss: dOut[0], N: N, V: V, threads: 1)
             }
         })
     }
 
     func testCrossEntropyForwardMatchesHandValue() {
         // Uniform logits over V = 4: every counted position costs ln 4; the masked one is ignored.
-        let losses = withPointers([[0.0, 0.0], [Double](repeating: 0, count: 8), [0.0, 0.0]]) { p in
-            let loss = CrossEntropy.forward(losses: p[0], probs: p[1], rowScale: p[2], logits: [Double](repeating: 0.3, count: 8),
+        let losses = withPointers([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0]]) { p in
+            let loss = CrossEntropy.forward(losses: p[0], rowMax: p[1], rowScale: p[2], logits: [Double](repeating: 0.3, count: 8),
                                             targets: [2, 9], mask: [1, 0], N: 2, V: 4, threads: 1)
             XCTAssertEqual(loss, log(4.0), accuracy: 1e-12)
         }[0]

@@ -22,10 +22,10 @@ final class ModelLimitTests: XCTestCase {
 
     func testGPTRefusesActivationsBeyondTheLimit() {
         let c = ModelConfig(layers: 2, dModel: 64, heads: 4, context: 64, vocab: 258)
-        // 10^6 rows of 64 tokens at 177 280 activations a row (worked out in SizeLimitTests).
+        // 10^6 rows of 64 tokens at 160 832 activations a row (worked out in SizeLimitTests).
         XCTAssertThrowsError(try GPT(config: c, maxBatch: 1_000_000)) { error in
             guard case .invalidConfig(let problems)? = error as? ModelError else { return XCTFail("\(error)") }
-            XCTAssertEqual(problems, ["1000000 rows × 64 tokens need 177280000000 activations, which exceeds the limit 137438953472 "
+            XCTAssertEqual(problems, ["1000000 rows × 64 tokens need 160832000000 activations, which exceeds the limit 137438953472 "
                                       + "(2^37 fp32 activations and gradients: 2^40 bytes); use fewer rows or shorter sequences"])
         }
     }

@@ -171,13 +171,13 @@ final class VectorKernelTests: XCTestCase {
             let targets: [Int32] = [3, 36, 0, 17]
             let mask: [Double] = [1, 0, 1, 0.5]
             var lossF: Float = 0, lossD: Double = 0
-            let inputs = [randomArray(N * V, &rng, scale: 8), [Double](repeating: 0, count: N * V),
+            let inputs = [randomArray(N * V, &rng, scale: 8), [Double](repeating: 0, count: N),
                           [Double](repeating: 0, count: N), randomArray(N * V, &rng), mask, [Double](repeating: 0, count: N)]
             func run<F: ModelScalar>(_ p: [UnsafeMutablePointer<F>]) -> F {
-                let loss = CrossEntropy.forward(losses: p[2], probs: p[1], rowScale: p[5], logits: p[0], targets: targets,
+                let loss = CrossEntropy.forward(losses: p[2], rowMax: p[1], rowScale: p[5], logits: p[0], targets: targets,
                                                 mask: p[4], N: N, V: V, threads: 1)
-                CrossEntropy.backward(dLogits: p[3], probs: p[1], rowScale: p[5], targets: targets, mask: p[4], dLoss: 0.7,
-                                      N: N, V: V, threads: 1)
+                CrossEntropy.backward(dLogits: p[3], logits: p[0], rowMax: p[1], rowScale: p[5], targets: targets, mask: p[4],
+                                      dLoss: 0.7, N: N, V: V, threads: 1)
                 return loss
             }
             compare("cross-entropy", inputs, { lossF = run($0) }, { lossD = run($0) })

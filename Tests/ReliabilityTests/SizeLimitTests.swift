@@ -52,9 +52,9 @@ final class SizeLimitTests: XCTestCase {
                         "gradus.train.batch_size: 1000000000 exceeds the limit 16777216 (2^24 rows per batch)")
         try assertLimit(try tiny(top: ["train_batch_size": 1_000_000_000_000]),
                         "train_batch_size: 1000000000000 exceeds the limit 16777216 (2^24 samples per global batch; the sampler holds one id per sample)")
-        // 10^6 rows of 64 tokens: per row N(2C + 2) + L·N(8C + 2H + 4) + N(C + 4 + 2V) with N = 64,
-        // C = 64, H = 256, V = 258, L = 2: 8 320 + 2 · 65 792 + 37 376 = 177 280 activations.
+        // 10^6 rows of 64 tokens: per row N(2C + 2) + L·N(8C + 2H + 4) + N(C + 5 + V) with N = 64,
+        // C = 64, H = 256, V = 258, L = 2: 8 320 + 2 · 65 792 + 20 928 = 160 832 activations.
         try assertLimit(try tiny(train: ["batch_size": 1_000_000]),
-                        "gradus.train.batch_size: 1000000 rows × 64 tokens need 177280000000 activations, which exceeds the limit 137438953472")
+                        "gradus.train.batch_size: 1000000 rows × 64 tokens need 160832000000 activations, which exceeds the limit 137438953472")
     }
 }
