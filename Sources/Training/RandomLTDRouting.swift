@@ -111,6 +111,8 @@ public struct StepCost: Equatable, Sendable {
     /// Matmul FLOPs the step's forward + backward compute (backward = 2 × forward), forward =
     /// 2·B·12C²·Σ_i n_i + 4·B·C·Σ_i P(n_i) + 2·B·T·V·C over layers i processing n_i tokens a row,
     /// P(n) = `Attention.pairs(length: n)` the causal (query, key) pairs the attention multiplies.
+    /// Model FLOPs, as utilisation figures count them: backward's recomputation of attention's
+    /// score product (2·B·C·Σ_i P(n_i) more) is not included.
     public let flops: Double
 
     /// - Parameters: B, T: the batch as served (rows, length); reserved: r, or nil for a dense
