@@ -8,7 +8,8 @@
 struct BlockActivations<F: ModelScalar> {
     /// ln1, attY, res2, ln2, res3: (B·T, C); qkv: (B·T, 3C); fc, gelu: (B·T, H);
     /// ln1Mean, ln1Rstd, ln2Mean, ln2Rstd: (B·T). The branches' projections have no slot of their
-    /// own: they accumulate onto res2 and res3. After forward, `fc` holds GELU's derivative.
+    /// own: they accumulate onto res2 and res3. After forward, `fc` holds GELU's derivative. In the
+    /// gradient arena `fc` is not used: GELU's backward writes its result over `gelu`'s gradient.
     /// Attention keeps no (T, T) probabilities: backward recomputes them (Attention.swift).
     let ln1, ln1Mean, ln1Rstd, qkv, attY, res2: UnsafeMutablePointer<F>
     let ln2, ln2Mean, ln2Rstd, fc, gelu, res3: UnsafeMutablePointer<F>
